@@ -84,8 +84,9 @@ def _say(out: TextIO, text: str) -> None:
     out.flush()
 
 
-def _access_advisor_history(stubber: Stubber, role_arn: str, now: datetime) -> None:
-    """What Access Advisor would say after months of use: s3 and sqs in use, ec2 never, dynamodb long ago."""
+def _access_advisor_history(stubber: Stubber, role_arn: str, now: datetime, *, planning: bool = True) -> None:
+    """What Access Advisor would say after months of use: s3 and sqs in use, ec2 never, dynamodb long ago.
+    ``planning``: also which policies grant the unused services (the apply date asks only for the report)."""
 
     def service(namespace: str, last: datetime | None, tracked: dict[str, datetime | None] | None = None) -> Any:
         entry: dict[str, Any] = {"ServiceName": f"AWS {namespace}", "ServiceNamespace": namespace}
@@ -121,6 +122,8 @@ def _access_advisor_history(stubber: Stubber, role_arn: str, now: datetime) -> N
         },
         {"JobId": JOB},
     )
+    if not planning:
+        return
     granting = [
         {
             "ServiceNamespace": namespace,
@@ -189,7 +192,7 @@ def run_pruner(out: TextIO, session: Any, table: str, operator_env: dict[str, st
     clock.now += timedelta(days=3)
     run(17, "waiting")
     clock.now += timedelta(days=4)
-    run(21, "applied")
+    run(21, "applied", lambda: _access_advisor_history(stubber, role_arn, clock.now, planning=False))
     after = iam.get_role_policy(RoleName=ROLE, PolicyName="etl")["PolicyDocument"]
     _say(out, f"   etl now: {json.dumps(after['Statement'])}")
 

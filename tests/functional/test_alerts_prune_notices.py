@@ -10,7 +10,12 @@ import pytest
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.alerts.settings import AlertSettings, Destination
 from iamwarden.domain.exceptions import DeliveryError
-from iamwarden.prune.adapters.alert_notices import AlertChannelNoticeSender, build_prune_notice_sender, slack_payload
+from iamwarden.prune.adapters.alert_notices import (
+    AlertChannelNoticeSender,
+    build_prune_notice_sender,
+    notice_text,
+    slack_payload,
+)
 from iamwarden.prune.domain.notices import FanOutNoticeSender, LogNoticeSender, NoticeKind, PruneNotice
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account
@@ -179,3 +184,11 @@ def test_the_built_sender_uses_the_security_channel_from_the_environment(account
 def test_every_kind_of_notice_renders(kind: NoticeKind) -> None:
     payload = slack_payload(_notice(kind))
     assert payload["blocks"][0]["type"] == "header"
+
+
+def test_a_notice_without_a_plan_names_none() -> None:
+    """Review s12 F8: an EXEMPTED notice has no plan; it said "Plan: " with nothing."""
+    notice = _notice(NoticeKind.EXEMPTED)._replace(plan_id="")
+    assert "Plan" not in notice_text(notice)
+    assert "Plan" not in json.dumps(slack_payload(notice)["blocks"][-1])
+    assert "Plan: plan-1a2b3c" in notice_text(_notice(NoticeKind.EXEMPTED))

@@ -62,6 +62,7 @@ def test_a_plan_changed_in_the_table_is_refused_with_a_critical_notice(
     outcome = world.pruner().process_role(ACCOUNT, arn)
 
     assert outcome.outcome == "tampered"
+    world.stub.stubber.assert_no_pending_responses()  # refused before any Access Advisor job was started
     assert world.inline("app") == MAIN  # nothing was written
     assert world.inline("victim") == MAIN
     stored = world.store.plan(plan.plan_id)
@@ -76,6 +77,7 @@ def test_the_unchanged_plan_still_applies(world: World) -> None:  # noqa: F811
     arn, plan = _announce(world)
     world.store.save_plan(plan, world.clock.now)  # written back as it was: nothing to refuse
     world.clock.advance(7)
+    world.reread(arn)
     assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
     assert world.inline("app") == EXPECTED_MAIN
 
@@ -100,6 +102,7 @@ def test_a_shared_policy_edited_in_place_by_a_forged_method_is_refused(world: Wo
 def test_a_rollback_of_a_plan_changed_after_the_apply_is_refused(world: World) -> None:  # noqa: F811
     arn, plan = _announce(world)
     world.clock.advance(7)
+    world.reread(arn)
     assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
     applied = world.store.plan(plan.plan_id)
     forged: Any = _each_change(lambda c: c._replace(before=ADMIN))(applied)
@@ -113,6 +116,7 @@ def test_a_rollback_of_a_plan_changed_after_the_apply_is_refused(world: World) -
 def test_a_plan_id_that_is_not_its_roles_is_refused_on_rollback(world: World) -> None:  # noqa: F811
     arn, plan = _announce(world)
     world.clock.advance(7)
+    world.reread(arn)
     world.pruner().process_role(ACCOUNT, arn)
     applied = world.store.plan(plan.plan_id)
     world.store.save_plan(applied._replace(created_at="2020-01-01T00:00:00+00:00"), world.clock.now)

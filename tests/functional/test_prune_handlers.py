@@ -279,6 +279,8 @@ def test_cancel_and_rollback_record_the_callers_arn(stack: Stack, monkeypatch: p
 
     applied = announce("applied")
     stack.clock.advance(7)
+    stack.stub.generate(stack.store.plan(applied).role_arn)  # asked again on the date (review s11 F8)
+    stack.stub.page([service("s3", stack.clock.now), service("ec2", old)])
     assert pruner.process_role(ACCOUNT, stack.store.plan(applied).role_arn).outcome == "applied"
     code, out, err = _cli("--region", REGION, "prune", "rollback", applied, "--service", "ec2")
     assert (code, err) == (0, "")

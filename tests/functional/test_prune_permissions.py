@@ -80,7 +80,7 @@ def role_policies(role: str, parameters: dict[str, str] | None = None) -> dict[s
 def member_role_policies() -> dict[str, list[dict[str, Any]]]:
     """The member template's pruner role, for account ``MEMBER``."""
     role = member_template()["Resources"]["PrunerMemberRole"]["Properties"]
-    names = {"AWS::AccountId": MEMBER, "PrunerMemberRoleName": MEMBER_ROLE}
+    names = {"AWS::AccountId": MEMBER, "PrunerMemberRoleName": MEMBER_ROLE, "MemberRoleName": "iamwarden-remediator"}
     return {p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], names) for p in role["Policies"]}
 
 
@@ -299,6 +299,21 @@ class Pruning:
         self.stub.page([service("dynamodb", None)], marker="page-2")
         self.stub.granting(role_arn, {namespace: grants.get(namespace, []) for namespace in UNUSED_SERVICES})
 
+    def reread(self, role_arn: str) -> None:
+        """Access Advisor asked again on the apply date (review s11 F8): the same picture, one page."""
+        used = self.clock.now - timedelta(days=3)
+        self.stub.generate(role_arn)
+        self.stub.page(
+            [
+                service("s3", used, {"GetBucketTagging": None, "GetBucketPolicy": used, "CreateBucket": None}),
+                service("ec2", None, {"RunInstances": None, "DescribeInstances": None}),
+                service("sqs", self.clock.now - timedelta(days=200)),
+                service("sts", None),
+                service("logs", None),
+                service("dynamodb", None),
+            ]
+        )
+
 
 #: The services ``Pruning.access_advisor`` reports unused: the pruner asks which policies grant each.
 UNUSED_SERVICES = ("dynamodb", "ec2", "logs", "sqs", "sts")
@@ -324,7 +339,11 @@ def _roles(account: Account) -> dict[str, tuple[str, dict[str, list[str]]]]:
         iam.create_policy_version(
             PolicyArn=versioned["Policy"]["Arn"], PolicyDocument=json.dumps(document(allow("s3:GetObject")))
         )
-    iam.create_policy_version(PolicyArn=versioned["Policy"]["Arn"], PolicyDocument=json.dumps(MAIN), SetAsDefault=True)
+    # (no s3 in it: a policy needing a Deny gets a role-scoped copy instead, review s12 F1)
+    no_deny = document(allow("ec2:*"), allow("sqs:*", Sid="NOPRUNEQueue"), allow("sts:*"))
+    iam.create_policy_version(
+        PolicyArn=versioned["Policy"]["Arn"], PolicyDocument=json.dumps(no_deny), SetAsDefault=True
+    )
     iam.attach_role_policy(RoleName="reports", PolicyArn=versioned["Policy"]["Arn"])
     roles["reports"] = (arn, {key: [versioned["Policy"]["Arn"]] for key in unused})
     # a policy shared with another role: a pruned copy replaces it on this role only;
@@ -414,6 +433,8 @@ def test_the_pruner_role_allows_every_call_of_its_three_functions_and_grants_not
 
     pruning.clock.advance(7)
     for body in bodies:
+        if json.loads(body)["role_arn"] in by_arn:
+            pruning.reread(json.loads(body)["role_arn"])
         assert pruning.invoke("prune_worker", sqs_event(body)) == {"batchItemFailures": []}
     applied = {arn: pruning.runtime.store().role(HOME_ACCOUNT, arn).last_outcome for arn in by_arn}
     assert set(applied.values()) == {"applied"}, applied
@@ -457,6 +478,7 @@ def test_undoing_a_prune_needs_what_the_pruner_role_is_not_given(
     body = json.dumps({"account": HOME_ACCOUNT, "role_arn": arn})
     pruning.invoke("prune_worker", sqs_event(body))
     pruning.clock.advance(7)
+    pruning.reread(arn)
     pruning.invoke("prune_worker", sqs_event(body))
     plan_id = pruning.runtime.store().role(HOME_ACCOUNT, arn).last_applied_plan_id
     assert plan_id
@@ -501,6 +523,7 @@ def test_the_member_pruner_role_allows_every_call_the_worker_makes_there(
     body = json.dumps({"account": MEMBER, "role_arn": arn})
     pruning.invoke("prune_worker", sqs_event(body))
     pruning.clock.advance(7)
+    pruning.reread(arn)
     pruning.invoke("prune_worker", sqs_event(body))
 
     assert pruning.runtime.store().role(MEMBER, arn).last_outcome == "applied"
@@ -513,6 +536,38 @@ def test_the_member_pruner_role_allows_every_call_the_worker_makes_there(
     home = [call for call in recorder.take() if call.action == "sts:AssumeRole"]
     assert home
     assert not check(home, role_policies("PrunerRole"), {}).denied
+
+
+def test_the_pruner_roles_deny_exactly_iam_wardens_own_roles_and_let_a_look_alike_be_pruned() -> None:
+    """Review s11 R6: NeverTouchOwnRoles named every ``iamwarden-*`` role, so a look-alike's plan (F4) could never
+    be applied. Now the Deny names IAM Warden's roles, in the security account and in a member account."""
+    edits = ("iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy")
+
+    def denied(policies: dict[str, list[dict[str, Any]]], account: str, name: str) -> set[str]:
+        calls = [Call(action, f"arn:aws:iam::{account}:role/{name}") for action in edits]
+        return {call.action for call in check(calls, policies, {}).denied}
+
+    home = role_policies("PrunerRole")
+    for look_alike in ("iamwarden-backdoor", "iamwarden-remediatorx", "iamwarden-snapshot-reader-2"):
+        assert denied(home, HOME_ACCOUNT, look_alike) == set(), look_alike
+    own = (
+        f"iamwarden-enforcer-{REGION}",
+        f"iamwarden-pruner-{REGION}",
+        "iamwarden-pruner-member",
+        f"iamwarden-event-forwarder-{REGION}",
+        f"iamwarden-heartbeat-{REGION}",
+        f"iamwarden-exception-watch-{REGION}",
+        f"iamwarden-slack-interactions-{REGION}",
+        "iamwarden-member-forwarder-eu-west-1",  # the member stack in the security account's other regions
+        "iamwarden-snapshot-reader",
+        "iamwarden-remediator",
+    )
+    for name in own:
+        assert denied(home, HOME_ACCOUNT, name) == set(edits), name
+    member = member_role_policies()
+    assert denied(member, MEMBER, "iamwarden-backdoor") == set()
+    for name in (*MEMBER_STACK_ROLES, "iamwarden-member-forwarder-us-east-1"):
+        assert denied(member, MEMBER, name) == set(edits), name
 
 
 # --- the heartbeat ----------------------------------------------------------------------------------------

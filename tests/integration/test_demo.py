@@ -128,7 +128,8 @@ def test_the_demo_story_runs_headless_and_reports_a_divergence(tmp_path: Path) -
     assert pruned.outcomes == ["skipped", "announced", "waiting", "applied", "snoozed"]
     assert [notice.kind.value for notice in pruned.notices] == ["planned", "applied"]
     assert "- ec2:*   [statement 1 (Everything)]" in (pruned.notices[0].diff or "")
-    assert "kept s3:* in inline policy etl" in (pruned.notices[0].diff or "")
+    # s3 is used: s3:* stays and a Deny takes exactly its unused tracked actions (review s11 F12)
+    assert "+ Deny s3:DeleteBucket, s3:PutBucketPolicy   [statement IamWardenPruned0]" in (pruned.notices[0].diff or "")
     assert pruned.rollback_exit == 0
     assert "warming up: IAM Warden first saw this role's grants" in text
     assert "+ dynamodb:*" in text

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from iamwarden.domain.policy import parse_policy
 from iamwarden.prune.adapters.store import RoleState
 from iamwarden.prune.app.service import RoleSummary, select_roles
 from iamwarden.prune.domain.catalogue import StaticCatalogue
 from iamwarden.prune.domain.decide import RemovalRule
 from iamwarden.prune.domain.model import AccessReport, PolicySource, RoleFacts, RolePolicy, ServiceAccess, iam_size
-from iamwarden.prune.domain.plan import Method, PrunePlan, build_plan, confirmed_rule, render_diff
+from iamwarden.prune.domain.plan import (
+    Method,
+    PrunePlan,
+    admin_removals,
+    build_plan,
+    confirmed_rule,
+    narrowed_plan,
+    plan_discrepancies,
+    render_diff,
+    rewrite_change,
+    rewrite_discrepancies,
+)
+from iamwarden.prune.domain.rewrite import REWRITE_VERSION
 from iamwarden.prune.domain.settings import PruneSettings
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -78,17 +92,19 @@ def test_each_policy_kind_gets_its_method() -> None:
 
 def test_a_wildcard_whose_expansion_would_pass_the_managed_limit_is_kept_whole_with_the_reason() -> None:
     policy = RolePolicy(PolicySource.CUSTOMER_MANAGED, "big", allow("big:*"), arn=f"arn:aws:iam::{ACCOUNT}:policy/big")
-    plan = plan_for(facts(policy), RemovalRule(frozenset(), frozenset({"big:action0000withalongname"})))
+    unused = frozenset(f"big:{name.lower()}" for name in MANY[1:])  # all but one: a Deny lists 399 actions
+    plan = plan_for(facts(policy), RemovalRule(frozenset(), unused))
     assert plan.empty
     assert plan.rule.empty  # nothing of the service is removed, so a rollback or the watch never look for it
     [note] = plan.notes
-    assert note.startswith("kept big:* in policy big: removing part of it means listing the 399 actions that stay")
+    assert note.startswith("kept big:* in policy big: removing part of it means listing 399 actions")
     assert note.endswith("characters, over IAM's 6,144 character limit; nothing removed from big")
 
 
 def test_a_wildcard_whose_expansion_would_grow_past_max_growth_is_kept_and_its_service_left_alone() -> None:
     policy = RolePolicy(PolicySource.INLINE, "main", allow("big:Action00*", "ec2:*"))
-    rule = RemovalRule(frozenset({"ec2"}), frozenset({"big:action0001withalongname"}))
+    unused = frozenset(f"big:{name.lower()}" for name in MANY[1:100])  # 99 of big:Action00*'s 100
+    rule = RemovalRule(frozenset({"ec2"}), unused)
 
     plan = plan_for(facts(policy), rule)
 
@@ -99,17 +115,22 @@ def test_a_wildcard_whose_expansion_would_grow_past_max_growth_is_kept_and_its_s
     assert any("more than max_growth (3x); nothing removed from big" in note for note in plan.notes)
 
     generous = plan_for(facts(policy), rule, max_growth=100)
-    assert generous.rule.actions == {"big:action0001withalongname"}
+    assert generous.rule.actions == unused
     diff = render_diff(generous)
-    before, after = iam_size(policy.document), iam_size(generous.changes[0].after or {})
-    assert f"    expands big:Action00* into 99 actions: {before:,} -> {after:,} characters\n" in diff
+    denied = ", ".join(f"big:{name}" for name in MANY[1:100])
+    assert f"    + Deny {denied}   [statement IamWardenPruned0]\n" in diff
+    assert generous.changes[0].after is not None
+    assert generous.changes[0].after["Statement"][0]["Action"] == ["big:Action00*"]  # the wildcard stays
+    assert any("Deny statement IamWardenPruned0 takes away exactly" in note for note in generous.notes)
 
 
 def test_inline_policies_that_would_take_the_role_over_its_total_are_skipped_largest_growth_first() -> None:
     quarters = [RolePolicy(PolicySource.INLINE, f"q{n}", allow(f"big:Action0{n}*")) for n in range(4)]
-    rule = RemovalRule(frozenset(), frozenset(f"big:action0{n}01withalongname" for n in range(4)))
+    rule = RemovalRule(
+        frozenset(), frozenset(f"big:action0{n}{m:02d}withalongname" for n in range(4) for m in range(1, 100))
+    )
     plan = plan_for(facts(*quarters), rule, max_growth=1000)
-    # each quarter expands to 99 actions (~3,000 characters, within limits alone); all four pass 10,240
+    # each quarter denies 99 actions (~3,000 characters, within limits alone); all four pass 10,240
     assert len(plan.changes) == 3
     assert any("skipped inline policy q" in note for note in plan.notes)
     assert sum(iam_size(c.after) for c in plan.changes if c.after) <= 10_240
@@ -162,3 +183,200 @@ def test_the_planner_sends_due_plans_first_and_respects_both_bounds() -> None:
     ]
     everything = select_roles(PruneSettings(), roles, states, NOW)
     assert {arn.rsplit("/", 1)[1] for _, arn in everything} == {"a", "b", "c", "due", "z"}
+
+
+def test_plans_removing_admin_equivalent_grants_are_named_and_others_are_not() -> None:
+    role = facts(
+        RolePolicy(PolicySource.INLINE, "main", allow("iam:*", "organizations:List*", "ec2:*", "iam:PassRole"))
+    )
+    admin = plan_for(role, RemovalRule(frozenset({"iam", "organizations", "ec2"}), frozenset(), ("iam:PassRole",)))
+    # iam:* stays (the catalogue here does not know iam, and iam:PassRole is kept); ec2:* is no admin grant
+    assert admin_removals(admin) == ("organizations:List*",)
+    assert "- ec2:*" in render_diff(admin)
+    plain = plan_for(role, RemovalRule(frozenset({"ec2"}), frozenset()))
+    assert admin_removals(plain) == ()
+    one_action = facts(RolePolicy(PolicySource.INLINE, "main", allow("iam:CreateUser", "ec2:RunInstances")))
+    assert admin_removals(plan_for(one_action, RemovalRule(frozenset({"iam"}), frozenset()))) == ("iam:CreateUser",)
+    assert admin_removals(plan_for(one_action, RemovalRule(frozenset(), frozenset({"iam:createuser"})))) == ()
+
+
+def test_a_narrowed_plan_rewrites_every_change_from_its_before_document_and_drops_what_no_longer_changes() -> None:
+    managed = RolePolicy(PolicySource.CUSTOMER_MANAGED, "own", allow("ec2:*"), arn=f"arn:aws:iam::{ACCOUNT}:policy/own")
+    inline = RolePolicy(PolicySource.INLINE, "main", allow("ec2:RunInstances", "big:Action0001*", "s3:GetObject"))
+    role = facts(inline, managed)
+    plan = plan_for(role, RemovalRule(frozenset({"ec2"}), frozenset({"big:action0001withalongname"})))
+    assert [change.method for change in plan.changes] == [Method.PUT_INLINE, Method.DETACH]
+
+    narrowed = narrowed_plan(
+        plan, RemovalRule(frozenset(), frozenset({"big:action0001withalongname"})), role.policies, CATALOGUE, "NOPRUNE"
+    )
+
+    [change] = narrowed.changes  # the managed policy only lost ec2: nothing to do any more
+    assert change.key == "inline:main"
+    assert change.after == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["ec2:RunInstances", "big:Action0001*", "s3:GetObject"], "Resource": "*"},
+            {"Sid": "IamWardenPruned0", "Effect": "Deny", "Action": ["big:Action0001WithALongName"], "Resource": "*"},
+        ],
+    }
+    assert change.removed == ("big:Action0001WithALongName (from big:Action0001*)",)
+    assert narrowed.rule.services == frozenset()
+    assert (narrowed.plan_id, narrowed.policies_hash) == (plan.plan_id, plan.policies_hash)
+
+
+def test_a_shared_or_aws_managed_policy_replaced_by_a_copy_says_it_is_frozen() -> None:
+    shared = RolePolicy(
+        PolicySource.AWS_MANAGED,
+        "AmazonEC2ReadOnlyAccess",
+        allow("ec2:Describe*", "s3:GetObject"),
+        arn="arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess",
+    )
+    plan = plan_for(facts(shared), RemovalRule(frozenset({"ec2"}), frozenset()))
+    assert [change.method for change in plan.changes] == [Method.COPY]
+    assert any(
+        "AWS managed: a role-scoped pruned copy replaces it, frozen as it is today" in note for note in plan.notes
+    )
+    assert "later updates of the original" in render_diff(plan)
+
+
+# --- review s12 F1: a Deny never takes a grant the pruner keeps; F2: plans made by main's rewrite stay checkable
+
+S3 = StaticCatalogue({"s3": ["CreateBucket", "GetObject", "PutObject", "ListBucket"]})
+CREATE_BUCKET_UNUSED = RemovalRule(frozenset(), frozenset({"s3:createbucket"}), ("iam:PassRole", "sts:AssumeRole"))
+
+
+def effective(role: RoleFacts, plan: PrunePlan, action: str) -> bool:
+    """Whether the role is allowed ``action`` after the plan: some Allow of any policy, no Deny of any policy
+    (an explicit Deny wins over every Allow of the role)."""
+    after = {change.key: change.after for change in plan.changes}
+    statements = [
+        statement
+        for policy in role.policies
+        for document in [after.get(policy.key, policy.document)]
+        if document is not None
+        for statement in parse_policy(document).statements
+    ]
+    denied = any(not s.allows and s.grants_action(action) for s in statements)
+    return not denied and any(s.allows and s.grants_action(action) for s in statements)
+
+
+def test_a_recent_grant_in_another_policy_is_not_denied_by_the_wildcards_deny() -> None:
+    old = RolePolicy(PolicySource.INLINE, "old", allow("s3:*"))
+    new = RolePolicy(PolicySource.INLINE, "new-feature", allow("s3:CreateBucket"))
+    role = facts(old, new)
+    plan = build_plan(role, CREATE_BUCKET_UNUSED, S3, now=NOW, recent={new.key: frozenset({"action:s3:createbucket"})})
+    assert effective(role, plan, "s3:CreateBucket")
+    assert effective(role, plan, "s3:GetObject")
+    assert any("kept s3:createbucket (from s3:*)" in note for note in plan.notes)
+
+
+def test_a_noprune_statement_keeps_its_grant_beside_a_wildcard_losing_the_same_action() -> None:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Sid": "NOPRUNEdisasterRecovery", "Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "*"},
+        ],
+    }
+    role = facts(RolePolicy(PolicySource.INLINE, "p", document))
+    plan = build_plan(role, CREATE_BUCKET_UNUSED, S3, now=NOW, recent={})
+    assert effective(role, plan, "s3:CreateBucket")
+
+
+def test_a_cross_service_wildcard_elsewhere_keeps_the_action_and_without_one_the_deny_stays() -> None:
+    wide = RolePolicy(PolicySource.INLINE, "wide", allow("*"))
+    s3 = RolePolicy(PolicySource.INLINE, "s3", allow("s3:*"))
+    assert effective(
+        facts(s3, wide), build_plan(facts(s3, wide), CREATE_BUCKET_UNUSED, S3, now=NOW, recent={}), "s3:CreateBucket"
+    )
+    alone = facts(s3)
+    plan = build_plan(alone, CREATE_BUCKET_UNUSED, S3, now=NOW, recent={})
+    assert not effective(alone, plan, "s3:CreateBucket")
+    assert effective(alone, plan, "s3:NewActionTheCatalogueLacks")
+
+
+def test_a_deny_never_goes_into_a_customer_managed_policy_other_principals_may_attach() -> None:
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/app-s3"
+    managed = RolePolicy(PolicySource.CUSTOMER_MANAGED, "app-s3", allow("s3:*"), arn, attachment_count=1)
+    plan = build_plan(facts(managed), CREATE_BUCKET_UNUSED, S3, now=NOW, recent={})
+    assert [change.method for change in plan.changes] == [Method.COPY]
+    narrowing = RemovalRule(frozenset({"ec2"}), frozenset(), ("iam:PassRole", "sts:AssumeRole"))
+    only_ec2 = RolePolicy(PolicySource.CUSTOMER_MANAGED, "app", allow("s3:*", "ec2:*"), arn, attachment_count=1)
+    assert [change.method for change in plan_for(facts(only_ec2), narrowing).changes] == [Method.NEW_VERSION]
+
+
+#: A plan exactly as main's pruner (before the Deny, no rewrite_version) stored it: s3:* expanded, ec2:* removed.
+MAIN_PLAN: dict[str, Any] = {
+    "plan_id": "prune-20261120-aab805a04d",
+    "account": ACCOUNT,
+    "role_arn": f"arn:aws:iam::{ACCOUNT}:role/app",
+    "role_name": "app",
+    "created_at": "2026-11-20T12:00:00+00:00",
+    "policies_hash": "017ee550057370f06403cb165a250a22da383fd40813566fc38e9cf1d1267040",
+    "rule": {"services": ["ec2"], "actions": ["s3:createbucket"], "keep": ["iam:PassRole", "sts:AssumeRole"]},
+    "changes": [
+        {
+            "key": "inline:p",
+            "source": "inline",
+            "name": "p",
+            "arn": None,
+            "method": "put_inline",
+            "before": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": ["s3:*", "ec2:*"], "Resource": "*"}],
+            },
+            "after": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], "Resource": "*"}
+                ],
+            },
+            "removed": ["s3:CreateBucket (from s3:*)", "ec2:*"],
+            "edits": [
+                {
+                    "position": 0,
+                    "sid": None,
+                    "removed": ["s3:CreateBucket (from s3:*)", "ec2:*"],
+                    "excluded": [],
+                    "dropped": False,
+                    "expanded": [{"pattern": "s3:*", "into": 3}],
+                }
+            ],
+            "recent": [],
+        }
+    ],
+    "notes": [],
+    "owners": [],
+    "status": "applied",
+    "mode": "enforce",
+    "apply_on": None,
+    "current_hash": None,
+    "executed": [],
+    "rolled_back_services": [],
+    "history": [],
+}
+
+
+def test_a_plan_made_by_mains_rewrite_passes_its_checks_and_rolls_back_partly_the_way_it_was_made() -> None:
+    plan = PrunePlan.from_dict(MAIN_PLAN)
+    assert plan.rewrite_version == 1
+    live = (RolePolicy(PolicySource.INLINE, "p", MAIN_PLAN["changes"][0]["before"]),)
+    assert rewrite_discrepancies(plan, S3, "NOPRUNE") == []
+    assert plan_discrepancies(plan, live, S3, "NOPRUNE") == []
+    # giving back ec2 only keeps main's expansion of s3:* (no Deny appears in an old plan's policy)
+    back = rewrite_change(plan.changes[0], plan.rule.without({"ec2"}), S3, "NOPRUNE", plan.rewrite_version)
+    assert back == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "ec2:*"], "Resource": "*"}
+        ],
+    }
+    # the old version's check still catches a forged after-document
+    forged = json.loads(json.dumps(MAIN_PLAN))
+    forged["changes"][0]["after"]["Statement"][0]["Action"].append("iam:*")
+    assert rewrite_discrepancies(PrunePlan.from_dict(forged), S3, "NOPRUNE") != []
+    # and today's plans say which rewrite made them
+    made = build_plan(facts(*live), plan.rule, S3, now=NOW, recent={})
+    assert made.rewrite_version == REWRITE_VERSION == PrunePlan.from_dict(made.to_dict()).rewrite_version
+    assert rewrite_discrepancies(made, S3, "NOPRUNE") == []

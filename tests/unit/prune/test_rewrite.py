@@ -32,17 +32,19 @@ def granted(document: dict[str, Any] | None, action: str) -> bool:
 
 
 def scopes(document: dict[str, Any] | None, action: str) -> set[str]:
-    """The (Resource, Condition) scopes in which ``action`` is allowed and not denied."""
+    """The (Resource, Condition) scopes in which ``action`` is allowed and not denied (a Deny takes away its own
+    scope, a Deny on every resource without a condition takes away all)."""
     if document is None:
         return set()
     policy = parse_policy(document)
-    if any(not s.allows and s.grants_action(action) for s in policy.statements):
+
+    def scope(statement: Any) -> str:
+        return json.dumps([statement.raw.get("Resource"), statement.raw.get("Condition")], sort_keys=True)
+
+    denied = {scope(s) for s in policy.statements if not s.allows and s.grants_action(action)}
+    if json.dumps(["*", None]) in denied:
         return set()
-    return {
-        json.dumps([s.raw.get("Resource"), s.raw.get("Condition")], sort_keys=True)
-        for s in policy.statements
-        if s.allows and s.grants_action(action)
-    }
+    return {scope(s) for s in policy.statements if s.allows and s.grants_action(action)} - denied
 
 
 def every_action() -> list[str]:
@@ -71,10 +73,16 @@ def test_a_complex_role_keeps_all_of_its_meaning_except_the_unused_part() -> Non
     statements = after["Statement"]
     # Resource, Condition, Deny and the untouched wildcard statement are copied unchanged.
     assert statements[0]["Resource"] == "arn:aws:s3:::b/*"
-    assert statements[0]["Action"] == ["s3:GetObject", "s3:GetBucketPolicy", "s3:PutObject"]
+    assert statements[0]["Action"] == ["s3:Get*", "s3:PutObject"]  # the wildcard stays (review s11 F12) ...
+    assert statements[1] == {  # ... and a Deny over the same resources takes exactly the unused action
+        "Sid": "IamWardenPruned0",
+        "Effect": "Deny",
+        "Action": ["s3:GetBucketTagging"],
+        "Resource": "arn:aws:s3:::b/*",
+    }
     assert all(s.get("Condition") != condition for s in statements)  # ec2:* went with its statement
     assert {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"} in statements
-    assert statements[1]["NotAction"] == ["iam:*", "s3:*", "dynamodb:*", "ec2:*"]
+    assert statements[2]["NotAction"] == ["iam:*", "s3:*", "dynamodb:*", "ec2:*"]
     assert statements[-1] == before["Statement"][4]
     assert any("wildcard across services" in note for note in result.notes)
 
@@ -110,7 +118,15 @@ def test_a_single_statement_object_stays_an_object_and_a_single_action_string_st
         single, RemovalRule(frozenset(), frozenset({"s3:getbuckettagging", "s3:getbucketpolicy"})), CATALOGUE
     )
     assert narrowed.document is not None
-    assert narrowed.document["Statement"]["Action"] == "s3:GetObject"
+    assert narrowed.document["Statement"] == [
+        {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
+        {
+            "Sid": "IamWardenPruned0",
+            "Effect": "Deny",
+            "Action": ["s3:GetBucketPolicy", "s3:GetBucketTagging"],
+            "Resource": "*",
+        },
+    ]
 
 
 def test_always_keep_survives_its_service_going() -> None:
@@ -150,11 +166,41 @@ def test_recent_grants_are_kept_and_said_so() -> None:
     assert any("recent_days" in note for note in result.notes)
 
 
-def test_a_service_the_catalogue_does_not_know_keeps_its_partial_wildcards() -> None:
+def test_a_service_the_catalogue_does_not_know_keeps_its_partial_wildcards_when_the_whole_service_goes() -> None:
     before = doc({"Effect": "Allow", "Action": ["newsvc:Get*"], "Resource": "*"})
-    result = rewrite_policy(before, RemovalRule(frozenset(), frozenset({"newsvc:getthing"})), CATALOGUE)
+    rule = RemovalRule(frozenset({"newsvc"}), frozenset(), ("newsvc:GetKept",))
+    result = rewrite_policy(before, rule, CATALOGUE)
     assert not result.changed
     assert any("not in the IAM action catalogue" in note for note in result.notes)
+
+
+def test_an_unused_tracked_action_of_a_service_the_catalogue_does_not_know_is_denied_exactly() -> None:
+    before = doc({"Effect": "Allow", "Action": ["newsvc:Get*"], "Resource": "*"})
+    result = rewrite_policy(before, RemovalRule(frozenset(), frozenset({"newsvc:getthing"})), CATALOGUE)
+    assert not granted(result.document, "newsvc:GetThing")
+    assert granted(result.document, "newsvc:GetOther")
+    assert result.removed == ("newsvc:getthing (from newsvc:Get*)",)
+
+
+def test_an_action_the_catalogue_lacks_survives_the_narrowing_of_its_wildcard() -> None:
+    """Review s11 F12 (probe p14): s3:* losing s3:CreateBucket must not lose what the pinned catalogue lacks."""
+    before = doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    result = rewrite_policy(before, RemovalRule(frozenset(), frozenset({"s3:createbucket"})), CATALOGUE)
+    assert not granted(result.document, "s3:CreateBucket")
+    for action in ("s3:GetObjectFutureFeature", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject"):
+        assert granted(result.document, action), action
+    assert result.document is not None
+    assert result.document["Statement"][0] == before["Statement"][0]
+
+
+def test_a_deny_sid_already_taken_gets_a_free_one() -> None:
+    before = doc(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Sid": "IamWardenPruned0", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"},
+    )
+    result = rewrite_policy(before, RemovalRule(frozenset(), frozenset({"s3:createbucket"})), CATALOGUE)
+    assert result.document is not None
+    assert [s.get("Sid") for s in result.document["Statement"]] == [None, "IamWardenPruned0n2", "IamWardenPruned0"]
 
 
 def test_not_action_statements_already_excluding_the_service_are_unchanged() -> None:
@@ -174,13 +220,13 @@ def test_not_action_with_a_kept_action_in_the_removed_service_lists_the_rest() -
     ]
 
 
-def test_the_real_catalogue_expands_a_partial_wildcard() -> None:
-    before = doc({"Effect": "Allow", "Action": "s3:GetBucket*", "Resource": "*"})
-    rule = RemovalRule(frozenset(), frozenset({"s3:getbuckettagging"}))
+def test_the_real_catalogue_expands_a_wildcard_of_a_wholly_unused_service_to_what_is_kept() -> None:
+    before = doc({"Effect": "Allow", "Action": "iam:*", "Resource": "*"})
+    rule = RemovalRule(frozenset({"iam"}), frozenset(), ("iam:PassRole", "iam:Get*"))
     result = rewrite_policy(before, rule, PolicySentryCatalogue())
     assert result.document is not None
     actions = result.document["Statement"][0]["Action"]
-    assert "s3:GetBucketPolicy" in actions
-    assert "s3:GetBucketTagging" not in actions
-    assert all(action.startswith("s3:GetBucket") for action in actions)
-    assert result.removed == ("s3:GetBucketTagging (from s3:GetBucket*)",)
+    assert "iam:PassRole" in actions
+    assert "iam:GetRole" in actions
+    assert "iam:CreateUser" not in actions
+    assert all(action == "iam:PassRole" or action.startswith("iam:Get") for action in actions)

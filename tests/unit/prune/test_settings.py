@@ -121,3 +121,82 @@ def test_the_rollback_snooze_and_max_growth_are_settings_with_bounds() -> None:
         "prune/max_growth: must be between 1 and 100, got 0",
         "prune/rollback_snooze_days: must be between 0 and 400, got 500",
     ]
+
+
+def test_max_exempt_days_is_a_setting_with_bounds() -> None:
+    assert PruneSettings().max_exempt_days == 90
+    settings, problems = parse_prune_settings({"prune/max_exempt_days": "30"})
+    assert (settings.max_exempt_days, problems) == (30, [])
+    settings, problems = parse_prune_settings({"prune/max_exempt_days": "0"})
+    assert settings.max_exempt_days == 90
+    assert [str(problem) for problem in problems] == ["prune/max_exempt_days: must be between 1 and 400, got 0"]
+
+
+def test_the_enforcers_break_glass_principals_are_never_pruned() -> None:
+    """Review s11 F22: the pruner reads the enforcer's top-level setting from the same parameters."""
+    settings, problems = parse_prune_settings({"break_glass_principals": "arn:aws:iam::*:role/BreakGlass*"})
+    assert problems == []
+    assert settings.exempt_role_reason("BreakGlassAdmin", "arn:aws:iam::111122223333:role/BreakGlassAdmin")
+    assert not settings.is_exempt_role("app", "arn:aws:iam::111122223333:role/app")
+    listed, _ = parse_prune_settings({"break_glass_principals": '["arn:aws:iam::111122223333:role/ops/bg"]'})
+    assert listed.is_exempt_role("bg", "arn:aws:iam::111122223333:role/ops/bg")
+
+
+def test_unreadable_break_glass_principals_switch_the_pruner_off() -> None:
+    settings, problems = parse_prune_settings({"break_glass_principals": "[not json", "prune/mode": "enforce"})
+    assert not settings.enabled
+    [problem] = problems
+    assert problem.key == "break_glass_principals"
+    assert "the pruner is off until it is fixed" in problem.message
+
+
+def test_roles_idle_by_design_are_exempt_whatever_exempt_roles_says() -> None:
+    settings, _ = parse_prune_settings({"prune/exempt_roles": "legacy-*"})
+    for name in (
+        "OrganizationAccountAccessRole",
+        "AWSControlTowerExecution",
+        "AWSCloudFormationStackSetExecutionRole",
+        "stacksets-exec-5f0c2a8e6b1d4c395f0c2a8e6b1d4c39",
+    ):
+        reason = settings.exempt_role_reason(name, f"arn:aws:iam::111122223333:role/{name}")
+        assert reason is not None
+        assert "idle by design" in reason
+    assert settings.exempt_role_reason("OrganizationAccountAccessRoleX", "arn:aws:iam::1:role/x") is None
+
+
+def test_an_unreadable_break_glass_principals_keeps_the_pruner_off_with_the_stacks_prune_enabled_true() -> None:
+    """Review s12 F3 (probe p3): the stack always deploys prune/enabled=true; it must not switch the pruner back on."""
+    for value in ("[not json", {"x": "arn:aws:iam::1:role/bg"}):
+        settings, problems = parse_prune_settings(
+            {"break_glass_principals": value, "prune/enabled": "true", "prune/mode": "enforce"}
+        )
+        assert not settings.enabled, value
+        assert "the pruner is off until it is fixed" in settings.off_because
+        assert [problem.key for problem in problems] == ["break_glass_principals"]
+
+
+def test_a_match_all_break_glass_principals_is_refused_as_the_enforcer_refuses_it() -> None:
+    """Review s12 F3 (probe p8): '*' made every role break-glass, silently."""
+    for value in ("*", "arn:aws:iam::*:role/*", "arn:*:iam::*:*"):
+        settings, problems = parse_prune_settings({"break_glass_principals": value, "prune/enabled": "true"})
+        assert not settings.enabled, value
+        assert settings.break_glass_principals == ()
+        [problem] = problems
+        assert "matches everything" in problem.message
+
+
+def test_idle_by_design_names_count_only_exactly_and_at_path_slash() -> None:
+    """Review s12 F5 (probe p5): look-alikes are judged normally."""
+    settings = PruneSettings()
+    for path, name in [
+        ("/x/", "OrganizationAccountAccessRole"),
+        ("/", "stacksets-exec-backdoor"),
+        ("/", "stacksets-exec-"),
+        ("/", "stacksets-exec-0123456789abcdef0123456789abcdeg"),
+        ("/", "stacksets-exec-0123456789abcdef0123456789abcdef0"),
+        ("/vendor/", "AWSControlTowerExecution"),
+        ("/", "organizationaccountaccessrole"),
+    ]:
+        assert settings.exempt_role_reason(name, f"arn:aws:iam::111122223333:role{path}{name}") is None, name
+    name = "stacksets-exec-0123456789abcdef0123456789abcdef"
+    assert settings.exempt_role_reason(name, f"arn:aws:iam::111122223333:role/{name}")

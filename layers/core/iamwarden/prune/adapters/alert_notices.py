@@ -28,6 +28,7 @@ NOTICE_SEVERITY = {
     NoticeKind.FAILED: "high",
     NoticeKind.ACCESS_DENIED: "high",
     NoticeKind.TAMPERED: "critical",
+    NoticeKind.EXEMPTED: "medium",
 }
 _TITLES = {
     NoticeKind.PLANNED: "Unused permissions will be removed",
@@ -36,6 +37,7 @@ _TITLES = {
     NoticeKind.FAILED: "Permission removal failed",
     NoticeKind.ACCESS_DENIED: "A pruned role was denied access",
     NoticeKind.TAMPERED: "A stored prune plan was altered",
+    NoticeKind.EXEMPTED: "A role exempted itself from pruning",
 }
 #: Slack's limit for a section's text is 3,000 characters; a diff longer than this is cut with a pointer.
 _SECTION_LIMIT = 2_900
@@ -50,7 +52,7 @@ def notice_text(notice: PruneNotice) -> str:
         lines += ["", "What changes:", notice.diff]
     if notice.rollback_command:
         lines += ["", f"To put it back: {notice.rollback_command}"]
-    lines += ["", f"Account: {notice.account}", f"Plan: {notice.plan_id}"]
+    lines += ["", f"Account: {notice.account}"] + ([f"Plan: {notice.plan_id}"] if notice.plan_id else [])
     if notice.owners:
         lines.append(f"Owners: {', '.join(notice.owners)}")
     return "\n".join(lines)
@@ -78,7 +80,8 @@ def slack_payload(notice: PruneNotice) -> dict[str, Any]:
             pointer = f"\n… truncated: the full diff is `iamwarden prune plan {notice.role_arn}`"
             diff = diff[: _SECTION_LIMIT - 200] + pointer
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*What changes:*\n```{diff}```")))
-    footer = [f"Plan `{notice.plan_id}`", f"account {notice.account}"]
+    footer = [f"Plan `{notice.plan_id}`"] if notice.plan_id else []  # an EXEMPTED notice has no plan
+    footer.append(f"account {notice.account}")
     if notice.rollback_command:
         footer.insert(0, f"Undo: `{notice.rollback_command}`")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]))

@@ -23,12 +23,14 @@ from iamwarden.adapters.errors import describe
 from iamwarden.prune.adapters.iam_reader import IamReader
 from iamwarden.prune.adapters.store import PruneStore
 from iamwarden.prune.domain.catalogue import ActionCatalogue
+from iamwarden.prune.domain.decide import RemovalRule
 from iamwarden.prune.domain.model import PolicySource, RolePolicy, policies_hash
 from iamwarden.prune.domain.plan import (
     Method,
     PlanStatus,
     PolicyChange,
     PrunePlan,
+    narrowed_plan,
     plan_discrepancies,
     rewrite_change,
     rewrite_discrepancies,
@@ -57,17 +59,24 @@ class Executor:
 
     # --- apply
 
-    def apply(self, plan: PrunePlan) -> PrunePlan:
-        if plan.status is not PlanStatus.ANNOUNCED:
-            raise PlanStateError(f"plan {plan.plan_id} is {plan.status.value}; only an announced plan is applied")
-        live = self._live_policies(plan.role_name)
-        if policies_hash(live) != plan.policies_hash:
-            raise PreconditionFailedError(
-                f"the policies of role {plan.role_name} changed since the plan was announced; "
-                f"plan {plan.plan_id} left as it was"
-            )
-        self._require_untampered(plan, plan_discrepancies(plan, live, self._catalogue, self._sid_prefix))
-        plan = plan.with_event(PlanStatus.APPLYING, self._clock(), "before-state recorded; applying")
+    def apply(
+        self, plan: PrunePlan, still_unused: RemovalRule | None = None, used_since: tuple[str, ...] = ()
+    ) -> PrunePlan:
+        """Apply the frozen plan; with ``still_unused`` (a part of its rule, from a fresh Access Advisor report)
+        only that part: what was used since the announcement (``used_since``) stays granted (review s11 F8)."""
+        live = self.verify(plan)
+        what = "before-state recorded; applying"
+        if still_unused is not None and used_since:
+            plan = narrowed_plan(plan, still_unused, live, self._catalogue, self._sid_prefix)
+            if plan.empty:
+                raise PreconditionFailedError(
+                    f"everything plan {plan.plan_id} removes was used since it was announced "
+                    f"({', '.join(used_since)}); nothing removed"
+                )
+            note = f"used since the announcement, kept: {', '.join(used_since)}"
+            plan = plan._replace(notes=(*plan.notes, note))
+            what = f"{what}; {note}"
+        plan = plan.with_event(PlanStatus.APPLYING, self._clock(), what)
         self._store.save_plan(plan, self._clock())
         steps = _Steps(self._iam, plan)
         try:
@@ -93,6 +102,20 @@ class Executor:
         )
         self._store.save_plan(applied, self._clock())
         return applied
+
+    def verify(self, plan: PrunePlan) -> tuple[RolePolicy, ...]:
+        """The role's live policies, if the announced plan may still be applied to them: raises when the role
+        changed since the announcement or the stored plan is not what the pruner would do."""
+        if plan.status is not PlanStatus.ANNOUNCED:
+            raise PlanStateError(f"plan {plan.plan_id} is {plan.status.value}; only an announced plan is applied")
+        live = self._live_policies(plan.role_name)
+        if policies_hash(live) != plan.policies_hash:
+            raise PreconditionFailedError(
+                f"the policies of role {plan.role_name} changed since the plan was announced; "
+                f"plan {plan.plan_id} left as it was"
+            )
+        self._require_untampered(plan, plan_discrepancies(plan, live, self._catalogue, self._sid_prefix))
+        return live
 
     # --- rollback
 
@@ -122,7 +145,9 @@ class Executor:
         try:
             for change in plan.changes:
                 target = (
-                    dict(change.before) if full else rewrite_change(change, rule, self._catalogue, self._sid_prefix)
+                    dict(change.before)
+                    if full
+                    else rewrite_change(change, rule, self._catalogue, self._sid_prefix, plan.rewrite_version)
                 )
                 steps.restore(change, target, full)
         except (BotoCoreError, ClientError) as exc:

@@ -6,7 +6,10 @@ Per role and run (``Pruner.process_role``):
 2. an announced plan is never re-planned or pushed back: before its date the
    role is left alone; on the date, in enforce mode, exactly the frozen plan
    is applied if the role's policies still hash the same, else it is
-   superseded (not applied) and a fresh plan may follow;
+   superseded (not applied) and a fresh plan may follow; Access Advisor is read
+   again first and only what is still unused goes (not ready or failed: not
+   applied today, tried again); a plan removing admin-equivalent grants is
+   never applied on a date (a person decides);
 3. otherwise the role is read, skipped if exempt, Access Advisor is read
    (fail closed), and a plan is built: recorded in report mode, announced
    to the owners with its date in notify and enforce mode.
@@ -28,15 +31,27 @@ from iamwarden.prune.domain.decide import (
     IDENTITY_CENTER_PATH,
     SERVICE_LINKED_PATH,
     RemovalRule,
+    exempt_tag_key,
+    exemption_notes,
     recent_grants,
     skip_reason,
+    still_unused,
     unused_rule,
     updated_ledger,
     warming_up,
 )
 from iamwarden.prune.domain.model import RoleFacts
 from iamwarden.prune.domain.notices import NoticeKind, NoticeSender, PruneNotice, rollback_command
-from iamwarden.prune.domain.plan import PlanStatus, PrunePlan, build_plan, confirmed_rule, render_diff
+from iamwarden.prune.domain.plan import (
+    PlanStatus,
+    PrunePlan,
+    admin_removals,
+    build_plan,
+    confirmed_rule,
+    deny_advice,
+    render_diff,
+)
+from iamwarden.prune.domain.rewrite import REWRITE_VERSION
 from iamwarden.prune.domain.settings import PruneMode, PruneSettings
 from iamwarden.prune.exceptions import (
     AccessAdvisorError,
@@ -100,7 +115,7 @@ class Pruner:
     def process_role(self, account: str, role_arn: str) -> RoleOutcome:
         settings = self.settings
         if not settings.enabled:
-            return RoleOutcome(role_arn, "disabled", "the prune/enabled kill switch is off")
+            return RoleOutcome(role_arn, "disabled", settings.off_because or "the prune/enabled kill switch is off")
         store = self._require_store()
         now = self._clock()
         state = store.role(account, role_arn)
@@ -115,10 +130,17 @@ class Pruner:
         except RoleReadError as exc:
             self._save(store, state._replace(last_checked=now.isoformat(), last_outcome="no_decision"), now)
             return RoleOutcome(role_arn, "no_decision", str(exc))
-        state = state._replace(ledger=updated_ledger(role, state.ledger, now), last_checked=now.isoformat())
-        reason = skip_reason(role, settings, now) or warming_up(role, state.ledger, settings, now)
+        tag_seen = state.ledger
+        state = state._replace(
+            ledger=updated_ledger(role, state.ledger, now, settings.exempt_tag), last_checked=now.isoformat()
+        )
+        reason = skip_reason(role, settings, now, state.ledger) or warming_up(role, state.ledger, settings, now)
         if reason:
             self._save(store, state._replace(last_outcome="skipped"), now)
+            tag = role.tags.get(settings.exempt_tag)
+            by_tag = reason.startswith(f"exempted by tag {settings.exempt_tag}") and tag is not None
+            if by_tag and exempt_tag_key(settings.exempt_tag, str(tag)) not in tag_seen:  # once per value (F17)
+                self._exempted(role, reason)
             return RoleOutcome(role_arn, "skipped", reason)
 
         advisor = self._advisor_for(iam)
@@ -159,6 +181,8 @@ class Pruner:
         store.save_plan(announced, now)
         self._save(store, state._replace(active_plan_id=announced.plan_id, last_outcome="announced"), now)
         verb = "will be removed" if mode is PruneMode.ENFORCE else "would be removed (notify mode: nothing changes)"
+        if mode is PruneMode.ENFORCE and admin_removals(announced):
+            verb = "would be removed, but NOT on a date: it removes admin-equivalent grants, a person decides"
         self._notify(
             NoticeKind.PLANNED,
             announced,
@@ -184,11 +208,25 @@ class Pruner:
             snooze = (now + timedelta(days=self.settings.unused_days)).isoformat()
             self._save(store, cleared._replace(snoozed_until=snooze, last_outcome="expired"), now)
             return RoleOutcome(plan.role_arn, "expired", "not applied outside enforce mode", plan.plan_id)
-        executor = Executor(
-            self._iam_for(plan.account), store, self._catalogue, self._clock, self.settings.exempt_sid_prefix
-        )
+        iam = self._iam_for(plan.account)
+        exempt = self._exempt_now(store, cleared, plan, iam, now)
+        if exempt is not None:
+            return exempt
+        executor = Executor(iam, store, self._catalogue, self._clock, self.settings.exempt_sid_prefix)
         try:
-            applied = executor.apply(plan)
+            executor.verify(plan)  # a changed role or a forged plan is refused before any Access Advisor job
+            if plan.rewrite_version < REWRITE_VERSION:  # checked with its own rewrite; planned again (s12 F2)
+                return self._replan(store, cleared, plan, now)
+            admin = admin_removals(plan)  # after verify: a forged admin item is TAMPERED, not "needs a person"
+            if admin:  # never on a date: a person applies it by hand, or cancels it (review s11 F22)
+                return self._needs_person(store, cleared, plan, admin, now)
+            try:
+                rule, used_since, state = self._still_unused(store, state, plan, iam, now)
+            except AccessAdvisorError as exc:  # fail closed, as planning does: not applied today, tried again
+                detail = f"plan {plan.plan_id} not applied today: {exc}; Access Advisor is asked again on the next run"
+                return RoleOutcome(plan.role_arn, "no_decision", detail, plan.plan_id)
+            cleared = state._replace(active_plan_id=None)
+            applied = executor.apply(plan, rule, used_since)
         except PlanTamperedError as exc:  # a critical notice to everyone who gets the pruner's notices
             refused = plan.with_event(PlanStatus.SUPERSEDED, now, str(exc))
             store.save_plan(refused, now)
@@ -214,13 +252,89 @@ class Pruner:
             cleared._replace(last_applied_plan_id=applied.plan_id, applied_at=now.isoformat(), last_outcome="applied"),
             now,
         )
+        kept = (
+            f" Used since the announcement, so kept (dropped from the plan): {', '.join(used_since)}."
+            if used_since
+            else ""
+        )
         self._notify(
             NoticeKind.APPLIED,
             applied,
-            f"Unused permissions were removed from role {plan.role_name}. "
-            f"To give them back: {rollback_command(plan.plan_id)} (or --service S for one service)",
+            f"Unused permissions were removed from role {plan.role_name}.{kept} "
+            f"To give them back: {rollback_command(plan.plan_id)} (or --service S for one service)."
+            f"{deny_advice(applied)}",
         )
         return RoleOutcome(plan.role_arn, "applied", render_diff(applied), plan.plan_id)
+
+    def _replan(self, store: PruneStore, cleared: RoleState, plan: PrunePlan, now: datetime) -> RoleOutcome:
+        """An announced plan an earlier IAM Warden version made (its rewrite differs from today's): not applied, and
+        not called tampered; the role is planned again now, with a new date and notice."""
+        why = (
+            f"plan {plan.plan_id} was made by an earlier IAM Warden version (rewrite {plan.rewrite_version}); "
+            "not applied, the role is planned again"
+        )
+        store.save_plan(plan.with_event(PlanStatus.SUPERSEDED, now, why), now)
+        self._save(store, cleared._replace(last_outcome="superseded"), now)
+        return self.process_role(plan.account, plan.role_arn)
+
+    def _needs_person(
+        self, store: PruneStore, cleared: RoleState, plan: PrunePlan, admin: tuple[str, ...], now: datetime
+    ) -> RoleOutcome:
+        why = (
+            f"it removes admin-equivalent grants ({', '.join(admin)}): a person decides, it is never applied "
+            "on a date; apply its diff by hand if wanted"
+        )
+        expired = plan.with_event(PlanStatus.EXPIRED, now, f"needs a person: {why}")
+        store.save_plan(expired, now)
+        snooze = (now + timedelta(days=self.settings.unused_days)).isoformat()
+        self._save(store, cleared._replace(snoozed_until=snooze, last_outcome="needs_person"), now)
+        self._notify(NoticeKind.NOT_APPLIED, expired, f"Plan {plan.plan_id} was not applied: {why}")
+        return RoleOutcome(plan.role_arn, "needs_person", why, plan.plan_id)
+
+    def _exempt_now(
+        self, store: PruneStore, cleared: RoleState, plan: PrunePlan, iam: Any, now: datetime
+    ) -> RoleOutcome | None:
+        """On the apply date, whether the role became exempt since the announcement (break-glass, exempt_roles, the
+        exempt tag, idle by design): then the plan is not applied (review s12 F7). An unreadable role is no
+        decision: not applied today, asked again."""
+        try:
+            role = IamReader(iam).role(plan.role_arn)
+        except RoleReadError as exc:
+            return RoleOutcome(plan.role_arn, "no_decision", f"plan {plan.plan_id} not applied today: {exc}")
+        ledger = updated_ledger(role, cleared.ledger, now, self.settings.exempt_tag)
+        reason = skip_reason(role, self.settings, now, ledger)
+        if reason is None:
+            return None
+        why = f"the role is exempt since the announcement: {reason}"
+        expired = plan.with_event(PlanStatus.EXPIRED, now, why)
+        store.save_plan(expired, now)
+        self._save(store, cleared._replace(ledger=ledger, last_outcome="skipped"), now)
+        self._notify(NoticeKind.NOT_APPLIED, expired, f"Plan {plan.plan_id} was not applied: {why}")
+        return RoleOutcome(plan.role_arn, "skipped", why, plan.plan_id)
+
+    def _still_unused(
+        self, store: PruneStore, state: RoleState, plan: PrunePlan, iam: Any, now: datetime
+    ) -> tuple[RemovalRule, tuple[str, ...], RoleState]:
+        """Ask Access Advisor again on the apply date (the planner's job dance): the part of the plan's rule still
+        unused, what was used since, and the role's state with the job done. Raises ``AccessAdvisorNotReady`` (back
+        to the queue, the job kept) or ``AccessAdvisorError`` (not applied today, the job forgotten)."""
+        advisor = self._advisor_for(iam)
+        job_id = state.pending_job_id
+        if (
+            not job_id
+            or not state.pending_job_started
+            or now - datetime.fromisoformat(state.pending_job_started) > JOB_REUSE
+        ):
+            job_id = advisor.start(plan.role_arn)
+            state = self._save(store, state._replace(pending_job_id=job_id, pending_job_started=now.isoformat()), now)
+        try:
+            report = advisor.report(plan.role_arn, job_id)
+        except AccessAdvisorError:
+            self._save(store, state._replace(pending_job_id=None, pending_job_started=None), now)
+            raise
+        role = RoleFacts(plan.role_arn, plan.account, plan.role_name, "/", now)  # only its name and ARN are read
+        rule, used_since = still_unused(plan.rule, unused_rule(report, self.settings, role, now))
+        return rule, used_since, state._replace(pending_job_id=None, pending_job_started=None)
 
     # --- shared by the worker and `iamwarden prune plan`
 
@@ -242,8 +356,23 @@ class Pruner:
             recent=recent_grants(role, ledger, self.settings, now),
             exempt_sid_prefix=self.settings.exempt_sid_prefix,
             owners=owners,
-            notes=(*look_alike_notes(role, self.settings), *notes),
+            notes=(
+                *look_alike_notes(role, self.settings),
+                *exemption_notes(role, self.settings, now, ledger),
+                *notes,
+            ),
             max_growth=self.settings.max_growth,
+        )
+
+    def _exempted(self, role: RoleFacts, reason: str) -> None:
+        """Tell the owners and the security channel that a role exempted itself by tag (once per tag value)."""
+        owners = tuple(
+            owner.strip() for owner in role.tags.get(self.settings.owner_tag, "").split(",") if owner.strip()
+        )
+        self._notices.send(
+            PruneNotice(
+                NoticeKind.EXEMPTED, role.account, role.arn, "", owners, f"Role {role.name} is not pruned: {reason}"
+            )
         )
 
     def preview(self, role_arn: str) -> tuple[PrunePlan | None, str | None]:
@@ -254,10 +383,10 @@ class Pruner:
         iam = self._iam_for(parsed.account)
         now = self._clock()
         role = IamReader(iam).role(role_arn)
-        reason = skip_reason(role, self.settings, now)
+        ledger = self._store.role(parsed.account, role_arn).ledger if self._store else {}
+        reason = skip_reason(role, self.settings, now, ledger)
         if reason:
             return None, reason
-        ledger = self._store.role(parsed.account, role_arn).ledger if self._store else {}
         advisor = self._advisor_for(iam)
         return self._plan(role, advisor, advisor.start(role_arn), ledger, now), None
 
@@ -333,7 +462,7 @@ class Pruner:
             plan.plan_id,
             plan.owners,
             f"Role {plan.role_name} was denied {action} after IAM Warden pruned it on {state.applied_at[:10]}. "
-            f"If it needs it back: {rollback_command(plan.plan_id, service)}",
+            f"If it needs it back: {rollback_command(plan.plan_id, service)}.{deny_advice(plan, action)}",
             rollback_command=rollback_command(plan.plan_id, service),
         )
         self._notices.send(notice)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -64,28 +65,107 @@ class RemovalRule(NamedTuple):
         return cls(frozenset(data["services"]), frozenset(data["actions"]), tuple(data["keep"]))
 
 
-def skip_reason(role: RoleFacts, settings: PruneSettings, now: datetime) -> str | None:
-    """Why this role is never pruned now, or None."""
+def skip_reason(
+    role: RoleFacts, settings: PruneSettings, now: datetime, ledger: Mapping[str, str] | None = None
+) -> str | None:
+    """Why this role is never pruned now, or None. ``ledger``: when the pruner first saw the exempt tag's value."""
     if role.path.startswith(SERVICE_LINKED_PATH):
         return "service-linked role (managed by its AWS service)"
     if role.path.startswith(IDENTITY_CENTER_PATH) or role.name.startswith("AWSReservedSSO_"):
         return "IAM Identity Center role (managed by its permission set)"
     if settings.is_own_role(role.arn, role.account):  # by exact identity, never by name (review s11 F4)
         return "one of IAM Warden's own roles"
-    if settings.is_exempt_role(role.name, role.arn):
-        return "exempted by the exempt_roles setting"
-    exempt_until = role.tags.get(settings.exempt_tag)
-    if exempt_until is not None:
-        try:
-            until = date.fromisoformat(exempt_until.strip())
-        except ValueError:
-            return f"tag {settings.exempt_tag}={exempt_until!r} is not a date (YYYY-MM-DD): treated as exempt"
-        if until >= now.date():
-            return f"exempted by tag {settings.exempt_tag} until {until.isoformat()}"
+    exempt = settings.exempt_role_reason(role.name, role.arn)
+    if exempt:
+        return exempt
+    until = exempt_until(role, settings, now, ledger or {})
+    if until is not None and until >= now.date():
+        return f"exempted by tag {settings.exempt_tag} until {until.isoformat()}{_capped(role, settings, until)}"
     age = now - role.created
     if age < timedelta(days=settings.min_role_age_days):
         return f"created {age.days} days ago, younger than min_role_age_days ({settings.min_role_age_days})"
     return None
+
+
+def exempt_until(role: RoleFacts, settings: PruneSettings, now: datetime, ledger: Mapping[str, str]) -> date | None:
+    """The last day the exempt tag exempts the role: its date, capped at ``max_exempt_days`` after the day the
+    pruner first saw the tag on the role with any value (review s11 F17, s12 F6: one tag must not exempt a role for
+    ever, and a new value or a re-tag does not renew it); None when there is no tag or its value is no
+    ``YYYY-MM-DD`` date (no exemption: ``exemption_notes`` says so)."""
+    value = role.tags.get(settings.exempt_tag)
+    if value is None:
+        return None
+    until = _tag_date(value)
+    if until is None:
+        return None
+    seen = ledger.get(exempt_tag_first_key(settings.exempt_tag))
+    first = datetime.fromisoformat(seen).date() if seen else now.date()
+    return min(until, first + timedelta(days=settings.max_exempt_days))
+
+
+def _capped(role: RoleFacts, settings: PruneSettings, until: date) -> str:
+    asked = role.tags.get(settings.exempt_tag, "").strip()
+    if asked == until.isoformat():
+        return ""
+    return f" (the tag asks for {asked}; an exemption lasts at most max_exempt_days ({settings.max_exempt_days}))"
+
+
+def exemption_notes(
+    role: RoleFacts, settings: PruneSettings, now: datetime, ledger: Mapping[str, str]
+) -> tuple[str, ...]:
+    """What a plan says about exemptions someone claimed for the role, so a person sees them (F17)."""
+    notes: list[str] = []
+    value = role.tags.get(settings.exempt_tag)
+    if value is not None:
+        until = exempt_until(role, settings, now, ledger)
+        if until is None:
+            notes.append(
+                f"tag {settings.exempt_tag}={value!r} is not a date (YYYY-MM-DD): no exemption, the role is judged "
+                "like any other"
+            )
+        elif until < now.date():
+            notes.append(f"tag {settings.exempt_tag}={value!r} exempted the role until {until.isoformat()}: expired")
+    prefix = settings.exempt_sid_prefix
+    for policy in role.policies:
+        for position, statement in enumerate(_statements(policy.document)):
+            sid = statement.get("Sid")
+            if prefix and isinstance(sid, str) and sid.startswith(prefix) and statement.get("Effect") == "Allow":
+                notes.append(
+                    f"statement {position} ({sid}) of {policy.key} is exempt by its Sid prefix {prefix}: never pruned"
+                )
+    return tuple(notes)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _tag_date(value: str) -> date | None:
+    """A ``YYYY-MM-DD`` date, nothing else (``date.fromisoformat`` also takes ``20991231`` and week dates)."""
+    text = value.strip()
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def exempt_tag_first_key(tag: str) -> str:
+    """The ledger key that remembers when the pruner first saw the exempt tag on the role, whatever its value;
+    never dropped, so removing and re-adding the tag does not renew the cap (review s12 F6)."""
+    return f"exempt-tag|{tag}"
+
+
+def exempt_tag_key(tag: str, value: str) -> str:
+    """The ledger key that remembers when the pruner first saw an exempt tag's value."""
+    return f"exempt-tag|{tag}={value.strip()}"
+
+
+def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    return [item for item in statements if isinstance(item, dict)] if isinstance(statements, list) else []
 
 
 def unused_rule(report: AccessReport, settings: PruneSettings, role: RoleFacts, now: datetime) -> RemovalRule:
@@ -101,6 +181,20 @@ def unused_rule(report: AccessReport, settings: PruneSettings, role: RoleFacts, 
             if last is None or last < cutoff:
                 actions.add(action)
     return RemovalRule(frozenset(services), frozenset(actions), settings.kept_actions(role.name, role.arn))
+
+
+def still_unused(rule: RemovalRule, fresh: RemovalRule) -> tuple[RemovalRule, tuple[str, ...]]:
+    """The part of a frozen ``rule`` that a fresh report still shows unused, and what was used since (review s11 F8).
+
+    A service stays only if it is still wholly unused; a tracked action stays if it, or its whole service, is
+    still unused. Everything else is given back: the plan may only shrink between its announcement and its date.
+    """
+    services = rule.services & fresh.services
+    actions = frozenset(
+        action for action in rule.actions if action in fresh.actions or action.partition(":")[0] in fresh.services
+    )
+    dropped = tuple(sorted((rule.services - services) | (rule.actions - actions)))
+    return RemovalRule(services, actions, rule.keep), dropped
 
 
 def recent_grants(
@@ -146,13 +240,24 @@ def warming_up(role: RoleFacts, ledger: Mapping[str, str], settings: PruneSettin
     )
 
 
-def updated_ledger(role: RoleFacts, ledger: Mapping[str, str], now: datetime) -> dict[str, str]:
-    """The ledger for the role as it is now: dates kept for patterns still granted, today for new ones."""
+def updated_ledger(
+    role: RoleFacts, ledger: Mapping[str, str], now: datetime, exempt_tag: str = "iamwarden:prune-exempt-until"
+) -> dict[str, str]:
+    """The ledger for the role as it is now: dates kept for patterns still granted (and the exempt tag's value
+    still set), today for new ones."""
     fresh: dict[str, str] = {}
     for policy in role.policies:
         for pattern in policy_patterns(policy.document):
             key = ledger_key(policy.key, pattern)
             fresh[key] = ledger.get(key, now.isoformat())
+    first = exempt_tag_first_key(exempt_tag)
+    value = role.tags.get(exempt_tag)
+    if value is not None:
+        key = exempt_tag_key(exempt_tag, value)
+        fresh[key] = ledger.get(key, now.isoformat())
+        fresh[first] = ledger.get(first, now.isoformat())
+    elif first in ledger:
+        fresh[first] = ledger[first]
     return fresh
 
 

@@ -24,6 +24,7 @@ class NoticeKind(StrEnum):
     FAILED = "failed"
     ACCESS_DENIED = "access_denied"  # a pruned role was denied something it lost
     TAMPERED = "tampered"  # the stored plan is not what the pruner would do: someone changed it; not applied
+    EXEMPTED = "exempted"  # a role exempted itself by tag: told once per tag value, so someone sees it
 
 
 class PruneNotice(NamedTuple):

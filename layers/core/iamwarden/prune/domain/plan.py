@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from iamwarden.domain.arns import parse_role_arn
+from iamwarden.domain.policy import action_matches
 from iamwarden.prune.domain.catalogue import ActionCatalogue
 from iamwarden.prune.domain.decide import RemovalRule
 from iamwarden.prune.domain.model import (
@@ -30,7 +31,7 @@ from iamwarden.prune.domain.model import (
     canonical_json,
     iam_size,
 )
-from iamwarden.prune.domain.rewrite import Rewrite, rewrite_policy
+from iamwarden.prune.domain.rewrite import REWRITE_VERSION, Rewrite, rewrite_policy
 
 #: A policy may grow to this many times its size when wildcards are expanded (setting ``max_growth``).
 DEFAULT_MAX_GROWTH = 3
@@ -70,6 +71,7 @@ class PolicyChange(NamedTuple):
     removed: tuple[str, ...]
     edits: tuple[Mapping[str, Any], ...]
     recent: tuple[str, ...] = ()  # patterns kept as recent grants (needed to repeat the rewrite exactly)
+    undeniable: tuple[str, ...] = ()  # actions a kept statement of the role grants: never denied (review s12 F1)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,7 @@ class PolicyChange(NamedTuple):
             "removed": list(self.removed),
             "edits": [dict(edit) for edit in self.edits],
             "recent": list(self.recent),
+            "undeniable": list(self.undeniable),
         }
 
     @classmethod
@@ -98,6 +101,7 @@ class PolicyChange(NamedTuple):
             removed=tuple(data["removed"]),
             edits=tuple(data["edits"]),
             recent=tuple(data.get("recent", ())),
+            undeniable=tuple(data.get("undeniable", ())),
         )
 
 
@@ -119,6 +123,7 @@ class PrunePlan(NamedTuple):
     executed: tuple[Mapping[str, Any], ...] = ()  # steps done, with what undoes them
     rolled_back_services: tuple[str, ...] = ()
     history: tuple[Mapping[str, Any], ...] = ()
+    rewrite_version: int = 1  # how its after-documents were made (``REWRITE_VERSION``); absent = main's = 1
 
     @property
     def empty(self) -> bool:
@@ -160,6 +165,7 @@ class PrunePlan(NamedTuple):
             "executed": [dict(step) for step in self.executed],
             "rolled_back_services": list(self.rolled_back_services),
             "history": [dict(entry) for entry in self.history],
+            "rewrite_version": self.rewrite_version,
         }
 
     @classmethod
@@ -182,6 +188,7 @@ class PrunePlan(NamedTuple):
             executed=tuple(data.get("executed", ())),
             rolled_back_services=tuple(data.get("rolled_back_services", ())),
             history=tuple(data.get("history", ())),
+            rewrite_version=int(data.get("rewrite_version", 1)),
         )
 
 
@@ -231,6 +238,7 @@ def build_plan(
     is removed, and a note says why (a bloated policy is worse than a broad one).
     """
     all_notes = list(notes)
+    undeniable = kept_grants(role, rule, recent, exempt_sid_prefix)
     while True:
         rewrites: list[tuple[RolePolicy, Rewrite]] = []
         rewrite_notes: list[str] = []
@@ -243,6 +251,7 @@ def build_plan(
                 recent=recent.get(policy.key, frozenset()),
                 exempt_sid_prefix=exempt_sid_prefix,
                 label=_label(policy),
+                undeniable=undeniable,
             )
             rewrite_notes.extend(rewrite.notes)
             if rewrite.changed:
@@ -256,6 +265,7 @@ def build_plan(
     all_notes.extend(rewrite_notes)
 
     accepted = _within_limits(role, rewrites, all_notes)
+    all_notes.extend(_method_notes(accepted))
     changes = tuple(
         PolicyChange(
             key=policy.key,
@@ -268,6 +278,7 @@ def build_plan(
             removed=rewrite.removed,
             edits=tuple(edit.to_dict() for edit in rewrite.edits),
             recent=tuple(sorted(recent.get(policy.key, frozenset()))),
+            undeniable=tuple(sorted(undeniable)),
         )
         for policy, rewrite in accepted
     )
@@ -282,18 +293,80 @@ def build_plan(
         changes=changes,
         notes=tuple(dict.fromkeys(all_notes)),
         owners=owners,
+        rewrite_version=REWRITE_VERSION,
     )
 
 
+def kept_grants(
+    role: RoleFacts, rule: RemovalRule, recent: Mapping[str, frozenset[str]], exempt_sid_prefix: str
+) -> frozenset[str]:
+    """The rule's actions that some statement the pruner keeps as it is grants: a recent grant, a NOPRUNE
+    statement, a cross-service wildcard or a recent NotAction statement, in any policy of the role.
+
+    An explicit Deny wins over every Allow of the role, so denying one of these would take away a grant the
+    plan says it keeps (review s12 F1): they are never denied."""
+    found: set[str] = set()
+    for policy in role.policies:
+        young = recent.get(policy.key, frozenset())
+        raw = policy.document.get("Statement", [])
+        for statement in [raw] if isinstance(raw, dict) else list(raw):
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            sid = statement.get("Sid")
+            exempt = isinstance(sid, str) and bool(exempt_sid_prefix) and sid.startswith(exempt_sid_prefix)
+            if "NotAction" in statement:
+                excluded = _patterns(statement.get("NotAction"))
+                if exempt or any(f"notaction:{pattern.lower()}" in young for pattern in excluded):
+                    found.update(a for a in rule.actions if not any(action_matches(p, a) for p in excluded))
+                continue
+            for pattern in _patterns(statement.get("Action")):
+                lowered = pattern.lower()
+                service, separator, _ = lowered.partition(":")
+                across = not separator or "*" in service or "?" in service
+                if exempt or across or f"action:{lowered}" in young:
+                    found.update(a for a in rule.actions if action_matches(lowered, a))
+    return frozenset(found)
+
+
+def _patterns(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 def rewrite_change(
-    change: PolicyChange, rule: RemovalRule, catalogue: ActionCatalogue, exempt_sid_prefix: str
+    change: PolicyChange,
+    rule: RemovalRule,
+    catalogue: ActionCatalogue,
+    exempt_sid_prefix: str,
+    version: int = REWRITE_VERSION,
 ) -> dict[str, Any] | None:
-    """The document ``change`` would have with ``rule`` instead of the plan's rule (partial rollback)."""
+    """The document ``change`` would have with ``rule`` instead of the plan's rule (partial rollback), made the
+    way the plan's own rewrite version made it."""
     if rule.empty:
         return dict(change.before)
+    return _rewrite(change, rule, catalogue, exempt_sid_prefix, version=version).document
+
+
+def _rewrite(
+    change: PolicyChange,
+    rule: RemovalRule,
+    catalogue: ActionCatalogue,
+    exempt_sid_prefix: str,
+    *,
+    version: int,
+    label: str = "policy",
+) -> Rewrite:
     return rewrite_policy(
-        change.before, rule, catalogue, recent=frozenset(change.recent), exempt_sid_prefix=exempt_sid_prefix
-    ).document
+        change.before,
+        rule,
+        catalogue,
+        recent=frozenset(change.recent),
+        exempt_sid_prefix=exempt_sid_prefix,
+        label=label,
+        undeniable=frozenset(change.undeniable),
+        version=version,
+    )
 
 
 def plan_discrepancies(
@@ -331,7 +404,11 @@ def plan_discrepancies(
         if canonical_json(policy.document) != canonical_json(change.before):
             problems.append(f"the before-document of {change.key} is not the role's")
             continue
-        problems.extend(_rewrite_discrepancies(change, plan.rule, catalogue, exempt_sid_prefix, policy))
+        problems.extend(
+            _rewrite_discrepancies(
+                change, plan.rule, catalogue, exempt_sid_prefix, policy, version=plan.rewrite_version
+            )
+        )
     return problems
 
 
@@ -349,7 +426,9 @@ def rewrite_discrepancies(plan: PrunePlan, catalogue: ActionCatalogue, exempt_si
     if created is None or plan_id_for(plan.role_arn, created) != plan.plan_id:
         problems.append(f"its id is not the one role {plan.role_arn} and time {plan.created_at} give")
     for change in plan.changes:
-        problems.extend(_rewrite_discrepancies(change, plan.rule, catalogue, exempt_sid_prefix, None))
+        problems.extend(
+            _rewrite_discrepancies(change, plan.rule, catalogue, exempt_sid_prefix, None, version=plan.rewrite_version)
+        )
     return problems
 
 
@@ -359,10 +438,10 @@ def _rewrite_discrepancies(
     catalogue: ActionCatalogue,
     exempt_sid_prefix: str,
     policy: RolePolicy | None,
+    *,
+    version: int,
 ) -> list[str]:
-    rewrite = rewrite_policy(
-        change.before, rule, catalogue, recent=frozenset(change.recent), exempt_sid_prefix=exempt_sid_prefix
-    )
+    rewrite = _rewrite(change, rule, catalogue, exempt_sid_prefix, version=version)
     after = None if rewrite.document is None else canonical_json(rewrite.document)
     stored = None if change.after is None else canonical_json(change.after)
     problems = []
@@ -373,6 +452,60 @@ def _rewrite_discrepancies(
     if policy is not None and _method(policy, rewrite) is not change.method:
         problems.append(f"{change.key} would be changed by {_method(policy, rewrite).value}, not {change.method.value}")
     return problems
+
+
+#: Services whose removal changes who can grant or govern access: a person decides, never a date (review s11 F22).
+ADMIN_SERVICES = frozenset({"iam", "organizations"})
+
+
+def admin_removals(plan: PrunePlan) -> tuple[str, ...]:
+    """What the plan removes that is admin-equivalent (a cross-service wildcard, or a wildcard or whole service of
+    ``ADMIN_SERVICES``): such a plan needs a person and is never applied on a date."""
+    found: list[str] = []
+    for change in plan.changes:
+        for item in change.removed:
+            pattern = item.split(" (from ", 1)[-1].rstrip(")") if " (from " in item else item
+            service, _, name = pattern.lower().partition(":")
+            wildcard_service = not name or "*" in service or "?" in service
+            if wildcard_service or (
+                service in ADMIN_SERVICES and ("*" in name or "?" in name or service in plan.rule.services)
+            ):
+                found.append(item)
+    return tuple(dict.fromkeys(found))
+
+
+def narrowed_plan(
+    plan: PrunePlan,
+    rule: RemovalRule,
+    live: tuple[RolePolicy, ...],
+    catalogue: ActionCatalogue,
+    exempt_sid_prefix: str,
+) -> PrunePlan:
+    """The plan with ``rule`` (a part of its own) instead of its rule: every after-document rewritten from its
+    before-document, changes that remove nothing any more left out. Used on the apply date (review s11 F8)."""
+    held = {policy.key: policy for policy in live}
+    changes: list[PolicyChange] = []
+    for change in plan.changes:
+        policy = held.get(change.key)
+        rewrite = _rewrite(
+            change,
+            rule,
+            catalogue,
+            exempt_sid_prefix,
+            version=plan.rewrite_version,
+            label=_label(policy) if policy else change.key,
+        )
+        if not rewrite.changed or policy is None:
+            continue
+        changes.append(
+            change._replace(
+                method=_method(policy, rewrite),
+                after=rewrite.document,
+                removed=rewrite.removed,
+                edits=tuple(edit.to_dict() for edit in rewrite.edits),
+            )
+        )
+    return plan._replace(rule=rule, changes=tuple(changes))
 
 
 def _overgrown(policy: RolePolicy, rewrite: Rewrite, max_growth: int) -> dict[str, str]:
@@ -391,11 +524,39 @@ def _overgrown(policy: RolePolicy, rewrite: Rewrite, max_growth: int) -> dict[st
     for expansion in rewrite.expansions:
         reasons.setdefault(
             expansion.service,
-            f"kept {expansion.pattern} in {_label(policy)}: removing part of it means listing the "
-            f"{expansion.into} actions that stay, {before:,} -> {after:,} characters, {why}; "
+            f"kept {expansion.pattern} in {_label(policy)}: removing part of it means listing "
+            f"{expansion.into} actions, {before:,} -> {after:,} characters, {why}; "
             f"nothing removed from {expansion.service}",
         )
     return reasons
+
+
+def _method_notes(accepted: list[tuple[RolePolicy, Rewrite]]) -> list[str]:
+    """What the chosen methods mean beyond the diff (review s11 F12): a Deny beside a kept wildcard, a frozen copy."""
+    notes: list[str] = []
+    for policy, rewrite in accepted:
+        for edit in rewrite.edits:
+            if edit.denied:
+                notes.append(
+                    f"{_label(policy)} statement {edit.position}: its wildcards stay (actions the catalogue does not "
+                    f"list stay granted); Deny statement {edit.deny_sid} takes away exactly {', '.join(edit.denied)} "
+                    "over the same resources, also from any later grant, until rolled back"
+                )
+        if rewrite.document is not None and _method(policy, rewrite) is Method.COPY:
+            notes.append(
+                f"{_label(policy)} is {_why_copied(policy)}: a "
+                "role-scoped pruned copy replaces it, frozen as it is today; later updates of the original "
+                "(new actions its service needs) no longer reach this role"
+            )
+    return notes
+
+
+def _why_copied(policy: RolePolicy) -> str:
+    if policy.source is PolicySource.AWS_MANAGED:
+        return "AWS managed"
+    if not policy.edited_in_place:
+        return "shared"
+    return "customer managed and gets a Deny that must reach this role only (other principals may attach it later)"
 
 
 def _label(policy: RolePolicy) -> str:
@@ -407,6 +568,8 @@ def _method(policy: RolePolicy, rewrite: Rewrite) -> Method:
         return Method.DELETE_INLINE if rewrite.document is None else Method.PUT_INLINE
     if rewrite.document is None:
         return Method.DETACH
+    if any(edit.denied for edit in rewrite.edits):  # a Deny reaches this role only: never into a reusable policy
+        return Method.COPY
     return Method.NEW_VERSION if policy.edited_in_place else Method.COPY
 
 
@@ -456,6 +619,28 @@ def _within_limits(
     return accepted
 
 
+def deny_advice(plan: PrunePlan, action: str | None = None) -> str:
+    """How to lift the plan's Deny statements (of ``action`` only, when given), for notices; "" when it has none.
+
+    Granting the action again does not bring it back (an explicit Deny wins over every Allow), and a changed role
+    makes ``rollback`` refuse, so the notice names the statement to remove (review s12 F4)."""
+    places = [
+        f"statement {edit['deny_sid']} of "
+        + (f"the pruned copy of {change.name}" if change.method is Method.COPY else f"policy {change.name}")
+        for change in plan.changes
+        for edit in change.edits
+        if edit.get("denied")
+        and edit.get("deny_sid")
+        and (action is None or action.lower() in {str(item).lower() for item in edit["denied"]})
+    ]
+    if not places:
+        return ""
+    return (
+        " Granting it again in another policy does not help: the Deny statement IAM Warden added wins over every "
+        f"Allow. To lift it: roll back, or remove {'; '.join(places)}."
+    )
+
+
 def render_diff(plan: PrunePlan) -> str:
     """The plan as people read it: what goes from which policy, what is kept and why."""
     lines = [f"plan {plan.plan_id} for {plan.role_arn} ({plan.status.value})"]
@@ -476,7 +661,13 @@ def render_diff(plan: PrunePlan) -> str:
             Method.DETACH: "detach (nothing left)",
         }[change.method]
         lines.append(f"  {verb} {change.arn or change.name}")
-        expansions = [item for edit in change.edits for item in edit.get("expanded", ())]
+        denying = {item["pattern"] for edit in change.edits if edit.get("denied") for item in edit["expanded"]}
+        expansions = [
+            item for edit in change.edits for item in edit.get("expanded", ()) if item["pattern"] not in denying
+        ]
+        for edit in change.edits:
+            if edit.get("denied"):
+                lines.append(f"    + Deny {', '.join(edit['denied'])}   [statement {edit['deny_sid']}]")
         if expansions and change.after is not None:
             grown = ", ".join(f"{item['pattern']} into {item['into']} actions" for item in expansions)
             lines.append(f"    expands {grown}: {iam_size(change.before):,} -> {iam_size(change.after):,} characters")

@@ -21,10 +21,11 @@ from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.own import OwnIdentity, names_match
-from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _string_list, flatten
+from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _refuse_match_all, _string_list, flatten
 from iamwarden.domain.wildcards import arn_match, matches_any, wildcard_match
 
 ROOT = "prune"
+BREAK_GLASS = "break_glass_principals"  # the enforcer's top-level setting, honoured by the pruner too
 DEFAULT_ALWAYS_KEEP = ("iam:PassRole", "sts:AssumeRole")
 _ACTION_PATTERN = re.compile(r"[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+")
 
@@ -42,6 +43,23 @@ class ExemptAction(NamedTuple):
 
     role: str
     action: str
+
+
+#: Roles idle by design, never pruned whatever ``exempt_roles`` says (review s11 F22): used a few times a year, so
+#: Access Advisor shows them unused, and pruning them breaks the next account vending, StackSet deploy (IAM Warden's
+#: own member stack included) or incident. Name patterns, as ``exempt_roles`` takes them.
+IDLE_BY_DESIGN_ROLES = (
+    "OrganizationAccountAccessRole",
+    "AWSControlTowerExecution",
+    "AWSCloudFormationStackSetExecutionRole",
+)
+#: Service-managed StackSets' execution role: ``stacksets-exec-`` and a 32-hex id, nothing else (review s12 F5).
+STACKSETS_EXEC = re.compile(r"stacksets-exec-[0-9a-f]{32}")
+
+
+def idle_by_design(role_name: str, role_path: str) -> bool:
+    """Exactly the names AWS gives these roles, at path ``/`` only: a look-alike elsewhere is judged normally."""
+    return role_path == "/" and (role_name in IDLE_BY_DESIGN_ROLES or bool(STACKSETS_EXEC.fullmatch(role_name)))
 
 
 #: The member stack's forwarder role (``OwnIdentity.member_roles`` key), also deployed in the security account.
@@ -66,6 +84,10 @@ class PruneSettings(NamedTuple):
     exempt_roles: tuple[str, ...] = ()
     exempt_actions: tuple[ExemptAction, ...] = ()
     exempt_tag: str = "iamwarden:prune-exempt-until"
+    #: An exempt-until tag counts for at most this many days from the day the pruner first saw its value (F17).
+    max_exempt_days: int = 90
+    #: The enforcer's ``break_glass_principals`` (read from the same settings): those roles are never pruned (F22).
+    break_glass_principals: tuple[str, ...] = ()
     exempt_sid_prefix: str = "NOPRUNE"
     owner_tag: str = "owner"
     #: Name patterns of IAM Warden's roles: a role that has such a name but is not one of them (``own``) is judged
@@ -74,6 +96,7 @@ class PruneSettings(NamedTuple):
     #: IAM Warden's own roles by exact identity (the enforcer's ``OwnIdentity``, from the template's environment):
     #: the only roles never pruned for being IAM Warden's (review s11 F4). Empty (offline): none is.
     own: OwnIdentity = OwnIdentity()
+    off_because: str = ""  # why the pruner is off whatever prune/enabled says (an unreadable break_glass_principals)
 
     def is_own_role(self, arn: str, account: str) -> bool:
         """Whether ``arn`` (a role of ``account``) is exactly one of IAM Warden's: the home stack's by ARN, a member
@@ -104,12 +127,29 @@ class PruneSettings(NamedTuple):
         return self.account_modes.get(account, self.mode)
 
     def is_exempt_role(self, role_name: str, role_arn: str) -> bool:
-        return any(_role_matches(pattern, role_name, role_arn) for pattern in self.exempt_roles)
+        return self.exempt_role_reason(role_name, role_arn) is not None
+
+    def exempt_role_reason(self, role_name: str, role_arn: str) -> str | None:
+        """Why a role is never pruned by these settings (idle by design, break-glass, ``exempt_roles``), or None."""
+        if idle_by_design(role_name, _path_of(role_arn)):
+            return "idle by design (account vending, StackSet or Control Tower execution role): never pruned"
+        if matches_any(role_arn, self.break_glass_principals):
+            return "a break-glass role (the enforcer's break_glass_principals): never pruned"
+        if any(_role_matches(pattern, role_name, role_arn) for pattern in self.exempt_roles):
+            return "exempted by the exempt_roles setting"
+        return None
 
     def kept_actions(self, role_name: str, role_arn: str) -> tuple[str, ...]:
         """Action patterns never pruned from this role: the always-keep list and its exemptions."""
         exempt = tuple(item.action for item in self.exempt_actions if _role_matches(item.role, role_name, role_arn))
         return self.always_keep + exempt
+
+
+def _path_of(role_arn: str) -> str:
+    """The role's path from its ARN (``arn:aws:iam::1:role/a/b/name`` -> ``/a/b/``)."""
+    resource = role_arn.split(":", 5)[-1]
+    inner = resource.partition("/")[2]
+    return "/" + inner.rpartition("/")[0] + "/" if "/" in inner else "/"
 
 
 def _role_matches(pattern: str, role_name: str, role_arn: str) -> bool:
@@ -124,6 +164,7 @@ _INT_BOUNDS: Mapping[str, tuple[int, int]] = {
     "notice_days": (1, 90),
     "watch_days": (1, 90),
     "rollback_snooze_days": (0, 400),
+    "max_exempt_days": (1, 400),
     "max_growth": (1, 100),
     "max_roles_per_run": (1, 100_000),
     "max_roles_per_account": (1, 100_000),
@@ -138,9 +179,22 @@ def parse_prune_settings(
 ) -> tuple[PruneSettings, list[SettingsProblem]]:
     """Build ``PruneSettings`` from paths relative to the settings prefix; report and fall back per key. ``own``:
     IAM Warden's roles by exact identity (none when not given)."""
-    flat = {path: value for path, value in flatten(values).items() if path.split("/")[0] == ROOT}
+    everything = flatten(values)
+    flat = {path: value for path, value in everything.items() if path.split("/")[0] == ROOT}
     problems: list[SettingsProblem] = []
     given: dict[str, Any] = {"own_roles": own_roles, "own": own or OwnIdentity()}
+    glass = sorted(path for path in everything if path == BREAK_GLASS or path.startswith(f"{BREAK_GLASS}/"))
+    unreadable = ""
+    if glass:  # the enforcer's setting, read and refused the way the enforcer refuses it (review s12 F3)
+        try:
+            if glass != [BREAK_GLASS]:
+                raise ValueError(f"must be a list of ARN patterns, got a mapping ({', '.join(glass)})")
+            patterns = tuple(_string_list(everything[BREAK_GLASS]))
+            _refuse_match_all(patterns, "every role would be break-glass and never pruned")
+            given["break_glass_principals"] = patterns
+        except ValueError as exc:  # who is break-glass is unknown: prune nobody until it is fixed
+            unreadable = f"{BREAK_GLASS} {exc}; the pruner is off until it is fixed"
+            problems.append(SettingsProblem(BREAK_GLASS, f"{exc}; the pruner is off until it is fixed"))
     account_modes: dict[str, PruneMode] = {}
     for path, raw in sorted(flat.items()):
         parts = path.split("/")[1:]
@@ -181,6 +235,9 @@ def parse_prune_settings(
                 given["enabled"] = False  # a kill switch we cannot read is a pulled one
             if name == "modes" and len(parts) == 2 and ACCOUNT_ID.fullmatch(parts[1]):
                 account_modes[parts[1]] = PruneMode.REPORT
+    if unreadable:  # after the loop: prune/enabled=true (the stack always sets it) must not switch it back on
+        given["enabled"] = False
+        given["off_because"] = unreadable
     return PruneSettings(**given, account_modes=MappingProxyType(account_modes)), problems
 
 
