@@ -1,12 +1,14 @@
 """First sight's shortcuts (issue 13, speed against Cloud Custodian) say exactly what the full reading says.
 
-Two shortcuts, each checked against the reading it skips, run by the same code with the shortcut switched off
+Three shortcuts, each checked against the reading it skips, run by the same code with the shortcut switched off
 (so each comparison is between two implementations and can fail):
 
 * ``policy._KNOWN_OPERATORS``: IAM's condition operators split once, as a constant table, where the parse
   otherwise splits each spelling with ``_operator`` (and keeps it in a cache the benchmark empties);
 * ``exposure.admits_only_trusted``: ``trust_policy.statement_problems`` answers "no problem" without building the
   exposure for a statement naming only trusted accounts and services nothing binds to another account.
+* ``trust_policy.federated_only``: ``statement_problems`` judges a statement naming only identity providers by what
+  they authenticate, without building the exposure (which could add nothing but a condition that never holds).
 
 Compared on every document of the sample events and the corpora, and on generated statements (every principal
 type, wildcards, log deliveries, source and other conditions, Deny, NotPrincipal, empty Action lists), for two
@@ -51,6 +53,7 @@ def _full_problems(
     """``statement_problems`` with the shortcut switched off: every statement's exposure is built."""
     with monkeypatch.context() as patched:
         patched.setattr(trust_policy, "admits_only_trusted", lambda *_: False)
+        patched.setattr(trust_policy, "federated_only", lambda *_: False)
         return statement_problems(statement, boundary, VENDORS, circumstances, FEDERATION)
 
 
@@ -343,3 +346,56 @@ def test_a_whole_trust_policy_keeps_its_verdict_with_the_shortcut(monkeypatch: p
     judged.forget()
     assert policy_problems(parse_policy(copy.deepcopy(document)), BOUNDARY, (), CIRCUMSTANCES[1]) == found
     assert [problem.statement.position for problem in found] == [1]
+
+
+# --- the identity-provider shortcut -----------------------------------------------------------------------------
+
+
+def test_the_corpus_exercises_the_identity_provider_shortcut() -> None:
+    """The corpus comparison above (both shortcuts off against both on) covers federated trusts, not only declines."""
+    federated = [
+        statement
+        for document in CORPUS
+        for statement in _parsed(document) or ()
+        if statement.principal is not None
+        and statement.not_principal is None
+        and trust_policy.federated_only(statement.principal)
+    ]
+    assert len(federated) >= 5
+
+
+_PAST = {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}
+_GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+
+
+@pytest.mark.parametrize(
+    ("principal", "condition", "shortcut", "problems"),
+    [
+        ({"Federated": _GITHUB}, {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}}, True, 0),
+        ({"Federated": _GITHUB}, {"StringLike": {"token.actions.githubusercontent.com:sub": "*"}}, True, 1),
+        ({"Federated": _GITHUB}, {}, True, 1),
+        ({"Federated": "arn:aws:iam::999988887777:oidc-provider/token.actions.githubusercontent.com"}, {}, True, 2),
+        ({"Federated": "arn:aws:iam::999988887777:saml-provider/corp"}, {}, True, 1),
+        ({"Federated": "cognito-identity.amazonaws.com"}, {}, True, 1),
+        ({"Federated": _GITHUB}, _PAST, True, 0),  # a window closed before the policy was set: grants nothing
+        ({"Federated": _GITHUB, "AWS": "999988887777"}, {}, False, 2),  # a named account: the full reading
+        ({"Federated": _GITHUB, "Service": "lambda.amazonaws.com"}, {}, False, 1),
+    ],
+)
+def test_the_identity_provider_shortcut_reads_as_the_full_path(
+    principal: dict[str, Any],
+    condition: dict[str, Any],
+    shortcut: bool,
+    problems: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRoleWithWebIdentity"}
+    if condition:
+        raw["Condition"] = condition
+    (statement,) = parse_policy({"Statement": [raw]}).statements
+    assert statement.principal is not None
+    assert trust_policy.federated_only(statement.principal) is shortcut
+    circumstances = CIRCUMSTANCES[1]  # 2026: the DateLessThan window had closed
+    found = statement_problems(statement, BOUNDARY, VENDORS, circumstances, FEDERATION)
+    assert len(found) == problems
+    assert found == _full_problems(statement, BOUNDARY, circumstances, monkeypatch)
