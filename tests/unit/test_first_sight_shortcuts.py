@@ -1,12 +1,14 @@
 """First sight's shortcuts (issue 13, speed against Cloud Custodian) say exactly what the full reading says.
 
-Three shortcuts, each checked against the reading it skips, run by the same code with the shortcut switched off
+Four shortcuts, each checked against the reading it skips, run by the same code with the shortcut switched off
 (so each comparison is between two implementations and can fail):
 
 * ``policy._KNOWN_OPERATORS``: IAM's condition operators split once, as a constant table, where the parse
   otherwise splits each spelling with ``_operator`` (and keeps it in a cache the benchmark empties);
 * ``exposure.admits_only_trusted``: ``trust_policy.statement_problems`` answers "no problem" without building the
   exposure for a statement naming only trusted accounts and services nothing binds to another account.
+* ``documents._key_ends_after_space``: four substring searches tell the usual text has no key ending with
+  whitespace before the regex is asked (the duplicate-key count's choice of count);
 * ``trust_policy.federated_only``: ``statement_problems`` judges a statement naming only identity providers by what
   they authenticate, without building the exposure (which could add nothing but a condition that never holds).
 
@@ -18,13 +20,14 @@ boundaries, offline, with a Region and time, and with live lookups that answer a
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iamwarden.domain import exposure, judged, policy
+from iamwarden.domain import documents, exposure, judged, policy
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import TrustBoundary, admits_only_trusted
 from iamwarden.domain.policy import Condition, Statement, _operator, parse_policy
@@ -399,3 +402,35 @@ def test_the_identity_provider_shortcut_reads_as_the_full_path(
     found = statement_problems(statement, BOUNDARY, VENDORS, circumstances, FEDERATION)
     assert len(found) == problems
     assert found == _full_problems(statement, BOUNDARY, circumstances, monkeypatch)
+
+
+# --- the key-end pre-check of the duplicate-key count -----------------------------------------------------------
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(['"', ":", " ", "\t", "\n", "\r", "a", "{", "}", ",", "\\"]), max_size=40))
+def test_the_key_end_pre_check_answers_as_the_regex(text: str) -> None:
+    """``documents._key_ends_after_space`` skips the regex only when no whitespace stands before a colon."""
+    assert documents._key_ends_after_space(text) is (documents._KEY_END_AFTER_SPACE.search(text) is not None)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ('{"Version": "2012-10-17"}', False),
+        ('{"Version" : "2012-10-17"}', True),
+        ('{"Version"\n:\t"2012-10-17"}', True),
+        ('{"Version"\r\n: 1}', True),
+        ('{"a": "x :y"}', False),  # whitespace before a colon, but no quote right before the whitespace
+        ('{"a": "x\\" :y"}', True),  # inside a string: the over-count the exact read then settles
+    ],
+)
+def test_the_key_end_pre_check_on_named_texts(text: str, found: bool) -> None:
+    assert documents._key_ends_after_space(text) is found
+    assert (documents._KEY_END_AFTER_SPACE.search(text) is not None) is found
+
+
+def test_the_corpus_texts_read_the_same_with_the_pre_check() -> None:
+    for document in CORPUS:
+        for text in (json.dumps(document), json.dumps(document, indent=2), json.dumps(document, separators=(",", ":"))):
+            assert documents._key_ends_after_space(text) is (documents._KEY_END_AFTER_SPACE.search(text) is not None)
