@@ -383,6 +383,11 @@ _GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubuserconte
         ({"Federated": _GITHUB}, _PAST, True, 0),  # a window closed before the policy was set: grants nothing
         ({"Federated": _GITHUB, "AWS": "999988887777"}, {}, False, 2),  # a named account: the full reading
         ({"Federated": _GITHUB, "Service": "lambda.amazonaws.com"}, {}, False, 1),
+        ({"Federated": _GITHUB, "AWS": "111122223333"}, {}, False, 1),  # a trusted account: only the provider's
+        ({"Federated": _GITHUB, "CanonicalUser": "not-hex"}, {}, False, 2),  # a canonical user is an outsider
+        ({"Federated": _GITHUB, "CanonicalUser": "a" * 64}, {}, False, 1),  # a trusted one: only the provider's
+        ({"Federated": [_GITHUB, "cognito-identity.amazonaws.com"], "CanonicalUser": "b" * 64}, {}, False, 3),
+        ("*", {}, False, 1),  # everyone (its Federated part included)
     ],
 )
 def test_the_identity_provider_shortcut_reads_as_the_full_path(
@@ -402,6 +407,153 @@ def test_the_identity_provider_shortcut_reads_as_the_full_path(
     found = statement_problems(statement, BOUNDARY, VENDORS, circumstances, FEDERATION)
     assert len(found) == problems
     assert found == _full_problems(statement, BOUNDARY, circumstances, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "not_principal",
+    [{"Federated": _GITHUB}, {"Federated": "cognito-identity.amazonaws.com"}, {"Federated": _GITHUB, "AWS": "*"}],
+)
+def test_a_not_principal_naming_identity_providers_is_read_in_full(
+    not_principal: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NotPrincipal lets in everyone it does not name: never judged by the providers it names."""
+    raw = {"Effect": "Allow", "NotPrincipal": not_principal, "Action": "sts:AssumeRoleWithWebIdentity"}
+    (statement,) = parse_policy({"Statement": [raw]}).statements
+    assert statement.not_principal is not None
+    assert statement.not_principal.federated
+    found = statement_problems(statement, BOUNDARY, VENDORS, CIRCUMSTANCES[1], FEDERATION)
+    assert found
+    assert found[0].public  # everyone but the named providers
+    assert found == _full_problems(statement, BOUNDARY, CIRCUMSTANCES[1], monkeypatch)
+
+
+_PROVIDERS = [
+    _GITHUB,
+    "arn:aws:iam::111122223333:saml-provider/corp",
+    "arn:aws:iam::444455556666:oidc-provider/token.actions.githubusercontent.com",  # a trusted account's
+    "arn:aws:iam::999988887777:oidc-provider/token.actions.githubusercontent.com",
+    "arn:aws:iam::999988887777:saml-provider/corp",
+    "arn:aws-cn:iam::111122223333:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/ABC",
+    "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
+    "arn:aws:iam::*:saml-provider/corp",
+    "arn:aws:iam::11112222333:oidc-provider/short",  # malformed: eleven digits
+    "arn:aws:iam:oidc-provider",
+    "*",
+    "cognito-identity.amazonaws.com",
+    "accounts.google.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+]
+_PROVIDER_KEYS = [
+    "token.actions.githubusercontent.com:sub",
+    "token.actions.githubusercontent.com:aud",
+    "cognito-identity.amazonaws.com:aud",
+    "cognito-identity.amazonaws.com:amr",
+    "accounts.google.com:aud",
+    "oidc.eks.us-east-1.amazonaws.com/id/ABC:sub",
+    "aws:PrincipalAccount",
+    "aws:PrincipalOrgID",
+    "aws:SourceAccount",
+    "aws:CurrentTime",
+    "SAML:aud",
+]
+_PROVIDER_VALUES = [
+    "repo:acme/*",
+    "repo:other/*",
+    "*",
+    "sts.amazonaws.com",
+    "us-east-1:11111111-2222-3333-4444-555555555555",
+    "us-east-1:99999999-2222-3333-4444-555555555555",
+    "authenticated",
+    "unauthenticated",
+    "111122223333",
+    "999988887777",
+    "o-a1b2c3d4e5",
+    "2020-01-01T00:00:00Z",
+    "2030-01-01T00:00:00Z",
+    "https://signin.aws.amazon.com/saml",
+]
+_PROVIDER_OPERATORS = [
+    "StringEquals",
+    "StringLike",
+    "StringNotEquals",
+    "StringEqualsIfExists",
+    "ForAllValues:StringLike",
+    "ForAnyValue:StringLike",
+    "DateLessThan",
+    "DateGreaterThan",
+]
+# Identity providers alone most of the time; now and then one other principal type beside them (the shortcut must
+# then decline), drawn as a rare extra so that most examples exercise the shortcut itself.
+_OTHERS = st.sampled_from([None] * 7 + ["AWS", "Service", "CanonicalUser"])
+_OTHER_VALUES = {
+    "AWS": _one_or_many(["111122223333", "999988887777", "*", "arn:aws:iam::444455556666:role/x"]),
+    "Service": _one_or_many(["lambda.amazonaws.com", "*.amazonaws.com"]),
+    "CanonicalUser": _one_or_many(["a" * 64, "b" * 64, "not-hex"]),
+}
+
+
+@st.composite
+def _provider_statements(draw: st.DrawFn) -> dict[str, Any]:
+    principal: dict[str, Any] = {"Federated": draw(_one_or_many(_PROVIDERS))}
+    other = draw(_OTHERS)
+    if other is not None:
+        principal[other] = draw(_OTHER_VALUES[other])
+    statement: dict[str, Any] = {
+        "Effect": draw(st.sampled_from(["Allow", "Allow", "Allow", "Deny"])),
+        "Principal": principal,
+        "Action": draw(
+            st.sampled_from(
+                [
+                    "sts:AssumeRoleWithWebIdentity",
+                    "sts:AssumeRoleWithSAML",
+                    "sts:AssumeRole",
+                    "*",
+                    ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+                ]
+            )
+        ),
+    }
+    condition = draw(
+        st.dictionaries(
+            st.sampled_from(_PROVIDER_OPERATORS),
+            st.dictionaries(st.sampled_from(_PROVIDER_KEYS), _one_or_many(_PROVIDER_VALUES), min_size=1, max_size=3),
+            max_size=2,
+        )
+    )
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def test_generated_identity_provider_statements_take_the_shortcut_and_read_as_the_full_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Identity providers alone (and, now and then, beside another principal type), compared with the full reading;
+    the shortcut must be taken often, and declined for every mix, or the comparison proves nothing."""
+    taken = declined = 0
+
+    @settings(max_examples=300, deadline=None)
+    @given(statements=st.lists(_provider_statements(), min_size=1, max_size=2))
+    def compare(statements: list[dict[str, Any]]) -> None:
+        nonlocal taken, declined
+        for statement in _parsed({"Version": "2012-10-17", "Statement": statements}) or ():
+            _assert_same_problems((statement,), monkeypatch)
+            principal = statement.principal
+            assert principal is not None
+            if (
+                statement.allows
+                and statement.actions != ()
+                and not admits_only_trusted(principal, statement.conditions, BOUNDARY)
+            ):
+                alone = not (principal.aws or principal.service or principal.canonical_user or principal.everyone)
+                assert trust_policy.federated_only(principal) is alone
+                taken += alone
+                declined += not alone
+
+    compare()
+    assert taken > 100  # the shortcut is exercised, not only declined
+    assert declined > 20  # and mixes are seen, where it must decline
 
 
 # --- the key-end pre-check of the duplicate-key count -----------------------------------------------------------
