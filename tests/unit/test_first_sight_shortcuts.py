@@ -1,12 +1,16 @@
 """First sight's shortcuts (issue 13, speed against Cloud Custodian) say exactly what the full reading says.
 
-Two shortcuts, each checked against the reading it skips, run by the same code with the shortcut switched off
+Four shortcuts, each checked against the reading it skips, run by the same code with the shortcut switched off
 (so each comparison is between two implementations and can fail):
 
 * ``policy._KNOWN_OPERATORS``: IAM's condition operators split once, as a constant table, where the parse
   otherwise splits each spelling with ``_operator`` (and keeps it in a cache the benchmark empties);
 * ``exposure.admits_only_trusted``: ``trust_policy.statement_problems`` answers "no problem" without building the
   exposure for a statement naming only trusted accounts and services nothing binds to another account.
+* ``documents._key_ends_after_space``: four substring searches tell the usual text has no key ending with
+  whitespace before the regex is asked (the duplicate-key count's choice of count);
+* ``trust_policy.federated_only``: ``statement_problems`` judges a statement naming only identity providers by what
+  they authenticate, without building the exposure (which could add nothing but a condition that never holds).
 
 Compared on every document of the sample events and the corpora, and on generated statements (every principal
 type, wildcards, log deliveries, source and other conditions, Deny, NotPrincipal, empty Action lists), for two
@@ -16,13 +20,14 @@ boundaries, offline, with a Region and time, and with live lookups that answer a
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iamwarden.domain import exposure, judged, policy
+from iamwarden.domain import documents, exposure, judged, policy
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import TrustBoundary, admits_only_trusted
 from iamwarden.domain.policy import Condition, Statement, _operator, parse_policy
@@ -51,6 +56,7 @@ def _full_problems(
     """``statement_problems`` with the shortcut switched off: every statement's exposure is built."""
     with monkeypatch.context() as patched:
         patched.setattr(trust_policy, "admits_only_trusted", lambda *_: False)
+        patched.setattr(trust_policy, "federated_only", lambda *_: False)
         return statement_problems(statement, boundary, VENDORS, circumstances, FEDERATION)
 
 
@@ -343,3 +349,240 @@ def test_a_whole_trust_policy_keeps_its_verdict_with_the_shortcut(monkeypatch: p
     judged.forget()
     assert policy_problems(parse_policy(copy.deepcopy(document)), BOUNDARY, (), CIRCUMSTANCES[1]) == found
     assert [problem.statement.position for problem in found] == [1]
+
+
+# --- the identity-provider shortcut -----------------------------------------------------------------------------
+
+
+def test_the_corpus_exercises_the_identity_provider_shortcut() -> None:
+    """The corpus comparison above (both shortcuts off against both on) covers federated trusts, not only declines."""
+    federated = [
+        statement
+        for document in CORPUS
+        for statement in _parsed(document) or ()
+        if statement.principal is not None
+        and statement.not_principal is None
+        and trust_policy.federated_only(statement.principal)
+    ]
+    assert len(federated) >= 5
+
+
+_PAST = {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}
+_GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+
+
+@pytest.mark.parametrize(
+    ("principal", "condition", "shortcut", "problems"),
+    [
+        ({"Federated": _GITHUB}, {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}}, True, 0),
+        ({"Federated": _GITHUB}, {"StringLike": {"token.actions.githubusercontent.com:sub": "*"}}, True, 1),
+        ({"Federated": _GITHUB}, {}, True, 1),
+        ({"Federated": "arn:aws:iam::999988887777:oidc-provider/token.actions.githubusercontent.com"}, {}, True, 2),
+        ({"Federated": "arn:aws:iam::999988887777:saml-provider/corp"}, {}, True, 1),
+        ({"Federated": "cognito-identity.amazonaws.com"}, {}, True, 1),
+        ({"Federated": _GITHUB}, _PAST, True, 0),  # a window closed before the policy was set: grants nothing
+        ({"Federated": _GITHUB, "AWS": "999988887777"}, {}, False, 2),  # a named account: the full reading
+        ({"Federated": _GITHUB, "Service": "lambda.amazonaws.com"}, {}, False, 1),
+        ({"Federated": _GITHUB, "AWS": "111122223333"}, {}, False, 1),  # a trusted account: only the provider's
+        ({"Federated": _GITHUB, "CanonicalUser": "not-hex"}, {}, False, 2),  # a canonical user is an outsider
+        ({"Federated": _GITHUB, "CanonicalUser": "a" * 64}, {}, False, 1),  # a trusted one: only the provider's
+        ({"Federated": [_GITHUB, "cognito-identity.amazonaws.com"], "CanonicalUser": "b" * 64}, {}, False, 3),
+        ("*", {}, False, 1),  # everyone (its Federated part included)
+    ],
+)
+def test_the_identity_provider_shortcut_reads_as_the_full_path(
+    principal: dict[str, Any],
+    condition: dict[str, Any],
+    shortcut: bool,
+    problems: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRoleWithWebIdentity"}
+    if condition:
+        raw["Condition"] = condition
+    (statement,) = parse_policy({"Statement": [raw]}).statements
+    assert statement.principal is not None
+    assert trust_policy.federated_only(statement.principal) is shortcut
+    circumstances = CIRCUMSTANCES[1]  # 2026: the DateLessThan window had closed
+    found = statement_problems(statement, BOUNDARY, VENDORS, circumstances, FEDERATION)
+    assert len(found) == problems
+    assert found == _full_problems(statement, BOUNDARY, circumstances, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "not_principal",
+    [{"Federated": _GITHUB}, {"Federated": "cognito-identity.amazonaws.com"}, {"Federated": _GITHUB, "AWS": "*"}],
+)
+def test_a_not_principal_naming_identity_providers_is_read_in_full(
+    not_principal: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NotPrincipal lets in everyone it does not name: never judged by the providers it names."""
+    raw = {"Effect": "Allow", "NotPrincipal": not_principal, "Action": "sts:AssumeRoleWithWebIdentity"}
+    (statement,) = parse_policy({"Statement": [raw]}).statements
+    assert statement.not_principal is not None
+    assert statement.not_principal.federated
+    found = statement_problems(statement, BOUNDARY, VENDORS, CIRCUMSTANCES[1], FEDERATION)
+    assert found
+    assert found[0].public  # everyone but the named providers
+    assert found == _full_problems(statement, BOUNDARY, CIRCUMSTANCES[1], monkeypatch)
+
+
+_PROVIDERS = [
+    _GITHUB,
+    "arn:aws:iam::111122223333:saml-provider/corp",
+    "arn:aws:iam::444455556666:oidc-provider/token.actions.githubusercontent.com",  # a trusted account's
+    "arn:aws:iam::999988887777:oidc-provider/token.actions.githubusercontent.com",
+    "arn:aws:iam::999988887777:saml-provider/corp",
+    "arn:aws-cn:iam::111122223333:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/ABC",
+    "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
+    "arn:aws:iam::*:saml-provider/corp",
+    "arn:aws:iam::11112222333:oidc-provider/short",  # malformed: eleven digits
+    "arn:aws:iam:oidc-provider",
+    "*",
+    "cognito-identity.amazonaws.com",
+    "accounts.google.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+]
+_PROVIDER_KEYS = [
+    "token.actions.githubusercontent.com:sub",
+    "token.actions.githubusercontent.com:aud",
+    "cognito-identity.amazonaws.com:aud",
+    "cognito-identity.amazonaws.com:amr",
+    "accounts.google.com:aud",
+    "oidc.eks.us-east-1.amazonaws.com/id/ABC:sub",
+    "aws:PrincipalAccount",
+    "aws:PrincipalOrgID",
+    "aws:SourceAccount",
+    "aws:CurrentTime",
+    "SAML:aud",
+]
+_PROVIDER_VALUES = [
+    "repo:acme/*",
+    "repo:other/*",
+    "*",
+    "sts.amazonaws.com",
+    "us-east-1:11111111-2222-3333-4444-555555555555",
+    "us-east-1:99999999-2222-3333-4444-555555555555",
+    "authenticated",
+    "unauthenticated",
+    "111122223333",
+    "999988887777",
+    "o-a1b2c3d4e5",
+    "2020-01-01T00:00:00Z",
+    "2030-01-01T00:00:00Z",
+    "https://signin.aws.amazon.com/saml",
+]
+_PROVIDER_OPERATORS = [
+    "StringEquals",
+    "StringLike",
+    "StringNotEquals",
+    "StringEqualsIfExists",
+    "ForAllValues:StringLike",
+    "ForAnyValue:StringLike",
+    "DateLessThan",
+    "DateGreaterThan",
+]
+# Identity providers alone most of the time; now and then one other principal type beside them (the shortcut must
+# then decline), drawn as a rare extra so that most examples exercise the shortcut itself.
+_OTHERS = st.sampled_from([None] * 7 + ["AWS", "Service", "CanonicalUser"])
+_OTHER_VALUES = {
+    "AWS": _one_or_many(["111122223333", "999988887777", "*", "arn:aws:iam::444455556666:role/x"]),
+    "Service": _one_or_many(["lambda.amazonaws.com", "*.amazonaws.com"]),
+    "CanonicalUser": _one_or_many(["a" * 64, "b" * 64, "not-hex"]),
+}
+
+
+@st.composite
+def _provider_statements(draw: st.DrawFn) -> dict[str, Any]:
+    principal: dict[str, Any] = {"Federated": draw(_one_or_many(_PROVIDERS))}
+    other = draw(_OTHERS)
+    if other is not None:
+        principal[other] = draw(_OTHER_VALUES[other])
+    statement: dict[str, Any] = {
+        "Effect": draw(st.sampled_from(["Allow", "Allow", "Allow", "Deny"])),
+        "Principal": principal,
+        "Action": draw(
+            st.sampled_from(
+                [
+                    "sts:AssumeRoleWithWebIdentity",
+                    "sts:AssumeRoleWithSAML",
+                    "sts:AssumeRole",
+                    "*",
+                    ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+                ]
+            )
+        ),
+    }
+    condition = draw(
+        st.dictionaries(
+            st.sampled_from(_PROVIDER_OPERATORS),
+            st.dictionaries(st.sampled_from(_PROVIDER_KEYS), _one_or_many(_PROVIDER_VALUES), min_size=1, max_size=3),
+            max_size=2,
+        )
+    )
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def test_generated_identity_provider_statements_take_the_shortcut_and_read_as_the_full_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Identity providers alone (and, now and then, beside another principal type), compared with the full reading;
+    the shortcut must be taken often, and declined for every mix, or the comparison proves nothing."""
+    taken = declined = 0
+
+    @settings(max_examples=300, deadline=None)
+    @given(statements=st.lists(_provider_statements(), min_size=1, max_size=2))
+    def compare(statements: list[dict[str, Any]]) -> None:
+        nonlocal taken, declined
+        for statement in _parsed({"Version": "2012-10-17", "Statement": statements}) or ():
+            _assert_same_problems((statement,), monkeypatch)
+            principal = statement.principal
+            assert principal is not None
+            if (
+                statement.allows
+                and statement.actions != ()
+                and not admits_only_trusted(principal, statement.conditions, BOUNDARY)
+            ):
+                alone = not (principal.aws or principal.service or principal.canonical_user or principal.everyone)
+                assert trust_policy.federated_only(principal) is alone
+                taken += alone
+                declined += not alone
+
+    compare()
+    assert taken > 100  # the shortcut is exercised, not only declined
+    assert declined > 20  # and mixes are seen, where it must decline
+
+
+# --- the key-end pre-check of the duplicate-key count -----------------------------------------------------------
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(['"', ":", " ", "\t", "\n", "\r", "a", "{", "}", ",", "\\"]), max_size=40))
+def test_the_key_end_pre_check_answers_as_the_regex(text: str) -> None:
+    """``documents._key_ends_after_space`` skips the regex only when no whitespace stands before a colon."""
+    assert documents._key_ends_after_space(text) is (documents._KEY_END_AFTER_SPACE.search(text) is not None)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ('{"Version": "2012-10-17"}', False),
+        ('{"Version" : "2012-10-17"}', True),
+        ('{"Version"\n:\t"2012-10-17"}', True),
+        ('{"Version"\r\n: 1}', True),
+        ('{"a": "x :y"}', False),  # whitespace before a colon, but no quote right before the whitespace
+        ('{"a": "x\\" :y"}', True),  # inside a string: the over-count the exact read then settles
+    ],
+)
+def test_the_key_end_pre_check_on_named_texts(text: str, found: bool) -> None:
+    assert documents._key_ends_after_space(text) is found
+    assert (documents._KEY_END_AFTER_SPACE.search(text) is not None) is found
+
+
+def test_the_corpus_texts_read_the_same_with_the_pre_check() -> None:
+    for document in CORPUS:
+        for text in (json.dumps(document), json.dumps(document, indent=2), json.dumps(document, separators=(",", ":"))):
+            assert documents._key_ends_after_space(text) is (documents._KEY_END_AFTER_SPACE.search(text) is not None)

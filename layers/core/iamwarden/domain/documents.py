@@ -187,6 +187,17 @@ def _text_of(value: str) -> str:
 _KEY_END = re.compile(r'"[ \t\n\r]*:')
 #: A key's end with whitespace before its colon: in none (the usual text), each key ends ``":``, counted in C.
 _KEY_END_AFTER_SPACE = re.compile(r'"[ \t\n\r]+:')
+
+
+def _key_ends_after_space(text: str) -> bool:
+    """Whether ``_KEY_END_AFTER_SPACE`` matches ``text``. A match holds whitespace right before a colon, so a
+    text with none (the usual policy: ``"key": value``) has no match, told by four substring searches in C
+    instead of the regex trying a match at every quote; any other text asks the regex."""
+    if " :" not in text and "\n:" not in text and "\t:" not in text and "\r:" not in text:
+        return False
+    return _KEY_END_AFTER_SPACE.search(text) is not None
+
+
 #: What ``duplicate_keys`` found, by the text as the event gave it (bounded like ``_PARSED``).
 _DUPLICATES: dict[str, tuple[str, ...]] = {}
 
@@ -219,7 +230,7 @@ def _examine(value: str, text: str, document: dict[str, Any], keys_read: int) ->
         oldest = next(iter(_DUPLICATES))
         del _DUPLICATES[oldest]
         _READINGS.pop(oldest, None)
-    if text.count('":') == keys_read and _KEY_END_AFTER_SPACE.search(text) is None:
+    if text.count('":') == keys_read and not _key_ends_after_space(text):
         exact: tuple[str, ...] = ()
     else:
         exact = _duplicates(text, keys_read)
@@ -375,7 +386,7 @@ def _duplicates(text: str, keys_read: int) -> tuple[str, ...]:
     is. The cheap count over-counts (``_KEY_END``), so equal counts prove there is none; only a text whose
     counts differ is read again, keeping every key, to know for certain and say where."""
     spelled = text.count('":')
-    if _KEY_END_AFTER_SPACE.search(text) is not None:  # a key may end '"  :': count every kind
+    if _key_ends_after_space(text):  # a key may end '"  :': count every kind
         spelled = len(_KEY_END.findall(text))
     if spelled == keys_read:
         return ()

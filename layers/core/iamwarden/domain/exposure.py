@@ -420,8 +420,13 @@ def _unresolved(conditions: tuple[Condition, ...]) -> tuple[str, ...]:
     resolves those) may or may not limit who calls, and IAM Warden does not know its value."""
     found: list[str] = []
     for condition in conditions:
-        if condition.key not in RESTRICTING_KEYS or not any("${" in value for value in condition.values):
-            continue  # the usual case: no variable at all
+        if condition.key not in RESTRICTING_KEYS:
+            continue
+        for value in condition.values:
+            if "${" in value:
+                break
+        else:
+            continue  # the usual case: no variable at all (a loop, not ``any`` over a generator)
         if not _positive(condition):
             continue
         for value in condition.values:
@@ -905,7 +910,7 @@ def _audience(key: str, value: str, operator: str) -> str | None:
         organization = value.split("/", 1)[0]
         return f"organization {organization}" if ORGANIZATION_ID.fullmatch(organization) else None
     if key in _ACCOUNT_KEYS:
-        return value if ACCOUNT_ID.fullmatch(value) else None
+        return value if _is_account_id(value) else None  # ``ACCOUNT_ID.fullmatch``, without the regex call
     if key in _ARN_KEYS:
         # StringLike matches the whole ARN as one string, so a wildcard before the account field can
         # span colons (IAM paths may hold ":"); ArnLike matches each of the six fields separately.

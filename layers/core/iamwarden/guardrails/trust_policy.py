@@ -58,10 +58,17 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import principal_label
 from iamwarden.domain.exceptions import RemediationError, UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, admits_only_trusted, fresh_exposure
+from iamwarden.domain.exposure import (
+    ACCOUNT_ID,
+    Circumstances,
+    TrustBoundary,
+    admits_only_trusted,
+    fresh_exposure,
+    never_holds,
+)
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
-from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
+from iamwarden.domain.policy import Condition, Policy, Principal, Statement, parse_policy
 from iamwarden.domain.recorded import ROLE_TRUST, Snapshot, observed_at
 from iamwarden.domain.settings import RuleSettings
 from iamwarden.domain.statement_meaning import document_meaning, statement_meaning, still_granted
@@ -455,6 +462,14 @@ def statement_problems(
         principal is None or admits_only_trusted(principal, statement.conditions, boundary)
     ):
         return []  # the common case, known without the exposure: trusted accounts and unbound services only
+    if statement.not_principal is None and principal is not None and federated_only(principal):
+        # Only identity providers: their exposure holds nothing but "federated …" grantees, which are judged
+        # below by what the providers authenticate; all it could add is a condition that never holds (``void``).
+        conditions = statement.conditions
+        at = circumstances.at if circumstances is not None else None
+        if conditions and never_holds(conditions, at) is not None:
+            return []
+        return _federation_problems(statement, principal, boundary, federation, label=statement.label, problems=[])
     exposure = fresh_exposure(statement, boundary, circumstances)  # policy_problems keeps the document's verdict
     if exposure.void is not None:
         return []
@@ -504,18 +519,42 @@ def statement_problems(
                 grantee if ACCOUNT_ID.fullmatch(grantee) else None,
             )
         )
-    if principal is not None and principal.federated and statement.grants_action(_WEB_IDENTITY):
+    if principal is not None and principal.federated:
+        return _federation_problems(statement, principal, boundary, federation, label=label, problems=problems)
+    return problems
+
+
+def federated_only(principal: Principal) -> bool:
+    """Whether a Principal names identity providers and nothing else: ``statement_problems`` then judges it by
+    what the providers authenticate, without the exposure (a first-sight shortcut, proven equal to the full
+    reading in ``tests/unit/test_first_sight_shortcuts.py``)."""
+    return bool(principal.federated) and not (
+        principal.everyone or principal.aws or principal.service or principal.canonical_user
+    )
+
+
+def _federation_problems(
+    statement: Statement,
+    principal: Principal,
+    boundary: TrustBoundary,
+    federation: FederationBoundary,
+    *,
+    label: str,
+    problems: list[Problem],
+) -> list[Problem]:
+    """``problems`` and the problems of the identity providers ``principal`` trusts: a web identity not bound to a
+    subject (or to our own), a provider of an untrusted account."""
+    if statement.grants_action(_WEB_IDENTITY):
         for provider in principal.federated:
             problem = web_identity_problem(provider, statement.conditions, federation)
             if problem is not None:
                 problems.append(Problem(statement, False, f"{problem} ({label})"))
-    if principal is not None:
-        for provider in principal.federated:
-            owner = provider.split(":", 5)[4] if provider.startswith("arn:") and provider.count(":") >= 5 else None
-            if owner and ACCOUNT_ID.fullmatch(owner) and not boundary.trusts_account(owner):
-                problems.append(
-                    Problem(statement, False, f"trusts the identity provider {provider} of account {owner} ({label})")
-                )
+    for provider in principal.federated:
+        owner = provider.split(":", 5)[4] if provider.startswith("arn:") and provider.count(":") >= 5 else None
+        if owner and ACCOUNT_ID.fullmatch(owner) and not boundary.trusts_account(owner):
+            problems.append(
+                Problem(statement, False, f"trusts the identity provider {provider} of account {owner} ({label})")
+            )
     return problems
 
 
