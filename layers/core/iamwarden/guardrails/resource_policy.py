@@ -469,7 +469,12 @@ class ResourcePolicyRule:
             return Snapshot(kind, arn, taken, {"policy": None}, whatever_the_verdict=True)
         document = dict(policy.raw)
         return Snapshot(
-            kind, arn, taken, {"policy": document, "pending": []}, whatever_the_verdict=True, if_remediated=document
+            kind,
+            arn,
+            taken,
+            {"policy": document, "pending": []},
+            whatever_the_verdict=True,
+            if_remediated={"policy": document, "pending": []},
         )
 
     def _earlier(self, context: RuleContext, arn: str, offending: Sequence[Statement]) -> "Earlier | None":

@@ -1,0 +1,237 @@
+"""Resource policies: a remediation removes what the change added, no more (review s11 F3).
+
+The generic rule (the made-up queue of ``test_resource_policy``) with a fake record of what the enforcer last saw
+(``RESOURCE_POLICY`` snapshots) and of its past remediations: offending statements already in force before the
+change (by meaning: a bare account id is its root ARN) are named and alerted, never planned for removal; those the
+change added are removed as before; without a usable record the whole document is the change's, and the reason
+says older statements may be among them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.recorded import RESOURCE_POLICY, PastRemediation, Snapshot, resource_policy_kind
+from iamwarden.domain.settings import RuleSettings, Settings
+from iamwarden.domain.statement_meaning import statement_meaning
+from tests.unit.test_resource_policy import (
+    EVERYONE,
+    OUTSIDER,
+    OWN,
+    PUBLIC,
+    QUEUE_ARN,
+    SHARED,
+    VENDOR,
+    context,
+    document,
+    make,
+    statement,
+)
+
+#: The change judged is at 2026-12-04T08:00:00Z (``context``): a record of 07:00 is from before it.
+BEFORE = "2026-12-04T07:00:00.000+00:00"
+AFTER = "2026-12-04T09:00:00.000+00:00"
+#: The vendor's statement as the service stored it (the bare account id as its root ARN spells the same grant).
+VENDOR_BARE = {**VENDOR, "Principal": {"AWS": OUTSIDER}}
+TLS_ONLY = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "sqs:*",
+    "Resource": QUEUE_ARN,
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+ALICE = "arn:aws:iam::111122223333:user/alice"  # how the reason names an IAM user
+OTHER = statement("Other", {"AWS": "arn:aws:iam::444455556666:root"})
+
+
+class FakeRecorded:
+    """A record holding one resource-policy snapshot of the queue and some past remediations of it."""
+
+    def __init__(self, snapshot: Snapshot | None, remediations: Sequence[PastRemediation] = ()) -> None:
+        self._snapshot = snapshot
+        self._remediations = tuple(remediations)
+        self.remediations_read = 0
+
+    def remediations(self, resource_arn: str) -> Sequence[PastRemediation]:
+        self.remediations_read += 1
+        return self._remediations if resource_arn == QUEUE_ARN else ()
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        if self._snapshot is None or (kind, resource_arn) != (self._snapshot.kind, self._snapshot.resource_arn):
+            return None
+        return self._snapshot
+
+
+def seen(*statements: dict[str, Any], taken: str = BEFORE, **data: Any) -> Snapshot:
+    return Snapshot(RESOURCE_POLICY, QUEUE_ARN, taken, {"policy": document(*statements), **data})
+
+
+def judged(policy: dict[str, Any], recorded: FakeRecorded | None, *, remediate: bool = True) -> Any:
+    rule, _, _ = make()
+    base = context(policy)
+    mode = Mode.REMEDIATE if remediate else Mode.ALERT
+    settings = Settings(rules={spec.id: RuleSettings(spec.id, mode) for spec in (PUBLIC, SHARED)})
+    return rule.evaluate(base._replace(settings=settings, recorded=recorded))
+
+
+def planned(finding: Any) -> list[dict[str, Any]]:
+    return [reference["statement"] for step in finding.plan for reference in step.parameters["statements"]]
+
+
+def test_an_older_statement_beside_a_new_deny_is_alerted_only_and_named_as_older() -> None:
+    recorded = FakeRecorded(seen(OWN, VENDOR))
+
+    [finding] = judged(document(OWN, VENDOR, TLS_ONLY), recorded).findings
+
+    assert finding.rule_id == SHARED.id
+    assert finding.severity is Severity.HIGH  # what the exposure deserves, not lowered
+    assert finding.plan == ()
+    assert finding.needs_context == ()
+    assert "statement 1 (Vendor) of the policy, on IAM Warden's record since " + BEFORE in finding.reason
+    assert f"predate the change by {ALICE}, which did not add them" in finding.reason
+    assert f"set by {ALICE}" not in finding.reason  # the editor is not blamed for the vendor's grant
+    assert [o.get("older") for o in finding.offending] == [True]
+
+
+def test_a_statement_re_spelt_by_the_service_is_still_the_older_one() -> None:
+    """The record holds the account id bare, the event its root ARN (or the other way): the same grant."""
+    for record, event in ((VENDOR_BARE, VENDOR), (VENDOR, VENDOR_BARE)):
+        [finding] = judged(document(OWN, event, TLS_ONLY), FakeRecorded(seen(OWN, record))).findings
+        assert finding.plan == ()
+
+
+def test_only_the_statement_the_change_added_is_planned_and_the_older_one_is_named() -> None:
+    recorded = FakeRecorded(seen(OWN, VENDOR))
+
+    public, shared = judged(document(OWN, VENDOR, EVERYONE), recorded).findings
+
+    assert planned(public) == [EVERYONE]
+    assert public.severity is Severity.CRITICAL
+    assert shared.plan == ()
+    assert f"set by {ALICE}" in public.reason
+
+
+def test_a_mixed_finding_removes_the_added_one_and_leaves_the_older_one_in_place() -> None:
+    recorded = FakeRecorded(seen(OWN, VENDOR))
+
+    [finding] = judged(document(OWN, VENDOR, OTHER), recorded).findings
+
+    assert planned(finding) == [OTHER]
+    assert "Statement 1 (Vendor) of the policy also lets in account 999988887777, but predates this change" in (
+        finding.reason
+    )
+    assert [o.get("older", False) for o in finding.offending] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("recorded", "why"),
+    [
+        (None, "offline"),
+        (FakeRecorded(None), "no record"),
+        (FakeRecorded(seen(OWN, VENDOR, taken=AFTER)), "a record newer than the change may show the change itself"),
+        (FakeRecorded(seen(OWN, VENDOR)._replace(unusable=True)), "a record another write may have left stale"),
+        (FakeRecorded(Snapshot(RESOURCE_POLICY, QUEUE_ARN, BEFORE, {"policy": None})), "an AddPermission since"),
+    ],
+)
+def test_without_a_usable_record_the_whole_document_is_the_change_s_and_the_reason_says_so(
+    recorded: FakeRecorded | None, why: str
+) -> None:
+    [finding] = judged(document(OWN, VENDOR, TLS_ONLY), recorded).findings
+
+    assert planned(finding) == [VENDOR], why
+    assert "IAM Warden has no earlier record of this policy, so statement 1 (Vendor) may predate this change" in (
+        finding.reason
+    )
+
+
+def test_with_a_record_lacking_the_statement_it_is_the_change_s_and_no_doubt_is_said() -> None:
+    [finding] = judged(document(OWN, VENDOR), FakeRecorded(seen(OWN))).findings
+
+    assert planned(finding) == [VENDOR]
+    assert "may predate" not in finding.reason
+    assert "predates" not in finding.reason
+
+
+def test_a_statement_iam_warden_meant_to_remove_never_counts_as_older() -> None:
+    """The record keeps what was in force even when a breaker held the removal, but marks it pending."""
+    recorded = FakeRecorded(seen(OWN, VENDOR, pending=[statement_meaning(VENDOR)]))
+
+    [finding] = judged(document(OWN, VENDOR, TLS_ONLY), recorded).findings
+
+    assert planned(finding) == [VENDOR]
+
+
+@pytest.mark.parametrize("status", ["remediated", "undone", "failed", "in_progress"])
+def test_a_statement_iam_warden_remediated_before_never_counts_as_older(status: str) -> None:
+    """The two-step attack: a statement removed once, then kept in the record through an alert-mode re-add, is still
+    the change's when it comes back (whatever became of that remediation)."""
+    past = PastRemediation(
+        "rem-1",
+        SHARED.id,
+        status,
+        "2026-12-01T00:00:00Z",
+        (
+            {
+                "action": "remove_example_queue_policy_statements",
+                "target": QUEUE_ARN,
+                "parameters": {"queue": "orders", "statements": [{"index": 1, "sid": "Vendor", "statement": VENDOR}]},
+            },
+        ),
+        ("removed 1 statement(s)",),
+    )
+    recorded = FakeRecorded(seen(OWN, VENDOR_BARE), [past])
+
+    [finding] = judged(document(OWN, VENDOR, TLS_ONLY), recorded).findings
+
+    assert planned(finding) == [VENDOR]
+
+
+def test_past_remediations_are_read_only_when_an_offending_statement_is_on_record() -> None:
+    recorded = FakeRecorded(seen(OWN))
+    judged(document(OWN, VENDOR), recorded)
+    assert recorded.remediations_read == 0
+
+
+def test_the_change_keeps_what_it_set_and_after_a_remediation_what_the_plan_leaves() -> None:
+    evaluation = judged(document(OWN, VENDOR, EVERYONE), FakeRecorded(None))
+
+    [snapshot] = evaluation.observed
+    assert (snapshot.kind, snapshot.resource_arn, snapshot.taken_at) == (
+        RESOURCE_POLICY,
+        QUEUE_ARN,
+        "2026-12-04T08:00:00.000+00:00",
+    )
+    assert snapshot.whatever_the_verdict
+    assert snapshot.data["policy"] == document(OWN, VENDOR, EVERYONE)
+    assert len(snapshot.data["pending"]) == 2
+    assert snapshot.if_remediated == {"policy": document(OWN), "pending": []}
+
+
+def test_in_alert_mode_nothing_is_pending_so_an_accepted_share_is_older_next_time() -> None:
+    [snapshot] = judged(document(OWN, VENDOR), FakeRecorded(None), remediate=False).observed
+    assert snapshot.data == {"policy": document(OWN, VENDOR), "pending": []}
+    assert snapshot.if_remediated == {"policy": document(OWN, VENDOR), "pending": []}
+
+
+def test_an_uncertain_finding_leaves_nothing_pending() -> None:
+    """A statement whose verdict rests on an unknown fact is never removed: the record keeps it as in force."""
+    vpce = {**VENDOR, "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}}}
+    evaluation = judged(document(OWN, {**vpce, "Principal": "*"}), FakeRecorded(None))
+    [finding] = evaluation.findings
+    assert not finding.certain
+    [snapshot] = evaluation.observed
+    assert snapshot.data["pending"] == []
+
+
+def test_offline_nothing_is_kept() -> None:
+    assert judged(document(OWN, VENDOR), None).observed == []
+
+
+def test_a_policy_slot_keeps_its_own_record() -> None:
+    assert resource_policy_kind() == RESOURCE_POLICY
+    assert resource_policy_kind("vault-lock") == f"{RESOURCE_POLICY}:vault-lock"
