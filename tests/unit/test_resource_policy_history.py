@@ -218,14 +218,15 @@ def test_in_alert_mode_nothing_is_pending_so_an_accepted_share_is_older_next_tim
     assert snapshot.if_remediated == {"policy": document(OWN, VENDOR), "pending": []}
 
 
-def test_an_uncertain_finding_leaves_nothing_pending() -> None:
-    """A statement whose verdict rests on an unknown fact is never removed: the record keeps it as in force."""
-    vpce = {**VENDOR, "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}}}
-    evaluation = judged(document(OWN, {**vpce, "Principal": "*"}), FakeRecorded(None))
+def test_an_uncertain_finding_in_remediate_mode_leaves_its_statement_pending() -> None:
+    """A statement whose verdict rests on an unknown fact is not removed now, but IAM Warden would have removed it:
+    a fact unknown once (a failed look-up) must not make it "already there" for every later change."""
+    vpce = {**VENDOR, "Principal": "*", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}}}
+    evaluation = judged(document(OWN, vpce), FakeRecorded(None))
     [finding] = evaluation.findings
     assert not finding.certain
     [snapshot] = evaluation.observed
-    assert snapshot.data["pending"] == []
+    assert snapshot.data["pending"] == [statement_meaning(vpce)]
 
 
 def test_offline_nothing_is_kept() -> None:

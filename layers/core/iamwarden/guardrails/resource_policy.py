@@ -245,15 +245,17 @@ class Earlier(NamedTuple):
 
 def _with_pending(snapshot: Snapshot, findings: Sequence[Finding]) -> Snapshot:
     """``snapshot`` marking the statements a remediate-mode finding's plan removes: they stay in the record of what is
-    in force (a breaker, a failure or an unknown fact may leave them), but never count as older later; after the
-    remediation the record is the document without them."""
+    in force (a breaker, a failure or an unknown fact may leave them), but never count as older later (else one
+    look-up failing once would make a grant "already there" for good); after the remediation the record is the
+    document without them."""
     document = snapshot.data.get("policy")
     if not isinstance(document, Mapping):
         return snapshot
     pending = {
         statement_meaning(reference.get("statement"))
         for finding in findings
-        if finding.mode is Mode.REMEDIATE and finding.certain
+        if finding.mode
+        is Mode.REMEDIATE  # uncertain ones too: a fact unknown then (a failed look-up) may be known later
         for step in finding.plan
         for reference in step.parameters.get("statements", ())
     }
