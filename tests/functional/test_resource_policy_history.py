@@ -195,3 +195,19 @@ def test_a_failed_call_sets_no_record(bucket: Account, enforcer: EnforcerService
     findings = {f["rule"]: f["outcome"] for f in enforcer.handle(_put(bucket, 3, VENDOR, EVERYONE))["findings"]}
     assert findings == {PUBLIC: Outcome.REMEDIATED, CROSS: Outcome.ALERTED}
     assert _live(bucket) == _document(VENDOR)
+
+
+def test_a_break_glass_grant_is_removed_by_the_next_ordinary_edit(bucket: Account, enforcer: EnforcerService) -> None:
+    """Review s12 F1: a break-glass actor's grant is alerted, never remediated; it is not "older" for good: once the
+    actor is no longer break-glass, its next edit (a TLS deny only) removes it, as before the record existed."""
+    bucket.set(f"rules/{CROSS}/mode", "remediate")
+    bucket.set("break_glass_principals", "arn:aws:iam::*:role/terraform-deployer")  # the sample's actor
+    first = enforcer.handle(_put(bucket, 1, OWN, STRANGER))
+    assert [(f["rule"], f["outcome"]) for f in first["findings"]] == [(CROSS, Outcome.NOTEWORTHY)]
+    assert _live(bucket) == _document(OWN, STRANGER)
+
+    bucket.set("break_glass_principals", "arn:aws:iam::*:role/BreakGlassAdmin")
+    [finding] = enforcer.handle(_put(bucket, 2, OWN, STRANGER, TLS_ONLY))["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == (CROSS, Outcome.REMEDIATED)
+    assert _live(bucket) == _document(OWN, TLS_ONLY)

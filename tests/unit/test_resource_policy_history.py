@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.exposure import NetworkOwner
 from iamwarden.domain.recorded import RESOURCE_POLICY, PastRemediation, Snapshot, resource_policy_kind
 from iamwarden.domain.settings import RuleSettings, Settings
 from iamwarden.domain.statement_meaning import statement_meaning
@@ -71,12 +72,40 @@ def seen(*statements: dict[str, Any], taken: str = BEFORE, **data: Any) -> Snaps
     return Snapshot(RESOURCE_POLICY, QUEUE_ARN, taken, {"policy": document(*statements), **data})
 
 
-def judged(policy: dict[str, Any], recorded: FakeRecorded | None, *, remediate: bool = True) -> Any:
+def judged(
+    policy: dict[str, Any],
+    recorded: FakeRecorded | None,
+    *,
+    remediate: bool = True,
+    modes: dict[str, Mode] | None = None,
+    **context_fields: Any,
+) -> Any:
     rule, _, _ = make()
     base = context(policy)
     mode = Mode.REMEDIATE if remediate else Mode.ALERT
-    settings = Settings(rules={spec.id: RuleSettings(spec.id, mode) for spec in (PUBLIC, SHARED)})
-    return rule.evaluate(base._replace(settings=settings, recorded=recorded))
+    chosen = {spec.id: mode for spec in (PUBLIC, SHARED)} | (modes or {})
+    settings = Settings(rules={rule_id: RuleSettings(rule_id, m) for rule_id, m in chosen.items()})
+    return rule.evaluate(base._replace(settings=settings, recorded=recorded, **context_fields))
+
+
+def recorded_after(evaluation: Any, *, remediated: bool) -> FakeRecorded:
+    """The record the enforcer keeps after ``evaluation`` (what the plan left when remediated), taken before the next
+    change is judged."""
+    [snapshot] = evaluation.observed
+    data = snapshot.if_remediated if remediated else snapshot.data
+    return FakeRecorded(snapshot._replace(data=data, taken_at=BEFORE))
+
+
+class NetworkOwnersSaying:
+    """Who owns a network, as a look-up answers it: ``None`` when it failed (the owner is unknown)."""
+
+    def __init__(self, owner: str | None) -> None:
+        self.owner = owner
+
+    def owner_of(self, network_id: str, account: str, region: str) -> NetworkOwner:
+        if self.owner is None:
+            return NetworkOwner(None, "DescribeVpcEndpoints was denied in 111122223333 eu-west-1")
+        return NetworkOwner(self.owner, f"DescribeVpcEndpoints says {network_id} belongs to {self.owner}")
 
 
 def planned(finding: Any) -> list[dict[str, Any]]:
@@ -227,6 +256,77 @@ def test_an_uncertain_finding_in_remediate_mode_leaves_its_statement_pending() -
     assert not finding.certain
     [snapshot] = evaluation.observed
     assert snapshot.data["pending"] == [statement_meaning(vpce)]
+
+
+def test_a_break_glass_finding_leaves_its_statements_pending_so_the_next_edit_removes_them() -> None:
+    """Review s12 F1: a break-glass actor is alerted on, never remediated; its grant must not become older."""
+    first = judged(document(OWN, OTHER), FakeRecorded(None), alert_only=True)
+    [finding] = first.findings
+    assert finding.alert_only
+    assert finding.plan == ()
+    assert first.observed[0].data["pending"] == [statement_meaning(OTHER)]
+
+    [later] = judged(document(OWN, OTHER, TLS_ONLY), recorded_after(first, remediated=False)).findings
+
+    assert planned(later) == [OTHER]
+    assert "predate" not in later.reason
+
+
+def test_a_break_glass_finding_of_a_rule_in_alert_mode_accepts_the_grant() -> None:
+    """The rule in ``alert`` is the operator's choice: the grant would have been alerted only anyway."""
+    first = judged(document(OWN, OTHER), FakeRecorded(None), remediate=False, alert_only=True)
+    assert first.observed[0].data["pending"] == []
+
+
+def test_a_rule_off_beside_its_sibling_leaves_its_statements_pending() -> None:
+    """Review s12 F1 (p04): the public rule off, the cross-account one on: turning the public rule on later removes the
+    public grant at the next edit, it is not older."""
+    first = judged(document(OWN, EVERYONE), FakeRecorded(None), modes={PUBLIC.id: Mode.OFF})
+    [finding] = first.findings
+    assert finding.mode is Mode.OFF
+    assert first.observed[0].data["pending"] == [statement_meaning(EVERYONE)]
+
+    [later] = judged(document(OWN, EVERYONE, TLS_ONLY), recorded_after(first, remediated=False)).findings
+
+    assert planned(later) == [EVERYONE]
+
+
+def test_an_older_statement_of_a_remediate_mode_finding_stays_older() -> None:
+    """Only what the change added is pending: the vendor's older grant beside a new public one is not."""
+    evaluation = judged(document(OWN, VENDOR, EVERYONE), FakeRecorded(seen(OWN, VENDOR)))
+    [snapshot] = evaluation.observed
+    assert snapshot.data["pending"] == [statement_meaning(EVERYONE)]
+    assert snapshot.if_remediated == {"policy": document(OWN, VENDOR), "pending": []}
+
+
+def test_an_uncertain_statement_beside_a_certain_one_stays_pending_and_is_removed_once_known() -> None:
+    """Review s12 F2: the certain stranger is removed, the grant behind a network whose owner look-up failed is left
+    in place; once the owner is known (untrusted), the next change removes it: it never became older."""
+    via_endpoint = {
+        "Sid": "ViaEndpoint",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "sqs:SendMessage",
+        "Resource": QUEUE_ARN,
+        "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0aaaabbbbccccdddd"}},
+    }
+    first = judged(document(OWN, OTHER, via_endpoint), FakeRecorded(None), networks=NetworkOwnersSaying(None))
+    [finding] = first.findings
+    assert planned(finding) == [OTHER]
+    [snapshot] = first.observed
+    assert snapshot.if_remediated == {
+        "policy": document(OWN, via_endpoint),  # left in place: in force
+        "pending": [statement_meaning(via_endpoint)],  # but never older
+    }
+
+    [later] = judged(
+        document(OWN, via_endpoint, TLS_ONLY),
+        recorded_after(first, remediated=True),
+        networks=NetworkOwnersSaying("999988887777"),
+    ).findings
+
+    assert planned(later) == [via_endpoint]
+    assert later.needs_context == ()
 
 
 def test_offline_nothing_is_kept() -> None:

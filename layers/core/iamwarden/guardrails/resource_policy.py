@@ -244,27 +244,38 @@ class Earlier(NamedTuple):
 
 
 def _with_pending(snapshot: Snapshot, findings: Sequence[Finding]) -> Snapshot:
-    """``snapshot`` marking the statements a remediate-mode finding's plan removes: they stay in the record of what is
-    in force (a breaker, a failure or an unknown fact may leave them), but never count as older later (else one
-    look-up failing once would make a grant "already there" for good); after the remediation the record is the
-    document without them."""
+    """``snapshot`` marking as ``pending`` every offending statement the change added, unless its finding was judged in
+    ``alert`` mode (the operator chose to alert only: the grant is then accepted as in force and may count as older).
+
+    Pending statements stay in the record of what is in force, but never count as older later: whatever else left
+    them in place (a break-glass actor, the rule ``off`` while its sibling is on, the breaker, a failure, an unknown
+    fact, even beside a certain statement of the same finding) must not make a grant "already there" for good. A
+    statement already older stays older. After a remediation the record is the document without the statements the
+    plans removed; the ones left in place stay pending."""
     document = snapshot.data.get("policy")
     if not isinstance(document, Mapping):
         return snapshot
     pending = {
         statement_meaning(reference.get("statement"))
         for finding in findings
-        if finding.mode
-        is Mode.REMEDIATE  # uncertain ones too: a fact unknown then (a failed look-up) may be known later
+        if finding.mode is not Mode.ALERT  # remediate (break-glass, uncertain, held or failed too) or off
+        for reference in finding.offending
+        if not reference.get("older")
+    }
+    removed = {
+        statement_meaning(reference.get("statement"))
+        for finding in findings
+        if finding.mode is Mode.REMEDIATE
         for step in finding.plan
         for reference in step.parameters.get("statements", ())
     }
+    pending |= removed
     if not pending:
         return snapshot
-    kept = [statement for statement in statement_list(document) if statement_meaning(statement) not in pending]
+    kept = [statement for statement in statement_list(document) if statement_meaning(statement) not in removed]
     return snapshot._replace(
         data={"policy": dict(document), "pending": sorted(pending)},
-        if_remediated={"policy": {**document, "Statement": kept}, "pending": []},
+        if_remediated={"policy": {**document, "Statement": kept}, "pending": sorted(pending - removed)},
     )
 
 
