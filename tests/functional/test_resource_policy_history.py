@@ -116,10 +116,10 @@ def test_a_tls_deny_added_beside_an_older_vendor_share_is_alerted_and_nothing_is
     alert = notifier.sent[-1].finding
     assert alert is not None
     assert alert.severity.value == "high"
-    assert "statement 0 (VendorReadSince2023) of the policy, on IAM Warden's record since 2026-11-19T11:01:00" in (
+    assert "statement 0 (VendorReadSince2023) of the policy IAM Warden recorded at 2026-11-19T11:01:00" in (
         alert.reason
     )
-    assert "which did not add them" in alert.reason
+    assert "This statement predates the change" in alert.reason
     kept = _record(bucket)
     assert kept is not None
     assert kept.data["policy"] == _document(VENDOR, TLS_ONLY)
@@ -211,3 +211,33 @@ def test_a_break_glass_grant_is_removed_by_the_next_ordinary_edit(bucket: Accoun
 
     assert (finding["rule"], finding["outcome"]) == (CROSS, Outcome.REMEDIATED)
     assert _live(bucket) == _document(OWN, TLS_ONLY)
+
+
+@pytest.mark.parametrize(
+    "widened",
+    [
+        {**VENDOR, "Principal": {"AWS": ["arn:aws:iam::999988887777:root", "arn:aws:iam::444455556666:root"]}},
+        {**VENDOR, "Action": "s3:*"},
+    ],
+    ids=["a-second-account", "every-action"],
+)
+def test_a_widened_vendor_share_is_removed_whole_the_alert_says_the_older_grant_goes_and_undo_restores_it(
+    bucket: Account, enforcer: EnforcerService, notifier: RecordingNotifier, widened: dict[str, Any]
+) -> None:
+    """Review s12 F3 (probe p02): the widening is the change's, so the statement goes whole (the older, narrower
+    grant with it, which the alert says); undo puts back exactly what the change wrote, the widened statement."""
+    _vendor_accepted(bucket, enforcer)
+
+    [finding] = enforcer.handle(_put(bucket, 2, OWN, widened))["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == (CROSS, Outcome.REMEDIATED)
+    assert _live(bucket) == _document(OWN)
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    assert (
+        "Statement 1 (VendorReadSince2023) changes the statement of the same Sid in the policy IAM Warden recorded "
+        "at 2026-11-19T11:01:00"
+    ) in alert.reason
+    assert "cuts that older grant too" in alert.reason
+    enforcer.executor.undo(finding["remediation_id"])
+    assert _live(bucket) == _document(OWN, widened)

@@ -121,8 +121,8 @@ def test_an_older_statement_beside_a_new_deny_is_alerted_only_and_named_as_older
     assert finding.severity is Severity.HIGH  # what the exposure deserves, not lowered
     assert finding.plan == ()
     assert finding.needs_context == ()
-    assert "statement 1 (Vendor) of the policy, on IAM Warden's record since " + BEFORE in finding.reason
-    assert f"predate the change by {ALICE}, which did not add them" in finding.reason
+    assert "statement 1 (Vendor) of the policy IAM Warden recorded at " + BEFORE in finding.reason
+    assert f"This statement predates the change by {ALICE}, which did not add it:" in finding.reason
     assert f"set by {ALICE}" not in finding.reason  # the editor is not blamed for the vendor's grant
     assert [o.get("older") for o in finding.offending] == [True]
 
@@ -157,6 +157,47 @@ def test_a_mixed_finding_removes_the_added_one_and_leaves_the_older_one_in_place
     assert [o.get("older", False) for o in finding.offending] == [True, False]
 
 
+def test_two_older_statements_are_named_in_the_plural() -> None:
+    public_then = {**EVERYONE, "Sid": "PublicThen"}
+    [public, shared] = judged(
+        document(OWN, VENDOR, OTHER, public_then, TLS_ONLY), FakeRecorded(seen(OWN, VENDOR, OTHER, public_then))
+    ).findings
+    assert public.plan == shared.plan == ()
+    assert "These statements predate the change by " + ALICE + ", which did not add them:" in shared.reason
+    assert "This statement predates the change by " + ALICE + ", which did not add it:" in public.reason
+
+
+def test_a_statement_widening_an_older_one_of_the_same_sid_is_removed_and_the_alert_says_the_older_grant_goes() -> None:
+    """Review s12 F3: the vendor's share widened to a second account is the change's (a wider meaning), so it is
+    removed whole; the reason says the older, narrower grant under that Sid is cut with it."""
+    widened = {**VENDOR, "Principal": {"AWS": [f"arn:aws:iam::{OUTSIDER}:root", "444455556666"]}}
+
+    [finding] = judged(document(OWN, widened), FakeRecorded(seen(OWN, VENDOR))).findings
+
+    assert planned(finding) == [widened]
+    assert (
+        "Statement 1 (Vendor) changes the statement of the same Sid in the policy IAM Warden recorded at "
+        + BEFORE
+        + ": removing it cuts that older grant too"
+    ) in finding.reason
+    assert [o.get("rewrites_older", False) for o in finding.offending] == [True]
+
+
+def test_a_new_statement_under_a_new_sid_says_nothing_of_an_older_grant() -> None:
+    [finding] = judged(document(OWN, VENDOR, OTHER), FakeRecorded(seen(OWN, VENDOR))).findings
+    assert "cuts that older grant" not in finding.reason
+    assert "rewrites_older" not in finding.offending[1]
+
+
+def test_a_pending_statement_of_the_same_sid_is_no_older_grant() -> None:
+    """Only a statement in force and accepted is an older grant: a pending one under the Sid is not."""
+    widened = {**VENDOR, "Action": "sqs:*"}
+    recorded = FakeRecorded(seen(OWN, VENDOR, pending=[statement_meaning(VENDOR)]))
+    [finding] = judged(document(OWN, widened), recorded).findings
+    assert planned(finding) == [widened]
+    assert "cuts that older grant" not in finding.reason
+
+
 @pytest.mark.parametrize(
     ("recorded", "why"),
     [
@@ -173,8 +214,9 @@ def test_without_a_usable_record_the_whole_document_is_the_change_s_and_the_reas
     [finding] = judged(document(OWN, VENDOR, TLS_ONLY), recorded).findings
 
     assert planned(finding) == [VENDOR], why
-    assert "IAM Warden has no earlier record of this policy, so statement 1 (Vendor) may predate this change" in (
-        finding.reason
+    assert (
+        "No earlier record of this policy: all of it counts as this change's, though statement 1 (Vendor) may predate"
+        in (finding.reason)
     )
 
 

@@ -231,12 +231,19 @@ class Earlier(NamedTuple):
 
     ``statements`` are the meanings (``statement_meaning``) of the statements then in force, less any IAM Warden
     meant to remove then or removed ever (a statement it remediated before never counts as "already there": an
-    attacker adding it again is adding it); ``remediated_sids`` the Sids of statements it removed by Sid.
+    attacker adding it again is adding it); ``remediated_sids`` the Sids of statements it removed by Sid;
+    ``older_sids`` the Sids of the statements then in force (a changed statement under one of them widens or
+    rewrites an older grant, which its removal cuts too).
     """
 
     taken_at: str
     statements: frozenset[str]
     remediated_sids: frozenset[str] = frozenset()
+    older_sids: frozenset[str] = frozenset()
+
+    def rewrites(self, statement: Statement) -> bool:
+        """Whether ``statement``, not in force before, carries the Sid of one that was (a widened vendor share)."""
+        return bool(statement.sid) and statement.sid in self.older_sids and not self.holds(statement)
 
     def holds(self, statement: Statement) -> bool:
         """Whether ``statement`` was in force before the change (the same meaning, however re-spelt)."""
@@ -419,11 +426,12 @@ class ResourcePolicyRule:
         )
         since = earlier.taken_at if earlier is not None else ""  # older statements come only from a record
         if not added:
-            text = reason(offending, f"of the policy, on IAM Warden's record since {since}, before this change")
+            text = reason(offending, f"of the policy IAM Warden recorded at {since}, before this change")
             text += (
-                f" These statement{'s' if len(offending) > 1 else ''} predate the change by {change.actor.display}, "
-                "which did not add them: IAM Warden alerts and removes nothing (a remediation removes what the change "
-                "added, no more)."
+                (" These statements predate" if len(offending) > 1 else " This statement predates")
+                + f" the change by {change.actor.display}, which did not add "
+                + ("them" if len(offending) > 1 else "it")
+                + ": IAM Warden alerts and removes nothing (a remediation removes what the change added, no more)."
             )
             return context.finding(
                 spec,
@@ -444,13 +452,22 @@ class ResourcePolicyRule:
         if older:
             text += (
                 f" {_capitalised(_labels(older))} of the policy also {'let' if len(older) > 1 else 'lets'} in "
-                f"{_join(_grantees_said(older))}, but predate{'' if len(older) > 1 else 's'} this change (on IAM "
-                f"Warden's record since {since}): alerted, never removed."
+                f"{_join(_grantees_said(older))}, but predate{'' if len(older) > 1 else 's'} this change (in the "
+                f"policy IAM Warden recorded at {since}): alerted, never removed."
             )
         elif earlier is None and not self.creates(context) and not by_sid:
             text += (
-                f" IAM Warden has no earlier record of this policy, so {_labels(acting)} may predate this change: the "
-                "whole document is what the call wrote."
+                f" No earlier record of this policy: all of it counts as this change's, though {_labels(acting)} may "
+                "predate it."
+            )
+        widened = [(s, e) for s, e in acting if earlier is not None and earlier.rewrites(s)]
+        if widened:
+            many = len(widened) > 1
+            text += (
+                f" {_capitalised(_labels(widened))} {'change' if many else 'changes'} the statement"
+                f"{'s' if many else ''} of the same Sid in the policy IAM Warden recorded at {since}: removing "
+                f"{'them' if many else 'it'} cuts that older grant too (an undo puts back the changed statement; "
+                "put the older one back by hand if it is still wanted)."
             )
         return context.finding(
             spec,
@@ -458,7 +475,12 @@ class ResourcePolicyRule:
             resource_arn=arn,
             reason=text + judged_without,
             plan=[self._removal(name, arn, acting, by_sid)],
-            offending=[_offending(s, e) | ({"older": True} if (s, e) in older else {}) for s, e in offending],
+            offending=[
+                _offending(s, e)
+                | ({"older": True} if (s, e) in older else {})
+                | ({"rewrites_older": True} if (s, e) in widened else {})
+                for s, e in offending
+            ],
             needs_context=() if certain else _all_facts(added),
         )
 
@@ -503,9 +525,15 @@ class ResourcePolicyRule:
         if not isinstance(document, Mapping):
             return None
         pending = snapshot.data.get("pending") or ()
-        seen = {statement_meaning(statement) for statement in statement_list(document)} - set(pending)
+        in_force = {
+            statement_meaning(statement): statement.get("Sid") if isinstance(statement, Mapping) else None
+            for statement in statement_list(document)
+        }
+        seen = set(in_force) - set(pending)
+        older_sids = frozenset(str(in_force[meaning]) for meaning in seen if in_force[meaning])
         if not any(statement_meaning(s.raw) in seen for s in offending):
-            return Earlier(snapshot.taken_at, frozenset())  # nothing to split: the past remediations are not read
+            # nothing to split: the past remediations are not read
+            return Earlier(snapshot.taken_at, frozenset(), older_sids=older_sids)
         removed: set[str] = set()
         sids: set[str] = set()
         for past in recorded.remediations(arn):  # any attempt: remediated, failed, undone or under way
@@ -517,7 +545,7 @@ class ResourcePolicyRule:
                         removed.add(statement_meaning(reference.get("statement")))
                         if reference.get("match") == "sid" and reference.get("sid"):
                             sids.add(str(reference["sid"]))
-        return Earlier(snapshot.taken_at, frozenset(seen - removed), frozenset(sids))
+        return Earlier(snapshot.taken_at, frozenset(seen - removed), frozenset(sids), older_sids)
 
     def resource_name(self, context: RuleContext) -> str:
         """The resource as its API names it (the plan's ``step_parameter``)."""
