@@ -83,7 +83,7 @@ def _live(account: Account) -> dict[str, Any]:
 
 
 def _record(account: Account) -> Snapshot | None:
-    return AuditRecorded(account.audit(), account.dynamodb).snapshot(RESOURCE_POLICY, ARN)
+    return AuditRecorded(account.audit(), account.dynamodb).snapshot(RESOURCE_POLICY, f"{ARN}#111122223333")
 
 
 @pytest.fixture
@@ -241,3 +241,13 @@ def test_a_widened_vendor_share_is_removed_whole_the_alert_says_the_older_grant_
     assert "cuts that older grant too" in alert.reason
     enforcer.executor.undo(finding["remediation_id"])
     assert _live(bucket) == _document(OWN, widened)
+
+
+def test_a_bucket_s_record_names_its_account(bucket: Account, enforcer: EnforcerService) -> None:
+    """Review s12 F6: the same bucket name in another account of the deployment never reads this record."""
+    bucket.set(f"rules/{CROSS}/mode", "alert")
+    enforcer.handle(_put(bucket, 1, VENDOR))
+    recorded = AuditRecorded(bucket.audit(), bucket.dynamodb)
+    assert _record(bucket) is not None
+    assert recorded.snapshot(RESOURCE_POLICY, ARN) is None
+    assert recorded.snapshot(RESOURCE_POLICY, f"{ARN}#444455556666") is None

@@ -19,6 +19,7 @@ from iamwarden.domain.exposure import NetworkOwner
 from iamwarden.domain.recorded import RESOURCE_POLICY, PastRemediation, Snapshot, resource_policy_kind
 from iamwarden.domain.settings import RuleSettings, Settings
 from iamwarden.domain.statement_meaning import statement_meaning
+from iamwarden.guardrails.resource_policy import record_key
 from tests.unit.test_resource_policy import (
     EVERYONE,
     OUTSIDER,
@@ -378,3 +379,14 @@ def test_offline_nothing_is_kept() -> None:
 def test_a_policy_slot_keeps_its_own_record() -> None:
     assert resource_policy_kind() == RESOURCE_POLICY
     assert resource_policy_kind("vault-lock") == f"{RESOURCE_POLICY}:vault-lock"
+
+
+def test_a_bucket_s_record_is_kept_under_its_account_an_arn_naming_one_as_it_is() -> None:
+    """Review s12 F6: a bucket's ARN names no account; one made again under the same name in another account must not
+    find the first one's record."""
+    assert record_key("arn:aws:s3:::acme-media", "111122223333") == "arn:aws:s3:::acme-media#111122223333"
+    assert record_key("arn:aws:s3:::acme-media", "444455556666") != record_key(
+        "arn:aws:s3:::acme-media", "111122223333"
+    )
+    assert record_key(QUEUE_ARN, "111122223333") == QUEUE_ARN
+    assert record_key("not-an-arn", "111122223333") == "not-an-arn#111122223333"

@@ -212,6 +212,14 @@ class RemovePolicyStatements:
         return [f"restored {len(missing)} statement(s) into the current policy of {self.resource.noun} {name}"]
 
 
+def record_key(arn: str, account: str) -> str:
+    """Where the record of a resource's policy is kept: its ARN, with the account when the ARN names none (a bucket's
+    ``arn:aws:s3:::name``), so a bucket deleted in one account and made again under its name in another starts with
+    no record rather than the first one's."""
+    parts = arn.split(":")
+    return arn if len(parts) > 4 and parts[4] else f"{arn}#{account}"
+
+
 def statement_offends(statement: Any, step: RemediationStep) -> bool:
     """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote."""
     if statement_meaning(statement) in offending_statements(step):
@@ -501,11 +509,13 @@ class ResourcePolicyRule:
         kind = resource_policy_kind(self.policy_slot(context))
         taken = observed_at(context.change.time)
         if by_sid:
-            return Snapshot(kind, arn, taken, {"policy": None}, whatever_the_verdict=True)
+            return Snapshot(
+                kind, record_key(arn, context.change.account), taken, {"policy": None}, whatever_the_verdict=True
+            )
         document = dict(policy.raw)
         return Snapshot(
             kind,
-            arn,
+            record_key(arn, context.change.account),
             taken,
             {"policy": document, "pending": []},
             whatever_the_verdict=True,
@@ -518,7 +528,9 @@ class ResourcePolicyRule:
         recorded = context.recorded
         if recorded is None or self.creates(context):
             return None
-        snapshot = recorded.snapshot(resource_policy_kind(self.policy_slot(context)), arn)
+        snapshot = recorded.snapshot(
+            resource_policy_kind(self.policy_slot(context)), record_key(arn, context.change.account)
+        )
         if snapshot is None or snapshot.unusable or not snapshot.taken_before(context.change.time):
             return None
         document = snapshot.data.get("policy")
