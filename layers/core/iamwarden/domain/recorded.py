@@ -62,6 +62,20 @@ ATTACHMENTS = "attachments"
 #: and 2,048 for a user (whitespace not counted: IAM and STS quotas, ``RolePolicySizeQuota`` and its kin in
 #: ``GetAccountSummary``): far from DynamoDB's 400 KB item. A record without it (kept before) has fingerprints only.
 INLINE_DOCUMENTS = "inline_documents"
+#: A resource policy as the enforcer last saw a judged event set it (``{"policy": document, "pending": [meanings]}``),
+#: keyed by the resource's ARN (a resource with several policies, a Glacier vault's lock policy beside its access
+#: policy, keeps each under ``resource_policy_kind(slot)``). ``pending`` holds the meaning (``statement_meaning``) of
+#: each statement a remediate-mode finding of that event meant to remove: kept ``whatever_the_verdict`` (it is what
+#: is in force, alerted or not), but a statement IAM Warden meant to remove never counts as "already there" when a
+#: later change keeps it; after a remediation the record is the document without them. A record of ``{"policy":
+#: None}`` says the policy changed in a way the event does not show whole (an ``AddPermission``): no "before" until
+#: a whole document is seen again. Only judged CloudTrail events set it, never a tag or anything a caller supplies.
+RESOURCE_POLICY = "resource-policy"
+
+
+def resource_policy_kind(slot: str = "") -> str:
+    """The snapshot kind of one policy slot of a resource (``""``: its one policy)."""
+    return f"{RESOURCE_POLICY}:{slot}" if slot else RESOURCE_POLICY
 
 
 def compact_document(document: Any) -> str:
@@ -123,7 +137,7 @@ class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
     #: TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION, OWN_SECRET, IDENTITY_PROVIDER, ROLE_TRUST,
-    #: POLICY_DEFAULT or ATTACHMENTS.
+    #: POLICY_DEFAULT, ATTACHMENTS or RESOURCE_POLICY (``resource_policy_kind``).
     kind: str
     resource_arn: str
     taken_at: str

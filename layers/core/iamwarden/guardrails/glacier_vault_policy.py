@@ -139,6 +139,10 @@ class GlacierVaultPolicyRule(ResourcePolicyRule):
             return None
         return NewPolicy(self.decoded(text, f"detail.requestParameters.{VAULT.document_parameter}.policy"))
 
+    def policy_slot(self, context: RuleContext) -> str:
+        """A vault has two policies: the access policy and the lock policy, each with its own last seen document."""
+        return "vault-lock" if context.change.event_name == INITIATE_LOCK else ""
+
     def resource_arn(self, context: RuleContext, name: str) -> str:
         """The vault's ARN; ``accountId`` names the owner unless it is ``-`` (the caller's account)."""
         change = context.change

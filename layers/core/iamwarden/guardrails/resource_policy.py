@@ -39,13 +39,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.errors import TransientAwsError, error_code
-from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Policy, Statement
+from iamwarden.domain.recorded import Snapshot, observed_at, resource_policy_kind
 from iamwarden.domain.statement_meaning import judged_entries, statement_meaning, still_granted
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
@@ -211,6 +212,14 @@ class RemovePolicyStatements:
         return [f"restored {len(missing)} statement(s) into the current policy of {self.resource.noun} {name}"]
 
 
+def record_key(arn: str, account: str) -> str:
+    """Where the record of a resource's policy is kept: its ARN, with the account when the ARN names none (a bucket's
+    ``arn:aws:s3:::name``), so a bucket deleted in one account and made again under its name in another starts with
+    no record rather than the first one's."""
+    parts = arn.split(":")
+    return arn if len(parts) > 4 and parts[4] else f"{arn}#{account}"
+
+
 def statement_offends(statement: Any, step: RemediationStep) -> bool:
     """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote."""
     if statement_meaning(statement) in offending_statements(step):
@@ -223,6 +232,66 @@ def unmatched_grant(where: str, left: Sequence[tuple[str, Sequence[str]]], why: 
     """Why a removal could not make the resource safe: who the live policy still lets in, and where."""
     held = "; ".join(f"{', '.join(grantees)} by {label}" for label, grantees in left)
     return f"{where} still lets in {held}, but {why}: needs a person"
+
+
+class Earlier(NamedTuple):
+    """What of a resource's policy IAM Warden had on record before the change judged (``ResourcePolicyRule._earlier``).
+
+    ``statements`` are the meanings (``statement_meaning``) of the statements then in force, less any IAM Warden
+    meant to remove then or removed ever (a statement it remediated before never counts as "already there": an
+    attacker adding it again is adding it); ``remediated_sids`` the Sids of statements it removed by Sid;
+    ``older_sids`` the Sids of the statements then in force (a changed statement under one of them widens or
+    rewrites an older grant, which its removal cuts too).
+    """
+
+    taken_at: str
+    statements: frozenset[str]
+    remediated_sids: frozenset[str] = frozenset()
+    older_sids: frozenset[str] = frozenset()
+
+    def rewrites(self, statement: Statement) -> bool:
+        """Whether ``statement``, not in force before, carries the Sid of one that was (a widened vendor share)."""
+        return bool(statement.sid) and statement.sid in self.older_sids and not self.holds(statement)
+
+    def holds(self, statement: Statement) -> bool:
+        """Whether ``statement`` was in force before the change (the same meaning, however re-spelt)."""
+        return statement_meaning(statement.raw) in self.statements and statement.sid not in self.remediated_sids
+
+
+def _with_pending(snapshot: Snapshot, findings: Sequence[Finding]) -> Snapshot:
+    """``snapshot`` marking as ``pending`` every offending statement the change added, unless its finding was judged in
+    ``alert`` mode (the operator chose to alert only: the grant is then accepted as in force and may count as older).
+
+    Pending statements stay in the record of what is in force, but never count as older later: whatever else left
+    them in place (a break-glass actor, the rule ``off`` while its sibling is on, the breaker, a failure, an unknown
+    fact, even beside a certain statement of the same finding) must not make a grant "already there" for good. A
+    statement already older stays older. After a remediation the record is the document without the statements the
+    plans removed; the ones left in place stay pending."""
+    document = snapshot.data.get("policy")
+    if not isinstance(document, Mapping):
+        return snapshot
+    pending = {
+        statement_meaning(reference.get("statement"))
+        for finding in findings
+        if finding.mode is not Mode.ALERT  # remediate (break-glass, uncertain, held or failed too) or off
+        for reference in finding.offending
+        if not reference.get("older")
+    }
+    removed = {
+        statement_meaning(reference.get("statement"))
+        for finding in findings
+        if finding.mode is Mode.REMEDIATE
+        for step in finding.plan
+        for reference in step.parameters.get("statements", ())
+    }
+    pending |= removed
+    if not pending:
+        return snapshot
+    kept = [statement for statement in statement_list(document) if statement_meaning(statement) not in removed]
+    return snapshot._replace(
+        data={"policy": dict(document), "pending": sorted(pending)},
+        if_remediated={"policy": {**document, "Statement": kept}, "pending": sorted(pending - removed)},
+    )
 
 
 class NewPolicy(NamedTuple):
@@ -252,7 +321,6 @@ class ResourcePolicyRule:
         self.remediation = remediation
 
     def evaluate(self, context: RuleContext) -> Evaluation:
-        change = context.change
         name = self.resource_name(context)
         arn = self.resource_arn(context, name)
         evaluation = Evaluation(resource_arn=arn)
@@ -262,6 +330,8 @@ class ResourcePolicyRule:
             evaluation.compliant.append(f"the change sets no policy on {where}")
             return evaluation
         policy, by_sid = new
+        if context.recorded is not None:
+            evaluation.observed.append(self._seen(context, arn, policy, by_sid))
         if policy.only_denies:
             evaluation.compliant.append(f"every statement of the policy of {where} is a Deny: it grants nothing")
             return evaluation
@@ -279,21 +349,16 @@ class ResourcePolicyRule:
             elif exposure.untrusted or exposure.unbound_services:
                 shared.append((statement, exposure))
 
-        actor = change.actor.display
+        def public_reason(acting: list[tuple[Statement, Exposure]], origin: str) -> str:
+            return f"Anyone on the internet can {self._abilities(acting)} in {where} ({_labels(acting)} {origin})."
 
-        def public_reason(acting: list[tuple[Statement, Exposure]]) -> str:
-            return (
-                f"Anyone on the internet can {self._abilities(acting)} in {where} "
-                f"({_labels(acting)} of the policy set by {actor})."
-            )
-
-        def shared_reason(acting: list[tuple[Statement, Exposure]]) -> str:
+        def shared_reason(acting: list[tuple[Statement, Exposure]], origin: str) -> str:
             sentences = []
             strangers = [(s, e) for s, e in acting if e.untrusted]
             if strangers:
                 sentences.append(
                     f"{_capitalised(_join(_outsiders(strangers)))}, which this organisation does not trust, can "
-                    f"{self._abilities(strangers)} in {where} ({_labels(strangers)} of the policy set by {actor})."
+                    f"{self._abilities(strangers)} in {where} ({_labels(strangers)} {origin})."
                 )
             deputies = [(s, e) for s, e in acting if e.unbound_services]
             if deputies:
@@ -301,11 +366,14 @@ class ResourcePolicyRule:
                 sentences.append(
                     f"The service{'s' if len(services) > 1 else ''} {_join(services)}, acting for any account "
                     f"that uses {'it' if len(services) == 1 else 'them'}, can {self._abilities(deputies)} in {where} "
-                    f"({_labels(deputies)} of the policy set by {actor}): no aws:SourceAccount or aws:SourceArn "
+                    f"({_labels(deputies)} {origin}): no aws:SourceAccount or aws:SourceArn "
                     "condition ties the service to this organisation's accounts (the confused deputy)."
                 )
             return " ".join(sentences)
 
+        earlier = (
+            self._earlier(context, arn, [s for s, _ in public + shared]) if not by_sid and (public or shared) else None
+        )
         for spec, severity, offending, reason in (
             (self.public, Severity.CRITICAL, public, public_reason),
             (self.cross_account, Severity.HIGH, shared, shared_reason),
@@ -321,8 +389,11 @@ class ResourcePolicyRule:
                         offending=offending,
                         reason=reason,
                         by_sid=by_sid,
+                        earlier=earlier,
                     )
                 )
+        if evaluation.observed and evaluation.findings:
+            evaluation.observed[-1] = _with_pending(evaluation.observed[-1], evaluation.findings)
         if not evaluation.findings:
             evaluation.compliant.append(
                 f"the policy of {where} lets in only the trusted accounts, organisation and AWS services"
@@ -339,34 +410,154 @@ class ResourcePolicyRule:
         arn: str,
         name: str,
         offending: list[tuple[Statement, Exposure]],
-        reason: Callable[[list[tuple[Statement, Exposure]]], str],
+        reason: Callable[[list[tuple[Statement, Exposure]], str], str],
         by_sid: bool = False,
+        earlier: "Earlier | None" = None,
     ) -> Finding:
-        """One finding over the offending statements; what rests on an unknown fact is never removed.
+        """One finding over the offending statements; what rests on an unknown fact, or was in the policy before the
+        change (``earlier``), is never removed ("remove what the change added, no more").
 
-        When some statements are certain, the plan removes those and the reason names the ones left in
-        place and why. When none is, the finding needs context: alerted with the plan, never carried out.
+        When some statements the change added are certain, the plan removes those and the reason names the ones left
+        in place and why. When none is, the finding needs context: alerted with the plan, never carried out. When the
+        change added none of them (each was on record before it), the finding is alerted only, with no plan, at the
+        severity the exposure deserves: the editor is not blamed for it, and nobody's older grant is cut by an
+        unrelated edit.
         """
-        certain = [(s, e) for s, e in offending if not _facts(s, e)]
-        acting = certain or offending
-        text = reason(acting)
-        kept = [(s, e) for s, e in offending if (s, e) not in certain] if certain else []
+        change = context.change
+        older = [(s, e) for s, e in offending if earlier is not None and earlier.holds(s)]
+        added = [(s, e) for s, e in offending if (s, e) not in older]
+        unevaluated = [f"{', '.join(e.unevaluated)} in {s.label}" for s, e in offending if e.unevaluated]
+        judged_without = (
+            f" Judged without the conditions IAM Warden does not evaluate: {'; '.join(unevaluated)}."
+            if unevaluated
+            else ""
+        )
+        since = earlier.taken_at if earlier is not None else ""  # older statements come only from a record
+        if not added:
+            text = reason(offending, f"of the policy IAM Warden recorded at {since}, before this change")
+            text += (
+                (" These statements predate" if len(offending) > 1 else " This statement predates")
+                + f" the change by {change.actor.display}, which did not add "
+                + ("them" if len(offending) > 1 else "it")
+                + ": IAM Warden alerts and removes nothing (a remediation removes what the change added, no more)."
+            )
+            return context.finding(
+                spec,
+                severity=severity,
+                resource_arn=arn,
+                reason=text + judged_without,
+                plan=[],
+                offending=[_offending(s, e) | {"older": True} for s, e in offending],
+            )
+        certain = [(s, e) for s, e in added if not _facts(s, e)]
+        acting = certain or added
+        text = reason(acting, f"of the policy set by {change.actor.display}")
+        kept = [(s, e) for s, e in added if (s, e) not in certain] if certain else []
         if kept:
             text += (
                 f" IAM Warden leaves {_labels(kept)} in place, because it cannot know {'; '.join(_all_facts(kept))}."
             )
-        unevaluated = [f"{', '.join(e.unevaluated)} in {s.label}" for s, e in offending if e.unevaluated]
-        if unevaluated:
-            text += f" Judged without the conditions IAM Warden does not evaluate: {'; '.join(unevaluated)}."
+        if older:
+            text += (
+                f" {_capitalised(_labels(older))} of the policy also {'let' if len(older) > 1 else 'lets'} in "
+                f"{_join(_grantees_said(older))}, but predate{'' if len(older) > 1 else 's'} this change (in the "
+                f"policy IAM Warden recorded at {since}): alerted, never removed."
+            )
+        elif earlier is None and not self.creates(context) and not by_sid:
+            text += (
+                f" No earlier record of this policy: all of it counts as this change's, though {_labels(acting)} may "
+                "predate it."
+            )
+        widened = [(s, e) for s, e in acting if earlier is not None and earlier.rewrites(s)]
+        if widened:
+            many = len(widened) > 1
+            text += (
+                f" {_capitalised(_labels(widened))} {'change' if many else 'changes'} the statement"
+                f"{'s' if many else ''} of the same Sid in the policy IAM Warden recorded at {since}: removing "
+                f"{'them' if many else 'it'} cuts that older grant too (an undo puts back the changed statement; "
+                "put the older one back by hand if it is still wanted)."
+            )
         return context.finding(
             spec,
             severity=severity,
             resource_arn=arn,
-            reason=text,
+            reason=text + judged_without,
             plan=[self._removal(name, arn, acting, by_sid)],
-            offending=[_offending(s, e) for s, e in offending],
-            needs_context=() if certain else _all_facts(offending),
+            offending=[
+                _offending(s, e)
+                | ({"older": True} if (s, e) in older else {})
+                | ({"rewrites_older": True} if (s, e) in widened else {})
+                for s, e in offending
+            ],
+            needs_context=() if certain else _all_facts(added),
         )
+
+    def policy_slot(self, context: RuleContext) -> str:
+        """Which of the resource's policies the change sets ("": its one policy); a resource with several keeps the
+        last seen document of each apart."""
+        return ""
+
+    def creates(self, context: RuleContext) -> bool:
+        """Whether the change creates the resource with its policy: everything in it is then the change's own."""
+        return context.change.event_name.startswith("Create") or context.change.event_name == "ReplicateKey"
+
+    def _seen(self, context: RuleContext, arn: str, policy: Policy, by_sid: bool) -> Snapshot:
+        """What the change leaves as the resource's policy, the next change's "before" (``domain.recorded``
+        ``RESOURCE_POLICY``). Only what the judged event set: a call that failed is never judged, so never kept.
+        An ``AddPermission``-style change shows one statement, not the document: the record then says it is
+        unknown (``policy`` None) unless the statement is removed (the record before it holds again)."""
+        kind = resource_policy_kind(self.policy_slot(context))
+        taken = observed_at(context.change.time)
+        if by_sid:
+            return Snapshot(
+                kind, record_key(arn, context.change.account), taken, {"policy": None}, whatever_the_verdict=True
+            )
+        document = dict(policy.raw)
+        return Snapshot(
+            kind,
+            record_key(arn, context.change.account),
+            taken,
+            {"policy": document, "pending": []},
+            whatever_the_verdict=True,
+            if_remediated={"policy": document, "pending": []},
+        )
+
+    def _earlier(self, context: RuleContext, arn: str, offending: Sequence[Statement]) -> "Earlier | None":
+        """What of the policy was on record before this change (None: nothing usable, so the whole document counts
+        as the change's, as before). Read only when the change has offending statements, and never for a create."""
+        recorded = context.recorded
+        if recorded is None or self.creates(context):
+            return None
+        snapshot = recorded.snapshot(
+            resource_policy_kind(self.policy_slot(context)), record_key(arn, context.change.account)
+        )
+        if snapshot is None or snapshot.unusable or not snapshot.taken_before(context.change.time):
+            return None
+        document = snapshot.data.get("policy")
+        if not isinstance(document, Mapping):
+            return None
+        pending = snapshot.data.get("pending") or ()
+        in_force = {
+            statement_meaning(statement): statement.get("Sid") if isinstance(statement, Mapping) else None
+            for statement in statement_list(document)
+        }
+        seen = set(in_force) - set(pending)
+        older_sids = frozenset(str(in_force[meaning]) for meaning in seen if in_force[meaning])
+        if not any(statement_meaning(s.raw) in seen for s in offending):
+            # nothing to split: the past remediations are not read
+            return Earlier(snapshot.taken_at, frozenset(), older_sids=older_sids)
+        removed: set[str] = set()
+        sids: set[str] = set()
+        for past in recorded.remediations(arn):  # any attempt: remediated, failed, undone or under way
+            for step in past.plan:
+                parameters = step.get("parameters")
+                references = parameters.get("statements") if isinstance(parameters, Mapping) else None
+                for reference in references if isinstance(references, list) else ():
+                    if isinstance(reference, Mapping):
+                        removed.add(statement_meaning(reference.get("statement")))
+                        if reference.get("match") == "sid" and reference.get("sid"):
+                            sids.add(str(reference["sid"]))
+        return Earlier(snapshot.taken_at, frozenset(seen - removed), frozenset(sids), older_sids)
 
     def resource_name(self, context: RuleContext) -> str:
         """The resource as its API names it (the plan's ``step_parameter``)."""
@@ -449,6 +640,12 @@ class ResourcePolicyRule:
             return _join(verbs)
         actions = sorted({a for s in statements for a in (s.actions or s.not_actions or ())})
         return "call " + _join(actions)
+
+
+def _grantees_said(offending: Sequence[tuple[Statement, Exposure]]) -> list[str]:
+    """Who older statements let in, as people say it ("everyone", "account 999988887777")."""
+    said = {"everyone"} if any(e.public for _, e in offending) else set()
+    return sorted(said | set(_outsiders([(s, e) for s, e in offending if not e.public])))
 
 
 def _offending(statement: Statement, exposure: Exposure) -> dict[str, Any]:
