@@ -2681,6 +2681,18 @@ CASES: Mapping[str, GuardrailCase] = {
             alert_only="the record carries no earlier user name or emails to put back",
         ),
         GuardrailCase(
+            rule="identity-center-identity-source",
+            violation=Scenario(_sample("sso-directory-external-idp-updated.json"), nothing),
+            remediated=None,
+            compliant=Scenario(
+                _sample("sso-directory-external-idp-updated.json"),
+                nothing,
+                {"rules/identity-center-identity-source/allow_actors": f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"},
+            ),
+            partial_failure=None,
+            alert_only="the record does not say what the identity source was before, and IAM Warden does not read it",
+        ),
+        GuardrailCase(
             rule="roles-anywhere-trust-anchor",
             violation=Scenario(_sample("rolesanywhere-trust-anchor-bundle.json"), nothing),
             remediated=None,

@@ -173,6 +173,7 @@ OPERATOR_APPROVED_RULES = frozenset(
         "permission-set-admin",
         "identity-center-group-admin",
         "identity-center-user-takeover",
+        "identity-center-identity-source",
         "cloudtrail-logging-impaired",
         "guardduty-disabled",
         "config-recording-stopped",

@@ -55,7 +55,8 @@ a user the record does name is removed only as on the console's path, and never 
 or lists in a ``replace`` (it may have been a member before). Only a ``displayName``/``externalId`` change is known to
 add no one. ``identity-center-user-takeover`` reads SCIM's
 ``PatchUser``/``PutUser`` like ``UpdateUser``, alerts (high) a change of any user's attribute the instance maps to a
-session tag (attributes for access control), and alerts (critical) every change of the identity source itself.
+session tag (attributes for access control). ``identity-center-identity-source`` alerts (critical) every change of
+the identity source itself (a rule of its own, so the attribute alerts can be tuned apart: review s11 F7).
 
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
@@ -1219,6 +1220,22 @@ IDENTITY_SOURCE_CHANGES: Mapping[tuple[str, str], tuple[str, str]] = {
     ),
 }
 
+IDENTITY_SOURCE = RuleSpec(
+    id="identity-center-identity-source",
+    title="Identity Center identity source changed",
+    event_source=SSO_DIRECTORY,
+    event_names=frozenset(name for source, name in IDENTITY_SOURCE_CHANGES if source == SSO_DIRECTORY),
+    risk=(
+        "Whoever controls Identity Center's identity source (the connected directory, the external identity "
+        "provider's SAML configuration and certificates, the SCIM access token) signs in as, or provisions, every "
+        "Identity Center user, administrators included, and no permission set or IAM event shows it."
+    ),
+    alert_risk=(
+        "This change hands the sign-in of every Identity Center user, administrators included, to whoever controls "
+        "the identity source now."
+    ),
+)
+
 #: The attributes an Identity Center user is signed in by, or has its password reset through.
 SIGN_IN_ATTRIBUTES = frozenset({"userName", "emails"})
 _SIGN_IN_SPELLINGS = {name.lower(): name for name in SIGN_IN_ATTRIBUTES}
@@ -1231,15 +1248,11 @@ class UserTakeoverRule:
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER,)
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        {(IDENTITY_STORE, name) for name in USER_TAKEOVER.event_names}
-        | {(SCIM, name) for name in SCIM_USER_UPDATES}
-        | set(IDENTITY_SOURCE_CHANGES)
+        {(IDENTITY_STORE, name) for name in USER_TAKEOVER.event_names} | {(SCIM, name) for name in SCIM_USER_UPDATES}
     )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        if (change.event_source, change.event_name) in IDENTITY_SOURCE_CHANGES:
-            return _identity_source_changed(context)
         if change.event_source == SCIM:  # the store is the account's one instance's (the record names none)
             store, user = "", context.request_text("id")
             changed = _changed_attributes(_scim_operations(change))
@@ -1335,6 +1348,20 @@ class UserTakeoverRule:
         return evaluation
 
 
+class IdentitySourceRule:
+    """The identity source changed: critical, alerted with how to put it back (nothing IAM Warden could restore).
+
+    A rule of its own (review s11 F7): the attribute alerts of ``identity-center-user-takeover`` follow every
+    identity-provider sync, and muting or excepting them must never silence these.
+    """
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (IDENTITY_SOURCE,)
+    event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(IDENTITY_SOURCE_CHANGES)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        return _identity_source_changed(context)
+
+
 def _identity_source_changed(context: RuleContext) -> Evaluation:
     """The identity source changed: critical, alerted with how to put it back (nothing IAM Warden could restore)."""
     change = context.change
@@ -1363,7 +1390,7 @@ def _identity_source_changed(context: RuleContext) -> Evaluation:
     evaluation = Evaluation(resource_arn=arn)
     evaluation.findings.append(
         context.finding(
-            USER_TAKEOVER,
+            IDENTITY_SOURCE,
             severity=Severity.CRITICAL,
             resource_arn=arn,
             reason=reason + ".",
@@ -1838,7 +1865,7 @@ class DeleteAccountAssignment:
         return [f"assigned permission set {p['permission_set_arn']} to {p['principal_id']} in {p['target_id']} again"]
 
 
-GUARDRAILS = (PermissionSetRule(), GroupMembershipRule(), UserTakeoverRule())
+GUARDRAILS = (PermissionSetRule(), GroupMembershipRule(), UserTakeoverRule(), IdentitySourceRule())
 ACTIONS = (
     DetachPermissionSetPolicy(),
     DeletePermissionSetInlinePolicy(),
