@@ -403,3 +403,52 @@ def test_an_update_that_does_not_say_what_it_changed_is_compliant_only_when_no_a
     judgement = _judge(event, live)  # type: ignore[arg-type]
     assert judgement.verdict is Verdict.COMPLIANT  # a literal source reads no attribute of the user
     assert "changes no attribute instance" in judgement.reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schemas": [H], "userName": H, "displayName": H, "active": True},  # the sign-in path, a user no admin
+        {"schemas": [H], "displayName": H, "active": True},  # no sign-in attribute sent
+    ],
+)
+def test_a_scim_put_user_that_omits_a_mapped_attribute_is_high_and_alerted(body: dict[str, Any]) -> None:
+    """A PUT replaces the whole user: a mapped attribute it leaves out is removed, and removing it changes what a
+    condition on its session tag lets in as a new value would."""
+    event = _user_update(id=USER, httpBody=body)
+    event["detail"]["eventName"] = "PutUser"
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
+    [finding] = _judge(event, live).findings  # type: ignore[arg-type]
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAKEOVER, Severity.HIGH, ())
+    assert f"replaced Identity Center user {USER} through SCIM (PutUser)" in finding.reason
+    assert "removing every attribute it omits" in finding.reason
+    assert "aws:PrincipalTag/clearance <- ${path:enterprise.department}" in finding.reason
+    assert "aws:PrincipalTag/t <- ${path:title}" in finding.reason
+    assert finding.needs_context[0] == (
+        "whether the replacement changed or removed the attributes behind aws:PrincipalTag/clearance, "
+        "aws:PrincipalTag/t (CloudTrail hides the values; the body omits those of aws:PrincipalTag/clearance, "
+        "aws:PrincipalTag/t, which a SCIM PUT removes)"
+    )
+
+
+def test_a_scim_put_user_names_only_the_mapped_attributes_it_omits_as_removed() -> None:
+    event = _user_update(id=USER, httpBody={"schemas": [H], "userName": H, "title": H})
+    event["detail"]["eventName"] = "PutUser"
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
+    [finding] = _judge(event, live).findings  # type: ignore[arg-type]
+    assert finding.severity is Severity.HIGH
+    assert "the body omits those of aws:PrincipalTag/clearance, which a SCIM PUT removes" in finding.needs_context[0]
+
+
+def test_a_scim_put_user_is_compliant_when_no_tag_reads_a_user_attribute() -> None:
+    event = _user_update(id=USER, httpBody={"schemas": [H], "userName": H, "displayName": H})
+    event["detail"]["eventName"] = "PutUser"
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping={"team": ["engineering"]})
+    assert _judge(event, live).verdict is Verdict.COMPLIANT  # type: ignore[arg-type]
+
+
+def test_a_scim_patch_that_omits_a_mapped_attribute_leaves_it_alone() -> None:
+    """Only a PUT replaces the user: a PATCH of the display name changes no mapped attribute."""
+    body = {"operations": [{"op": "replace", "path": "displayName", "value": H}]}
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
+    assert _judge(_user_update(id=USER, httpBody=body), live).verdict is Verdict.COMPLIANT  # type: ignore[arg-type]

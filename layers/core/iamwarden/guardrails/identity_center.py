@@ -1263,15 +1263,15 @@ class UserTakeoverRule:
         evaluation = Evaluation(resource_arn=user_arn)
         signing = sorted(changed & SIGN_IN_ATTRIBUTES) if changed is not None else None
         others = sorted(changed - SIGN_IN_ATTRIBUTES) if changed is not None else []
+        replaced = change.event_source == SCIM and change.event_name == "PutUser"
         if signing == []:
-            return _mapped_attributes(context, evaluation, store, user, others)
+            return _mapped_attributes(context, evaluation, store, user, others, replaced=replaced)
         if context.live_clients is None:
             evaluation.unjudged.append(
                 f"whether Identity Center user {user} holds an administrator permission set (the enforcer reads it "
                 "live)"
             )
             return evaluation
-        replaced = change.event_source == SCIM and change.event_name == "PutUser"
         if signing and replaced:  # a PUT sends every attribute, changed or not: its record hides which differ
             did = f"{change.actor.display} replaced Identity Center user {user}, including its {' and '.join(signing)}"
         elif signing:
@@ -1343,7 +1343,7 @@ class UserTakeoverRule:
             # session tag (review s11 F3, F5)
             evaluation.compliant.append(f"Identity Center user {user} holds no administrator permission set")
             return _mapped_attributes(
-                context, evaluation, store, user, sorted(changed) if changed is not None else None
+                context, evaluation, store, user, sorted(changed) if changed is not None else None, replaced=replaced
             )
         return evaluation
 
@@ -1440,13 +1440,22 @@ def _source_attributes(source: str) -> set[str]:
 
 
 def _mapped_attributes(
-    context: RuleContext, evaluation: Evaluation, store: str, user: str, changed: list[str] | None
+    context: RuleContext,
+    evaluation: Evaluation,
+    store: str,
+    user: str,
+    changed: list[str] | None,
+    *,
+    replaced: bool = False,
 ) -> Evaluation:
     """Attributes that are no sign-in attribute but may be session tags: read the instance's attributes for access
     control, and alert (high) when the update changed one a tag is taken from. Such a tag is sign-in grade wherever
     a policy tests it (``aws:PrincipalTag/<key>``): a user who sets their own ``department`` to the one an admin
     permission set's conditions ask for becomes that admin (review ic s10 finding 10, cross-link to finding 1).
     ``changed`` None: the record does not say which attributes changed, so any mapped one may have (review s11 F3).
+    ``replaced`` (a SCIM ``PutUser``): the body replaces the whole user, so a mapped attribute it omits is removed,
+    and removing one changes what a condition on its tag lets in as surely as a new value: every mapped attribute is
+    judged, those the body sends and those it omits.
     """
     change = context.change
     if changed is not None and not changed:
@@ -1462,6 +1471,11 @@ def _mapped_attributes(
         return evaluation
     if changed is None:
         did = f"{change.actor.display} updated Identity Center user {user} (its record does not say which attributes)"
+    elif replaced:
+        did = (
+            f"{change.actor.display} replaced Identity Center user {user} through SCIM (PutUser), sending its {names} "
+            "and removing every attribute it omits"
+        )
     else:
         did = f"{change.actor.display} changed the {names} of Identity Center user {user}"
 
@@ -1498,7 +1512,8 @@ def _mapped_attributes(
             f"{did}, which may be mapped to session tags",
             (f"whether instance {instance.arn} maps the {names} to session tags ({exc})",),
         )
-    wanted = {name.lower() for name in changed} if changed is not None else None
+    sent = {name.lower() for name in changed} if changed is not None else None
+    wanted = None if replaced else sent  # a PUT removes what it omits: every mapped attribute may change
     touched = {
         key: [
             source
@@ -1523,6 +1538,19 @@ def _mapped_attributes(
     if changed is None:
         unknown = (f"which attributes of user {user} the update changed, and so whether it changed a mapped one",)
         unknown += (f"which policies test {keys} and what they grant (IAM Warden does not read them)",)
+    elif replaced:
+        omitted = [
+            f"aws:PrincipalTag/{key}"
+            for key, sources in touched.items()
+            if sources and not any(_source_attributes(source) & (sent or set()) for source in sources)
+        ]
+        which = "maps user attributes"
+        unknown = (
+            f"whether the replacement changed or removed the attributes behind {keys} (CloudTrail hides the values"
+            + (f"; the body omits those of {', '.join(omitted)}, which a SCIM PUT removes" if omitted else "")
+            + ")",
+            f"which policies test {keys} and what they grant (IAM Warden does not read them)",
+        )
     return alert(
         Severity.HIGH,
         f"{did}, which instance {instance.arn} {which} to session tags ({'; '.join(tags)}): every role the user signs "
