@@ -41,6 +41,7 @@ from tests.unit.test_identity_center_user_takeover import Store as GroupsOf
 
 RULE = "identity-center-group-admin"
 TAKEOVER = "identity-center-user-takeover"
+TAGS = "identity-center-session-tag-attribute"
 SCIM = "identitystore-scim-add-user-to-admin-group.json"
 
 
@@ -385,7 +386,7 @@ def test_a_scim_update_that_may_change_a_mapped_attribute_of_any_user_is_high_an
     event["detail"]["eventName"] = event_name
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
     [finding] = _judge(event, live).findings  # type: ignore[arg-type]
-    assert (finding.rule_id, finding.severity, finding.plan) == (TAKEOVER, Severity.HIGH, ())
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.HIGH, ())
     assert "aws:PrincipalTag/clearance <- ${path:enterprise.department}" in finding.reason
     if named:
         assert "department" in finding.reason.split(" of Identity Center user")[0]
@@ -419,7 +420,7 @@ def test_a_scim_put_user_that_omits_a_mapped_attribute_is_high_and_alerted(body:
     event["detail"]["eventName"] = "PutUser"
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
     [finding] = _judge(event, live).findings  # type: ignore[arg-type]
-    assert (finding.rule_id, finding.severity, finding.plan) == (TAKEOVER, Severity.HIGH, ())
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.HIGH, ())
     assert f"replaced Identity Center user {USER} through SCIM (PutUser)" in finding.reason
     assert "removing every attribute it omits" in finding.reason
     assert "aws:PrincipalTag/clearance <- ${path:enterprise.department}" in finding.reason

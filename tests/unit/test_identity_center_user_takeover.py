@@ -35,6 +35,8 @@ from tests.unit.test_identity_center_groups import (
 )
 
 RULE = "identity-center-user-takeover"
+#: The attribute alerts' own rule (review s11 F7): muted apart from the takeover of an administrator.
+TAGS = "identity-center-session-tag-attribute"
 SAMPLE = "identitystore-update-admin-user-email.json"
 
 
@@ -211,7 +213,7 @@ def _not_admin(mapping: dict[str, list[str]] | str | None) -> Live:
 def test_an_attribute_a_session_tag_is_taken_from_is_high_for_any_user(path: str, source: str) -> None:
     live = _not_admin({"clearance": [source], "team": ["${path:userType}"]})
     [finding] = _judge(_updated(path), live).findings
-    assert (finding.rule_id, finding.severity, finding.plan) == (RULE, Severity.HIGH, ())
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.HIGH, ())
     assert f"which instance {INSTANCE} maps to session tags (aws:PrincipalTag/clearance <- {source})" in (
         finding.reason
     )
@@ -416,3 +418,18 @@ def test_a_mapped_sign_in_attribute_of_a_user_who_is_no_administrator_is_high(pa
     assert (finding.severity, finding.plan) == (Severity.HIGH, ())
     assert f"aws:PrincipalTag/owner <- {source}" in finding.reason
     assert "describe_instance_access_control_attribute_configuration" in live.sso.calls
+
+
+def test_the_attribute_alerts_are_muted_apart_from_the_takeover_of_an_administrator() -> None:
+    """identity-provider syncs of a mapped attribute alert all day: an operator who switches those alerts off keeps
+    the takeover of an administrator, and the other way round (review s11 F7)."""
+    tags_off = load_settings({"rules": {TAGS: {"mode": "off"}}})
+    [finding] = _judge(_updated("emails"), _group_admin(), tags_off).findings
+    assert (finding.rule_id, finding.severity) == (RULE, Severity.CRITICAL)
+    mapped = {"clearance": ["${path:title}"]}
+    assert _judge(_updated("title"), _not_admin(mapped), tags_off).findings == ()
+
+    takeover_off = load_settings({"rules": {RULE: {"mode": "off"}}})
+    [finding] = _judge(_updated("title"), _not_admin(mapped), takeover_off).findings
+    assert (finding.rule_id, finding.severity) == (TAGS, Severity.HIGH)
+    assert _judge(_updated("emails"), _group_admin(), takeover_off).findings == ()

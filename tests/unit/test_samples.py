@@ -31,7 +31,11 @@ def test_samples_cover_every_verdict_and_rule() -> None:
     # What an Identity Center group or user is assigned is read only live (tests/unit/test_identity_center_groups.py,
     # test_identity_center_console.py, test_identity_center_user_takeover.py); an identity-source change
     # (identity-center-identity-source) needs no read.
-    live_only = {"identity-center-group-admin", "identity-center-user-takeover"}
+    live_only = {
+        "identity-center-group-admin",
+        "identity-center-user-takeover",
+        "identity-center-session-tag-attribute",
+    }
     assert rules == set(RULES) - {"remediation-reversed", "restraint-removed"} - live_only, (
         "every rule in the catalogue has a sample violation"
     )

@@ -174,6 +174,7 @@ OPERATOR_APPROVED_RULES = frozenset(
         "identity-center-group-admin",
         "identity-center-user-takeover",
         "identity-center-identity-source",
+        "identity-center-session-tag-attribute",
         "cloudtrail-logging-impaired",
         "guardduty-disabled",
         "config-recording-stopped",

@@ -53,10 +53,10 @@ access token) adds members with ``PatchGroup``; it is judged on the same reading
 record names no store). CloudTrail hides SCIM values, so who was added is usually unknown: alerted, never removed;
 a user the record does name is removed only as on the console's path, and never one the same request also removes
 or lists in a ``replace`` (it may have been a member before). Only a ``displayName``/``externalId`` change is known to
-add no one. ``identity-center-user-takeover`` reads SCIM's
-``PatchUser``/``PutUser`` like ``UpdateUser``, alerts (high) a change of any user's attribute the instance maps to a
-session tag (attributes for access control). ``identity-center-identity-source`` alerts (critical) every change of
-the identity source itself (a rule of its own, so the attribute alerts can be tuned apart: review s11 F7).
+add no one. ``identity-center-user-takeover`` reads SCIM's ``PatchUser``/``PutUser`` like ``UpdateUser``;
+``identity-center-session-tag-attribute`` alerts (high) a change of any user's attribute the instance maps to a session
+tag (attributes for access control); ``identity-center-identity-source`` alerts (critical) every change of the
+identity source itself. Each is a rule of its own, so that muting one never mutes the others (review s11 F7).
 
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
@@ -1167,6 +1167,22 @@ USER_TAKEOVER = RuleSpec(
     ),
 )
 
+SESSION_TAG_ATTRIBUTE = RuleSpec(
+    id="identity-center-session-tag-attribute",
+    title="Identity Center user attribute that a session tag is taken from changed",
+    event_source=IDENTITY_STORE,
+    event_names=frozenset({"UpdateUser"}),
+    risk=(
+        "Identity Center passes the user attributes its instance maps (attributes for access control) to every role "
+        "the user signs in to as session tags: changing one changes what each policy that tests "
+        "aws:PrincipalTag/<key> lets the user do, an administrator's access included where a condition asks for it."
+    ),
+    alert_risk=(
+        "Policies that test this session tag let the user in as its new value allows, so changing the attribute it "
+        "is taken from may change what the user can do in every account Identity Center signs it in to."
+    ),
+)
+
 #: Changes of the identity source itself: whoever controls the identity source (the connected directory, the
 #: external identity provider's SAML configuration and certificates, the SCIM access token) signs in as, or
 #: provisions, every Identity Center user, so this beats any one user's attributes. Event names and sources: the
@@ -1244,9 +1260,12 @@ USER_READS = ("identitystore:ListGroupMembershipsForMember",)
 
 
 class UserTakeoverRule:
-    """An administrator's sign-in attributes changed (``UpdateUser``): alerted only, nothing to put back."""
+    """An administrator's sign-in attributes changed (``UpdateUser``), or any user's attribute a session tag is taken
+    from: alerted only, nothing to put back. The attribute alerts are a rule of their own
+    (``identity-center-session-tag-attribute``): they follow every identity-provider sync of a mapped attribute, and
+    an operator who mutes them must not mute the takeover of an administrator too (review s11 F7)."""
 
-    specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER,)
+    specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER, SESSION_TAG_ATTRIBUTE)
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         {(IDENTITY_STORE, name) for name in USER_TAKEOVER.event_names} | {(SCIM, name) for name in SCIM_USER_UPDATES}
     )
@@ -1482,7 +1501,7 @@ def _mapped_attributes(
     def alert(severity: Severity, reason: str, unknown: tuple[str, ...]) -> Evaluation:
         evaluation.findings.append(
             context.finding(
-                USER_TAKEOVER,
+                SESSION_TAG_ATTRIBUTE,
                 severity=severity,
                 resource_arn=f"arn:{context.partition}:identitystore:::user/{user}",
                 reason=reason + ". Check that the new values are the user's own.",
