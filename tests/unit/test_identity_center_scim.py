@@ -19,7 +19,7 @@ import pytest
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.events import parse_event
 from iamwarden.domain.findings import StepAction, Verdict
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.identity_center import _scim_added_users
 from tests.conftest import load_event
@@ -69,9 +69,9 @@ def _with_operations(*operations: Any) -> dict[str, Any]:
     return event
 
 
-def _judge(event: dict[str, Any], live: Live | None) -> Any:
+def _judge(event: dict[str, Any], live: Live | None, settings: Settings | None = None) -> Any:
     live_clients = (lambda account, region: live) if live is not None else None
-    return judge_event(event, Settings(), live_clients=live_clients)  # type: ignore[arg-type]
+    return judge_event(event, settings or Settings(), live_clients=live_clients)  # type: ignore[arg-type]
 
 
 def _members(*users: str) -> dict[str, Any]:
@@ -349,9 +349,11 @@ def test_a_scim_put_user_replaces_every_attribute_it_sends() -> None:
 
 def test_a_scim_user_update_with_no_single_instance_is_medium_with_that_unknown() -> None:
     sso = Assignments({("GROUP", GROUP): [ADMIN_SET]}, {ADMIN_SET: {"managed": [ADMIN]}})  # two instances listed
-    [finding] = _judge(load_event(USER_UPDATE), TakeoverLive(sso, GroupsOf([GROUP]))).findings  # type: ignore[arg-type]
-    assert finding.severity is Severity.MEDIUM
+    judgement = _judge(load_event(USER_UPDATE), TakeoverLive(sso, GroupsOf([GROUP])))  # type: ignore[arg-type]
+    finding, tags = judgement.findings
+    assert (finding.rule_id, finding.severity) == (TAKEOVER, Severity.MEDIUM)
     assert "identity store (the SCIM record names none)" in finding.needs_context[-1]
+    assert (tags.rule_id, tags.severity) == (TAGS, Severity.MEDIUM)  # whether the emails are mapped, unknown too
 
 
 def test_a_scim_title_change_mapped_to_a_session_tag_is_high() -> None:
@@ -453,3 +455,24 @@ def test_a_scim_patch_that_omits_a_mapped_attribute_leaves_it_alone() -> None:
     body = {"operations": [{"op": "replace", "path": "displayName", "value": H}]}
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
     assert _judge(_user_update(id=USER, httpBody=body), live).verdict is Verdict.COMPLIANT  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schemas": [H], "userName": H, "title": H},  # every PUT sync sends the user name
+        {"operations": [{"op": "replace", "path": "title", "value": H}, {"op": "replace", "path": "userName"}]},
+    ],
+    ids=["PutUser", "PatchUser"],
+)
+def test_muting_the_takeover_keeps_an_administrators_session_tag_attribute_alert(body: dict[str, Any]) -> None:
+    """An operator who mutes the takeover (every PUT of an administrator is critical) keeps the alert on the mapped
+    title: an attacker with the SCIM token cannot hide it by sending the user name along (review s12 F1)."""
+    event = _user_update(id=USER, httpBody=body)
+    event["detail"]["eventName"] = "PutUser" if "schemas" in body else "PatchUser"
+    live = _takeover_live([ADMIN_SET], {ADMIN_SET: {"managed": [ADMIN]}}, mapping=ABAC)
+    judgement = _judge(event, live, load_settings({"rules": {TAKEOVER: {"mode": "off"}}}))  # type: ignore[arg-type]
+    [finding] = judgement.findings
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.HIGH, ())
+    assert "aws:PrincipalTag/t <- ${path:title}" in finding.reason
+    assert judgement.verdict is Verdict.VIOLATION

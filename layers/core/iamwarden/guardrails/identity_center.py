@@ -55,8 +55,10 @@ a user the record does name is removed only as on the console's path, and never 
 or lists in a ``replace`` (it may have been a member before). Only a ``displayName``/``externalId`` change is known to
 add no one. ``identity-center-user-takeover`` reads SCIM's ``PatchUser``/``PutUser`` like ``UpdateUser``;
 ``identity-center-session-tag-attribute`` alerts (high) a change of any user's attribute the instance maps to a session
-tag (attributes for access control); ``identity-center-identity-source`` alerts (critical) every change of the
-identity source itself. Each is a rule of its own, so that muting one never mutes the others (review s11 F7).
+tag (attributes for access control), whatever the takeover judgement finds for the same update (an administrator's
+included, its user name and emails too); ``identity-center-identity-source`` alerts (critical) every change of the
+identity source itself. Each is a rule of its own, so that muting or excepting one never mutes the others (review
+s11 F7, s12 F1).
 
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
@@ -1263,7 +1265,9 @@ class UserTakeoverRule:
     """An administrator's sign-in attributes changed (``UpdateUser``), or any user's attribute a session tag is taken
     from: alerted only, nothing to put back. The attribute alerts are a rule of their own
     (``identity-center-session-tag-attribute``): they follow every identity-provider sync of a mapped attribute, and
-    an operator who mutes them must not mute the takeover of an administrator too (review s11 F7)."""
+    an operator who mutes them must not mute the takeover of an administrator too (review s11 F7). The other way
+    round, every update is judged for its mapped attributes whatever the takeover judgement found, so muting or
+    excepting the takeover never hides them, not even when the update also sends the user name (review s12 F1)."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER, SESSION_TAG_ATTRIBUTE)
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
@@ -1281,16 +1285,34 @@ class UserTakeoverRule:
         user_arn = f"arn:{context.partition}:identitystore:::user/{user}"
         evaluation = Evaluation(resource_arn=user_arn)
         signing = sorted(changed & SIGN_IN_ATTRIBUTES) if changed is not None else None
-        others = sorted(changed - SIGN_IN_ATTRIBUTES) if changed is not None else []
         replaced = change.event_source == SCIM and change.event_name == "PutUser"
-        if signing == []:
-            return _mapped_attributes(context, evaluation, store, user, others, replaced=replaced)
+        if signing != []:
+            self._takeover(context, evaluation, store, user, signing, replaced=replaced)
+        # every user, whatever the takeover judgement found: muting or excepting that rule must never hide a change
+        # of an attribute a session tag is taken from, an administrator's least of all (review s12 F1)
+        return _mapped_attributes(
+            context, evaluation, store, user, sorted(changed) if changed is not None else None, replaced=replaced
+        )
+
+    def _takeover(
+        self,
+        context: RuleContext,
+        evaluation: Evaluation,
+        store: str,
+        user: str,
+        signing: list[str] | None,
+        *,
+        replaced: bool,
+    ) -> None:
+        """Whether the user whose sign-in attributes changed (or may have) holds an administrator permission set."""
+        change = context.change
+        user_arn = f"arn:{context.partition}:identitystore:::user/{user}"
         if context.live_clients is None:
             evaluation.unjudged.append(
                 f"whether Identity Center user {user} holds an administrator permission set (the enforcer reads it "
                 "live)"
             )
-            return evaluation
+            return
         if signing and replaced:  # a PUT sends every attribute, changed or not: its record hides which differ
             did = f"{change.actor.display} replaced Identity Center user {user}, including its {' and '.join(signing)}"
         elif signing:
@@ -1328,7 +1350,7 @@ class UserTakeoverRule:
                     f"and so what user {user} is assigned",
                 ),
             )
-            return evaluation
+            return
         groups = _groups_of(live, instance.store or store, user)
         principals = [("USER", user)] + [("GROUP", group) for group in groups]
         patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
@@ -1358,13 +1380,7 @@ class UserTakeoverRule:
         elif undecided:
             finding(Severity.MEDIUM, f"{did}, whose permission sets could not all be judged", tuple(undecided))
         else:
-            # not an administrator: any attribute it changed (sign-in ones included, and unknown ones) may be a
-            # session tag (review s11 F3, F5)
             evaluation.compliant.append(f"Identity Center user {user} holds no administrator permission set")
-            return _mapped_attributes(
-                context, evaluation, store, user, sorted(changed) if changed is not None else None, replaced=replaced
-            )
-        return evaluation
 
 
 class IdentitySourceRule:
