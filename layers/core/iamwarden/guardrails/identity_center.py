@@ -1488,9 +1488,10 @@ def _mapped_attributes(
     a policy tests it (``aws:PrincipalTag/<key>``): a user who sets their own ``department`` to the one an admin
     permission set's conditions ask for becomes that admin (review ic s10 finding 10, cross-link to finding 1).
     ``changed`` None: the record does not say which attributes changed, so any mapped one may have (review s11 F3).
-    ``replaced`` (a SCIM ``PutUser``): the body replaces the whole user, so a mapped attribute it omits is removed,
-    and removing one changes what a condition on its tag lets in as surely as a new value: every mapped attribute is
-    judged, those the body sends and those it omits.
+    ``replaced`` (a SCIM ``PutUser``): RFC 7644 §3.5.1 has a PUT replace the whole user, so a mapped attribute the
+    body omits may be removed, and removing one changes what a condition on its tag lets in as surely as a new value.
+    Whether Identity Center clears omitted attributes is not documented (other SCIM servers keep them), so a tag whose
+    sources the body only omits is medium, said unconfirmed; one whose source it sends stays high (review s12 F2).
     """
     change = context.change
     if changed is not None and not changed:
@@ -1507,10 +1508,7 @@ def _mapped_attributes(
     if changed is None:
         did = f"{change.actor.display} updated Identity Center user {user} (its record does not say which attributes)"
     elif replaced:
-        did = (
-            f"{change.actor.display} replaced Identity Center user {user} through SCIM (PutUser), sending its {names} "
-            "and removing every attribute it omits"
-        )
+        did = f"{change.actor.display} replaced Identity Center user {user} through SCIM (PutUser), sending its {names}"
     else:
         did = f"{change.actor.display} changed the {names} of Identity Center user {user}"
 
@@ -1566,6 +1564,7 @@ def _mapped_attributes(
         return evaluation
     keys = ", ".join(f"aws:PrincipalTag/{key}" for key, sources in touched.items() if sources)
     which = "maps" if changed is not None else "maps user attributes"
+    severity = Severity.HIGH
     unknown: tuple[str, ...] = (
         f"which policies test {keys} and what they grant for the new value (IAM Warden does not read them; the "
         "record may also hide the value)",
@@ -1580,14 +1579,21 @@ def _mapped_attributes(
             if sources and not any(_source_attributes(source) & (sent or set()) for source in sources)
         ]
         which = "maps user attributes"
+        may_remove = (
+            f"the body omits those of {', '.join(omitted)}, which a SCIM PUT may remove (RFC 7644 §3.5.1); whether "
+            "Identity Center clears an omitted attribute is not documented"
+        )
         unknown = (
             f"whether the replacement changed or removed the attributes behind {keys} (CloudTrail hides the values"
-            + (f"; the body omits those of {', '.join(omitted)}, which a SCIM PUT removes" if omitted else "")
+            + (f"; {may_remove}" if omitted else "")
             + ")",
             f"which policies test {keys} and what they grant (IAM Warden does not read them)",
         )
+        if len(omitted) == len(tags):  # sends no mapped attribute: only a removal, itself unconfirmed, could matter
+            did += f", without the attributes session tags are taken from ({may_remove})"
+            severity = Severity.MEDIUM
     return alert(
-        Severity.HIGH,
+        severity,
         f"{did}, which instance {instance.arn} {which} to session tags ({'; '.join(tags)}): every role the user signs "
         "in to through Identity Center carries the new value, so trust, permission set and resource policies that "
         "test the tag (attribute-based access control) let the user in as that value allows, an administrator's "
