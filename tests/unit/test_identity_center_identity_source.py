@@ -115,3 +115,15 @@ def test_the_identity_source_rule_can_be_switched_off_apart() -> None:
     judgement = judge_event(load_event(SAMPLE), settings)
     assert (judgement.verdict, judgement.findings) == (Verdict.IGNORED, ())
     assert f"{RULE} is off" in judgement.reason
+
+
+@pytest.mark.parametrize("source", ["aws.partner/example.com/1234/forged", "acme.sso-directory"])
+def test_a_record_under_a_partner_or_custom_source_is_refused(source: str) -> None:
+    """The routes match any ``aws.`` source (the SCIM and sso-directory ones are undocumented), which a partner event
+    source (``aws.partner/...``, written by a third party) also starts with: its forged record is refused, never
+    alerted as an identity-source change (review s12 F3)."""
+    event = copy.deepcopy(load_event(SAMPLE))
+    event["source"] = source
+    judgement = judge_event(event, Settings())
+    assert (judgement.verdict, judgement.findings) == (Verdict.INVALID, ())
+    assert f"event source is {source!r}, not an AWS service's" in judgement.reason
