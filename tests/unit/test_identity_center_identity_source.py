@@ -11,6 +11,7 @@ identity-center-user-takeover's attribute alerts (review s11 F7), so muting thos
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,3 +128,12 @@ def test_a_record_under_a_partner_or_custom_source_is_refused(source: str) -> No
     judgement = judge_event(event, Settings())
     assert (judgement.verdict, judgement.findings) == (Verdict.INVALID, ())
     assert f"event source is {source!r}, not an AWS service's" in judgement.reason
+
+
+def test_the_generated_guardrail_table_names_every_identity_source_change() -> None:
+    """The README's generated row is rendered from the spec: it must name the two ``sso.amazonaws.com`` events as
+    well as the seven ``sso-directory`` ones (review s12 F4)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith(f"| `{RULE}` | Identity Center identity source")]
+    events = row.split(" | ")[2]
+    assert sorted(name.strip("`") for name in events.split(", ")) == sorted(name for _, name in IDENTITY_SOURCE_CHANGES)
