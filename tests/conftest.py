@@ -123,8 +123,8 @@ SAMPLE_OWN = OwnIdentity(
                     "identity-center-group-admin-sso-directory",
                     "identity-center-group-admin-identitystore-scim",
                     "identity-center-user-takeover-identitystore-scim",
-                    "identity-center-user-takeover-sso",
-                    "identity-center-user-takeover-sso-directory",
+                    "identity-center-identity-source-sso",
+                    "identity-center-identity-source",
                     "identity-center-user-takeover",
                 )
             ),

@@ -953,11 +953,29 @@ def _refuse_double_routing(built: list[EnforcerRule]) -> None:
             seen[(build.source, name)] = build
 
 
+#: Event sources whose EventBridge ``source`` AWS's EventBridge event reference ("Events from AWS services") does
+#: not list: SCIM provisioning (``identitystore-scim``) and the Identity Center console's directory (``sso-directory``).
+#: ``aws.<prefix>`` is the rule for the services it lists, a guess for these (review s11 F8): a wrong guess would
+#: silently route none of their events, so their rules match any AWS source (``{ prefix: "aws." }``: no PutEvents
+#: caller may send one) and rest on ``detail.eventSource``, which the published CloudTrail records confirm.
+UNCONFIRMED_EVENTBRIDGE_SOURCES = frozenset({"identitystore-scim.amazonaws.com", "sso-directory.amazonaws.com"})
+ANY_AWS_SOURCE = '{ prefix: "aws." }'
+
+
 def event_bridge_source(event_source: str) -> str:
-    """CloudTrail's ``iam.amazonaws.com`` arrives on EventBridge as source ``aws.iam``."""
+    """CloudTrail's ``iam.amazonaws.com`` arrives on EventBridge as source ``aws.iam``; a source AWS does not list
+    (``UNCONFIRMED_EVENTBRIDGE_SOURCES``) is matched as any AWS source."""
+    if event_source in UNCONFIRMED_EVENTBRIDGE_SOURCES:
+        return ANY_AWS_SOURCE
     if event_source == "monitoring.amazonaws.com":
         return "aws.cloudwatch"  # CloudWatch's API calls arrive as aws.cloudwatch
     return "aws." + event_source.split(".", 1)[0]
+
+
+def event_bridge_sources(event_sources: Iterable[str]) -> list[str]:
+    """The EventBridge sources of ``event_sources``, in their order, each once (``ANY_AWS_SOURCE`` last, if any)."""
+    named = dict.fromkeys(event_bridge_source(source) for source in event_sources)
+    return [source for source in named if source != ANY_AWS_SOURCE] + [s for s in named if s == ANY_AWS_SOURCE]
 
 
 def service_events() -> set[tuple[str, str]]:
@@ -1190,7 +1208,7 @@ def render_tampering_routes() -> str:
     lines += _rule(
         "TamperedStack",
         None,
-        [event_bridge_source(source) for source in home_sources],
+        event_bridge_sources(home_sources),
         [
             *(
                 []
@@ -1345,7 +1363,7 @@ def _forwarded_pattern(sources: Sequence[str], exclusion: Sequence[str]) -> str:
     with_service_events = any(source in sources for source, _ in service_events())
     kinds = [CLOUDTRAIL_API_CALL, *([CLOUDTRAIL_SERVICE_EVENT] if with_service_events else [])]
     lines = [
-        f"source: [{', '.join(event_bridge_source(source) for source in sources)}]",
+        f"source: [{', '.join(event_bridge_sources(sources))}]",
         f"detail-type: [{', '.join(kinds)}]",
         "detail:",
         f"  eventSource: [{', '.join(sources)}]",

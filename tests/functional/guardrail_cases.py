@@ -103,6 +103,8 @@ class GuardrailCase(NamedTuple):
     #: Why no API can put the change back: the finding has no plan and is alerted in every mode
     #: (test_guardrail_contract.py checks that instead of remediation, partial failure and undo).
     alert_only: str | None = None
+    #: The severity an alert-only rule's violation is alerted with.
+    alert_severity: str = "critical"
 
     @property
     def expected_findings(self) -> frozenset[str]:
@@ -1279,6 +1281,42 @@ def _identity_center_user_updated(attribute: str) -> Callable[[Account], dict[st
         return updated
 
     return prepare
+
+
+def _identity_center_tag_attribute_updated(attribute: str) -> Callable[[Account], dict[str, Any]]:
+    """mallory, in group platform, which is assigned a set holding ReadOnlyAccess only, has ``attribute`` updated,
+    in an instance that takes session tag ``clearance`` from the user's ``title`` (answered on the session as
+    Identity Center answers DescribeInstanceAccessControlAttributeConfiguration: moto lacks it)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        account.session.events.register_first(
+            "before-call.sso-admin.DescribeInstanceAccessControlAttributeConfiguration",
+            title_is_a_session_tag,  # type: ignore[arg-type]
+        )
+        event = _identity_center_group_joined("arn:aws:iam::aws:policy/ReadOnlyAccess")(account)
+        store_id = event["detail"]["requestParameters"]["identityStoreId"]
+        user = event["detail"]["requestParameters"]["memberId"]["userId"]
+        updated = load_event("identitystore-update-admin-user-email.json")
+        updated["detail"]["requestParameters"] = {
+            "identityStoreId": store_id,
+            "userId": user,
+            "operations": [{"attributePath": attribute, "attributeValue": "HIDDEN_DUE_TO_SECURITY_REASONS"}],
+        }
+        return updated
+
+    return prepare
+
+
+def title_is_a_session_tag(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    """DescribeInstanceAccessControlAttributeConfiguration of an instance that maps ``clearance`` from the title."""
+    config = {
+        "AccessControlAttributes": [{"Key": "clearance", "Value": {"Source": ["${path:title}"]}}],
+        "Status": "ENABLED",
+    }
+    headers = HTTPHeaders()
+    return AWSResponse(f"https://sso.{BUCKET_REGION}.amazonaws.com/", 200, headers, None), {
+        "InstanceAccessControlAttributeConfiguration": config
+    }
 
 
 def no_permission_set_boundary(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
@@ -2694,6 +2732,27 @@ CASES: Mapping[str, GuardrailCase] = {
             compliant=Scenario(_identity_center_user_updated("displayName"), nothing),
             partial_failure=None,
             alert_only="the record carries no earlier user name or emails to put back",
+        ),
+        GuardrailCase(
+            rule="identity-center-session-tag-attribute",
+            violation=Scenario(_identity_center_tag_attribute_updated("title"), nothing),
+            remediated=None,
+            compliant=Scenario(_identity_center_tag_attribute_updated("displayName"), nothing),
+            partial_failure=None,
+            alert_only="the record carries no earlier value of the attribute to put back",
+            alert_severity="high",
+        ),
+        GuardrailCase(
+            rule="identity-center-identity-source",
+            violation=Scenario(_sample("sso-directory-external-idp-updated.json"), nothing),
+            remediated=None,
+            compliant=Scenario(
+                _sample("sso-directory-external-idp-updated.json"),
+                nothing,
+                {"rules/identity-center-identity-source/allow_actors": f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"},
+            ),
+            partial_failure=None,
+            alert_only="the record does not say what the identity source was before, and IAM Warden does not read it",
         ),
         GuardrailCase(
             rule="roles-anywhere-trust-anchor",

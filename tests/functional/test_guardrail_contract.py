@@ -372,7 +372,7 @@ def test_a_rule_with_nothing_to_put_back_alerts_in_every_mode(
     [alert] = _alerts(notifier, rule)
     assert alert.outcome is Outcome.ALERTED
     assert alert.finding is not None
-    assert alert.finding.severity.value == "critical"
+    assert alert.finding.severity.value == case.alert_severity
 
 
 def test_every_rule_with_a_plan_names_a_write_to_make_fail() -> None:

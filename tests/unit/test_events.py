@@ -335,6 +335,11 @@ MALFORMED: list[tuple[str, Any, str]] = [
         r"detail-type is 'EC2 Instance",
     ),
     ("no detail-type", _with("detail-type", ...), r"detail-type is None, not 'AWS API Call via CloudTrail'"),
+    # a partner event source (PutPartnerEvents: a third party writes detail-type and detail) is no CloudTrail record,
+    # even though a rule matching any aws. source lets it through (review s12 F3)
+    ("partner source", _with("source", "aws.partner/example.com/1234/forged"), r"^event source is 'aws\.partner/"),
+    ("custom source", _with("source", "acme.identitystore"), r"^event source is 'acme\.identitystore', not an AWS"),
+    ("source a number", _with("source", 7), r"^event source is 7, not an AWS service's"),
     ("detail a list", _with("detail", [1]), r"'detail' must be a JSON object, got a list"),
     ("detail a string", _with("detail", "{}"), r"'detail' must be a JSON object, got a string"),
     ("detail null", _with("detail", None), r"'detail' must be a JSON object, got null"),
@@ -456,3 +461,10 @@ def test_lone_surrogates_in_text_are_handled() -> None:
     raw = make_event(requestParameters={"userName": "\ud800"})
     change = parse_event(json.dumps(raw, ensure_ascii=False))
     assert change.request_parameters == {"userName": "\ud800"}
+
+
+@pytest.mark.parametrize("source", ["aws.iam", "aws.identitystore", "aws.sso-directory", "aws.cloudtrail", ...])
+def test_an_aws_service_source_or_none_is_accepted(source: Any) -> None:
+    """Any AWS service's source passes (SCIM and sso-directory records have no documented one, review s11 F8); an
+    envelope without a source (a replayed record) is judged on its record."""
+    assert parse_event(_with("source", source)).event_name == "CreateUser"

@@ -285,7 +285,10 @@ def test_a_new_regional_source_is_forwarded_from_every_region_and_by_the_securit
     member = yaml_parse((copy / "member" / "template.yaml").read_text())["Resources"]
     regional = member["S3ChangesToCentralBus"]["Properties"]["EventPattern"]
     with_sdb = sorted([*regional_sources, "sdb.amazonaws.com"])
-    assert regional["source"] == [tool.event_bridge_source(source) for source in with_sdb]
+    assert regional["source"] == [
+        {"prefix": "aws."} if source == tool.ANY_AWS_SOURCE else source
+        for source in tool.event_bridge_sources(with_sdb)
+    ]
     assert regional["detail"]["eventSource"] == with_sdb
     iam = member["IamChangesToCentralBus"]["Properties"]["EventPattern"]
     global_sources = sorted(tool.event_bridge_source(source) for source in tool.GLOBAL_SOURCES)
@@ -294,7 +297,9 @@ def test_a_new_regional_source_is_forwarded_from_every_region_and_by_the_securit
     assert "aws.sdb" not in iam["source"]
     own = yaml_parse((copy / "template.yaml").read_text())["Resources"]["OwnEventsToCentralBus"]
     every = sorted([*regional_sources, *tool.GLOBAL_SOURCES, "sdb.amazonaws.com"])
-    assert own["Properties"]["EventPattern"]["source"] == [tool.event_bridge_source(source) for source in every]
+    assert own["Properties"]["EventPattern"]["source"] == [
+        {"prefix": "aws."} if source == tool.ANY_AWS_SOURCE else source for source in tool.event_bridge_sources(every)
+    ]
 
 
 def test_a_guarded_data_event_is_forwarded_by_name(

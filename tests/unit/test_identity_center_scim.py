@@ -19,7 +19,7 @@ import pytest
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.events import parse_event
 from iamwarden.domain.findings import StepAction, Verdict
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.identity_center import _scim_added_users
 from tests.conftest import load_event
@@ -41,6 +41,7 @@ from tests.unit.test_identity_center_user_takeover import Store as GroupsOf
 
 RULE = "identity-center-group-admin"
 TAKEOVER = "identity-center-user-takeover"
+TAGS = "identity-center-session-tag-attribute"
 SCIM = "identitystore-scim-add-user-to-admin-group.json"
 
 
@@ -68,9 +69,9 @@ def _with_operations(*operations: Any) -> dict[str, Any]:
     return event
 
 
-def _judge(event: dict[str, Any], live: Live | None) -> Any:
+def _judge(event: dict[str, Any], live: Live | None, settings: Settings | None = None) -> Any:
     live_clients = (lambda account, region: live) if live is not None else None
-    return judge_event(event, Settings(), live_clients=live_clients)  # type: ignore[arg-type]
+    return judge_event(event, settings or Settings(), live_clients=live_clients)  # type: ignore[arg-type]
 
 
 def _members(*users: str) -> dict[str, Any]:
@@ -348,9 +349,11 @@ def test_a_scim_put_user_replaces_every_attribute_it_sends() -> None:
 
 def test_a_scim_user_update_with_no_single_instance_is_medium_with_that_unknown() -> None:
     sso = Assignments({("GROUP", GROUP): [ADMIN_SET]}, {ADMIN_SET: {"managed": [ADMIN]}})  # two instances listed
-    [finding] = _judge(load_event(USER_UPDATE), TakeoverLive(sso, GroupsOf([GROUP]))).findings  # type: ignore[arg-type]
-    assert finding.severity is Severity.MEDIUM
+    judgement = _judge(load_event(USER_UPDATE), TakeoverLive(sso, GroupsOf([GROUP])))  # type: ignore[arg-type]
+    finding, tags = judgement.findings
+    assert (finding.rule_id, finding.severity) == (TAKEOVER, Severity.MEDIUM)
     assert "identity store (the SCIM record names none)" in finding.needs_context[-1]
+    assert (tags.rule_id, tags.severity) == (TAGS, Severity.MEDIUM)  # whether the emails are mapped, unknown too
 
 
 def test_a_scim_title_change_mapped_to_a_session_tag_is_high() -> None:
@@ -385,7 +388,7 @@ def test_a_scim_update_that_may_change_a_mapped_attribute_of_any_user_is_high_an
     event["detail"]["eventName"] = event_name
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
     [finding] = _judge(event, live).findings  # type: ignore[arg-type]
-    assert (finding.rule_id, finding.severity, finding.plan) == (TAKEOVER, Severity.HIGH, ())
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.HIGH, ())
     assert "aws:PrincipalTag/clearance <- ${path:enterprise.department}" in finding.reason
     if named:
         assert "department" in finding.reason.split(" of Identity Center user")[0]
@@ -403,3 +406,94 @@ def test_an_update_that_does_not_say_what_it_changed_is_compliant_only_when_no_a
     judgement = _judge(event, live)  # type: ignore[arg-type]
     assert judgement.verdict is Verdict.COMPLIANT  # a literal source reads no attribute of the user
     assert "changes no attribute instance" in judgement.reason
+
+
+MAY_REMOVE = (
+    "which a SCIM PUT may remove (RFC 7644 §3.5.1); whether Identity Center clears an omitted attribute is not "
+    "documented"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schemas": [H], "userName": H, "displayName": H, "active": True},  # the sign-in path, a user no admin
+        {"schemas": [H], "displayName": H, "active": True},  # no sign-in attribute sent
+    ],
+)
+def test_a_scim_put_user_that_only_omits_mapped_attributes_is_medium_and_says_the_removal_is_unconfirmed(
+    body: dict[str, Any],
+) -> None:
+    """RFC 7644 has a PUT replace the whole user, so a mapped attribute it leaves out may be removed; whether Identity
+    Center does is not documented (other SCIM servers keep it): alerted, medium, never stated as fact (s12 F2)."""
+    event = _user_update(id=USER, httpBody=body)
+    event["detail"]["eventName"] = "PutUser"
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
+    [finding] = _judge(event, live).findings  # type: ignore[arg-type]
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.MEDIUM, ())
+    assert f"replaced Identity Center user {USER} through SCIM (PutUser)" in finding.reason
+    assert "without the attributes session tags are taken from (the body omits those of " in finding.reason
+    assert MAY_REMOVE in finding.reason
+    assert "removing every attribute" not in finding.reason
+    assert "aws:PrincipalTag/clearance <- ${path:enterprise.department}" in finding.reason
+    assert "aws:PrincipalTag/t <- ${path:title}" in finding.reason
+    assert finding.needs_context[0] == (
+        "whether the replacement changed or removed the attributes behind aws:PrincipalTag/clearance, "
+        "aws:PrincipalTag/t (CloudTrail hides the values; the body omits those of aws:PrincipalTag/clearance, "
+        f"aws:PrincipalTag/t, {MAY_REMOVE})"
+    )
+
+
+def test_a_scim_put_user_that_sends_a_mapped_attribute_stays_high_and_names_the_omitted_ones_as_may_remove() -> None:
+    event = _user_update(id=USER, httpBody={"schemas": [H], "userName": H, "title": H})
+    event["detail"]["eventName"] = "PutUser"
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
+    [finding] = _judge(event, live).findings  # type: ignore[arg-type]
+    assert finding.severity is Severity.HIGH  # the title it sends is the tag t's source
+    assert "without the attributes" not in finding.reason
+    assert f"the body omits those of aws:PrincipalTag/clearance, {MAY_REMOVE})" in finding.needs_context[0]
+
+
+def test_a_scim_put_user_that_sends_every_mapped_attribute_names_none_as_omitted() -> None:
+    body = {"schemas": [H], "userName": H, "title": H, ENTERPRISE: {"department": H}}
+    event = _user_update(id=USER, httpBody=body)
+    event["detail"]["eventName"] = "PutUser"
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
+    [finding] = _judge(event, live).findings  # type: ignore[arg-type]
+    assert finding.severity is Severity.HIGH
+    assert "omits" not in finding.needs_context[0]
+
+
+def test_a_scim_put_user_is_compliant_when_no_tag_reads_a_user_attribute() -> None:
+    event = _user_update(id=USER, httpBody={"schemas": [H], "userName": H, "displayName": H})
+    event["detail"]["eventName"] = "PutUser"
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping={"team": ["engineering"]})
+    assert _judge(event, live).verdict is Verdict.COMPLIANT  # type: ignore[arg-type]
+
+
+def test_a_scim_patch_that_omits_a_mapped_attribute_leaves_it_alone() -> None:
+    """Only a PUT replaces the user: a PATCH of the display name changes no mapped attribute."""
+    body = {"operations": [{"op": "replace", "path": "displayName", "value": H}]}
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
+    assert _judge(_user_update(id=USER, httpBody=body), live).verdict is Verdict.COMPLIANT  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schemas": [H], "userName": H, "title": H},  # every PUT sync sends the user name
+        {"operations": [{"op": "replace", "path": "title", "value": H}, {"op": "replace", "path": "userName"}]},
+    ],
+    ids=["PutUser", "PatchUser"],
+)
+def test_muting_the_takeover_keeps_an_administrators_session_tag_attribute_alert(body: dict[str, Any]) -> None:
+    """An operator who mutes the takeover (every PUT of an administrator is critical) keeps the alert on the mapped
+    title: an attacker with the SCIM token cannot hide it by sending the user name along (review s12 F1)."""
+    event = _user_update(id=USER, httpBody=body)
+    event["detail"]["eventName"] = "PutUser" if "schemas" in body else "PatchUser"
+    live = _takeover_live([ADMIN_SET], {ADMIN_SET: {"managed": [ADMIN]}}, mapping=ABAC)
+    judgement = _judge(event, live, load_settings({"rules": {TAKEOVER: {"mode": "off"}}}))  # type: ignore[arg-type]
+    [finding] = judgement.findings
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.HIGH, ())
+    assert "aws:PrincipalTag/t <- ${path:title}" in finding.reason
+    assert judgement.verdict is Verdict.VIOLATION

@@ -35,6 +35,8 @@ from tests.unit.test_identity_center_groups import (
 )
 
 RULE = "identity-center-user-takeover"
+#: The attribute alerts' own rule (review s11 F7): muted apart from the takeover of an administrator.
+TAGS = "identity-center-session-tag-attribute"
 SAMPLE = "identitystore-update-admin-user-email.json"
 
 
@@ -211,7 +213,7 @@ def _not_admin(mapping: dict[str, list[str]] | str | None) -> Live:
 def test_an_attribute_a_session_tag_is_taken_from_is_high_for_any_user(path: str, source: str) -> None:
     live = _not_admin({"clearance": [source], "team": ["${path:userType}"]})
     [finding] = _judge(_updated(path), live).findings
-    assert (finding.rule_id, finding.severity, finding.plan) == (RULE, Severity.HIGH, ())
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.HIGH, ())
     assert f"which instance {INSTANCE} maps to session tags (aws:PrincipalTag/clearance <- {source})" in (
         finding.reason
     )
@@ -290,11 +292,13 @@ def test_sets_that_cannot_be_judged_are_alerted_medium() -> None:
 
 def test_an_unknown_identity_store_is_alerted_medium() -> None:
     live = Live(Assignments({}, {}, store="d-1111111111"), Store([GROUP]))
-    [finding] = _judge(_updated("emails"), live).findings
-    assert finding.severity is Severity.MEDIUM
+    finding, tags = _judge(_updated("emails"), live).findings
+    assert (finding.rule_id, finding.severity) == (RULE, Severity.MEDIUM)
     assert finding.needs_context == (
         f"which Identity Center instance holds identity store {STORE}, and so what user {USER} is assigned",
     )
+    # whether the emails are a session tag's source is unknown too, under the attribute alerts' own rule (s12 F1)
+    assert (tags.rule_id, tags.severity) == (TAGS, Severity.MEDIUM)
 
 
 def test_a_delegated_administrators_refused_reads_are_read_set_by_set_and_alerted_with_what_stays_unknown() -> None:
@@ -351,6 +355,9 @@ class Delegated:
 
     def get_permissions_boundary_for_permission_set(self, **kwargs: str) -> dict[str, Any]:
         raise AwsError("ResourceNotFoundException", 404)
+
+    def describe_instance_access_control_attribute_configuration(self, **kwargs: str) -> dict[str, Any]:
+        raise AwsError("ResourceNotFoundException", 404)  # no attributes for access control
 
 
 @pytest.mark.parametrize("holder", [("USER", USER), ("GROUP", "g3")])
@@ -416,3 +423,76 @@ def test_a_mapped_sign_in_attribute_of_a_user_who_is_no_administrator_is_high(pa
     assert (finding.severity, finding.plan) == (Severity.HIGH, ())
     assert f"aws:PrincipalTag/owner <- {source}" in finding.reason
     assert "describe_instance_access_control_attribute_configuration" in live.sso.calls
+
+
+def test_the_attribute_alerts_are_muted_apart_from_the_takeover_of_an_administrator() -> None:
+    """identity-provider syncs of a mapped attribute alert all day: an operator who switches those alerts off keeps
+    the takeover of an administrator, and the other way round (review s11 F7)."""
+    tags_off = load_settings({"rules": {TAGS: {"mode": "off"}}})
+    [finding] = _judge(_updated("emails"), _group_admin(), tags_off).findings
+    assert (finding.rule_id, finding.severity) == (RULE, Severity.CRITICAL)
+    mapped = {"clearance": ["${path:title}"]}
+    assert _judge(_updated("title"), _not_admin(mapped), tags_off).findings == ()
+
+    takeover_off = load_settings({"rules": {RULE: {"mode": "off"}}})
+    [finding] = _judge(_updated("title"), _not_admin(mapped), takeover_off).findings
+    assert (finding.rule_id, finding.severity) == (TAGS, Severity.HIGH)
+    assert _judge(_updated("emails"), _group_admin(), takeover_off).findings == ()
+
+
+def _admin_mapped(mapping: dict[str, list[str]]) -> Live:
+    sso = Assignments({("GROUP", GROUP): [ADMIN_SET]}, {ADMIN_SET: {"managed": [ADMIN]}}, mapping=mapping)
+    return Live(sso, Store([GROUP]))
+
+
+def _undecided_mapped(mapping: dict[str, list[str]]) -> Live:
+    sets = {READ_SET: {"managed": [READ_ONLY], "references": ["org-admin"]}}
+    return Live(Assignments({("GROUP", GROUP): [READ_SET]}, sets, mapping=mapping), Store([GROUP]))
+
+
+@pytest.mark.parametrize(
+    "live",
+    [
+        pytest.param(_admin_mapped, id="administrator"),
+        pytest.param(_undecided_mapped, id="sets-not-all-judged"),
+    ],
+)
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({"mode": "off"}, id="takeover-off"),
+        pytest.param({"allow_resources": [f"arn:aws:identitystore:::user/{USER}"]}, id="takeover-excepted"),
+        pytest.param({}, id="default"),
+    ],
+)
+def test_a_mapped_attribute_changed_beside_a_sign_in_attribute_is_judged_whatever_the_takeover_rule_says(
+    live: Any, settings: dict[str, Any]
+) -> None:
+    """Adding the user name to a PATCH of ``title`` must not hide the title under the takeover rule: muted, excepted
+    or judged, the session-tag alert stays, an administrator's above all (review s12 F1)."""
+    mapped = {"clearance": ["${path:title}"]}
+    judgement = _judge(_updated("title", "userName"), live(mapped), load_settings({"rules": {RULE: settings}}))
+    [tags] = [finding for finding in judgement.findings if finding.rule_id == TAGS]
+    assert (tags.severity, tags.plan) == (Severity.HIGH, ())
+    assert "aws:PrincipalTag/clearance <- ${path:title}" in tags.reason
+    assert judgement.verdict is Verdict.VIOLATION
+    assert (RULE in {finding.rule_id for finding in judgement.findings}) is (settings == {})
+
+
+def test_a_mapped_attribute_changed_beside_a_sign_in_attribute_in_an_unknown_store_stays_alerted() -> None:
+    """No instance holds the store: the takeover cannot be judged (medium), and neither can the mapping, under its
+    own rule, so muting the takeover keeps it."""
+    sso = Assignments({}, {}, mapping={"clearance": ["${path:title}"]}, store="d-1111111111")
+    takeover_off = load_settings({"rules": {RULE: {"mode": "off"}}})
+    [finding] = _judge(_updated("title", "emails"), Live(sso, Store([])), takeover_off).findings
+    assert (finding.rule_id, finding.severity) == (TAGS, Severity.MEDIUM)
+    assert "no Identity Center instance holds identity store" in finding.needs_context[0]
+
+
+def test_an_administrators_mapped_sign_in_attribute_is_also_a_session_tag_change() -> None:
+    """The takeover rule judges the sign-in; the tag taken from it is the session-tag rule's, muted or not."""
+    takeover_off = load_settings({"rules": {RULE: {"mode": "off"}}})
+    [finding] = _judge(_updated("userName"), _admin_mapped({"owner": ["${path:userName}"]}), takeover_off).findings
+    assert (finding.rule_id, finding.severity) == (TAGS, Severity.HIGH)
+    judgement = _judge(_updated("userName"), _admin_mapped({"owner": ["${path:userName}"]}))
+    assert [(f.rule_id, f.severity) for f in judgement.findings] == [(RULE, Severity.CRITICAL), (TAGS, Severity.HIGH)]

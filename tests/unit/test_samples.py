@@ -29,8 +29,13 @@ def test_samples_cover_every_verdict_and_rule() -> None:
     # A removed Deny is in no event (a detach names the policy, a delete its name): it is read live or from
     # authorization details, with which tests/unit/test_restraint_removed.py judges the same samples.
     # What an Identity Center group or user is assigned is read only live (tests/unit/test_identity_center_groups.py,
-    # test_identity_center_console.py); an identity-source change (identity-center-user-takeover) needs no read.
-    live_only = {"identity-center-group-admin"}
+    # test_identity_center_console.py, test_identity_center_user_takeover.py); an identity-source change
+    # (identity-center-identity-source) needs no read.
+    live_only = {
+        "identity-center-group-admin",
+        "identity-center-user-takeover",
+        "identity-center-session-tag-attribute",
+    }
     assert rules == set(RULES) - {"remediation-reversed", "restraint-removed"} - live_only, (
         "every rule in the catalogue has a sample violation"
     )

@@ -26,6 +26,10 @@ CLOUDTRAIL_SERVICE_EVENT = "AWS Service Event via CloudTrail"
 CLOUDTRAIL_DETAIL_TYPES = (CLOUDTRAIL_API_CALL, CLOUDTRAIL_SERVICE_EVENT)
 #: The record's ``eventType`` a service event must carry (its envelope and its record must agree).
 AWS_SERVICE_EVENT = "AwsServiceEvent"
+#: Partner event sources (SaaS integrations) are named ``aws.partner/<partner>/...``: a third party writes their
+#: ``detail-type`` and ``detail`` (``PutPartnerEvents``), so a record under one is no CloudTrail record, whatever it
+#: says. Every AWS service's own source is ``aws.<service>``, and ``PutEvents`` callers may send no ``aws.`` source.
+PARTNER_SOURCE_PREFIX = "aws.partner/"
 #: EventBridge rejects entries over 256 KB, so a larger "event" cannot be genuine.
 MAX_EVENT_BYTES = 256 * 1024
 
@@ -166,6 +170,16 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
         raise InvalidEventError(
             f"event detail-type is {detail_type!r}, not {CLOUDTRAIL_API_CALL!r}: not a CloudTrail API-call event"
             f" (nor {CLOUDTRAIL_SERVICE_EVENT!r})"
+        )
+    source = envelope.get("source")
+    # a rule that matches any AWS source (review s11 F8) also matches a partner's: refuse what no AWS service sent
+    # (review s12 F3); an envelope without a source (a replayed record) says nothing either way
+    if source is not None and (
+        not isinstance(source, str) or not source.startswith("aws.") or source.startswith(PARTNER_SOURCE_PREFIX)
+    ):
+        raise InvalidEventError(
+            f"event source is {source!r}, not an AWS service's (aws.<service>, no aws.partner/): a CloudTrail record "
+            "comes from AWS only"
         )
     detail = envelope["detail"]
     if not isinstance(detail, dict):

@@ -186,6 +186,8 @@ OPERATOR_APPROVED_RULES = frozenset(
         "permission-set-admin",
         "identity-center-group-admin",
         "identity-center-user-takeover",
+        "identity-center-identity-source",
+        "identity-center-session-tag-attribute",
         "cloudtrail-logging-impaired",
         "guardduty-disabled",
         "config-recording-stopped",

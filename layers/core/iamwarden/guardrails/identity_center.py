@@ -53,9 +53,12 @@ access token) adds members with ``PatchGroup``; it is judged on the same reading
 record names no store). CloudTrail hides SCIM values, so who was added is usually unknown: alerted, never removed;
 a user the record does name is removed only as on the console's path, and never one the same request also removes
 or lists in a ``replace`` (it may have been a member before). Only a ``displayName``/``externalId`` change is known to
-add no one. ``identity-center-user-takeover`` reads SCIM's
-``PatchUser``/``PutUser`` like ``UpdateUser``, alerts (high) a change of any user's attribute the instance maps to a
-session tag (attributes for access control), and alerts (critical) every change of the identity source itself.
+add no one. ``identity-center-user-takeover`` reads SCIM's ``PatchUser``/``PutUser`` like ``UpdateUser``;
+``identity-center-session-tag-attribute`` alerts (high) a change of any user's attribute the instance maps to a session
+tag (attributes for access control), whatever the takeover judgement finds for the same update (an administrator's
+included, its user name and emails too); ``identity-center-identity-source`` alerts (critical) every change of the
+identity source itself. Each is a rule of its own, so that muting or excepting one never mutes the others (review
+s11 F7, s12 F1).
 
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
@@ -1166,6 +1169,22 @@ USER_TAKEOVER = RuleSpec(
     ),
 )
 
+SESSION_TAG_ATTRIBUTE = RuleSpec(
+    id="identity-center-session-tag-attribute",
+    title="Identity Center user attribute that a session tag is taken from changed",
+    event_source=IDENTITY_STORE,
+    event_names=frozenset({"UpdateUser"}),
+    risk=(
+        "Identity Center passes the user attributes its instance maps (attributes for access control) to every role "
+        "the user signs in to as session tags: changing one changes what each policy that tests "
+        "aws:PrincipalTag/<key> lets the user do, an administrator's access included where a condition asks for it."
+    ),
+    alert_risk=(
+        "Policies that test this session tag let the user in as its new value allows, so changing the attribute it "
+        "is taken from may change what the user can do in every account Identity Center signs it in to."
+    ),
+)
+
 #: Changes of the identity source itself: whoever controls the identity source (the connected directory, the
 #: external identity provider's SAML configuration and certificates, the SCIM access token) signs in as, or
 #: provisions, every Identity Center user, so this beats any one user's attributes. Event names and sources: the
@@ -1219,6 +1238,24 @@ IDENTITY_SOURCE_CHANGES: Mapping[tuple[str, str], tuple[str, str]] = {
     ),
 }
 
+IDENTITY_SOURCE = RuleSpec(
+    id="identity-center-identity-source",
+    title="Identity Center identity source changed",
+    event_source=SSO_DIRECTORY,
+    # all nine, AssociateDirectory/DisassociateDirectory (sso.amazonaws.com) included, so the generated guardrail
+    # table names them; routing and judging go by ``IdentitySourceRule.event_keys`` (review s12 F4)
+    event_names=frozenset(name for _, name in IDENTITY_SOURCE_CHANGES),
+    risk=(
+        "Whoever controls Identity Center's identity source (the connected directory, the external identity "
+        "provider's SAML configuration and certificates, the SCIM access token) signs in as, or provisions, every "
+        "Identity Center user, administrators included, and no permission set or IAM event shows it."
+    ),
+    alert_risk=(
+        "This change hands the sign-in of every Identity Center user, administrators included, to whoever controls "
+        "the identity source now."
+    ),
+)
+
 #: The attributes an Identity Center user is signed in by, or has its password reset through.
 SIGN_IN_ATTRIBUTES = frozenset({"userName", "emails"})
 _SIGN_IN_SPELLINGS = {name.lower(): name for name in SIGN_IN_ATTRIBUTES}
@@ -1227,19 +1264,20 @@ USER_READS = ("identitystore:ListGroupMembershipsForMember",)
 
 
 class UserTakeoverRule:
-    """An administrator's sign-in attributes changed (``UpdateUser``): alerted only, nothing to put back."""
+    """An administrator's sign-in attributes changed (``UpdateUser``), or any user's attribute a session tag is taken
+    from: alerted only, nothing to put back. The attribute alerts are a rule of their own
+    (``identity-center-session-tag-attribute``): they follow every identity-provider sync of a mapped attribute, and
+    an operator who mutes them must not mute the takeover of an administrator too (review s11 F7). The other way
+    round, every update is judged for its mapped attributes whatever the takeover judgement found, so muting or
+    excepting the takeover never hides them, not even when the update also sends the user name (review s12 F1)."""
 
-    specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER,)
+    specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER, SESSION_TAG_ATTRIBUTE)
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        {(IDENTITY_STORE, name) for name in USER_TAKEOVER.event_names}
-        | {(SCIM, name) for name in SCIM_USER_UPDATES}
-        | set(IDENTITY_SOURCE_CHANGES)
+        {(IDENTITY_STORE, name) for name in USER_TAKEOVER.event_names} | {(SCIM, name) for name in SCIM_USER_UPDATES}
     )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        if (change.event_source, change.event_name) in IDENTITY_SOURCE_CHANGES:
-            return _identity_source_changed(context)
         if change.event_source == SCIM:  # the store is the account's one instance's (the record names none)
             store, user = "", context.request_text("id")
             changed = _changed_attributes(_scim_operations(change))
@@ -1249,16 +1287,34 @@ class UserTakeoverRule:
         user_arn = f"arn:{context.partition}:identitystore:::user/{user}"
         evaluation = Evaluation(resource_arn=user_arn)
         signing = sorted(changed & SIGN_IN_ATTRIBUTES) if changed is not None else None
-        others = sorted(changed - SIGN_IN_ATTRIBUTES) if changed is not None else []
-        if signing == []:
-            return _mapped_attributes(context, evaluation, store, user, others)
+        replaced = change.event_source == SCIM and change.event_name == "PutUser"
+        if signing != []:
+            self._takeover(context, evaluation, store, user, signing, replaced=replaced)
+        # every user, whatever the takeover judgement found: muting or excepting that rule must never hide a change
+        # of an attribute a session tag is taken from, an administrator's least of all (review s12 F1)
+        return _mapped_attributes(
+            context, evaluation, store, user, sorted(changed) if changed is not None else None, replaced=replaced
+        )
+
+    def _takeover(
+        self,
+        context: RuleContext,
+        evaluation: Evaluation,
+        store: str,
+        user: str,
+        signing: list[str] | None,
+        *,
+        replaced: bool,
+    ) -> None:
+        """Whether the user whose sign-in attributes changed (or may have) holds an administrator permission set."""
+        change = context.change
+        user_arn = f"arn:{context.partition}:identitystore:::user/{user}"
         if context.live_clients is None:
             evaluation.unjudged.append(
                 f"whether Identity Center user {user} holds an administrator permission set (the enforcer reads it "
                 "live)"
             )
-            return evaluation
-        replaced = change.event_source == SCIM and change.event_name == "PutUser"
+            return
         if signing and replaced:  # a PUT sends every attribute, changed or not: its record hides which differ
             did = f"{change.actor.display} replaced Identity Center user {user}, including its {' and '.join(signing)}"
         elif signing:
@@ -1296,7 +1352,7 @@ class UserTakeoverRule:
                     f"and so what user {user} is assigned",
                 ),
             )
-            return evaluation
+            return
         groups = _groups_of(live, instance.store or store, user)
         principals = [("USER", user)] + [("GROUP", group) for group in groups]
         patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
@@ -1326,13 +1382,21 @@ class UserTakeoverRule:
         elif undecided:
             finding(Severity.MEDIUM, f"{did}, whose permission sets could not all be judged", tuple(undecided))
         else:
-            # not an administrator: any attribute it changed (sign-in ones included, and unknown ones) may be a
-            # session tag (review s11 F3, F5)
             evaluation.compliant.append(f"Identity Center user {user} holds no administrator permission set")
-            return _mapped_attributes(
-                context, evaluation, store, user, sorted(changed) if changed is not None else None
-            )
-        return evaluation
+
+
+class IdentitySourceRule:
+    """The identity source changed: critical, alerted with how to put it back (nothing IAM Warden could restore).
+
+    A rule of its own (review s11 F7): the attribute alerts of ``identity-center-user-takeover`` follow every
+    identity-provider sync, and muting or excepting them must never silence these.
+    """
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (IDENTITY_SOURCE,)
+    event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(IDENTITY_SOURCE_CHANGES)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        return _identity_source_changed(context)
 
 
 def _identity_source_changed(context: RuleContext) -> Evaluation:
@@ -1363,7 +1427,7 @@ def _identity_source_changed(context: RuleContext) -> Evaluation:
     evaluation = Evaluation(resource_arn=arn)
     evaluation.findings.append(
         context.finding(
-            USER_TAKEOVER,
+            IDENTITY_SOURCE,
             severity=Severity.CRITICAL,
             resource_arn=arn,
             reason=reason + ".",
@@ -1413,13 +1477,23 @@ def _source_attributes(source: str) -> set[str]:
 
 
 def _mapped_attributes(
-    context: RuleContext, evaluation: Evaluation, store: str, user: str, changed: list[str] | None
+    context: RuleContext,
+    evaluation: Evaluation,
+    store: str,
+    user: str,
+    changed: list[str] | None,
+    *,
+    replaced: bool = False,
 ) -> Evaluation:
     """Attributes that are no sign-in attribute but may be session tags: read the instance's attributes for access
     control, and alert (high) when the update changed one a tag is taken from. Such a tag is sign-in grade wherever
     a policy tests it (``aws:PrincipalTag/<key>``): a user who sets their own ``department`` to the one an admin
     permission set's conditions ask for becomes that admin (review ic s10 finding 10, cross-link to finding 1).
     ``changed`` None: the record does not say which attributes changed, so any mapped one may have (review s11 F3).
+    ``replaced`` (a SCIM ``PutUser``): RFC 7644 §3.5.1 has a PUT replace the whole user, so a mapped attribute the
+    body omits may be removed, and removing one changes what a condition on its tag lets in as surely as a new value.
+    Whether Identity Center clears omitted attributes is not documented (other SCIM servers keep them), so a tag whose
+    sources the body only omits is medium, said unconfirmed; one whose source it sends stays high (review s12 F2).
     """
     change = context.change
     if changed is not None and not changed:
@@ -1435,13 +1509,15 @@ def _mapped_attributes(
         return evaluation
     if changed is None:
         did = f"{change.actor.display} updated Identity Center user {user} (its record does not say which attributes)"
+    elif replaced:
+        did = f"{change.actor.display} replaced Identity Center user {user} through SCIM (PutUser), sending its {names}"
     else:
         did = f"{change.actor.display} changed the {names} of Identity Center user {user}"
 
     def alert(severity: Severity, reason: str, unknown: tuple[str, ...]) -> Evaluation:
         evaluation.findings.append(
             context.finding(
-                USER_TAKEOVER,
+                SESSION_TAG_ATTRIBUTE,
                 severity=severity,
                 resource_arn=f"arn:{context.partition}:identitystore:::user/{user}",
                 reason=reason + ". Check that the new values are the user's own.",
@@ -1471,7 +1547,8 @@ def _mapped_attributes(
             f"{did}, which may be mapped to session tags",
             (f"whether instance {instance.arn} maps the {names} to session tags ({exc})",),
         )
-    wanted = {name.lower() for name in changed} if changed is not None else None
+    sent = {name.lower() for name in changed} if changed is not None else None
+    wanted = None if replaced else sent  # a PUT removes what it omits: every mapped attribute may change
     touched = {
         key: [
             source
@@ -1489,6 +1566,7 @@ def _mapped_attributes(
         return evaluation
     keys = ", ".join(f"aws:PrincipalTag/{key}" for key, sources in touched.items() if sources)
     which = "maps" if changed is not None else "maps user attributes"
+    severity = Severity.HIGH
     unknown: tuple[str, ...] = (
         f"which policies test {keys} and what they grant for the new value (IAM Warden does not read them; the "
         "record may also hide the value)",
@@ -1496,8 +1574,28 @@ def _mapped_attributes(
     if changed is None:
         unknown = (f"which attributes of user {user} the update changed, and so whether it changed a mapped one",)
         unknown += (f"which policies test {keys} and what they grant (IAM Warden does not read them)",)
+    elif replaced:
+        omitted = [
+            f"aws:PrincipalTag/{key}"
+            for key, sources in touched.items()
+            if sources and not any(_source_attributes(source) & (sent or set()) for source in sources)
+        ]
+        which = "maps user attributes"
+        may_remove = (
+            f"the body omits those of {', '.join(omitted)}, which a SCIM PUT may remove (RFC 7644 §3.5.1); whether "
+            "Identity Center clears an omitted attribute is not documented"
+        )
+        unknown = (
+            f"whether the replacement changed or removed the attributes behind {keys} (CloudTrail hides the values"
+            + (f"; {may_remove}" if omitted else "")
+            + ")",
+            f"which policies test {keys} and what they grant (IAM Warden does not read them)",
+        )
+        if len(omitted) == len(tags):  # sends no mapped attribute: only a removal, itself unconfirmed, could matter
+            did += f", without the attributes session tags are taken from ({may_remove})"
+            severity = Severity.MEDIUM
     return alert(
-        Severity.HIGH,
+        severity,
         f"{did}, which instance {instance.arn} {which} to session tags ({'; '.join(tags)}): every role the user signs "
         "in to through Identity Center carries the new value, so trust, permission set and resource policies that "
         "test the tag (attribute-based access control) let the user in as that value allows, an administrator's "
@@ -1838,7 +1936,7 @@ class DeleteAccountAssignment:
         return [f"assigned permission set {p['permission_set_arn']} to {p['principal_id']} in {p['target_id']} again"]
 
 
-GUARDRAILS = (PermissionSetRule(), GroupMembershipRule(), UserTakeoverRule())
+GUARDRAILS = (PermissionSetRule(), GroupMembershipRule(), UserTakeoverRule(), IdentitySourceRule())
 ACTIONS = (
     DetachPermissionSetPolicy(),
     DeletePermissionSetInlinePolicy(),
