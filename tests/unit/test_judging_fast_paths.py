@@ -86,6 +86,14 @@ def reference_parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailCha
             f"event detail-type is {detail_type!r}, not {CLOUDTRAIL_API_CALL!r}: not a CloudTrail API-call event"
             f" (nor {CLOUDTRAIL_SERVICE_EVENT!r})"
         )
+    source = envelope.get("source")  # only an AWS service's own source (review-idc s12 F3): no partner's, no caller's
+    if source is not None and (
+        not isinstance(source, str) or not source.startswith("aws.") or source.startswith("aws.partner/")
+    ):
+        raise InvalidEventError(
+            f"event source is {source!r}, not an AWS service's (aws.<service>, no aws.partner/): a CloudTrail record "
+            "comes from AWS only"
+        )
     detail = envelope["detail"]
     if not isinstance(detail, dict):
         raise InvalidEventError(f"event 'detail' must be a JSON object, got {json_type_name(detail)}")
