@@ -195,8 +195,10 @@ SCOPES: tuple[Scope, ...] = (
             "iam:TagUser",
             "iam:DeleteUserPermissionsBoundary",
             "iam:UntagUser",
+            "iam:ListUsers",
         ),
         (USERS,),
+        comment="ListUsers: an undo finds a quarantined user renamed since by the UserId its record captured.",
     ),
     Scope(
         "DeactivateUserCredentials",

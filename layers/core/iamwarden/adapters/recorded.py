@@ -291,6 +291,10 @@ def take_attachment_snapshots(
     return snapshots
 
 
+#: The quarantine's deny-all boundary (``guardrails.iam_user.DENY_ALL_BOUNDARY``), as its ARN ends in any partition.
+_DENY_ALL_BOUNDARY = ":iam::aws:policy/AWSDenyAll"
+
+
 def take_boundary_snapshots(
     iam: Any, account: str, now: str, *, pages: Sequence[Mapping[str, Any]] | None = None
 ) -> list[Snapshot]:
@@ -302,6 +306,10 @@ def take_boundary_snapshots(
             boundary = detail.get("PermissionsBoundary") or {}
             arn = detail.get("Arn", "")
             if f":{account}:" not in arn:
+                continue
+            if str(boundary.get("PermissionsBoundaryArn", "")).endswith(_DENY_ALL_BOUNDARY):
+                # IAM Warden's quarantine boundary is no known-good boundary (review s11 R5): the snapshot from
+                # before the quarantine stays the one its removal is judged against.
                 continue
             snapshots.append(Snapshot(BOUNDARY, arn, now, {"boundary_arn": boundary.get("PermissionsBoundaryArn")}))
     return snapshots

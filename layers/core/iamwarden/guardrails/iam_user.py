@@ -165,6 +165,7 @@ class QuarantineUser:
     action: ClassVar[StepAction] = StepAction("quarantine_user", permissions)
     undo_permissions: ClassVar[Permissions] = (
         "iam:GetUser",
+        "iam:ListUsers",
         "iam:DeleteUserPolicy",
         "iam:PutUserPolicy",
         "iam:ListAccessKeys",
@@ -282,14 +283,14 @@ class QuarantineUser:
             return []
         iam = aws.iam
         restored: list[str] = []
-        try:
-            live_boundary = (iam.get_user(UserName=name)["User"].get("PermissionsBoundary") or {}).get(
-                "PermissionsBoundaryArn"
-            )
-        except Exception as exc:
-            if is_gone(exc):
-                raise UndoError(f"user {name} no longer exists; there is nothing to lift the quarantine from") from exc
-            raise
+        user = _user_now(iam, name, before.get("user_id"))
+        if user is None:
+            raise UndoError(f"user {name} no longer exists; there is nothing to lift the quarantine from")
+        if user["UserName"] != name:
+            # Renamed since (review s11 R8): the quarantine is lifted from the very user it was put on.
+            restored.append(f"user {name} is now called {user['UserName']} (found by its UserId {user['UserId']})")
+            name = user["UserName"]
+        live_boundary = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         if before["quarantine_policy"] is None:
             with ignoring():
                 iam.delete_user_policy(UserName=name, PolicyName=policy_name)
@@ -333,6 +334,24 @@ class QuarantineUser:
                 "--password ..."
             )
         return restored
+
+
+def _user_now(iam: Any, name: str, user_id: object) -> Mapping[str, Any] | None:
+    """The user a quarantine was put on, as it is now: by its name, unless the record captured a UserId that the user
+    of that name does not have (renamed since, the name taken again); then the user of that UserId (``ListUsers``).
+    None: gone."""
+    try:
+        user: Mapping[str, Any] = iam.get_user(UserName=name)["User"]
+    except Exception as exc:
+        if not is_gone(exc):
+            raise
+    else:
+        if not isinstance(user_id, str) or user.get("UserId") == user_id:
+            return user
+    if not isinstance(user_id, str):
+        return None
+    found = next((listed for listed in pages(iam, "list_users", "Users") if listed.get("UserId") == user_id), None)
+    return None if found is None else iam.get_user(UserName=found["UserName"])["User"]
 
 
 class DeleteUser:
