@@ -1,0 +1,366 @@
+"""A quarantine that holds (review s11 R3, R4, R5, R8).
+
+R3: with the user's inline quota filled beforehand the deny-all boundary ``AWSDenyAll`` is the quarantine's only
+deny-all; removing or replacing it, or giving the user a new console password, was two medium alerts in alert mode.
+Now each is a critical ``remediation-reversed``: the boundary goes back (the user is quarantined again), the new
+password is deleted. R4: ``UntagUser`` of the quarantine's tags is one too (tags put back). R5: an operator's
+``iamwarden undo`` lifts the boundary without ``permissions-boundary-weakened`` re-locking or alerting, and the
+heartbeat keeps no ``AWSDenyAll`` as the known-good boundary. R8: an undo after a rename finds the user by its UserId.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.recorded import AuditRecorded, take_boundary_snapshots
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.findings import Outcome
+from iamwarden.domain.recorded import BOUNDARY, Snapshot
+from iamwarden.guardrails.iam_user import QUARANTINE_TAG_ARN, QUARANTINE_TAG_FINDING, QUARANTINE_TAGS
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.test_persistence import _event, _keys, _policies
+
+USER = "backdoor-admin"
+USER_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:user/{USER}"
+DENY_ALL = "arn:aws:iam::aws:policy/AWSDenyAll"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+OPERATOR = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/secops/ops@example.com"
+REVERSED = "remediation-reversed"
+BOUNDARY_RULE = "permissions-boundary-weakened"
+
+
+def _quarantined(account: Account, enforcer: EnforcerService, *, boundary: str | None = None) -> tuple[str, str]:
+    """backdoor-admin (with ``boundary``, when given) created with a key and quarantined by the enforcer; its key id
+    and remediation id."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.set("rules/remediation-reversed/mode", "remediate")
+    account.iam.create_user(UserName=USER)
+    if boundary is not None:
+        account.iam.put_user_permissions_boundary(UserName=USER, PermissionsBoundary=boundary)
+    key = account.iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
+    [finding] = enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
+    assert finding["outcome"] == Outcome.REMEDIATED
+    return key, str(finding["remediation_id"])
+
+
+def _limit(params: dict[str, Any], **_: Any) -> None:
+    """The user's inline quota filled beforehand (review s11 F11): the quarantine's inline deny-all is refused."""
+    if params["body"].get("PolicyName") == "iamwarden-quarantine":
+        raise ClientError(
+            {"Error": {"Code": "LimitExceeded", "Message": "Maximum policy size of 2048 bytes exceeded"}},
+            "PutUserPolicy",
+        )
+
+
+def _boundary_only(account: Account, enforcer: EnforcerService) -> tuple[str, str]:
+    """backdoor-admin quarantined while its inline quota is full: the boundary is its only deny-all."""
+    account.session.events.register("before-call.iam.PutUserPolicy", _limit)
+    try:
+        key, quarantine = _quarantined(account, enforcer)
+    finally:
+        account.session.events.unregister("before-call.iam.PutUserPolicy", _limit)
+    assert _policies(account) == []
+    assert _boundary(account) == DENY_ALL
+    return key, quarantine
+
+
+def _boundary(account: Account, user: str = USER) -> str | None:
+    held = account.iam.get_user(UserName=user)["User"].get("PermissionsBoundary") or {}
+    return held.get("PermissionsBoundaryArn")
+
+
+def _rules(result: dict[str, Any]) -> dict[str, str]:
+    return {str(f["rule"]): str(f["outcome"]) for f in result["findings"]}
+
+
+def _alert(notifier: RecordingNotifier) -> Any:
+    [alert] = [n.finding for n in notifier.sent if n.finding is not None and n.finding.rule_id == REVERSED]
+    return alert
+
+
+def _by(event: dict[str, Any], arn: str) -> dict[str, Any]:
+    event["detail"]["userIdentity"] = {"type": "AssumedRole", "arn": arn, "accountId": HOME_ACCOUNT}
+    return event
+
+
+def _tags(account: Account, user: str = USER) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in account.iam.list_user_tags(UserName=user)["Tags"]}
+
+
+# --- R3: the deny-all boundary, and a new console password -------------------------------------------------------
+
+
+def test_removing_the_only_deny_all_boundary_is_a_critical_reversal_and_it_goes_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    key, quarantine = _boundary_only(account, enforcer)
+    account.iam.delete_user_permissions_boundary(UserName=USER)
+    notifier.sent.clear()
+
+    result = enforcer.handle(
+        _event("delete-user-permissions-boundary.json", "00000000-0000-4000-8000-0000000c0a01", userName=USER)
+    )
+
+    # permissions-boundary-weakened leaves IAM Warden's own quarantine boundary to remediation-reversed.
+    assert _rules(result) == {REVERSED: Outcome.REMEDIATED}
+    assert _boundary(account) == DENY_ALL
+    assert _keys(account) == {key: "Inactive"}
+    alert = _alert(notifier)
+    assert alert.severity.value == "critical"
+    assert f"removed the deny-all permissions boundary of user {USER}" in alert.reason
+    assert quarantine in alert.reason
+
+
+def test_replacing_the_deny_all_boundary_is_a_critical_reversal_and_undo_restores_the_replacement(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _boundary_only(account, enforcer)
+    account.iam.put_user_permissions_boundary(UserName=USER, PermissionsBoundary=READ_ONLY)
+
+    result = enforcer.handle(
+        _event(
+            "put-user-permissions-boundary-readonly.json",
+            "00000000-0000-4000-8000-0000000c0a02",
+            userName=USER,
+            permissionsBoundary=READ_ONLY,
+        )
+    )
+
+    [finding] = [f for f in result["findings"] if f["rule"] == REVERSED]
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert BOUNDARY_RULE not in _rules(result)
+    assert _boundary(account) == DENY_ALL
+    enforcer.executor.undo(str(finding["remediation_id"]), actor=OPERATOR)
+    assert _boundary(account) == READ_ONLY
+
+
+def test_the_deny_all_boundary_put_back_unchanged_is_no_reversal(account: Account, enforcer: EnforcerService) -> None:
+    _boundary_only(account, enforcer)
+
+    result = enforcer.handle(
+        _event(
+            "put-user-permissions-boundary-readonly.json",
+            "00000000-0000-4000-8000-0000000c0a03",
+            userName=USER,
+            permissionsBoundary=DENY_ALL,
+        )
+    )
+
+    assert REVERSED not in _rules(result)
+    assert "still denies everything" in result["reason"]
+
+
+def test_a_boundary_removed_from_a_user_iam_warden_never_quarantined_is_the_boundary_rules(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/remediation-reversed/mode", "remediate")
+    account.iam.create_user(UserName=USER)
+
+    result = enforcer.handle(
+        _event("delete-user-permissions-boundary.json", "00000000-0000-4000-8000-0000000c0a04", userName=USER)
+    )
+
+    assert _rules(result) == {BOUNDARY_RULE: Outcome.ALERTED}
+
+
+def test_a_new_console_password_for_a_quarantined_user_is_deleted(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    _, quarantine = _boundary_only(account, enforcer)
+    account.iam.create_login_profile(UserName=USER, Password="Yy-1234567890!")
+    notifier.sent.clear()
+
+    result = enforcer.handle(_event("create-login-profile.json", "00000000-0000-4000-8000-0000000c0a05", userName=USER))
+
+    assert _rules(result)[REVERSED] == Outcome.REMEDIATED
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        account.iam.get_login_profile(UserName=USER)
+    alert = _alert(notifier)
+    assert alert.severity.value == "critical"
+    assert "a console password" in alert.reason
+    assert quarantine in alert.reason
+
+
+def test_a_console_password_for_a_user_iam_warden_never_quarantined_is_no_reversal(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/remediation-reversed/mode", "remediate")
+    account.iam.create_user(UserName=USER)
+    account.iam.create_login_profile(UserName=USER, Password="Yy-1234567890!")
+
+    result = enforcer.handle(_event("create-login-profile.json", "00000000-0000-4000-8000-0000000c0a06", userName=USER))
+
+    assert REVERSED not in _rules(result)
+    assert account.iam.get_login_profile(UserName=USER)["LoginProfile"]["UserName"] == USER
+
+
+# --- R4: the quarantine's tags removed --------------------------------------------------------------------------
+
+
+def test_removing_the_quarantine_tags_is_a_critical_reversal_and_they_go_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    key, quarantine = _quarantined(account, enforcer)
+    account.iam.untag_user(UserName=USER, TagKeys=list(QUARANTINE_TAGS))
+    notifier.sent.clear()
+    event = load_event("untag-user-quarantine-tags.json")
+
+    result = enforcer.handle(event)
+
+    assert _rules(result) == {REVERSED: Outcome.REMEDIATED}
+    tags = _tags(account)
+    assert tags[QUARANTINE_TAG_ARN] == USER_ARN
+    assert QUARANTINE_TAG_FINDING in tags
+    assert _keys(account) == {key: "Inactive"}
+    alert = _alert(notifier)
+    assert "removed IAM Warden's quarantine tags" in alert.reason
+    assert quarantine in alert.reason
+
+
+def test_removing_other_tags_of_a_quarantined_user_is_no_reversal(account: Account, enforcer: EnforcerService) -> None:
+    _quarantined(account, enforcer)
+    account.iam.tag_user(UserName=USER, Tags=[{"Key": "team", "Value": "ops"}])
+    account.iam.untag_user(UserName=USER, TagKeys=["team"])
+    event = load_event("untag-user-quarantine-tags.json")
+    event["detail"]["requestParameters"]["tagKeys"] = ["team"]
+
+    result = enforcer.handle(event)
+
+    assert result["verdict"] == "compliant", result["reason"]
+    assert "not IAM Warden's quarantine tags" in result["reason"]
+
+
+# --- R5: an operator's undo and the boundary rule ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("previous", [None, READ_ONLY])
+def test_an_operators_undo_of_a_quarantine_is_neither_re_locked_nor_alerted_by_the_boundary_rule(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, previous: str | None
+) -> None:
+    """The review's probe P05: the boundary rule in remediate, a heartbeat snapshot of AWSDenyAll written before this
+    change (as the heartbeat took it), the operator's undo, then the undo's own boundary event."""
+    account.set("rules/permissions-boundary-weakened/mode", "remediate")
+    account.set("rules/iamwarden-tampered/operators", OPERATOR)
+    key, quarantine = _quarantined(account, enforcer, boundary=previous)
+    AuditRecorded(account.audit(), account.dynamodb).put(
+        Snapshot(BOUNDARY, USER_ARN, "2026-11-20T09:00:00Z", {"boundary_arn": DENY_ALL})
+    )
+    enforcer.executor.undo(quarantine, actor=OPERATOR)
+    assert _boundary(account) == previous
+    assert _keys(account) == {key: "Active"}
+    notifier.sent.clear()
+    if previous is None:
+        event = _event("delete-user-permissions-boundary.json", "00000000-0000-4000-8000-0000000c0b01", userName=USER)
+    else:
+        event = _event(
+            "put-user-permissions-boundary-readonly.json",
+            "00000000-0000-4000-8000-0000000c0b02",
+            userName=USER,
+            permissionsBoundary=previous,
+        )
+
+    result = enforcer.handle(_by(event, OPERATOR))
+
+    assert result["findings"] == [], result["reason"]
+    assert result["verdict"] == "compliant"
+    assert "iamwarden undo" in result["reason"]
+    assert _boundary(account) == previous
+    assert _keys(account) == {key: "Active"}
+    assert notifier.sent == []
+
+
+def test_the_boundary_removed_after_an_undo_by_someone_else_is_reversed_again(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Only the operator's own change is excused: the same removal by the intruder re-quarantines."""
+    account.set("rules/iamwarden-tampered/operators", OPERATOR)
+    _, quarantine = _quarantined(account, enforcer)
+    enforcer.executor.undo(quarantine, actor=OPERATOR)
+    account.iam.put_user_permissions_boundary(UserName=USER, PermissionsBoundary=DENY_ALL)
+    account.iam.delete_user_permissions_boundary(UserName=USER)
+
+    result = enforcer.handle(
+        _event("delete-user-permissions-boundary.json", "00000000-0000-4000-8000-0000000c0b03", userName=USER)
+    )
+
+    assert _rules(result) == {REVERSED: Outcome.REMEDIATED}
+    assert "this change was made by" in result["reason"]
+    assert _boundary(account) == DENY_ALL
+
+
+def test_the_heartbeat_keeps_no_deny_all_boundary_as_the_known_good_one(account: Account) -> None:
+    account.iam.create_user(UserName=USER)
+    account.iam.create_user(UserName="capped")
+    pages = [
+        {
+            "UserDetailList": [
+                {"Arn": USER_ARN, "PermissionsBoundary": {"PermissionsBoundaryArn": DENY_ALL}},
+                {
+                    "Arn": f"arn:aws:iam::{HOME_ACCOUNT}:user/capped",
+                    "PermissionsBoundary": {"PermissionsBoundaryArn": READ_ONLY},
+                },
+            ],
+            "RoleDetailList": [],
+        }
+    ]
+
+    snapshots = take_boundary_snapshots(account.iam, HOME_ACCOUNT, "2026-12-01T00:00:00Z", pages=pages)
+
+    assert {(s.resource_arn, s.data["boundary_arn"]) for s in snapshots} == {
+        (f"arn:aws:iam::{HOME_ACCOUNT}:user/capped", READ_ONLY)
+    }
+
+
+# --- R8: undo after a rename -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("judged", [False, True])
+def test_a_quarantine_is_lifted_by_undo_after_the_user_was_renamed(
+    account: Account, enforcer: EnforcerService, judged: bool
+) -> None:
+    """Found by the UserId its record captured. When the rename was judged (a second quarantine under the new name),
+    undoing the newer record first and then the older one lifts it."""
+    key, first = _quarantined(account, enforcer)
+    tags = account.iam.list_user_tags(UserName=USER)["Tags"]
+    account.iam.update_user(UserName=USER, NewUserName="build-bot")
+    account.iam.tag_user(UserName="build-bot", Tags=tags)  # moto drops a renamed user's tags; IAM keeps them
+    account.user_boundaries["build-bot"] = account.user_boundaries.pop(USER)  # so does the boundary hook
+    records = [first]
+    if judged:
+        event = load_event("update-user-rename-quarantined.json")
+        event["detail"]["eventID"] = "00000000-0000-4000-8000-0000000c0c01"
+        [second] = [f for f in enforcer.handle(event)["findings"] if f["rule"] == REVERSED]
+        assert second["outcome"] == Outcome.REMEDIATED
+        records.insert(0, str(second["remediation_id"]))
+
+    undone = [enforcer.executor.undo(record, actor=OPERATOR) for record in records]
+
+    assert [record.status for record in undone] == [AuditStatus.UNDO] * len(records)
+    assert [enforcer.executor.audit.get(record).status for record in records] == [AuditStatus.UNDONE] * len(records)
+    assert any("is now called build-bot" in line for line in undone[-1].restored)
+    assert _keys_of(account, "build-bot") == {key: "Active"}
+    assert account.iam.list_user_policies(UserName="build-bot")["PolicyNames"] == []
+    assert _boundary(account, "build-bot") is None
+    assert not set(_tags(account, "build-bot")) & set(QUARANTINE_TAGS)
+
+
+def test_undo_of_a_quarantine_whose_user_is_gone_says_so(account: Account, enforcer: EnforcerService) -> None:
+    key, quarantine = _quarantined(account, enforcer)
+    account.iam.update_access_key(UserName=USER, AccessKeyId=key, Status="Inactive")
+    account.iam.delete_access_key(UserName=USER, AccessKeyId=key)
+    account.iam.delete_user_policy(UserName=USER, PolicyName="iamwarden-quarantine")
+    account.iam.delete_user(UserName=USER)
+
+    with pytest.raises(Exception, match=f"user {USER} no longer exists"):
+        enforcer.executor.undo(quarantine, actor=OPERATOR)
+
+
+def _keys_of(account: Account, user: str) -> dict[str, str]:
+    listed = account.iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return {key["AccessKeyId"]: key["Status"] for key in listed}
