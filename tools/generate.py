@@ -195,10 +195,8 @@ SCOPES: tuple[Scope, ...] = (
             "iam:TagUser",
             "iam:DeleteUserPermissionsBoundary",
             "iam:UntagUser",
-            "iam:ListUsers",
         ),
         (USERS,),
-        comment="ListUsers: an undo finds a quarantined user renamed since by the UserId its record captured.",
     ),
     Scope(
         "DeactivateUserCredentials",
@@ -744,6 +742,13 @@ SCOPES: tuple[Scope, ...] = (
         (ANY,),
         comment="No resource type (Service Authorization Reference): a deleted findings export re-created as recorded "
         "(ListDetectors: a refused create or update counts as 'detector gone' only when it is not listed).",
+    ),
+    Scope(
+        "FindRenamedUsers",
+        ("iam:ListUsers",),
+        (ANY,),
+        comment="The undo of a quarantine finds a user renamed since by the UserId its record captured; a list call "
+        "(granted on every resource, whether or not IAM gives it the user resource type).",
     ),
 )
 
