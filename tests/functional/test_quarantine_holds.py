@@ -25,6 +25,8 @@ from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.test_persistence import _event, _keys, _policies
+from tests.functional.test_tampering_members import MEMBER, REMEDIATOR, _quarantined_remediator
+from tests.functional.test_tampering_members import _event as _member_event
 
 USER = "backdoor-admin"
 USER_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:user/{USER}"
@@ -365,3 +367,23 @@ def test_undo_of_a_quarantine_whose_user_is_gone_says_so(account: Account, enfor
 def _keys_of(account: Account, user: str) -> dict[str, str]:
     listed = account.iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
     return {key["AccessKeyId"]: key["Status"] for key in listed}
+
+
+# --- R3 for roles: the deny-all boundary of a role IAM Warden quarantined -----------------------------------------
+
+
+def test_the_deny_all_boundary_removed_from_a_quarantined_role_is_a_critical_reversal_and_it_goes_back(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    iam, quarantine = _quarantined_remediator(account, enforcer)
+    assert iam.get_role(RoleName=REMEDIATOR)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == DENY_ALL
+    iam.delete_role_permissions_boundary(RoleName=REMEDIATOR)
+
+    result = enforcer.handle(_member_event("delete-role-permissions-boundary.json", MEMBER, roleName=REMEDIATOR))
+
+    [finding] = [f for f in result["findings"] if f["rule"] == REVERSED]
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert BOUNDARY_RULE not in _rules(result)
+    assert f"removed the deny-all permissions boundary of role {REMEDIATOR}" in result["reason"]
+    assert quarantine in result["reason"]
+    assert iam.get_role(RoleName=REMEDIATOR)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == DENY_ALL
