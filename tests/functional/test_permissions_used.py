@@ -366,7 +366,10 @@ def _user_with_credentials(account: Account, name: str) -> None:
 
 
 def _fresh_user(account: Account) -> RemediationStep:
+    """With an SSH public key and a signing certificate too, which the quarantine deactivates (review s11 F14)."""
     _user_with_credentials(account, "backdoor-admin")
+    account.iam.upload_ssh_public_key(UserName="backdoor-admin", SSHPublicKeyBody=_SSH_KEY)
+    account.iam.upload_signing_certificate(UserName="backdoor-admin", CertificateBody=_self_signed_certificate())
     return _quarantine("backdoor-admin")
 
 

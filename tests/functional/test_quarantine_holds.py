@@ -24,6 +24,7 @@ from iamwarden.guardrails.iam_user import QUARANTINE_TAG_ARN, QUARANTINE_TAG_FIN
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.test_permissions_used import _SSH_KEY, _self_signed_certificate
 from tests.functional.test_persistence import _event, _keys, _policies
 from tests.functional.test_tampering_members import MEMBER, REMEDIATOR, _quarantined_remediator
 from tests.functional.test_tampering_members import _event as _member_event
@@ -387,3 +388,40 @@ def test_the_deny_all_boundary_removed_from_a_quarantined_role_is_a_critical_rev
     assert f"removed the deny-all permissions boundary of role {REMEDIATOR}" in result["reason"]
     assert quarantine in result["reason"]
     assert iam.get_role(RoleName=REMEDIATOR)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == DENY_ALL
+
+
+# --- F14: the user's other credentials --------------------------------------------------------------------------
+
+
+def test_the_quarantine_deactivates_ssh_keys_and_signing_certificates_and_undo_reactivates_exactly_those(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.set("rules/iamwarden-tampered/operators", OPERATOR)
+    account.iam.create_user(UserName=USER)
+    ssh = account.iam.upload_ssh_public_key(UserName=USER, SSHPublicKeyBody=_SSH_KEY)["SSHPublicKey"]["SSHPublicKeyId"]
+    cert = account.iam.upload_signing_certificate(UserName=USER, CertificateBody=_self_signed_certificate())
+    cert_id = cert["Certificate"]["CertificateId"]
+    off = account.iam.upload_ssh_public_key(UserName=USER, SSHPublicKeyBody=_SSH_KEY.replace("test@", "old@"))
+    off_id = off["SSHPublicKey"]["SSHPublicKeyId"]
+    account.iam.update_ssh_public_key(UserName=USER, SSHPublicKeyId=off_id, Status="Inactive")
+
+    [finding] = enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _other_credentials(account) == {ssh: "Inactive", off_id: "Inactive", cert_id: "Inactive"}
+    record = enforcer.executor.audit.get(str(finding["remediation_id"]))
+    assert record is not None
+    assert f"deactivated SSH public key {ssh}" in record.done
+    assert f"deactivated signing certificate {cert_id}" in record.done
+    assert not any(off_id in line for line in record.done)
+
+    enforcer.executor.undo(str(finding["remediation_id"]), actor=OPERATOR)
+
+    assert _other_credentials(account) == {ssh: "Active", off_id: "Inactive", cert_id: "Active"}
+
+
+def _other_credentials(account: Account) -> dict[str, str]:
+    keys = account.iam.list_ssh_public_keys(UserName=USER)["SSHPublicKeys"]
+    certs = account.iam.list_signing_certificates(UserName=USER)["Certificates"]
+    return {k["SSHPublicKeyId"]: k["Status"] for k in keys} | {c["CertificateId"]: c["Status"] for c in certs}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import error_code, ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
@@ -140,6 +140,39 @@ def deny_all_boundary(arn: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{DENY_ALL_BOUNDARY}"
 
 
+class _OtherCredential(NamedTuple):
+    """A kind of user credential besides access keys and the password that the quarantine deactivates (F14)."""
+
+    key: str  # in the before-state
+    what: str
+    lister: str
+    listed: str
+    id_field: str
+    updater: str
+
+
+#: SSH public keys (CodeCommit) and signing certificates (SOAP/SDB-era APIs); each can be set Inactive and back.
+#: Service-specific credentials are not among them: moto lacks their listing (see README, "Quarantine").
+_OTHER_CREDENTIALS = (
+    _OtherCredential(
+        "ssh_public_keys",
+        "SSH public key",
+        "list_ssh_public_keys",
+        "SSHPublicKeys",
+        "SSHPublicKeyId",
+        "update_ssh_public_key",
+    ),
+    _OtherCredential(
+        "signing_certificates",
+        "signing certificate",
+        "list_signing_certificates",
+        "Certificates",
+        "CertificateId",
+        "update_signing_certificate",
+    ),
+)
+
+
 class QuarantineUser:
     """Take every way in from a user, quota-free steps first, and tag it. Undoable.
 
@@ -160,6 +193,10 @@ class QuarantineUser:
         "iam:GetLoginProfile",
         "iam:DeleteLoginProfile",
         "iam:PutUserPermissionsBoundary",
+        "iam:ListSSHPublicKeys",
+        "iam:UpdateSSHPublicKey",
+        "iam:ListSigningCertificates",
+        "iam:UpdateSigningCertificate",
         "iam:TagUser",
     )
     action: ClassVar[StepAction] = StepAction("quarantine_user", permissions)
@@ -172,6 +209,10 @@ class QuarantineUser:
         "iam:UpdateAccessKey",
         "iam:PutUserPermissionsBoundary",
         "iam:DeleteUserPermissionsBoundary",
+        "iam:ListSSHPublicKeys",
+        "iam:UpdateSSHPublicKey",
+        "iam:ListSigningCertificates",
+        "iam:UpdateSigningCertificate",
         "iam:UntagUser",
         "iam:TagUser",
     )
@@ -198,6 +239,13 @@ class QuarantineUser:
             profile = aws.iam.get_login_profile(UserName=name)["LoginProfile"]
             login = {"password_reset_required": bool(profile.get("PasswordResetRequired", False))}
         tags = {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])}
+        others = {
+            kind.key: [
+                {"id": listed[kind.id_field], "status": listed["Status"]}
+                for listed in pages(aws.iam, kind.lister, kind.listed, UserName=name)
+            ]
+            for kind in _OTHER_CREDENTIALS
+        }
         return {
             "exists": True,
             "user_arn": user["Arn"],
@@ -210,6 +258,7 @@ class QuarantineUser:
             # The boundary the quarantine replaces (None: none), which undo puts back.
             "boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             "tags": {key: tags.get(key) for key in QUARANTINE_TAGS},
+            **others,
         }
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
@@ -259,6 +308,17 @@ class QuarantineUser:
                 f"({error_code(boundary_error) or type(boundary_error).__name__}); the deny-all inline policy "
                 f"{policy_name} holds"
             )
+        # The user's other credentials (review s11 F14), after the deny-alls: while either holds they are denied
+        # anyway, and deactivated they stay shut should the deny-all be lifted. A refusal fails the quarantine here,
+        # with the deny-alls in place; its record shows what was done.
+        for kind in _OTHER_CREDENTIALS:
+            for credential in before.get(kind.key, ()):
+                if credential["status"] == "Active":
+                    with ignoring():
+                        getattr(iam, kind.updater)(
+                            UserName=name, Status="Inactive", **{kind.id_field: credential["id"]}
+                        )
+                        done.append(f"deactivated {kind.what} {credential['id']}")
         tags = before["tags"]
         if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
             # The tags are bookkeeping (review s11 R10): a user's tag quota filled beforehand must not fail the
@@ -318,6 +378,18 @@ class QuarantineUser:
             if key["status"] == "Active" and live.get(key["id"]) == "Inactive":
                 iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Active")
                 restored.append(f"reactivated access key {key['id']}")
+        for kind in _OTHER_CREDENTIALS:
+            active = [credential["id"] for credential in before.get(kind.key, ()) if credential["status"] == "Active"]
+            if not active:
+                continue
+            now = {
+                listed[kind.id_field]: listed["Status"]
+                for listed in pages(iam, kind.lister, kind.listed, UserName=name)
+            }
+            for credential_id in active:
+                if now.get(credential_id) == "Inactive":
+                    getattr(iam, kind.updater)(UserName=name, Status="Active", **{kind.id_field: credential_id})
+                    restored.append(f"reactivated {kind.what} {credential_id}")
         # A record from before the ARN tag existed names two tags: the third was not there either.
         old_tags = {key: before["tags"].get(key) for key in QUARANTINE_TAGS}
         gone = [key for key, value in old_tags.items() if value is None]
