@@ -152,7 +152,7 @@ class _OtherCredential(NamedTuple):
 
 
 #: SSH public keys (CodeCommit) and signing certificates (SOAP/SDB-era APIs); each can be set Inactive and back.
-#: Service-specific credentials are not among them: moto lacks their listing (see README, "Quarantine").
+#: Not yet service-specific credentials (denied by the deny-alls while either holds): README, the quarantine row.
 _OTHER_CREDENTIALS = (
     _OtherCredential(
         "ssh_public_keys",
