@@ -115,6 +115,9 @@ _OTHERS_ROUTE = (
     *sorted(USER_CREDENTIAL_CREATED.event_names),
 )
 _ROLE_POLICY_EVENTS = frozenset({"PutRolePolicy", "DeleteRolePolicy"})
+#: Everyday events another rule routes and judges, a reversal only of a quarantine in force: offline (no audit table,
+#: so no quarantine to know of) this rule says nothing rather than leave each of them unjudged.
+_QUIET_OFFLINE = frozenset({"CreateLoginProfile"}) | _USER_BOUNDARY_EVENTS | _ROLE_BOUNDARY_EVENTS
 #: How a quarantine's ``done`` says it set the deny-all boundary (``QuarantineUser``/``QuarantineRole.apply``).
 _BOUNDARY_DONE = "set the deny-all permissions boundary "
 
@@ -348,6 +351,8 @@ class RemediationReversedRule:
             evaluation.compliant.append(f"the tags removed from user {user} are not IAM Warden's quarantine tags")
             return evaluation
         if context.recorded is None:
+            if change.event_name in _QUIET_OFFLINE:
+                return Evaluation()  # the routing rule's own judgement stands offline (see _QUIET_OFFLINE)
             evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
             return evaluation
         if change.event_name == "UpdateUser":
@@ -570,8 +575,7 @@ class RemediationReversedRule:
             evaluation.compliant.append(f"the permissions boundary of role {role} still denies everything")
             return evaluation
         if context.recorded is None:
-            evaluation.unjudged.append(f"whether IAM Warden quarantined role {role} is in its audit table")
-            return evaluation
+            return Evaluation()  # the routing rule's own judgement stands offline (see _QUIET_OFFLINE)
         by = [
             past
             for past in quarantines_in_force(context, arn)
