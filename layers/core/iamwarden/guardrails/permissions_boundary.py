@@ -38,7 +38,8 @@ from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.iam_user import QuarantineUser
 from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT, DENY_ONLY
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
-from iamwarden.guardrails.tampering import QuarantineRole, holds, unexcused_undo
+from iamwarden.guardrails.remediation_reversed import user_boundary_quarantines
+from iamwarden.guardrails.tampering import QuarantineRole, unexcused_undo
 
 PERMISSIONS_BOUNDARY_WEAKENED = RuleSpec(
     id="permissions-boundary-weakened",
@@ -239,6 +240,15 @@ def _quarantine_boundary(context: RuleContext, arn: str, new: str | None) -> tup
     None: an ordinary boundary change, judged here."""
     if context.recorded is None:
         return None
+    if ":user/" in arn:
+        # Only a quarantine in force of this very user (the UserId its record captured): a user re-created under the
+        # name, one renamed into it, or one whose quarantine was undone, is judged here as any other (review s12 F1).
+        user = arn.rsplit("/", 1)[-1]
+        if by := user_boundary_quarantines(context, user, arn):
+            return True, (
+                f"the deny-all boundary of {arn} is IAM Warden's quarantine {by[-1].remediation_id}, in force: "
+                "remediation-reversed judges its removal or replacement"
+            )
     quarantines = [
         past
         for past in context.recorded.remediations(arn)
@@ -248,7 +258,7 @@ def _quarantine_boundary(context: RuleContext, arn: str, new: str | None) -> tup
     if not quarantines:
         return None
     latest = quarantines[-1]
-    if holds(context, latest):
+    if ":role/" in arn and (latest.in_force or (latest.status == "failed" and latest.done)):
         return True, (
             f"the deny-all boundary of {arn} is IAM Warden's quarantine {latest.remediation_id}, in force: "
             "remediation-reversed judges its removal or replacement"

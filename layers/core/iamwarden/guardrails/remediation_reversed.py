@@ -244,6 +244,37 @@ def _user_history(context: RuleContext, arn: str, live: LiveUser | None) -> list
     return sorted(found.values(), key=lambda past: past.created_at)
 
 
+#: Everyday user changes (a console password, a boundary, tags removed) that are a reversal only of a quarantine in
+#: force of this very user (review s12 F2/F3): an undone quarantine does not count (after ``iamwarden undo`` a new
+#: password or boundary is expected), nor a record that captured no UserId or another one (a name used again).
+_EVERYDAY_USER_EVENTS = frozenset({"CreateLoginProfile", "UntagUser"}) | _USER_BOUNDARY_EVENTS
+
+
+def _in_force_of(past: PastRemediation) -> bool:
+    """In force as it stands: not undone (whoever undid it), or failed part-way with something done."""
+    return past.in_force or (past.status == FAILED and bool(past.done))
+
+
+def _of_this_user(quarantines: Sequence[PastRemediation], live: LiveUser | None) -> list[PastRemediation]:
+    """The quarantines in force that captured the live user's own UserId (review s12 F2/F3)."""
+    user_id = live.user_id if live is not None else None
+    return [
+        past
+        for past in quarantines
+        if _in_force_of(past) and user_id is not None and user_id in _recorded_user_ids(past)
+    ]
+
+
+def user_boundary_quarantines(context: RuleContext, user: str, arn: str) -> list[PastRemediation]:
+    """The quarantines in force of this very user that set the deny-all boundary: the ones whose boundary's removal
+    or replacement this rule judges as a reversal (permissions-boundary-weakened defers only to them, review s12 F1)."""
+    if context.recorded is None:
+        return []
+    live = _live_user(context, user)
+    by = _of_this_user(_quarantines(_user_history(context, arn, live)), live)
+    return [past for past in by if any(line.startswith(_BOUNDARY_DONE) for line in past.done)]
+
+
 #: How a quarantine's ``done`` says a deny-all went on (``QuarantineUser.apply``).
 _DENY_ALL_DONE = ("attached deny-all inline policy", "set the deny-all permissions boundary")
 
@@ -376,8 +407,10 @@ class RemediationReversedRule:
             did = f"{actor} set access key {key} of user {user} Active again"
             step = _deactivate(arn, user, key)
         elif change.event_name == "CreateLoginProfile":
-            by = _quarantines(remediations)
+            by = _of_this_user(_quarantines(remediations), live)
             if not by:
+                if unsure := _whose_unknown(context, evaluation, arn, user, live=live, remediations=remediations):
+                    return unsure
                 return _unproven(
                     context,
                     evaluation,
@@ -396,9 +429,17 @@ class RemediationReversedRule:
             )
         elif change.event_name in ("DeleteUserPolicy", "PutUserPolicy", "UntagUser", *_USER_BOUNDARY_EVENTS):
             by = _quarantines(remediations)
+            if change.event_name in _EVERYDAY_USER_EVENTS:
+                by = _of_this_user(by, live)
             if change.event_name in _USER_BOUNDARY_EVENTS:
                 # Only a quarantine that set the deny-all boundary is lifted by removing or replacing a boundary.
                 by = [past for past in by if any(line.startswith(_BOUNDARY_DONE) for line in past.done)]
+            if (
+                not by
+                and change.event_name in _EVERYDAY_USER_EVENTS
+                and (unsure := _whose_unknown(context, evaluation, arn, user, live=live, remediations=remediations))
+            ):
+                return unsure
             if not by:
                 return _unproven(
                     context,
@@ -579,7 +620,9 @@ class RemediationReversedRule:
         by = [
             past
             for past in quarantines_in_force(context, arn)
-            if any(line.startswith(_BOUNDARY_DONE) and line.endswith(f" on role {role}") for line in past.done)
+            # An undone quarantine holds no boundary: a later one is no reversal (review s12 F2).
+            if _in_force_of(past)
+            and any(line.startswith(_BOUNDARY_DONE) and line.endswith(f" on role {role}") for line in past.done)
         ]
         if not by:
             evaluation.compliant.append(f"IAM Warden set no deny-all boundary on role {role} that is still in force")
@@ -788,6 +831,43 @@ def _unproven(
             plan=[],
             offending=[{"quarantine_tag": tag}],
             needs_context=[f"an audit record of IAM Warden's behind the tag {QUARANTINE_TAG_FINDING}={tag}"],
+        )
+    )
+    return evaluation
+
+
+def _whose_unknown(
+    context: RuleContext,
+    evaluation: Evaluation,
+    arn: str,
+    user: str,
+    *,
+    live: LiveUser | None,
+    remediations: Sequence[PastRemediation],
+) -> Evaluation | None:
+    """An everyday change of a user whose name has a quarantine in force that captured no UserId (a record made
+    before session 11): it cannot say whose it was, so a medium alert and nothing done (review s12 F3); None when
+    there is no such record."""
+    legacy = [past for past in _quarantines(remediations) if _in_force_of(past) and not _recorded_user_ids(past)]
+    if not legacy:
+        return None
+    latest = legacy[-1]
+    evaluation.findings.append(
+        context.finding(
+            REMEDIATION_REVERSED,
+            severity=Severity.MEDIUM,
+            resource_arn=arn,
+            reason=(
+                f"{context.change.actor.display} made a change ({context.change.event_name}) to user {user}, whose "
+                f"name IAM Warden quarantined in {latest.remediation_id}; that record captured no UserId, so it "
+                "cannot say whether this is the same user or a new one of the same name: nothing is done."
+            ),
+            plan=[],
+            offending=[{"remediation_id": latest.remediation_id}],
+            needs_context=[
+                f"whether user {user} (UserId {live.user_id if live is not None else 'unknown'}) is the user "
+                f"IAM Warden quarantined in {latest.remediation_id}"
+            ],
         )
     )
     return evaluation
