@@ -540,3 +540,44 @@ def _other_credentials(account: Account) -> dict[str, str]:
     keys = account.iam.list_ssh_public_keys(UserName=USER)["SSHPublicKeys"]
     certs = account.iam.list_signing_certificates(UserName=USER)["Certificates"]
     return {k["SSHPublicKeyId"]: k["Status"] for k in keys} | {c["CertificateId"]: c["Status"] for c in certs}
+
+
+def _refuse_certificates(params: dict[str, Any], **_: Any) -> None:
+    """An SCP (or a throttle past the retries) refusing ``ListSigningCertificates``."""
+    raise ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": "explicit deny in a service control policy"}},
+        "ListSigningCertificates",
+    )
+
+
+def test_a_refused_listing_of_signing_certificates_does_not_stop_the_quarantine(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s12 F7: the listing ran before any step and its refusal left the key Active and no deny-all. Now the
+    keys, the deny-alls and the SSH keys go on; the record says the certificates were not deactivated, and why."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.set("rules/iamwarden-tampered/operators", OPERATOR)
+    account.iam.create_user(UserName=USER)
+    key = account.iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
+    ssh = account.iam.upload_ssh_public_key(UserName=USER, SSHPublicKeyBody=_SSH_KEY)["SSHPublicKey"]["SSHPublicKeyId"]
+    account.session.events.register("before-call.iam.ListSigningCertificates", _refuse_certificates)
+    try:
+        [finding] = enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
+    finally:
+        account.session.events.unregister("before-call.iam.ListSigningCertificates", _refuse_certificates)
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _keys(account) == {key: "Inactive"}
+    assert _policies(account) == ["iamwarden-quarantine"]
+    assert _boundary(account) == DENY_ALL
+    assert _other_credentials(account) == {ssh: "Inactive"}
+    record = enforcer.executor.audit.get(str(finding["remediation_id"]))
+    assert record is not None
+    assert any(
+        line.startswith("NOT deactivated: the signing certificates") and "AccessDenied" in line for line in record.done
+    )
+
+    enforcer.executor.undo(str(finding["remediation_id"]), actor=OPERATOR)
+
+    assert _keys(account) == {key: "Active"}
+    assert _other_credentials(account) == {ssh: "Active"}

@@ -173,6 +173,23 @@ _OTHER_CREDENTIALS = (
 )
 
 
+def _other_credentials(aws: AccountClients, name: str, kind: _OtherCredential) -> dict[str, Any]:
+    """The user's credentials of ``kind`` and their status, read best-effort (review s12 F7): a refused or failed
+    listing (an SCP, a throttle past the retries) must not stop the quarantine's keys, password and deny-alls, so it
+    is recorded as unread (``None`` and why) and the step says what it could not deactivate."""
+    try:
+        return {
+            kind.key: [
+                {"id": listed[kind.id_field], "status": listed["Status"]}
+                for listed in pages(aws.iam, kind.lister, kind.listed, UserName=name)
+            ]
+        }
+    except Exception as exc:
+        if is_gone(exc):
+            return {kind.key: []}
+        return {kind.key: None, f"{kind.key}_unread": error_code(exc) or type(exc).__name__}
+
+
 class QuarantineUser:
     """Take every way in from a user, quota-free steps first, and tag it. Undoable.
 
@@ -239,13 +256,9 @@ class QuarantineUser:
             profile = aws.iam.get_login_profile(UserName=name)["LoginProfile"]
             login = {"password_reset_required": bool(profile.get("PasswordResetRequired", False))}
         tags = {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])}
-        others = {
-            kind.key: [
-                {"id": listed[kind.id_field], "status": listed["Status"]}
-                for listed in pages(aws.iam, kind.lister, kind.listed, UserName=name)
-            ]
-            for kind in _OTHER_CREDENTIALS
-        }
+        others: dict[str, Any] = {}
+        for kind in _OTHER_CREDENTIALS:
+            others |= _other_credentials(aws, name, kind)
         return {
             "exists": True,
             "user_arn": user["Arn"],
@@ -312,7 +325,13 @@ class QuarantineUser:
         # anyway, and deactivated they stay shut should the deny-all be lifted. A refusal fails the quarantine here,
         # with the deny-alls in place; its record shows what was done.
         for kind in _OTHER_CREDENTIALS:
-            for credential in before.get(kind.key, ()):
+            if before.get(kind.key, ()) is None:
+                # Their listing was refused when captured (review s12 F7): said, and the quarantine stands.
+                done.append(
+                    f"NOT deactivated: the {kind.what}s of {name} (listing them failed: "
+                    f"{before.get(f'{kind.key}_unread')}); the deny-alls deny them while they hold"
+                )
+            for credential in before.get(kind.key) or ():
                 if credential["status"] == "Active":
                     with ignoring():
                         getattr(iam, kind.updater)(
@@ -379,7 +398,7 @@ class QuarantineUser:
                 iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Active")
                 restored.append(f"reactivated access key {key['id']}")
         for kind in _OTHER_CREDENTIALS:
-            active = [credential["id"] for credential in before.get(kind.key, ()) if credential["status"] == "Active"]
+            active = [credential["id"] for credential in before.get(kind.key) or () if credential["status"] == "Active"]
             if not active:
                 continue
             now = {
