@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.recorded import AuditRecorded, take_boundary_snapshots
 from iamwarden.app.service import EnforcerService
+from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.recorded import BOUNDARY, Snapshot
 from iamwarden.guardrails.iam_user import QUARANTINE_TAG_ARN, QUARANTINE_TAG_FINDING, QUARANTINE_TAGS
@@ -467,6 +468,63 @@ def test_a_quarantine_is_lifted_by_undo_after_the_user_was_renamed(
     assert account.iam.list_user_policies(UserName="build-bot")["PolicyNames"] == []
     assert _boundary(account, "build-bot") is None
     assert not set(_tags(account, "build-bot")) & set(QUARANTINE_TAGS)
+
+
+def _renamed_and_judged(account: Account, enforcer: EnforcerService) -> tuple[str, str, str]:
+    """backdoor-admin quarantined, renamed build-bot, the rename judged (a second quarantine under the new name): its
+    key, the first record and the newer one."""
+    key, first = _quarantined(account, enforcer)
+    tags = account.iam.list_user_tags(UserName=USER)["Tags"]
+    account.iam.update_user(UserName=USER, NewUserName="build-bot")
+    account.iam.tag_user(UserName="build-bot", Tags=tags)  # moto drops a renamed user's tags; IAM keeps them
+    account.user_boundaries["build-bot"] = account.user_boundaries.pop(USER)
+    event = load_event("update-user-rename-quarantined.json")
+    event["detail"]["eventID"] = "00000000-0000-4000-8000-0000000d0401"
+    [second] = [f for f in enforcer.handle(event)["findings"] if f["rule"] == REVERSED]
+    assert second["outcome"] == Outcome.REMEDIATED
+    return key, first, str(second["remediation_id"])
+
+
+def test_undo_of_the_older_quarantine_while_the_newer_holds_is_refused_and_changes_nothing(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s12 F4: undoing the older record first lifted the quarantine, and the undo's own events were then judged
+    reversals of the newer one. Now it is refused, naming the newer record, and nothing changes."""
+    account.set("rules/iamwarden-tampered/operators", OPERATOR)
+    key, first, newer = _renamed_and_judged(account, enforcer)
+
+    with pytest.raises(UndoError, match=f"{newer} .*undo it first"):
+        enforcer.executor.undo(first, actor=OPERATOR)
+
+    item = enforcer.executor.audit.get(first)
+    assert item is not None
+    assert item.status == AuditStatus.REMEDIATED
+    assert _keys_of(account, "build-bot") == {key: "Inactive"}
+    assert account.iam.list_user_policies(UserName="build-bot")["PolicyNames"] == ["iamwarden-quarantine"]
+    assert _boundary(account, "build-bot") == DENY_ALL
+
+
+def test_undo_refuses_when_it_cannot_read_whether_a_newer_quarantine_holds(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/iamwarden-tampered/operators", OPERATOR)
+    refusing: list[bool] = []
+
+    def refuse_get_user(params: dict[str, Any], **_: Any) -> None:
+        if refusing:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "GetUser")
+
+    # Registered before the enforcer makes its clients (a client copies the session's hooks when made).
+    account.session.events.register("before-call.iam.GetUser", refuse_get_user)
+    try:
+        key, quarantine = _quarantined(account, enforcer)
+        refusing.append(True)
+        with pytest.raises(UndoError, match=r"cannot be read .*AccessDenied.*nothing was changed"):
+            enforcer.executor.undo(quarantine, actor=OPERATOR)
+    finally:
+        account.session.events.unregister("before-call.iam.GetUser", refuse_get_user)
+
+    assert _keys(account) == {key: "Inactive"}
 
 
 def test_undo_of_a_quarantine_whose_user_is_gone_says_so(account: Account, enforcer: EnforcerService) -> None:

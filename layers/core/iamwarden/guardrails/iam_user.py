@@ -355,6 +355,20 @@ class QuarantineUser:
             except Exception as exc:
                 done.append(f"NOT tagged: {name} ({error_code(exc) or type(exc).__name__}); the quarantine holds")
 
+    def held_under(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> tuple[str, ...]:
+        """The ARNs under which a newer quarantine of this very user may be recorded (review s12 F4): the one it was
+        quarantined under and, renamed since, the one it has now. The executor refuses to undo this quarantine while
+        such a newer one holds, whose before-state is this one's quarantine."""
+        if not before.get("exists") or not isinstance(before.get("user_id"), str):
+            return ()
+        arns = [step.target]
+        user = _user_now(aws.iam, step.parameters["user_name"], before["user_id"])
+        if user is not None:
+            partition = step.target.split(":", 2)[1] if step.target.startswith("arn:") else "aws"
+            account = str(user.get("Arn", "")).split(":")[4] if user.get("Arn") else ""
+            arns += [str(user.get("Arn") or ""), iam_arn(partition, account, "user", str(user["UserName"]))]
+        return tuple(dict.fromkeys(arn for arn in arns if arn))
+
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         name = step.parameters["user_name"]
         policy_name = step.parameters["quarantine_policy_name"]
