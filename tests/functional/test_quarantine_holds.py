@@ -241,6 +241,37 @@ def test_removing_other_tags_of_a_quarantined_user_is_no_reversal(account: Accou
     assert "not IAM Warden's quarantine tags" in result["reason"]
 
 
+@pytest.mark.parametrize("keys", ["absent", None, "iamwarden:quarantined-arn", [], [7]])
+def test_an_untag_whose_keys_are_not_in_the_record_is_unjudged_not_compliant(
+    account: Account, enforcer: EnforcerService, keys: object
+) -> None:
+    """Review s12 F5: the record's shape is unconfirmed; keys missing or not a list of strings are not safe keys."""
+    _quarantined(account, enforcer)
+    event = load_event("untag-user-quarantine-tags.json")
+    if keys == "absent":
+        del event["detail"]["requestParameters"]["tagKeys"]
+    else:
+        event["detail"]["requestParameters"]["tagKeys"] = keys
+
+    result = enforcer.handle(event)
+
+    assert result["verdict"] != "compliant"
+    assert "are not in the record" in result["reason"]
+
+
+def test_an_untag_of_a_quarantine_tag_in_another_case_is_a_reversal(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Compared case-insensitively (whether IAM matches tag keys so is unconfirmed; it can only over-match)."""
+    _quarantined(account, enforcer)
+    event = load_event("untag-user-quarantine-tags.json")
+    event["detail"]["requestParameters"]["tagKeys"] = [key.upper() for key in QUARANTINE_TAGS]
+
+    result = enforcer.handle(event)
+
+    assert _rules(result) == {REVERSED: Outcome.REMEDIATED}
+
+
 # --- R5: an operator's undo and the boundary rule ------------------------------------------------------------------
 
 

@@ -376,11 +376,15 @@ class RemediationReversedRule:
             evaluation.compliant.append(f"the permissions boundary of user {user} still denies everything")
             return evaluation
         untagged = request.get("tagKeys")
-        if change.event_name == "UntagUser" and not (
-            isinstance(untagged, list) and set(untagged) & set(QUARANTINE_TAGS)
-        ):
-            evaluation.compliant.append(f"the tags removed from user {user} are not IAM Warden's quarantine tags")
-            return evaluation
+        if change.event_name == "UntagUser":
+            if not (isinstance(untagged, list) and untagged and all(isinstance(key, str) for key in untagged)):
+                # The record's shape is unconfirmed (review s12 F5): unreadable keys are not "safe" keys.
+                evaluation.unjudged.append(f"the tag keys removed from user {user} are not in the record")
+                return evaluation
+            # Compared case-insensitively: it can only over-match, should IAM match tag keys so.
+            if not {key.lower() for key in untagged} & {key.lower() for key in QUARANTINE_TAGS}:
+                evaluation.compliant.append(f"the tags removed from user {user} are not IAM Warden's quarantine tags")
+                return evaluation
         if context.recorded is None:
             if change.event_name in _QUIET_OFFLINE:
                 return Evaluation()  # the routing rule's own judgement stands offline (see _QUIET_OFFLINE)
