@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from iamwarden.adapters.audit import AuditStatus
-from iamwarden.adapters.recorded import AuditRecorded, take_boundary_snapshots
+from iamwarden.adapters.recorded import AuditRecorded, quarantine_boundary_in_force, take_boundary_snapshots
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
@@ -468,6 +468,42 @@ def test_the_heartbeat_keeps_no_deny_all_boundary_as_the_known_good_one(account:
 
 
 # --- R8: undo after a rename -------------------------------------------------------------------------------------
+
+
+def test_the_heartbeat_keeps_an_aws_deny_all_boundary_no_quarantine_in_force_set(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s12 F6: only a quarantine's AWSDenyAll (in force) is skipped; one its admins set, or one left after an
+    undo, is the known-good boundary as any other."""
+    account.set("rules/iamwarden-tampered/operators", OPERATOR)
+    _, quarantine = _quarantined(account, enforcer)
+    parked = f"arn:aws:iam::{HOME_ACCOUNT}:user/parked"
+    pages = [
+        {
+            "UserDetailList": [
+                {"Arn": USER_ARN, "PermissionsBoundary": {"PermissionsBoundaryArn": DENY_ALL}},
+                {"Arn": parked, "PermissionsBoundary": {"PermissionsBoundaryArn": DENY_ALL}},
+            ],
+            "RoleDetailList": [],
+        }
+    ]
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+
+    def taken() -> set[str]:
+        return {
+            snapshot.resource_arn
+            for snapshot in take_boundary_snapshots(
+                account.iam,
+                HOME_ACCOUNT,
+                "2026-12-01T00:00:00Z",
+                pages=pages,
+                quarantined=lambda arn: quarantine_boundary_in_force(recorded.remediations, arn),
+            )
+        }
+
+    assert taken() == {parked}
+    enforcer.executor.undo(quarantine, actor=OPERATOR)
+    assert taken() == {parked, USER_ARN}
 
 
 @pytest.mark.parametrize("judged", [False, True])
