@@ -743,6 +743,13 @@ SCOPES: tuple[Scope, ...] = (
         comment="No resource type (Service Authorization Reference): a deleted findings export re-created as recorded "
         "(ListDetectors: a refused create or update counts as 'detector gone' only when it is not listed).",
     ),
+    Scope(
+        "FindRenamedUsers",
+        ("iam:ListUsers",),
+        (ANY,),
+        comment="The undo of a quarantine finds a user renamed since by the UserId its record captured; a list call "
+        "(granted on every resource, whether or not IAM gives it the user resource type).",
+    ),
 )
 
 

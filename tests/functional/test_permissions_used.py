@@ -368,7 +368,10 @@ def _user_with_credentials(account: Account, name: str) -> None:
 
 
 def _fresh_user(account: Account) -> RemediationStep:
+    """With an SSH public key and a signing certificate too, which the quarantine deactivates (review s11 F14)."""
     _user_with_credentials(account, "backdoor-admin")
+    account.iam.upload_ssh_public_key(UserName="backdoor-admin", SSHPublicKeyBody=_SSH_KEY)
+    account.iam.upload_signing_certificate(UserName="backdoor-admin", CertificateBody=_self_signed_certificate())
     return _quarantine("backdoor-admin")
 
 
@@ -386,6 +389,37 @@ def _previously_quarantined_user(account: Account) -> RemediationStep:
         Tags=[{"Key": QUARANTINE_TAG_FINDING, "Value": "earlier"}, {"Key": QUARANTINE_TAG_TIME, "Value": "then"}],
     )
     return _quarantine("repeat-offender")
+
+
+#: The rename ``_user_renamed_before_undo`` sets up, registered on the action's own IAM client by
+#: ``_rename_after_tagging`` (a client made earlier does not see hooks registered on the session later).
+_RENAMES: list[Callable[..., None]] = []
+
+
+def _user_renamed_before_undo(account: Account) -> RemediationStep:
+    """Renamed (``UpdateUser``) once quarantined: undo finds the user by the UserId its record captured (review s11
+    R8). The rename runs right after the quarantine's last call, its TagUser, through the test's own client."""
+    _user_with_credentials(account, "renamed-later")
+
+    def renamed(**_: Any) -> None:
+        tags = account.iam.list_user_tags(UserName="renamed-later")["Tags"]
+        account.iam.update_user(UserName="renamed-later", NewUserName="renamed-now")
+        account.iam.tag_user(UserName="renamed-now", Tags=tags)  # moto drops a renamed user's tags; IAM keeps them
+        account.user_boundaries["renamed-now"] = account.user_boundaries.pop("renamed-later")
+
+    _RENAMES.append(renamed)
+    return _quarantine("renamed-later")
+
+
+def _rename_after_tagging(aws: AccountClients) -> None:
+    rename = _RENAMES.pop()
+    events: Any = aws.iam.meta.events
+
+    def once(**kwargs: Any) -> None:
+        events.unregister("after-call.iam.TagUser", once)
+        rename(**kwargs)
+
+    events.register("after-call.iam.TagUser", once)
 
 
 def _self_signed_certificate() -> str:
@@ -1548,6 +1582,7 @@ class Scenario(NamedTuple):
 SCENARIOS: dict[str, Scenario] = {
     "quarantine-fresh-user": Scenario(_fresh_user),
     "quarantine-previously-quarantined-user": Scenario(_previously_quarantined_user),
+    "quarantine-user-renamed-before-undo": Scenario(_user_renamed_before_undo, answers=_rename_after_tagging),
     "delete-user-with-everything": Scenario(_deletable_user),
     "detach-from-role": Scenario(_attached("role")),
     "detach-from-user": Scenario(_attached("user")),

@@ -315,17 +315,48 @@ def take_attachment_snapshots(
     return snapshots
 
 
+#: The quarantine's deny-all boundary (``guardrails.iam_user.DENY_ALL_BOUNDARY``), as its ARN ends in any partition.
+_DENY_ALL_BOUNDARY = ":iam::aws:policy/AWSDenyAll"
+
+
+def quarantine_boundary_in_force(remediations: Callable[[str], Sequence[PastRemediation]], arn: str) -> bool:
+    """Whether a quarantine of ``arn`` that set the deny-all boundary is in force (not undone; or failed part-way
+    after setting it), as the audit table's ``remediations`` say."""
+    return any(
+        (past.in_force or (past.status == AuditStatus.FAILED and bool(past.done)))
+        and any(line.startswith(_QUARANTINE_BOUNDARY_DONE) for line in past.done)
+        for past in remediations(arn)
+    )
+
+
+#: How a quarantine's ``done`` says it set the deny-all boundary (``QuarantineUser`` / ``QuarantineRole.apply``).
+_QUARANTINE_BOUNDARY_DONE = "set the deny-all permissions boundary "
+
+
 def take_boundary_snapshots(
-    iam: Any, account: str, now: str, *, pages: Sequence[Mapping[str, Any]] | None = None
+    iam: Any,
+    account: str,
+    now: str,
+    *,
+    pages: Sequence[Mapping[str, Any]] | None = None,
+    quarantined: Callable[[str], bool] | None = None,
 ) -> list[Snapshot]:
     """The boundary (or its absence) of every role and user of the account, from the authorization details
-    (``pages``, as ``read_authorization_details`` read them; None: read here)."""
+    (``pages``, as ``read_authorization_details`` read them; None: read here). ``quarantined`` says whether a
+    principal's ``AWSDenyAll`` is a quarantine's in force (None: not known, so no ``AWSDenyAll`` is kept)."""
     snapshots = []
     for page in read_authorization_details(iam) if pages is None else pages:
         for detail in [*page.get("UserDetailList", []), *page.get("RoleDetailList", [])]:
             boundary = detail.get("PermissionsBoundary") or {}
             arn = detail.get("Arn", "")
             if f":{account}:" not in arn:
+                continue
+            if str(boundary.get("PermissionsBoundaryArn", "")).endswith(_DENY_ALL_BOUNDARY) and (
+                quarantined is None or quarantined(arn)
+            ):
+                # IAM Warden's quarantine boundary is no known-good boundary (review s11 R5): the snapshot from
+                # before the quarantine stays the one its removal is judged against. An AWSDenyAll its admins set
+                # is one (review s12 F6).
                 continue
             snapshots.append(Snapshot(BOUNDARY, arn, now, {"boundary_arn": boundary.get("PermissionsBoundaryArn")}))
     return snapshots

@@ -190,6 +190,15 @@ class RemediationExecutor:
             if not action_for(step).undoable:
                 raise UndoError(f"{step.summary or step.action}: this remediation cannot be undone")
         aws = AccountClients(self.clients, record.account, record.region, self.audit)
+        try:
+            self._refuse_before_newer(record, steps, aws)
+        except UndoError:
+            raise
+        except Exception as exc:
+            raise UndoError(
+                f"undo of {remediation_id} refused: whether a newer quarantine of the same user holds cannot be "
+                f"read ({_describe(exc)}); nothing was changed"
+            ) from exc
         undo_id = f"undo-{remediation_id}-{self._clock().strftime('%Y%m%dT%H%M%S%fZ')}"
         restored: list[str] = []
         with self.clients.call_log.recording() as calls:
@@ -238,6 +247,34 @@ class RemediationExecutor:
                     "judged against what the remediation had left"
                 )
         return lines
+
+    def _refuse_before_newer(self, record: AuditRecord, steps: list[RemediationStep], aws: AccountClients) -> None:
+        """Refuse to undo a quarantine while a newer one of the very same user (same captured UserId, e.g. made when
+        it was renamed) is in force (review s12 F4): that one's before-state is this one's quarantine, so undoing the
+        older first would leave the newer judging the undo's own changes a reversal. Nothing is changed."""
+        for step, before in zip(steps, record.before, strict=True):
+            held_under = getattr(action_for(step), "held_under", None)
+            if held_under is None:
+                continue
+            user_id = before.get("user_id")
+            for arn in held_under(aws, step, before):
+                for other in self.audit.history(arn):
+                    if (
+                        other.kind == "remediation"
+                        and other.remediation_id != record.remediation_id
+                        and other.created_at > record.created_at
+                        and other.status in (AuditStatus.REMEDIATED, AuditStatus.FAILED)
+                        and other.done
+                        and any(
+                            planned.get("action") == step.action and captured.get("user_id") == user_id
+                            for planned, captured in zip(other.plan, other.before, strict=False)
+                        )
+                    ):
+                        raise UndoError(
+                            f"{other.remediation_id} ({other.rule}, {other.created_at}) is a newer quarantine of the "
+                            f"same user, still in force: undo it first (iamwarden undo {other.remediation_id}), "
+                            f"then {record.remediation_id}; nothing was changed"
+                        )
 
     def _record_undone(self, record: AuditRecord, steps: list[RemediationStep]) -> list[str]:
         """Write what the undo put back into each principal's ``attachments`` record (``record_after_undo``), so the

@@ -57,6 +57,7 @@ from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.adapters.recorded import (
     AuditRecorded,
     list_topic_subscriptions,
+    quarantine_boundary_in_force,
     read_authorization_details,
     snapshot_key,
     take_attachment_snapshots,
@@ -367,6 +368,14 @@ class SnapshotRefresh:
         self.region = region
         self.clock = clock
 
+    def _quarantined(self) -> Callable[[str], bool] | None:
+        """Whether a principal's ``AWSDenyAll`` is a quarantine's in force, from the audit table the snapshots go to
+        (review s12 F6); None when the store keeps no remediations."""
+        remediations = getattr(self.store, "remediations", None)
+        if remediations is None:
+            return None
+        return lambda arn: quarantine_boundary_in_force(remediations, arn)
+
     def refresh(
         self, *, listed_subscriptions: Callable[[Any, str], list[dict[str, Any]]] | None = None
     ) -> tuple[int, list[str]]:
@@ -380,7 +389,12 @@ class SnapshotRefresh:
         details = once(lambda: read_authorization_details(self.iam))
         takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
             ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
-            ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now, pages=details())),
+            (
+                "permissions boundaries",
+                lambda: take_boundary_snapshots(
+                    self.iam, self.account, now, pages=details(), quarantined=self._quarantined()
+                ),
+            ),
             ("role trust policies", lambda: take_trust_snapshots(self.iam, self.account, now, pages=details())),
             (
                 "attachments and group memberships",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import error_code, ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
@@ -140,6 +140,56 @@ def deny_all_boundary(arn: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{DENY_ALL_BOUNDARY}"
 
 
+class _OtherCredential(NamedTuple):
+    """A kind of user credential besides access keys and the password that the quarantine deactivates (F14)."""
+
+    key: str  # in the before-state
+    what: str
+    lister: str
+    listed: str
+    id_field: str
+    updater: str
+
+
+#: SSH public keys (CodeCommit) and signing certificates (SOAP/SDB-era APIs); each can be set Inactive and back.
+#: Not yet service-specific credentials (denied by the deny-alls while either holds): README, the quarantine row.
+_OTHER_CREDENTIALS = (
+    _OtherCredential(
+        "ssh_public_keys",
+        "SSH public key",
+        "list_ssh_public_keys",
+        "SSHPublicKeys",
+        "SSHPublicKeyId",
+        "update_ssh_public_key",
+    ),
+    _OtherCredential(
+        "signing_certificates",
+        "signing certificate",
+        "list_signing_certificates",
+        "Certificates",
+        "CertificateId",
+        "update_signing_certificate",
+    ),
+)
+
+
+def _other_credentials(aws: AccountClients, name: str, kind: _OtherCredential) -> dict[str, Any]:
+    """The user's credentials of ``kind`` and their status, read best-effort (review s12 F7): a refused or failed
+    listing (an SCP, a throttle past the retries) must not stop the quarantine's keys, password and deny-alls, so it
+    is recorded as unread (``None`` and why) and the step says what it could not deactivate."""
+    try:
+        return {
+            kind.key: [
+                {"id": listed[kind.id_field], "status": listed["Status"]}
+                for listed in pages(aws.iam, kind.lister, kind.listed, UserName=name)
+            ]
+        }
+    except Exception as exc:
+        if is_gone(exc):
+            return {kind.key: []}
+        return {kind.key: None, f"{kind.key}_unread": error_code(exc) or type(exc).__name__}
+
+
 class QuarantineUser:
     """Take every way in from a user, quota-free steps first, and tag it. Undoable.
 
@@ -160,17 +210,26 @@ class QuarantineUser:
         "iam:GetLoginProfile",
         "iam:DeleteLoginProfile",
         "iam:PutUserPermissionsBoundary",
+        "iam:ListSSHPublicKeys",
+        "iam:UpdateSSHPublicKey",
+        "iam:ListSigningCertificates",
+        "iam:UpdateSigningCertificate",
         "iam:TagUser",
     )
     action: ClassVar[StepAction] = StepAction("quarantine_user", permissions)
     undo_permissions: ClassVar[Permissions] = (
         "iam:GetUser",
+        "iam:ListUsers",
         "iam:DeleteUserPolicy",
         "iam:PutUserPolicy",
         "iam:ListAccessKeys",
         "iam:UpdateAccessKey",
         "iam:PutUserPermissionsBoundary",
         "iam:DeleteUserPermissionsBoundary",
+        "iam:ListSSHPublicKeys",
+        "iam:UpdateSSHPublicKey",
+        "iam:ListSigningCertificates",
+        "iam:UpdateSigningCertificate",
         "iam:UntagUser",
         "iam:TagUser",
     )
@@ -197,6 +256,9 @@ class QuarantineUser:
             profile = aws.iam.get_login_profile(UserName=name)["LoginProfile"]
             login = {"password_reset_required": bool(profile.get("PasswordResetRequired", False))}
         tags = {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])}
+        others: dict[str, Any] = {}
+        for kind in _OTHER_CREDENTIALS:
+            others |= _other_credentials(aws, name, kind)
         return {
             "exists": True,
             "user_arn": user["Arn"],
@@ -209,6 +271,7 @@ class QuarantineUser:
             # The boundary the quarantine replaces (None: none), which undo puts back.
             "boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             "tags": {key: tags.get(key) for key in QUARANTINE_TAGS},
+            **others,
         }
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
@@ -258,6 +321,23 @@ class QuarantineUser:
                 f"({error_code(boundary_error) or type(boundary_error).__name__}); the deny-all inline policy "
                 f"{policy_name} holds"
             )
+        # The user's other credentials (review s11 F14), after the deny-alls: while either holds they are denied
+        # anyway, and deactivated they stay shut should the deny-all be lifted. A refusal fails the quarantine here,
+        # with the deny-alls in place; its record shows what was done.
+        for kind in _OTHER_CREDENTIALS:
+            if before.get(kind.key, ()) is None:
+                # Their listing was refused when captured (review s12 F7): said, and the quarantine stands.
+                done.append(
+                    f"NOT deactivated: the {kind.what}s of {name} (listing them failed: "
+                    f"{before.get(f'{kind.key}_unread')}); the deny-alls deny them while they hold"
+                )
+            for credential in before.get(kind.key) or ():
+                if credential["status"] == "Active":
+                    with ignoring():
+                        getattr(iam, kind.updater)(
+                            UserName=name, Status="Inactive", **{kind.id_field: credential["id"]}
+                        )
+                        done.append(f"deactivated {kind.what} {credential['id']}")
         tags = before["tags"]
         if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
             # The tags are bookkeeping (review s11 R10): a user's tag quota filled beforehand must not fail the
@@ -275,6 +355,20 @@ class QuarantineUser:
             except Exception as exc:
                 done.append(f"NOT tagged: {name} ({error_code(exc) or type(exc).__name__}); the quarantine holds")
 
+    def held_under(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> tuple[str, ...]:
+        """The ARNs under which a newer quarantine of this very user may be recorded (review s12 F4): the one it was
+        quarantined under and, renamed since, the one it has now. The executor refuses to undo this quarantine while
+        such a newer one holds, whose before-state is this one's quarantine."""
+        if not before.get("exists") or not isinstance(before.get("user_id"), str):
+            return ()
+        arns = [step.target]
+        user = _user_now(aws.iam, step.parameters["user_name"], before["user_id"])
+        if user is not None:
+            partition = step.target.split(":", 2)[1] if step.target.startswith("arn:") else "aws"
+            account = str(user.get("Arn", "")).split(":")[4] if user.get("Arn") else ""
+            arns += [str(user.get("Arn") or ""), iam_arn(partition, account, "user", str(user["UserName"]))]
+        return tuple(dict.fromkeys(arn for arn in arns if arn))
+
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         name = step.parameters["user_name"]
         policy_name = step.parameters["quarantine_policy_name"]
@@ -282,14 +376,14 @@ class QuarantineUser:
             return []
         iam = aws.iam
         restored: list[str] = []
-        try:
-            live_boundary = (iam.get_user(UserName=name)["User"].get("PermissionsBoundary") or {}).get(
-                "PermissionsBoundaryArn"
-            )
-        except Exception as exc:
-            if is_gone(exc):
-                raise UndoError(f"user {name} no longer exists; there is nothing to lift the quarantine from") from exc
-            raise
+        user = _user_now(iam, name, before.get("user_id"))
+        if user is None:
+            raise UndoError(f"user {name} no longer exists; there is nothing to lift the quarantine from")
+        if user["UserName"] != name:
+            # Renamed since (review s11 R8): the quarantine is lifted from the very user it was put on.
+            restored.append(f"user {name} is now called {user['UserName']} (found by its UserId {user['UserId']})")
+            name = user["UserName"]
+        live_boundary = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         if before["quarantine_policy"] is None:
             with ignoring():
                 iam.delete_user_policy(UserName=name, PolicyName=policy_name)
@@ -317,6 +411,18 @@ class QuarantineUser:
             if key["status"] == "Active" and live.get(key["id"]) == "Inactive":
                 iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Active")
                 restored.append(f"reactivated access key {key['id']}")
+        for kind in _OTHER_CREDENTIALS:
+            active = [credential["id"] for credential in before.get(kind.key) or () if credential["status"] == "Active"]
+            if not active:
+                continue
+            now = {
+                listed[kind.id_field]: listed["Status"]
+                for listed in pages(iam, kind.lister, kind.listed, UserName=name)
+            }
+            for credential_id in active:
+                if now.get(credential_id) == "Inactive":
+                    getattr(iam, kind.updater)(UserName=name, Status="Active", **{kind.id_field: credential_id})
+                    restored.append(f"reactivated {kind.what} {credential_id}")
         # A record from before the ARN tag existed names two tags: the third was not there either.
         old_tags = {key: before["tags"].get(key) for key in QUARANTINE_TAGS}
         gone = [key for key, value in old_tags.items() if value is None]
@@ -333,6 +439,24 @@ class QuarantineUser:
                 "--password ..."
             )
         return restored
+
+
+def _user_now(iam: Any, name: str, user_id: object) -> Mapping[str, Any] | None:
+    """The user a quarantine was put on, as it is now: by its name, unless the record captured a UserId that the user
+    of that name does not have (renamed since, the name taken again); then the user of that UserId (``ListUsers``).
+    None: gone."""
+    try:
+        user: Mapping[str, Any] = iam.get_user(UserName=name)["User"]
+    except Exception as exc:
+        if not is_gone(exc):
+            raise
+    else:
+        if not isinstance(user_id, str) or user.get("UserId") == user_id:
+            return user
+    if not isinstance(user_id, str):
+        return None
+    found = next((listed for listed in pages(iam, "list_users", "Users") if listed.get("UserId") == user_id), None)
+    return None if found is None else iam.get_user(UserName=found["UserName"])["User"]
 
 
 class DeleteUser:

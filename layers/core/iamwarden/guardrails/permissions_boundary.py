@@ -33,10 +33,13 @@ from iamwarden.domain.escalation import assess
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Policy, parse_policy
-from iamwarden.domain.recorded import BOUNDARY, Snapshot, observed_at
+from iamwarden.domain.recorded import BOUNDARY, PastRemediation, Snapshot, observed_at
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.iam_user import QuarantineUser
 from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT, DENY_ONLY
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+from iamwarden.guardrails.remediation_reversed import user_boundary_quarantines
+from iamwarden.guardrails.tampering import QuarantineRole, unexcused_undo
 
 PERMISSIONS_BOUNDARY_WEAKENED = RuleSpec(
     id="permissions-boundary-weakened",
@@ -75,11 +78,20 @@ class PermissionsBoundaryRule:
         arn = iam_arn(context.partition, change.account, kind, name)
         evaluation = Evaluation(resource_arn=arn)
         new = context.request_text("permissionsBoundary") if change.event_name.startswith("Put") else None
+        quarantine = _quarantine_boundary(context, arn, new)
+        if quarantine is not None and quarantine[0]:
+            # Not this rule's: a quarantine's boundary lifted by hand is remediation-reversed's (critical, put back),
+            # and what it set is no "before" to keep.
+            evaluation.compliant.append(quarantine[1])
+            return evaluation
         if context.recorded is not None:
             # What the principal holds from now on: the next change's "before", newer than the heartbeat's
             # snapshot (kept by the enforcer once it has acted, and not when it put the previous one back).
             taken = observed_at(change.time)
             evaluation.observed.append(Snapshot(BOUNDARY, arn, taken, {"boundary_arn": new}))
+        if quarantine is not None:
+            evaluation.compliant.append(quarantine[1])
+            return evaluation
         if new is None:
             return self._removed(context, evaluation, kind, name)
         if (allows_nothing := _allows_nothing(context, new)) is not None:
@@ -215,6 +227,57 @@ class PermissionsBoundaryRule:
             evaluation.unjudged.append(f"boundary {boundary_arn} does not exist")
             return None
         return not assess(parse_policy(version.document)).risky
+
+
+#: How a quarantine's ``done`` says it set the deny-all boundary (``QuarantineUser`` / ``QuarantineRole.apply``).
+_QUARANTINE_BOUNDARY_DONE = "set the deny-all permissions boundary "
+
+
+def _quarantine_boundary(context: RuleContext, arn: str, new: str | None) -> tuple[bool, str] | None:
+    """Whether the boundary change concerns IAM Warden's own quarantine boundary (review s11 R5), and why: (True, why)
+    while a quarantine that set the deny-all boundary holds (remediation-reversed judges it), (False, why) when this is
+    the operator's ``iamwarden undo`` of that quarantine putting back exactly the boundary it had before (or none);
+    None: an ordinary boundary change, judged here."""
+    if context.recorded is None:
+        return None
+    if ":user/" in arn:
+        # Only a quarantine in force of this very user (the UserId its record captured): a user re-created under the
+        # name, one renamed into it, or one whose quarantine was undone, is judged here as any other (review s12 F1).
+        user = arn.rsplit("/", 1)[-1]
+        if by := user_boundary_quarantines(context, user, arn):
+            return True, (
+                f"the deny-all boundary of {arn} is IAM Warden's quarantine {by[-1].remediation_id}, in force: "
+                "remediation-reversed judges its removal or replacement"
+            )
+    quarantines = [
+        past
+        for past in context.recorded.remediations(arn)
+        if (past.steps(QuarantineUser.action) or past.steps(QuarantineRole.action))
+        and any(line.startswith(_QUARANTINE_BOUNDARY_DONE) for line in past.done)
+    ]
+    if not quarantines:
+        return None
+    latest = quarantines[-1]
+    if ":role/" in arn and (latest.in_force or (latest.status == "failed" and latest.done)):
+        return True, (
+            f"the deny-all boundary of {arn} is IAM Warden's quarantine {latest.remediation_id}, in force: "
+            "remediation-reversed judges its removal or replacement"
+        )
+    if latest.status == "undone" and unexcused_undo(context, latest) is None and new == _boundary_before(latest):
+        return False, (
+            f"the boundary of {arn} is back to what it was before IAM Warden's quarantine {latest.remediation_id}, "
+            f"lifted by iamwarden undo {latest.undone_by} ({latest.undo_actor})"
+        )
+    return None
+
+
+def _boundary_before(past: PastRemediation) -> str | None:
+    """The boundary a quarantine found on the principal (its undo puts it back; None: none)."""
+    for index, step in enumerate(past.plan):
+        if step.get("action") in (QuarantineUser.action, QuarantineRole.action) and index < len(past.before):
+            boundary = past.before[index].get("boundary")
+            return boundary if isinstance(boundary, str) else None
+    return None
 
 
 #: How many widenings a reason names (the offending list has them all).

@@ -59,6 +59,7 @@ from iamwarden.guardrails.credentials import (
     USER_CREDENTIAL_CREATED,
     USER_CREDENTIALS,
     DeactivateAccessKey,
+    DeleteLoginProfile,
     credential_id,
     deactivation_step,
 )
@@ -67,7 +68,9 @@ from iamwarden.guardrails.iam_user import (
     QUARANTINE_POLICY_NAME,
     QUARANTINE_TAG_ARN,
     QUARANTINE_TAG_FINDING,
+    QUARANTINE_TAGS,
     QuarantineUser,
+    deny_all_boundary,
 )
 from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anywhere_arn
 from iamwarden.guardrails.tampering import (
@@ -94,17 +97,36 @@ _ENABLES: Mapping[str, tuple[str, str]] = {
     "EnableProfile": ("profile", "profileId"),
 }
 
+#: The events that remove or replace a permissions boundary: the quarantine's deny-all boundary ``AWSDenyAll`` lifted
+#: (review s11 R3: with the inline quota full it is the quarantine's only deny-all). Routed by
+#: permissions-boundary-weakened's rule, which leaves a quarantine's boundary to this one.
+_USER_BOUNDARY_EVENTS = frozenset({"DeleteUserPermissionsBoundary", "PutUserPermissionsBoundary"})
+_ROLE_BOUNDARY_EVENTS = frozenset({"DeleteRolePermissionsBoundary", "PutRolePermissionsBoundary"})
 #: Judged here, routed by other guardrails' rules: ``PutUserPolicy`` and ``PutRolePolicy`` by the inline-policy
-#: rule, ``DeleteRolePolicy`` of IAM Warden's role names (the only roles it quarantines) by iamwarden-tampered's.
-_OTHERS_ROUTE = ("PutUserPolicy", "PutRolePolicy", "DeleteRolePolicy", *sorted(USER_CREDENTIAL_CREATED.event_names))
+#: rule, ``DeleteRolePolicy`` of IAM Warden's role names (the only roles it quarantines) by iamwarden-tampered's,
+#: ``CreateLoginProfile`` by login-profile-created's (a new password for a quarantined user, review s11 R3), the
+#: boundary events by permissions-boundary-weakened's.
+_OTHERS_ROUTE = (
+    "PutUserPolicy",
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+    "CreateLoginProfile",
+    *sorted(_USER_BOUNDARY_EVENTS | _ROLE_BOUNDARY_EVENTS),
+    *sorted(USER_CREDENTIAL_CREATED.event_names),
+)
 _ROLE_POLICY_EVENTS = frozenset({"PutRolePolicy", "DeleteRolePolicy"})
+#: Everyday events another rule routes and judges, a reversal only of a quarantine in force: offline (no audit table,
+#: so no quarantine to know of) this rule says nothing rather than leave each of them unjudged.
+_QUIET_OFFLINE = frozenset({"CreateLoginProfile"}) | _USER_BOUNDARY_EVENTS | _ROLE_BOUNDARY_EVENTS
+#: How a quarantine's ``done`` says it set the deny-all boundary (``QuarantineUser``/``QuarantineRole.apply``).
+_BOUNDARY_DONE = "set the deny-all permissions boundary "
 
 REMEDIATION_REVERSED = RuleSpec(
     id="remediation-reversed",
     title="IAM Warden's remediation reversed",
     event_source="iam.amazonaws.com",
     event_names=frozenset(
-        {"UpdateAccessKey", "DeleteUserPolicy", "CreateAccessKey", "UpdateUser", *CREDENTIAL_UPDATES}
+        {"UpdateAccessKey", "DeleteUserPolicy", "CreateAccessKey", "UpdateUser", "UntagUser", *CREDENTIAL_UPDATES}
     ),
     risk=(
         "A remediation turned back by hand (a deactivated key made active, a quarantine lifted) is what an intruder "
@@ -222,6 +244,37 @@ def _user_history(context: RuleContext, arn: str, live: LiveUser | None) -> list
     return sorted(found.values(), key=lambda past: past.created_at)
 
 
+#: Everyday user changes (a console password, a boundary, tags removed) that are a reversal only of a quarantine in
+#: force of this very user (review s12 F2/F3): an undone quarantine does not count (after ``iamwarden undo`` a new
+#: password or boundary is expected), nor a record that captured no UserId or another one (a name used again).
+_EVERYDAY_USER_EVENTS = frozenset({"CreateLoginProfile", "UntagUser"}) | _USER_BOUNDARY_EVENTS
+
+
+def _in_force_of(past: PastRemediation) -> bool:
+    """In force as it stands: not undone (whoever undid it), or failed part-way with something done."""
+    return past.in_force or (past.status == FAILED and bool(past.done))
+
+
+def _of_this_user(quarantines: Sequence[PastRemediation], live: LiveUser | None) -> list[PastRemediation]:
+    """The quarantines in force that captured the live user's own UserId (review s12 F2/F3)."""
+    user_id = live.user_id if live is not None else None
+    return [
+        past
+        for past in quarantines
+        if _in_force_of(past) and user_id is not None and user_id in _recorded_user_ids(past)
+    ]
+
+
+def user_boundary_quarantines(context: RuleContext, user: str, arn: str) -> list[PastRemediation]:
+    """The quarantines in force of this very user that set the deny-all boundary: the ones whose boundary's removal
+    or replacement this rule judges as a reversal (permissions-boundary-weakened defers only to them, review s12 F1)."""
+    if context.recorded is None:
+        return []
+    live = _live_user(context, user)
+    by = _of_this_user(_quarantines(_user_history(context, arn, live)), live)
+    return [past for past in by if any(line.startswith(_BOUNDARY_DONE) for line in past.done)]
+
+
 #: How a quarantine's ``done`` says a deny-all went on (``QuarantineUser.apply``).
 _DENY_ALL_DONE = ("attached deny-all inline policy", "set the deny-all permissions boundary")
 
@@ -274,6 +327,8 @@ class RemediationReversedRule:
             return self._stopped_function(context)
         if change.event_name in _ROLE_POLICY_EVENTS:
             return self._role_quarantine(context)
+        if change.event_name in _ROLE_BOUNDARY_EVENTS:
+            return self._role_boundary(context)
         if change.event_name in USER_CREDENTIALS:
             return self._user_credential(context)
         if change.event_name == "PutUserPolicy" and request.get("policyName") != QUARANTINE_POLICY_NAME:
@@ -315,7 +370,24 @@ class RemediationReversedRule:
         ):
             evaluation.compliant.append(f"the quarantine policy of user {user} still denies everything")
             return evaluation
+        if change.event_name == "PutUserPermissionsBoundary" and request.get("permissionsBoundary") == (
+            deny_all_boundary(arn)
+        ):
+            evaluation.compliant.append(f"the permissions boundary of user {user} still denies everything")
+            return evaluation
+        untagged = request.get("tagKeys")
+        if change.event_name == "UntagUser":
+            if not (isinstance(untagged, list) and untagged and all(isinstance(key, str) for key in untagged)):
+                # The record's shape is unconfirmed (review s12 F5): unreadable keys are not "safe" keys.
+                evaluation.unjudged.append(f"the tag keys removed from user {user} are not in the record")
+                return evaluation
+            # Compared case-insensitively: it can only over-match, should IAM match tag keys so.
+            if not {key.lower() for key in untagged} & {key.lower() for key in QUARANTINE_TAGS}:
+                evaluation.compliant.append(f"the tags removed from user {user} are not IAM Warden's quarantine tags")
+                return evaluation
         if context.recorded is None:
+            if change.event_name in _QUIET_OFFLINE:
+                return Evaluation()  # the routing rule's own judgement stands offline (see _QUIET_OFFLINE)
             evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
             return evaluation
         if change.event_name == "UpdateUser":
@@ -338,8 +410,40 @@ class RemediationReversedRule:
                 )
             did = f"{actor} set access key {key} of user {user} Active again"
             step = _deactivate(arn, user, key)
-        elif change.event_name in ("DeleteUserPolicy", "PutUserPolicy"):
+        elif change.event_name == "CreateLoginProfile":
+            by = _of_this_user(_quarantines(remediations), live)
+            if not by:
+                if unsure := _whose_unknown(context, evaluation, arn, user, live=live, remediations=remediations):
+                    return unsure
+                return _unproven(
+                    context,
+                    evaluation,
+                    arn,
+                    user,
+                    live=live,
+                    remediations=remediations,
+                    none="IAM Warden holds no quarantine",
+                )
+            did = f"{actor} gave user {user}, whom IAM Warden had quarantined, a console password"
+            step = RemediationStep(
+                DeleteLoginProfile.action,
+                arn,
+                {"user_name": user},
+                f"delete the new console password of quarantined user {user} (AWS never returns a password)",
+            )
+        elif change.event_name in ("DeleteUserPolicy", "PutUserPolicy", "UntagUser", *_USER_BOUNDARY_EVENTS):
             by = _quarantines(remediations)
+            if change.event_name in _EVERYDAY_USER_EVENTS:
+                by = _of_this_user(by, live)
+            if change.event_name in _USER_BOUNDARY_EVENTS:
+                # Only a quarantine that set the deny-all boundary is lifted by removing or replacing a boundary.
+                by = [past for past in by if any(line.startswith(_BOUNDARY_DONE) for line in past.done)]
+            if (
+                not by
+                and change.event_name in _EVERYDAY_USER_EVENTS
+                and (unsure := _whose_unknown(context, evaluation, arn, user, live=live, remediations=remediations))
+            ):
+                return unsure
             if not by:
                 return _unproven(
                     context,
@@ -350,14 +454,13 @@ class RemediationReversedRule:
                     remediations=remediations,
                     none="IAM Warden holds no quarantine",
                 )
-            how = "deleted" if change.event_name == "DeleteUserPolicy" else "overwrote"
-            did = f"{actor} {how} the quarantine policy {QUARANTINE_POLICY_NAME} of user {user}"
+            did = f"{actor} {_LIFTED[change.event_name]} of user {user}"
             step = RemediationStep(
                 QuarantineUser.action,
                 arn,
                 {"user_name": user, "quarantine_policy_name": QUARANTINE_POLICY_NAME},
-                f"quarantine user {user} again: deny-all policy {QUARANTINE_POLICY_NAME}, its active keys "
-                "deactivated, its console password removed",
+                f"quarantine user {user} again: deny-all boundary and policy {QUARANTINE_POLICY_NAME}, its "
+                "active keys deactivated, its console password removed, its quarantine tags",
             )
         else:
             new_key = _new_key(change.response_elements)
@@ -502,6 +605,43 @@ class RemediationReversedRule:
         )
         plan = [deactivation_step(kind, arn, user, credential)]
         evaluation.findings.append(_reversed(context, arn, did, "shut", by=by, plan=plan))
+        return evaluation
+
+    @staticmethod
+    def _role_boundary(context: RuleContext) -> Evaluation:
+        """The deny-all boundary of a role IAM Warden quarantined, removed or replaced (review s11 R3): the role is
+        quarantined again, which puts the boundary back."""
+        change = context.change
+        role = context.request_text("roleName")
+        arn = iam_arn(context.partition, change.account, "role", role)
+        evaluation = Evaluation(resource_arn=arn)
+        new = change.request_parameters.get("permissionsBoundary")
+        if change.event_name == "PutRolePermissionsBoundary" and new == deny_all_boundary(arn):
+            evaluation.compliant.append(f"the permissions boundary of role {role} still denies everything")
+            return evaluation
+        if context.recorded is None:
+            return Evaluation()  # the routing rule's own judgement stands offline (see _QUIET_OFFLINE)
+        by = [
+            past
+            for past in quarantines_in_force(context, arn)
+            # An undone quarantine holds no boundary: a later one is no reversal (review s12 F2).
+            if _in_force_of(past)
+            and any(line.startswith(_BOUNDARY_DONE) and line.endswith(f" on role {role}") for line in past.done)
+        ]
+        if not by:
+            evaluation.compliant.append(f"IAM Warden set no deny-all boundary on role {role} that is still in force")
+            return evaluation
+        how = "removed" if new is None else f"replaced with {new}"
+        evaluation.findings.append(
+            _reversed(
+                context,
+                arn,
+                f"{change.actor.display} {how} the deny-all permissions boundary of role {role}",
+                "put on it",
+                by=by,
+                plan=[quarantine_step(role, arn, "quarantined again: its deny-all boundary was lifted by hand")],
+            )
+        )
         return evaluation
 
     @staticmethod
@@ -698,6 +838,53 @@ def _unproven(
         )
     )
     return evaluation
+
+
+def _whose_unknown(
+    context: RuleContext,
+    evaluation: Evaluation,
+    arn: str,
+    user: str,
+    *,
+    live: LiveUser | None,
+    remediations: Sequence[PastRemediation],
+) -> Evaluation | None:
+    """An everyday change of a user whose name has a quarantine in force that captured no UserId (a record made
+    before session 11): it cannot say whose it was, so a medium alert and nothing done (review s12 F3); None when
+    there is no such record."""
+    legacy = [past for past in _quarantines(remediations) if _in_force_of(past) and not _recorded_user_ids(past)]
+    if not legacy:
+        return None
+    latest = legacy[-1]
+    evaluation.findings.append(
+        context.finding(
+            REMEDIATION_REVERSED,
+            severity=Severity.MEDIUM,
+            resource_arn=arn,
+            reason=(
+                f"{context.change.actor.display} made a change ({context.change.event_name}) to user {user}, whose "
+                f"name IAM Warden quarantined in {latest.remediation_id}; that record captured no UserId, so it "
+                "cannot say whether this is the same user or a new one of the same name: nothing is done."
+            ),
+            plan=[],
+            offending=[{"remediation_id": latest.remediation_id}],
+            needs_context=[
+                f"whether user {user} (UserId {live.user_id if live is not None else 'unknown'}) is the user "
+                f"IAM Warden quarantined in {latest.remediation_id}"
+            ],
+        )
+    )
+    return evaluation
+
+
+#: What each quarantine-lifting user event did, for the finding's reason.
+_LIFTED: Mapping[str, str] = {
+    "DeleteUserPolicy": f"deleted the quarantine policy {QUARANTINE_POLICY_NAME}",
+    "PutUserPolicy": f"overwrote the quarantine policy {QUARANTINE_POLICY_NAME}",
+    "UntagUser": "removed IAM Warden's quarantine tags",
+    "DeleteUserPermissionsBoundary": "removed the deny-all permissions boundary",
+    "PutUserPermissionsBoundary": "replaced the deny-all permissions boundary",
+}
 
 
 def _deactivate(arn: str, user: str, key: str) -> RemediationStep:
