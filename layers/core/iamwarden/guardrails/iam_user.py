@@ -5,8 +5,6 @@ off, no console password, tagged with the finding) or, when the rule says so,
 deletes it with everything that blocks DeleteUser (irreversible).
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
