@@ -332,12 +332,19 @@ def test_settings_as_strings_and_left_out_settings() -> None:
     assert "turned off BlockPublicPolicy and RestrictPublicBuckets for bucket acme-invoices" in reason
 
 
-def test_a_hardening_call_on_a_deliberately_public_bucket_is_compliant() -> None:
-    """Review s11 F10: two settings turned on where the other two were already off turns nothing off."""
+def test_a_hardening_call_on_a_deliberately_public_bucket_is_a_low_note_never_a_remediation() -> None:
+    """Review s11 F10: two settings turned on where the other two were already off turns nothing off: nothing is
+    planned and nobody is blamed. Second reading s12: a record can be stale (the bucket re-created since with all four
+    on, no event), so the settings left off are said in a low alert-only note, never silently taken as compliant."""
     judgement = _block_judgement(WEBSITE, _kept(INVOICES, OFF))
-    assert judgement.verdict is Verdict.COMPLIANT
-    assert "this call turned no Block Public Access setting off for bucket acme-invoices" in judgement.reason
-    assert "BlockPublicPolicy and RestrictPublicBuckets were already off before it" in judgement.reason
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = judgement.findings
+    assert finding.severity.value == "low"
+    assert not finding.plan
+    assert "turned no Block Public Access setting off for bucket acme-invoices" in finding.reason
+    assert "BlockPublicPolicy and RestrictPublicBuckets stay off" in finding.reason
+    assert "they were already off before it" in finding.reason
+    assert finding.needs_context
     [kept] = judgement.observed
     assert (kept.kind, kept.resource_arn, kept.data) == (
         PUBLIC_ACCESS_BLOCK,
@@ -400,7 +407,7 @@ def test_a_delete_restores_exactly_what_was_on_before() -> None:
     assert finding.plan[0].parameters["settings"] == ["BlockPublicAcls", "IgnorePublicAcls"]
     assert not finding.needs_context
     nothing_on = judge_event(event, Settings(), recorded=_kept(website, None))
-    assert nothing_on.verdict is Verdict.COMPLIANT
+    assert [(f.severity.value, f.plan) for f in nothing_on.findings] == [("low", ())]
     unknown = judge_event(event, Settings()).findings[0]
     assert "leaves all four settings off" in unknown.reason
     assert "which settings were on before is unknown" in unknown.reason
@@ -452,10 +459,12 @@ def test_a_record_of_another_account_or_too_old_is_no_before() -> None:
     assert "kept for another account" in _block_judgement(WEBSITE, other).findings[0].needs_context[0]
     old = _kept(INVOICES, OFF, "2026-10-23T10:19:20Z")  # 30 days and 1 second before the call
     assert "is older than 30 days" in _block_judgement(WEBSITE, old).findings[0].needs_context[0]
-    assert _block_judgement(WEBSITE, _kept(INVOICES, OFF, "2026-10-23T10:19:21Z")).verdict is Verdict.COMPLIANT
+    [note] = _block_judgement(WEBSITE, _kept(INVOICES, OFF, "2026-10-23T10:19:21Z")).findings
+    assert (note.severity.value, note.plan) == ("low", ())  # a usable record: nothing planned, only noted
     settings, problems = parse_settings({"rules/s3-public-access-block-disabled/record_max_age_days": "90"})
     assert problems == []
-    assert _block_judgement(WEBSITE, old, settings).verdict is Verdict.COMPLIANT
+    [note] = _block_judgement(WEBSITE, old, settings).findings  # usable within 90 days: nothing planned
+    assert (note.severity.value, note.plan) == ("low", ())
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,7 @@ class PublicAccessBlockRule:
         after: dict[str, bool] | None = None if deleted else _configuration(change.request_parameters)
         now_on = {name: bool(after and after[name]) for name in SETTINGS}
         before, unknown = _before(context, arn)
+        before_taken = _record_time(context, arn) if before is not None else ""
         always = context.rule(S3_PUBLIC_ACCESS_BLOCK_DISABLED.id).choice("all_four") == "always"
         off = [name for name in SETTINGS if not now_on[name]]
         if before is not None:
@@ -138,9 +139,29 @@ class PublicAccessBlockRule:
             if not off:
                 evaluation.compliant.append(f"all four Block Public Access settings stay on for {where}")
             else:
-                evaluation.compliant.append(
-                    f"this call turned no Block Public Access setting off for {where}: "
-                    f"{_join(off)} {'was' if len(off) == 1 else 'were'} already off before it"
+                # Low and alert-only, never silent (second reading s12): the record may be stale though usable (the
+                # bucket deleted and re-created, which S3 does with all four on and no event this rule sees, or
+                # settings turned on while the rule was off), so "already off" is said, not taken as proof.
+                taken = before_taken or "an earlier call"
+                evaluation.findings.append(
+                    context.finding(
+                        S3_PUBLIC_ACCESS_BLOCK_DISABLED,
+                        severity=Severity.LOW,
+                        resource_arn=arn,
+                        reason=(
+                            f"{change.actor.display}'s call turned no Block Public Access setting off for {where}, but "
+                            f"{_join(off)} {'stays' if len(off) == 1 else 'stay'} off: IAM Warden's record of "
+                            f"{taken} says {'it was' if len(off) == 1 else 'they were'} already off before it. "
+                            "Not remediated; if this bucket was deleted and re-created since, or the settings turned "
+                            "on while IAM Warden was not watching, they were on until this call."
+                        ),
+                        plan=[],
+                        offending=[{"settings_off": off}],
+                        needs_context=[
+                            f"whether {_join(off)} of {where} were still off just before this call (IAM Warden's "
+                            f"record is of {taken})"
+                        ],
+                    )
                 )
             return evaluation
         needs_context: list[str] = []
@@ -185,6 +206,14 @@ class PublicAccessBlockRule:
             )
         )
         return evaluation
+
+
+def _record_time(context: RuleContext, arn: str) -> str:
+    """When the record the call is judged against was kept (for the alert's words)."""
+    if context.recorded is None:
+        return ""
+    snapshot = context.recorded.snapshot(PUBLIC_ACCESS_BLOCK, arn)
+    return snapshot.taken_at if snapshot is not None else ""
 
 
 def _before(context: RuleContext, arn: str) -> tuple[dict[str, bool] | None, str]:
