@@ -414,4 +414,6 @@ def test_a_policy_skipped_for_the_inline_limit_loses_nothing_to_a_deny_written_e
 
     assert plan.changes == ()  # no Deny anywhere: s3:DeleteBucket stays granted by both, as the notes say
     assert any(note.startswith("skipped inline policy one") for note in plan.notes)
-    assert any(note.startswith("kept s3:deletebucket: a policy skipped for IAM's limits grants it") for note in plan.notes)
+    assert any(
+        note.startswith("kept s3:deletebucket: a policy skipped for IAM's limits grants it") for note in plan.notes
+    )
