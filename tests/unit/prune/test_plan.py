@@ -380,3 +380,40 @@ def test_a_plan_made_by_mains_rewrite_passes_its_checks_and_rolls_back_partly_th
     made = build_plan(facts(*live), plan.rule, S3, now=NOW, recent={})
     assert made.rewrite_version == REWRITE_VERSION == PrunePlan.from_dict(made.to_dict()).rewrite_version
     assert rewrite_discrepancies(made, S3, "NOPRUNE") == []
+
+
+def test_a_policy_skipped_for_the_inline_limit_loses_nothing_to_a_deny_written_elsewhere() -> None:
+    """Second reading s12: with the role's inline total over IAM's limit one policy is skipped ("nothing removed
+    from it"), but a Deny of the same action written into the other would take it from the skipped one too (an
+    explicit Deny wins over every Allow). The service is given back instead, and the plan says why."""
+    account = "111122223333"
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    catalogue = StaticCatalogue({"s3": ["GetObject", "PutObject", "DeleteBucket"]})
+
+    def document(instances: int) -> dict[str, Any]:
+        pad = [f"arn:aws:ec2:*:{account}:instance/i-{i:017d}" for i in range(instances)]
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["ec2:StartInstances"], "Resource": pad},
+                {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"},
+            ],
+        }
+
+    def sized(target: int) -> dict[str, Any]:
+        count = 1
+        while iam_size(document(count + 1)) <= target:
+            count += 1
+        return document(count)
+
+    one = RolePolicy(PolicySource.INLINE, "one", sized(5150))
+    two = RolePolicy(PolicySource.INLINE, "two", sized(5020))
+    role = RoleFacts(f"arn:aws:iam::{account}:role/app", account, "app", "/", now - timedelta(days=400), {}, (one, two))
+
+    plan = build_plan(role, RemovalRule(frozenset(), frozenset({"s3:deletebucket"})), catalogue, now=now, recent={})
+
+    assert plan.changes == ()  # no Deny anywhere: s3:DeleteBucket stays granted by both, as the notes say
+    assert any(note.startswith("skipped inline policy one") for note in plan.notes)
+    assert any(
+        note.startswith("kept s3:deletebucket: a policy skipped for IAM's limits grants it") for note in plan.notes
+    )

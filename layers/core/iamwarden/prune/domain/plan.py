@@ -258,13 +258,34 @@ def build_plan(
                 rewrites.append((policy, rewrite))
                 for service, reason in _overgrown(policy, rewrite, max_growth).items():
                     too_big.setdefault(service, reason)
-        if not too_big:
+        if too_big:
+            all_notes.extend(too_big.values())
+            rule = rule.without(too_big)
+            continue
+        limit_notes: list[str] = []
+        accepted = _within_limits(role, rewrites, limit_notes)
+        # A policy skipped for IAM's limits keeps its grants, but a Deny written into another policy of the role
+        # would take the same actions from it (an explicit Deny wins over every Allow): give those actions back and
+        # plan again, so "nothing removed from it" stays true (second reading s12). Whole services are removed by
+        # deleting grants, never by a Deny, so only the rule's single actions can reach across policies.
+        skipped = [
+            removed.split(" (from ", 1)[0]
+            for policy, rewrite in rewrites
+            if (policy, rewrite) not in accepted
+            for removed in rewrite.removed
+        ]
+        given_back = frozenset(action for action in rule.actions if any(action_matches(p, action) for p in skipped))
+        all_notes.extend(limit_notes)
+        if not given_back:
             break
-        all_notes.extend(too_big.values())
-        rule = rule.without(too_big)
+        all_notes.append(
+            f"kept {', '.join(sorted(given_back))}: a policy skipped for IAM's limits grants "
+            f"{'it' if len(given_back) == 1 else 'them'}, and a Deny elsewhere in the role would take "
+            f"{'it' if len(given_back) == 1 else 'them'} from that policy too"
+        )
+        rule = RemovalRule(rule.services, rule.actions - given_back, rule.keep)
     all_notes.extend(rewrite_notes)
 
-    accepted = _within_limits(role, rewrites, all_notes)
     all_notes.extend(_method_notes(accepted))
     changes = tuple(
         PolicyChange(
