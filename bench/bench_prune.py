@@ -187,6 +187,7 @@ def worst_case(bench: Bench) -> dict[str, float]:
         plan_seconds = time.perf_counter() - start
     check(planned.outcome == "announced", f"worst case not planned: {planned}")
     bench.clock.advance(8)
+    bench.queue_access_advisor(role_arn, keys)  # the apply date asks Access Advisor again (review s11 F8)
     with bench.factory.call_log.recording() as apply_calls:
         start = time.perf_counter()
         applied = pruner.process_role(ACCOUNT, role_arn)
