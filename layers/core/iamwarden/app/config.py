@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from iamwarden.domain import declared
 from iamwarden.domain.exceptions import ConfigurationError
-from iamwarden.domain.own import OwnIdentity, parse_own_roles
+from iamwarden.domain.own import OwnIdentity, own_roles_from_environment
 from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS, RefusedValue
 
 #: The names template.yaml gives its resources; the environment overrides each.
@@ -114,16 +114,7 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
     Offline (``iamwarden evaluate`` without them) nothing is IAM Warden's own, so its roles are judged too.
     """
     env = os.environ if environ is None else environ
-    try:
-        home_roles = parse_own_roles(env.get("IAMWARDEN_OWN_ROLE_ARNS", ""))
-        member_roles = parse_own_roles(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", ""))
-    except ValueError as exc:
-        raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS / IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
-    home = env.get("IAMWARDEN_HOME_ACCOUNT") or None
-    if home is not None:
-        foreign = [arn for arn in home_roles.values() if arn.split(":")[4:5] != [home]]
-        if foreign:
-            raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS names roles outside account {home}: {foreign}")
+    home, home_roles, member_roles = own_roles_from_environment(env)
     # The template's numbers (the Slack endpoint's 5), and the enforcer's from its parameter; deployed only.
     reserved: dict[str, int] = dict(declared.RESERVED_CONCURRENCY) if home is not None else {}
     concurrency = env.get("IAMWARDEN_ENFORCER_RESERVED_CONCURRENCY", "").strip()

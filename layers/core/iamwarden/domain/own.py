@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from iamwarden.domain.arns import RoleArn, parse_role_arn
+from iamwarden.domain.exceptions import ConfigurationError
 
 #: What the enforcer's remediations need: the quarantine writes a deny-all inline user policy, inline role, user
 #: and group policies are rewritten without their offending grants, the policy-version remediation sets or writes
@@ -375,6 +376,24 @@ def parse_own_roles(text: str) -> dict[str, str]:
             raise ValueError(f"{item!r} is not kind=role (kinds: {', '.join(DOCUMENTED_ESCALATIONS)})")
         roles[kind.strip()] = value.strip()
     return roles
+
+
+def own_roles_from_environment(env: Mapping[str, str]) -> tuple[str | None, dict[str, str], dict[str, str]]:
+    """The home account, its roles by ARN and the member roles by name, as the stack's environment names them
+    (``IAMWARDEN_HOME_ACCOUNT``, ``IAMWARDEN_OWN_ROLE_ARNS``, ``IAMWARDEN_MEMBER_ROLE_NAMES``); the one reading the
+    enforcer's configuration and the pruner share. ``ConfigurationError`` on a bad item or a home role of another
+    account."""
+    try:
+        home_roles = parse_own_roles(env.get("IAMWARDEN_OWN_ROLE_ARNS", ""))
+        member_roles = parse_own_roles(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", ""))
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS / IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
+    home = env.get("IAMWARDEN_HOME_ACCOUNT") or None
+    if home is not None:
+        foreign = [arn for arn in home_roles.values() if arn.split(":")[4:5] != [home]]
+        if foreign:
+            raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS names roles outside account {home}: {foreign}")
+    return home, home_roles, member_roles
 
 
 def admits_only_the_stack(document: Any, home_account: str | None) -> bool:

@@ -14,8 +14,8 @@ from types import MappingProxyType
 from typing import Any
 
 from iamwarden.adapters.clients import ClientFactory
-from iamwarden.domain.exceptions import ConfigurationError, SettingsProblem
-from iamwarden.domain.own import OwnIdentity, parse_own_roles
+from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.domain.own import OwnIdentity, own_roles_from_environment
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.store import PruneStore, RoleState
 from iamwarden.prune.app.service import Pruner, RoleOutcome, RoleSummary, select_roles
@@ -45,16 +45,7 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
     pruner, so the pruner reads the environment itself): the home account, its roles by ARN, the member roles by
     name; none at all where the environment names none (``iamwarden prune`` without the stack's environment)."""
     env = os.environ if environ is None else environ
-    try:
-        home_roles = parse_own_roles(env.get("IAMWARDEN_OWN_ROLE_ARNS", ""))
-        member_roles = parse_own_roles(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", ""))
-    except ValueError as exc:
-        raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS / IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
-    home = env.get("IAMWARDEN_HOME_ACCOUNT") or None
-    if home is not None:
-        foreign = [arn for arn in home_roles.values() if arn.split(":")[4:5] != [home]]
-        if foreign:
-            raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS names roles outside account {home}: {foreign}")
+    home, home_roles, member_roles = own_roles_from_environment(env)
     return OwnIdentity(home, MappingProxyType(home_roles), MappingProxyType(member_roles))
 
 
