@@ -73,6 +73,7 @@ reads (the management account's member role, or its own credentials when it runs
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NamedTuple
 
@@ -1359,6 +1360,46 @@ def _deny(denied: dict[str, list[str]], action: str, kinds: Iterable[str]) -> No
     roles.extend(kind for kind in kinds if kind not in roles)
 
 
+@dataclass
+class _Path:
+    """What the levels from the root down to an account found so far, level by level: ``judge_path`` (SCPs) and
+    ``judge_rcp_path`` (RCPs) read a policy's Denies alike and differ only in what else a level says."""
+
+    #: IAM Warden's role kinds a Deny applies to (``_SOMEONE`` when none is known).
+    kinds: list[str]
+    blinds: list[LevelLack] = field(default_factory=list)
+    hinders: list[LevelLack] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    denied: dict[str, list[str]] = field(default_factory=dict)
+    reach: list[str] = field(default_factory=list)
+
+    def add_denies(self, target: str, verdict: ContentVerdict, *, said: str, of: str, on: str = "") -> None:
+        """One policy's Denies at ``target``: ``said`` names it in a lack, ``of`` in what is unknown, ``on`` says
+        where its denied actions apply (RCPs: the account's resources)."""
+        words = f"{said} attached to {target} denies"
+        if verdict.blinds:
+            actions = tuple(f"{action}{on}" for action in verdict.blinds)
+            self.blinds.append(LevelLack(target, words, actions, bool(verdict.only_when)))
+            for action in verdict.blinds:
+                _deny(self.denied, action, self.kinds)
+        elif verdict.hinders:
+            self.hinders.append(LevelLack(target, words, verdict.hinders, False))
+        self.unknown.extend(
+            f"whether {label} of {of} attached to {target} applies to IAM Warden's roles" for label in verdict.unknown
+        )
+        if verdict.unknown and target not in self.reach:
+            self.reach.append(target)
+
+    def verdict(self) -> PathVerdict:
+        return PathVerdict(
+            tuple(self.blinds),
+            tuple(self.hinders),
+            tuple(self.unknown),
+            tuple((a, tuple(r)) for a, r in self.denied.items()),
+            tuple(self.reach),
+        )
+
+
 def judge_path(
     levels: Iterable[tuple[str, Iterable[tuple[str, PolicyContent]]]], own: OwnIdentity, partition: str = "aws"
 ) -> PathVerdict:
@@ -1368,12 +1409,7 @@ def judge_path(
     attached at *each* level allows it and none denies it. So a role is denied an action when any level's Allows
     leave that role out, whatever the other levels allow; a Deny at any level denies it below.
     """
-    blinds: list[LevelLack] = []
-    hinders: list[LevelLack] = []
-    unknown: list[str] = []
-    denied: dict[str, list[str]] = {}
-    kinds = [role.kind for role in _own_roles(own)] or [_SOMEONE]
-    reach: list[str] = []
+    path = _Path([role.kind for role in _own_roles(own)] or [_SOMEONE])
     for target, attached in levels:
         policies = list(attached)
         if not policies:
@@ -1388,44 +1424,26 @@ def judge_path(
         ]
         for pid, name, document in scps:
             verdict = judge_content(document, own, partition, SERVICE_CONTROL_POLICY)
-            said = f"service control policy {name} ({pid}) attached to {target} denies"
-            if verdict.blinds:
-                blinds.append(LevelLack(target, said, verdict.blinds, bool(verdict.only_when)))
-                for action in verdict.blinds:
-                    _deny(denied, action, kinds)
-            elif verdict.hinders:
-                hinders.append(LevelLack(target, said, verdict.hinders, False))
-            unknown.extend(
-                f"whether {label} of policy {name} ({pid}) attached to {target} applies to IAM Warden's roles"
-                for label in verdict.unknown
-            )
-            if verdict.unknown and target not in reach:
-                reach.append(target)
+            path.add_denies(target, verdict, said=f"service control policy {name} ({pid})", of=f"policy {name} ({pid})")
         allows = judge_allows([document for _, _, document in scps], own, partition)
         if unread:
-            unknown.append(f"what service control policies {'; '.join(unread)} attached to {target} allow or deny")
+            path.unknown.append(f"what service control policies {'; '.join(unread)} attached to {target} allow or deny")
             continue
         names = ", ".join(f"{policy.name} ({pid})" for pid, policy in policies) or "none"
         said = f"no service control policy attached to {target} ({names}) allows"
         roles = dict(allows.left_out)
         if allows.missing:
             actions = tuple(
-                f"{action} (not for {', '.join(roles[action])})" if set(roles[action]) != set(kinds) else action
+                f"{action} (not for {', '.join(roles[action])})" if set(roles[action]) != set(path.kinds) else action
                 for action in allows.missing
             )
             conditional = set(allows.missing) <= allows.conditional_actions
-            blinds.append(LevelLack(target, said, actions, conditional))
+            path.blinds.append(LevelLack(target, said, actions, conditional))
             for action in allows.missing:
-                _deny(denied, action, roles[action])
+                _deny(path.denied, action, roles[action])
         elif allows.missing_fixes:
-            hinders.append(LevelLack(target, said, allows.missing_fixes, False))
-    return PathVerdict(
-        tuple(blinds),
-        tuple(hinders),
-        tuple(unknown),
-        tuple((a, tuple(r)) for a, r in denied.items()),
-        tuple(reach),
-    )
+            path.hinders.append(LevelLack(target, said, allows.missing_fixes, False))
+    return path.verdict()
 
 
 def judge_rcp_path(
@@ -1435,12 +1453,7 @@ def judge_rcp_path(
     the account's resources (pure). RCPs hold Deny statements only (``RCPFullAWSAccess``, attached everywhere,
     allows everything), so only their Denies matter: any level's Deny that applies to IAM Warden's roles denies them
     below it (``sts:AssumeRole`` of its member role, sending to its queues...), judged as ``judge_content`` does."""
-    blinds: list[LevelLack] = []
-    hinders: list[LevelLack] = []
-    unknown: list[str] = []
-    denied: dict[str, list[str]] = {}
-    kinds = [role.kind for role in _own_roles(own)] or [_SOMEONE]
-    reach: list[str] = []
+    path = _Path([role.kind for role in _own_roles(own)] or [_SOMEONE])
     for target, attached in levels:
         policies = list(attached)
         unread = [f"{pid}: {policy.why}" for pid, policy in policies if policy.document is None]
@@ -1448,30 +1461,11 @@ def judge_rcp_path(
             if policy.document is None:
                 continue
             verdict = judge_content(policy.document, own, partition, RESOURCE_CONTROL_POLICY)
-            said = f"resource control policy {policy.name} ({pid}) attached to {target} denies"
-            if verdict.blinds:
-                actions = tuple(f"{action} (on the account's resources)" for action in verdict.blinds)
-                blinds.append(LevelLack(target, said, actions, bool(verdict.only_when)))
-                for action in verdict.blinds:
-                    _deny(denied, action, kinds)
-            elif verdict.hinders:
-                hinders.append(LevelLack(target, said, verdict.hinders, False))
-            unknown.extend(
-                f"whether {label} of resource control policy {policy.name} ({pid}) attached to {target} applies to "
-                "IAM Warden's roles"
-                for label in verdict.unknown
-            )
-            if verdict.unknown and target not in reach:
-                reach.append(target)
+            named = f"resource control policy {policy.name} ({pid})"
+            path.add_denies(target, verdict, said=named, of=named, on=" (on the account's resources)")
         if unread:
-            unknown.append(f"what resource control policies {'; '.join(unread)} attached to {target} deny")
-    return PathVerdict(
-        tuple(blinds),
-        tuple(hinders),
-        tuple(unknown),
-        tuple((a, tuple(r)) for a, r in denied.items()),
-        tuple(reach),
-    )
+            path.unknown.append(f"what resource control policies {'; '.join(unread)} attached to {target} deny")
+    return path.verdict()
 
 
 def _said(exc: Exception) -> bool:
