@@ -1261,6 +1261,20 @@ def _identity_center_group_joined(managed: str) -> Callable[[Account], dict[str,
     return prepare
 
 
+def _member_updated(account: Account, policy_arn: str, attribute: str) -> dict[str, Any]:
+    """``UpdateUser`` of ``attribute`` (value hidden, as CloudTrail records it) for the user that
+    ``_identity_center_group_joined(policy_arn)`` makes a member of its group (moto chooses the ids)."""
+    event = _identity_center_group_joined(policy_arn)(account)
+    joined = event["detail"]["requestParameters"]
+    updated = load_event("identitystore-update-admin-user-email.json")
+    updated["detail"]["requestParameters"] = {
+        "identityStoreId": joined["identityStoreId"],
+        "userId": joined["memberId"]["userId"],
+        "operations": [{"attributePath": attribute, "attributeValue": "HIDDEN_DUE_TO_SECURITY_REASONS"}],
+    }
+    return updated
+
+
 def _identity_center_user_updated(attribute: str) -> Callable[[Account], dict[str, Any]]:
     """mallory, in group platform, which is assigned a set holding AdministratorAccess, has ``attribute`` updated.
 
@@ -1269,16 +1283,7 @@ def _identity_center_user_updated(attribute: str) -> Callable[[Account], dict[st
     """
 
     def prepare(account: Account) -> dict[str, Any]:
-        event = _identity_center_group_joined("arn:aws:iam::aws:policy/AdministratorAccess")(account)
-        store_id = event["detail"]["requestParameters"]["identityStoreId"]
-        user = event["detail"]["requestParameters"]["memberId"]["userId"]
-        updated = load_event("identitystore-update-admin-user-email.json")
-        updated["detail"]["requestParameters"] = {
-            "identityStoreId": store_id,
-            "userId": user,
-            "operations": [{"attributePath": attribute, "attributeValue": "HIDDEN_DUE_TO_SECURITY_REASONS"}],
-        }
-        return updated
+        return _member_updated(account, "arn:aws:iam::aws:policy/AdministratorAccess", attribute)
 
     return prepare
 
@@ -1293,16 +1298,7 @@ def _identity_center_tag_attribute_updated(attribute: str) -> Callable[[Account]
             "before-call.sso-admin.DescribeInstanceAccessControlAttributeConfiguration",
             title_is_a_session_tag,  # type: ignore[arg-type]
         )
-        event = _identity_center_group_joined("arn:aws:iam::aws:policy/ReadOnlyAccess")(account)
-        store_id = event["detail"]["requestParameters"]["identityStoreId"]
-        user = event["detail"]["requestParameters"]["memberId"]["userId"]
-        updated = load_event("identitystore-update-admin-user-email.json")
-        updated["detail"]["requestParameters"] = {
-            "identityStoreId": store_id,
-            "userId": user,
-            "operations": [{"attributePath": attribute, "attributeValue": "HIDDEN_DUE_TO_SECURITY_REASONS"}],
-        }
-        return updated
+        return _member_updated(account, "arn:aws:iam::aws:policy/ReadOnlyAccess", attribute)
 
     return prepare
 
