@@ -122,8 +122,9 @@ UNCONFIRMED = {
 
 
 def test_an_unconfirmed_eventbridge_source_routes_by_its_cloudtrail_event_source_from_any_aws_source() -> None:
-    """``aws.identitystore-scim``/``aws.sso-directory`` are guesses (review s11 F8): whichever AWS source the events
-    arrive under, their rules take them by ``detail.eventSource``, once; a source no AWS service has is refused."""
+    """``aws.identitystore-scim``/``aws.sso-directory`` are guesses (review s11 F8; third parties subscribe by
+    ``aws.sso-directory``, AWS does not say): whichever AWS source the events arrive under, their rules take them by
+    ``detail.eventSource``, once; a source no AWS service has is refused."""
     with mock_aws():
         events = boto3.client("events", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)

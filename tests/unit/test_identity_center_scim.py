@@ -409,8 +409,8 @@ def test_an_update_that_does_not_say_what_it_changed_is_compliant_only_when_no_a
 
 
 MAY_REMOVE = (
-    "which a SCIM PUT may remove (RFC 7644 §3.5.1); whether Identity Center clears an omitted attribute is not "
-    "documented"
+    "which a SCIM PUT may remove (RFC 7644 §3.5.1); Identity Center's SCIM guide says a PUT overwrites the user, not "
+    "whether it clears an omitted attribute"
 )
 
 
@@ -424,8 +424,9 @@ MAY_REMOVE = (
 def test_a_scim_put_user_that_only_omits_mapped_attributes_is_medium_and_says_the_removal_is_unconfirmed(
     body: dict[str, Any],
 ) -> None:
-    """RFC 7644 has a PUT replace the whole user, so a mapped attribute it leaves out may be removed; whether Identity
-    Center does is not documented (other SCIM servers keep it): alerted, medium, never stated as fact (s12 F2)."""
+    """RFC 7644 has a PUT replace the whole user, so a mapped attribute it leaves out may be removed; Identity Center's
+    SCIM guide says a PUT overwrites the user but not whether an omitted attribute is cleared (other SCIM servers keep
+    it): alerted, medium, never stated as fact (s12 F2)."""
     event = _user_update(id=USER, httpBody=body)
     event["detail"]["eventName"] = "PutUser"
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)

@@ -151,7 +151,11 @@ SCIM_MEMBERSHIP = "PatchGroup"
 #: How CloudTrail writes a SCIM value it keeps out of the record.
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 #: SCIM's user updates (the Identity Center User Guide's SCIM CloudTrail list): ``PatchUser`` names each attribute
-#: by ``path`` (its published failed record: ``"path": "emails"``), ``PutUser`` replaces the whole user.
+#: by ``path`` (its published failed record: ``"path": "emails"``), ``PutUser`` replaces the whole user (the SCIM
+#: Implementation Developer Guide, PutUser, https://docs.aws.amazon.com/singlesignon/latest/developerguide/putuser.html:
+#: "An existing user can be overwritten", ``givenName``/``familyName``/``userName``/``displayName`` required; whether
+#: an attribute it omits is cleared it does not say). CloudTrail hides the body's values (the User Guide's SCIM
+#: ``CreateUser`` record: ``HIDDEN_DUE_TO_SECURITY_REASONS``; booleans such as ``active`` in clear).
 SCIM_USER_UPDATES = frozenset({"PatchUser", "PutUser"})
 
 GROUP_ADMIN = RuleSpec(
@@ -1492,8 +1496,9 @@ def _mapped_attributes(
     ``changed`` None: the record does not say which attributes changed, so any mapped one may have (review s11 F3).
     ``replaced`` (a SCIM ``PutUser``): RFC 7644 §3.5.1 has a PUT replace the whole user, so a mapped attribute the
     body omits may be removed, and removing one changes what a condition on its tag lets in as surely as a new value.
-    Whether Identity Center clears omitted attributes is not documented (other SCIM servers keep them), so a tag whose
-    sources the body only omits is medium, said unconfirmed; one whose source it sends stays high (review s12 F2).
+    Identity Center's SCIM guide (PutUser: "An existing user can be overwritten by making a PUT request") does not
+    say whether an omitted attribute is cleared (other SCIM servers keep them), so a tag whose sources the body only
+    omits is medium, said unconfirmed; one whose source it sends stays high (review s12 F2).
     """
     change = context.change
     if changed is not None and not changed:
@@ -1582,8 +1587,8 @@ def _mapped_attributes(
         ]
         which = "maps user attributes"
         may_remove = (
-            f"the body omits those of {', '.join(omitted)}, which a SCIM PUT may remove (RFC 7644 §3.5.1); whether "
-            "Identity Center clears an omitted attribute is not documented"
+            f"the body omits those of {', '.join(omitted)}, which a SCIM PUT may remove (RFC 7644 §3.5.1); Identity "
+            "Center's SCIM guide says a PUT overwrites the user, not whether it clears an omitted attribute"
         )
         unknown = (
             f"whether the replacement changed or removed the attributes behind {keys} (CloudTrail hides the values"
