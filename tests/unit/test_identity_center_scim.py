@@ -333,8 +333,22 @@ def test_which_attributes_a_scim_patch_changes(body: dict[str, Any], verdict: Ve
     assert _judge(_user_update(httpBody=body), live).verdict is verdict  # type: ignore[arg-type]
 
 
+# A complete PutUser body: the SCIM guide's PutUser makes userName, displayName, name.givenName and name.familyName
+# required (https://docs.aws.amazon.com/singlesignon/latest/developerguide/putuser.html); values hidden, schemas and
+# booleans in clear, as in the User Guide's SCIM CreateUser record
+# (https://docs.aws.amazon.com/singlesignon/latest/userguide/scim-logging-using-cloudtrail.html).
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+PUT_BODY: dict[str, Any] = {
+    "schemas": [USER_SCHEMA],
+    "userName": H,
+    "displayName": H,
+    "name": {"givenName": H, "familyName": H},
+    "active": True,
+}
+
+
 def test_a_scim_put_user_replaces_every_attribute_it_sends() -> None:
-    event = _user_update(httpBody={"schemas": ["x"], "userName": "HIDDEN_DUE_TO_SECURITY_REASONS", "active": True})
+    event = _user_update(httpBody=PUT_BODY)
     event["detail"]["eventName"] = "PutUser"
     live = _takeover_live([ADMIN_SET], {ADMIN_SET: {"managed": [ADMIN]}})
     [finding] = _judge(event, live).findings  # type: ignore[arg-type]
@@ -374,10 +388,10 @@ ABAC = {"clearance": ["${path:enterprise.department}"], "t": ["${path:title}"]}
     [
         ("PatchUser", {"operations": [{"op": "replace", "value": {ENTERPRISE: {"department": H}}}]}, True),
         ("PatchUser", {"operations": [{"op": "replace", "value": {ENTERPRISE + ":department": H}}]}, True),
-        ("PutUser", {"schemas": [H], "userName": H, "displayName": H, ENTERPRISE: {"department": H}}, True),
+        ("PutUser", {**PUT_BODY, "schemas": [USER_SCHEMA, ENTERPRISE], ENTERPRISE: {"department": H}}, True),
         ("PatchUser", {"operations": [{"op": "replace", "value": H}]}, False),  # pathless and hidden
         ("PatchUser", {"operations": [{"op": "replace", "value": {ENTERPRISE: H}}]}, False),  # the extension hidden
-        ("PutUser", {"schemas": [H], "userName": H, ENTERPRISE: H}, False),
+        ("PutUser", {**PUT_BODY, "schemas": [USER_SCHEMA, ENTERPRISE], ENTERPRISE: H}, False),
     ],
 )
 def test_a_scim_update_that_may_change_a_mapped_attribute_of_any_user_is_high_and_alerted(
@@ -417,21 +431,27 @@ MAY_REMOVE = (
 @pytest.mark.parametrize(
     "body",
     [
-        {"schemas": [H], "userName": H, "displayName": H, "active": True},  # the sign-in path, a user no admin
-        {"schemas": [H], "displayName": H, "active": True},  # no sign-in attribute sent
+        PUT_BODY,  # the sign-in path, a user no admin
+        {
+            **PUT_BODY,
+            "schemas": [USER_SCHEMA, ENTERPRISE],
+            ENTERPRISE: {"employeeNumber": H},
+        },  # the extension, no department
     ],
+    ids=["core", "enterprise-without-department"],
 )
-def test_a_scim_put_user_that_only_omits_mapped_attributes_is_medium_and_says_the_removal_is_unconfirmed(
+def test_a_scim_put_user_that_only_omits_mapped_attributes_is_high_and_says_the_removal_is_unconfirmed(
     body: dict[str, Any],
 ) -> None:
     """RFC 7644 has a PUT replace the whole user, so a mapped attribute it leaves out may be removed; Identity Center's
     SCIM guide says a PUT overwrites the user but not whether an omitted attribute is cleared (other SCIM servers keep
-    it): alerted, medium, never stated as fact (s12 F2)."""
+    it): said unconfirmed, never stated as fact (s12 F2), yet high like the PatchUser remove of the same attribute,
+    alerted only (review tidy-s13 F1)."""
     event = _user_update(id=USER, httpBody=body)
     event["detail"]["eventName"] = "PutUser"
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
     [finding] = _judge(event, live).findings  # type: ignore[arg-type]
-    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.MEDIUM, ())
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAGS, Severity.HIGH, ())
     assert f"replaced Identity Center user {USER} through SCIM (PutUser)" in finding.reason
     assert "without the attributes session tags are taken from (the body omits those of " in finding.reason
     assert MAY_REMOVE in finding.reason
@@ -445,8 +465,23 @@ def test_a_scim_put_user_that_only_omits_mapped_attributes_is_medium_and_says_th
     )
 
 
+def test_a_mapped_attribute_left_out_of_a_scim_put_is_graded_as_its_patch_removal() -> None:
+    """Whoever holds the SCIM token gets no lower grade for stripping a tag's source by PUT than by PATCH remove
+    (review tidy-s13 F1): both high, both alerted only."""
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping={"t": ["${path:title}"]})
+    patch = _user_update(id=USER, httpBody={"operations": [{"op": "remove", "path": "title"}], "schemas": [H]})
+    put = _user_update(id=USER, httpBody=PUT_BODY)
+    put["detail"]["eventName"] = "PutUser"
+    [removed] = _judge(patch, live).findings  # type: ignore[arg-type]
+    [omitted] = _judge(put, live).findings  # type: ignore[arg-type]
+    assert (removed.rule_id, removed.severity, removed.plan) == (TAGS, Severity.HIGH, ())
+    assert (omitted.rule_id, omitted.severity, omitted.plan) == (removed.rule_id, removed.severity, removed.plan)
+    assert f"the body omits those of aws:PrincipalTag/t, {MAY_REMOVE}" in omitted.needs_context[0]
+    assert "omits" not in removed.needs_context[0]
+
+
 def test_a_scim_put_user_that_sends_a_mapped_attribute_stays_high_and_names_the_omitted_ones_as_may_remove() -> None:
-    event = _user_update(id=USER, httpBody={"schemas": [H], "userName": H, "title": H})
+    event = _user_update(id=USER, httpBody={**PUT_BODY, "title": H})
     event["detail"]["eventName"] = "PutUser"
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
     [finding] = _judge(event, live).findings  # type: ignore[arg-type]
@@ -456,7 +491,7 @@ def test_a_scim_put_user_that_sends_a_mapped_attribute_stays_high_and_names_the_
 
 
 def test_a_scim_put_user_that_sends_every_mapped_attribute_names_none_as_omitted() -> None:
-    body = {"schemas": [H], "userName": H, "title": H, ENTERPRISE: {"department": H}}
+    body = {**PUT_BODY, "schemas": [USER_SCHEMA, ENTERPRISE], "title": H, ENTERPRISE: {"department": H}}
     event = _user_update(id=USER, httpBody=body)
     event["detail"]["eventName"] = "PutUser"
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
@@ -466,7 +501,7 @@ def test_a_scim_put_user_that_sends_every_mapped_attribute_names_none_as_omitted
 
 
 def test_a_scim_put_user_is_compliant_when_no_tag_reads_a_user_attribute() -> None:
-    event = _user_update(id=USER, httpBody={"schemas": [H], "userName": H, "displayName": H})
+    event = _user_update(id=USER, httpBody=PUT_BODY)
     event["detail"]["eventName"] = "PutUser"
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping={"team": ["engineering"]})
     assert _judge(event, live).verdict is Verdict.COMPLIANT  # type: ignore[arg-type]
@@ -482,7 +517,7 @@ def test_a_scim_patch_that_omits_a_mapped_attribute_leaves_it_alone() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"schemas": [H], "userName": H, "title": H},  # every PUT sync sends the user name
+        {**PUT_BODY, "title": H},  # every PUT sync sends the user name
         {"operations": [{"op": "replace", "path": "title", "value": H}, {"op": "replace", "path": "userName"}]},
     ],
     ids=["PutUser", "PatchUser"],

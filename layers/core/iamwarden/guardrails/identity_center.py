@@ -1501,8 +1501,10 @@ def _mapped_attributes(
     ``replaced`` (a SCIM ``PutUser``): RFC 7644 §3.5.1 has a PUT replace the whole user, so a mapped attribute the
     body omits may be removed, and removing one changes what a condition on its tag lets in as surely as a new value.
     Identity Center's SCIM guide (PutUser: "An existing user can be overwritten by making a PUT request") does not
-    say whether an omitted attribute is cleared (other SCIM servers keep them), so a tag whose sources the body only
-    omits is medium, said unconfirmed; one whose source it sends stays high (review s12 F2).
+    say whether an omitted attribute is cleared (other SCIM servers keep them), so the removal is said unconfirmed
+    (review s12 F2), but graded high like a ``PatchUser`` ``remove`` of the same attribute: a lower grade for a PUT
+    would let whoever holds the SCIM token strip a tag's source at less notice by sending a PUT (review tidy-s13
+    F1). Alerted only either way: nothing is remediated on it.
     """
     change = context.change
     if changed is not None and not changed:
@@ -1575,7 +1577,6 @@ def _mapped_attributes(
         return evaluation
     keys = ", ".join(f"aws:PrincipalTag/{key}" for key, sources in touched.items() if sources)
     which = "maps" if changed is not None else "maps user attributes"
-    severity = Severity.HIGH
     unknown: tuple[str, ...] = (
         f"which policies test {keys} and what they grant for the new value (IAM Warden does not read them; the "
         "record may also hide the value)",
@@ -1602,9 +1603,8 @@ def _mapped_attributes(
         )
         if len(omitted) == len(tags):  # sends no mapped attribute: only a removal, itself unconfirmed, could matter
             did += f", without the attributes session tags are taken from ({may_remove})"
-            severity = Severity.MEDIUM
     return alert(
-        severity,
+        Severity.HIGH,
         f"{did}, which instance {instance.arn} {which} to session tags ({'; '.join(tags)}): every role the user signs "
         "in to through Identity Center carries the new value, so trust, permission set and resource policies that "
         "test the tag (attribute-based access control) let the user in as that value allows, an administrator's "
