@@ -965,10 +965,10 @@ def _refuse_double_routing(built: list[EnforcerRule]) -> None:
 #: ``aws.<prefix>`` is the rule for the services it lists, a guess for these (review s11 F8): a wrong guess would
 #: silently route none of their events, so their rules match any AWS source (``{ prefix: "aws." }``: no PutEvents
 #: caller may send one) and rest on ``detail.eventSource``, which the published CloudTrail records confirm.
-#: Looked up again in session 13: third parties subscribe to ``sso-directory`` by ``aws.sso-directory``
-#: (jSherz/automate-aws-access-removal ``infrastructure/main.tf`` and the envelope of its handler test, the sample
-#: ``events/sso-directory-disable-user.json``; other CDK stacks' ``CreateUser`` alerts), which fits the rule but is
-#: not AWS's word; for SCIM none was found but jief123/aws-idc-scim's ``aws.cloudtrail``. Both stay unconfirmed.
+#: Looked up again in session 13: third parties' rules assume ``aws.sso-directory`` for ``sso-directory``
+#: (jSherz/automate-aws-access-removal ``infrastructure/main.tf``, and its handler test's hand-written envelope,
+#: not a captured delivery; other CDK stacks' ``CreateUser`` alerts), which fits the rule but confirms nothing; for
+#: SCIM none was found but jief123/aws-idc-scim's ``aws.cloudtrail``. Both stay unconfirmed.
 UNCONFIRMED_EVENTBRIDGE_SOURCES = frozenset({"identitystore-scim.amazonaws.com", "sso-directory.amazonaws.com"})
 ANY_AWS_SOURCE = '{ prefix: "aws." }'
 

@@ -122,7 +122,7 @@ UNCONFIRMED = {
 
 
 def test_an_unconfirmed_eventbridge_source_routes_by_its_cloudtrail_event_source_from_any_aws_source() -> None:
-    """``aws.identitystore-scim``/``aws.sso-directory`` are guesses (review s11 F8; third parties subscribe by
+    """``aws.identitystore-scim``/``aws.sso-directory`` are guesses (review s11 F8; third parties' rules assume
     ``aws.sso-directory``, AWS does not say): whichever AWS source the events arrive under, their rules take them by
     ``detail.eventSource``, once; a source no AWS service has is refused."""
     with mock_aws():

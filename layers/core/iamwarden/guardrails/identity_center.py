@@ -715,10 +715,12 @@ def _scim_patch(change: CloudTrailChange) -> ScimPatch:
     ``displayName``/``externalId`` change is known to add no one: any other or unrecognised path (a hidden one, a
     sub-attribute such as ``members.value``, a URN-qualified or schema-object key of a pathless value) may add a
     member, who is then unknown, never "no one". Operation names and paths are case-insensitive (RFC 7644).
-    Identity Center accepts only ``displayName``, ``members`` and ``externalId`` in a PatchGroup, at most 100
-    membership changes a request (SCIM Implementation Developer Guide, PatchGroup,
-    https://docs.aws.amazon.com/singlesignon/latest/developerguide/patchgroup.html): another attribute fails, and a
-    failed call is never judged, so a successful record's other path is a ``members`` sub-path or hidden.
+    Identity Center's SCIM guide allows only ``displayName``, ``members`` and ``externalId`` in a PatchGroup, at
+    most 100 membership changes a request (PatchGroup,
+    https://docs.aws.amazon.com/singlesignon/latest/developerguide/patchgroup.html): another attribute is documented
+    as not allowed (a ValidationException is likely, not stated; it may as well be ignored). So an unrecognised path
+    of a successful record is still read as "may add a member", whatever its form (hidden, a sub-attribute, a
+    URN-qualified or schema-object key), never as no one.
     """
     body = change.request_parameters.get("httpBody")
     operations = None
