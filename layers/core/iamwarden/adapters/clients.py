@@ -59,6 +59,7 @@ _IAM_ACTIONS_BY_OPERATION = {
     ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
     ("s3control", "PutPublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
     ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",  # the heartbeat lists the buckets whose Block Public Access it reads
     ("lambda", "Invoke"): "lambda:InvokeFunction",  # the Slack endpoint hands an undo to the enforcer
 }
 

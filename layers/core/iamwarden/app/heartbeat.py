@@ -76,8 +76,10 @@ from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.member_coverage import Coverage, CoverageState, MemberCoverage, Pair, Watched, enabled_regions
 from iamwarden.app.own_function_guard import DeployRecord, Executes, OwnFunctionGuard
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
+from iamwarden.app.public_access_seed import DEFAULT_BUCKETS_PER_RUN, PublicAccessBlockSeed
 from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
+from iamwarden.domain.arns import partition_of
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode
@@ -105,7 +107,15 @@ from iamwarden.domain.own import (
     admits_only_the_stack,
     parse_own_roles,
 )
-from iamwarden.domain.recorded import ATTACHMENTS, OWN_CODE, OWN_CODE_UNKNOWN, OWN_ROLE, KeepsSnapshots, Snapshot
+from iamwarden.domain.recorded import (
+    ATTACHMENTS,
+    OWN_CODE,
+    OWN_CODE_UNKNOWN,
+    OWN_ROLE,
+    PUBLIC_ACCESS_BLOCK,
+    KeepsSnapshots,
+    Snapshot,
+)
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.tampering import bus_policy_differences, policy_statement
@@ -340,8 +350,11 @@ class SnapshotRefresh:
         own: OwnIdentity | None = None,
         stack_role_ids: frozenset[str] | None = None,
         stack_roles: frozenset[str] = frozenset(),
+        public_access_blocks: PublicAccessBlockSeed | None = None,
     ) -> None:
         self.store = store
+        #: Reads the account's and (in turn) its buckets' Block Public Access for the rule's records; None: not read.
+        self.public_access_blocks = public_access_blocks
         self.own_roles = own_roles
         #: The RoleIds the account's member stack gave its roles (``stack_role_ids``, from its IAM-region forwarding
         #: rule); an own role with another is not the stack's and never snapshotted. None: not known here.
@@ -414,6 +427,7 @@ class SnapshotRefresh:
                     lambda: take_subscription_snapshots(sns, topic, now, listed=listed_subscriptions),
                 ),
             )
+        takers += self._public_access_block_takers()
         self.replaced_roles = []
         for what, take in takers:
             try:
@@ -430,13 +444,24 @@ class SnapshotRefresh:
         elsewhere, failures = self.refresh_trails_elsewhere(now)
         return stored + elsewhere, problems + self.replaced_roles + failures
 
+    def _public_access_block_takers(self) -> tuple[tuple[str, Callable[[], list[Snapshot]]], ...]:
+        """The account's Block Public Access and this turn's buckets' (``app.public_access_seed``), when read."""
+        seed = self.public_access_blocks
+        if seed is None:
+            return ()
+        return (
+            ("account Block Public Access", seed.take_account),
+            ("buckets' Block Public Access", seed.take_buckets),
+        )
+
     def _store(self, snapshots: list[Snapshot]) -> int:
-        """Store ``snapshots``; an ``ATTACHMENTS`` record only where none taken later is stored (the enforcer keeps
-        one from each attach it judges: this run's read, taken at its start, may be older than that)."""
-        attachments = [s for s in snapshots if s.kind == ATTACHMENTS]
-        if attachments and isinstance(self.store, KeepsSnapshots):
-            return self.store.put_all(s for s in snapshots if s.kind != ATTACHMENTS) + sum(
-                1 for snapshot in attachments if self.store.keep(snapshot)
+        """Store ``snapshots``; an ``ATTACHMENTS`` or ``PUBLIC_ACCESS_BLOCK`` record only where none taken later is
+        stored (the enforcer keeps one from each attach or Block Public Access call it judges: this run's read may be
+        older than that)."""
+        kept = [s for s in snapshots if s.kind in _KEPT_IF_NEWEST]
+        if kept and isinstance(self.store, KeepsSnapshots):
+            return self.store.put_all(s for s in snapshots if s.kind not in _KEPT_IF_NEWEST) + sum(
+                1 for snapshot in kept if self.store.keep(snapshot)
             )
         return self.store.put_all(snapshots)
 
@@ -885,6 +910,10 @@ MEMBER_ACCOUNTS_PER_RUN = 10
 #: Seconds the member accounts may take a run: the heartbeat's 30-second timeout must leave room for its alert,
 #: so the accounts not reached in time wait for a later run (they are not a problem: nothing is broken).
 MEMBER_SNAPSHOT_BUDGET_SECONDS = 15.0
+
+
+#: Snapshot kinds the enforcer keeps too: the heartbeat's read never replaces a later record of a judged event.
+_KEPT_IF_NEWEST = frozenset({ATTACHMENTS, PUBLIC_ACCESS_BLOCK})
 
 
 def _turn() -> int:
@@ -2215,6 +2244,13 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     iam = session.client("iam", config=retry_config())
     # The topic's own region (the stack's): it is published to, checked and its subscriptions read where it is.
     sns = session.client("sns", region_name=_region_of(config.topic_arn, config.region), config=retry_config())
+    settings = None
+    if config.settings_prefix:
+        source = SsmSettingsSource(config.settings_prefix, ssm_parameters(session.client("ssm", config=retry_config())))
+
+        def settings() -> Settings:
+            return source.current().settings
+
     snapshots = None
     own_policies = None
     recorded: AuditRecorded | None = None
@@ -2238,17 +2274,11 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             sns=sns,
             topic_arn=config.topic_arn,
             own=config.own,
+            public_access_blocks=_public_access_seed(session, config.account, config.region, settings),
         )
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
         member_snapshots = _member_snapshots(session, config, snapshots.store)
-    settings = None
-    if config.settings_prefix:
-        source = SsmSettingsSource(config.settings_prefix, ssm_parameters(session.client("ssm", config=retry_config())))
-
-        def settings() -> Settings:
-            return source.current().settings
-
     events = session.client("events", config=retry_config())
     return Heartbeat(
         config,
@@ -2272,6 +2302,36 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         cloudwatch=session.client("cloudwatch", config=retry_config()),
         dynamodb=session.client("dynamodb", config=retry_config()) if config.audit_table else None,
         trail_coverage=_trail_coverage(session, config, member_snapshots),
+    )
+
+
+def _public_access_seed(
+    session: Any, account: str, region: str, settings: Callable[[], Settings] | None
+) -> PublicAccessBlockSeed:
+    """The home account's Block Public Access reads, each bucket in its own Region (``app.public_access_seed``)."""
+    clients: dict[str, Any] = {}
+
+    def s3_in(bucket_region: str) -> Any:
+        if bucket_region not in clients:
+            clients[bucket_region] = session.client("s3", region_name=bucket_region, config=retry_config())
+        return clients[bucket_region]
+
+    def per_run() -> int:
+        if settings is None:
+            return DEFAULT_BUCKETS_PER_RUN
+        try:
+            return settings().public_access_block_buckets_per_run
+        except Exception as exc:  # the settings' own problem is the heartbeat's check of them: read the default
+            logger.warning("heartbeat settings not read (%s): %d buckets this run", exc, DEFAULT_BUCKETS_PER_RUN)
+            return DEFAULT_BUCKETS_PER_RUN
+
+    return PublicAccessBlockSeed(
+        s3_in(region),
+        session.client("s3control", region_name=region, config=retry_config()),
+        account,
+        partition_of(region),
+        s3_in=s3_in,
+        per_run=per_run,
     )
 
 

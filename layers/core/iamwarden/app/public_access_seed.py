@@ -1,0 +1,169 @@
+"""Block Public Access records before the first call (issue 13 item 7; review s12 F3).
+
+``s3-public-access-block-disabled`` compares each call with IAM Warden's record of the configuration before it. The
+enforcer keeps one from every call it judges, but the first call on a bucket after deploy had none: a mixed call was
+then alert-only, and an all-off call was remediated by turning all four on, possibly more than the call turned off.
+The heartbeat (and the deploy, through the same refresh: ``app.deploy_snapshot``) reads them itself:
+
+* the account's configuration (S3 Control ``GetPublicAccessBlock``), every run;
+* the buckets' (``ListBuckets``, then ``GetPublicAccessBlock`` of each), at most ``heartbeat/
+  public_access_block_buckets_per_run`` a run (default 100, 0: none), the next ones in turn (``buckets_this_turn``),
+  within a time budget, so every bucket is read within ``ceil(buckets / N)`` runs of 5 minutes.
+
+``NoSuchPublicAccessBlockConfiguration`` is a read: no configuration, all four off. A bucket whose read fails (a bucket
+policy that denies the heartbeat, a throttle) gets no record, never a guessed one: it is logged and read again in its
+next turn. Each record is dated when its read ended (a call in the same second is then no "before": the rule's
+same-second rule), and stored only where no later record is (``keep``): the enforcer's record of a later call wins.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from iamwarden.adapters.errors import error_code, is_gone
+from iamwarden.domain.arns import account_public_access_block_arn, bucket_arn
+from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
+from iamwarden.domain.settings import HEARTBEAT_KEYS
+from iamwarden.guardrails.public_access_block import SETTINGS
+
+logger = logging.getLogger(__name__)
+
+#: How many buckets a run reads unless the setting says otherwise.
+DEFAULT_BUCKETS_PER_RUN = HEARTBEAT_KEYS["public_access_block_buckets_per_run"][0]
+#: Seconds the bucket reads may take a run: the heartbeat has 30 seconds for everything it does; the buckets not read
+#: in time wait for their next turn (nothing is broken: their calls are judged as without a record).
+BUDGET_SECONDS = 5.0
+_NO_CONFIGURATION = "NoSuchPublicAccessBlockConfiguration"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _turn() -> int:
+    """Which turn this run is (one per 5-minute schedule period)."""
+    return int(datetime.now(UTC).timestamp() // 300)
+
+
+def buckets_this_turn(names: Iterable[str], per_run: int, turn: int) -> list[str]:
+    """The buckets a run reads: all when they fit, else ``per_run`` of them (sorted by name) starting where the turn
+    says, wrapping round, so consecutive runs read consecutive slices."""
+    every = sorted(set(names))
+    if per_run <= 0:
+        return []
+    if len(every) <= per_run:
+        return every
+    start = (turn * per_run) % len(every)
+    return [every[(start + n) % len(every)] for n in range(per_run)]
+
+
+def configuration_of(answer: Mapping[str, Any]) -> dict[str, bool]:
+    """The four settings of a ``GetPublicAccessBlock`` answer (a setting it leaves out is off)."""
+    configuration = answer.get("PublicAccessBlockConfiguration") or {}
+    return {name: configuration.get(name) is True for name in SETTINGS}
+
+
+class PublicAccessBlockSeed:
+    """Reads one account's Block Public Access configurations for the rule's records (``PUBLIC_ACCESS_BLOCK``)."""
+
+    def __init__(
+        self,
+        s3: Any,
+        s3control: Any,
+        account: str,
+        partition: str,
+        *,
+        s3_in: Callable[[str], Any] | None = None,
+        per_run: Callable[[], int] = lambda: DEFAULT_BUCKETS_PER_RUN,
+        turn: Callable[[], int] = _turn,
+        clock: Callable[[], str] = _now,
+        budget_seconds: float = BUDGET_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.s3 = s3
+        self.s3control = s3control
+        #: ``region -> s3 client`` there: each bucket is read in its Region (``ListBuckets``' ``BucketRegion``), no
+        #: redirect; None: every bucket through ``s3``.
+        self.s3_in = s3_in
+        self.account = account
+        self.partition = partition
+        self.per_run = per_run
+        self.turn = turn
+        self.clock = clock
+        self.budget_seconds = budget_seconds
+        self.monotonic = monotonic
+        #: The last run's buckets whose read failed (``name (error)``), and those its budget left for a later run.
+        self.unread: list[str] = []
+        self.deferred: list[str] = []
+
+    def take_account(self) -> list[Snapshot]:
+        """The account's configuration (None when it has none); a failed read raises (a heartbeat problem)."""
+        try:
+            configuration: dict[str, bool] | None = configuration_of(
+                self.s3control.get_public_access_block(AccountId=self.account)
+            )
+        except Exception as exc:
+            if error_code(exc) != _NO_CONFIGURATION:
+                raise
+            configuration = None
+        arn = account_public_access_block_arn(self.partition, self.account)
+        return [self._record(arn, configuration)]
+
+    def take_buckets(self) -> list[Snapshot]:
+        """This turn's buckets' configurations; ``ListBuckets`` failing raises, one bucket failing leaves it out."""
+        self.unread, self.deferred = [], []
+        per_run = self.per_run()
+        if per_run <= 0:
+            return []
+        regions = self._listed()
+        chosen = buckets_this_turn(regions, per_run, self.turn())
+        started = self.monotonic()
+        snapshots = []
+        for index, name in enumerate(chosen):
+            if self.monotonic() - started > self.budget_seconds:
+                self.deferred = chosen[index:]
+                logger.warning(
+                    "Block Public Access of %d buckets left for a later run (time budget)", len(chosen) - index
+                )
+                break
+            client = self.s3_in(regions[name]) if self.s3_in is not None and regions[name] else self.s3
+            try:
+                configuration: dict[str, bool] | None = configuration_of(client.get_public_access_block(Bucket=name))
+            except Exception as exc:
+                if error_code(exc) == _NO_CONFIGURATION:
+                    configuration = None
+                elif is_gone(exc):
+                    continue  # deleted since it was listed: DeleteBucket's own record says so
+                else:
+                    self.unread.append(f"{name} ({error_code(exc) or exc})")
+                    continue
+            snapshots.append(self._record(bucket_arn(self.partition, name), configuration))
+        if self.unread:
+            logger.warning("Block Public Access not read (no record kept): %s", ", ".join(self.unread))
+        return snapshots
+
+    def _listed(self) -> dict[str, str]:
+        """Every bucket of the account, with its Region where ``ListBuckets`` says it ("" where not)."""
+        pages: Sequence[Mapping[str, Any]]
+        pages = (
+            list(self.s3.get_paginator("list_buckets").paginate())
+            if self.s3.can_paginate("list_buckets")
+            else [self.s3.list_buckets()]
+        )
+        return {
+            str(bucket["Name"]): str(bucket.get("BucketRegion") or "")
+            for page in pages
+            for bucket in page.get("Buckets", [])
+            if bucket.get("Name")
+        }
+
+    def _record(self, arn: str, configuration: dict[str, bool] | None) -> Snapshot:
+        """Dated when the read ended: a call made while it was read may show in it, so it is no "before" for that
+        call (the rule requires a record from before the call's second)."""
+        return Snapshot(
+            PUBLIC_ACCESS_BLOCK, arn, self.clock(), {"configuration": configuration, "account": self.account}
+        )
