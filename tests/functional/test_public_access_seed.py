@@ -1,0 +1,313 @@
+"""Block Public Access has a record before the first call (issue 13 item 7; review s12 F3), with moto.
+
+The deploy (and the heartbeat, through the same refresh) reads the account's and the buckets' configurations
+(``app.public_access_seed``); ``CreateBucket`` records all four on, ``DeleteBucket`` forgets the record. The first
+call on a bucket is then judged against what it changed, and remediated only by what it turned off.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.heartbeat import SnapshotRefresh, build_deploy_snapshot
+from iamwarden.app.public_access_seed import PublicAccessBlockSeed
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
+from iamwarden.guardrails.public_access_block import ALL_BLOCKED
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account
+from tests.functional.test_deploy_snapshot import PresignedUrl, _deploying, _request, presigned  # noqa: F401
+from tests.functional.test_heartbeat_snapshots import REGION, _environment
+
+BUCKET_REGION = "eu-west-1"
+WEBSITE = {**ALL_BLOCKED, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
+ALL_OFF = dict.fromkeys(ALL_BLOCKED, False)
+RULE = "rules/s3-public-access-block-disabled/mode"
+
+
+def _bucket(account: Account, name: str, live: Mapping[str, bool] | None) -> None:
+    account.s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+    if live is None:
+        account.s3.delete_public_access_block(Bucket=name)
+    else:
+        account.s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict(live))
+
+
+def _live(account: Account, name: str) -> dict[str, bool] | None:
+    try:
+        return dict(account.s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        return None
+
+
+def _record(account: Account, name: str) -> Snapshot | None:
+    return AuditRecorded(account.audit(), account.dynamodb).snapshot(PUBLIC_ACCESS_BLOCK, f"arn:aws:s3:::{name}")
+
+
+def _call(account: Account, name: str, configuration: Mapping[str, bool], time: str) -> dict[str, Any]:
+    """``PutBucketPublicAccessBlock`` of ``configuration`` on ``name`` at ``time``, made on moto as the caller made
+    it, and its CloudTrail event (pab-bucket-partly-off.json's shape, its own ids)."""
+    account.s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict(configuration))
+    event = copy.deepcopy(load_event("pab-bucket-partly-off.json"))
+    detail = event["detail"]
+    event["id"], detail["eventID"] = str(uuid.uuid4()), str(uuid.uuid4())
+    event["time"] = detail["eventTime"] = time
+    detail["requestParameters"]["bucketName"] = name
+    detail["requestParameters"]["Host"] = f"{name}.s3.{BUCKET_REGION}.amazonaws.com"
+    detail["requestParameters"]["PublicAccessBlockConfiguration"] = {
+        "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/",
+        **configuration,
+    }
+    return event
+
+
+def _seed(account: Account, **options: Any) -> PublicAccessBlockSeed:
+    return PublicAccessBlockSeed(
+        account.s3,
+        account.session.client("s3control", region_name=REGION),
+        HOME_ACCOUNT,
+        "aws",
+        **options,
+    )
+
+
+def _refresh(account: Account, seed: PublicAccessBlockSeed, clock: str) -> tuple[int, list[str]]:
+    """The heartbeat's refresh with only the Block Public Access reads (no trails, no IAM: moto's are empty)."""
+    refresh = SnapshotRefresh(
+        AuditRecorded(account.audit(), account.dynamodb),
+        account.session.client("cloudtrail", region_name=REGION),
+        account.iam,
+        HOME_ACCOUNT,
+        region=REGION,
+        clock=lambda: clock,
+        public_access_blocks=seed,
+    )
+    return refresh.refresh()
+
+
+def _soon() -> str:
+    """A CloudTrail time a few seconds from now (whole seconds, as CloudTrail writes them): after the deploy's reads."""
+    return (datetime.now(UTC) + timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_after_the_deploy_the_first_mixed_call_is_remediated_by_what_it_turned_off(
+    account: Account,
+    enforcer: EnforcerService,
+    presigned: PresignedUrl,  # noqa: F811 - the fixture imported above
+) -> None:
+    """The deploy reads the bucket (all four on); the first call ever judged on it turns two off: exactly those two
+    go back on, where without the record it was alert-only (review s12 F3)."""
+    account.set(RULE, "remediate")
+    _bucket(account, "acme-exports", ALL_BLOCKED)
+
+    request = _request("Create", presigned.url, StackId=_deploying(account))
+    build_deploy_snapshot(account.session, _environment(account)).handle(request)
+
+    assert presigned.only()["Data"]["Problems"] == "0"
+    seeded = _record(account, "acme-exports")
+    assert seeded is not None
+    assert seeded.data == {"configuration": ALL_BLOCKED, "account": HOME_ACCOUNT}
+    account_record = AuditRecorded(account.audit(), account.dynamodb).snapshot(
+        PUBLIC_ACCESS_BLOCK, f"arn:aws:s3::{HOME_ACCOUNT}:public-access-block"
+    )
+    assert account_record is not None
+    assert account_record.data == {"configuration": None, "account": HOME_ACCOUNT}  # moto's account has none set
+
+    # The owner turns the public-ACL pair back on too, but leaves the policy pair off: a website behind its policy.
+    [finding] = enforcer.handle(_call(account, "acme-exports", WEBSITE, _soon()))["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == ["turned BlockPublicPolicy and RestrictPublicBuckets on for bucket acme-exports"]
+    assert _live(account, "acme-exports") == ALL_BLOCKED
+
+
+def test_a_mixed_call_on_a_bucket_read_all_off_turns_nothing_on(account: Account, enforcer: EnforcerService) -> None:
+    """The seeded record says a deliberately open bucket was all off: a call turning two on is no turn-off."""
+    account.set(RULE, "remediate")
+    _bucket(account, "acme-site", None)
+    _refresh(account, _seed(account), "2026-11-22T09:00:00.000+00:00")
+
+    result = enforcer.handle(_call(account, "acme-site", {**ALL_OFF, "BlockPublicAcls": True}, "2026-11-22T10:00:00Z"))
+
+    [note] = result["findings"]
+    assert (note["outcome"], note["done"]) == ("alerted", [])
+    assert _live(account, "acme-site") == {**ALL_OFF, "BlockPublicAcls": True}
+
+
+def test_a_bucket_never_read_is_judged_as_without_a_record(account: Account, enforcer: EnforcerService) -> None:
+    """``heartbeat/public_access_block_buckets_per_run`` 0: no bucket read, the mixed call alert-only as before."""
+    account.set(RULE, "remediate")
+    _bucket(account, "acme-exports", ALL_BLOCKED)
+    stored, problems = _refresh(account, _seed(account, per_run=lambda: 0), "2026-11-22T09:00:00.000+00:00")
+
+    assert (stored, problems) == (1, [])  # the account's configuration only
+    assert _record(account, "acme-exports") is None
+    result = enforcer.handle(_call(account, "acme-exports", WEBSITE, "2026-11-22T10:00:00Z"))
+
+    [finding] = result["findings"]
+    assert finding["outcome"] != "remediated"
+    assert "which settings were on before is unknown" in result["reason"]
+    assert _live(account, "acme-exports") == WEBSITE
+
+
+class _Refusing:
+    """An S3 client whose ``GetPublicAccessBlock`` of ``bucket`` is denied (a bucket policy that denies the
+    heartbeat); every other call goes to moto."""
+
+    def __init__(self, s3: Any, bucket: str, code: str = "AccessDenied") -> None:
+        self._s3, self._bucket, self._code = s3, bucket, code
+
+    def get_public_access_block(self, **params: Any) -> Any:
+        if params["Bucket"] == self._bucket:
+            raise ClientError({"Error": {"Code": self._code, "Message": "denied"}}, "GetPublicAccessBlock")
+        return self._s3.get_public_access_block(**params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._s3, name)
+
+
+def test_a_bucket_whose_read_fails_gets_no_record_and_the_others_do(account: Account) -> None:
+    _bucket(account, "acme-denied", ALL_BLOCKED)
+    _bucket(account, "acme-open", WEBSITE)
+    seed = _seed(account)
+    seed.s3 = _Refusing(account.s3, "acme-denied")
+    seed.s3_in = None
+
+    stored, problems = _refresh(account, seed, "2026-11-22T09:00:00.000+00:00")
+
+    assert problems == []  # one bucket refusing is no broken loop: it is logged and read again in its next turn
+    assert seed.unread == ["acme-denied (AccessDenied)"]
+    assert _record(account, "acme-denied") is None
+    kept = _record(account, "acme-open")
+    assert kept is not None
+    assert kept.data == {"configuration": WEBSITE, "account": HOME_ACCOUNT}
+    assert stored == 2  # the account's and acme-open's
+
+
+def test_a_bucket_with_no_configuration_is_recorded_as_none(account: Account) -> None:
+    _bucket(account, "acme-bare", None)
+    _refresh(account, _seed(account), "2026-11-22T09:00:00.000+00:00")
+    kept = _record(account, "acme-bare")
+    assert kept is not None
+    assert kept.data == {"configuration": None, "account": HOME_ACCOUNT}
+
+
+def test_listing_the_buckets_failing_is_a_problem_and_the_account_is_still_read(account: Account) -> None:
+    class _NoListing(_Refusing):
+        def get_paginator(self, name: str) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListBuckets")
+
+    seed = _seed(account)
+    seed.s3 = _NoListing(account.s3, "")
+    stored, problems = _refresh(account, seed, "2026-11-22T09:00:00.000+00:00")
+
+    assert stored == 1
+    [problem] = problems
+    assert "buckets' Block Public Access" in problem
+    assert "AccessDenied" in problem
+
+
+def test_a_later_record_of_a_judged_call_is_never_replaced_by_an_older_read(account: Account) -> None:
+    """The heartbeat keeps its read only where no later record is (``keep``): a call judged after the read began
+    left the newer state."""
+    _bucket(account, "acme-exports", ALL_BLOCKED)
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    later = Snapshot(
+        PUBLIC_ACCESS_BLOCK,
+        "arn:aws:s3:::acme-exports",
+        "2026-11-22T10:00:00.000+00:00",
+        {"configuration": WEBSITE, "account": HOME_ACCOUNT},
+    )
+    assert recorded.keep(later)
+
+    _refresh(account, _seed(account), "2026-11-22T09:00:00.000+00:00")
+
+    assert _record(account, "acme-exports") == later
+
+
+def test_each_run_reads_the_next_buckets_in_turn(account: Account) -> None:
+    names = [f"acme-{n}" for n in range(5)]
+    for name in names:
+        _bucket(account, name, ALL_BLOCKED)
+    turns = iter(range(3))
+    seed = _seed(account, per_run=lambda: 2, turn=lambda: next(turns))
+
+    read = [sorted(s.resource_arn.removeprefix("arn:aws:s3:::") for s in seed.take_buckets()) for _ in range(3)]
+
+    assert read == [["acme-0", "acme-1"], ["acme-2", "acme-3"], ["acme-0", "acme-4"]]
+
+
+def test_buckets_past_the_time_budget_wait_for_a_later_run(account: Account) -> None:
+    for n in range(3):
+        _bucket(account, f"acme-{n}", ALL_BLOCKED)
+    ticks = iter([0.0, 0.0, 1.0, 9.0, 9.0])
+    seed = _seed(account, budget_seconds=5.0, monotonic=lambda: next(ticks))
+
+    taken = seed.take_buckets()
+
+    assert [s.resource_arn for s in taken] == ["arn:aws:s3:::acme-0", "arn:aws:s3:::acme-1"]
+    assert seed.deferred == ["acme-2"]
+
+
+def test_create_bucket_records_all_four_on_and_the_first_call_is_judged_against_it(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set(RULE, "remediate")
+    _bucket(account, "acme-reports", ALL_BLOCKED)  # as S3 creates it since April 2023
+
+    created = enforcer.handle(load_event("pab-create-bucket.json"))
+
+    assert created["verdict"] == "compliant"
+    kept = _record(account, "acme-reports")
+    assert kept is not None
+    assert (kept.taken_at, kept.data) == (
+        "2026-11-23T08:41:08.000+00:00",
+        {"configuration": ALL_BLOCKED, "account": HOME_ACCOUNT},
+    )
+    [finding] = enforcer.handle(_call(account, "acme-reports", WEBSITE, "2026-11-23T08:50:00Z"))["findings"]
+    assert finding["outcome"] == "remediated"
+    assert _live(account, "acme-reports") == ALL_BLOCKED
+
+
+def test_create_bucket_in_us_east_1_records_nothing(account: Account, enforcer: EnforcerService) -> None:
+    """There a create of a bucket the caller owns already succeeds and keeps its settings: nothing is assumed."""
+    event = copy.deepcopy(load_event("pab-create-bucket.json"))
+    event["region"] = event["detail"]["awsRegion"] = "us-east-1"
+    del event["detail"]["requestParameters"]["CreateBucketConfiguration"]
+
+    assert enforcer.handle(event)["verdict"] == "compliant"
+    assert _record(account, "acme-reports") is None
+
+
+def test_delete_bucket_forgets_the_record_and_a_failed_one_keeps_it(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set(RULE, "remediate")
+    _bucket(account, "acme-reports", ALL_BLOCKED)
+    _refresh(account, _seed(account), "2026-11-23T08:00:00.000+00:00")
+
+    assert enforcer.handle(load_event("pab-delete-bucket-not-empty.json"))["verdict"] == "ignored"
+    kept = _record(account, "acme-reports")
+    assert kept is not None
+    assert kept.data == {"configuration": ALL_BLOCKED, "account": HOME_ACCOUNT}
+
+    assert enforcer.handle(load_event("pab-delete-bucket.json"))["verdict"] == "compliant"
+    forgotten = _record(account, "acme-reports")
+    assert forgotten is not None
+    assert forgotten.data == {"deleted": True, "account": HOME_ACCOUNT}
+    # A bucket of the same name made again (no CreateBucket seen): its first mixed call has no "before".
+    result = enforcer.handle(_call(account, "acme-reports", WEBSITE, "2026-11-23T09:30:00Z"))
+    [finding] = result["findings"]
+    assert finding["outcome"] != "remediated"
+    assert "the bucket was deleted at 2026-11-23T09:12:45" in result["reason"]
+    assert _live(account, "acme-reports") == WEBSITE
