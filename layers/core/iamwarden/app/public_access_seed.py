@@ -12,8 +12,9 @@ The heartbeat (and the deploy, through the same refresh: ``app.deploy_snapshot``
 
 ``NoSuchPublicAccessBlockConfiguration`` is a read: no configuration, all four off. A bucket whose read fails (a bucket
 policy that denies the heartbeat, a throttle) gets no record, never a guessed one: it is logged and read again in its
-next turn. Each record is dated when its read ended (a call in the same second is then no "before": the rule's
-same-second rule), and stored only where no later record is (``keep``): the enforcer's record of a later call wins.
+next turn. Each record is dated no earlier than when its read ended (the refresh dates a batch when its last read
+ended: later is the safe side, as a call made before that date finds the record no "before"), and stored only where
+no later record is (``keep``): the enforcer's record of a later call wins.
 """
 
 from __future__ import annotations
