@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from iamwarden.app.public_access_seed import buckets_this_turn, configuration_of
+from iamwarden.app.public_access_seed import PublicAccessBlockSeed, buckets_this_turn, configuration_of
 from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
@@ -150,3 +150,35 @@ def _put(configuration: dict[str, bool], time: str) -> dict[str, Any]:
     event["detail"]["requestParameters"]["bucketName"] = "acme-reports"
     event["detail"]["requestParameters"]["PublicAccessBlockConfiguration"] = dict(configuration)
     return event
+
+
+class _S3:
+    """An S3 client of one Region: ``ListBuckets`` (unpaginated, with each bucket's Region) and the reads it got."""
+
+    def __init__(self, region: str, listed: list[dict[str, str]] | None = None) -> None:
+        self.region, self.listed, self.read = region, listed or [], []
+
+    def can_paginate(self, name: str) -> bool:
+        return False
+
+    def list_buckets(self) -> dict[str, Any]:
+        return {"Buckets": self.listed}
+
+    def get_public_access_block(self, Bucket: str) -> dict[str, Any]:
+        self.read.append(Bucket)
+        return {"PublicAccessBlockConfiguration": dict(ALL_BLOCKED)}
+
+
+def test_each_bucket_is_read_in_its_own_region_where_the_listing_says() -> None:
+    listed = [{"Name": "eu-logs", "BucketRegion": "eu-west-1"}, {"Name": "plain"}]
+    home = _S3("us-east-1", listed)
+    regional: dict[str, _S3] = {}
+
+    def s3_in(region: str) -> _S3:
+        return regional.setdefault(region, _S3(region))
+
+    seed = PublicAccessBlockSeed(home, None, "111122223333", "aws", s3_in=s3_in, clock=lambda: "2026-11-22T09:00:00Z")
+    taken = seed.take_buckets()
+
+    assert [s.resource_arn for s in taken] == ["arn:aws:s3:::eu-logs", "arn:aws:s3:::plain"]
+    assert (regional["eu-west-1"].read, home.read) == (["eu-logs"], ["plain"])  # no Region listed: the default client
