@@ -156,7 +156,8 @@ class _S3:
     """An S3 client of one Region: ``ListBuckets`` (unpaginated, with each bucket's Region) and the reads it got."""
 
     def __init__(self, region: str, listed: list[dict[str, str]] | None = None) -> None:
-        self.region, self.listed, self.read = region, listed or [], []
+        self.region, self.listed = region, listed or []
+        self.read: list[str] = []
 
     def can_paginate(self, name: str) -> bool:
         return False
