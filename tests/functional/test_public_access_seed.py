@@ -311,3 +311,96 @@ def test_delete_bucket_forgets_the_record_and_a_failed_one_keeps_it(
     assert finding["outcome"] != "remediated"
     assert "the bucket was deleted at 2026-11-23T09:12:45" in result["reason"]
     assert _live(account, "acme-reports") == WEBSITE
+
+
+def _minutes_ago(minutes: float) -> str:
+    """A CloudTrail time (whole seconds) ``minutes`` before now."""
+    return (datetime.now(UTC) - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def test_a_turn_off_whose_event_is_in_flight_while_the_heartbeat_reads_the_bucket_is_still_remediated(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The enforcer's record (all on, from a judged call) stays the "before" of a later turn-off even when a heartbeat
+    run reads the bucket, already turned off, before that call's event arrives (review pab-s13 F1)."""
+    account.set(RULE, "remediate")
+    _bucket(account, "acme-exports", ALL_BLOCKED)
+    enforcer.handle(_call(account, "acme-exports", ALL_BLOCKED, _minutes_ago(20)))
+    kept = _record(account, "acme-exports")
+    in_flight = _call(account, "acme-exports", WEBSITE, _minutes_ago(2))
+
+    _refresh(account, _seed(account), _now())  # the 5-minute run, before the event reaches the enforcer
+
+    assert _record(account, "acme-exports") == kept
+    [finding] = enforcer.handle(in_flight)["findings"]
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == ["turned BlockPublicPolicy and RestrictPublicBuckets on for bucket acme-exports"]
+    assert _live(account, "acme-exports") == ALL_BLOCKED
+
+
+def test_an_account_turn_off_whose_event_is_in_flight_while_the_heartbeat_reads_the_account_is_still_remediated(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """As above for the account's configuration, which every run reads (even with no buckets a run)."""
+    account.set(RULE, "remediate")
+    s3control = account.session.client("s3control", region_name=REGION)
+
+    def account_call(configuration: Mapping[str, bool], time: str) -> dict[str, Any]:
+        s3control.put_public_access_block(AccountId=HOME_ACCOUNT, PublicAccessBlockConfiguration=dict(configuration))
+        event = copy.deepcopy(load_event("pab-account-off.json"))
+        detail = event["detail"]
+        event["id"], detail["eventID"] = str(uuid.uuid4()), str(uuid.uuid4())
+        event["time"] = detail["eventTime"] = time
+        detail["requestParameters"]["PublicAccessBlockConfiguration"] = {
+            "xmlns": "http://awss3control.amazonaws.com/doc/2018-08-20/",
+            **configuration,
+        }
+        return event
+
+    enforcer.handle(account_call(ALL_BLOCKED, _minutes_ago(20)))
+    in_flight = account_call(WEBSITE, _minutes_ago(2))
+
+    _refresh(account, _seed(account, per_run=lambda: 0), _now())
+
+    [finding] = enforcer.handle(in_flight)["findings"]
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == [f"turned BlockPublicPolicy and RestrictPublicBuckets on for account {HOME_ACCOUNT}"]
+
+
+def test_a_read_fills_only_gaps_an_old_deletion_marker_or_an_expired_record(account: Account) -> None:
+    """A deletion marker from before the run began (the bucket read since is a new one) and a record older than
+    record_max_age_days are gaps a read fills; a marker from after the run began is not (the read may be of the
+    bucket that was deleted)."""
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    run = "2026-11-22T10:00:00.000+00:00"
+    stored = {
+        "acme-reborn": Snapshot(
+            PUBLIC_ACCESS_BLOCK, "arn:aws:s3:::acme-reborn", "2026-11-22T09:00:00Z", {"deleted": True, "account": "x"}
+        ),
+        "acme-stale": Snapshot(
+            PUBLIC_ACCESS_BLOCK,
+            "arn:aws:s3:::acme-stale",
+            "2026-10-01T09:00:00.000+00:00",
+            {"configuration": WEBSITE, "account": HOME_ACCOUNT},
+        ),
+        "acme-dying": Snapshot(
+            PUBLIC_ACCESS_BLOCK, "arn:aws:s3:::acme-dying", "2026-11-22T10:00:01Z", {"deleted": True, "account": "x"}
+        ),
+    }
+    for name, snapshot in stored.items():
+        _bucket(account, name, ALL_BLOCKED)
+        recorded.put(snapshot)
+
+    stored_count, problems = _refresh(account, _seed(account), run)
+
+    assert problems == []
+    assert stored_count == 3  # the account's (no record yet), acme-reborn's and acme-stale's
+    assert _record(account, "acme-dying") == stored["acme-dying"]
+    for name in ("acme-reborn", "acme-stale"):
+        record = _record(account, name)
+        assert record is not None
+        assert (record.taken_at, record.data) == (run, {"configuration": ALL_BLOCKED, "account": HOME_ACCOUNT})

@@ -76,7 +76,12 @@ from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.member_coverage import Coverage, CoverageState, MemberCoverage, Pair, Watched, enabled_regions
 from iamwarden.app.own_function_guard import DeployRecord, Executes, OwnFunctionGuard
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
-from iamwarden.app.public_access_seed import DEFAULT_BUCKETS_PER_RUN, PublicAccessBlockSeed
+from iamwarden.app.public_access_seed import (
+    DEFAULT_BUCKETS_PER_RUN,
+    DEFAULT_MAX_AGE_DAYS,
+    PublicAccessBlockSeed,
+    is_gap,
+)
 from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
 from iamwarden.domain.arns import partition_of
@@ -113,11 +118,13 @@ from iamwarden.domain.recorded import (
     OWN_CODE_UNKNOWN,
     OWN_ROLE,
     PUBLIC_ACCESS_BLOCK,
+    FillsSnapshots,
     KeepsSnapshots,
     Snapshot,
 )
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
+from iamwarden.guardrails.public_access_block import S3_PUBLIC_ACCESS_BLOCK_DISABLED
 from iamwarden.guardrails.tampering import bus_policy_differences, policy_statement
 
 #: The stack's default-bus rules whose target is not the enforcer.
@@ -431,11 +438,12 @@ class SnapshotRefresh:
         self.replaced_roles = []
         for what, take in takers:
             try:
+                started = self.clock()
                 taken = take()
                 # Dated when the read ended, not when the run began: a change made while the account was being read
                 # may show in it, and a record dated before that change would pass it for what was there before.
                 read_at = self.clock()
-                stored += self._store([snapshot._replace(taken_at=read_at) for snapshot in taken])
+                stored += self._store([snapshot._replace(taken_at=read_at) for snapshot in taken], started)
             except Exception as exc:
                 problems.append(
                     f"the snapshots of the {what} of {self.account} in {self.region} cannot be refreshed "
@@ -454,10 +462,22 @@ class SnapshotRefresh:
             ("buckets' Block Public Access", seed.take_buckets),
         )
 
-    def _store(self, snapshots: list[Snapshot]) -> int:
-        """Store ``snapshots``; an ``ATTACHMENTS`` or ``PUBLIC_ACCESS_BLOCK`` record only where none taken later is
-        stored (the enforcer keeps one from each attach or Block Public Access call it judges: this run's read may be
-        older than that)."""
+    def _store(self, snapshots: list[Snapshot], started: str = "") -> int:
+        """Store ``snapshots``; an ``ATTACHMENTS`` record only where none taken later is stored (the enforcer keeps
+        one from each attach call it judges: this run's read may be older than that). A ``PUBLIC_ACCESS_BLOCK`` read
+        only fills a gap (``public_access_seed.is_gap``): it never replaces the enforcer's record, which may be the
+        "before" of a turn-off whose event is still in flight (review pab-s13 F1)."""
+        seed = self.public_access_blocks
+        if seed is not None and isinstance(self.store, FillsSnapshots):
+            gaps = [s for s in snapshots if s.kind == PUBLIC_ACCESS_BLOCK]
+            if gaps:
+                store, now, days = self.store, self.clock(), seed.max_age_days()
+                filled = sum(
+                    1
+                    for snapshot in gaps
+                    if store.fill(snapshot, lambda existing: is_gap(existing, started, now, days))
+                )
+                return filled + self._store([s for s in snapshots if s.kind != PUBLIC_ACCESS_BLOCK])
         kept = [s for s in snapshots if s.kind in _KEPT_IF_NEWEST]
         if kept and isinstance(self.store, KeepsSnapshots):
             return self.store.put_all(s for s in snapshots if s.kind not in _KEPT_IF_NEWEST) + sum(
@@ -2325,6 +2345,15 @@ def _public_access_seed(
             logger.warning("heartbeat settings not read (%s): %d buckets this run", exc, DEFAULT_BUCKETS_PER_RUN)
             return DEFAULT_BUCKETS_PER_RUN
 
+    def max_age_days() -> int:
+        if settings is None:
+            return DEFAULT_MAX_AGE_DAYS
+        try:
+            return int(settings().rule(S3_PUBLIC_ACCESS_BLOCK_DISABLED.id).choice("record_max_age_days"))
+        except Exception as exc:  # as per_run: the settings' own problem is reported by their check
+            logger.warning("heartbeat settings not read (%s): records older than %d days", exc, DEFAULT_MAX_AGE_DAYS)
+            return DEFAULT_MAX_AGE_DAYS
+
     return PublicAccessBlockSeed(
         s3_in(region),
         session.client("s3control", region_name=region, config=retry_config()),
@@ -2332,6 +2361,7 @@ def _public_access_seed(
         partition_of(region),
         s3_in=s3_in,
         per_run=per_run,
+        max_age_days=max_age_days,
     )
 
 

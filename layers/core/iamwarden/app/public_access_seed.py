@@ -14,7 +14,9 @@ The heartbeat (and the deploy, through the same refresh: ``app.deploy_snapshot``
 policy that denies the heartbeat, a throttle) gets no record, never a guessed one: it is logged and read again in its
 next turn. Each record is dated no earlier than when its read ended (the refresh dates a batch when its last read
 ended: later is the safe side, as a call made before that date finds the record no "before"), and stored only where
-no later record is (``keep``): the enforcer's record of a later call wins.
+there is a gap (``is_gap``: no record, a deletion marker from before the run, or an expired record). A read never
+replaces a record the enforcer kept: that may be the "before" of a turn-off whose event is still on its way, which
+the read would show already (review pab-s13 F1/F3).
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.domain.arns import account_public_access_block_arn, bucket_arn
+from iamwarden.domain.events import instant
 from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
 from iamwarden.domain.settings import HEARTBEAT_KEYS
-from iamwarden.guardrails.public_access_block import SETTINGS
+from iamwarden.guardrails.public_access_block import S3_PUBLIC_ACCESS_BLOCK_DISABLED, SETTINGS
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,8 @@ DEFAULT_BUCKETS_PER_RUN = HEARTBEAT_KEYS["public_access_block_buckets_per_run"][
 #: Seconds the bucket reads may take a run: the heartbeat has 30 seconds for everything it does; the buckets not read
 #: in time wait for their next turn (nothing is broken: their calls are judged as without a record).
 BUDGET_SECONDS = 5.0
+#: The rule's ``record_max_age_days`` unless the settings say otherwise.
+DEFAULT_MAX_AGE_DAYS = int(str(S3_PUBLIC_ACCESS_BLOCK_DISABLED.options["record_max_age_days"].default))
 _NO_CONFIGURATION = "NoSuchPublicAccessBlockConfiguration"
 
 
@@ -62,6 +67,19 @@ def buckets_this_turn(names: Iterable[str], per_run: int, turn: int) -> list[str
     return [every[(start + n) % len(every)] for n in range(per_run)]
 
 
+def is_gap(existing: Snapshot, read_started: str, now: str, max_age_days: int) -> bool:
+    """Whether a read may replace ``existing``: a deletion marker from before the read began (the bucket listed and
+    read since is a new one), or a record older than ``record_max_age_days`` (the rule counts it as none). Any other
+    record, the enforcer's of a judged call above all, stays: a read dated after a turn-off whose event is still on
+    its way would otherwise hide the "before" that call is judged against (review pab-s13 F1/F3)."""
+    taken, started, at = instant(existing.taken_at), instant(read_started), instant(now)
+    if taken is None:
+        return False
+    if existing.data.get("deleted") is True:
+        return started is not None and taken < started
+    return at is not None and at - taken > timedelta(days=max_age_days)
+
+
 def configuration_of(answer: Mapping[str, Any]) -> dict[str, bool]:
     """The four settings of a ``GetPublicAccessBlock`` answer (a setting it leaves out is off)."""
     configuration = answer.get("PublicAccessBlockConfiguration") or {}
@@ -80,6 +98,7 @@ class PublicAccessBlockSeed:
         *,
         s3_in: Callable[[str], Any] | None = None,
         per_run: Callable[[], int] = lambda: DEFAULT_BUCKETS_PER_RUN,
+        max_age_days: Callable[[], int] = lambda: DEFAULT_MAX_AGE_DAYS,
         turn: Callable[[], int] = _turn,
         clock: Callable[[], str] = _now,
         budget_seconds: float = BUDGET_SECONDS,
@@ -93,6 +112,8 @@ class PublicAccessBlockSeed:
         self.account = account
         self.partition = partition
         self.per_run = per_run
+        #: The rule's ``record_max_age_days``: a record older than that is a gap a read may fill (``is_gap``).
+        self.max_age_days = max_age_days
         self.turn = turn
         self.clock = clock
         self.budget_seconds = budget_seconds
