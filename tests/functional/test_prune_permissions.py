@@ -209,7 +209,7 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
     if service == "secretsmanager":
         return Call(action, f"arn:aws:secretsmanager:{region}:{account}:secret:{params['SecretId']}")
     if action == "s3:GetBucketPublicAccessBlock":  # the heartbeat's Block Public Access records
-        return Call(action, f"arn:aws:s3:::{params['Bucket']}")
+        return Call(action, f"arn:aws:s3:::{params['Bucket']}", {"s3:ResourceAccount": account})  # its own buckets
     if action in ("s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock"):
         return Call(action, "*")  # no resource type
     if action in ("cloudwatch:GetMetricData", "organizations:ListAccounts", "ec2:DescribeRegions"):
