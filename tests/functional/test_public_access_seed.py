@@ -15,9 +15,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from iamwarden.adapters.clients import MAX_ATTEMPTS
 from iamwarden.adapters.recorded import AuditRecorded
-from iamwarden.app.heartbeat import SnapshotRefresh, build_deploy_snapshot
-from iamwarden.app.public_access_seed import PublicAccessBlockSeed
+from iamwarden.app.heartbeat import SnapshotRefresh, _public_access_seed, build_deploy_snapshot
+from iamwarden.app.public_access_seed import CURSOR, PublicAccessBlockSeed
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
 from iamwarden.guardrails.public_access_block import ALL_BLOCKED
@@ -208,7 +209,7 @@ def test_listing_the_buckets_failing_is_a_problem_and_the_account_is_still_read(
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListBuckets")
 
     seed = _seed(account)
-    seed.s3 = _NoListing(account.s3, "")
+    seed.listing = _NoListing(account.s3, "")
     stored, problems = _refresh(account, seed, "2026-11-22T09:00:00.000+00:00")
 
     assert stored == 1
@@ -404,3 +405,54 @@ def test_a_read_fills_only_gaps_an_old_deletion_marker_or_an_expired_record(acco
         record = _record(account, name)
         assert record is not None
         assert (record.taken_at, record.data) == (run, {"configuration": ALL_BLOCKED, "account": HOME_ACCOUNT})
+
+
+def test_runs_cut_short_by_the_time_budget_resume_where_they_stopped_so_every_bucket_is_reached(
+    account: Account,
+) -> None:
+    """Each run reads only one bucket in its budget (slow reads): with the cursor kept in the audit table the next
+    run starts after it, where the schedule's turn read the same first bucket every run (review pab-s13 F2)."""
+    for n in range(3):
+        _bucket(account, f"acme-{n}", ALL_BLOCKED)
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    ticks = iter([0.0, 0.0, 9.0] * 4)
+    seed = _seed(account, budget_seconds=5.0, monotonic=lambda: next(ticks), cursor=recorded)
+
+    read = [[s.resource_arn.removeprefix("arn:aws:s3:::") for s in seed.take_buckets()] for _ in range(4)]
+
+    assert read == [["acme-0"], ["acme-1"], ["acme-2"], ["acme-0"]]
+    assert seed.deferred == ["acme-1", "acme-2"]
+    saved = recorded.snapshot(CURSOR, HOME_ACCOUNT)
+    assert saved is not None
+    assert saved.data == {"after": "acme-0"}
+
+
+def test_the_report_names_the_buckets_not_read(account: Account) -> None:
+    """A bucket whose read always fails is named in the heartbeat's answer (review pab-s13 F6)."""
+    _bucket(account, "acme-denied", ALL_BLOCKED)
+    _bucket(account, "acme-open", WEBSITE)
+    seed = _seed(account)
+    seed.s3 = _Refusing(account.s3, "acme-denied")
+
+    seed.take_buckets()
+
+    assert seed.report() == {
+        "buckets": 2,
+        "read": 1,
+        "not_read": 1,
+        "not_read_first": ["acme-denied (AccessDenied)"],
+        "deferred": 0,
+    }
+
+
+def test_the_reads_time_out_soon_and_retry_once_the_listing_keeps_the_house_retries(account: Account) -> None:
+    """One slow or throttled bucket must not hold the 30-second heartbeat (review pab-s13 F2)."""
+    seed = _public_access_seed(account.session, HOME_ACCOUNT, REGION, None, cursor=None)
+    assert seed.s3_in is not None
+
+    read = seed.s3_in(BUCKET_REGION).meta.config
+    listing = seed.listing.meta.config
+
+    # botocore's retries "max_attempts" counts the retries; it keeps the total, with the first try
+    assert (read.connect_timeout, read.read_timeout, read.retries["total_max_attempts"]) == (2, 3, 2)
+    assert listing.retries["total_max_attempts"] == MAX_ATTEMPTS + 1

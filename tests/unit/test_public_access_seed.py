@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from iamwarden.app.public_access_seed import PublicAccessBlockSeed, buckets_this_turn, configuration_of
+from iamwarden.app.public_access_seed import PublicAccessBlockSeed, buckets_after, buckets_this_turn, configuration_of
 from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
@@ -183,3 +183,22 @@ def test_each_bucket_is_read_in_its_own_region_where_the_listing_says() -> None:
 
     assert [s.resource_arn for s in taken] == ["arn:aws:s3:::eu-logs", "arn:aws:s3:::plain"]
     assert (regional["eu-west-1"].read, home.read) == (["eu-logs"], ["plain"])  # no Region listed: the default client
+
+
+@pytest.mark.parametrize(
+    ("names", "per_run", "after", "expected"),
+    [
+        ([], 2, "", []),
+        (["c", "a", "b"], 2, "", ["a", "b"]),  # no cursor yet: from the first
+        (["c", "a", "b"], 2, "a", ["b", "c"]),
+        (["c", "a", "b"], 2, "b", ["c", "a"]),  # wraps round
+        (["c", "a", "b"], 2, "z", ["a", "b"]),  # the last one reached is gone, and was the last name
+        (["c", "a", "b"], 5, "a", ["b", "c", "a"]),  # all fit: still from after the cursor, each once
+        (["d", "b"], 1, "c", ["d"]),  # the one reached was deleted: from the next name
+        (["a", "b"], 0, "", []),
+    ],
+)
+def test_with_a_cursor_a_run_reads_from_where_the_last_one_stopped(
+    names: list[str], per_run: int, after: str, expected: list[str]
+) -> None:
+    assert buckets_after(names, per_run, after) == expected

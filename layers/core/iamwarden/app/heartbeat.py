@@ -1685,6 +1685,7 @@ class Heartbeat:
                 stored, failures = self.snapshots.refresh(listed_subscriptions=reads.subscriptions)
                 problems += failures
                 refreshed["snapshots"] = stored
+                refreshed |= self.public_access_block_coverage()
             if self.member_snapshots is not None:
                 stored, failures = self.member_snapshots.refresh()
                 problems += failures
@@ -1707,6 +1708,18 @@ class Heartbeat:
         if notices:
             self.sns.publish(**self.notice(notices))
         return {"whole": not problems, "problems": problems, **({"notices": notices} if notices else {}), **refreshed}
+
+    def public_access_block_coverage(self) -> dict[str, Any]:
+        """Which buckets this run's Block Public Access reads covered (review pab-s13 F6): in the answer and logged,
+        naming the first buckets not read, so that a bucket whose read always fails (a bucket policy denying the
+        heartbeat) is seen; empty when no bucket was listed."""
+        seed = self.snapshots.public_access_blocks if self.snapshots is not None else None
+        if seed is None or not seed.listed:
+            return {}
+        report = seed.report()
+        log = logger.warning if report["not_read"] else logger.info
+        log("Block Public Access coverage", extra={"public_access_block": report})
+        return {"public_access_block": report}
 
     def notice(self, notices: list[str]) -> dict[str, Any]:
         """The SNS publish request for what the heartbeat says once and is no problem (a code hash not known yet)."""
@@ -2294,7 +2307,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             sns=sns,
             topic_arn=config.topic_arn,
             own=config.own,
-            public_access_blocks=_public_access_seed(session, config.account, config.region, settings),
+            public_access_blocks=_public_access_seed(session, config.account, config.region, settings, recorded),
         )
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
@@ -2325,15 +2338,23 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     )
 
 
+#: The Block Public Access reads' client settings: a short timeout and one retry, so that one slow or throttled
+#: bucket costs seconds, not the heartbeat's 30 (botocore's default read timeout is 60 s, the house's 8 retries);
+#: a bucket not read is read again when the cursor comes round (review pab-s13 F2).
+SEED_READS: dict[str, int] = {"connect_timeout": 2, "read_timeout": 3, "max_attempts": 1}
+
+
 def _public_access_seed(
-    session: Any, account: str, region: str, settings: Callable[[], Settings] | None
+    session: Any, account: str, region: str, settings: Callable[[], Settings] | None, cursor: Any | None = None
 ) -> PublicAccessBlockSeed:
-    """The home account's Block Public Access reads, each bucket in its own Region (``app.public_access_seed``)."""
+    """The home account's Block Public Access reads, each bucket in its own Region (``app.public_access_seed``),
+    resuming where the last run stopped (the cursor kept in the audit table)."""
     clients: dict[str, Any] = {}
+    reads = retry_config(**SEED_READS)
 
     def s3_in(bucket_region: str) -> Any:
         if bucket_region not in clients:
-            clients[bucket_region] = session.client("s3", region_name=bucket_region, config=retry_config())
+            clients[bucket_region] = session.client("s3", region_name=bucket_region, config=reads)
         return clients[bucket_region]
 
     def per_run() -> int:
@@ -2362,6 +2383,8 @@ def _public_access_seed(
         s3_in=s3_in,
         per_run=per_run,
         max_age_days=max_age_days,
+        cursor=cursor,
+        listing=session.client("s3", region_name=region, config=retry_config()),
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +44,10 @@ DEFAULT_BUCKETS_PER_RUN = HEARTBEAT_KEYS["public_access_block_buckets_per_run"][
 BUDGET_SECONDS = 5.0
 #: The rule's ``record_max_age_days`` unless the settings say otherwise.
 DEFAULT_MAX_AGE_DAYS = int(str(S3_PUBLIC_ACCESS_BLOCK_DISABLED.options["record_max_age_days"].default))
+#: The snapshot kind under which the account's rotation cursor is kept (the last bucket a run reached).
+CURSOR = "public-access-block-cursor"
+#: How many unread buckets the heartbeat's answer names.
+REPORTED = 5
 _NO_CONFIGURATION = "NoSuchPublicAccessBlockConfiguration"
 
 
@@ -65,6 +70,18 @@ def buckets_this_turn(names: Iterable[str], per_run: int, turn: int) -> list[str
         return every
     start = (turn * per_run) % len(every)
     return [every[(start + n) % len(every)] for n in range(per_run)]
+
+
+def buckets_after(names: Iterable[str], per_run: int, after: str) -> list[str]:
+    """The buckets a run reads with a saved cursor: up to ``per_run`` of them (sorted by name) from the first one
+    after ``after``, the last bucket the previous run reached, wrapping round. A run cut short by its time budget
+    saves where it stopped, so the next one starts there: every bucket is reached, whatever the reads' latency
+    (review pab-s13 F2); a bucket added or removed shifts nothing."""
+    every = sorted(set(names))
+    if per_run <= 0 or not every:
+        return []
+    start = bisect_right(every, after) % len(every)
+    return [every[(start + n) % len(every)] for n in range(min(per_run, len(every)))]
 
 
 def is_gap(existing: Snapshot, read_started: str, now: str, max_age_days: int) -> bool:
@@ -103,6 +120,8 @@ class PublicAccessBlockSeed:
         clock: Callable[[], str] = _now,
         budget_seconds: float = BUDGET_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        cursor: Any | None = None,
+        listing: Any | None = None,
     ) -> None:
         self.s3 = s3
         self.s3control = s3control
@@ -118,6 +137,15 @@ class PublicAccessBlockSeed:
         self.clock = clock
         self.budget_seconds = budget_seconds
         self.monotonic = monotonic
+        #: Where the last run stopped is kept (``snapshot``/``put``, the audit table: ``CURSOR`` of the account); None:
+        #: the slice follows the schedule's turn (``buckets_this_turn``).
+        self.cursor = cursor
+        #: The client ``ListBuckets`` goes through (the house's retries: a failed listing is a heartbeat problem);
+        #: None: ``s3``. The reads go through ``s3``/``s3_in``, with a short timeout and few attempts.
+        self.listing = listing if listing is not None else s3
+        #: How many buckets the account has, and how many the last run read (for the heartbeat's answer).
+        self.listed = 0
+        self.read = 0
         #: The last run's buckets whose read failed (``name (error)``), and those its budget left for a later run.
         self.unread: list[str] = []
         self.deferred: list[str] = []
@@ -142,7 +170,12 @@ class PublicAccessBlockSeed:
         if per_run <= 0:
             return []
         regions = self._listed()
-        chosen = buckets_this_turn(regions, per_run, self.turn())
+        self.listed, self.read = len(regions), 0
+        chosen = (
+            buckets_after(regions, per_run, self._after())
+            if self.cursor is not None
+            else buckets_this_turn(regions, per_run, self.turn())
+        )
         started = self.monotonic()
         snapshots = []
         for index, name in enumerate(chosen):
@@ -152,6 +185,7 @@ class PublicAccessBlockSeed:
                     "Block Public Access of %d buckets left for a later run (time budget)", len(chosen) - index
                 )
                 break
+            self.read = index + 1
             client = self.s3_in(regions[name]) if self.s3_in is not None and regions[name] else self.s3
             try:
                 configuration: dict[str, bool] | None = configuration_of(client.get_public_access_block(Bucket=name))
@@ -164,17 +198,49 @@ class PublicAccessBlockSeed:
                     self.unread.append(f"{name} ({error_code(exc) or exc})")
                     continue
             snapshots.append(self._record(bucket_arn(self.partition, name), configuration))
+        if self.read:
+            self._save(chosen[self.read - 1])
         if self.unread:
             logger.warning("Block Public Access not read (no record kept): %s", ", ".join(self.unread))
         return snapshots
+
+    def report(self) -> dict[str, Any]:
+        """What the last run covered, for the heartbeat's answer and log (review pab-s13 F6): the buckets listed,
+        read, not read (how many, the first few with why), and left for a later run by the time budget."""
+        return {
+            "buckets": self.listed,
+            "read": self.read - len(self.unread),
+            "not_read": len(self.unread),
+            "not_read_first": self.unread[:REPORTED],
+            "deferred": len(self.deferred),
+        }
+
+    def _after(self) -> str:
+        """The last bucket the previous run reached ("" at first, or when it cannot be read: start at the top)."""
+        try:
+            saved = self.cursor.snapshot(CURSOR, self.account) if self.cursor is not None else None
+        except Exception as exc:
+            logger.warning("Block Public Access cursor not read (%s): starting at the first bucket", exc)
+            return ""
+        after = saved.data.get("after") if saved is not None else None
+        return after if isinstance(after, str) else ""
+
+    def _save(self, last: str) -> None:
+        """Keep where this run stopped; a failed write only repeats this run's slice next time (logged)."""
+        if self.cursor is None:
+            return
+        try:
+            self.cursor.put(Snapshot(CURSOR, self.account, self.clock(), {"after": last}))
+        except Exception as exc:
+            logger.warning("Block Public Access cursor not saved (%s): the next run reads this run's buckets", exc)
 
     def _listed(self) -> dict[str, str]:
         """Every bucket of the account, with its Region where ``ListBuckets`` says it ("" where not)."""
         pages: Sequence[Mapping[str, Any]]
         pages = (
-            list(self.s3.get_paginator("list_buckets").paginate())
-            if self.s3.can_paginate("list_buckets")
-            else [self.s3.list_buckets()]
+            list(self.listing.get_paginator("list_buckets").paginate())
+            if self.listing.can_paginate("list_buckets")
+            else [self.listing.list_buckets()]
         )
         return {
             str(bucket["Name"]): str(bucket.get("BucketRegion") or "")
