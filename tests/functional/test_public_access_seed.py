@@ -26,7 +26,7 @@ from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account
 from tests.functional.test_deploy_snapshot import PresignedUrl, _deploying, _request, presigned  # noqa: F401
-from tests.functional.test_heartbeat_snapshots import REGION, _environment
+from tests.functional.test_heartbeat_snapshots import REGION, _environment, _heartbeat
 
 BUCKET_REGION = "eu-west-1"
 WEBSITE = {**ALL_BLOCKED, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
@@ -456,3 +456,24 @@ def test_the_reads_time_out_soon_and_retry_once_the_listing_keeps_the_house_retr
     # botocore's retries "max_attempts" counts the retries; it keeps the total, with the first try
     assert (read.connect_timeout, read.read_timeout, read.retries["total_max_attempts"]) == (2, 3, 2)
     assert listing.retries["total_max_attempts"] == MAX_ATTEMPTS + 1
+
+
+def test_the_heartbeat_as_built_says_its_coverage_and_keeps_its_cursor(account: Account) -> None:
+    """The built heartbeat's answer says how many buckets it read (review pab-s13 F6), and its reads resume from the
+    cursor it keeps in the audit table (F2)."""
+    for name in ("acme-a", "acme-b"):
+        _bucket(account, name, ALL_BLOCKED)
+    heartbeat = _heartbeat(account)
+
+    result = heartbeat.run()
+
+    assert result["public_access_block"] == {
+        "buckets": 2,
+        "read": 2,
+        "not_read": 0,
+        "not_read_first": [],
+        "deferred": 0,
+    }
+    cursor = AuditRecorded(account.audit(), account.dynamodb).snapshot(CURSOR, HOME_ACCOUNT)
+    assert cursor is not None
+    assert cursor.data == {"after": "acme-b"}
