@@ -153,8 +153,8 @@ class PublicAccessBlockRule:
                 evaluation.compliant.append(f"all four Block Public Access settings stay on for {where}")
             else:
                 # Low and alert-only, never silent (second reading s12): the record may be stale though usable (the
-                # bucket deleted and re-created, which S3 does with all four on and no event this rule sees, or
-                # settings turned on while the rule was off), so "already off" is said, not taken as proof.
+                # bucket re-created in us-east-1, whose CreateBucket keeps no record, or a Create/Delete or setting
+                # turned on while the rule was off or whose event was lost), so "already off" is said, not proof.
                 taken = before_taken or "an earlier call"
                 evaluation.findings.append(
                     context.finding(
