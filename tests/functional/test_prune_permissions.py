@@ -208,6 +208,10 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
         return Call(action, key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{key}")
     if service == "secretsmanager":
         return Call(action, f"arn:aws:secretsmanager:{region}:{account}:secret:{params['SecretId']}")
+    if action == "s3:GetBucketPublicAccessBlock":  # the heartbeat's Block Public Access records
+        return Call(action, f"arn:aws:s3:::{params['Bucket']}", {"s3:ResourceAccount": account})  # its own buckets
+    if action in ("s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock"):
+        return Call(action, "*")  # no resource type
     if action in ("cloudwatch:GetMetricData", "organizations:ListAccounts", "ec2:DescribeRegions"):
         return Call(action, "*")  # no resource type
     if action == "cloudformation:ListStackInstances":  # the StackSet (its id after the name: any)

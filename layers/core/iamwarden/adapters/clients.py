@@ -40,10 +40,11 @@ _SESSION_SECONDS = 3600
 _ROOT_SESSION_SECONDS = 900
 
 
-def retry_config(**overrides: Any) -> Any:
-    """The one botocore ``Config`` every IAM Warden client uses."""
+def retry_config(*, max_attempts: int = MAX_ATTEMPTS, **overrides: Any) -> Any:
+    """The one botocore ``Config`` every IAM Warden client uses (fewer attempts where a slow answer costs more than
+    a missed one: the heartbeat's Block Public Access reads)."""
     return Config(
-        retries={"mode": RETRY_MODE, "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": RETRY_MODE, "max_attempts": max_attempts},
         user_agent_extra="iamwarden",
         **overrides,
     )
@@ -59,6 +60,7 @@ _IAM_ACTIONS_BY_OPERATION = {
     ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
     ("s3control", "PutPublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
     ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",  # the heartbeat lists the buckets whose Block Public Access it reads
     ("lambda", "Invoke"): "lambda:InvokeFunction",  # the Slack endpoint hands an undo to the enforcer
 }
 

@@ -76,8 +76,15 @@ from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.member_coverage import Coverage, CoverageState, MemberCoverage, Pair, Watched, enabled_regions
 from iamwarden.app.own_function_guard import DeployRecord, Executes, OwnFunctionGuard
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
+from iamwarden.app.public_access_seed import (
+    DEFAULT_BUCKETS_PER_RUN,
+    DEFAULT_MAX_AGE_DAYS,
+    PublicAccessBlockSeed,
+    is_gap,
+)
 from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
+from iamwarden.domain.arns import partition_of
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode
@@ -105,9 +112,19 @@ from iamwarden.domain.own import (
     admits_only_the_stack,
     parse_own_roles,
 )
-from iamwarden.domain.recorded import ATTACHMENTS, OWN_CODE, OWN_CODE_UNKNOWN, OWN_ROLE, KeepsSnapshots, Snapshot
+from iamwarden.domain.recorded import (
+    ATTACHMENTS,
+    OWN_CODE,
+    OWN_CODE_UNKNOWN,
+    OWN_ROLE,
+    PUBLIC_ACCESS_BLOCK,
+    FillsSnapshots,
+    KeepsSnapshots,
+    Snapshot,
+)
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
+from iamwarden.guardrails.public_access_block import S3_PUBLIC_ACCESS_BLOCK_DISABLED
 from iamwarden.guardrails.tampering import bus_policy_differences, policy_statement
 
 #: The stack's default-bus rules whose target is not the enforcer.
@@ -340,8 +357,11 @@ class SnapshotRefresh:
         own: OwnIdentity | None = None,
         stack_role_ids: frozenset[str] | None = None,
         stack_roles: frozenset[str] = frozenset(),
+        public_access_blocks: PublicAccessBlockSeed | None = None,
     ) -> None:
         self.store = store
+        #: Reads the account's and (in turn) its buckets' Block Public Access for the rule's records; None: not read.
+        self.public_access_blocks = public_access_blocks
         self.own_roles = own_roles
         #: The RoleIds the account's member stack gave its roles (``stack_role_ids``, from its IAM-region forwarding
         #: rule); an own role with another is not the stack's and never snapshotted. None: not known here.
@@ -414,14 +434,16 @@ class SnapshotRefresh:
                     lambda: take_subscription_snapshots(sns, topic, now, listed=listed_subscriptions),
                 ),
             )
+        takers += self._public_access_block_takers()
         self.replaced_roles = []
         for what, take in takers:
             try:
+                started = self.clock()
                 taken = take()
                 # Dated when the read ended, not when the run began: a change made while the account was being read
                 # may show in it, and a record dated before that change would pass it for what was there before.
                 read_at = self.clock()
-                stored += self._store([snapshot._replace(taken_at=read_at) for snapshot in taken])
+                stored += self._store([snapshot._replace(taken_at=read_at) for snapshot in taken], started)
             except Exception as exc:
                 problems.append(
                     f"the snapshots of the {what} of {self.account} in {self.region} cannot be refreshed "
@@ -430,13 +452,36 @@ class SnapshotRefresh:
         elsewhere, failures = self.refresh_trails_elsewhere(now)
         return stored + elsewhere, problems + self.replaced_roles + failures
 
-    def _store(self, snapshots: list[Snapshot]) -> int:
+    def _public_access_block_takers(self) -> tuple[tuple[str, Callable[[], list[Snapshot]]], ...]:
+        """The account's Block Public Access and this turn's buckets' (``app.public_access_seed``), when read."""
+        seed = self.public_access_blocks
+        if seed is None:
+            return ()
+        return (
+            ("account Block Public Access", seed.take_account),
+            ("buckets' Block Public Access", seed.take_buckets),
+        )
+
+    def _store(self, snapshots: list[Snapshot], started: str = "") -> int:
         """Store ``snapshots``; an ``ATTACHMENTS`` record only where none taken later is stored (the enforcer keeps
-        one from each attach it judges: this run's read, taken at its start, may be older than that)."""
-        attachments = [s for s in snapshots if s.kind == ATTACHMENTS]
-        if attachments and isinstance(self.store, KeepsSnapshots):
-            return self.store.put_all(s for s in snapshots if s.kind != ATTACHMENTS) + sum(
-                1 for snapshot in attachments if self.store.keep(snapshot)
+        one from each attach call it judges: this run's read may be older than that). A ``PUBLIC_ACCESS_BLOCK`` read
+        only fills a gap (``public_access_seed.is_gap``): it never replaces the enforcer's record, which may be the
+        "before" of a turn-off whose event is still in flight (review pab-s13 F1)."""
+        seed = self.public_access_blocks
+        if seed is not None and isinstance(self.store, FillsSnapshots):
+            gaps = [s for s in snapshots if s.kind == PUBLIC_ACCESS_BLOCK]
+            if gaps:
+                store, now, days = self.store, self.clock(), seed.max_age_days()
+                filled = sum(
+                    1
+                    for snapshot in gaps
+                    if store.fill(snapshot, lambda existing: is_gap(existing, started, now, days))
+                )
+                return filled + self._store([s for s in snapshots if s.kind != PUBLIC_ACCESS_BLOCK])
+        kept = [s for s in snapshots if s.kind in _KEPT_IF_NEWEST]
+        if kept and isinstance(self.store, KeepsSnapshots):
+            return self.store.put_all(s for s in snapshots if s.kind not in _KEPT_IF_NEWEST) + sum(
+                1 for snapshot in kept if self.store.keep(snapshot)
             )
         return self.store.put_all(snapshots)
 
@@ -885,6 +930,10 @@ MEMBER_ACCOUNTS_PER_RUN = 10
 #: Seconds the member accounts may take a run: the heartbeat's 30-second timeout must leave room for its alert,
 #: so the accounts not reached in time wait for a later run (they are not a problem: nothing is broken).
 MEMBER_SNAPSHOT_BUDGET_SECONDS = 15.0
+
+
+#: Snapshot kinds the enforcer keeps too: the heartbeat's read never replaces a later record of a judged event.
+_KEPT_IF_NEWEST = frozenset({ATTACHMENTS, PUBLIC_ACCESS_BLOCK})
 
 
 def _turn() -> int:
@@ -1636,6 +1685,7 @@ class Heartbeat:
                 stored, failures = self.snapshots.refresh(listed_subscriptions=reads.subscriptions)
                 problems += failures
                 refreshed["snapshots"] = stored
+                refreshed |= self.public_access_block_coverage()
             if self.member_snapshots is not None:
                 stored, failures = self.member_snapshots.refresh()
                 problems += failures
@@ -1658,6 +1708,18 @@ class Heartbeat:
         if notices:
             self.sns.publish(**self.notice(notices))
         return {"whole": not problems, "problems": problems, **({"notices": notices} if notices else {}), **refreshed}
+
+    def public_access_block_coverage(self) -> dict[str, Any]:
+        """Which buckets this run's Block Public Access reads covered (review pab-s13 F6): in the answer and logged,
+        naming the first buckets not read, so that a bucket whose read always fails (a bucket policy denying the
+        heartbeat) is seen; empty when no bucket was listed."""
+        seed = self.snapshots.public_access_blocks if self.snapshots is not None else None
+        if seed is None or not seed.listed:
+            return {}
+        report = seed.report()
+        log = logger.warning if report["not_read"] else logger.info
+        log("Block Public Access coverage", extra={"public_access_block": report})
+        return {"public_access_block": report}
 
     def notice(self, notices: list[str]) -> dict[str, Any]:
         """The SNS publish request for what the heartbeat says once and is no problem (a code hash not known yet)."""
@@ -2215,6 +2277,13 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     iam = session.client("iam", config=retry_config())
     # The topic's own region (the stack's): it is published to, checked and its subscriptions read where it is.
     sns = session.client("sns", region_name=_region_of(config.topic_arn, config.region), config=retry_config())
+    settings = None
+    if config.settings_prefix:
+        source = SsmSettingsSource(config.settings_prefix, ssm_parameters(session.client("ssm", config=retry_config())))
+
+        def settings() -> Settings:
+            return source.current().settings
+
     snapshots = None
     own_policies = None
     recorded: AuditRecorded | None = None
@@ -2238,17 +2307,11 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             sns=sns,
             topic_arn=config.topic_arn,
             own=config.own,
+            public_access_blocks=_public_access_seed(session, config.account, config.region, settings, recorded),
         )
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
         member_snapshots = _member_snapshots(session, config, snapshots.store)
-    settings = None
-    if config.settings_prefix:
-        source = SsmSettingsSource(config.settings_prefix, ssm_parameters(session.client("ssm", config=retry_config())))
-
-        def settings() -> Settings:
-            return source.current().settings
-
     events = session.client("events", config=retry_config())
     return Heartbeat(
         config,
@@ -2272,6 +2335,56 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         cloudwatch=session.client("cloudwatch", config=retry_config()),
         dynamodb=session.client("dynamodb", config=retry_config()) if config.audit_table else None,
         trail_coverage=_trail_coverage(session, config, member_snapshots),
+    )
+
+
+#: The Block Public Access reads' client settings: a short timeout and one retry, so that one slow or throttled
+#: bucket costs seconds, not the heartbeat's 30 (botocore's default read timeout is 60 s, the house's 8 retries);
+#: a bucket not read is read again when the cursor comes round (review pab-s13 F2).
+SEED_READS: dict[str, int] = {"connect_timeout": 2, "read_timeout": 3, "max_attempts": 1}
+
+
+def _public_access_seed(
+    session: Any, account: str, region: str, settings: Callable[[], Settings] | None, cursor: Any | None = None
+) -> PublicAccessBlockSeed:
+    """The home account's Block Public Access reads, each bucket in its own Region (``app.public_access_seed``),
+    resuming where the last run stopped (the cursor kept in the audit table)."""
+    clients: dict[str, Any] = {}
+    reads = retry_config(**SEED_READS)
+
+    def s3_in(bucket_region: str) -> Any:
+        if bucket_region not in clients:
+            clients[bucket_region] = session.client("s3", region_name=bucket_region, config=reads)
+        return clients[bucket_region]
+
+    def per_run() -> int:
+        if settings is None:
+            return DEFAULT_BUCKETS_PER_RUN
+        try:
+            return settings().public_access_block_buckets_per_run
+        except Exception as exc:  # the settings' own problem is the heartbeat's check of them: read the default
+            logger.warning("heartbeat settings not read (%s): %d buckets this run", exc, DEFAULT_BUCKETS_PER_RUN)
+            return DEFAULT_BUCKETS_PER_RUN
+
+    def max_age_days() -> int:
+        if settings is None:
+            return DEFAULT_MAX_AGE_DAYS
+        try:
+            return int(settings().rule(S3_PUBLIC_ACCESS_BLOCK_DISABLED.id).choice("record_max_age_days"))
+        except Exception as exc:  # as per_run: the settings' own problem is reported by their check
+            logger.warning("heartbeat settings not read (%s): records older than %d days", exc, DEFAULT_MAX_AGE_DAYS)
+            return DEFAULT_MAX_AGE_DAYS
+
+    return PublicAccessBlockSeed(
+        s3_in(region),
+        session.client("s3control", region_name=region, config=retry_config()),
+        account,
+        partition_of(region),
+        s3_in=s3_in,
+        per_run=per_run,
+        max_age_days=max_age_days,
+        cursor=cursor,
+        listing=session.client("s3", region_name=region, config=retry_config()),
     )
 
 

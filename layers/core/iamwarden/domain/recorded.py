@@ -213,6 +213,15 @@ class KeepsSnapshots(Protocol):
         ...
 
 
+@runtime_checkable
+class FillsSnapshots(Protocol):
+    """A record the heartbeat may fill where it has a gap, never replacing one the enforcer kept (the audit table)."""
+
+    def fill(self, snapshot: Snapshot, replaceable: Callable[[Snapshot], bool]) -> bool:
+        """Store ``snapshot`` where none is stored, or where the stored one is ``replaceable``; whether it was."""
+        ...
+
+
 def in_force(
     remediations: Iterable[PastRemediation],
     action: str | None = None,

@@ -103,6 +103,12 @@ HEARTBEAT_KEYS: Mapping[str, tuple[int, int, int, str]] = {
         200,
         "member (account, region) pairs the heartbeat checks a run, in turn (app.member_coverage)",
     ),
+    "public_access_block_buckets_per_run": (
+        100,
+        0,
+        1000,
+        "buckets whose Block Public Access the heartbeat reads a run, in turn (app.public_access_seed; 0: none)",
+    ),
 }
 
 
@@ -224,6 +230,8 @@ class Settings(NamedTuple):
     own: OwnIdentity = OwnIdentity()
     #: How many member (account, region) pairs each heartbeat run checks, taken in turn (``heartbeat/...``).
     member_checks_per_run: int = HEARTBEAT_KEYS["member_checks_per_run"][0]
+    #: How many buckets' Block Public Access each heartbeat run reads, taken in turn (``heartbeat/...``).
+    public_access_block_buckets_per_run: int = HEARTBEAT_KEYS["public_access_block_buckets_per_run"][0]
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id) or RuleSettings(rule_id, default_mode(rule_id))
@@ -396,6 +404,9 @@ def parse_settings(
         breaker=BreakerSettings(**breaker_values),
         exceptions=_exception_settings(exception_values, problems),
         member_checks_per_run=heartbeat_values.get("member_checks_per_run", HEARTBEAT_KEYS["member_checks_per_run"][0]),
+        public_access_block_buckets_per_run=heartbeat_values.get(
+            "public_access_block_buckets_per_run", HEARTBEAT_KEYS["public_access_block_buckets_per_run"][0]
+        ),
     )
     return settings, problems
 

@@ -4,8 +4,11 @@ S3's Block Public Access has four settings; a bucket or the account is
 protected only when all four are on. A call that turns one off which was on
 before, or a deletion of the configuration (which turns every setting off at
 that level), is a finding; the remediation turns back on only what the call
-turned off. What was on before is the configuration the enforcer kept from the
-last call it judged (a call says only what it sets); with none on record the
+turned off. What was on before is IAM Warden's record of the configuration (a
+call says only what it sets): kept by the enforcer from the last call it judged,
+all four on from a ``CreateBucket`` (S3's default since April 2023), forgotten
+at ``DeleteBucket``, and read by the heartbeat and at deploy
+(``app.public_access_seed``); with none on record the
 rule alerts that settings are off and that what was before is unknown, and
 turns all four on only with the ``all_four`` option set to ``always`` (review
 s11 F10: a hardening call on a deliberately public website bucket must not
@@ -40,6 +43,9 @@ S3_PUBLIC_ACCESS_BLOCK_DISABLED = RuleSpec(
             "DeleteBucketPublicAccessBlock",
             "PutAccountPublicAccessBlock",
             "DeleteAccountPublicAccessBlock",
+            # Not judged: they keep the record a bucket's next call is compared with (``_bucket_lifecycle``).
+            "CreateBucket",
+            "DeleteBucket",
         }
     ),
     risk=(
@@ -57,9 +63,9 @@ S3_PUBLIC_ACCESS_BLOCK_DISABLED = RuleSpec(
         "record_max_age_days": OptionSpec(
             "choice",
             "30",
-            "how many days IAM Warden trusts its record of a configuration (kept from the last call it judged) as the "
-            "state before the next call; an older record counts as none (the bucket may have been re-created, or "
-            "changed while the rule was off)",
+            "how many days IAM Warden trusts its record of a configuration (kept from the last call it judged, or "
+            "read by the heartbeat) as the state before the next call; an older record counts as none (the bucket may "
+            "have been re-created, or changed while the rule was off)",
             ("7", "30", "90", "365"),
         ),
     },
@@ -75,6 +81,11 @@ ALL_BLOCKED: Mapping[str, bool] = dict.fromkeys(SETTINGS, True)
 _NO_CONFIGURATION = "NoSuchPublicAccessBlockConfiguration"
 _ACCOUNT_EVENTS = frozenset({"PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"})
 _DELETE_EVENTS = frozenset({"DeleteBucketPublicAccessBlock", "DeleteAccountPublicAccessBlock"})
+_LIFECYCLE_EVENTS = frozenset({"CreateBucket", "DeleteBucket"})
+#: The one Region where ``CreateBucket`` of a bucket the caller already owns succeeds (200 OK, ACLs reset) instead of
+#: failing with ``BucketAlreadyOwnedByYou`` (S3 API Reference, ``BucketAlreadyOwnedByYou``): a create there may be of
+#: an existing bucket, whose Block Public Access is then whatever it was.
+_RECREATE_SUCCEEDS_IN = "us-east-1"
 
 
 def account_block_arn(partition: str, account: str) -> str:
@@ -95,6 +106,8 @@ class PublicAccessBlockRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
+        if change.event_name in _LIFECYCLE_EVENTS:
+            return _bucket_lifecycle(context)
         if change.event_name in _ACCOUNT_EVENTS:
             account = change.account
             arn = account_block_arn(context.partition, account)
@@ -140,8 +153,8 @@ class PublicAccessBlockRule:
                 evaluation.compliant.append(f"all four Block Public Access settings stay on for {where}")
             else:
                 # Low and alert-only, never silent (second reading s12): the record may be stale though usable (the
-                # bucket deleted and re-created, which S3 does with all four on and no event this rule sees, or
-                # settings turned on while the rule was off), so "already off" is said, not taken as proof.
+                # bucket re-created in us-east-1, whose CreateBucket keeps no record, or a Create/Delete or setting
+                # turned on while the rule was off or whose event was lost), so "already off" is said, not proof.
                 taken = before_taken or "an earlier call"
                 evaluation.findings.append(
                     context.finding(
@@ -208,6 +221,46 @@ class PublicAccessBlockRule:
         return evaluation
 
 
+def _bucket_lifecycle(context: RuleContext) -> Evaluation:
+    """``CreateBucket`` and ``DeleteBucket``: no verdict of their own, only the record the bucket's next Block Public
+    Access call is judged against (issue 13 item 7). A new bucket has all four settings on: S3 turns them on for every
+    bucket created since April 2023, and ``CreateBucket`` has no parameter to say otherwise (AWS News Blog, "Heads-Up:
+    Amazon S3 Security Changes Are Coming in April of 2023": "All four of the bucket-level settings ... will be enabled
+    for newly created buckets"; AWS Prescriptive Guidance ACCT.08: "Buckets created on or after April 28, 2023 have
+    the Block Public Access setting enabled by default"). In us-east-1 a create may be of a bucket the caller owns
+    already, which keeps its settings: nothing is recorded there (the record, if any, stays; the heartbeat reads the
+    bucket in turn). A deleted bucket's record is forgotten: a bucket of the same name created later is another
+    bucket, and what the old one had says nothing about it. A failed call (errorCode) never reaches the rule."""
+    change = context.change
+    bucket = context.request_text("bucketName")
+    arn = bucket_arn(context.partition, bucket)
+    evaluation = Evaluation(resource_arn=arn)
+    if change.event_name == "CreateBucket":
+        if change.region == _RECREATE_SUCCEEDS_IN:
+            evaluation.compliant.append(
+                f"bucket {bucket} created in {change.region}, where a create may be of a bucket its caller owns "
+                "already: its Block Public Access is read by the heartbeat, not assumed"
+            )
+            return evaluation
+        data: dict[str, Any] = {"configuration": dict(ALL_BLOCKED), "account": change.account}
+        evaluation.compliant.append(f"bucket {bucket} created with all four Block Public Access settings on")
+    else:
+        data = {"deleted": True, "account": change.account}
+        evaluation.compliant.append(f"bucket {bucket} deleted: IAM Warden forgets its Block Public Access record")
+    if context.recorded is not None:
+        evaluation.observed.append(
+            Snapshot(
+                PUBLIC_ACCESS_BLOCK,
+                arn,
+                observed_at(change.time),
+                data,
+                whatever_the_verdict=True,
+                ambiguous_within_instant=True,
+            )
+        )
+    return evaluation
+
+
 def _record_time(context: RuleContext, arn: str) -> str:
     """When the record the call is judged against was kept (for the alert's words)."""
     if context.recorded is None:
@@ -228,6 +281,8 @@ def _before(context: RuleContext, arn: str) -> tuple[dict[str, bool] | None, str
         return None, "IAM Warden has not seen an earlier Block Public Access call for it"
     if snapshot.unusable:
         return None, f"IAM Warden's last record of it, {snapshot.taken_at}, is of two calls in one second"
+    if snapshot.data.get("deleted") is True:
+        return None, f"the bucket was deleted at {snapshot.taken_at} and IAM Warden has no record of it since"
     if not snapshot.taken_before(context.change.time):
         return None, f"IAM Warden's last record of it, {snapshot.taken_at}, is not from before this call"
     if snapshot.data.get("account") != context.change.account:
