@@ -15,25 +15,36 @@ from botocore.stub import Stubber
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.catalog import Severity
 from iamwarden.domain.exceptions import AuditError, UndoError
-from iamwarden.domain.findings import Outcome
+from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.recorded import Snapshot
 from iamwarden.guardrails.security_services import PUBLISHING_DESTINATION
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
-from tests.functional.conftest import Account
+from tests.functional.conftest import Account, RecordingNotifier
 
 OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
 REGION = "eu-west-1"
 DETECTOR = "12abc34d567e8fa901bc2d34eEXAMPLE"
 DESTINATION = "a4b9c8d7e6f5a4b3c2d1e0f9aEXAMPLE"
 MADE = "b5c0d9e8f7a6b5c4d3e2f1a0bEXAMPLE"
-BUCKET = "arn:aws:s3:::acme-guardduty-findings"
+BUCKET_NAME = "acme-guardduty-findings"
+BUCKET = f"arn:aws:s3:::{BUCKET_NAME}"
 KEY = f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 DROP = "arn:aws:s3:::findings-drop-4417"
 DROP_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"
 RECORDED = {"DestinationArn": BUCKET, "KmsKeyArn": KEY}
 MOVED = {"DestinationArn": DROP, "KmsKeyArn": DROP_KEY}
+
+
+@pytest.fixture(autouse=True)
+def export_bucket(enforcer: EnforcerService) -> Any:
+    """The recorded export bucket, in this account (moto's S3): the enforcer checks with HeadBucket that it is still
+    this account's before it re-creates or puts back an export (issue 15). The enforcer's own S3 client."""
+    s3 = enforcer.executor.clients.client("s3", HOME_ACCOUNT, REGION)
+    s3.create_bucket(Bucket=BUCKET_NAME, CreateBucketConfiguration={"LocationConstraint": REGION})
+    return s3
 
 
 def _event(kind: str) -> dict[str, Any]:
@@ -588,3 +599,136 @@ def test_a_key_only_move_puts_back_the_key_and_keeps_the_live_bucket(
         finding = _only(enforcer.handle(event))
         stubber.assert_no_pending_responses()
     assert finding["outcome"] == Outcome.REMEDIATED
+
+
+# --- Issue 15 / review-orgs-s12 F4: the export bucket's owner checked before an export is re-created or put back ---
+
+HEAD = {"Bucket": BUCKET_NAME, "ExpectedBucketOwner": HOME_ACCOUNT}
+
+
+def _alert(notifier: RecordingNotifier) -> Finding:
+    """The finding of the last alert sent (the answer of ``handle`` carries no severity or what is unknown)."""
+    finding = notifier.sent[-1].finding
+    assert finding is not None
+    return finding
+
+
+def test_a_recreate_first_confirms_the_bucket_is_this_accounts(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """HeadBucket with ExpectedBucketOwner = the recorded account, at the judgement and again as the step runs; both
+    answer (the bucket is this account's), so the export is re-created."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_response("head_bucket", {}, HEAD)  # the judgement
+        s3.add_response("head_bucket", {}, HEAD)  # as the step runs
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+
+
+def test_a_recreate_to_a_deleted_bucket_is_only_alerted(
+    account: Account, enforcer: EnforcerService, export_bucket: Any, notifier: RecordingNotifier
+) -> None:
+    """moto's S3 answers HeadBucket of a deleted bucket 404: whoever makes that name next would get the findings."""
+    _created(account, enforcer)
+    export_bucket.delete_bucket(Bucket=BUCKET_NAME)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # the judgement; no create stubbed
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    alert = _alert(notifier)
+    assert (finding["outcome"], finding["done"], alert.severity) == (Outcome.ALERTED, [], Severity.CRITICAL)
+    assert alert.needs_context == (
+        f"the export bucket's owner: the export bucket {BUCKET_NAME} no longer exists (whoever makes a bucket of "
+        "that name next, in any account, would receive the findings)",
+    )
+    assert "IAM Warden does not re-create it" in alert.reason
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        ("403", 403, f"is not account {HOME_ACCOUNT}'s, or IAM Warden may not read it"),
+        ("400", 400, "could not be read (400)"),
+    ],
+    ids=["other-owner", "unreadable"],
+)
+def test_a_recreate_to_a_bucket_of_another_owner_is_only_alerted(
+    account: Account,
+    enforcer: EnforcerService,
+    export_bucket: Any,
+    notifier: RecordingNotifier,
+    refusal: tuple[str, int, str],
+) -> None:
+    """The attacker deleted the bucket and made one of that name in his account: S3 refuses HeadBucket with
+    ExpectedBucketOwner (403). moto does not check ExpectedBucketOwner (it answers 200 for any owner), so the S3
+    answer is stubbed (botocore's Stubber checks the call against the real model)."""
+    code, status, said = refusal
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_client_error("head_bucket", code, "", http_status_code=status, expected_params=HEAD)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    alert = _alert(notifier)
+    assert (finding["outcome"], finding["done"], alert.severity) == (Outcome.ALERTED, [], Severity.CRITICAL)
+    [needs] = alert.needs_context
+    assert needs.startswith("the export bucket's owner: ")
+    assert said in needs
+
+
+def test_a_bucket_made_elsewhere_between_judgement_and_recreate_fails_the_remediation(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """Checked again as the step runs: the judgement's HeadBucket answered, the step's is refused (403): nothing is
+    created, the remediation fails and says why."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_response("head_bucket", {}, HEAD)
+        s3.add_client_error("head_bucket", "403", "", http_status_code=403, expected_params=HEAD)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # capture; no create stubbed
+        record = _failed(enforcer, "deleted")
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert list(record.done) == []
+    assert f"publishing destination not re-created: the export bucket {BUCKET_NAME} is not account" in str(record.error)
+
+
+def test_a_restore_to_a_deleted_bucket_is_only_alerted(
+    account: Account, enforcer: EnforcerService, export_bucket: Any, notifier: RecordingNotifier
+) -> None:
+    """The UpdatePublishingDestination path: the recorded bucket is gone, so the export is not moved back there."""
+    _created(account, enforcer)
+    export_bucket.delete_bucket(Bucket=BUCKET_NAME)
+    with Stubber(_client(enforcer)) as stubber:  # no GuardDuty call at all
+        finding = _only(enforcer.handle(_event("moved")))
+        stubber.assert_no_pending_responses()
+    alert = _alert(notifier)
+    assert (finding["outcome"], finding["done"], alert.severity) == (Outcome.ALERTED, [], Severity.CRITICAL)
+    assert "IAM Warden does not put it back" in alert.reason
+    [needs] = alert.needs_context
+    assert f"the export bucket {BUCKET_NAME} no longer exists" in needs
+
+
+def test_a_throttled_bucket_check_is_retried_not_judged(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """A throttled HeadBucket is no answer about the owner: the event fails for a retry, nothing is decided."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        for _ in range(10):
+            s3.add_client_error("head_bucket", "SlowDown", "", http_status_code=503, expected_params=HEAD)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        with pytest.raises(Exception, match="HeadBucket"):
+            enforcer.handle(_event("deleted"))

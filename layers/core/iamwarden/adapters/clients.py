@@ -59,6 +59,7 @@ _IAM_ACTIONS_BY_OPERATION = {
     ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
     ("s3control", "PutPublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
     ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+    ("s3", "HeadBucket"): "s3:ListBucket",  # S3 API reference, HeadBucket: "permissions ... s3:ListBucket action"
     ("lambda", "Invoke"): "lambda:InvokeFunction",  # the Slack endpoint hands an undo to the enforcer
 }
 

@@ -826,6 +826,55 @@ def _other_destinations(context: RuleContext, detector: str, gone: str) -> list[
     return [(str(item), str(status)) for item, status in listed if item and item != gone]
 
 
+def _bucket_unverified(aws: AccountClients, destination_arn: str, owner: str) -> str:
+    """Why the S3 bucket of ``destination_arn`` is not known to be account ``owner``'s; "" when ``HeadBucket`` with
+    ``ExpectedBucketOwner`` confirms it (S3 answers 403 when the owner differs, 404 when the bucket is gone).
+
+    Issue 15 (review-orgs-s12 F4): a bucket name is global and its ARN names no account, so an attacker who deleted
+    the export bucket and made one of that name in his own account would receive the findings IAM Warden re-creates
+    an export for. ``HeadBucket`` needs ``s3:ListBucket``; botocore follows a bucket in another region (301)."""
+    bucket = destination_arn.split(":::", 1)[1].split("/", 1)[0] if ":s3:::" in destination_arn else ""
+    if not bucket:
+        return f"{destination_arn or 'its destination'} names no S3 bucket"
+    try:
+        aws.client("s3").head_bucket(Bucket=bucket, ExpectedBucketOwner=owner)
+    except Exception as exc:
+        if is_transient(exc):
+            raise classify(exc, "HeadBucket", resource=destination_arn) from exc
+        code = error_code(exc)
+        if code in _BUCKET_GONE:
+            return (
+                f"the export bucket {bucket} no longer exists (whoever makes a bucket of that name next, in any "
+                "account, would receive the findings)"
+            )
+        if code in _BUCKET_NOT_OWNED:
+            return (
+                f"the export bucket {bucket} is not account {owner}'s, or IAM Warden may not read it (S3 refused "
+                f"HeadBucket with ExpectedBucketOwner={owner})"
+            )
+        return f"the owner of the export bucket {bucket} could not be read ({code or exc})"
+    return ""
+
+
+#: ``HeadBucket`` has no body: its errors are the HTTP status (botocore's code), or a code S3 adds.
+_BUCKET_GONE = frozenset({"404", "NoSuchBucket", "NotFound"})
+_BUCKET_NOT_OWNED = frozenset({"403", "AccessDenied", "Forbidden"})
+
+
+def _export_bucket_unverified(context: RuleContext, destination_arn: str, owner: str) -> str:
+    """``_bucket_unverified`` from the account's live clients; offline the owner is unknown."""
+    if context.live_clients is None:
+        return "the owner of the export bucket is not read offline"
+    change = context.change
+    return _bucket_unverified(context.live_clients(change.account, change.region), destination_arn, owner)
+
+
+def _expected_owner(place: Mapping[str, Any], account: str) -> str:
+    """The account the export bucket must belong to: the recorded expected owner, else the detector's account
+    (``_kept_destination`` never keeps a destination whose expected owner is another account)."""
+    return str(place.get("expected_bucket_owner") or account)
+
+
 def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evaluation:
     """GuardDuty's findings export deleted (critical when no other destination is left) or moved (high).
 
@@ -918,6 +967,20 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
             reason=reason
             + f"The record names only its id, so IAM Warden cannot re-create it; if it was not meant: {command}.",
             needs=(f"the bucket and KMS key of destination {destination} ({why})",),
+        )
+    unverified = _export_bucket_unverified(
+        context, str(kept.get("destination_arn") or ""), _expected_owner(kept, change.account)
+    )
+    if unverified:
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.CRITICAL,
+            arn,
+            reason=reason + f"IAM Warden does not re-create it: {unverified}. A bucket deleted and made again in "
+            f"another account would receive GuardDuty's findings; check the bucket, then: {command}.",
+            needs=(f"the export bucket's owner: {unverified}",),
         )
     evaluation.findings.append(
         context.finding(
@@ -1018,6 +1081,23 @@ def _destination_moved(
             f"aws guardduty delete-publishing-destination --detector-id {detector} --destination-id {destination}).",
             needs=(f"how to clear the expected bucket owner of destination {destination} (none was recorded)",),
         )
+    if "destination_arn" in restore:
+        owner = _expected_owner({**kept, **restore}, change.account)
+        unverified = _export_bucket_unverified(context, restore["destination_arn"], owner)
+        if unverified:
+            return _alerted(
+                context,
+                evaluation,
+                GUARDDUTY_DISABLED,
+                Severity.CRITICAL,
+                arn,
+                reason=reason + f"IAM Warden does not put it back: {unverified}. A bucket deleted and made again in "
+                "another account would receive GuardDuty's findings; check the bucket, then: "
+                + f"{back}"
+                + ",".join(f"{_API_NAMES[key]}={value}" for key, value in restore.items())
+                + ".",
+                needs=(f"the export bucket's owner: {unverified}",),
+            )
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
@@ -2452,7 +2532,9 @@ class RecreatePublishingDestination:
     """Re-create a deleted GuardDuty publishing destination from IAM Warden's snapshot (undo deletes the one it made).
 
     Nothing is made when the detector already exports to that bucket with that key (re-created meanwhile) or is
-    gone. The destination made is recorded as the deleted one was (its new id), so a second delete is re-created too
+    gone, and it is refused when ``HeadBucket`` no longer confirms the bucket is the recorded owner's (issue 15:
+    checked at the judgement and again here, as it runs). The destination made is recorded as the deleted one was
+    (its new id), so a second delete is re-created too
     (review-secsvc F10). Undo deletes only the destination this remediation made, known by the id its ``done`` line
     recorded (``_MADE_LINE``), and only while it is still at the recorded place: a later re-create's destination to the
     same place is another remediation's (review-orgs F2).
@@ -2463,6 +2545,7 @@ class RecreatePublishingDestination:
         "guardduty:ListPublishingDestinations",
         "guardduty:DescribePublishingDestination",
         "guardduty:CreatePublishingDestination",
+        "s3:ListBucket",
     )
     action: ClassVar[StepAction] = StepAction("recreate_guardduty_publishing_destination", permissions)
     # ListDetectors too on a refusal (``_gone``), granted with the step's own permissions.
@@ -2486,6 +2569,11 @@ class RecreatePublishingDestination:
             return  # exported there again already, or the detector is gone
         parameters = step.parameters
         detector = parameters["detector_id"]
+        owner = _expected_owner(parameters, step.target.split(":")[4])
+        unverified = _bucket_unverified(run.aws, str(parameters["destination_arn"]), owner)
+        if unverified:
+            # Checked again as it runs: the bucket may have been deleted and made elsewhere since the judgement.
+            raise RemediationError(f"publishing destination not re-created: {unverified}")
         try:
             answer = run.aws.client("guardduty").create_publishing_destination(
                 DetectorId=detector,
