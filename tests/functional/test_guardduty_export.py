@@ -732,3 +732,20 @@ def test_a_throttled_bucket_check_is_retried_not_judged(
         stubber.add_response("list_publishing_destinations", _listed(), LIST)
         with pytest.raises(Exception, match="HeadBucket"):
             enforcer.handle(_event("deleted"))
+
+
+def test_a_bucket_made_elsewhere_between_judgement_and_restore_fails_the_remediation(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """The put-back checks again as it runs: the step's HeadBucket is refused (403), nothing is updated."""
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_response("head_bucket", {}, HEAD)
+        s3.add_client_error("head_bucket", "403", "", http_status_code=403, expected_params=HEAD)
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
+        record = _failed(enforcer, "moved")  # no update stubbed
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert list(record.done) == []
+    assert f"publishing destination not put back: the export bucket {BUCKET_NAME} is not account" in str(record.error)

@@ -2680,6 +2680,7 @@ class RestorePublishingDestination:
         "guardduty:UpdatePublishingDestination",
         "guardduty:ListDetectors",
         "guardduty:ListPublishingDestinations",
+        "s3:ListBucket",
     )
     action: ClassVar[StepAction] = StepAction("restore_guardduty_publishing_destination", permissions)
     # ListDetectors and ListPublishingDestinations too on a refusal (``_gone``), granted with the step's own.
@@ -2725,6 +2726,12 @@ class RestorePublishingDestination:
             return  # moved again or deleted since: another change's doing
         restore = {**before["found"], **step.parameters["restore"]}
         detector, destination = step.parameters["detector_id"], step.parameters["destination_id"]
+        if "destination_arn" in step.parameters["restore"]:
+            # Checked again as it runs (issue 15): the bucket may have been deleted and made elsewhere since.
+            owner = _expected_owner(restore, step.target.split(":")[4])
+            unverified = _bucket_unverified(run.aws, str(restore["destination_arn"]), owner)
+            if unverified:
+                raise RemediationError(f"publishing destination not put back: {unverified}")
         try:
             self._update(run.aws, step, restore)
         except Exception as exc:
