@@ -35,6 +35,8 @@ KEY = f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12345678
 DROP = "arn:aws:s3:::findings-drop-4417"
 DROP_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"
 RECORDED = {"DestinationArn": BUCKET, "KmsKeyArn": KEY}
+#: What a re-create or put-back sends: the owner pinned, so GuardDuty refuses a same-name bucket elsewhere.
+OWNED = {**RECORDED, "ExpectedBucketOwner": HOME_ACCOUNT}
 MOVED = {"DestinationArn": DROP, "KmsKeyArn": DROP_KEY}
 
 
@@ -109,12 +111,12 @@ def test_a_deleted_destination_is_recreated_and_undo_deletes_the_one_it_made(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
         stubber.assert_no_pending_responses()
         stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
-        stubber.add_response("describe_publishing_destination", _described(MADE, RECORDED), _described_params(MADE))
+        stubber.add_response("describe_publishing_destination", _described(MADE, OWNED), _described_params(MADE))
         stubber.add_response("delete_publishing_destination", {}, _described_params(MADE))
         undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
         stubber.assert_no_pending_responses()
@@ -135,7 +137,7 @@ def test_a_recreated_destination_deleted_again_is_recreated_again(account: Accou
     """Review-secsvc F10: the enforcer's own create is no event it judges, so the re-create records the new
     destination as the deleted one was recorded; deleting the new one is then re-created too, not only alerted."""
     _created(account, enforcer)
-    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED}
+    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED}
     second = _event("deleted")
     second["detail"]["requestParameters"]["destinationId"] = MADE
     # The attacker waits for the re-create, then deletes the new destination: an event after it.
@@ -180,7 +182,7 @@ def _deleted_again(destination: str, at: str) -> dict[str, Any]:
 
 def _chain(enforcer: EnforcerService, stubber: Stubber) -> tuple[dict[str, Any], dict[str, Any]]:
     """Delete, re-create (MADE), delete MADE, re-created again (AGAIN): the two remediations' findings."""
-    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED}
+    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED}
     later = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     stubber.add_response("list_publishing_destinations", _listed(), LIST)
     stubber.add_response("list_publishing_destinations", _listed(), LIST)
@@ -203,11 +205,11 @@ def test_undo_of_a_recreate_deletes_only_the_destination_it_made(account: Accoun
     with Stubber(_client(enforcer)) as stubber:
         first, again = _chain(enforcer, stubber)
         stubber.add_response("list_publishing_destinations", _listed(AGAIN), LIST)
-        stubber.add_response("describe_publishing_destination", _described(AGAIN, RECORDED), _described_params(AGAIN))
+        stubber.add_response("describe_publishing_destination", _described(AGAIN, OWNED), _described_params(AGAIN))
         undo_first = enforcer.executor.undo(first["remediation_id"], actor=OPERATOR)
         stubber.assert_no_pending_responses()  # no delete_publishing_destination stubbed: none made
         stubber.add_response("list_publishing_destinations", _listed(AGAIN), LIST)
-        stubber.add_response("describe_publishing_destination", _described(AGAIN, RECORDED), _described_params(AGAIN))
+        stubber.add_response("describe_publishing_destination", _described(AGAIN, OWNED), _described_params(AGAIN))
         stubber.add_response("delete_publishing_destination", {}, _described_params(AGAIN))
         undo_again = enforcer.executor.undo(again["remediation_id"], actor=OPERATOR)
         stubber.assert_no_pending_responses()
@@ -229,7 +231,7 @@ def test_undo_of_a_recreate_leaves_the_destination_it_made_when_moved_since(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
         stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
@@ -252,7 +254,7 @@ def test_undo_of_a_recreate_whose_record_cannot_be_read_deletes_nothing(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
 
@@ -273,7 +275,7 @@ def test_a_recreated_destination_deleted_in_the_same_second_is_recreated_again(
     _created(account, enforcer)
     started = datetime.now(UTC).replace(microsecond=431_000) + timedelta(seconds=5)
     monkeypatch.setattr(enforcer.executor, "_clock", lambda: started)
-    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED}
+    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED}
     with Stubber(_client(enforcer)) as stubber:
         stubber.add_response("list_publishing_destinations", _listed(), LIST)
         stubber.add_response("list_publishing_destinations", _listed(), LIST)
@@ -309,7 +311,7 @@ def test_a_recreate_in_a_run_that_keeps_no_record_says_so(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
         stubber.assert_no_pending_responses()
@@ -339,7 +341,7 @@ def test_a_recreate_whose_record_cannot_be_written_says_so_and_stays_done(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
         stubber.assert_no_pending_responses()
@@ -380,20 +382,22 @@ def test_a_moved_destination_is_put_back_and_undo_moves_it_again(account: Accoun
     described = _described_params(DESTINATION)
     with Stubber(_client(enforcer)) as stubber:
         stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
-        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": RECORDED})
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": OWNED})
         finding = _only(enforcer.handle(_event("moved")))
         stubber.assert_no_pending_responses()
-        stubber.add_response("describe_publishing_destination", _described(DESTINATION, RECORDED), described)
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, OWNED), described)
         stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": MOVED})
         undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
         stubber.assert_no_pending_responses()
 
     assert finding["outcome"] == Outcome.REMEDIATED
     assert finding["done"] == [
-        f"put publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back to {BUCKET}"
+        f"put publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back to {BUCKET} (expected "
+        f"bucket owner {HOME_ACCOUNT})"
     ]
     assert list(undo.restored) == [
-        f"moved publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back, as the event set it"
+        f"moved publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back, as the event set it (its "
+        f"expected bucket owner {HOME_ACCOUNT} stays: an update cannot clear one)"
     ]
 
 
@@ -425,7 +429,7 @@ def test_undo_of_a_destination_deleted_since_says_so(account: Account, enforcer:
     described = _described_params(DESTINATION)
     with Stubber(_client(enforcer)) as stubber:
         stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
-        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": RECORDED})
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": OWNED})
         finding = _only(enforcer.handle(_event("moved")))
         stubber.add_client_error("describe_publishing_destination", "BadRequestException", expected_params=described)
         _detectors(stubber, DETECTOR)
@@ -465,7 +469,7 @@ def test_a_refused_recreate_is_a_failed_remediation(account: Account, enforcer: 
             "create_publishing_destination",
             "BadRequestException",
             REFUSED,
-            expected_params={"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            expected_params={"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         _detectors(stubber, DETECTOR)
         record = _failed(enforcer, "deleted")
@@ -495,7 +499,7 @@ def test_a_refused_restore_is_a_failed_remediation(account: Account, enforcer: E
             "update_publishing_destination",
             "BadRequestException",
             REFUSED,
-            expected_params={**described, "DestinationProperties": RECORDED},
+            expected_params={**described, "DestinationProperties": OWNED},
         )
         _detectors(stubber, DETECTOR)
         stubber.add_response("list_publishing_destinations", _listed(DESTINATION), LIST)
@@ -526,8 +530,6 @@ def test_a_refused_read_of_the_destination_is_no_deletion(
 
 
 # The expected bucket owner is part of where the findings go (review F2).
-
-OWNED = {**RECORDED, "ExpectedBucketOwner": HOME_ACCOUNT}
 
 
 def _created_with_owner(account: Account, enforcer: EnforcerService) -> None:
@@ -627,7 +629,7 @@ def test_a_recreate_first_confirms_the_bucket_is_this_accounts(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
         stubber.assert_no_pending_responses()
@@ -657,7 +659,7 @@ def test_a_recreate_to_a_deleted_bucket_is_only_alerted(
 @pytest.mark.parametrize(
     "refusal",
     [
-        ("403", 403, f"is not account {HOME_ACCOUNT}'s, or IAM Warden may not read it"),
+        ("403", 403, f"so it is not confirmed account {HOME_ACCOUNT}'s: IAM Warden's role may lack s3:ListBucket"),
         ("400", 400, "could not be read (400)"),
     ],
     ids=["other-owner", "unreadable"],
@@ -702,7 +704,9 @@ def test_a_bucket_made_elsewhere_between_judgement_and_recreate_fails_the_remedi
         stubber.assert_no_pending_responses()
         s3.assert_no_pending_responses()
     assert list(record.done) == []
-    assert f"publishing destination not re-created: the export bucket {BUCKET_NAME} is not account" in str(record.error)
+    assert f"publishing destination not re-created: S3 refused HeadBucket of the export bucket {BUCKET_NAME}" in str(
+        record.error
+    )
 
 
 def test_a_restore_to_a_deleted_bucket_is_only_alerted(
@@ -748,4 +752,6 @@ def test_a_bucket_made_elsewhere_between_judgement_and_restore_fails_the_remedia
         stubber.assert_no_pending_responses()
         s3.assert_no_pending_responses()
     assert list(record.done) == []
-    assert f"publishing destination not put back: the export bucket {BUCKET_NAME} is not account" in str(record.error)
+    assert f"publishing destination not put back: S3 refused HeadBucket of the export bucket {BUCKET_NAME}" in str(
+        record.error
+    )

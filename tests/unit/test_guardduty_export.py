@@ -150,11 +150,12 @@ def test_a_deleted_destination_is_recreated_from_the_snapshot_taken_before() -> 
     [finding] = _judge(_event("deleted"), recorded=_kept(), live_clients=_live(guardduty)).findings
     assert finding.severity is Severity.CRITICAL
     assert "no other destination is left" in finding.reason
-    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY}." in finding.reason
+    # The owner pinned (review-guard-s13 F1): GuardDuty itself refuses a bucket of that name in another account.
+    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY},ExpectedBucketOwner={ACCOUNT}." in finding.reason
     assert finding.needs_context == ()
     [step] = finding.plan
     assert (step.action, step.target) == ("recreate_guardduty_publishing_destination", ARN)
-    assert step.parameters == {"detector_id": DETECTOR, **KEPT}
+    assert step.parameters == {"detector_id": DETECTOR, **KEPT, "expected_bucket_owner": ACCOUNT}
     assert guardduty.asked == [DETECTOR]
 
 
@@ -304,13 +305,13 @@ def test_offline_a_moved_destination_is_high_and_alerted_with_what_is_unknown() 
 def test_a_moved_destination_is_put_back_where_the_snapshot_says() -> None:
     [finding] = _judge(_event("moved"), recorded=_kept(), live_clients=_live(_GuardDuty([]))).findings
     assert finding.severity is Severity.HIGH
-    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY}." in finding.reason
+    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY},ExpectedBucketOwner={ACCOUNT}." in finding.reason
     [step] = finding.plan
     assert (step.action, step.target) == ("restore_guardduty_publishing_destination", ARN)
     assert step.parameters == {
         "detector_id": DETECTOR,
         "destination_id": DESTINATION,
-        "restore": {"destination_arn": BUCKET, "kms_key_arn": KEY},
+        "restore": {"destination_arn": BUCKET, "kms_key_arn": KEY, "expected_bucket_owner": ACCOUNT},
         "changed_to": {
             "destination_arn": "arn:aws:s3:::findings-drop-4417",
             "kms_key_arn": "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f",
@@ -421,7 +422,7 @@ def test_a_bucket_owner_set_as_recorded_is_compliant(owner: str, kept: dict[str,
     ("owners", "said"),
     [
         ({}, "the export bucket acme-guardduty-findings no longer exists"),
-        ({"acme-guardduty-findings": "444455556666"}, f"is not account {ACCOUNT}'s, or IAM Warden may not read it"),
+        ({"acme-guardduty-findings": "444455556666"}, f"so it is not confirmed account {ACCOUNT}'s"),
     ],
     ids=["bucket-gone", "other-owner"],
 )

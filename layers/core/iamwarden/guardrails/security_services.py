@@ -790,21 +790,25 @@ def _kept_destination(context: RuleContext, arn: str) -> tuple[Mapping[str, Any]
         return None, "IAM Warden has no record of it (it keeps one from each create or update it judges compliant)"
     if snapshot.unusable or not snapshot.taken_before(context.change.time):
         return None, f"IAM Warden's record of it ({snapshot.taken_at}) is not known to be from before the change"
-    outside = _outside(snapshot.data, context.change.account)
+    outside = _outside(context, snapshot.data)
     if outside:
         return None, f"IAM Warden's record of it exports outside the account ({'; '.join(outside)}): never put back"
     return snapshot.data, ""
 
 
-def _outside(place: Mapping[str, Any], account: str) -> list[str]:
+def _outside(context: RuleContext, place: Mapping[str, Any]) -> list[str]:
     """What sends a destination's findings to another account, in words: a KMS key of another account, or an
-    expected bucket owner that is not this account (an S3 ARN names no account: a bucket's owner is not known)."""
+    expected bucket owner that is not this account (an S3 ARN names no account: a bucket's owner is not known).
+
+    An expected owner the settings trust (``trusted_accounts``, ``managed_accounts``: a central log archive) is no
+    export outside (review-guard-s13 F2): GuardDuty itself refuses to export to a bucket that account does not own."""
+    account = context.change.account
     found = []
     key_account = str(place.get("kms_key_arn") or "").split(":")[4:5]
     if key_account and key_account[0] not in ("", account):
         found.append(f"the KMS key is account {key_account[0]}'s")
     owner = str(place.get("expected_bucket_owner") or "")
-    if owner and owner != account:
+    if owner and not context.settings.boundary(account).trusts_account(owner):
         found.append(f"the bucket's expected owner is account {owner}")
     return found
 
@@ -826,16 +830,20 @@ def _other_destinations(context: RuleContext, detector: str, gone: str) -> list[
     return [(str(item), str(status)) for item, status in listed if item and item != gone]
 
 
-def _bucket_unverified(aws: AccountClients, destination_arn: str, owner: str) -> str:
+def _bucket_unverified(aws: AccountClients, destination_arn: str, owner: str, account: str) -> str:
     """Why the S3 bucket of ``destination_arn`` is not known to be account ``owner``'s; "" when ``HeadBucket`` with
-    ``ExpectedBucketOwner`` confirms it (S3 answers 403 when the owner differs, 404 when the bucket is gone).
+    ``ExpectedBucketOwner`` confirms it (S3 answers 403 when the owner differs, 404 when the bucket is gone), or when
+    ``owner`` is another account IAM Warden recorded (it may not read that account's buckets: GuardDuty itself, given
+    that owner, exports nothing to a bucket of that name in any other account; review-guard-s13 F2).
 
     Issue 15 (review-orgs-s12 F4): a bucket name is global and its ARN names no account, so an attacker who deleted
     the export bucket and made one of that name in his own account would receive the findings IAM Warden re-creates
-    an export for. ``HeadBucket`` needs ``s3:ListBucket``; botocore follows a bucket in another region (301)."""
+    an export for. ``HeadBucket`` needs ``s3:ListBucket``."""
     bucket = destination_arn.split(":::", 1)[1].split("/", 1)[0] if ":s3:::" in destination_arn else ""
     if not bucket:
         return f"{destination_arn or 'its destination'} names no S3 bucket"
+    if owner != account:
+        return ""  # the recorded owner of another account, pinned with ExpectedBucketOwner: GuardDuty checks it
     try:
         aws.client("s3").head_bucket(Bucket=bucket, ExpectedBucketOwner=owner)
     except Exception as exc:
@@ -849,8 +857,17 @@ def _bucket_unverified(aws: AccountClients, destination_arn: str, owner: str) ->
             )
         if code in _BUCKET_NOT_OWNED:
             return (
-                f"the export bucket {bucket} is not account {owner}'s, or IAM Warden may not read it (S3 refused "
-                f"HeadBucket with ExpectedBucketOwner={owner})"
+                f"S3 refused HeadBucket of the export bucket {bucket} with ExpectedBucketOwner={owner} (403), so it "
+                f"is not confirmed account {owner}'s: IAM Warden's role may lack s3:ListBucket (its stack not yet "
+                "updated), the bucket may be in another account, such as a central archive (IAM Warden checks "
+                "another account's bucket only through an expected bucket owner recorded for the destination), or "
+                "it was deleted and made again in another account"
+            )
+        if code in _BUCKET_MOVED:
+            region = _bucket_region(exc)
+            return (
+                f"the export bucket {bucket} is in {f'region {region}' if region else 'another region'} (S3 "
+                f"answered {code}), where IAM Warden did not ask: its owner is not confirmed"
             )
         return f"the owner of the export bucket {bucket} could not be read ({code or exc})"
     return ""
@@ -859,6 +876,16 @@ def _bucket_unverified(aws: AccountClients, destination_arn: str, owner: str) ->
 #: ``HeadBucket`` has no body: its errors are the HTTP status (botocore's code), or a code S3 adds.
 _BUCKET_GONE = frozenset({"404", "NoSuchBucket", "NotFound"})
 _BUCKET_NOT_OWNED = frozenset({"403", "AccessDenied", "Forbidden"})
+#: A bucket in another region than the client's, when botocore's own redirect did not follow it (review F3).
+_BUCKET_MOVED = frozenset({"301", "PermanentRedirect"})
+
+
+def _bucket_region(exc: Exception) -> str:
+    """The bucket's region from a redirect: S3's ``x-amz-bucket-region`` header, or the error's ``BucketRegion``."""
+    response = getattr(exc, "response", None) or {}
+    headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    region = headers.get("x-amz-bucket-region") or (response.get("Error") or {}).get("BucketRegion")
+    return str(region or "")
 
 
 def _export_bucket_unverified(context: RuleContext, destination_arn: str, owner: str) -> str:
@@ -866,12 +893,16 @@ def _export_bucket_unverified(context: RuleContext, destination_arn: str, owner:
     if context.live_clients is None:
         return "the owner of the export bucket is not read offline"
     change = context.change
-    return _bucket_unverified(context.live_clients(change.account, change.region), destination_arn, owner)
+    return _bucket_unverified(
+        context.live_clients(change.account, change.region), destination_arn, owner, change.account
+    )
 
 
 def _expected_owner(place: Mapping[str, Any], account: str) -> str:
     """The account the export bucket must belong to: the recorded expected owner, else the detector's account
-    (``_kept_destination`` never keeps a destination whose expected owner is another account)."""
+    (``_kept_destination`` keeps another account as owner only when the settings trust it). A re-create or put-back
+    sends it as ``ExpectedBucketOwner`` (review-guard-s13 F1), so GuardDuty itself refuses a bucket of that name
+    made later in another account."""
     return str(place.get("expected_bucket_owner") or account)
 
 
@@ -902,7 +933,7 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
     evaluation = Evaluation(resource_arn=arn)
     sets = _destination(request)
     if name == "CreatePublishingDestination":
-        outside = _outside(sets, change.account)
+        outside = _outside(context, sets)
         if outside:
             # Never kept as the "before": a later delete of it (the SOC cleaning up) must not re-create it.
             return _alerted(
@@ -968,9 +999,9 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
             + f"The record names only its id, so IAM Warden cannot re-create it; if it was not meant: {command}.",
             needs=(f"the bucket and KMS key of destination {destination} ({why})",),
         )
-    unverified = _export_bucket_unverified(
-        context, str(kept.get("destination_arn") or ""), _expected_owner(kept, change.account)
-    )
+    owner = _expected_owner(kept, change.account)
+    pinned_command = _destination_command(detector, {**kept, "expected_bucket_owner": owner})
+    unverified = _export_bucket_unverified(context, str(kept.get("destination_arn") or ""), owner)
     if unverified:
         return _alerted(
             context,
@@ -978,10 +1009,13 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
             GUARDDUTY_DISABLED,
             Severity.CRITICAL,
             arn,
-            reason=reason + f"IAM Warden does not re-create it: {unverified}. A bucket deleted and made again in "
-            f"another account would receive GuardDuty's findings; check the bucket, then: {command}.",
+            reason=reason + f"IAM Warden does not re-create it, since it could not confirm the bucket is account "
+            f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
+            f"receive GuardDuty's findings; check the bucket, then: {pinned_command}.",
             needs=(f"the export bucket's owner: {unverified}",),
         )
+    kept = {**kept, "expected_bucket_owner": owner}  # pinned: GuardDuty refuses a same-name bucket elsewhere
+    command = pinned_command
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
@@ -1084,6 +1118,8 @@ def _destination_moved(
     if "destination_arn" in restore:
         owner = _expected_owner({**kept, **restore}, change.account)
         unverified = _export_bucket_unverified(context, restore["destination_arn"], owner)
+        # Pinned (review-guard-s13 F1): GuardDuty itself refuses a bucket of that name made later elsewhere.
+        restore["expected_bucket_owner"] = owner
         if unverified:
             return _alerted(
                 context,
@@ -1091,8 +1127,9 @@ def _destination_moved(
                 GUARDDUTY_DISABLED,
                 Severity.CRITICAL,
                 arn,
-                reason=reason + f"IAM Warden does not put it back: {unverified}. A bucket deleted and made again in "
-                "another account would receive GuardDuty's findings; check the bucket, then: "
+                reason=reason + "IAM Warden does not put it back, since it could not confirm the bucket is account "
+                f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
+                "receive GuardDuty's findings; check the bucket, then: "
                 + f"{back}"
                 + ",".join(f"{_API_NAMES[key]}={value}" for key, value in restore.items())
                 + ".",
@@ -2560,17 +2597,35 @@ class RecreatePublishingDestination:
         return {"destinations": _destinations(aws, step.parameters["detector_id"])}
 
     @staticmethod
-    def _needed(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+    def _pinned(step: RemediationStep) -> dict[str, Any]:
+        """The destination as made: the step's, with the expected bucket owner pinned (review-guard-s13 F1; a step
+        planned before it was pinned gets the same owner its judgement checked)."""
+        account = step.target.split(":")[4]
+        return {**step.parameters, "expected_bucket_owner": _expected_owner(step.parameters, account)}
+
+    @classmethod
+    def _at(cls, found: Mapping[str, str], step: RemediationStep) -> bool:
+        """Whether ``found`` exports where the step makes one: pinned, as recorded, or to that bucket and key with
+        no owner set."""
+        return any(
+            _same_place(found, place)
+            for place in (cls._pinned(step), step.parameters, {**step.parameters, "expected_bucket_owner": ""})
+        )
+
+    @classmethod
+    def _needed(cls, step: RemediationStep, before: Mapping[str, Any]) -> bool:
         existing = before["destinations"]
-        return existing is not None and not any(_same_place(found, step.parameters) for found in existing.values())
+        return existing is not None and not any(cls._at(found, step) for found in existing.values())
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not self._needed(step, before):
             return  # exported there again already, or the detector is gone
-        parameters = step.parameters
+        parameters = self._pinned(step)
         detector = parameters["detector_id"]
-        owner = _expected_owner(parameters, step.target.split(":")[4])
-        unverified = _bucket_unverified(run.aws, str(parameters["destination_arn"]), owner)
+        account = step.target.split(":")[4]
+        unverified = _bucket_unverified(
+            run.aws, str(parameters["destination_arn"]), parameters["expected_bucket_owner"], account
+        )
         if unverified:
             # Checked again as it runs: the bucket may have been deleted and made elsewhere since the judgement.
             raise RemediationError(f"publishing destination not re-created: {unverified}")
@@ -2603,7 +2658,8 @@ class RecreatePublishingDestination:
             )
             return
         arn = f"{step.target.rsplit('/', 1)[0]}/{made}"
-        data = {key: str(step.parameters[key]) for key in _DESTINATION_KEYS if step.parameters.get(key)}
+        pinned = RecreatePublishingDestination._pinned(step)
+        data = {key: str(pinned[key]) for key in _DESTINATION_KEYS if pinned.get(key)}
         try:
             keep(Snapshot(PUBLISHING_DESTINATION, arn, _before_second(run.now), {"destination_type": "S3", **data}))
         except AuditError as exc:
@@ -2657,7 +2713,7 @@ class RecreatePublishingDestination:
         found = now.get(made)
         if found is None:
             return [f"publishing destination {made} of GuardDuty detector {detector} is already gone: nothing deleted"]
-        if not _same_place(found, step.parameters):
+        if not self._at(found, step):
             return [
                 f"publishing destination {made} of GuardDuty detector {detector} was moved since the remediation: "
                 "left alone"
@@ -2721,15 +2777,27 @@ class RestorePublishingDestination:
         changed_to = step.parameters["changed_to"]
         return found is not None and all((found.get(key) or "") == value for key, value in changed_to.items())
 
+    @staticmethod
+    def _restored(step: RemediationStep, before: Mapping[str, Any]) -> dict[str, Any]:
+        """Where the step puts the destination: as read, with what the event changed put back, and, when the bucket
+        is put back, its expected owner pinned (review-guard-s13 F1; the judgement pins it in the plan, a step planned
+        before gets the same owner here)."""
+        restore = {**before["found"], **step.parameters["restore"]}
+        if "destination_arn" in step.parameters["restore"]:
+            restore["expected_bucket_owner"] = _expected_owner(restore, step.target.split(":")[4])
+        return restore
+
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not self._moved(step, before):
             return  # moved again or deleted since: another change's doing
-        restore = {**before["found"], **step.parameters["restore"]}
+        restore = self._restored(step, before)
         detector, destination = step.parameters["detector_id"], step.parameters["destination_id"]
+        owner = ""
         if "destination_arn" in step.parameters["restore"]:
             # Checked again as it runs (issue 15): the bucket may have been deleted and made elsewhere since.
-            owner = _expected_owner(restore, step.target.split(":")[4])
-            unverified = _bucket_unverified(run.aws, str(restore["destination_arn"]), owner)
+            owner = str(restore["expected_bucket_owner"])
+            account = step.target.split(":")[4]
+            unverified = _bucket_unverified(run.aws, str(restore["destination_arn"]), owner, account)
             if unverified:
                 raise RemediationError(f"publishing destination not put back: {unverified}")
         try:
@@ -2741,6 +2809,7 @@ class RestorePublishingDestination:
         done.append(
             f"put publishing destination {step.parameters['destination_id']} of GuardDuty detector "
             f"{step.parameters['detector_id']} back to {restore['destination_arn']}"
+            + (f" (expected bucket owner {owner})" if owner else "")
         )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
@@ -2750,11 +2819,19 @@ class RestorePublishingDestination:
         now = self._read(aws, detector, destination)
         if now is None:
             raise UndoError(f"publishing destination {destination} of GuardDuty detector {detector} no longer exists")
-        if not _same_place(now, {**before["found"], **step.parameters["restore"]}):
+        if not _same_place(now, self._restored(step, before)) and not _same_place(
+            now, {**before["found"], **step.parameters["restore"]}
+        ):
             return []  # changed since the remediation: left alone
         self._update(aws, step, before["found"])
+        kept = (
+            ""
+            if before["found"].get("expected_bucket_owner") or not now.get("expected_bucket_owner")
+            else (f" (its expected bucket owner {now['expected_bucket_owner']} stays: an update cannot clear one)")
+        )
         return [
-            f"moved publishing destination {destination} of GuardDuty detector {detector} back, as the event set it"
+            f"moved publishing destination {destination} of GuardDuty detector {detector} back, as the event set "
+            f"it{kept}"
         ]
 
 
