@@ -14,6 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
+from iamwarden.adapters.errors import TransientAwsError, error_code
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.exceptions import AuditError, UndoError
@@ -726,16 +727,18 @@ def test_a_restore_to_a_deleted_bucket_is_only_alerted(
 
 
 def test_a_throttled_bucket_check_is_retried_not_judged(
-    account: Account, enforcer: EnforcerService, export_bucket: Any
+    account: Account, enforcer: EnforcerService, export_bucket: Any, notifier: RecordingNotifier
 ) -> None:
     """A throttled HeadBucket is no answer about the owner: the event fails for a retry, nothing is decided."""
     _created(account, enforcer)
     with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
-        for _ in range(10):
-            s3.add_client_error("head_bucket", "SlowDown", "", http_status_code=503, expected_params=HEAD)
+        s3.add_client_error("head_bucket", "SlowDown", "", http_status_code=503, expected_params=HEAD)
         stubber.add_response("list_publishing_destinations", _listed(), LIST)
-        with pytest.raises(Exception, match="HeadBucket"):
+        with pytest.raises(TransientAwsError, match=r"^HeadBucket") as raised:
             enforcer.handle(_event("deleted"))
+        s3.assert_no_pending_responses()  # the one check was made, then the event failed for a retry
+    assert error_code(raised.value.__cause__) == "SlowDown"
+    assert notifier.sent == []  # nothing judged, nothing alerted
 
 
 def test_a_bucket_made_elsewhere_between_judgement_and_restore_fails_the_remediation(
@@ -755,3 +758,76 @@ def test_a_bucket_made_elsewhere_between_judgement_and_restore_fails_the_remedia
     assert f"publishing destination not put back: S3 refused HeadBucket of the export bucket {BUCKET_NAME}" in str(
         record.error
     )
+
+
+def test_a_bucket_in_another_region_is_only_alerted_its_owner_unconfirmed(
+    account: Account, enforcer: EnforcerService, export_bucket: Any, notifier: RecordingNotifier
+) -> None:
+    """Review-guard-s13 F3: a redirect (301, S3's ``x-amz-bucket-region`` header) that botocore's own redirector did
+    not follow is no answer about the owner: alerted as unconfirmed, naming the region, never re-created."""
+    _created(account, enforcer)
+    moved = {"HTTPHeaders": {"x-amz-bucket-region": "us-west-2"}}
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_client_error("head_bucket", "301", "", http_status_code=301, expected_params=HEAD, response_meta=moved)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # no create stubbed
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    alert = _alert(notifier)
+    assert (finding["outcome"], finding["done"], alert.severity) == (Outcome.ALERTED, [], Severity.CRITICAL)
+    assert alert.needs_context == (
+        f"the export bucket's owner: the export bucket {BUCKET_NAME} is in region us-west-2 (S3 answered 301), where "
+        "IAM Warden did not ask: its owner is not confirmed",
+    )
+
+
+ARCHIVE = "999988887777"
+
+
+def test_an_export_to_a_trusted_archive_accounts_bucket_is_recreated_with_that_owner_pinned_unasked(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """Review-guard-s13 F2: a central log archive's bucket, recorded with its owner (an account the settings trust):
+    IAM Warden may not read that account's buckets, so it does not ask S3 (no HeadBucket is stubbed: a call would
+    fail the test) and re-creates the export with that owner pinned: GuardDuty refuses a bucket of that name
+    anywhere else."""
+    account.set("trusted_accounts", ARCHIVE)
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = ARCHIVE
+    assert enforcer.handle(event)["findings"] == []
+    archived = {**RECORDED, "ExpectedBucketOwner": ARCHIVE}
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": archived},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+
+
+def test_a_recreated_export_is_recorded_with_its_pinned_owner(account: Account, enforcer: EnforcerService) -> None:
+    """Review-guard-s13 F1: the export made is recorded with the owner it was made with (none was recorded from the
+    create), so a later re-create of it pins it too and GuardDuty keeps refusing a same-name bucket elsewhere."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
+        )
+        _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    made = f"arn:aws:guardduty:{REGION}:{HOME_ACCOUNT}:detector/{DETECTOR}/publishingdestination/{MADE}"
+    recorded = enforcer.executor.recorded
+    assert recorded is not None
+    snapshot = recorded.snapshot(PUBLISHING_DESTINATION, made)
+    assert snapshot is not None
+    assert snapshot.data["expected_bucket_owner"] == HOME_ACCOUNT

@@ -456,3 +456,79 @@ def test_offline_a_moved_destination_is_not_put_back_the_buckets_owner_unread() 
     [finding] = _judge(_event("moved"), recorded=_kept()).findings
     assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
     assert finding.needs_context == ("the export bucket's owner: the owner of the export bucket is not read offline",)
+
+
+# Review-guard-s13 F2: a central archive's bucket, another account the settings trust, recorded as the expected owner:
+# IAM Warden may not read that account's buckets, and needs not: GuardDuty, given the owner, refuses any other's.
+
+ARCHIVE = "999988887777"
+TRUSTING = Settings(trusted_accounts=frozenset({ARCHIVE}))
+
+
+def test_a_new_destination_to_a_trusted_accounts_bucket_is_compliant_and_kept() -> None:
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = ARCHIVE
+    judged = judge_event(event, TRUSTING)
+    assert judged.verdict is Verdict.COMPLIANT
+    [snapshot] = judged.observed
+    assert dict(snapshot.data) == {**KEPT, "expected_bucket_owner": ARCHIVE}
+
+
+def test_a_deleted_export_to_a_trusted_accounts_bucket_is_recreated_with_that_owner_pinned_unasked() -> None:
+    s3 = _S3({})  # it would answer 404: it must not be asked
+    [finding] = judge_event(
+        _event("deleted"),
+        TRUSTING,
+        recorded=_kept(expected_bucket_owner=ARCHIVE),
+        live_clients=_live(_GuardDuty([]), s3),
+    ).findings
+    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY},ExpectedBucketOwner={ARCHIVE}." in finding.reason
+    [step] = finding.plan
+    assert step.parameters == {"detector_id": DETECTOR, **KEPT, "expected_bucket_owner": ARCHIVE}
+    assert s3.asked == []
+
+
+def test_a_moved_export_to_a_trusted_accounts_bucket_is_put_back_with_that_owner_pinned_unasked() -> None:
+    s3 = _S3({})
+    [finding] = judge_event(
+        _event("moved"),
+        TRUSTING,
+        recorded=_kept(expected_bucket_owner=ARCHIVE),
+        live_clients=_live(_GuardDuty([]), s3),
+    ).findings
+    [step] = finding.plan
+    assert step.parameters["restore"] == {
+        "destination_arn": BUCKET,
+        "kms_key_arn": KEY,
+        "expected_bucket_owner": ARCHIVE,
+    }
+    assert s3.asked == []
+
+
+def test_a_recorded_owner_the_settings_do_not_trust_is_never_put_back() -> None:
+    s3 = _S3({})
+    [finding] = _judge(
+        _event("deleted"), recorded=_kept(expected_bucket_owner=ARCHIVE), live_clients=_live(_GuardDuty([]), s3)
+    ).findings
+    assert finding.plan == ()
+    assert f"exports outside the account (the bucket's expected owner is account {ARCHIVE})" in finding.needs_context[0]
+    assert s3.asked == []
+
+
+def test_a_recreate_without_a_recorded_owner_that_s3_refuses_says_it_is_unconfirmed_not_taken() -> None:
+    """A bucket in a central archive recorded without its owner: HeadBucket with this account as owner is refused
+    (403), the same answer as a bucket taken by another account; the alert names every reading (F2, F4)."""
+    [finding] = _judge(
+        _event("deleted"),
+        recorded=_kept(),
+        live_clients=_live(_GuardDuty([]), _S3({"acme-guardduty-findings": ARCHIVE})),
+    ).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    [needs] = finding.needs_context
+    for reading in (
+        "IAM Warden's role may lack s3:ListBucket (its stack not yet updated)",
+        "the bucket may be in another account, such as a central archive",
+        "it was deleted and made again in another account",
+    ):
+        assert reading in needs
+    assert f"since it could not confirm the bucket is account {ACCOUNT}'s" in finding.reason
