@@ -737,7 +737,9 @@ def test_a_throttled_bucket_check_is_retried_not_judged(
         with pytest.raises(TransientAwsError, match=r"^HeadBucket") as raised:
             enforcer.handle(_event("deleted"))
         s3.assert_no_pending_responses()  # the one check was made, then the event failed for a retry
-    assert error_code(raised.value.__cause__) == "SlowDown"
+    cause = raised.value.__cause__
+    assert cause is not None
+    assert error_code(cause) == "SlowDown"
     assert notifier.sent == []  # nothing judged, nothing alerted
 
 
