@@ -902,7 +902,8 @@ def _expected_owner(place: Mapping[str, Any], account: str) -> str:
     """The account the export bucket must belong to: the recorded expected owner, else the detector's account
     (``_kept_destination`` keeps another account as owner only when the settings trust it). A re-create or put-back
     sends it as ``ExpectedBucketOwner`` (review-guard-s13 F1), so GuardDuty itself refuses a bucket of that name
-    made later in another account."""
+    made later in another account (botocore 1.43's model of ``DestinationProperties.ExpectedBucketOwner``: "GuardDuty
+    verifies that the specified account owns the bucket before it exports findings")."""
     return str(place.get("expected_bucket_owner") or account)
 
 
