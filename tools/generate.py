@@ -737,6 +737,14 @@ SCOPES: tuple[Scope, ...] = (
         comment="GuardDuty's findings export moved: put back to the bucket and key IAM Warden recorded.",
     ),
     Scope(
+        "VerifyGuardDutyExportBuckets",
+        ("s3:ListBucket",),
+        (BUCKETS,),
+        OWNED_BY_THIS_ACCOUNT,
+        comment="HeadBucket of a findings export's bucket before re-creating the export: only buckets this account "
+        "owns (a bucket made again in another account is refused, and not exported to).",
+    ),
+    Scope(
         "RecreateGuardDutyPublishingDestinations",
         ("guardduty:ListDetectors", "guardduty:ListPublishingDestinations", "guardduty:CreatePublishingDestination"),
         (ANY,),

@@ -14,26 +14,40 @@ import pytest
 from botocore.stub import Stubber
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
+from iamwarden.adapters.errors import TransientAwsError, error_code
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.catalog import Severity
 from iamwarden.domain.exceptions import AuditError, UndoError
-from iamwarden.domain.findings import Outcome
+from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.recorded import Snapshot
 from iamwarden.guardrails.security_services import PUBLISHING_DESTINATION
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
-from tests.functional.conftest import Account
+from tests.functional.conftest import Account, RecordingNotifier
 
 OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
 REGION = "eu-west-1"
 DETECTOR = "12abc34d567e8fa901bc2d34eEXAMPLE"
 DESTINATION = "a4b9c8d7e6f5a4b3c2d1e0f9aEXAMPLE"
 MADE = "b5c0d9e8f7a6b5c4d3e2f1a0bEXAMPLE"
-BUCKET = "arn:aws:s3:::acme-guardduty-findings"
+BUCKET_NAME = "acme-guardduty-findings"
+BUCKET = f"arn:aws:s3:::{BUCKET_NAME}"
 KEY = f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 DROP = "arn:aws:s3:::findings-drop-4417"
 DROP_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"
 RECORDED = {"DestinationArn": BUCKET, "KmsKeyArn": KEY}
+#: What a re-create or put-back sends: the owner pinned, so GuardDuty refuses a same-name bucket elsewhere.
+OWNED = {**RECORDED, "ExpectedBucketOwner": HOME_ACCOUNT}
 MOVED = {"DestinationArn": DROP, "KmsKeyArn": DROP_KEY}
+
+
+@pytest.fixture(autouse=True)
+def export_bucket(enforcer: EnforcerService) -> Any:
+    """The recorded export bucket, in this account (moto's S3): the enforcer checks with HeadBucket that it is still
+    this account's before it re-creates or puts back an export (issue 15). The enforcer's own S3 client."""
+    s3 = enforcer.executor.clients.client("s3", HOME_ACCOUNT, REGION)
+    s3.create_bucket(Bucket=BUCKET_NAME, CreateBucketConfiguration={"LocationConstraint": REGION})
+    return s3
 
 
 def _event(kind: str) -> dict[str, Any]:
@@ -98,12 +112,12 @@ def test_a_deleted_destination_is_recreated_and_undo_deletes_the_one_it_made(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
         stubber.assert_no_pending_responses()
         stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
-        stubber.add_response("describe_publishing_destination", _described(MADE, RECORDED), _described_params(MADE))
+        stubber.add_response("describe_publishing_destination", _described(MADE, OWNED), _described_params(MADE))
         stubber.add_response("delete_publishing_destination", {}, _described_params(MADE))
         undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
         stubber.assert_no_pending_responses()
@@ -124,7 +138,7 @@ def test_a_recreated_destination_deleted_again_is_recreated_again(account: Accou
     """Review-secsvc F10: the enforcer's own create is no event it judges, so the re-create records the new
     destination as the deleted one was recorded; deleting the new one is then re-created too, not only alerted."""
     _created(account, enforcer)
-    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED}
+    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED}
     second = _event("deleted")
     second["detail"]["requestParameters"]["destinationId"] = MADE
     # The attacker waits for the re-create, then deletes the new destination: an event after it.
@@ -169,7 +183,7 @@ def _deleted_again(destination: str, at: str) -> dict[str, Any]:
 
 def _chain(enforcer: EnforcerService, stubber: Stubber) -> tuple[dict[str, Any], dict[str, Any]]:
     """Delete, re-create (MADE), delete MADE, re-created again (AGAIN): the two remediations' findings."""
-    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED}
+    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED}
     later = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     stubber.add_response("list_publishing_destinations", _listed(), LIST)
     stubber.add_response("list_publishing_destinations", _listed(), LIST)
@@ -192,11 +206,11 @@ def test_undo_of_a_recreate_deletes_only_the_destination_it_made(account: Accoun
     with Stubber(_client(enforcer)) as stubber:
         first, again = _chain(enforcer, stubber)
         stubber.add_response("list_publishing_destinations", _listed(AGAIN), LIST)
-        stubber.add_response("describe_publishing_destination", _described(AGAIN, RECORDED), _described_params(AGAIN))
+        stubber.add_response("describe_publishing_destination", _described(AGAIN, OWNED), _described_params(AGAIN))
         undo_first = enforcer.executor.undo(first["remediation_id"], actor=OPERATOR)
         stubber.assert_no_pending_responses()  # no delete_publishing_destination stubbed: none made
         stubber.add_response("list_publishing_destinations", _listed(AGAIN), LIST)
-        stubber.add_response("describe_publishing_destination", _described(AGAIN, RECORDED), _described_params(AGAIN))
+        stubber.add_response("describe_publishing_destination", _described(AGAIN, OWNED), _described_params(AGAIN))
         stubber.add_response("delete_publishing_destination", {}, _described_params(AGAIN))
         undo_again = enforcer.executor.undo(again["remediation_id"], actor=OPERATOR)
         stubber.assert_no_pending_responses()
@@ -218,7 +232,7 @@ def test_undo_of_a_recreate_leaves_the_destination_it_made_when_moved_since(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
         stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
@@ -241,7 +255,7 @@ def test_undo_of_a_recreate_whose_record_cannot_be_read_deletes_nothing(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
 
@@ -262,7 +276,7 @@ def test_a_recreated_destination_deleted_in_the_same_second_is_recreated_again(
     _created(account, enforcer)
     started = datetime.now(UTC).replace(microsecond=431_000) + timedelta(seconds=5)
     monkeypatch.setattr(enforcer.executor, "_clock", lambda: started)
-    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED}
+    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED}
     with Stubber(_client(enforcer)) as stubber:
         stubber.add_response("list_publishing_destinations", _listed(), LIST)
         stubber.add_response("list_publishing_destinations", _listed(), LIST)
@@ -298,7 +312,7 @@ def test_a_recreate_in_a_run_that_keeps_no_record_says_so(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
         stubber.assert_no_pending_responses()
@@ -328,7 +342,7 @@ def test_a_recreate_whose_record_cannot_be_written_says_so_and_stays_done(
         stubber.add_response(
             "create_publishing_destination",
             {"DestinationId": MADE},
-            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         finding = _only(enforcer.handle(_event("deleted")))
         stubber.assert_no_pending_responses()
@@ -369,20 +383,22 @@ def test_a_moved_destination_is_put_back_and_undo_moves_it_again(account: Accoun
     described = _described_params(DESTINATION)
     with Stubber(_client(enforcer)) as stubber:
         stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
-        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": RECORDED})
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": OWNED})
         finding = _only(enforcer.handle(_event("moved")))
         stubber.assert_no_pending_responses()
-        stubber.add_response("describe_publishing_destination", _described(DESTINATION, RECORDED), described)
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, OWNED), described)
         stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": MOVED})
         undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
         stubber.assert_no_pending_responses()
 
     assert finding["outcome"] == Outcome.REMEDIATED
     assert finding["done"] == [
-        f"put publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back to {BUCKET}"
+        f"put publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back to {BUCKET} (expected "
+        f"bucket owner {HOME_ACCOUNT})"
     ]
     assert list(undo.restored) == [
-        f"moved publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back, as the event set it"
+        f"moved publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back, as the event set it (its "
+        f"expected bucket owner {HOME_ACCOUNT} stays: an update cannot clear one)"
     ]
 
 
@@ -414,7 +430,7 @@ def test_undo_of_a_destination_deleted_since_says_so(account: Account, enforcer:
     described = _described_params(DESTINATION)
     with Stubber(_client(enforcer)) as stubber:
         stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
-        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": RECORDED})
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": OWNED})
         finding = _only(enforcer.handle(_event("moved")))
         stubber.add_client_error("describe_publishing_destination", "BadRequestException", expected_params=described)
         _detectors(stubber, DETECTOR)
@@ -454,7 +470,7 @@ def test_a_refused_recreate_is_a_failed_remediation(account: Account, enforcer: 
             "create_publishing_destination",
             "BadRequestException",
             REFUSED,
-            expected_params={"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+            expected_params={"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
         )
         _detectors(stubber, DETECTOR)
         record = _failed(enforcer, "deleted")
@@ -484,7 +500,7 @@ def test_a_refused_restore_is_a_failed_remediation(account: Account, enforcer: E
             "update_publishing_destination",
             "BadRequestException",
             REFUSED,
-            expected_params={**described, "DestinationProperties": RECORDED},
+            expected_params={**described, "DestinationProperties": OWNED},
         )
         _detectors(stubber, DETECTOR)
         stubber.add_response("list_publishing_destinations", _listed(DESTINATION), LIST)
@@ -515,8 +531,6 @@ def test_a_refused_read_of_the_destination_is_no_deletion(
 
 
 # The expected bucket owner is part of where the findings go (review F2).
-
-OWNED = {**RECORDED, "ExpectedBucketOwner": HOME_ACCOUNT}
 
 
 def _created_with_owner(account: Account, enforcer: EnforcerService) -> None:
@@ -588,3 +602,234 @@ def test_a_key_only_move_puts_back_the_key_and_keeps_the_live_bucket(
         finding = _only(enforcer.handle(event))
         stubber.assert_no_pending_responses()
     assert finding["outcome"] == Outcome.REMEDIATED
+
+
+# --- Issue 15 / review-orgs-s12 F4: the export bucket's owner checked before an export is re-created or put back ---
+
+HEAD = {"Bucket": BUCKET_NAME, "ExpectedBucketOwner": HOME_ACCOUNT}
+
+
+def _alert(notifier: RecordingNotifier) -> Finding:
+    """The finding of the last alert sent (the answer of ``handle`` carries no severity or what is unknown)."""
+    finding = notifier.sent[-1].finding
+    assert finding is not None
+    return finding
+
+
+def test_a_recreate_first_confirms_the_bucket_is_this_accounts(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """HeadBucket with ExpectedBucketOwner = the recorded account, at the judgement and again as the step runs; both
+    answer (the bucket is this account's), so the export is re-created."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_response("head_bucket", {}, HEAD)  # the judgement
+        s3.add_response("head_bucket", {}, HEAD)  # as the step runs
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+
+
+def test_a_recreate_to_a_deleted_bucket_is_only_alerted(
+    account: Account, enforcer: EnforcerService, export_bucket: Any, notifier: RecordingNotifier
+) -> None:
+    """moto's S3 answers HeadBucket of a deleted bucket 404: whoever makes that name next would get the findings."""
+    _created(account, enforcer)
+    export_bucket.delete_bucket(Bucket=BUCKET_NAME)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # the judgement; no create stubbed
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    alert = _alert(notifier)
+    assert (finding["outcome"], finding["done"], alert.severity) == (Outcome.ALERTED, [], Severity.CRITICAL)
+    assert alert.needs_context == (
+        f"the export bucket's owner: the export bucket {BUCKET_NAME} no longer exists (whoever makes a bucket of "
+        "that name next, in any account, would receive the findings)",
+    )
+    assert "IAM Warden does not re-create it" in alert.reason
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        ("403", 403, f"so it is not confirmed account {HOME_ACCOUNT}'s: IAM Warden's role may lack s3:ListBucket"),
+        ("400", 400, "could not be read (400)"),
+    ],
+    ids=["other-owner", "unreadable"],
+)
+def test_a_recreate_to_a_bucket_of_another_owner_is_only_alerted(
+    account: Account,
+    enforcer: EnforcerService,
+    export_bucket: Any,
+    notifier: RecordingNotifier,
+    refusal: tuple[str, int, str],
+) -> None:
+    """The attacker deleted the bucket and made one of that name in his account: S3 refuses HeadBucket with
+    ExpectedBucketOwner (403). moto does not check ExpectedBucketOwner (it answers 200 for any owner), so the S3
+    answer is stubbed (botocore's Stubber checks the call against the real model)."""
+    code, status, said = refusal
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_client_error("head_bucket", code, "", http_status_code=status, expected_params=HEAD)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    alert = _alert(notifier)
+    assert (finding["outcome"], finding["done"], alert.severity) == (Outcome.ALERTED, [], Severity.CRITICAL)
+    [needs] = alert.needs_context
+    assert needs.startswith("the export bucket's owner: ")
+    assert said in needs
+
+
+def test_a_bucket_made_elsewhere_between_judgement_and_recreate_fails_the_remediation(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """Checked again as the step runs: the judgement's HeadBucket answered, the step's is refused (403): nothing is
+    created, the remediation fails and says why."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_response("head_bucket", {}, HEAD)
+        s3.add_client_error("head_bucket", "403", "", http_status_code=403, expected_params=HEAD)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # capture; no create stubbed
+        record = _failed(enforcer, "deleted")
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert list(record.done) == []
+    assert f"publishing destination not re-created: S3 refused HeadBucket of the export bucket {BUCKET_NAME}" in str(
+        record.error
+    )
+
+
+def test_a_restore_to_a_deleted_bucket_is_only_alerted(
+    account: Account, enforcer: EnforcerService, export_bucket: Any, notifier: RecordingNotifier
+) -> None:
+    """The UpdatePublishingDestination path: the recorded bucket is gone, so the export is not moved back there."""
+    _created(account, enforcer)
+    export_bucket.delete_bucket(Bucket=BUCKET_NAME)
+    with Stubber(_client(enforcer)) as stubber:  # no GuardDuty call at all
+        finding = _only(enforcer.handle(_event("moved")))
+        stubber.assert_no_pending_responses()
+    alert = _alert(notifier)
+    assert (finding["outcome"], finding["done"], alert.severity) == (Outcome.ALERTED, [], Severity.CRITICAL)
+    assert "IAM Warden does not put it back" in alert.reason
+    [needs] = alert.needs_context
+    assert f"the export bucket {BUCKET_NAME} no longer exists" in needs
+
+
+def test_a_throttled_bucket_check_is_retried_not_judged(
+    account: Account, enforcer: EnforcerService, export_bucket: Any, notifier: RecordingNotifier
+) -> None:
+    """A throttled HeadBucket is no answer about the owner: the event fails for a retry, nothing is decided."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_client_error("head_bucket", "SlowDown", "", http_status_code=503, expected_params=HEAD)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        with pytest.raises(TransientAwsError, match=r"^HeadBucket") as raised:
+            enforcer.handle(_event("deleted"))
+        s3.assert_no_pending_responses()  # the one check was made, then the event failed for a retry
+    cause = raised.value.__cause__
+    assert cause is not None
+    assert error_code(cause) == "SlowDown"
+    assert notifier.sent == []  # nothing judged, nothing alerted
+
+
+def test_a_bucket_made_elsewhere_between_judgement_and_restore_fails_the_remediation(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """The put-back checks again as it runs: the step's HeadBucket is refused (403), nothing is updated."""
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_response("head_bucket", {}, HEAD)
+        s3.add_client_error("head_bucket", "403", "", http_status_code=403, expected_params=HEAD)
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
+        record = _failed(enforcer, "moved")  # no update stubbed
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert list(record.done) == []
+    assert f"publishing destination not put back: S3 refused HeadBucket of the export bucket {BUCKET_NAME}" in str(
+        record.error
+    )
+
+
+def test_a_bucket_in_another_region_is_only_alerted_its_owner_unconfirmed(
+    account: Account, enforcer: EnforcerService, export_bucket: Any, notifier: RecordingNotifier
+) -> None:
+    """Review-guard-s13 F3: a redirect (301, S3's ``x-amz-bucket-region`` header) that botocore's own redirector did
+    not follow is no answer about the owner: alerted as unconfirmed, naming the region, never re-created."""
+    _created(account, enforcer)
+    moved = {"HTTPHeaders": {"x-amz-bucket-region": "us-west-2"}}
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        s3.add_client_error("head_bucket", "301", "", http_status_code=301, expected_params=HEAD, response_meta=moved)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # no create stubbed
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    alert = _alert(notifier)
+    assert (finding["outcome"], finding["done"], alert.severity) == (Outcome.ALERTED, [], Severity.CRITICAL)
+    assert alert.needs_context == (
+        f"the export bucket's owner: the export bucket {BUCKET_NAME} is in region us-west-2 (S3 answered 301), where "
+        "IAM Warden did not ask: its owner is not confirmed",
+    )
+
+
+ARCHIVE = "999988887777"
+
+
+def test_an_export_to_a_trusted_archive_accounts_bucket_is_recreated_with_that_owner_pinned_unasked(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """Review-guard-s13 F2: a central log archive's bucket, recorded with its owner (an account the settings trust):
+    IAM Warden may not read that account's buckets, so it does not ask S3 (no HeadBucket is stubbed: a call would
+    fail the test) and re-creates the export with that owner pinned: GuardDuty refuses a bucket of that name
+    anywhere else."""
+    account.set("trusted_accounts", ARCHIVE)
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = ARCHIVE
+    assert enforcer.handle(event)["findings"] == []
+    archived = {**RECORDED, "ExpectedBucketOwner": ARCHIVE}
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": archived},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+
+
+def test_a_recreated_export_is_recorded_with_its_pinned_owner(account: Account, enforcer: EnforcerService) -> None:
+    """Review-guard-s13 F1: the export made is recorded with the owner it was made with (none was recorded from the
+    create), so a later re-create of it pins it too and GuardDuty keeps refusing a same-name bucket elsewhere."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
+        )
+        _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    made = f"arn:aws:guardduty:{REGION}:{HOME_ACCOUNT}:detector/{DETECTOR}/publishingdestination/{MADE}"
+    recorded = enforcer.executor.recorded
+    assert recorded is not None
+    snapshot = recorded.snapshot(PUBLISHING_DESTINATION, made)
+    assert snapshot is not None
+    assert snapshot.data["expected_bucket_owner"] == HOME_ACCOUNT

@@ -2124,7 +2124,12 @@ def _described_destination(place: dict[str, str], destination: str = GD_DESTINAT
 
 
 def _deleted_destination(account: Account) -> RemediationStep:
-    del account
+    """The recorded export bucket exists in this account: the step checks its owner (HeadBucket) before the create."""
+    with contextlib.suppress(account.s3.exceptions.BucketAlreadyOwnedByYou):  # two scenarios share it
+        account.s3.create_bucket(
+            Bucket=GD_RECORDED["destination_arn"].rsplit(":", 1)[1],
+            CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION},
+        )
     return _step(
         StepAction("recreate_guardduty_publishing_destination"),
         GD_DESTINATION_ARN,
@@ -2181,7 +2186,12 @@ def _destination_gone_answers(aws: AccountClients) -> None:
 
 
 def _moved_destination(account: Account) -> RemediationStep:
-    del account
+    """The recorded export bucket exists in this account: the step checks its owner (HeadBucket) before the update."""
+    with contextlib.suppress(account.s3.exceptions.BucketAlreadyOwnedByYou):  # two scenarios share it
+        account.s3.create_bucket(
+            Bucket=GD_RECORDED["destination_arn"].rsplit(":", 1)[1],
+            CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION},
+        )
     return _step(
         StepAction("restore_guardduty_publishing_destination"),
         GD_DESTINATION_ARN,

@@ -19,6 +19,7 @@ from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.security_services import PUBLISHING_DESTINATION
 from tests.conftest import load_event
 
+ACCOUNT = "111122223333"
 DETECTOR = "12abc34d567e8fa901bc2d34eEXAMPLE"
 DESTINATION = "a4b9c8d7e6f5a4b3c2d1e0f9aEXAMPLE"
 ARN = f"arn:aws:guardduty:eu-west-1:111122223333:detector/{DETECTOR}/publishingdestination/{DESTINATION}"
@@ -71,17 +72,36 @@ class _GuardDuty:
         }
 
 
+class _S3:
+    """S3's ``HeadBucket`` with ``ExpectedBucketOwner``: answers for the buckets ``owners`` names with that owner,
+    403 for another expected owner, 404 for any other bucket (as S3 does)."""
+
+    def __init__(self, owners: dict[str, str]) -> None:
+        self.owners = owners
+        self.asked: list[tuple[str, str]] = []
+
+    def head_bucket(self, Bucket: str, ExpectedBucketOwner: str) -> dict[str, Any]:
+        self.asked.append((Bucket, ExpectedBucketOwner))
+        owner = self.owners.get(Bucket)
+        if owner is None or owner != ExpectedBucketOwner:
+            code = "404" if owner is None else "403"
+            raise ClientError({"Error": {"Code": code, "Message": ""}}, "HeadBucket")
+        return {}
+
+
 class _Clients:
-    def __init__(self, guardduty: _GuardDuty) -> None:
+    def __init__(self, guardduty: _GuardDuty, s3: _S3) -> None:
         self.guardduty = guardduty
+        self.s3 = s3
 
-    def client(self, service: str) -> _GuardDuty:
-        assert service == "guardduty"
-        return self.guardduty
+    def client(self, service: str) -> Any:
+        assert service in {"guardduty", "s3"}
+        return self.guardduty if service == "guardduty" else self.s3
 
 
-def _live(guardduty: _GuardDuty) -> Any:
-    return lambda *_: _Clients(guardduty)
+def _live(guardduty: _GuardDuty, s3: _S3 | None = None) -> Any:
+    """The account's clients; its S3 by default holds the recorded bucket, this account's."""
+    return lambda *_: _Clients(guardduty, s3 or _S3({"acme-guardduty-findings": ACCOUNT}))
 
 
 # CreatePublishingDestination: never a finding; what it set is kept as the "before"
@@ -130,11 +150,12 @@ def test_a_deleted_destination_is_recreated_from_the_snapshot_taken_before() -> 
     [finding] = _judge(_event("deleted"), recorded=_kept(), live_clients=_live(guardduty)).findings
     assert finding.severity is Severity.CRITICAL
     assert "no other destination is left" in finding.reason
-    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY}." in finding.reason
+    # The owner pinned (review-guard-s13 F1): GuardDuty itself refuses a bucket of that name in another account.
+    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY},ExpectedBucketOwner={ACCOUNT}." in finding.reason
     assert finding.needs_context == ()
     [step] = finding.plan
     assert (step.action, step.target) == ("recreate_guardduty_publishing_destination", ARN)
-    assert step.parameters == {"detector_id": DETECTOR, **KEPT}
+    assert step.parameters == {"detector_id": DETECTOR, **KEPT, "expected_bucket_owner": ACCOUNT}
     assert guardduty.asked == [DETECTOR]
 
 
@@ -282,15 +303,15 @@ def test_offline_a_moved_destination_is_high_and_alerted_with_what_is_unknown() 
 
 
 def test_a_moved_destination_is_put_back_where_the_snapshot_says() -> None:
-    [finding] = _judge(_event("moved"), recorded=_kept()).findings
+    [finding] = _judge(_event("moved"), recorded=_kept(), live_clients=_live(_GuardDuty([]))).findings
     assert finding.severity is Severity.HIGH
-    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY}." in finding.reason
+    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY},ExpectedBucketOwner={ACCOUNT}." in finding.reason
     [step] = finding.plan
     assert (step.action, step.target) == ("restore_guardduty_publishing_destination", ARN)
     assert step.parameters == {
         "detector_id": DETECTOR,
         "destination_id": DESTINATION,
-        "restore": {"destination_arn": BUCKET, "kms_key_arn": KEY},
+        "restore": {"destination_arn": BUCKET, "kms_key_arn": KEY, "expected_bucket_owner": ACCOUNT},
         "changed_to": {
             "destination_arn": "arn:aws:s3:::findings-drop-4417",
             "kms_key_arn": "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f",
@@ -377,7 +398,7 @@ def test_a_bucket_owner_set_where_none_was_recorded_cannot_be_cleared_so_is_only
 
 def test_a_move_that_also_sets_the_attackers_bucket_owner_is_put_back_with_the_recorded_owner() -> None:
     event = _owner_set(ATTACKER, destinationArn="arn:aws:s3:::findings-drop-4417", kmsKeyArn=KEY)
-    [finding] = _judge(event, recorded=_kept(expected_bucket_owner=OWNER)).findings
+    [finding] = _judge(event, recorded=_kept(expected_bucket_owner=OWNER), live_clients=_live(_GuardDuty([]))).findings
     [step] = finding.plan
     assert step.parameters["restore"]["expected_bucket_owner"] == OWNER
 
@@ -392,3 +413,122 @@ def test_a_removed_bucket_owner_is_a_finding() -> None:
 @pytest.mark.parametrize(("owner", "kept"), [(OWNER, {"expected_bucket_owner": OWNER}), ("", {})], ids=["same", "none"])
 def test_a_bucket_owner_set_as_recorded_is_compliant(owner: str, kept: dict[str, str]) -> None:
     assert _judge(_owner_set(owner), recorded=_kept(**kept)).verdict is Verdict.COMPLIANT
+
+
+# Issue 15 (review-orgs-s12 F4): the export bucket's owner is confirmed before anything is re-created or put back
+
+
+@pytest.mark.parametrize(
+    ("owners", "said"),
+    [
+        ({}, "the export bucket acme-guardduty-findings no longer exists"),
+        ({"acme-guardduty-findings": "444455556666"}, f"so it is not confirmed account {ACCOUNT}'s"),
+    ],
+    ids=["bucket-gone", "other-owner"],
+)
+def test_a_deleted_destination_whose_bucket_is_not_this_accounts_is_critical_and_alerted_only(
+    owners: dict[str, str], said: str
+) -> None:
+    s3 = _S3(owners)
+    [finding] = _judge(_event("deleted"), recorded=_kept(), live_clients=_live(_GuardDuty([]), s3)).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    [needs] = finding.needs_context
+    assert needs.startswith("the export bucket's owner: ")
+    assert said in needs
+    assert s3.asked == [("acme-guardduty-findings", ACCOUNT)]
+
+
+def test_the_bucket_is_checked_against_the_recorded_expected_owner() -> None:
+    s3 = _S3({"acme-guardduty-findings": ACCOUNT})
+    recorded = _kept(expected_bucket_owner=ACCOUNT)
+    [finding] = _judge(_event("deleted"), recorded=recorded, live_clients=_live(_GuardDuty([]), s3)).findings
+    assert [step.action.value for step in finding.plan] == ["recreate_guardduty_publishing_destination"]
+    assert s3.asked == [("acme-guardduty-findings", ACCOUNT)]
+
+
+def test_a_moved_destination_whose_recorded_bucket_is_gone_is_not_put_back() -> None:
+    [finding] = _judge(_event("moved"), recorded=_kept(), live_clients=_live(_GuardDuty([]), _S3({}))).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    assert "IAM Warden does not put it back" in finding.reason
+
+
+def test_offline_a_moved_destination_is_not_put_back_the_buckets_owner_unread() -> None:
+    [finding] = _judge(_event("moved"), recorded=_kept()).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    assert finding.needs_context == ("the export bucket's owner: the owner of the export bucket is not read offline",)
+
+
+# Review-guard-s13 F2: a central archive's bucket, another account the settings trust, recorded as the expected owner:
+# IAM Warden may not read that account's buckets, and needs not: GuardDuty, given the owner, refuses any other's.
+
+ARCHIVE = "999988887777"
+TRUSTING = Settings(trusted_accounts=frozenset({ARCHIVE}))
+
+
+def test_a_new_destination_to_a_trusted_accounts_bucket_is_compliant_and_kept() -> None:
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = ARCHIVE
+    judged = judge_event(event, TRUSTING)
+    assert judged.verdict is Verdict.COMPLIANT
+    [snapshot] = judged.observed
+    assert dict(snapshot.data) == {**KEPT, "expected_bucket_owner": ARCHIVE}
+
+
+def test_a_deleted_export_to_a_trusted_accounts_bucket_is_recreated_with_that_owner_pinned_unasked() -> None:
+    s3 = _S3({})  # it would answer 404: it must not be asked
+    [finding] = judge_event(
+        _event("deleted"),
+        TRUSTING,
+        recorded=_kept(expected_bucket_owner=ARCHIVE),
+        live_clients=_live(_GuardDuty([]), s3),
+    ).findings
+    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY},ExpectedBucketOwner={ARCHIVE}." in finding.reason
+    [step] = finding.plan
+    assert step.parameters == {"detector_id": DETECTOR, **KEPT, "expected_bucket_owner": ARCHIVE}
+    assert s3.asked == []
+
+
+def test_a_moved_export_to_a_trusted_accounts_bucket_is_put_back_with_that_owner_pinned_unasked() -> None:
+    s3 = _S3({})
+    [finding] = judge_event(
+        _event("moved"),
+        TRUSTING,
+        recorded=_kept(expected_bucket_owner=ARCHIVE),
+        live_clients=_live(_GuardDuty([]), s3),
+    ).findings
+    [step] = finding.plan
+    assert step.parameters["restore"] == {
+        "destination_arn": BUCKET,
+        "kms_key_arn": KEY,
+        "expected_bucket_owner": ARCHIVE,
+    }
+    assert s3.asked == []
+
+
+def test_a_recorded_owner_the_settings_do_not_trust_is_never_put_back() -> None:
+    s3 = _S3({})
+    [finding] = _judge(
+        _event("deleted"), recorded=_kept(expected_bucket_owner=ARCHIVE), live_clients=_live(_GuardDuty([]), s3)
+    ).findings
+    assert finding.plan == ()
+    assert f"exports outside the account (the bucket's expected owner is account {ARCHIVE})" in finding.needs_context[0]
+    assert s3.asked == []
+
+
+def test_a_recreate_without_a_recorded_owner_that_s3_refuses_says_it_is_unconfirmed_not_taken() -> None:
+    """A bucket in a central archive recorded without its owner: HeadBucket with this account as owner is refused
+    (403), the same answer as a bucket taken by another account; the alert names every reading (F2, F4)."""
+    [finding] = _judge(
+        _event("deleted"),
+        recorded=_kept(),
+        live_clients=_live(_GuardDuty([]), _S3({"acme-guardduty-findings": ARCHIVE})),
+    ).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    [needs] = finding.needs_context
+    for reading in (
+        "IAM Warden's role may lack s3:ListBucket (its stack not yet updated)",
+        "the bucket may be in another account, such as a central archive",
+        "it was deleted and made again in another account",
+    ):
+        assert reading in needs
+    assert f"since it could not confirm the bucket is account {ACCOUNT}'s" in finding.reason

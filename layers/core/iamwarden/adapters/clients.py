@@ -61,6 +61,7 @@ _IAM_ACTIONS_BY_OPERATION = {
     ("s3control", "PutPublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
     ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",  # the heartbeat lists the buckets whose Block Public Access it reads
+    ("s3", "HeadBucket"): "s3:ListBucket",  # S3 API reference, HeadBucket: "permissions ... s3:ListBucket action"
     ("lambda", "Invoke"): "lambda:InvokeFunction",  # the Slack endpoint hands an undo to the enforcer
 }
 

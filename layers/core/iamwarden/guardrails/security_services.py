@@ -790,21 +790,25 @@ def _kept_destination(context: RuleContext, arn: str) -> tuple[Mapping[str, Any]
         return None, "IAM Warden has no record of it (it keeps one from each create or update it judges compliant)"
     if snapshot.unusable or not snapshot.taken_before(context.change.time):
         return None, f"IAM Warden's record of it ({snapshot.taken_at}) is not known to be from before the change"
-    outside = _outside(snapshot.data, context.change.account)
+    outside = _outside(context, snapshot.data)
     if outside:
         return None, f"IAM Warden's record of it exports outside the account ({'; '.join(outside)}): never put back"
     return snapshot.data, ""
 
 
-def _outside(place: Mapping[str, Any], account: str) -> list[str]:
+def _outside(context: RuleContext, place: Mapping[str, Any]) -> list[str]:
     """What sends a destination's findings to another account, in words: a KMS key of another account, or an
-    expected bucket owner that is not this account (an S3 ARN names no account: a bucket's owner is not known)."""
+    expected bucket owner that is not this account (an S3 ARN names no account: a bucket's owner is not known).
+
+    An expected owner the settings trust (``trusted_accounts``, ``managed_accounts``: a central log archive) is no
+    export outside (review-guard-s13 F2): GuardDuty itself refuses to export to a bucket that account does not own."""
+    account = context.change.account
     found = []
     key_account = str(place.get("kms_key_arn") or "").split(":")[4:5]
     if key_account and key_account[0] not in ("", account):
         found.append(f"the KMS key is account {key_account[0]}'s")
     owner = str(place.get("expected_bucket_owner") or "")
-    if owner and owner != account:
+    if owner and not context.settings.boundary(account).trusts_account(owner):
         found.append(f"the bucket's expected owner is account {owner}")
     return found
 
@@ -824,6 +828,83 @@ def _other_destinations(context: RuleContext, detector: str, gone: str) -> list[
         return None
     listed = [(_field(item, "DestinationId"), _field(item, "Status")) for item in _listed(answer.get("Destinations"))]
     return [(str(item), str(status)) for item, status in listed if item and item != gone]
+
+
+def _bucket_unverified(aws: AccountClients, destination_arn: str, owner: str, account: str) -> str:
+    """Why the S3 bucket of ``destination_arn`` is not known to be account ``owner``'s; "" when ``HeadBucket`` with
+    ``ExpectedBucketOwner`` confirms it (S3 answers 403 when the owner differs, 404 when the bucket is gone), or when
+    ``owner`` is another account IAM Warden recorded (it may not read that account's buckets: GuardDuty itself, given
+    that owner, exports nothing to a bucket of that name in any other account; review-guard-s13 F2).
+
+    Issue 15 (review-orgs-s12 F4): a bucket name is global and its ARN names no account, so an attacker who deleted
+    the export bucket and made one of that name in his own account would receive the findings IAM Warden re-creates
+    an export for. ``HeadBucket`` needs ``s3:ListBucket``."""
+    bucket = destination_arn.split(":::", 1)[1].split("/", 1)[0] if ":s3:::" in destination_arn else ""
+    if not bucket:
+        return f"{destination_arn or 'its destination'} names no S3 bucket"
+    if owner != account:
+        return ""  # the recorded owner of another account, pinned with ExpectedBucketOwner: GuardDuty checks it
+    try:
+        aws.client("s3").head_bucket(Bucket=bucket, ExpectedBucketOwner=owner)
+    except Exception as exc:
+        if is_transient(exc):
+            raise classify(exc, "HeadBucket", resource=destination_arn) from exc
+        code = error_code(exc)
+        if code in _BUCKET_GONE:
+            return (
+                f"the export bucket {bucket} no longer exists (whoever makes a bucket of that name next, in any "
+                "account, would receive the findings)"
+            )
+        if code in _BUCKET_NOT_OWNED:
+            return (
+                f"S3 refused HeadBucket of the export bucket {bucket} with ExpectedBucketOwner={owner} (403), so it "
+                f"is not confirmed account {owner}'s: IAM Warden's role may lack s3:ListBucket (its stack not yet "
+                "updated), the bucket may be in another account, such as a central archive (IAM Warden checks "
+                "another account's bucket only through an expected bucket owner recorded for the destination), or "
+                "it was deleted and made again in another account"
+            )
+        if code in _BUCKET_MOVED:
+            region = _bucket_region(exc)
+            return (
+                f"the export bucket {bucket} is in {f'region {region}' if region else 'another region'} (S3 "
+                f"answered {code}), where IAM Warden did not ask: its owner is not confirmed"
+            )
+        return f"the owner of the export bucket {bucket} could not be read ({code or exc})"
+    return ""
+
+
+#: ``HeadBucket`` has no body: its errors are the HTTP status (botocore's code), or a code S3 adds.
+_BUCKET_GONE = frozenset({"404", "NoSuchBucket", "NotFound"})
+_BUCKET_NOT_OWNED = frozenset({"403", "AccessDenied", "Forbidden"})
+#: A bucket in another region than the client's, when botocore's own redirect did not follow it (review F3).
+_BUCKET_MOVED = frozenset({"301", "PermanentRedirect"})
+
+
+def _bucket_region(exc: Exception) -> str:
+    """The bucket's region from a redirect: S3's ``x-amz-bucket-region`` header, or the error's ``BucketRegion``."""
+    response = getattr(exc, "response", None) or {}
+    headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    region = headers.get("x-amz-bucket-region") or (response.get("Error") or {}).get("BucketRegion")
+    return str(region or "")
+
+
+def _export_bucket_unverified(context: RuleContext, destination_arn: str, owner: str) -> str:
+    """``_bucket_unverified`` from the account's live clients; offline the owner is unknown."""
+    if context.live_clients is None:
+        return "the owner of the export bucket is not read offline"
+    change = context.change
+    return _bucket_unverified(
+        context.live_clients(change.account, change.region), destination_arn, owner, change.account
+    )
+
+
+def _expected_owner(place: Mapping[str, Any], account: str) -> str:
+    """The account the export bucket must belong to: the recorded expected owner, else the detector's account
+    (``_kept_destination`` keeps another account as owner only when the settings trust it). A re-create or put-back
+    sends it as ``ExpectedBucketOwner`` (review-guard-s13 F1), so GuardDuty itself refuses a bucket of that name
+    made later in another account (botocore 1.43's model of ``DestinationProperties.ExpectedBucketOwner``: "GuardDuty
+    verifies that the specified account owns the bucket before it exports findings")."""
+    return str(place.get("expected_bucket_owner") or account)
 
 
 def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evaluation:
@@ -853,7 +934,7 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
     evaluation = Evaluation(resource_arn=arn)
     sets = _destination(request)
     if name == "CreatePublishingDestination":
-        outside = _outside(sets, change.account)
+        outside = _outside(context, sets)
         if outside:
             # Never kept as the "before": a later delete of it (the SOC cleaning up) must not re-create it.
             return _alerted(
@@ -919,6 +1000,23 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
             + f"The record names only its id, so IAM Warden cannot re-create it; if it was not meant: {command}.",
             needs=(f"the bucket and KMS key of destination {destination} ({why})",),
         )
+    owner = _expected_owner(kept, change.account)
+    pinned_command = _destination_command(detector, {**kept, "expected_bucket_owner": owner})
+    unverified = _export_bucket_unverified(context, str(kept.get("destination_arn") or ""), owner)
+    if unverified:
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.CRITICAL,
+            arn,
+            reason=reason + f"IAM Warden does not re-create it, since it could not confirm the bucket is account "
+            f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
+            f"receive GuardDuty's findings; check the bucket, then: {pinned_command}.",
+            needs=(f"the export bucket's owner: {unverified}",),
+        )
+    kept = {**kept, "expected_bucket_owner": owner}  # pinned: GuardDuty refuses a same-name bucket elsewhere
+    command = pinned_command
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
@@ -1018,6 +1116,26 @@ def _destination_moved(
             f"aws guardduty delete-publishing-destination --detector-id {detector} --destination-id {destination}).",
             needs=(f"how to clear the expected bucket owner of destination {destination} (none was recorded)",),
         )
+    if "destination_arn" in restore:
+        owner = _expected_owner({**kept, **restore}, change.account)
+        unverified = _export_bucket_unverified(context, restore["destination_arn"], owner)
+        # Pinned (review-guard-s13 F1): GuardDuty itself refuses a bucket of that name made later elsewhere.
+        restore["expected_bucket_owner"] = owner
+        if unverified:
+            return _alerted(
+                context,
+                evaluation,
+                GUARDDUTY_DISABLED,
+                Severity.CRITICAL,
+                arn,
+                reason=reason + "IAM Warden does not put it back, since it could not confirm the bucket is account "
+                f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
+                "receive GuardDuty's findings; check the bucket, then: "
+                + f"{back}"
+                + ",".join(f"{_API_NAMES[key]}={value}" for key, value in restore.items())
+                + ".",
+                needs=(f"the export bucket's owner: {unverified}",),
+            )
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
@@ -2452,7 +2570,9 @@ class RecreatePublishingDestination:
     """Re-create a deleted GuardDuty publishing destination from IAM Warden's snapshot (undo deletes the one it made).
 
     Nothing is made when the detector already exports to that bucket with that key (re-created meanwhile) or is
-    gone. The destination made is recorded as the deleted one was (its new id), so a second delete is re-created too
+    gone, and it is refused when ``HeadBucket`` no longer confirms the bucket is the recorded owner's (issue 15:
+    checked at the judgement and again here, as it runs). The destination made is recorded as the deleted one was
+    (its new id), so a second delete is re-created too
     (review-secsvc F10). Undo deletes only the destination this remediation made, known by the id its ``done`` line
     recorded (``_MADE_LINE``), and only while it is still at the recorded place: a later re-create's destination to the
     same place is another remediation's (review-orgs F2).
@@ -2463,6 +2583,7 @@ class RecreatePublishingDestination:
         "guardduty:ListPublishingDestinations",
         "guardduty:DescribePublishingDestination",
         "guardduty:CreatePublishingDestination",
+        "s3:ListBucket",
     )
     action: ClassVar[StepAction] = StepAction("recreate_guardduty_publishing_destination", permissions)
     # ListDetectors too on a refusal (``_gone``), granted with the step's own permissions.
@@ -2477,15 +2598,38 @@ class RecreatePublishingDestination:
         return {"destinations": _destinations(aws, step.parameters["detector_id"])}
 
     @staticmethod
-    def _needed(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+    def _pinned(step: RemediationStep) -> dict[str, Any]:
+        """The destination as made: the step's, with the expected bucket owner pinned (review-guard-s13 F1; a step
+        planned before it was pinned gets the same owner its judgement checked)."""
+        account = step.target.split(":")[4]
+        return {**step.parameters, "expected_bucket_owner": _expected_owner(step.parameters, account)}
+
+    @classmethod
+    def _at(cls, found: Mapping[str, str], step: RemediationStep) -> bool:
+        """Whether ``found`` exports where the step makes one: pinned, as recorded, or to that bucket and key with
+        no owner set."""
+        return any(
+            _same_place(found, place)
+            for place in (cls._pinned(step), step.parameters, {**step.parameters, "expected_bucket_owner": ""})
+        )
+
+    @classmethod
+    def _needed(cls, step: RemediationStep, before: Mapping[str, Any]) -> bool:
         existing = before["destinations"]
-        return existing is not None and not any(_same_place(found, step.parameters) for found in existing.values())
+        return existing is not None and not any(cls._at(found, step) for found in existing.values())
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not self._needed(step, before):
             return  # exported there again already, or the detector is gone
-        parameters = step.parameters
+        parameters = self._pinned(step)
         detector = parameters["detector_id"]
+        account = step.target.split(":")[4]
+        unverified = _bucket_unverified(
+            run.aws, str(parameters["destination_arn"]), parameters["expected_bucket_owner"], account
+        )
+        if unverified:
+            # Checked again as it runs: the bucket may have been deleted and made elsewhere since the judgement.
+            raise RemediationError(f"publishing destination not re-created: {unverified}")
         try:
             answer = run.aws.client("guardduty").create_publishing_destination(
                 DetectorId=detector,
@@ -2515,7 +2659,8 @@ class RecreatePublishingDestination:
             )
             return
         arn = f"{step.target.rsplit('/', 1)[0]}/{made}"
-        data = {key: str(step.parameters[key]) for key in _DESTINATION_KEYS if step.parameters.get(key)}
+        pinned = RecreatePublishingDestination._pinned(step)
+        data = {key: str(pinned[key]) for key in _DESTINATION_KEYS if pinned.get(key)}
         try:
             keep(Snapshot(PUBLISHING_DESTINATION, arn, _before_second(run.now), {"destination_type": "S3", **data}))
         except AuditError as exc:
@@ -2569,7 +2714,7 @@ class RecreatePublishingDestination:
         found = now.get(made)
         if found is None:
             return [f"publishing destination {made} of GuardDuty detector {detector} is already gone: nothing deleted"]
-        if not _same_place(found, step.parameters):
+        if not self._at(found, step):
             return [
                 f"publishing destination {made} of GuardDuty detector {detector} was moved since the remediation: "
                 "left alone"
@@ -2592,6 +2737,7 @@ class RestorePublishingDestination:
         "guardduty:UpdatePublishingDestination",
         "guardduty:ListDetectors",
         "guardduty:ListPublishingDestinations",
+        "s3:ListBucket",
     )
     action: ClassVar[StepAction] = StepAction("restore_guardduty_publishing_destination", permissions)
     # ListDetectors and ListPublishingDestinations too on a refusal (``_gone``), granted with the step's own.
@@ -2632,11 +2778,29 @@ class RestorePublishingDestination:
         changed_to = step.parameters["changed_to"]
         return found is not None and all((found.get(key) or "") == value for key, value in changed_to.items())
 
+    @staticmethod
+    def _restored(step: RemediationStep, before: Mapping[str, Any]) -> dict[str, Any]:
+        """Where the step puts the destination: as read, with what the event changed put back, and, when the bucket
+        is put back, its expected owner pinned (review-guard-s13 F1; the judgement pins it in the plan, a step planned
+        before gets the same owner here)."""
+        restore = {**before["found"], **step.parameters["restore"]}
+        if "destination_arn" in step.parameters["restore"]:
+            restore["expected_bucket_owner"] = _expected_owner(restore, step.target.split(":")[4])
+        return restore
+
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not self._moved(step, before):
             return  # moved again or deleted since: another change's doing
-        restore = {**before["found"], **step.parameters["restore"]}
+        restore = self._restored(step, before)
         detector, destination = step.parameters["detector_id"], step.parameters["destination_id"]
+        owner = ""
+        if "destination_arn" in step.parameters["restore"]:
+            # Checked again as it runs (issue 15): the bucket may have been deleted and made elsewhere since.
+            owner = str(restore["expected_bucket_owner"])
+            account = step.target.split(":")[4]
+            unverified = _bucket_unverified(run.aws, str(restore["destination_arn"]), owner, account)
+            if unverified:
+                raise RemediationError(f"publishing destination not put back: {unverified}")
         try:
             self._update(run.aws, step, restore)
         except Exception as exc:
@@ -2646,6 +2810,7 @@ class RestorePublishingDestination:
         done.append(
             f"put publishing destination {step.parameters['destination_id']} of GuardDuty detector "
             f"{step.parameters['detector_id']} back to {restore['destination_arn']}"
+            + (f" (expected bucket owner {owner})" if owner else "")
         )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
@@ -2655,11 +2820,19 @@ class RestorePublishingDestination:
         now = self._read(aws, detector, destination)
         if now is None:
             raise UndoError(f"publishing destination {destination} of GuardDuty detector {detector} no longer exists")
-        if not _same_place(now, {**before["found"], **step.parameters["restore"]}):
+        if not _same_place(now, self._restored(step, before)) and not _same_place(
+            now, {**before["found"], **step.parameters["restore"]}
+        ):
             return []  # changed since the remediation: left alone
         self._update(aws, step, before["found"])
+        kept = (
+            ""
+            if before["found"].get("expected_bucket_owner") or not now.get("expected_bucket_owner")
+            else (f" (its expected bucket owner {now['expected_bucket_owner']} stays: an update cannot clear one)")
+        )
         return [
-            f"moved publishing destination {destination} of GuardDuty detector {detector} back, as the event set it"
+            f"moved publishing destination {destination} of GuardDuty detector {detector} back, as the event set "
+            f"it{kept}"
         ]
 
 
