@@ -168,20 +168,17 @@ def test_two_older_statements_are_named_in_the_plural() -> None:
     assert "This statement predates the change by " + ALICE + ", which did not add it:" in public.reason
 
 
-def test_a_statement_widening_an_older_one_of_the_same_sid_is_removed_and_the_alert_says_the_older_grant_goes() -> None:
-    """Review s12 F3: the vendor's share widened to a second account is the change's (a wider meaning), so it is
-    removed whole; the reason says the older, narrower grant under that Sid is cut with it."""
+def test_a_statement_widening_an_older_one_of_the_same_sid_is_replaced_by_the_older_one() -> None:
+    """Review s12 F3, closed in session 13: the vendor's share widened to a second account is the change's (a wider
+    meaning); its removal puts back the older, narrower statement of that Sid (``test_resource_policy_restore``)."""
     widened = {**VENDOR, "Principal": {"AWS": [f"arn:aws:iam::{OUTSIDER}:root", "444455556666"]}}
 
     [finding] = judged(document(OWN, widened), FakeRecorded(seen(OWN, VENDOR))).findings
 
     assert planned(finding) == [widened]
-    assert (
-        "Statement 1 (Vendor) changes the statement of the same Sid in the policy IAM Warden recorded at "
-        + BEFORE
-        + ": removing it cuts that older grant too"
-    ) in finding.reason
-    assert [o.get("rewrites_older", False) for o in finding.offending] == [True]
+    assert "puts back statement Vendor as it was before this call" in finding.reason
+    assert "cuts that older grant" not in finding.reason
+    assert [o.get("restores") for o in finding.offending] == [VENDOR]
 
 
 def test_a_new_statement_under_a_new_sid_says_nothing_of_an_older_grant() -> None:

@@ -1,0 +1,205 @@
+"""Resource policies: a widened statement gives way to the older one it replaced (issue 13 item 7), and what an
+operator put back with ``iamwarden undo`` stays (accepted) at the next change.
+
+The generic rule (the made-up queue of ``test_resource_policy``) with a fake record (``test_resource_policy_history``):
+an older statement in force and judged fine that the change replaced (same Sid, or the only one gone while the change
+altered one statement) is put back in place of the wider one, never a guess when several could be the one; apply and
+undo run on the fake endpoint, so the document after each is checked whole.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from iamwarden.domain.recorded import PastRemediation, Snapshot
+from iamwarden.domain.statement_meaning import statement_meaning
+from iamwarden.guardrails.resource_policy import record_key
+from tests.unit.test_resource_policy import OUTSIDER, OWN, QUEUE_ARN, VENDOR, NoClients, Run, document, make, statement
+from tests.unit.test_resource_policy_history import BEFORE, OTHER, FakeRecorded, judged, planned, seen
+
+WIDENED = {**VENDOR, "Principal": {"AWS": [f"arn:aws:iam::{OUTSIDER}:root", "arn:aws:iam::444455556666:root"]}}
+PARTNER = statement("Partner", {"AWS": "arn:aws:iam::555566667777:root"})
+
+
+def restored(finding: Any) -> list[Any]:
+    return [reference.get("restore") for step in finding.plan for reference in step.parameters["statements"]]
+
+
+def remediate(policy: dict[str, Any], finding: Any) -> tuple[Any, Any, Any, list[str]]:
+    """Apply the finding's one step on the fake queue holding ``policy``: (action, endpoint, before, done)."""
+    _, action, endpoint = make()
+    endpoint.policies["orders"] = json.dumps(policy)
+    [step] = finding.plan
+    before = action.capture(NoClients(), step)
+    done: list[str] = []
+    action.apply(Run(), step, before, done)
+    return action, endpoint, before, done
+
+
+def live(endpoint: Any) -> Any:
+    text = endpoint.policies["orders"]
+    return json.loads(text) if text is not None else None
+
+
+def test_a_statement_widened_under_its_sid_gives_way_to_the_older_one_and_undo_puts_back_the_call_s_document() -> None:
+    """The vendor's share widened to a second account: the plan removes the wider statement and restores the older
+    one in its place (it was in force and judged fine); undo writes exactly what the call wrote."""
+    policy = document(OWN, WIDENED)
+    [finding] = judged(policy, FakeRecorded(seen(OWN, VENDOR))).findings
+
+    assert planned(finding) == [WIDENED]
+    assert restored(finding) == [VENDOR]
+    assert finding.offending[0]["restores"] == VENDOR
+    assert "rewrites_older" not in finding.offending[0]
+    assert (
+        f"Statement 1 (Vendor) replaced statement Vendor of the policy IAM Warden recorded at {BEFORE}, which was in "
+        "force and judged fine: IAM Warden puts back statement Vendor as it was before this call"
+    ) in finding.reason
+    assert "restore statement Vendor as it was before this call" in finding.plan[0].summary
+
+    action, endpoint, before, done = remediate(policy, finding)
+
+    assert live(endpoint) == document(OWN, VENDOR)
+    assert "restored statement Vendor as it was before this call into the policy of queue orders" in done
+    action.undo(NoClients(), finding.plan[0], before)
+    assert live(endpoint) == policy
+
+
+def test_the_only_statement_changed_replaces_the_only_older_one_gone_even_under_a_new_sid() -> None:
+    renamed = {**WIDENED, "Sid": "VendorAndFriend"}
+    policy = document(OWN, renamed)
+    [finding] = judged(policy, FakeRecorded(seen(OWN, VENDOR))).findings
+
+    assert restored(finding) == [VENDOR]
+    _, endpoint, _, _ = remediate(policy, finding)
+    assert live(endpoint) == document(OWN, VENDOR)
+
+
+def test_an_ambiguous_replacement_is_never_guessed_the_added_statement_goes_and_the_alert_names_the_older_grants() -> (
+    None
+):
+    """Two older statements gone, one new statement under neither Sid: which it replaced is unknown."""
+    policy = document(OWN, OTHER)
+    [finding] = judged(policy, FakeRecorded(seen(OWN, VENDOR, PARTNER))).findings
+
+    assert planned(finding) == [OTHER]
+    assert restored(finding) == [None]
+    assert (
+        "This change also dropped statement Partner and statement Vendor of the policy IAM Warden recorded at "
+        f"{BEFORE}, and which statement replaced them is not known: if statement 1 (Other) widened one of them, "
+        "removing it cuts that older grant too"
+    ) in finding.reason
+    _, endpoint, _, _ = remediate(policy, finding)
+    assert live(endpoint) == document(OWN)
+
+
+def test_two_changed_statements_and_one_older_gone_is_ambiguous_too() -> None:
+    policy = document(OWN, OTHER, {**WIDENED, "Sid": "Renamed"})
+    [finding] = judged(policy, FakeRecorded(seen(OWN, VENDOR))).findings
+    assert restored(finding) == [None, None]
+    assert "This change also dropped statement Vendor" in finding.reason
+
+
+def test_an_older_statement_that_was_pending_or_remediated_is_never_put_back() -> None:
+    """Only a statement in force and judged fine is restored: one IAM Warden meant to remove, or removed once, is not
+    an older grant."""
+    pending = FakeRecorded(seen(OWN, VENDOR, pending=[statement_meaning(VENDOR)]))
+    [finding] = judged(document(OWN, WIDENED), pending).findings
+    assert restored(finding) == [None]
+
+    removed_once = PastRemediation(
+        "r-1",
+        "example-queue-policy-cross",
+        "remediated",
+        BEFORE,
+        ({"action": "x", "parameters": {"statements": [{"statement": VENDOR}]}},),
+    )
+    [finding] = judged(document(OWN, WIDENED), FakeRecorded(seen(OWN, VENDOR), [removed_once])).findings
+    assert restored(finding) == [None]
+
+
+def test_the_record_after_a_restoring_remediation_holds_the_older_statement_in_force() -> None:
+    evaluation = judged(document(OWN, WIDENED), FakeRecorded(seen(OWN, VENDOR)))
+    [snapshot] = evaluation.observed
+    assert snapshot.data["pending"] == [statement_meaning(WIDENED)]
+    assert snapshot.if_remediated == {"policy": document(OWN, VENDOR), "pending": []}
+
+
+# --- An operator's undo is accepted ---------------------------------------------------------------------------
+
+
+def test_undo_records_the_policy_it_left_with_what_it_put_back_accepted() -> None:
+    policy = document(OWN, OTHER)
+    [finding] = judged(policy, FakeRecorded(None)).findings
+    action, _, before, _ = remediate(policy, finding)
+    previous = Snapshot(
+        "resource-policy",
+        QUEUE_ARN,
+        BEFORE,
+        {"policy": document(OWN, PARTNER), "pending": [statement_meaning(PARTNER)]},
+    )
+    action.endpoint.policies["orders"] = json.dumps(document(OWN, PARTNER))
+
+    action.undo(NoClients(), finding.plan[0], before)
+    kept = action.accepted_after_undo(
+        NoClients(),
+        finding.plan[0],
+        before,
+        "111122223333",
+        "2026-12-04T09:00:00.000+00:00",
+        recorded=FakeRecorded(previous),
+    )
+
+    assert kept is not None
+    assert (kept.kind, kept.resource_arn, kept.taken_at) == (
+        "resource-policy",
+        record_key(QUEUE_ARN, "111122223333"),
+        "2026-12-04T09:00:00.000+00:00",
+    )
+    assert kept.data == {
+        "policy": document(OWN, PARTNER, OTHER),
+        "pending": [statement_meaning(PARTNER)],  # still there, still pending
+        "accepted": [statement_meaning(OTHER)],
+    }
+
+
+def test_an_accepted_statement_is_older_at_the_next_change_though_it_was_remediated_once() -> None:
+    """After the undo the statement is in the remediation history as undone; accepted on record, it is named and
+    alerted, never removed; and it stays accepted in the record the change leaves."""
+    undone = PastRemediation(
+        "r-1",
+        "example-queue-policy-cross",
+        "undone",
+        BEFORE,
+        ({"action": "x", "parameters": {"statements": [{"statement": OTHER}]}},),
+    )
+    record = seen(OWN, OTHER, pending=[], accepted=[statement_meaning(OTHER)])
+    tls = statement("Tls", "*")
+    tls = {**tls, "Effect": "Deny"}
+    evaluation = judged(document(OWN, OTHER, tls), FakeRecorded(record, [undone]))
+
+    [finding] = evaluation.findings
+    assert finding.plan == ()
+    assert finding.offending[0]["older"] is True
+    [snapshot] = evaluation.observed
+    assert snapshot.data["accepted"] == [statement_meaning(OTHER)]
+    assert snapshot.data["pending"] == []
+
+
+def test_an_accepted_statement_dropped_and_added_again_is_the_change_s() -> None:
+    undone = PastRemediation(
+        "r-1",
+        "example-queue-policy-cross",
+        "undone",
+        BEFORE,
+        ({"action": "x", "parameters": {"statements": [{"statement": OTHER}]}},),
+    )
+    # The record after a change that dropped it: accepted no longer carried (the document lacks it).
+    evaluation = judged(document(OWN), FakeRecorded(seen(OWN, OTHER, accepted=[statement_meaning(OTHER)])))
+    assert evaluation.findings == []
+    [snapshot] = evaluation.observed
+    assert "accepted" not in snapshot.data
+
+    [finding] = judged(document(OWN, OTHER), FakeRecorded(seen(OWN), [undone])).findings
+    assert planned(finding) == [OTHER]
