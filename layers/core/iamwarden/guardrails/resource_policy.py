@@ -436,18 +436,32 @@ class ResourcePolicyRule:
     """
 
     def __init__(
-        self, public: RuleSpec, cross_account: RuleSpec, resource: PolicyResource, remediation: RemediationAction
+        self,
+        public: RuleSpec,
+        cross_account: RuleSpec,
+        resource: PolicyResource,
+        remediation: RemediationAction,
+        *,
+        deletions: frozenset[str] = frozenset(),
     ) -> None:
         self.public, self.cross_account = public, cross_account
         self.specs: tuple[RuleSpec, ...] = (public, cross_account)
         self.resource = resource
         self.remediation = remediation
+        #: The events that remove the policy (``DeleteBucketPolicy``), routed by the specs too: each clears the record.
+        self.deletions = deletions
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         name = self.resource_name(context)
         arn = self.resource_arn(context, name)
         evaluation = Evaluation(resource_arn=arn)
         where = self.describe(name)
+        if self.clears(context):
+            # The next change is judged against no policy: everything it puts in is its own (issue 13 item 7).
+            if context.recorded is not None:
+                evaluation.observed.append(self._cleared(context, arn))
+            evaluation.compliant.append(f"the change removes the policy of {where}: it lets no one in any more")
+            return evaluation
         new = self.new_policy(context)
         if new is None:
             evaluation.compliant.append(f"the change sets no policy on {where}")
@@ -651,6 +665,22 @@ class ResourcePolicyRule:
     def creates(self, context: RuleContext) -> bool:
         """Whether the change creates the resource with its policy: everything in it is then the change's own."""
         return context.change.event_name.startswith("Create") or context.change.event_name == "ReplicateKey"
+
+    def clears(self, context: RuleContext) -> bool:
+        """Whether the change removes the resource's policy (one of ``deletions``; a service whose removal is a put of
+        nothing, SQS's ``Policy`` of "", says so itself)."""
+        return context.change.event_name in self.deletions
+
+    def _cleared(self, context: RuleContext, arn: str) -> Snapshot:
+        """The record a policy removal leaves: an empty document as of the change, so a later put's statements are all
+        its own rather than matched against the policy that was removed."""
+        return Snapshot(
+            resource_policy_kind(self.policy_slot(context)),
+            record_key(arn, context.change.account),
+            observed_at(context.change.time),
+            {"policy": {"Statement": []}, "pending": []},
+            whatever_the_verdict=True,
+        )
 
     def _seen(self, context: RuleContext, arn: str, policy: Policy, by_sid: bool) -> Snapshot:
         """What the change leaves as the resource's policy, the next change's "before" (``domain.recorded``
