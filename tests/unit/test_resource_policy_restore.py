@@ -203,3 +203,22 @@ def test_an_accepted_statement_dropped_and_added_again_is_the_change_s() -> None
 
     [finding] = judged(document(OWN, OTHER), FakeRecorded(seen(OWN), [undone])).findings
     assert planned(finding) == [OTHER]
+
+
+def test_an_accepted_statement_once_removed_by_its_sid_is_older_too() -> None:
+    """An ``AddPermission`` statement is removed by its Sid (``match: sid``); put back by an undo and accepted, its Sid
+    no longer makes it the change's."""
+    undone = PastRemediation(
+        "r-1",
+        "example-queue-policy-cross",
+        "undone",
+        BEFORE,
+        ({"action": "x", "parameters": {"statements": [{"statement": OTHER, "sid": "Other", "match": "sid"}]}},),
+    )
+    record = seen(OWN, OTHER, pending=[], accepted=[statement_meaning(OTHER)])
+    deny = {**statement("Tls", "*"), "Effect": "Deny"}
+
+    [finding] = judged(document(OWN, OTHER, deny), FakeRecorded(record, [undone])).findings
+
+    assert finding.plan == ()
+    assert finding.offending[0]["older"] is True

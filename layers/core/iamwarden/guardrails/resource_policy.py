@@ -746,6 +746,7 @@ class ResourcePolicyRule:
                         if reference.get("match") == "sid" and reference.get("sid"):
                             sids.add(str(reference["sid"]))
         removed -= accepted  # put back by an operator's undo, and in the policy ever since
+        sids -= {str(in_force[meaning]) for meaning in accepted if in_force.get(meaning)}
         older = seen - removed
         gone = tuple(
             recorded_statements[meaning]
