@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from iamwarden.domain.recorded import PastRemediation, Snapshot
 from iamwarden.domain.statement_meaning import statement_meaning
 from iamwarden.guardrails.resource_policy import record_key
@@ -222,3 +224,49 @@ def test_an_accepted_statement_once_removed_by_its_sid_is_older_too() -> None:
 
     assert finding.plan == ()
     assert finding.offending[0]["older"] is True
+
+
+def _undone_step() -> tuple[Any, Any, Any]:
+    policy = document(OWN, OTHER)
+    [finding] = judged(policy, FakeRecorded(None)).findings
+    action, _, before, _ = remediate(policy, finding)
+    return action, finding.plan[0], before
+
+
+def test_undo_of_a_resource_gone_since_records_nothing() -> None:
+    action, step, before = _undone_step()
+    del action.endpoint.policies["orders"]
+    kept = action.accepted_after_undo(NoClients(), step, before, "111122223333", BEFORE, recorded=FakeRecorded(None))
+    assert kept is None
+
+
+def test_undo_with_no_policy_before_records_nothing() -> None:
+    action, step, _ = _undone_step()
+    kept = action.accepted_after_undo(
+        NoClients(), step, {"exists": True, "policy": None}, "111122223333", BEFORE, recorded=FakeRecorded(None)
+    )
+    assert kept is None
+
+
+def test_undo_after_an_unusable_record_keeps_no_pending_from_it_and_a_failed_read_raises() -> None:
+    """A record another write may have left stale says nothing; a read that fails is the executor's to report
+    ("NOT restored: IAM Warden's record of …"), the undo itself stays done."""
+    action, step, before = _undone_step()
+    action.endpoint.policies["orders"] = json.dumps(document(OWN, OTHER))
+    stale = Snapshot(
+        "resource-policy",
+        QUEUE_ARN,
+        BEFORE,
+        {"policy": document(OWN), "pending": [statement_meaning(OWN)]},
+        unusable=True,
+    )
+    kept = action.accepted_after_undo(NoClients(), step, before, "111122223333", BEFORE, recorded=FakeRecorded(stale))
+    assert kept is not None
+    assert kept.data == {
+        "policy": document(OWN, OTHER),
+        "pending": [],
+        "accepted": [statement_meaning(OTHER)],
+    }
+    action.endpoint.fail_get = "ThrottlingException"
+    with pytest.raises(Exception, match="ThrottlingException"):
+        action.accepted_after_undo(NoClients(), step, before, "111122223333", BEFORE, recorded=FakeRecorded(None))
