@@ -238,8 +238,8 @@ def test_a_widened_vendor_share_gives_way_to_the_older_one_and_undo_restores_wha
     alert = notifier.sent[-1].finding
     assert alert is not None
     assert (
-        "Statement 1 (VendorReadSince2023) replaced statement VendorReadSince2023 of the policy IAM Warden recorded "
-        "at 2026-11-19T11:01:00"
+        "Statement 1 (VendorReadSince2023) replaced statement VendorReadSince2023, which was in force and judged "
+        "fine in the policy IAM Warden recorded at 2026-11-19T11:01:00"
     ) in alert.reason
     assert "puts back statement VendorReadSince2023 as it was before this call" in alert.reason
     assert any("restored statement VendorReadSince2023 as it was before this call" in line for line in finding["done"])

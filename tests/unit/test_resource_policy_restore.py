@@ -55,8 +55,9 @@ def test_a_statement_widened_under_its_sid_gives_way_to_the_older_one_and_undo_p
     assert finding.offending[0]["restores"] == VENDOR
     assert "rewrites_older" not in finding.offending[0]
     assert (
-        f"Statement 1 (Vendor) replaced statement Vendor of the policy IAM Warden recorded at {BEFORE}, which was in "
-        "force and judged fine: IAM Warden puts back statement Vendor as it was before this call"
+        "Statement 1 (Vendor) replaced statement Vendor, which was in force and judged fine in the policy IAM Warden "
+        f"recorded at {BEFORE}: IAM Warden puts back statement Vendor as it was before this call, so only what this "
+        "change added goes."
     ) in finding.reason
     assert "restore statement Vendor as it was before this call" in finding.plan[0].summary
 

@@ -616,9 +616,9 @@ class ResourcePolicyRule:
             if s.position in restores:
                 was = _recorded_label(restores[s.position])
                 text += (
-                    f" {_capitalised(s.label)} replaced {was} of the policy IAM Warden recorded at {since}, which was "
-                    f"in force and judged fine: IAM Warden puts back {was} as it was before this call, so only what "
-                    "the change widened goes."
+                    f" {_capitalised(s.label)} replaced {was}, which was in force and judged fine in the policy IAM "
+                    f"Warden recorded at {since}: IAM Warden puts back {was} as it was before this call, so only what "
+                    "this change added goes."
                 )
         widened = [
             (s, e) for s, e in acting if earlier is not None and earlier.rewrites(s) and s.position not in restores
