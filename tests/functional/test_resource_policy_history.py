@@ -139,7 +139,12 @@ def test_a_public_statement_added_beside_the_older_share_is_the_only_one_removed
     assert _live(bucket) == _document(VENDOR, TLS_ONLY)
     kept = _record(bucket)
     assert kept is not None
-    assert kept.data == {"policy": _document(VENDOR, TLS_ONLY), "pending": []}  # what the plan left
+    # what the plan left; the vendor share alerted as older is marked as judged offending (never put back)
+    assert kept.data == {
+        "policy": _document(VENDOR, TLS_ONLY),
+        "pending": [],
+        "alerted": [statement_meaning(VENDOR)],
+    }
 
     enforcer.executor.undo(findings[PUBLIC]["remediation_id"])
 
@@ -223,29 +228,54 @@ def test_a_break_glass_grant_is_removed_by_the_next_ordinary_edit(bucket: Accoun
     ],
     ids=["a-second-account", "every-action"],
 )
-def test_a_widened_vendor_share_gives_way_to_the_older_one_and_undo_restores_what_the_call_wrote(
+def test_a_widened_vendor_share_is_removed_and_the_untrusted_older_one_never_put_back(
     bucket: Account, enforcer: EnforcerService, notifier: RecordingNotifier, widened: dict[str, Any]
 ) -> None:
-    """Review s12 F3 (probe p02), closed in session 13: the widening is the change's, so the widened statement goes
-    and the older, narrower one of its Sid (in force, accepted in alert mode) is put back in its place; the record
-    holds it in force; undo puts back exactly what the change wrote."""
+    """Review s12 F3 / s13 F1: the widening is the change's, so the widened statement goes; the older statement of
+    its Sid is an untrusted vendor grant only alerted in alert mode (never judged compliant), so nothing is put back
+    (main's plain removal); undo puts back exactly what the change wrote."""
     _vendor_accepted(bucket, enforcer)
 
     [finding] = enforcer.handle(_put(bucket, 2, OWN, widened))["findings"]
 
     assert (finding["rule"], finding["outcome"]) == (CROSS, Outcome.REMEDIATED)
-    assert _live(bucket) == _document(OWN, VENDOR)
+    assert _live(bucket) == _document(OWN)
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    assert "puts back" not in alert.reason.replace("an undo puts back", "")
+    assert "cuts that older grant too" in alert.reason
+    assert not any("restored statement" in line for line in finding["done"])
+    enforcer.executor.undo(finding["remediation_id"])
+    assert _live(bucket) == _document(OWN, widened)
+
+
+TEAM = {**OWN, "Sid": "TeamRead", "Principal": {"AWS": "arn:aws:iam::111122223333:role/reader"}}
+
+
+def test_a_widened_compliant_share_gives_way_to_the_older_one_and_undo_restores_what_the_call_wrote(
+    bucket: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The older statement was judged compliant (this account's role) and the policy left is compliant: the widened
+    statement goes and the older one is put back in its place; the record holds it; undo writes the call's document."""
+    bucket.set(f"rules/{PUBLIC}/mode", "remediate")
+    assert enforcer.handle(_put(bucket, 1, OWN, TEAM))["findings"] == []
+    widened = {**TEAM, "Principal": "*"}
+
+    [finding] = enforcer.handle(_put(bucket, 2, OWN, widened))["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == (PUBLIC, Outcome.REMEDIATED)
+    assert _live(bucket) == _document(OWN, TEAM)
     alert = notifier.sent[-1].finding
     assert alert is not None
     assert (
-        "Statement 1 (VendorReadSince2023) replaced statement VendorReadSince2023, which was in force and judged "
-        "fine in the policy IAM Warden recorded at 2026-11-19T11:01:00"
+        "Statement 1 (TeamRead) replaced statement TeamRead, which was in force and judged compliant in the policy "
+        "IAM Warden recorded at 2026-11-19T11:01:00"
     ) in alert.reason
-    assert "puts back statement VendorReadSince2023 as it was before this call" in alert.reason
-    assert any("restored statement VendorReadSince2023 as it was before this call" in line for line in finding["done"])
+    assert "IAM Warden puts back statement TeamRead as it was before this call" in alert.reason
+    assert any("restored statement TeamRead as it was before this call" in line for line in finding["done"])
     kept = _record(bucket)
     assert kept is not None
-    assert kept.data == {"policy": _document(OWN, VENDOR), "pending": []}
+    assert kept.data == {"policy": _document(OWN, TEAM), "pending": []}
     enforcer.executor.undo(finding["remediation_id"])
     assert _live(bucket) == _document(OWN, widened)
 

@@ -86,3 +86,42 @@ def test_offline_a_removal_keeps_nothing(sample: str, name: str, policy_keys: tu
 def test_a_put_is_no_removal() -> None:
     [put] = _records(load_event("bucket-policy-public-read.json"))
     assert put.data["policy"]["Statement"]
+
+
+def test_an_opensearch_access_policy_set_to_empty_is_a_removal_and_clears_the_record() -> None:
+    """Review s13 F6: ``UpdateDomainConfig`` with ``accessPolicies`` "" removes the domain's policy (IAM Warden's own
+    removal writes the same), like SQS's ``Policy`` "": the next put is judged against no policy."""
+    [put] = _records(load_event("opensearch-policy-public.json"))
+    event = copy.deepcopy(load_event("opensearch-policy-public.json"))
+    event["detail"]["requestParameters"]["accessPolicies"] = ""
+
+    judgement = judge_event(event, Settings(), recorded=NoRecord())
+
+    assert judgement.verdict is Verdict.COMPLIANT, judgement.reason
+    [cleared] = [s for s in judgement.observed if s.kind.startswith(RESOURCE_POLICY)]
+    assert (cleared.kind, cleared.resource_arn) == (put.kind, put.resource_arn)
+    assert cleared.data == {"policy": {"Statement": []}, "pending": []}
+    assert "the change removes the policy of OpenSearch domain" in judgement.reason
+
+
+def test_an_opensearch_change_without_an_access_policy_sets_none_and_keeps_no_record() -> None:
+    judgement = judge_event(load_event("opensearch-config-no-policy.json"), Settings(), recorded=NoRecord())
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert not [s for s in judgement.observed if s.kind.startswith(RESOURCE_POLICY)]
+    assert "sets no access policy" in judgement.reason
+
+
+def test_an_efs_policy_removal_says_the_default_policy_applies_again() -> None:
+    """Review s13 F6: the EFS API reference (DeleteFileSystemPolicy): "The default FileSystemPolicy goes into effect
+    once the existing policy is deleted", granting full access to clients that can reach a mount target."""
+    event = _deletion("efs-policy-public.json", "DeleteFileSystemPolicy", ("policy", "bypassPolicyLockoutSafetyCheck"))
+    judgement = judge_event(event, Settings(), recorded=NoRecord())
+    assert "the default file system policy applies again" in judgement.reason
+    assert "full access to any client that can reach" in judgement.reason
+    assert "lets no one in" not in judgement.reason
+
+
+def test_a_bucket_policy_removal_says_no_resource_policy_grants_access_any_more() -> None:
+    event = _deletion("bucket-policy-public-read.json", "DeleteBucketPolicy", ("bucketPolicy",))
+    judgement = judge_event(event, Settings(), recorded=NoRecord())
+    assert "no resource policy grants anyone access any more" in judgement.reason

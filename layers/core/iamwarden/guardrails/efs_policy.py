@@ -97,6 +97,12 @@ EFS_POLICY_RULE = ResourcePolicyRule(
     FILE_SYSTEM,
     REMOVE_EFS_POLICY_STATEMENTS,
     deletions=frozenset({"DeleteFileSystemPolicy"}),
+    # The EFS API reference (DeleteFileSystemPolicy): "The default FileSystemPolicy goes into effect once the
+    # existing policy is deleted", and that default grants full access to any client that can reach a mount target.
+    without_policy=(
+        "the default file system policy applies again, which grants full access to any client that can reach the "
+        "file system's mount targets (network access decides who gets in)"
+    ),
 )
 
 GUARDRAILS = (EFS_POLICY_RULE,)

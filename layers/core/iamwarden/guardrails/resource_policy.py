@@ -120,6 +120,9 @@ class RemovePolicyStatements:
     """Remove exactly the offending statements from the live resource policy; keep everything else. Undoable."""
 
     undoable = True
+    #: Whether ``apply`` can put back the older statement a widened one replaced (a whole-document write); an action
+    #: that removes statements one by one (an event bus's RemovePermission) cannot, so no restore is planned for it.
+    puts_back = True
 
     def __init__(self, name: str, resource: PolicyResource, endpoint: PolicyEndpoint) -> None:
         self.resource = resource
@@ -174,13 +177,16 @@ class RemovePolicyStatements:
                 remaining.append(statement)
                 continue
             older = restores.get(statement_meaning(statement))
-            if older is not None and not any(same_statement(older, kept) for kept in remaining + statements):
-                remaining.append(older)  # the older, narrower grant this call replaced: in force and judged fine
+            if (
+                older is not None
+                and not any(same_statement(older, kept) for kept in remaining + statements)
+                and not _sid_taken(older, [s for s in statements if not statement_offends(s, step)])
+            ):
+                remaining.append(older)  # the older, narrower grant this call replaced: in force and judged compliant
                 put_back.append(older)
         removed = len(statements) - len(remaining) + len(put_back)
         references = step.parameters["statements"]
-        # The older statements put back were judged fine before this call: what they grant is no failure of the cut.
-        left = still_granted([s for s in remaining if s not in put_back], references, run.aws.account)
+        left = still_granted(remaining, references, run.aws.account)
         if not removed:
             # Nothing matched: a live statement granting the same under the event's key tests, a value stored in
             # another spelling (review R2b), still holds the finding's exposure.
@@ -224,8 +230,11 @@ class RemovePolicyStatements:
         # An older statement the remediation put back in place of the call's goes, and the call's takes its place
         # again: the document is then exactly what the call wrote.
         swapped = 0
+        held = statement_list(before_document)
         for statement in removed:
             older = _restores(step).get(statement_meaning(statement))
+            if older is not None and any(same_statement(older, s) for s in held):
+                continue  # the before-state held it: apply put nothing back, and undo takes nothing out
             at = next((i for i, s in enumerate(current) if older is not None and same_statement(s, older)), None)
             if at is not None and not any(same_statement(s, statement) for s in current):
                 current[at] = statement
@@ -265,9 +274,28 @@ class RemovePolicyStatements:
         kind, key = resource_policy_kind(), record_key(step.target, account)
         previous = recorded.snapshot(kind, key)
         data = previous.data if previous is not None and not previous.unusable else {}
-        pending = (set(data.get("pending") or ()) & live) - put_back
-        accepted = (set(data.get("accepted") or ()) | put_back) & live
-        return Snapshot(kind, key, now, {"policy": document, "pending": sorted(pending), "accepted": sorted(accepted)})
+        known = data.get("policy")
+        earlier_accepted = set(data.get("accepted") or ())
+        # Only what the previous record held in force, not pending, stays older; every other live statement (the
+        # record knew nothing, or it arrived since) was never judged fine: it stays the next change's (pending).
+        older = (
+            {statement_meaning(s) for s in statement_list(known)} - set(data.get("pending") or ())
+            if isinstance(known, Mapping)
+            else set()
+        )
+        accepted = (earlier_accepted | put_back) & live
+        pending = live - older - accepted
+        return Snapshot(
+            kind,
+            key,
+            now,
+            {
+                "policy": document,
+                "pending": sorted(pending),
+                "accepted": sorted(accepted),
+                "alerted": sorted(put_back),  # judged offending, accepted by an operator: never put back by IAM Warden
+            },
+        )
 
 
 def _restores(step: RemediationStep) -> dict[str, Mapping[str, Any]]:
@@ -277,6 +305,13 @@ def _restores(step: RemediationStep) -> dict[str, Mapping[str, Any]]:
         for reference in step.parameters["statements"]
         if isinstance(reference.get("restore"), Mapping)
     }
+
+
+def _sid_taken(older: Mapping[str, Any], kept: Sequence[Any]) -> bool:
+    """Whether a statement kept in the document already holds ``older``'s Sid: putting it back beside it would make a
+    policy the service rejects (duplicate Sids), so the removal goes ahead without the restore."""
+    sid = older.get("Sid")
+    return bool(sid) and any(isinstance(s, Mapping) and s.get("Sid") == sid for s in kept)
 
 
 def record_key(arn: str, account: str) -> str:
@@ -322,6 +357,8 @@ class Earlier(NamedTuple):
     accepted: frozenset[str] = frozenset()
     #: The Sids of the change's document.
     sids: frozenset[str] = frozenset()
+    #: How many statements of the record (pending and once-remediated ones too) the change's document no longer holds.
+    vanished: int = 0
 
     def rewrites(self, statement: Statement) -> bool:
         """Whether ``statement``, not in force before, carries the Sid of one that was (a widened vendor share)."""
@@ -337,8 +374,8 @@ class Earlier(NamedTuple):
         one the change altered. None when it replaced none, or which one is ambiguous (never a guess). An older
         statement whose Sid another statement of the document (``sids``, less ``statement``'s own) now holds cannot
         go back beside it."""
-        if self.holds(statement):
-            return None
+        if self.holds(statement) or self.vanished != 1 or len(self.gone) != 1:
+            return None  # any other statement the change dropped could be the one it replaced: never a guess
         same_sid = [old for old in self.gone if statement.sid and old.get("Sid") == statement.sid]
         if same_sid:
             return same_sid[0]
@@ -384,19 +421,33 @@ def _with_pending(snapshot: Snapshot, findings: Sequence[Finding]) -> Snapshot:
         for reference in step.parameters.get("statements", ())
     }
     pending |= removed
+    # Every statement judged offending here and left in force as older (alert mode, or older already): it may count
+    # as older later, but was never judged compliant, so it is never put back in place of a wider one.
+    alerted = sorted(
+        {statement_meaning(reference.get("statement")) for finding in findings for reference in finding.offending}
+        - pending
+    )
+    marked = {"alerted": alerted} if alerted else {}
     if not pending:
-        return snapshot
+        if not marked:
+            return snapshot
+        remedied = snapshot.if_remediated
+        return snapshot._replace(
+            data={**snapshot.data, **marked},
+            if_remediated={**remedied, **marked} if remedied is not None else None,
+        )
     kept = [
         restored.get(meaning, statement) if meaning in restored else statement
         for statement in statement_list(document)
         if (meaning := statement_meaning(statement)) not in removed or meaning in restored
     ]
     return snapshot._replace(
-        data={**snapshot.data, "policy": dict(document), "pending": sorted(pending)},
+        data={**snapshot.data, "policy": dict(document), "pending": sorted(pending), **marked},
         if_remediated={
             **snapshot.data,
             "policy": {**document, "Statement": kept},
             "pending": sorted(pending - removed),
+            **marked,
         },
     )
 
@@ -443,6 +494,7 @@ class ResourcePolicyRule:
         remediation: RemediationAction,
         *,
         deletions: frozenset[str] = frozenset(),
+        without_policy: str = "no resource policy grants anyone access any more",
     ) -> None:
         self.public, self.cross_account = public, cross_account
         self.specs: tuple[RuleSpec, ...] = (public, cross_account)
@@ -450,6 +502,8 @@ class ResourcePolicyRule:
         self.remediation = remediation
         #: The events that remove the policy (``DeleteBucketPolicy``), routed by the specs too: each clears the record.
         self.deletions = deletions
+        #: What is in force once the policy is removed, said in the compliant line of a removal.
+        self.without_policy = without_policy
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         name = self.resource_name(context)
@@ -460,7 +514,7 @@ class ResourcePolicyRule:
             # The next change is judged against no policy: everything it puts in is its own (issue 13 item 7).
             if context.recorded is not None:
                 evaluation.observed.append(self._cleared(context, arn))
-            evaluation.compliant.append(f"the change removes the policy of {where}: it lets no one in any more")
+            evaluation.compliant.append(f"the change removes the policy of {where}: {self.without_policy}")
             return evaluation
         new = self.new_policy(context)
         if new is None:
@@ -513,6 +567,7 @@ class ResourcePolicyRule:
             if not by_sid and (public or shared)
             else None
         )
+        restores = self._restores(policy, public + shared, earlier, boundary, circumstances)
         for spec, severity, offending, reason in (
             (self.public, Severity.CRITICAL, public, public_reason),
             (self.cross_account, Severity.HIGH, shared, shared_reason),
@@ -529,6 +584,7 @@ class ResourcePolicyRule:
                         reason=reason,
                         by_sid=by_sid,
                         earlier=earlier,
+                        restores=restores,
                     )
                 )
         if evaluation.observed and evaluation.findings:
@@ -554,6 +610,7 @@ class ResourcePolicyRule:
         reason: Callable[[list[tuple[Statement, Exposure]], str], str],
         by_sid: bool = False,
         earlier: "Earlier | None" = None,
+        restores: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> Finding:
         """One finding over the offending statements; what rests on an unknown fact, or was in the policy before the
         change (``earlier``), is never removed ("remove what the change added, no more").
@@ -609,16 +666,16 @@ class ResourcePolicyRule:
                 f" No earlier record of this policy: all of it counts as this change's, though {_labels(acting)} may "
                 "predate it."
             )
-        restores = {
-            s.position: old for s, _ in acting if earlier is not None and (old := earlier.replaced(s)) is not None
-        }
+        restores = {s.position: old for s, _ in certain if (old := (restores or {}).get(s.position)) is not None}
+        acts = context.rule(spec.id).mode is Mode.REMEDIATE and not context.alert_only
         for s, _ in acting:
             if s.position in restores:
                 was = _recorded_label(restores[s.position])
                 text += (
-                    f" {_capitalised(s.label)} replaced {was}, which was in force and judged fine in the policy IAM "
-                    f"Warden recorded at {since}: IAM Warden puts back {was} as it was before this call, so only what "
-                    "this change added goes."
+                    f" {_capitalised(s.label)} replaced {was}, which was in force and judged compliant in the policy "
+                    f"IAM Warden recorded at {since}, and is compliant now: "
+                    + (f"IAM Warden puts back {was}" if acts else f"a remediation would put back {was}")
+                    + " as it was before this call, so only what this change added goes."
                 )
         widened = [
             (s, e) for s, e in acting if earlier is not None and earlier.rewrites(s) and s.position not in restores
@@ -656,6 +713,42 @@ class ResourcePolicyRule:
             ],
             needs_context=() if certain else _all_facts(added),
         )
+
+    def _restores(
+        self,
+        policy: Policy,
+        offending: Sequence[tuple[Statement, Exposure]],
+        earlier: "Earlier | None",
+        boundary: TrustBoundary,
+        circumstances: Circumstances | None,
+    ) -> dict[int, Mapping[str, Any]]:
+        """The older statement to put back in place of an offending one (by its position), only when that is no guess
+        and leaves a compliant policy: the action can write it back, every offending statement of the document is
+        the change's and certain (so the plan removes them all), exactly one older statement judged compliant was
+        replaced, and the document the plan leaves, with it put back, is judged again by this rule with no offending
+        statement. Otherwise none: the offending statement is removed outright, no more."""
+        if earlier is None or not getattr(self.remediation, "puts_back", False):
+            return {}
+        if any(earlier.holds(s) or _facts(s, e) for s, e in offending):
+            return {}
+        restores = {s.position: old for s, _ in offending if (old := earlier.replaced(s)) is not None}
+        if len(restores) != 1:
+            return {}
+        positions = {s.position for s, _ in offending}
+        kept = [s.raw for s in policy.statements if s.position not in positions]
+        olds = list(restores.values())
+        if any(_sid_taken(old, kept) for old in olds):
+            return {}
+        try:
+            left = self.decoded({**policy.raw, "Statement": kept + olds}, "the policy the plan leaves")
+        except Exception:  # not a document the rule can judge: no restore
+            return {}
+        for exposure in self.exposures(left, boundary, circumstances):
+            if exposure.void is None and (
+                exposure.public or exposure.untrusted or exposure.unbound_services or exposure.unknown
+            ):
+                return {}
+        return restores
 
     def policy_slot(self, context: RuleContext) -> str:
         """Which of the resource's policies the change sets ("": its one policy); a resource with several keeps the
@@ -731,9 +824,11 @@ class ResourcePolicyRule:
         now = {statement_meaning(s.raw) for s in policy.statements}
         changed = len(now - set(in_force))
         vanished = [meaning for meaning in seen if meaning not in now]
+        dropped = sum(1 for meaning in in_force if meaning not in now)
+        judged_offending = set(snapshot.data.get("alerted") or ())
         if not any(statement_meaning(s.raw) in seen for s in offending) and not vanished:
             # nothing to split, nothing replaced: the past remediations are not read
-            return Earlier(snapshot.taken_at, frozenset(), older_sids=older_sids, changed=changed)
+            return Earlier(snapshot.taken_at, frozenset(), older_sids=older_sids, changed=changed, vanished=dropped)
         removed: set[str] = set()
         sids: set[str] = set()
         for past in recorded.remediations(arn):  # any attempt: remediated, failed, undone or under way
@@ -751,7 +846,9 @@ class ResourcePolicyRule:
         gone = tuple(
             recorded_statements[meaning]
             for meaning in sorted(vanished)
-            if meaning in older and isinstance(recorded_statements[meaning], Mapping)
+            if meaning in older
+            and meaning not in judged_offending  # alerted (alert mode), never judged compliant: never put back
+            and isinstance(recorded_statements[meaning], Mapping)
         )
         document_sids = frozenset(s.sid for s in policy.statements if s.sid)
         return Earlier(
@@ -763,6 +860,7 @@ class ResourcePolicyRule:
             changed,
             accepted & older,
             document_sids,
+            dropped,
         )
 
     def resource_name(self, context: RuleContext) -> str:
