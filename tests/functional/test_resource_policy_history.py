@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.recorded import RESOURCE_POLICY, Snapshot
+from iamwarden.domain.statement_meaning import statement_meaning
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 
@@ -137,7 +139,12 @@ def test_a_public_statement_added_beside_the_older_share_is_the_only_one_removed
     assert _live(bucket) == _document(VENDOR, TLS_ONLY)
     kept = _record(bucket)
     assert kept is not None
-    assert kept.data == {"policy": _document(VENDOR, TLS_ONLY), "pending": []}  # what the plan left
+    # what the plan left; the vendor share alerted as older is marked as judged offending (never put back)
+    assert kept.data == {
+        "policy": _document(VENDOR, TLS_ONLY),
+        "pending": [],
+        "alerted": [statement_meaning(VENDOR)],
+    }
 
     enforcer.executor.undo(findings[PUBLIC]["remediation_id"])
 
@@ -221,11 +228,12 @@ def test_a_break_glass_grant_is_removed_by_the_next_ordinary_edit(bucket: Accoun
     ],
     ids=["a-second-account", "every-action"],
 )
-def test_a_widened_vendor_share_is_removed_whole_the_alert_says_the_older_grant_goes_and_undo_restores_it(
+def test_a_widened_vendor_share_is_removed_and_the_untrusted_older_one_never_put_back(
     bucket: Account, enforcer: EnforcerService, notifier: RecordingNotifier, widened: dict[str, Any]
 ) -> None:
-    """Review s12 F3 (probe p02): the widening is the change's, so the statement goes whole (the older, narrower
-    grant with it, which the alert says); undo puts back exactly what the change wrote, the widened statement."""
+    """Review s12 F3 / s13 F1: the widening is the change's, so the widened statement goes; the older statement of
+    its Sid is an untrusted vendor grant only alerted in alert mode (never judged compliant), so nothing is put back
+    (main's plain removal); undo puts back exactly what the change wrote."""
     _vendor_accepted(bucket, enforcer)
 
     [finding] = enforcer.handle(_put(bucket, 2, OWN, widened))["findings"]
@@ -234,13 +242,73 @@ def test_a_widened_vendor_share_is_removed_whole_the_alert_says_the_older_grant_
     assert _live(bucket) == _document(OWN)
     alert = notifier.sent[-1].finding
     assert alert is not None
-    assert (
-        "Statement 1 (VendorReadSince2023) changes the statement of the same Sid in the policy IAM Warden recorded "
-        "at 2026-11-19T11:01:00"
-    ) in alert.reason
+    assert "puts back" not in alert.reason.replace("an undo puts back", "")
     assert "cuts that older grant too" in alert.reason
+    assert not any("restored statement" in line for line in finding["done"])
     enforcer.executor.undo(finding["remediation_id"])
     assert _live(bucket) == _document(OWN, widened)
+
+
+TEAM = {**OWN, "Sid": "TeamRead", "Principal": {"AWS": "arn:aws:iam::111122223333:role/reader"}}
+
+
+def test_a_widened_compliant_share_gives_way_to_the_older_one_and_undo_restores_what_the_call_wrote(
+    bucket: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The older statement was judged compliant (this account's role) and the policy left is compliant: the widened
+    statement goes and the older one is put back in its place; the record holds it; undo writes the call's document."""
+    bucket.set(f"rules/{PUBLIC}/mode", "remediate")
+    assert enforcer.handle(_put(bucket, 1, OWN, TEAM))["findings"] == []
+    widened = {**TEAM, "Principal": "*"}
+
+    [finding] = enforcer.handle(_put(bucket, 2, OWN, widened))["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == (PUBLIC, Outcome.REMEDIATED)
+    assert _live(bucket) == _document(OWN, TEAM)
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    assert (
+        "Statement 1 (TeamRead) replaced statement TeamRead, which was in force and judged compliant in the policy "
+        "IAM Warden recorded at 2026-11-19T11:01:00"
+    ) in alert.reason
+    assert "IAM Warden puts back statement TeamRead as it was before this call" in alert.reason
+    assert any("restored statement TeamRead as it was before this call" in line for line in finding["done"])
+    kept = _record(bucket)
+    assert kept is not None
+    assert kept.data == {"policy": _document(OWN, TEAM), "pending": []}
+    enforcer.executor.undo(finding["remediation_id"])
+    assert _live(bucket) == _document(OWN, widened)
+
+
+def test_a_share_an_operator_put_back_with_undo_stays_at_the_next_unrelated_edit(
+    bucket: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Issue 13 item 7: the undo's record holds the restored statement as accepted; a TLS deny added later leaves it
+    (named, alerted, never removed), and it stays accepted after that edit too."""
+    bucket.set(f"rules/{CROSS}/mode", "remediate")
+    [first] = enforcer.handle(_put(bucket, 1, OWN, STRANGER))["findings"]
+    assert first["outcome"] == Outcome.REMEDIATED
+    enforcer.executor._clock = lambda: datetime(2026, 11, 19, 11, 1, 30, tzinfo=UTC)  # the operator's undo
+
+    enforcer.executor.undo(first["remediation_id"])
+
+    assert _live(bucket) == _document(OWN, STRANGER)
+    kept = _record(bucket)
+    assert kept is not None
+    assert kept.taken_at == "2026-11-19T11:01:30.000+00:00"
+    assert kept.data["accepted"] == [statement_meaning(STRANGER)]
+    for step in (2, 3):
+        [finding] = enforcer.handle(_put(bucket, step, OWN, STRANGER, TLS_ONLY))["findings"]
+        assert (finding["rule"], finding["outcome"]) == (CROSS, Outcome.ALERTED)
+        assert _live(bucket) == _document(OWN, STRANGER, TLS_ONLY)
+        alert = notifier.sent[-1].finding
+        assert alert is not None
+        assert "This statement predates the change" in alert.reason
+    # Dropped, then added again: no longer accepted, so the change's.
+    enforcer.handle(_put(bucket, 4, OWN, TLS_ONLY))
+    [again] = enforcer.handle(_put(bucket, 5, OWN, STRANGER, TLS_ONLY))["findings"]
+    assert again["outcome"] == Outcome.REMEDIATED
+    assert _live(bucket) == _document(OWN, TLS_ONLY)
 
 
 def test_a_bucket_s_record_names_its_account(bucket: Account, enforcer: EnforcerService) -> None:

@@ -8,19 +8,24 @@ without a Sid, which RemovePermission cannot name.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import RemediationError
 from iamwarden.domain.findings import Verdict
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.recorded import RESOURCE_POLICY, PastRemediation, Snapshot, resource_policy_kind
+from iamwarden.domain.settings import RuleSettings, Settings
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.event_bus_policy import REMOVE_EVENT_BUS_POLICY_STATEMENTS
+from iamwarden.guardrails.event_bus_policy import EVENT_BUS_POLICY_RULE, REMOVE_EVENT_BUS_POLICY_STATEMENTS
+from iamwarden.guardrails.resource_policy import record_key
 from tests.conftest import load_event
 
 ACCOUNT = "111122223333"
+RULES = [spec.id for spec in EVENT_BUS_POLICY_RULE.specs]
 PUBLIC = {"Effect": "Allow", "Principal": "*", "Action": "events:PutEvents", "Resource": "*"}
 
 
@@ -99,3 +104,56 @@ def test_the_events_statement_goes_by_its_sid_and_nothing_is_left() -> None:
     events, done = _Events(), list[str]()
     REMOVE_EVENT_BUS_POLICY_STATEMENTS.apply(_run(events), finding.plan[0], {"policy": policy}, done)
     assert events.removed == ["Vendor"]
+
+
+class _BusRecord:
+    """A record holding the bus's earlier whole policy (IAM Warden's ``RESOURCE_POLICY`` snapshot), no remediations."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot_held = snapshot
+
+    def remediations(self, resource_arn: str) -> Sequence[PastRemediation]:
+        return ()
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        held = self.snapshot_held
+        return held if (kind, resource_arn) == (held.kind, held.resource_arn) else None
+
+
+def test_a_widened_whole_policy_plans_no_restore_because_remove_permission_cannot_put_one_back() -> None:
+    """Review s13 F4: RemovePermission removes by Sid and writes nothing back, so neither the plan, the alert nor
+    the record claims that the older statement is put back; apply removes the statement and nothing else."""
+    bus_arn = f"arn:aws:events:eu-west-1:{ACCOUNT}:event-bus/orders-bus"
+    older = {
+        "Sid": "Partner",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "events:PutEvents",
+        "Resource": bus_arn,
+    }
+    widened = {**older, "Principal": "*"}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [widened]})
+    event = _event(eventBusName="orders-bus", policy=policy)
+    event["time"] = event["detail"]["eventTime"] = "2026-12-04T08:00:00Z"
+    record = Snapshot(
+        resource_policy_kind(),
+        record_key(bus_arn, ACCOUNT),
+        "2026-12-04T07:00:00.000+00:00",
+        {"policy": {"Version": "2012-10-17", "Statement": [older]}, "pending": []},
+    )
+    settings = Settings(rules={rule: RuleSettings(rule, Mode.REMEDIATE) for rule in RULES})
+
+    judgement = judge_event(event, settings, recorded=_BusRecord(record))
+
+    [finding] = judgement.findings
+    [step] = finding.plan
+    assert [reference.get("restore") for reference in step.parameters["statements"]] == [None]
+    assert "restore" not in step.summary
+    assert "puts back statement Partner" not in finding.reason
+    [snapshot] = [s for s in judgement.observed if s.kind.startswith(RESOURCE_POLICY)]
+    assert snapshot.if_remediated is not None
+    assert snapshot.if_remediated["policy"]["Statement"] == []
+    events, done = _Events(), list[str]()
+    REMOVE_EVENT_BUS_POLICY_STATEMENTS.apply(_run(events), step, {"policy": policy}, done)
+    assert events.removed == ["Partner"]
+    assert done == ["removed statement Partner from the policy of event bus orders-bus"]

@@ -167,10 +167,12 @@ def test_the_samples_plan_exactly_the_offending_statement() -> None:
     assert [ref["sid"] for ref in finding.plan[0].parameters["statements"]] == ["VendorUploads"]
 
 
-def test_the_specs_route_the_events_that_carry_a_policy_and_no_other() -> None:
+def test_the_specs_route_the_events_that_carry_a_policy_and_the_access_policy_s_removal() -> None:
     names = {name for spec in GLACIER_VAULT_POLICY_RULE.specs for name in spec.event_names}
 
-    assert names == {"SetVaultAccessPolicy", "InitiateVaultLock"}  # CreateVault and the deletes carry none
+    # CreateVault carries none; the access policy's removal clears IAM Warden's record of it (issue 13 item 7)
+    assert names == {"SetVaultAccessPolicy", "InitiateVaultLock", "DeleteVaultAccessPolicy"}
+    assert GLACIER_VAULT_POLICY_RULE.deletions == {"DeleteVaultAccessPolicy"}
 
 
 def test_the_destination_action_declares_put_once() -> None:

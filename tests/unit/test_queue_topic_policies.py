@@ -77,6 +77,12 @@ def test_a_removed_policy_or_another_attribute_sets_no_policy() -> None:
     event["detail"]["requestParameters"]["attributes"]["Policy"] = ""
     judgement = _judge(event)
     assert judgement.verdict is Verdict.COMPLIANT
+    # issue 13 item 7: a removal is said as one (and clears IAM Warden's record, test_resource_policy_deletions)
+    assert judgement.reason.startswith("the change removes the policy of queue orders-events")
+
+    event["detail"]["requestParameters"]["attributes"] = {"VisibilityTimeout": "60"}
+    judgement = _judge(event)
+    assert judgement.verdict is Verdict.COMPLIANT
     assert judgement.reason.startswith("the change sets no policy on queue orders-events")
 
 

@@ -168,20 +168,18 @@ def test_two_older_statements_are_named_in_the_plural() -> None:
     assert "This statement predates the change by " + ALICE + ", which did not add it:" in public.reason
 
 
-def test_a_statement_widening_an_older_one_of_the_same_sid_is_removed_and_the_alert_says_the_older_grant_goes() -> None:
-    """Review s12 F3: the vendor's share widened to a second account is the change's (a wider meaning), so it is
-    removed whole; the reason says the older, narrower grant under that Sid is cut with it."""
+def test_a_statement_widening_an_offending_older_one_of_the_same_sid_is_removed_and_the_older_never_put_back() -> None:
+    """Review s12 F3 / s13 F1: the vendor's share widened to a second account is the change's (a wider meaning); the
+    older share is an untrusted grant (never judged compliant), so its removal puts nothing back, and the alert says
+    the older grant is cut too. A compliant older statement is put back (``test_resource_policy_restore``)."""
     widened = {**VENDOR, "Principal": {"AWS": [f"arn:aws:iam::{OUTSIDER}:root", "444455556666"]}}
 
     [finding] = judged(document(OWN, widened), FakeRecorded(seen(OWN, VENDOR))).findings
 
     assert planned(finding) == [widened]
-    assert (
-        "Statement 1 (Vendor) changes the statement of the same Sid in the policy IAM Warden recorded at "
-        + BEFORE
-        + ": removing it cuts that older grant too"
-    ) in finding.reason
-    assert [o.get("rewrites_older", False) for o in finding.offending] == [True]
+    assert "puts back statement Vendor as it was before this call" not in finding.reason
+    assert "cuts that older grant too" in finding.reason
+    assert [o.get("restores") for o in finding.offending] == [None]
 
 
 def test_a_new_statement_under_a_new_sid_says_nothing_of_an_older_grant() -> None:
@@ -286,8 +284,10 @@ def test_the_change_keeps_what_it_set_and_after_a_remediation_what_the_plan_leav
 
 def test_in_alert_mode_nothing_is_pending_so_an_accepted_share_is_older_next_time() -> None:
     [snapshot] = judged(document(OWN, VENDOR), FakeRecorded(None), remediate=False).observed
-    assert snapshot.data == {"policy": document(OWN, VENDOR), "pending": []}
-    assert snapshot.if_remediated == {"policy": document(OWN, VENDOR), "pending": []}
+    # Alerted, not pending: older next time, but marked as judged offending, so never put back in place of another.
+    alerted = [statement_meaning(VENDOR)]
+    assert snapshot.data == {"policy": document(OWN, VENDOR), "pending": [], "alerted": alerted}
+    assert snapshot.if_remediated == {"policy": document(OWN, VENDOR), "pending": [], "alerted": alerted}
 
 
 def test_an_uncertain_finding_in_remediate_mode_leaves_its_statement_pending() -> None:
@@ -339,7 +339,11 @@ def test_an_older_statement_of_a_remediate_mode_finding_stays_older() -> None:
     evaluation = judged(document(OWN, VENDOR, EVERYONE), FakeRecorded(seen(OWN, VENDOR)))
     [snapshot] = evaluation.observed
     assert snapshot.data["pending"] == [statement_meaning(EVERYONE)]
-    assert snapshot.if_remediated == {"policy": document(OWN, VENDOR), "pending": []}
+    assert snapshot.if_remediated == {
+        "policy": document(OWN, VENDOR),
+        "pending": [],
+        "alerted": [statement_meaning(VENDOR)],
+    }
 
 
 def test_an_uncertain_statement_beside_a_certain_one_stays_pending_and_is_removed_once_known() -> None:

@@ -228,17 +228,22 @@ class RemediationExecutor:
 
     def _keep_after_undo(self, aws: AccountClients, record: AuditRecord, steps: list[RemediationStep]) -> list[str]:
         """Keep what the undo left for actions that record the state a call is judged against (``kept_after_undo``:
-        Block Public Access), read back live, so the next call is not judged against what the remediation had left
+        Block Public Access; ``accepted_after_undo``: a resource policy, with what the undo put back accepted), read
+        back live, so the next call is not judged against what the remediation had left
         (review s12 F4). A read or write that fails leaves the undo done and is said among what was not restored."""
         if self.recorded is None:
             return []
         lines: list[str] = []
         for step, before in zip(steps, record.before, strict=True):
             said = getattr(action_for(step), "kept_after_undo", None)
-            if said is None:
-                continue
+            accepted = getattr(action_for(step), "accepted_after_undo", None)  # a resource policy's (issue 13 item 7)
             try:
-                kept = said(aws, step, before, record.account, self._now())
+                if accepted is not None:
+                    kept = accepted(aws, step, before, record.account, self._now(), recorded=self.recorded)
+                elif said is not None:
+                    kept = said(aws, step, before, record.account, self._now())
+                else:
+                    continue
                 if kept is not None:
                     self.recorded.keep(kept)
             except Exception as exc:

@@ -21,7 +21,7 @@ BACKUP_VAULT_POLICY_PUBLIC = RuleSpec(
     id="backup-vault-policy-public",
     title="Backup vault access policy open to the public",
     event_source="backup.amazonaws.com",
-    event_names=frozenset({"PutBackupVaultAccessPolicy"}),
+    event_names=frozenset({"PutBackupVaultAccessPolicy", "DeleteBackupVaultAccessPolicy"}),
     risk="A vault policy that lets in everyone lets anyone copy or delete the backups it holds.",
     alert_risk=(
         "Anyone with an AWS account can use what this backup vault's policy grants, so strangers can copy our "
@@ -34,7 +34,7 @@ BACKUP_VAULT_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="backup-vault-policy-cross-account",
     title="Backup vault access policy shared with an untrusted account",
     event_source="backup.amazonaws.com",
-    event_names=frozenset({"PutBackupVaultAccessPolicy"}),
+    event_names=frozenset({"PutBackupVaultAccessPolicy", "DeleteBackupVaultAccessPolicy"}),
     risk=(
         "A vault policy that lets in accounts outside the organisation hands them the backups, or the power to "
         "delete them, outside this organisation's control."
@@ -86,8 +86,15 @@ class BackupVaultPolicyEndpoint:
 REMOVE_BACKUP_VAULT_POLICY_STATEMENTS = RemovePolicyStatements(
     "remove_backup_vault_policy_statements", VAULT, BackupVaultPolicyEndpoint()
 )
+#: ``DeleteBackupVaultAccessPolicy`` removes the policy: it judges nothing and clears IAM Warden's record of it
+#: (issue 13 item 7). It names the resource by ``backupVaultName``, as the put does: the Backup API model's
+#: request member in CloudTrail's lowerCamel spelling (no recorded CloudTrail example was found to confirm it).
 BACKUP_VAULT_POLICY_RULE = ResourcePolicyRule(
-    BACKUP_VAULT_POLICY_PUBLIC, BACKUP_VAULT_POLICY_CROSS_ACCOUNT, VAULT, REMOVE_BACKUP_VAULT_POLICY_STATEMENTS
+    BACKUP_VAULT_POLICY_PUBLIC,
+    BACKUP_VAULT_POLICY_CROSS_ACCOUNT,
+    VAULT,
+    REMOVE_BACKUP_VAULT_POLICY_STATEMENTS,
+    deletions=frozenset({"DeleteBackupVaultAccessPolicy"}),
 )
 
 GUARDRAILS = (BACKUP_VAULT_POLICY_RULE,)

@@ -20,7 +20,7 @@ from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients
 from iamwarden.guardrails.resource_policy import NewPolicy, PolicyResource, RemovePolicyStatements, ResourcePolicyRule
 
-_EVENTS = frozenset({"PutResourcePolicy", "CreateTable"})
+_EVENTS = frozenset({"PutResourcePolicy", "CreateTable", "DeleteResourcePolicy"})
 
 DYNAMODB_RESOURCE_POLICY_PUBLIC = RuleSpec(
     id="dynamodb-resource-policy-public",
@@ -133,11 +133,15 @@ class DynamoDbPolicyRule(ResourcePolicyRule):
 REMOVE_DYNAMODB_POLICY_STATEMENTS = RemovePolicyStatements(
     "remove_dynamodb_policy_statements", TABLE_OR_STREAM, DynamoDbPolicyEndpoint()
 )
+#: ``DeleteResourcePolicy`` removes the policy: it judges nothing and clears IAM Warden's record of it
+#: (issue 13 item 7). It names the resource by ``resourceArn``, as the put does: the DynamoDB API model's
+#: request member in CloudTrail's lowerCamel spelling (no recorded CloudTrail example was found to confirm it).
 DYNAMODB_POLICY_RULE = DynamoDbPolicyRule(
     DYNAMODB_RESOURCE_POLICY_PUBLIC,
     DYNAMODB_RESOURCE_POLICY_CROSS_ACCOUNT,
     TABLE_OR_STREAM,
     REMOVE_DYNAMODB_POLICY_STATEMENTS,
+    deletions=frozenset({"DeleteResourcePolicy"}),
 )
 
 GUARDRAILS = (DYNAMODB_POLICY_RULE,)

@@ -16,7 +16,8 @@ from iamwarden.guardrails.base import RuleContext
 from iamwarden.guardrails.remediation import AccountClients
 from iamwarden.guardrails.resource_policy import PolicyResource, RemovePolicyStatements, ResourcePolicyRule
 
-_EVENTS = frozenset({"SetRepositoryPolicy"})
+DELETE_EVENT = "DeleteRepositoryPolicy"
+_EVENTS = frozenset({"SetRepositoryPolicy", DELETE_EVENT})
 
 ECR_REPOSITORY_POLICY_PUBLIC = RuleSpec(
     id="ecr-repository-policy-public",
@@ -101,11 +102,15 @@ class EcrRepositoryPolicyRule(ResourcePolicyRule):
 REMOVE_REPOSITORY_POLICY_STATEMENTS = RemovePolicyStatements(
     "remove_repository_policy_statements", REPOSITORY, EcrRepositoryPolicyEndpoint()
 )
+#: ``DeleteRepositoryPolicy`` removes the policy: it judges nothing and clears IAM Warden's record of it
+#: (issue 13 item 7). It names the resource by ``repositoryName``, as the put does: the ECR API model's
+#: request member in CloudTrail's lowerCamel spelling (no recorded CloudTrail example was found to confirm it).
 REPOSITORY_POLICY_RULE = EcrRepositoryPolicyRule(
     ECR_REPOSITORY_POLICY_PUBLIC,
     ECR_REPOSITORY_POLICY_CROSS_ACCOUNT,
     REPOSITORY,
     REMOVE_REPOSITORY_POLICY_STATEMENTS,
+    deletions=frozenset({DELETE_EVENT}),
 )
 
 GUARDRAILS = (REPOSITORY_POLICY_RULE,)

@@ -20,7 +20,7 @@ EFS_FILE_SYSTEM_POLICY_PUBLIC = RuleSpec(
     id="efs-file-system-policy-public",
     title="EFS file system policy open to the public",
     event_source="elasticfilesystem.amazonaws.com",
-    event_names=frozenset({"PutFileSystemPolicy"}),
+    event_names=frozenset({"PutFileSystemPolicy", "DeleteFileSystemPolicy"}),
     risk=(
         "A file system policy that lets in everyone lets any client that reaches a mount target mount, read "
         "and write the files, whoever it is."
@@ -36,7 +36,7 @@ EFS_FILE_SYSTEM_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="efs-file-system-policy-cross-account",
     title="EFS file system policy shared with an untrusted account",
     event_source="elasticfilesystem.amazonaws.com",
-    event_names=frozenset({"PutFileSystemPolicy"}),
+    event_names=frozenset({"PutFileSystemPolicy", "DeleteFileSystemPolicy"}),
     risk=(
         "A file system policy that lets in accounts outside the organisation hands the files to people this "
         "organisation does not control and cannot audit."
@@ -88,8 +88,21 @@ class EfsPolicyEndpoint:
 
 
 REMOVE_EFS_POLICY_STATEMENTS = RemovePolicyStatements("remove_efs_policy_statements", FILE_SYSTEM, EfsPolicyEndpoint())
+#: ``DeleteFileSystemPolicy`` removes the policy: it judges nothing and clears IAM Warden's record of it
+#: (issue 13 item 7). It names the resource by ``fileSystemId``, as the put does: the EFS API model's
+#: request member in CloudTrail's lowerCamel spelling (no recorded CloudTrail example was found to confirm it).
 EFS_POLICY_RULE = ResourcePolicyRule(
-    EFS_FILE_SYSTEM_POLICY_PUBLIC, EFS_FILE_SYSTEM_POLICY_CROSS_ACCOUNT, FILE_SYSTEM, REMOVE_EFS_POLICY_STATEMENTS
+    EFS_FILE_SYSTEM_POLICY_PUBLIC,
+    EFS_FILE_SYSTEM_POLICY_CROSS_ACCOUNT,
+    FILE_SYSTEM,
+    REMOVE_EFS_POLICY_STATEMENTS,
+    deletions=frozenset({"DeleteFileSystemPolicy"}),
+    # The EFS API reference (DeleteFileSystemPolicy): "The default FileSystemPolicy goes into effect once the
+    # existing policy is deleted", and that default grants full access to any client that can reach a mount target.
+    without_policy=(
+        "the default file system policy applies again, which grants full access to any client that can reach the "
+        "file system's mount targets (network access decides who gets in)"
+    ),
 )
 
 GUARDRAILS = (EFS_POLICY_RULE,)

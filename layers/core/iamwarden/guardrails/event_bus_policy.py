@@ -112,6 +112,9 @@ class EventBusPolicyEndpoint:
 class RemoveEventBusStatements(RemovePolicyStatements):
     """Remove exactly the offending statements from a bus's policy by Sid (RemovePermission). Undoable."""
 
+    #: RemovePermission removes a statement by its Sid and writes nothing back: no older statement is put back.
+    puts_back = False
+
     def __init__(self) -> None:
         super().__init__("remove_event_bus_policy_statements", EVENT_BUS, EventBusPolicyEndpoint())
         self.permissions: Permissions = ("events:DescribeEventBus", "events:RemovePermission")

@@ -42,7 +42,11 @@ from iamwarden.guardrails.resource_policy import (
 #: The event that sets a vault's (editable) access policy, and the one that starts locking a vault.
 SET_ACCESS_POLICY = "SetVaultAccessPolicy"
 INITIATE_LOCK = "InitiateVaultLock"
-_EVENTS = frozenset({SET_ACCESS_POLICY, INITIATE_LOCK})
+#: The event that removes a vault's access policy (``accountId`` and ``vaultName``, as the put names them: the Glacier
+#: API model's request members; no recorded CloudTrail example was found to confirm it): it judges nothing and clears
+#: IAM Warden's record of the access policy (issue 13 item 7).
+DELETE_ACCESS_POLICY = "DeleteVaultAccessPolicy"
+_EVENTS = frozenset({SET_ACCESS_POLICY, INITIATE_LOCK, DELETE_ACCESS_POLICY})
 
 GLACIER_VAULT_POLICY_PUBLIC = RuleSpec(
     id="glacier-vault-policy-public",
@@ -171,7 +175,11 @@ REMOVE_VAULT_POLICY_STATEMENTS = RemovePolicyStatements(
     "remove_glacier_vault_policy_statements", VAULT, GlacierVaultPolicyEndpoint()
 )
 GLACIER_VAULT_POLICY_RULE = GlacierVaultPolicyRule(
-    GLACIER_VAULT_POLICY_PUBLIC, GLACIER_VAULT_POLICY_CROSS_ACCOUNT, VAULT, REMOVE_VAULT_POLICY_STATEMENTS
+    GLACIER_VAULT_POLICY_PUBLIC,
+    GLACIER_VAULT_POLICY_CROSS_ACCOUNT,
+    VAULT,
+    REMOVE_VAULT_POLICY_STATEMENTS,
+    deletions=frozenset({DELETE_ACCESS_POLICY}),
 )
 
 GUARDRAILS = (GLACIER_VAULT_POLICY_RULE,)

@@ -122,8 +122,14 @@ class RemoveDomainPolicyStatements(RemovePolicyStatements):
 class OpenSearchPolicyRule(ResourcePolicyRule):
     """A configuration change is judged only when it sets the access policy."""
 
+    def clears(self, context: RuleContext) -> bool:
+        """``UpdateDomainConfig`` with ``accessPolicies`` "" removes the domain's access policy (IAM Warden's own
+        removal writes ``AccessPolicies=""``): the record is cleared, as for an SQS ``Policy`` of ""."""
+        return not self.creates(context) and context.change.request_parameters.get(DOMAIN.document_parameter) == ""
+
     def evaluate(self, context: RuleContext) -> Evaluation:
-        if context.change.request_parameters.get(DOMAIN.document_parameter) in (None, ""):
+        value = context.change.request_parameters.get(DOMAIN.document_parameter)
+        if value is None or (value == "" and not self.clears(context)):
             change = context.change
             name = context.request_text(DOMAIN.name_parameter)
             evaluation = Evaluation(resource_arn=DOMAIN.arn(context.partition, change.region, change.account, name))

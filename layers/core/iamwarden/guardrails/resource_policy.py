@@ -46,8 +46,8 @@ from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, Trust
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Policy, Statement
-from iamwarden.domain.recorded import Snapshot, observed_at, resource_policy_kind
-from iamwarden.domain.statement_meaning import judged_entries, statement_meaning, still_granted
+from iamwarden.domain.recorded import Recorded, Snapshot, observed_at, resource_policy_kind
+from iamwarden.domain.statement_meaning import judged_entries, same_statement, statement_meaning, still_granted
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
     AccountClients,
@@ -120,6 +120,9 @@ class RemovePolicyStatements:
     """Remove exactly the offending statements from the live resource policy; keep everything else. Undoable."""
 
     undoable = True
+    #: Whether ``apply`` can put back the older statement a widened one replaced (a whole-document write); an action
+    #: that removes statements one by one (an event bus's RemovePermission) cannot, so no restore is planned for it.
+    puts_back = True
 
     def __init__(self, name: str, resource: PolicyResource, endpoint: PolicyEndpoint) -> None:
         self.resource = resource
@@ -166,8 +169,22 @@ class RemovePolicyStatements:
         name = step.parameters[self.resource.step_parameter]
         document = json.loads(before["policy"])
         statements = statement_list(document)
-        remaining = [statement for statement in statements if not statement_offends(statement, step)]
-        removed = len(statements) - len(remaining)
+        restores = _restores(step)
+        remaining: list[Any] = []
+        put_back: list[Any] = []
+        for statement in statements:
+            if not statement_offends(statement, step):
+                remaining.append(statement)
+                continue
+            older = restores.get(statement_meaning(statement))
+            if (
+                older is not None
+                and not any(same_statement(older, kept) for kept in remaining + statements)
+                and not _sid_taken(older, [s for s in statements if not statement_offends(s, step)])
+            ):
+                remaining.append(older)  # the older, narrower grant this call replaced: in force and judged compliant
+                put_back.append(older)
+        removed = len(statements) - len(remaining) + len(put_back)
         references = step.parameters["statements"]
         left = still_granted(remaining, references, run.aws.account)
         if not removed:
@@ -180,7 +197,13 @@ class RemovePolicyStatements:
         if remaining:
             document["Statement"] = remaining
             self.endpoint.put(run.aws, name, json.dumps(document))
-            done.append(f"removed {removed} statement(s) from {self._where(name)}; kept {len(remaining)}")
+            done.append(
+                f"removed {removed} statement(s) from {self._where(name)}; kept {len(remaining) - len(put_back)}"
+            )
+            done.extend(
+                f"restored {_recorded_label(older)} as it was before this call into {self._where(name)}"
+                for older in put_back
+            )
         else:
             self.endpoint.delete(run.aws, name)
             done.append(f"deleted {self._where(name)}: every statement in it was offending")
@@ -204,12 +227,91 @@ class RemovePolicyStatements:
         else:
             document = json.loads(current_text)
             current = statement_list(document)
+        # An older statement the remediation put back in place of the call's goes, and the call's takes its place
+        # again: the document is then exactly what the call wrote.
+        swapped = 0
+        held = statement_list(before_document)
+        for statement in removed:
+            older = _restores(step).get(statement_meaning(statement))
+            if older is not None and any(same_statement(older, s) for s in held):
+                continue  # the before-state held it: apply put nothing back, and undo takes nothing out
+            at = next((i for i, s in enumerate(current) if older is not None and same_statement(s, older)), None)
+            if at is not None and not any(same_statement(s, statement) for s in current):
+                current[at] = statement
+                swapped += 1
         missing = restore_statements(current, removed, self._where(name))
-        if not missing:
+        if not missing and not swapped:
             return []
         document["Statement"] = current + missing
         self.endpoint.put(aws, name, json.dumps(document))
-        return [f"restored {len(missing)} statement(s) into the current policy of {self.resource.noun} {name}"]
+        return [
+            f"restored {len(missing) + swapped} statement(s) into the current policy of {self.resource.noun} {name}"
+        ]
+
+    def accepted_after_undo(
+        self,
+        aws: AccountClients,
+        step: RemediationStep,
+        before: Mapping[str, Any],
+        account: str,
+        now: str,
+        *,
+        recorded: Recorded,
+    ) -> Snapshot | None:
+        """The policy the undo left, read back live and dated ``now``, with the statements it put back marked
+        ``accepted`` (an operator chose to keep them): the next unrelated change counts them as older (named, never
+        removed) rather than as re-added. What the record before held as pending and is still there stays pending."""
+        if before["policy"] is None:
+            return None
+        exists, text = self._live(aws, step.parameters[self.resource.step_parameter])
+        if not exists:
+            return None
+        document = json.loads(text) if text is not None else {"Statement": []}
+        live = {statement_meaning(s) for s in statement_list(document)}
+        put_back = {
+            statement_meaning(s) for s in statement_list(json.loads(before["policy"])) if statement_offends(s, step)
+        }
+        kind, key = resource_policy_kind(), record_key(step.target, account)
+        previous = recorded.snapshot(kind, key)
+        data = previous.data if previous is not None and not previous.unusable else {}
+        known = data.get("policy")
+        earlier_accepted = set(data.get("accepted") or ())
+        # Only what the previous record held in force, not pending, stays older; every other live statement (the
+        # record knew nothing, or it arrived since) was never judged fine: it stays the next change's (pending).
+        older = (
+            {statement_meaning(s) for s in statement_list(known)} - set(data.get("pending") or ())
+            if isinstance(known, Mapping)
+            else set()
+        )
+        accepted = (earlier_accepted | put_back) & live
+        pending = live - older - accepted
+        return Snapshot(
+            kind,
+            key,
+            now,
+            {
+                "policy": document,
+                "pending": sorted(pending),
+                "accepted": sorted(accepted),
+                "alerted": sorted(put_back),  # judged offending, accepted by an operator: never put back by IAM Warden
+            },
+        )
+
+
+def _restores(step: RemediationStep) -> dict[str, Mapping[str, Any]]:
+    """The older statement to put back in place of each offending one (by meaning), where the plan says."""
+    return {
+        statement_meaning(reference["statement"]): reference["restore"]
+        for reference in step.parameters["statements"]
+        if isinstance(reference.get("restore"), Mapping)
+    }
+
+
+def _sid_taken(older: Mapping[str, Any], kept: Sequence[Any]) -> bool:
+    """Whether a statement kept in the document already holds ``older``'s Sid: putting it back beside it would make a
+    policy the service rejects (duplicate Sids), so the removal goes ahead without the restore."""
+    sid = older.get("Sid")
+    return bool(sid) and any(isinstance(s, Mapping) and s.get("Sid") == sid for s in kept)
 
 
 def record_key(arn: str, account: str) -> str:
@@ -239,15 +341,24 @@ class Earlier(NamedTuple):
 
     ``statements`` are the meanings (``statement_meaning``) of the statements then in force, less any IAM Warden
     meant to remove then or removed ever (a statement it remediated before never counts as "already there": an
-    attacker adding it again is adding it); ``remediated_sids`` the Sids of statements it removed by Sid;
-    ``older_sids`` the Sids of the statements then in force (a changed statement under one of them widens or
-    rewrites an older grant, which its removal cuts too).
+    attacker adding it again is adding it), unless an operator put it back with ``iamwarden undo`` and it has stayed
+    since (``accepted``); ``remediated_sids`` the Sids of statements it removed by Sid; ``older_sids`` the Sids of the
+    statements then in force (a changed statement under one of them widens or rewrites an older grant, which its
+    removal cuts too); ``gone`` the older statements (in force, judged fine) the change's document no longer holds,
+    as recorded; ``changed`` how many of the change's statements the record did not hold.
     """
 
     taken_at: str
     statements: frozenset[str]
     remediated_sids: frozenset[str] = frozenset()
     older_sids: frozenset[str] = frozenset()
+    gone: tuple[Mapping[str, Any], ...] = ()
+    changed: int = 0
+    accepted: frozenset[str] = frozenset()
+    #: The Sids of the change's document.
+    sids: frozenset[str] = frozenset()
+    #: How many statements of the record (pending and once-remediated ones too) the change's document no longer holds.
+    vanished: int = 0
 
     def rewrites(self, statement: Statement) -> bool:
         """Whether ``statement``, not in force before, carries the Sid of one that was (a widened vendor share)."""
@@ -256,6 +367,23 @@ class Earlier(NamedTuple):
     def holds(self, statement: Statement) -> bool:
         """Whether ``statement`` was in force before the change (the same meaning, however re-spelt)."""
         return statement_meaning(statement.raw) in self.statements and statement.sid not in self.remediated_sids
+
+    def replaced(self, statement: Statement) -> Mapping[str, Any] | None:
+        """The older statement ``statement`` (added by the change) replaced, when that is known: the one of its Sid
+        the change's document no longer holds, or else the only older statement gone when ``statement`` is the only
+        one the change altered. None when it replaced none, or which one is ambiguous (never a guess). An older
+        statement whose Sid another statement of the document (``sids``, less ``statement``'s own) now holds cannot
+        go back beside it."""
+        if self.holds(statement) or self.vanished != 1 or len(self.gone) != 1:
+            return None  # any other statement the change dropped could be the one it replaced: never a guess
+        same_sid = [old for old in self.gone if statement.sid and old.get("Sid") == statement.sid]
+        if same_sid:
+            return same_sid[0]
+        if len(self.gone) != 1 or self.changed != 1:
+            return None
+        only = self.gone[0]
+        sid = only.get("Sid")
+        return None if sid and sid in self.sids and sid != statement.sid else only
 
 
 def _with_pending(snapshot: Snapshot, findings: Sequence[Finding]) -> Snapshot:
@@ -277,6 +405,14 @@ def _with_pending(snapshot: Snapshot, findings: Sequence[Finding]) -> Snapshot:
         for reference in finding.offending
         if not reference.get("older")
     }
+    restored = {
+        statement_meaning(reference.get("statement")): reference["restore"]
+        for finding in findings
+        if finding.mode is Mode.REMEDIATE
+        for step in finding.plan
+        for reference in step.parameters.get("statements", ())
+        if isinstance(reference.get("restore"), Mapping)
+    }
     removed = {
         statement_meaning(reference.get("statement"))
         for finding in findings
@@ -285,12 +421,50 @@ def _with_pending(snapshot: Snapshot, findings: Sequence[Finding]) -> Snapshot:
         for reference in step.parameters.get("statements", ())
     }
     pending |= removed
+    # Every statement judged offending here and left in force as older (alert mode, or older already): it may count
+    # as older later, but was never judged compliant, so it is never put back in place of a wider one.
+    alerted = sorted(
+        {statement_meaning(reference.get("statement")) for finding in findings for reference in finding.offending}
+        - pending
+    )
+    marked = {"alerted": alerted} if alerted else {}
     if not pending:
-        return snapshot
-    kept = [statement for statement in statement_list(document) if statement_meaning(statement) not in removed]
+        if not marked:
+            return snapshot
+        remedied = snapshot.if_remediated
+        return snapshot._replace(
+            data={**snapshot.data, **marked},
+            if_remediated={**remedied, **marked} if remedied is not None else None,
+        )
+    kept = [
+        restored.get(meaning, statement) if meaning in restored else statement
+        for statement in statement_list(document)
+        if (meaning := statement_meaning(statement)) not in removed or meaning in restored
+    ]
     return snapshot._replace(
-        data={"policy": dict(document), "pending": sorted(pending)},
-        if_remediated={"policy": {**document, "Statement": kept}, "pending": sorted(pending - removed)},
+        data={**snapshot.data, "policy": dict(document), "pending": sorted(pending), **marked},
+        if_remediated={
+            **snapshot.data,
+            "policy": {**document, "Statement": kept},
+            "pending": sorted(pending - removed),
+            **marked,
+        },
+    )
+
+
+def _with_accepted(snapshot: Snapshot, earlier: "Earlier | None") -> Snapshot:
+    """``snapshot`` still marking as accepted what an operator put back with ``iamwarden undo`` and the document still
+    holds, so it stays older at every later change (dropped once gone: a statement added back later is the change's)."""
+    document = snapshot.data.get("policy")
+    if earlier is None or not earlier.accepted or not isinstance(document, Mapping):
+        return snapshot
+    accepted = sorted(earlier.accepted & {statement_meaning(s) for s in statement_list(document)})
+    if not accepted:
+        return snapshot
+    remedied = snapshot.if_remediated
+    return snapshot._replace(
+        data={**snapshot.data, "accepted": accepted},
+        if_remediated={**remedied, "accepted": accepted} if remedied is not None else None,
     )
 
 
@@ -313,18 +487,35 @@ class ResourcePolicyRule:
     """
 
     def __init__(
-        self, public: RuleSpec, cross_account: RuleSpec, resource: PolicyResource, remediation: RemediationAction
+        self,
+        public: RuleSpec,
+        cross_account: RuleSpec,
+        resource: PolicyResource,
+        remediation: RemediationAction,
+        *,
+        deletions: frozenset[str] = frozenset(),
+        without_policy: str = "no resource policy grants anyone access any more",
     ) -> None:
         self.public, self.cross_account = public, cross_account
         self.specs: tuple[RuleSpec, ...] = (public, cross_account)
         self.resource = resource
         self.remediation = remediation
+        #: The events that remove the policy (``DeleteBucketPolicy``), routed by the specs too: each clears the record.
+        self.deletions = deletions
+        #: What is in force once the policy is removed, said in the compliant line of a removal.
+        self.without_policy = without_policy
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         name = self.resource_name(context)
         arn = self.resource_arn(context, name)
         evaluation = Evaluation(resource_arn=arn)
         where = self.describe(name)
+        if self.clears(context):
+            # The next change is judged against no policy: everything it puts in is its own (issue 13 item 7).
+            if context.recorded is not None:
+                evaluation.observed.append(self._cleared(context, arn))
+            evaluation.compliant.append(f"the change removes the policy of {where}: {self.without_policy}")
+            return evaluation
         new = self.new_policy(context)
         if new is None:
             evaluation.compliant.append(f"the change sets no policy on {where}")
@@ -372,8 +563,11 @@ class ResourcePolicyRule:
             return " ".join(sentences)
 
         earlier = (
-            self._earlier(context, arn, [s for s, _ in public + shared]) if not by_sid and (public or shared) else None
+            self._earlier(context, arn, [s for s, _ in public + shared], policy)
+            if not by_sid and (public or shared)
+            else None
         )
+        restores = self._restores(policy, public + shared, earlier, boundary, circumstances)
         for spec, severity, offending, reason in (
             (self.public, Severity.CRITICAL, public, public_reason),
             (self.cross_account, Severity.HIGH, shared, shared_reason),
@@ -390,10 +584,13 @@ class ResourcePolicyRule:
                         reason=reason,
                         by_sid=by_sid,
                         earlier=earlier,
+                        restores=restores,
                     )
                 )
         if evaluation.observed and evaluation.findings:
-            evaluation.observed[-1] = _with_pending(evaluation.observed[-1], evaluation.findings)
+            evaluation.observed[-1] = _with_accepted(
+                _with_pending(evaluation.observed[-1], evaluation.findings), earlier
+            )
         if not evaluation.findings:
             evaluation.compliant.append(
                 f"the policy of {where} lets in only the trusted accounts, organisation and AWS services"
@@ -413,6 +610,7 @@ class ResourcePolicyRule:
         reason: Callable[[list[tuple[Statement, Exposure]], str], str],
         by_sid: bool = False,
         earlier: "Earlier | None" = None,
+        restores: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> Finding:
         """One finding over the offending statements; what rests on an unknown fact, or was in the policy before the
         change (``earlier``), is never removed ("remove what the change added, no more").
@@ -468,7 +666,20 @@ class ResourcePolicyRule:
                 f" No earlier record of this policy: all of it counts as this change's, though {_labels(acting)} may "
                 "predate it."
             )
-        widened = [(s, e) for s, e in acting if earlier is not None and earlier.rewrites(s)]
+        restores = {s.position: old for s, _ in certain if (old := (restores or {}).get(s.position)) is not None}
+        acts = context.rule(spec.id).mode is Mode.REMEDIATE and not context.alert_only
+        for s, _ in acting:
+            if s.position in restores:
+                was = _recorded_label(restores[s.position])
+                text += (
+                    f" {_capitalised(s.label)} replaced {was}, which was in force and judged compliant in the policy "
+                    f"IAM Warden recorded at {since}, and is compliant now: "
+                    + (f"IAM Warden puts back {was}" if acts else f"a remediation would put back {was}")
+                    + " as it was before this call, so only what this change added goes."
+                )
+        widened = [
+            (s, e) for s, e in acting if earlier is not None and earlier.rewrites(s) and s.position not in restores
+        ]
         if widened:
             many = len(widened) > 1
             text += (
@@ -477,20 +688,67 @@ class ResourcePolicyRule:
                 f"{'them' if many else 'it'} cuts that older grant too (an undo puts back the changed statement; "
                 "put the older one back by hand if it is still wanted)."
             )
+        unpaired = [(s, e) for s, e in acting if s.position not in restores and (s, e) not in widened]
+        if earlier is not None and earlier.gone and unpaired and len(restores) < len(earlier.gone):
+            left = [old for old in earlier.gone if old not in restores.values()]
+            text += (
+                f" This change also dropped {_join([_recorded_label(old) for old in left])} of the policy IAM Warden "
+                f"recorded at {since}, and which statement replaced {'them' if len(left) > 1 else 'it'} is not "
+                f"known: if {_labels(unpaired)} widened {'one of them' if len(left) > 1 else 'it'}, removing "
+                f"{'them' if len(unpaired) > 1 else 'it'} cuts that older grant too (put it back by hand if it is "
+                "still wanted)."
+            )
         return context.finding(
             spec,
             severity=severity,
             resource_arn=arn,
             reason=text + judged_without,
-            plan=[self._removal(name, arn, acting, by_sid)],
+            plan=[self._removal(name, arn, acting, by_sid, restores)],
             offending=[
                 _offending(s, e)
                 | ({"older": True} if (s, e) in older else {})
                 | ({"rewrites_older": True} if (s, e) in widened else {})
+                | ({"restores": dict(restores[s.position])} if s.position in restores else {})
                 for s, e in offending
             ],
             needs_context=() if certain else _all_facts(added),
         )
+
+    def _restores(
+        self,
+        policy: Policy,
+        offending: Sequence[tuple[Statement, Exposure]],
+        earlier: "Earlier | None",
+        boundary: TrustBoundary,
+        circumstances: Circumstances | None,
+    ) -> dict[int, Mapping[str, Any]]:
+        """The older statement to put back in place of an offending one (by its position), only when that is no guess
+        and leaves a compliant policy: the action can write it back, every offending statement of the document is
+        the change's and certain (so the plan removes them all), exactly one older statement judged compliant was
+        replaced, and the document the plan leaves, with it put back, is judged again by this rule with no offending
+        statement. Otherwise none: the offending statement is removed outright, no more."""
+        if earlier is None or not getattr(self.remediation, "puts_back", False):
+            return {}
+        if any(earlier.holds(s) or _facts(s, e) for s, e in offending):
+            return {}
+        restores = {s.position: old for s, _ in offending if (old := earlier.replaced(s)) is not None}
+        if len(restores) != 1:
+            return {}
+        positions = {s.position for s, _ in offending}
+        kept = [s.raw for s in policy.statements if s.position not in positions]
+        olds = list(restores.values())
+        if any(_sid_taken(old, kept) for old in olds):
+            return {}
+        try:
+            left = self.decoded({**policy.raw, "Statement": kept + olds}, "the policy the plan leaves")
+        except Exception:  # not a document the rule can judge: no restore
+            return {}
+        for exposure in self.exposures(left, boundary, circumstances):
+            if exposure.void is None and (
+                exposure.public or exposure.untrusted or exposure.unbound_services or exposure.unknown
+            ):
+                return {}
+        return restores
 
     def policy_slot(self, context: RuleContext) -> str:
         """Which of the resource's policies the change sets ("": its one policy); a resource with several keeps the
@@ -500,6 +758,22 @@ class ResourcePolicyRule:
     def creates(self, context: RuleContext) -> bool:
         """Whether the change creates the resource with its policy: everything in it is then the change's own."""
         return context.change.event_name.startswith("Create") or context.change.event_name == "ReplicateKey"
+
+    def clears(self, context: RuleContext) -> bool:
+        """Whether the change removes the resource's policy (one of ``deletions``; a service whose removal is a put of
+        nothing, SQS's ``Policy`` of "", says so itself)."""
+        return context.change.event_name in self.deletions
+
+    def _cleared(self, context: RuleContext, arn: str) -> Snapshot:
+        """The record a policy removal leaves: an empty document as of the change, so a later put's statements are all
+        its own rather than matched against the policy that was removed."""
+        return Snapshot(
+            resource_policy_kind(self.policy_slot(context)),
+            record_key(arn, context.change.account),
+            observed_at(context.change.time),
+            {"policy": {"Statement": []}, "pending": []},
+            whatever_the_verdict=True,
+        )
 
     def _seen(self, context: RuleContext, arn: str, policy: Policy, by_sid: bool) -> Snapshot:
         """What the change leaves as the resource's policy, the next change's "before" (``domain.recorded``
@@ -522,7 +796,9 @@ class ResourcePolicyRule:
             if_remediated={"policy": document, "pending": []},
         )
 
-    def _earlier(self, context: RuleContext, arn: str, offending: Sequence[Statement]) -> "Earlier | None":
+    def _earlier(
+        self, context: RuleContext, arn: str, offending: Sequence[Statement], policy: Policy
+    ) -> "Earlier | None":
         """What of the policy was on record before this change (None: nothing usable, so the whole document counts
         as the change's, as before). Read only when the change has offending statements, and never for a create."""
         recorded = context.recorded
@@ -537,15 +813,22 @@ class ResourcePolicyRule:
         if not isinstance(document, Mapping):
             return None
         pending = snapshot.data.get("pending") or ()
+        accepted = frozenset(str(meaning) for meaning in snapshot.data.get("accepted") or ())
+        recorded_statements = {statement_meaning(statement): statement for statement in statement_list(document)}
         in_force = {
-            statement_meaning(statement): statement.get("Sid") if isinstance(statement, Mapping) else None
-            for statement in statement_list(document)
+            meaning: statement.get("Sid") if isinstance(statement, Mapping) else None
+            for meaning, statement in recorded_statements.items()
         }
         seen = set(in_force) - set(pending)
         older_sids = frozenset(str(in_force[meaning]) for meaning in seen if in_force[meaning])
-        if not any(statement_meaning(s.raw) in seen for s in offending):
-            # nothing to split: the past remediations are not read
-            return Earlier(snapshot.taken_at, frozenset(), older_sids=older_sids)
+        now = {statement_meaning(s.raw) for s in policy.statements}
+        changed = len(now - set(in_force))
+        vanished = [meaning for meaning in seen if meaning not in now]
+        dropped = sum(1 for meaning in in_force if meaning not in now)
+        judged_offending = set(snapshot.data.get("alerted") or ())
+        if not any(statement_meaning(s.raw) in seen for s in offending) and not vanished:
+            # nothing to split, nothing replaced: the past remediations are not read
+            return Earlier(snapshot.taken_at, frozenset(), older_sids=older_sids, changed=changed, vanished=dropped)
         removed: set[str] = set()
         sids: set[str] = set()
         for past in recorded.remediations(arn):  # any attempt: remediated, failed, undone or under way
@@ -557,7 +840,28 @@ class ResourcePolicyRule:
                         removed.add(statement_meaning(reference.get("statement")))
                         if reference.get("match") == "sid" and reference.get("sid"):
                             sids.add(str(reference["sid"]))
-        return Earlier(snapshot.taken_at, frozenset(seen - removed), frozenset(sids), older_sids)
+        removed -= accepted  # put back by an operator's undo, and in the policy ever since
+        sids -= {str(in_force[meaning]) for meaning in accepted if in_force.get(meaning)}
+        older = seen - removed
+        gone = tuple(
+            recorded_statements[meaning]
+            for meaning in sorted(vanished)
+            if meaning in older
+            and meaning not in judged_offending  # alerted (alert mode), never judged compliant: never put back
+            and isinstance(recorded_statements[meaning], Mapping)
+        )
+        document_sids = frozenset(s.sid for s in policy.statements if s.sid)
+        return Earlier(
+            snapshot.taken_at,
+            frozenset(older),
+            frozenset(sids),
+            older_sids,
+            gone,
+            changed,
+            accepted & older,
+            document_sids,
+            dropped,
+        )
 
     def resource_name(self, context: RuleContext) -> str:
         """The resource as its API names it (the plan's ``step_parameter``)."""
@@ -617,18 +921,34 @@ class ResourcePolicyRule:
         return context.change.account
 
     def _removal(
-        self, name: str, arn: str, offending: list[tuple[Statement, Exposure]], by_sid: bool = False
+        self,
+        name: str,
+        arn: str,
+        offending: list[tuple[Statement, Exposure]],
+        by_sid: bool = False,
+        restores: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> RemediationStep:
+        """The step removing ``offending``; a statement in ``restores`` (by position) is replaced by the older
+        statement it replaced (``restore`` in its reference), not removed outright."""
         resource = self.resource
+        restores = restores or {}
         references = [
-            statement_reference(s) | _judged_grantees(s, exposure) | ({"match": "sid"} if by_sid else {})
+            statement_reference(s)
+            | _judged_grantees(s, exposure)
+            | ({"match": "sid"} if by_sid else {})
+            | ({"restore": dict(restores[s.position])} if s.position in restores else {})
             for s, exposure in offending
         ]
+        put_back = "".join(
+            f"; restore {_recorded_label(restores[s.position])} as it was before this call"
+            for s, _ in offending
+            if s.position in restores
+        )
         return RemediationStep(
             self.remediation.action,
             arn,
             {resource.step_parameter: name, "statements": references},
-            f"remove {_labels(offending)} from the policy of {self.describe(name)}, keep the rest",
+            f"remove {_labels(offending)} from the policy of {self.describe(name)}{put_back}, keep the rest",
         )
 
     def _abilities(self, offending: list[tuple[Statement, Exposure]]) -> str:
@@ -640,6 +960,12 @@ class ResourcePolicyRule:
             return _join(verbs)
         actions = sorted({a for s in statements for a in (s.actions or s.not_actions or ())})
         return "call " + _join(actions)
+
+
+def _recorded_label(statement: Mapping[str, Any]) -> str:
+    """An older statement as IAM Warden recorded it, as people name it: "statement VendorRead" (by Sid)."""
+    sid = statement.get("Sid")
+    return f"statement {sid}" if isinstance(sid, str) and sid else "the unnamed statement"
 
 
 def _grantees_said(offending: Sequence[tuple[Statement, Exposure]]) -> list[str]:

@@ -18,7 +18,7 @@ from iamwarden.guardrails.base import RuleContext
 from iamwarden.guardrails.remediation import AccountClients
 from iamwarden.guardrails.resource_policy import PolicyResource, RemovePolicyStatements, ResourcePolicyRule
 
-_EVENTS = frozenset({"PutResourcePolicy"})
+_EVENTS = frozenset({"PutResourcePolicy", "DeleteResourcePolicy"})
 
 SECRET_POLICY_PUBLIC = RuleSpec(
     id="secret-policy-public",
@@ -114,8 +114,15 @@ class SecretPolicyRule(ResourcePolicyRule):
 REMOVE_SECRET_POLICY_STATEMENTS = RemovePolicyStatements(
     "remove_secret_policy_statements", SECRET, SecretPolicyEndpoint()
 )
+#: ``DeleteResourcePolicy`` removes the policy: it judges nothing and clears IAM Warden's record of it
+#: (issue 13 item 7). It names the resource by ``secretId``, as the put does: the Secrets Manager API model's
+#: request member in CloudTrail's lowerCamel spelling (no recorded CloudTrail example was found to confirm it).
 SECRET_POLICY_RULE = SecretPolicyRule(
-    SECRET_POLICY_PUBLIC, SECRET_POLICY_CROSS_ACCOUNT, SECRET, REMOVE_SECRET_POLICY_STATEMENTS
+    SECRET_POLICY_PUBLIC,
+    SECRET_POLICY_CROSS_ACCOUNT,
+    SECRET,
+    REMOVE_SECRET_POLICY_STATEMENTS,
+    deletions=frozenset({"DeleteResourcePolicy"}),
 )
 
 GUARDRAILS = (SECRET_POLICY_RULE,)

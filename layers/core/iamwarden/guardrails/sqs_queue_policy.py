@@ -133,6 +133,16 @@ class SqsQueuePolicyRule(ResourcePolicyRule):
     def display_name(self, name: str) -> str:
         return name.rstrip("/").rsplit("/", 1)[-1]
 
+    def clears(self, context: RuleContext) -> bool:
+        """``SetQueueAttributes`` with ``Policy`` "" removes the queue's policy (the SQS API reference: "To delete a
+        queue's access control policy, set the policy to \"\""); a CreateQueue with it sets none."""
+        attributes = context.change.request_parameters.get("attributes")
+        return (
+            context.change.event_name == "SetQueueAttributes"
+            and isinstance(attributes, dict)
+            and attributes.get("Policy") == ""
+        )
+
     def new_policy(self, context: RuleContext) -> NewPolicy | None:
         change = context.change
         if change.event_name == "AddPermission":

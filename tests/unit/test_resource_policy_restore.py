@@ -1,0 +1,434 @@
+"""Resource policies: a widened statement gives way to the older one it replaced (issue 13 item 7), and what an
+operator put back with ``iamwarden undo`` stays (accepted) at the next change.
+
+The generic rule (the made-up queue of ``test_resource_policy``) with a fake record (``test_resource_policy_history``):
+an older statement in force and judged fine that the change replaced (same Sid, or the only one gone while the change
+altered one statement) is put back in place of the wider one, never a guess when several could be the one; apply and
+undo run on the fake endpoint, so the document after each is checked whole.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.recorded import PastRemediation, Snapshot
+from iamwarden.domain.statement_meaning import statement_meaning
+from iamwarden.guardrails.resource_policy import record_key
+from tests.unit.test_resource_policy import OUTSIDER, OWN, QUEUE_ARN, VENDOR, NoClients, Run, document, make, statement
+from tests.unit.test_resource_policy_history import BEFORE, OTHER, FakeRecorded, judged, planned, seen
+
+#: The older statement in force and judged compliant (this account's own role); widened under its Sid to an outsider.
+TEAM = statement("Team", {"AWS": "arn:aws:iam::111122223333:role/reader"})
+WIDENED = {**TEAM, "Principal": {"AWS": ["arn:aws:iam::111122223333:role/reader", f"arn:aws:iam::{OUTSIDER}:root"]}}
+PARTNER = statement("Partner", {"AWS": "arn:aws:iam::555566667777:root"})
+
+
+def restored(finding: Any) -> list[Any]:
+    return [reference.get("restore") for step in finding.plan for reference in step.parameters["statements"]]
+
+
+def remediate(policy: dict[str, Any], finding: Any) -> tuple[Any, Any, Any, list[str]]:
+    """Apply the finding's one step on the fake queue holding ``policy``: (action, endpoint, before, done)."""
+    _, action, endpoint = make()
+    endpoint.policies["orders"] = json.dumps(policy)
+    [step] = finding.plan
+    before = action.capture(NoClients(), step)
+    done: list[str] = []
+    action.apply(Run(), step, before, done)
+    return action, endpoint, before, done
+
+
+def live(endpoint: Any) -> Any:
+    text = endpoint.policies["orders"]
+    return json.loads(text) if text is not None else None
+
+
+def test_a_statement_widened_under_its_sid_gives_way_to_the_older_one_and_undo_puts_back_the_call_s_document() -> None:
+    """The team's share widened to an outside account: the plan removes the wider statement and restores the older
+    one in its place (in force, judged compliant, and the policy left is compliant); undo writes what the call wrote."""
+    policy = document(OWN, WIDENED)
+    [finding] = judged(policy, FakeRecorded(seen(OWN, TEAM))).findings
+
+    assert planned(finding) == [WIDENED]
+    assert restored(finding) == [TEAM]
+    assert finding.offending[0]["restores"] == TEAM
+    assert "rewrites_older" not in finding.offending[0]
+    assert (
+        "Statement 1 (Team) replaced statement Team, which was in force and judged compliant in the policy IAM Warden "
+        f"recorded at {BEFORE}, and is compliant now: IAM Warden puts back statement Team as it was before this call, "
+        "so only what this change added goes."
+    ) in finding.reason
+    assert "restore statement Team as it was before this call" in finding.plan[0].summary
+
+    action, endpoint, before, done = remediate(policy, finding)
+
+    assert live(endpoint) == document(OWN, TEAM)
+    assert "restored statement Team as it was before this call into the policy of queue orders" in done
+    action.undo(NoClients(), finding.plan[0], before)
+    assert live(endpoint) == policy
+
+
+def test_the_only_statement_changed_replaces_the_only_older_one_gone_even_under_a_new_sid() -> None:
+    renamed = {**WIDENED, "Sid": "TeamAndFriend"}
+    policy = document(OWN, renamed)
+    [finding] = judged(policy, FakeRecorded(seen(OWN, TEAM))).findings
+
+    assert restored(finding) == [TEAM]
+    _, endpoint, _, _ = remediate(policy, finding)
+    assert live(endpoint) == document(OWN, TEAM)
+
+
+# --- Review F1: an older statement that offends is never put back ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("older", "new"),
+    [
+        # a public grant alerted as older (alert-mode days), narrowed under its Sid to one outside account
+        (statement("Vendor", "*"), VENDOR),
+        # a public sqs:* narrowed to sqs:ReceiveMessage under its Sid: still public, and far wider before
+        (statement("Assets", "*", "sqs:*"), statement("Assets", "*", "sqs:ReceiveMessage")),
+        # the old public statement dropped and a new vendor share added (the only-changed pairing)
+        (statement("Assets", "*", "sqs:*"), statement("VendorFeed", {"AWS": f"arn:aws:iam::{OUTSIDER}:root"})),
+        # an untrusted vendor's older share replaced by a wider one
+        (VENDOR, {**VENDOR, "Principal": {"AWS": [f"arn:aws:iam::{OUTSIDER}:root", "arn:aws:iam::444455556666:root"]}}),
+    ],
+)
+def test_an_offending_older_statement_is_never_put_back_the_added_one_is_removed_as_before(
+    older: dict[str, Any], new: dict[str, Any]
+) -> None:
+    policy = document(OWN, new)
+    evaluation = judged(policy, FakeRecorded(seen(OWN, older)))
+    for finding in evaluation.findings:
+        assert restored(finding) == [None]
+        assert "IAM Warden puts back" not in finding.reason
+        assert "restore" not in finding.plan[0].summary
+        _, endpoint, _, _ = remediate(policy, finding)
+        assert live(endpoint) == document(OWN)
+    [snapshot] = evaluation.observed
+    assert snapshot.if_remediated is not None
+    assert older not in snapshot.if_remediated["policy"]["Statement"]
+
+
+def test_an_older_statement_judged_offending_when_recorded_is_never_put_back_though_compliant_now() -> None:
+    """Only a statement judged compliant when recorded counts: one alerted then (``alerted`` in the record) is not."""
+    record = seen(OWN, TEAM, pending=[], alerted=[statement_meaning(TEAM)])
+    [finding] = judged(document(OWN, WIDENED), FakeRecorded(record)).findings
+    assert restored(finding) == [None]
+
+
+def test_no_restore_when_the_policy_left_would_still_hold_an_offending_statement() -> None:
+    """An older offending statement the plan leaves in place (alerted, not removed): the document the plan would leave
+    is not compliant, so nothing is put back."""
+    public_old = statement("Old", "*", "sqs:ReceiveMessage")
+    policy = document(OWN, public_old, WIDENED)
+    findings = judged(policy, FakeRecorded(seen(OWN, public_old, TEAM))).findings
+    assert findings
+    assert all(restored(f) in ([], [None]) for f in findings)
+
+
+def test_the_record_marks_what_was_judged_offending_in_alert_mode_too() -> None:
+    evaluation = judged(document(OWN, VENDOR), FakeRecorded(seen(OWN)), remediate=False)
+    [snapshot] = evaluation.observed
+    assert snapshot.data["alerted"] == [statement_meaning(VENDOR)]
+
+
+def test_in_alert_mode_the_alert_says_a_remediation_would_put_back_the_older_statement() -> None:
+    [finding] = judged(document(OWN, WIDENED), FakeRecorded(seen(OWN, TEAM)), remediate=False).findings
+    assert "a remediation would put back statement Team as it was before this call" in finding.reason
+    assert "IAM Warden puts back" not in finding.reason
+
+
+# --- Review F2: pairing is never a guess ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sid", ["Partner", "Fresh"])
+def test_no_restore_when_the_change_also_dropped_a_pending_statement(sid: str) -> None:
+    """The record holds {Own, Team, Partner (pending)}; the change writes {Own, <new>}: two statements vanished, so
+    which one the new statement replaced is a guess."""
+    record = seen(OWN, TEAM, PARTNER, pending=[statement_meaning(PARTNER)])
+    new = statement(sid, "*")
+    policy = document(OWN, new)
+    [finding] = judged(policy, FakeRecorded(record)).findings
+    assert restored(finding) == [None]
+    assert "IAM Warden puts back" not in finding.reason
+    _, endpoint, _, _ = remediate(policy, finding)
+    assert live(endpoint) == document(OWN)
+
+
+def test_no_restore_when_the_change_also_dropped_a_statement_remediated_once() -> None:
+    removed_once = PastRemediation(
+        "r-1",
+        "example-queue-policy-cross",
+        "remediated",
+        BEFORE,
+        ({"action": "x", "parameters": {"statements": [{"statement": PARTNER}]}},),
+    )
+    [finding] = judged(document(OWN, WIDENED), FakeRecorded(seen(OWN, TEAM, PARTNER), [removed_once])).findings
+    assert restored(finding) == [None]
+
+
+def test_an_ambiguous_replacement_is_never_guessed_the_added_statement_goes_and_the_alert_names_the_older_grants() -> (
+    None
+):
+    """Two older statements gone, one new statement under neither Sid: which it replaced is unknown."""
+    policy = document(OWN, OTHER)
+    [finding] = judged(policy, FakeRecorded(seen(OWN, VENDOR, PARTNER))).findings
+
+    assert planned(finding) == [OTHER]
+    assert restored(finding) == [None]
+    assert (
+        "This change also dropped statement Partner and statement Vendor of the policy IAM Warden recorded at "
+        f"{BEFORE}, and which statement replaced them is not known: if statement 1 (Other) widened one of them, "
+        "removing it cuts that older grant too"
+    ) in finding.reason
+    _, endpoint, _, _ = remediate(policy, finding)
+    assert live(endpoint) == document(OWN)
+
+
+def test_two_changed_statements_and_one_older_gone_is_ambiguous_too() -> None:
+    policy = document(OWN, OTHER, {**WIDENED, "Sid": "Renamed"})
+    [finding] = judged(policy, FakeRecorded(seen(OWN, VENDOR))).findings
+    assert restored(finding) == [None, None]
+    assert "This change also dropped statement Vendor" in finding.reason
+
+
+def test_an_older_statement_that_was_pending_or_remediated_is_never_put_back() -> None:
+    """Only a statement in force and judged fine is restored: one IAM Warden meant to remove, or removed once, is not
+    an older grant."""
+    pending = FakeRecorded(seen(OWN, TEAM, pending=[statement_meaning(TEAM)]))
+    [finding] = judged(document(OWN, WIDENED), pending).findings
+    assert restored(finding) == [None]
+
+    removed_once = PastRemediation(
+        "r-1",
+        "example-queue-policy-cross",
+        "remediated",
+        BEFORE,
+        ({"action": "x", "parameters": {"statements": [{"statement": TEAM}]}},),
+    )
+    [finding] = judged(document(OWN, WIDENED), FakeRecorded(seen(OWN, TEAM), [removed_once])).findings
+    assert restored(finding) == [None]
+
+
+def test_the_record_after_a_restoring_remediation_holds_the_older_statement_in_force() -> None:
+    evaluation = judged(document(OWN, WIDENED), FakeRecorded(seen(OWN, TEAM)))
+    [snapshot] = evaluation.observed
+    assert snapshot.data["pending"] == [statement_meaning(WIDENED)]
+    assert snapshot.if_remediated == {
+        "policy": document(OWN, TEAM),
+        "pending": [],
+    }
+
+
+# --- An operator's undo is accepted ---------------------------------------------------------------------------
+
+
+def test_undo_records_the_policy_it_left_with_what_it_put_back_accepted() -> None:
+    policy = document(OWN, OTHER)
+    [finding] = judged(policy, FakeRecorded(None)).findings
+    action, _, before, _ = remediate(policy, finding)
+    previous = Snapshot(
+        "resource-policy",
+        QUEUE_ARN,
+        BEFORE,
+        {"policy": document(OWN, PARTNER), "pending": [statement_meaning(PARTNER)]},
+    )
+    action.endpoint.policies["orders"] = json.dumps(document(OWN, PARTNER))
+
+    action.undo(NoClients(), finding.plan[0], before)
+    kept = action.accepted_after_undo(
+        NoClients(),
+        finding.plan[0],
+        before,
+        "111122223333",
+        "2026-12-04T09:00:00.000+00:00",
+        recorded=FakeRecorded(previous),
+    )
+
+    assert kept is not None
+    assert (kept.kind, kept.resource_arn, kept.taken_at) == (
+        "resource-policy",
+        record_key(QUEUE_ARN, "111122223333"),
+        "2026-12-04T09:00:00.000+00:00",
+    )
+    assert kept.data == {
+        "policy": document(OWN, PARTNER, OTHER),
+        "pending": [statement_meaning(PARTNER)],  # still there, still pending
+        "accepted": [statement_meaning(OTHER)],
+        "alerted": [statement_meaning(OTHER)],
+    }
+
+
+def test_an_accepted_statement_is_older_at_the_next_change_though_it_was_remediated_once() -> None:
+    """After the undo the statement is in the remediation history as undone; accepted on record, it is named and
+    alerted, never removed; and it stays accepted in the record the change leaves."""
+    undone = PastRemediation(
+        "r-1",
+        "example-queue-policy-cross",
+        "undone",
+        BEFORE,
+        ({"action": "x", "parameters": {"statements": [{"statement": OTHER}]}},),
+    )
+    record = seen(OWN, OTHER, pending=[], accepted=[statement_meaning(OTHER)])
+    tls = statement("Tls", "*")
+    tls = {**tls, "Effect": "Deny"}
+    evaluation = judged(document(OWN, OTHER, tls), FakeRecorded(record, [undone]))
+
+    [finding] = evaluation.findings
+    assert finding.plan == ()
+    assert finding.offending[0]["older"] is True
+    [snapshot] = evaluation.observed
+    assert snapshot.data["accepted"] == [statement_meaning(OTHER)]
+    assert snapshot.data["pending"] == []
+
+
+def test_an_accepted_statement_dropped_and_added_again_is_the_change_s() -> None:
+    undone = PastRemediation(
+        "r-1",
+        "example-queue-policy-cross",
+        "undone",
+        BEFORE,
+        ({"action": "x", "parameters": {"statements": [{"statement": OTHER}]}},),
+    )
+    # The record after a change that dropped it: accepted no longer carried (the document lacks it).
+    evaluation = judged(document(OWN), FakeRecorded(seen(OWN, OTHER, accepted=[statement_meaning(OTHER)])))
+    assert evaluation.findings == []
+    [snapshot] = evaluation.observed
+    assert "accepted" not in snapshot.data
+
+    [finding] = judged(document(OWN, OTHER), FakeRecorded(seen(OWN), [undone])).findings
+    assert planned(finding) == [OTHER]
+
+
+def test_an_accepted_statement_once_removed_by_its_sid_is_older_too() -> None:
+    """An ``AddPermission`` statement is removed by its Sid (``match: sid``); put back by an undo and accepted, its Sid
+    no longer makes it the change's."""
+    undone = PastRemediation(
+        "r-1",
+        "example-queue-policy-cross",
+        "undone",
+        BEFORE,
+        ({"action": "x", "parameters": {"statements": [{"statement": OTHER, "sid": "Other", "match": "sid"}]}},),
+    )
+    record = seen(OWN, OTHER, pending=[], accepted=[statement_meaning(OTHER)])
+    deny = {**statement("Tls", "*"), "Effect": "Deny"}
+
+    [finding] = judged(document(OWN, OTHER, deny), FakeRecorded(record, [undone])).findings
+
+    assert finding.plan == ()
+    assert finding.offending[0]["older"] is True
+
+
+def _undone_step() -> tuple[Any, Any, Any]:
+    policy = document(OWN, OTHER)
+    [finding] = judged(policy, FakeRecorded(None)).findings
+    action, _, before, _ = remediate(policy, finding)
+    return action, finding.plan[0], before
+
+
+def test_undo_of_a_resource_gone_since_records_nothing() -> None:
+    action, step, before = _undone_step()
+    del action.endpoint.policies["orders"]
+    kept = action.accepted_after_undo(NoClients(), step, before, "111122223333", BEFORE, recorded=FakeRecorded(None))
+    assert kept is None
+
+
+def test_undo_with_no_policy_before_records_nothing() -> None:
+    action, step, _ = _undone_step()
+    kept = action.accepted_after_undo(
+        NoClients(), step, {"exists": True, "policy": None}, "111122223333", BEFORE, recorded=FakeRecorded(None)
+    )
+    assert kept is None
+
+
+def test_undo_after_an_unusable_record_accepts_only_what_it_put_back_and_a_failed_read_raises() -> None:
+    """A record another write may have left stale says nothing; a read that fails is the executor's to report
+    ("NOT restored: IAM Warden's record of …"), the undo itself stays done."""
+    action, step, before = _undone_step()
+    action.endpoint.policies["orders"] = json.dumps(document(OWN, OTHER))
+    stale = Snapshot(
+        "resource-policy",
+        QUEUE_ARN,
+        BEFORE,
+        {"policy": document(OWN), "pending": [statement_meaning(OWN)]},
+        unusable=True,
+    )
+    kept = action.accepted_after_undo(NoClients(), step, before, "111122223333", BEFORE, recorded=FakeRecorded(stale))
+    assert kept is not None
+    assert kept.data == {
+        "policy": document(OWN, OTHER),
+        "pending": [statement_meaning(OWN)],  # the record knew nothing: what the undo did not put back is unjudged
+        "accepted": [statement_meaning(OTHER)],
+        "alerted": [statement_meaning(OTHER)],
+    }
+    action.endpoint.fail_get = "ThrottlingException"
+    with pytest.raises(Exception, match="ThrottlingException"):
+        action.accepted_after_undo(NoClients(), step, before, "111122223333", BEFORE, recorded=FakeRecorded(None))
+
+
+# --- Review F3: an undo accepts only what it put back -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "previous",
+    [
+        None,
+        Snapshot("resource-policy", QUEUE_ARN, BEFORE, {"policy": None}),  # after an AddPermission-style change
+        Snapshot("resource-policy", QUEUE_ARN, BEFORE, {"policy": document(OWN)}, unusable=True),
+    ],
+)
+def test_undo_with_no_usable_record_leaves_every_other_live_statement_pending(previous: Snapshot | None) -> None:
+    """A public statement that arrived while the record knew nothing is never made older by an unrelated undo: the
+    next whole-document change still removes it."""
+    anyone = statement("Anyone", "*", "sqs:ReceiveMessage")
+    action, step, before = _undone_step()
+    action.endpoint.policies["orders"] = json.dumps(document(OWN, anyone))
+    action.undo(NoClients(), step, before)
+    kept = action.accepted_after_undo(
+        NoClients(), step, before, "111122223333", BEFORE, recorded=FakeRecorded(previous)
+    )
+    assert kept is not None
+    assert kept.data["accepted"] == [statement_meaning(OTHER)]
+    assert set(kept.data["pending"]) == {statement_meaning(OWN), statement_meaning(anyone)}
+
+    tls = {**statement("Tls", "*"), "Effect": "Deny"}
+    findings = judged(document(OWN, anyone, OTHER, tls), FakeRecorded(kept)).findings
+    public = next(f for f in findings if f.rule_id == "example-queue-policy-public")
+    assert planned(public) == [anyone]
+
+
+# --- Review F5: undo restores exactly the before-state ---------------------------------------------------------
+
+
+def test_undo_never_takes_out_an_older_statement_the_remediation_did_not_put_back() -> None:
+    """Team was live again at capture (before = {Own, TeamAndEveryone, Team}): apply puts nothing back, and undo
+    restores that before-state whole rather than swapping Team out."""
+    new = statement("TeamAndEveryone", "*", "sqs:ReceiveMessage")
+    [finding] = judged(document(OWN, new), FakeRecorded(seen(OWN, TEAM))).findings
+    assert restored(finding) == [TEAM]
+    before_state = document(OWN, new, TEAM)
+    action, endpoint, before, done = remediate(before_state, finding)
+    assert live(endpoint) == document(OWN, TEAM)
+    assert not any(line.startswith("restored") for line in done)
+    action.undo(NoClients(), finding.plan[0], before)
+    assert live(endpoint) == document(OWN, TEAM, new)
+    assert sorted(s["Sid"] for s in live(endpoint)["Statement"]) == sorted(s["Sid"] for s in before_state["Statement"])
+
+
+# --- Review F9: a Sid taken at apply time -----------------------------------------------------------------------
+
+
+def test_a_restore_whose_sid_is_taken_in_the_live_policy_falls_back_to_plain_removal() -> None:
+    """Between the call and the remediation another statement took the older one's Sid: putting it back would make a
+    policy with two "Team" Sids (rejected); the removal goes ahead without the restore."""
+    renamed = {**WIDENED, "Sid": "TeamAndFriend"}
+    [finding] = judged(document(OWN, renamed), FakeRecorded(seen(OWN, TEAM))).findings
+    assert restored(finding) == [TEAM]
+    other_team = statement("Team", {"AWS": "arn:aws:iam::111122223333:role/writer"})
+    _, endpoint, _, done = remediate(document(OWN, renamed, other_team), finding)
+    assert live(endpoint) == document(OWN, other_team)
+    assert not any(line.startswith("restored") for line in done)
