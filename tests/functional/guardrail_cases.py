@@ -2284,6 +2284,14 @@ CASES: Mapping[str, GuardrailCase] = {
             partial_failure=PartialFailure("kms", "PutKeyPolicy", done_before=0),
         ),
         GuardrailCase(
+            rule="managed-policy-ambiguous",
+            violation=Scenario(_sample("create-policy-duplicate-keys.json"), nothing),
+            remediated=None,
+            compliant=Scenario(_sample("create-policy-read-only.json"), nothing),
+            partial_failure=None,
+            alert_only="IAM Warden never deletes a policy; the attach rules judge it when it is attached",
+        ),
+        GuardrailCase(
             rule="kms-key-policy-locks-out-account",
             violation=Scenario(_key_with_sample_policy("kms-put-key-policy-locks-out-account.json"), key_state),
             remediated=None,
