@@ -303,3 +303,14 @@ def test_a_root_statement_keeps_the_ordinary_plan_and_no_lockout_finding() -> No
 )
 def test_what_lets_the_accounts_iam_policies_into_a_key(statement: dict[str, Any], let_in: bool) -> None:
     assert lets_the_account_in(parse_policy({"Statement": [statement]}), ACCOUNT, "aws") is let_in
+
+
+def test_without_iam_wardens_identity_what_holds_for_any_of_its_requests_is_still_decided() -> None:
+    tls_only = _deny({"Bool": {"aws:SecureTransport": "false"}})
+    by_arn = _deny({"ArnNotEquals": {"aws:PrincipalArn": REMEDIATOR}}, Sid="ByArn")
+    shut = lockout(parse_policy({"Statement": [tls_only, by_arn]}), WRITES, BUCKET, None)
+    assert shut.denied == ()
+    assert shut.unknown == (
+        "whether statement 1 (ByArn) denies IAM Warden s3:PutBucketPolicy, s3:DeleteBucketPolicy: it rests on "
+        "aws:principalarn",
+    )

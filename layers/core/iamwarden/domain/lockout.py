@@ -138,16 +138,18 @@ def _reaches(statement: Statement, who: Remediator | None) -> tuple[bool | None,
     return True, []  # no principal element: a resource policy applies it to every caller
 
 
-#: What IAM Warden knows of its own request (an assumed role, over TLS, not through a service): lower-case keys.
-def _known(who: Remediator) -> dict[str, str]:
-    return {
-        "aws:principalarn": who.role_arn,
-        "aws:principalaccount": who.account,
+def _known(who: Remediator | None) -> dict[str, str]:
+    """What IAM Warden knows of its own request (an assumed role, over TLS, not through a service), by lower-case
+    key; its role and account only when its identity is configured here."""
+    known = {
         "aws:principaltype": "AssumedRole",
         "aws:securetransport": "true",
         "aws:principalisawsservice": "false",
         "aws:viaawsservice": "false",
     }
+    if who is not None:
+        known |= {"aws:principalarn": who.role_arn, "aws:principalaccount": who.account}
+    return known
 
 
 #: Keys IAM Warden's own request never carries (a role session has no user name, MFA, or service in between).
@@ -173,8 +175,6 @@ _NEGATED = frozenset({"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNot
 
 def _condition_holds(condition: Condition, who: Remediator | None) -> bool | None:
     operator = condition.operator
-    if who is None:
-        return None
     if condition.key in _ABSENT:
         if operator == "Null":
             return all(value == "true" for value in condition.values)
