@@ -1,8 +1,9 @@
 """A resource policy that also shuts IAM Warden's remediator out is never an ordinary removal (review s11 F9).
 
 The Deny statements of the new document are read against the remediator's exact identity (``domain.lockout``):
-denied for certain, the finding is critical, carries no plan and says who can still fix it; undecidable, it waits on
-a person (``needs_context``); a Deny that does not reach the remediator leaves the ordinary plan. For KMS, a key
+denied for certain, the finding is critical, carries no plan and says who can still fix it; undecidable, the plan
+stands with a note and a final "shut out" alert for a refusal (``if_denied``, review s13 F1: an inert Deny must not
+make a finding alert-only); a Deny that does not reach the remediator leaves the ordinary plan. For KMS, a key
 policy that lets neither the account's IAM policies nor IAM Warden in shuts it out too, and is its own finding.
 """
 
@@ -81,31 +82,62 @@ def test_a_deny_by_not_principal_that_does_not_name_iam_warden_reaches_it() -> N
     assert finding.needs_context == ("IAM Warden is denied s3:PutBucketPolicy by statement 1 (Keep)",)
 
 
-def test_a_not_principal_naming_iam_warden_and_its_account_spares_it() -> None:
-    deny = _deny(NotPrincipal={"AWS": [REMEDIATOR, f"arn:aws:iam::{ACCOUNT}:root"]})
+SESSIONS = remediator(SAMPLE_OWN, ACCOUNT, "aws").session_arns  # type: ignore[union-attr]
+
+
+def test_a_not_principal_naming_iam_wardens_session_and_its_account_spares_it() -> None:
+    deny = _deny(NotPrincipal={"AWS": [*SESSIONS, REMEDIATOR, f"arn:aws:iam::{ACCOUNT}:root"]})
     del deny["Principal"]
     finding = _public(_bucket_event(deny))
     assert finding.plan
     assert finding.needs_context == ()
+    assert finding.if_denied == ""
 
 
-def test_a_not_principal_naming_only_iam_wardens_role_is_undecided() -> None:
-    deny = _deny(NotPrincipal={"AWS": REMEDIATOR})
+@pytest.mark.parametrize(
+    "named",
+    [
+        [REMEDIATOR],
+        # Role and account but not the session: AWS may evaluate the assumed-role user (review s13 F7).
+        [REMEDIATOR, f"arn:aws:iam::{ACCOUNT}:root"],
+    ],
+)
+def test_a_not_principal_not_naming_iam_wardens_session_and_account_keeps_the_plan_with_a_note(
+    named: list[str],
+) -> None:
+    deny = _deny(NotPrincipal={"AWS": named})
     del deny["Principal"]
     finding = _public(_bucket_event(deny))
-    assert finding.plan  # kept for the alert: the enforcer never runs a plan with needs_context
-    [fact] = finding.needs_context
-    assert fact.startswith("whether statement 1 (Keep) denies IAM Warden s3:PutBucketPolicy")
-
-
-def test_a_condition_iam_warden_cannot_evaluate_is_an_unknown_never_a_verdict() -> None:
-    finding = _public(_bucket_event(_deny({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}})))
     assert finding.plan
+    assert finding.certain  # undecidable is no lockout (review s13 F1)
+    assert "Note: statement 1 (Keep) may deny IAM Warden s3:PutBucketPolicy (NotPrincipal" in finding.reason
+    assert finding.if_denied.startswith("IAM Warden is shut out of arn:aws:s3:::acme-invoices: statement 1 (Keep)")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        # Inert for IAM Warden, but nothing it can decide: an intruder's one extra Deny must not make the public
+        # policy alert-only (review s13 F1, probe p1).
+        {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        {"DateGreaterThan": {"aws:CurrentTime": "2099-01-01T00:00:00Z"}},
+        {"IpAddress": {"aws:SourceIp": "192.0.2.1/32"}},
+        {"StringEquals": {"aws:PrincipalTag/no-such-tag": "x"}},
+        {"StringEquals": {"aws:RequestedRegion": "ap-southeast-4"}},
+    ],
+)
+def test_a_condition_iam_warden_cannot_evaluate_keeps_the_plan_and_notes_the_doubt(condition: dict[str, Any]) -> None:
+    finding = _public(_bucket_event(_deny(condition)))
+    assert finding.plan
+    assert finding.certain
     assert finding.severity is Severity.CRITICAL
-    assert finding.needs_context == (
-        "whether statement 1 (Keep) denies IAM Warden s3:PutBucketPolicy: it rests on aws:sourceip",
-    )
-    assert "IAM Warden leaves the plan to a person" in finding.reason
+    key = next(iter(next(iter(condition.values())))).lower()
+    doubt = f"statement 1 (Keep) may deny IAM Warden s3:PutBucketPolicy (condition {key})"
+    assert f"Note: {doubt}." in finding.reason
+    assert finding.if_denied.startswith(f"IAM Warden is shut out of arn:aws:s3:::acme-invoices: {doubt}. ")
+    assert "root user can always delete a bucket policy" in finding.if_denied
+    assert "S3UnlockBucketPolicy" in finding.if_denied  # Organizations centralized root access (review s13 F6)
+    assert finding.to_dict()["if_denied"] == finding.if_denied
 
 
 @pytest.mark.parametrize(
@@ -162,8 +194,8 @@ def test_without_iam_wardens_identity_only_a_deny_to_everyone_is_certain() -> No
     shut = lockout(policy, WRITES, BUCKET, remediator(OwnIdentity(), ACCOUNT, "aws"))
     assert shut.denied == ("IAM Warden is denied s3:PutBucketPolicy, s3:DeleteBucketPolicy by statement 0 (Keep)",)
     assert shut.unknown == (
-        "whether statement 1 (Named) denies IAM Warden s3:PutBucketPolicy, s3:DeleteBucketPolicy: it rests on "
-        "IAM Warden's own role, not configured here",
+        "statement 1 (Named) may deny IAM Warden s3:PutBucketPolicy, s3:DeleteBucketPolicy (IAM Warden's own role, "
+        "not configured here)",
     )
 
 
@@ -177,6 +209,16 @@ def test_without_iam_wardens_identity_only_a_deny_to_everyone_is_certain() -> No
         ({"StringEquals": {"aws:PrincipalType": "AssumedRole"}}, True),
         ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-e*"}}, True),
         ({"StringEqualsIgnoreCase": {"aws:PrincipalArn": REMEDIATOR.upper()}}, True),
+        # A role session's request carries aws:MultiFactorAuthPresent, false (review s13 F3).
+        ({"Bool": {"aws:MultiFactorAuthPresent": "false"}}, True),
+        ({"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}, True),
+        ({"Null": {"aws:MultiFactorAuthPresent": "true"}}, False),  # denies long-term access keys only
+        ({"Bool": {"aws:MultiFactorAuthPresent": "true"}}, False),
+        ({"Null": {"aws:MultiFactorAuthAge": "true"}}, True),
+        # On a missing key ForAnyValue is false and ForAllValues true, whatever the operator.
+        ({"ForAnyValue:StringNotEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}, False),
+        ({"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}, False),
+        ({"ForAllValues:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}, True),
     ],
 )
 def test_conditions_on_what_iam_warden_knows_of_its_own_request_are_evaluated(
@@ -299,10 +341,39 @@ def test_a_root_statement_keeps_the_ordinary_plan_and_no_lockout_finding() -> No
         ({**ROOT, "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}, False),
         ({**ROOT, "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}, False),
         ({**ROOT, "Effect": "Deny"}, False),
+        # Conditions that hold for IAM Warden's request let it in (review s13 F2).
+        ({**ROOT, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}, True),
+        ({**ROOT, "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}}, True),
+        ({**ROOT, "Condition": {"StringEquals": {"kms:CallerAccount": "999988887777"}}}, False),
+        # One it cannot tell: unknown, never "locked out".
+        ({**ROOT, "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}, None),
     ],
 )
-def test_what_lets_the_accounts_iam_policies_into_a_key(statement: dict[str, Any], let_in: bool) -> None:
+def test_what_lets_the_accounts_iam_policies_into_a_key(statement: dict[str, Any], let_in: bool | None) -> None:
     assert lets_the_account_in(parse_policy({"Statement": [statement]}), ACCOUNT, "aws") is let_in
+
+
+@pytest.mark.parametrize(
+    "condition", [{"Bool": {"aws:SecureTransport": "true"}}, {"StringEquals": {"kms:CallerAccount": ACCOUNT}}]
+)
+def test_a_root_statement_under_a_condition_that_holds_keeps_the_plan_and_no_lockout(
+    condition: dict[str, Any],
+) -> None:
+    found = _by_rule(_key_event({**ROOT, "Condition": condition}, ANYONE))
+    assert list(found) == ["kms-key-policy-public"]
+    assert found["kms-key-policy-public"].plan
+    assert found["kms-key-policy-public"].certain
+
+
+def test_a_root_statement_under_an_undecidable_condition_is_no_lockout_and_keeps_the_plan() -> None:
+    root = {**ROOT, "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}
+    found = _by_rule(_key_event(root, ANYONE))
+    assert list(found) == ["kms-key-policy-public"]
+    public = found["kms-key-policy-public"]
+    assert public.plan
+    assert public.certain
+    assert "may not let IAM Warden in" in public.reason
+    assert "only AWS Support" in public.if_denied
 
 
 def test_without_iam_wardens_identity_what_holds_for_any_of_its_requests_is_still_decided() -> None:
@@ -311,6 +382,6 @@ def test_without_iam_wardens_identity_what_holds_for_any_of_its_requests_is_stil
     shut = lockout(parse_policy({"Statement": [tls_only, by_arn]}), WRITES, BUCKET, None)
     assert shut.denied == ()
     assert shut.unknown == (
-        "whether statement 1 (ByArn) denies IAM Warden s3:PutBucketPolicy, s3:DeleteBucketPolicy: it rests on "
-        "aws:principalarn",
+        "statement 1 (ByArn) may deny IAM Warden s3:PutBucketPolicy, s3:DeleteBucketPolicy (condition "
+        "aws:principalarn)",
     )

@@ -9,7 +9,9 @@ stack's remediator role, under its ``iamwarden`` session, everywhere else) and t
 
 Only what can be decided is decided: a Deny reaches the remediator when its principal, action and resource cover it
 and every condition can be evaluated as holding for the remediator's request. A condition on a key IAM Warden cannot
-know for its own request (the source IP, a principal tag) makes it an unknown, never a verdict either way.
+know for its own request (the source IP, a principal tag) makes it an unknown, never a verdict either way: the plan
+is kept (an inert Deny must not turn every finding alert-only, review s13 F1) and the executor's AccessDenied on it
+ends as a final "shut out" alert.
 
 Pure: no boto3.
 """
@@ -71,7 +73,7 @@ class Lockout(NamedTuple):
 
     #: "IAM Warden is denied s3:PutBucketPolicy by statement 1 (Keep)", one per statement and action.
     denied: tuple[str, ...] = ()
-    #: "whether statement 1 (Keep) denies IAM Warden s3:PutBucketPolicy: it rests on aws:SourceIp", one per statement.
+    #: "statement 1 (Keep) may deny IAM Warden s3:PutBucketPolicy (condition aws:SourceIp)", one per statement.
     unknown: tuple[str, ...] = ()
 
 
@@ -89,14 +91,14 @@ def lockout(policy: Policy, actions: Sequence[str], resource_arn: str, who: Reme
         reaches, why = _reaches(statement, who)
         if reaches is False:
             continue
-        holds, keys = _conditions_hold(statement.conditions, who)
+        holds, keys = conditions_hold(statement.conditions, who)
         if holds is False:
             continue
         doubts = [*why, *keys]
         if reaches and holds:
             denied.append(f"IAM Warden is denied {said} by {statement.label}")
         else:
-            unknown.append(f"whether {statement.label} denies IAM Warden {said}: it rests on {', '.join(doubts)}")
+            unknown.append(f"{statement.label} may deny IAM Warden {said} ({'; '.join(doubts)})")
     return Lockout(tuple(denied), tuple(unknown))
 
 
@@ -123,66 +125,80 @@ def _reaches(statement: Statement, who: Remediator | None) -> tuple[bool | None,
             return None, ["IAM Warden's own role, not configured here (NotPrincipal)"]
         if excluded.everyone or "*" in excluded.aws:
             return False, []
-        # A Deny with NotPrincipal spares a role session only when it names the session (or its role) and the
-        # account (IAM User Guide, NotPrincipal with Deny); naming only one of them may not spare it.
+        # A Deny with NotPrincipal spares a role session only when it names the session and the account: AWS "might
+        # validate the account first, then the role, and then the assumed-role user" (IAM User Guide, NotPrincipal
+        # with Deny; its example lists the session ARN, the role ARN and the account). Every session IAM Warden
+        # acts as must be named; the role and account without the session may not spare it (review s13 F7).
         names = set(excluded.aws)
-        session_named = bool(names & {who.role_arn, *who.session_arns})
+        sessions_named = set(who.session_arns) <= names
         account_named = bool(names & {who.root, who.account})
-        if session_named and account_named:
+        if sessions_named and account_named:
             return False, []
-        if session_named or account_named:
-            return None, [
-                "whether NotPrincipal spares IAM Warden's role session (it names its role or its account only)"
-            ]
+        if names & {who.role_arn, *who.session_arns} or account_named:
+            return None, ["NotPrincipal does not name IAM Warden's role session and its account both"]
         return True, []
     return True, []  # no principal element: a resource policy applies it to every caller
 
 
-def _known(who: Remediator | None) -> dict[str, str]:
-    """What IAM Warden knows of its own request (an assumed role, over TLS, not through a service), by lower-case
-    key; its role and account only when its identity is configured here."""
+def _known(who: Remediator | None, account: str | None = None) -> dict[str, str]:
+    """What IAM Warden knows of its own request (an assumed role, over TLS, not through a service, without MFA), by
+    lower-case key; its role and account only when its identity is configured here (or, for ``kms:CallerAccount``,
+    the account it acts in is given).
+
+    ``aws:MultiFactorAuthPresent`` is in the request context of temporary credentials (an assumed role's session)
+    and absent only for long-term access keys (IAM User Guide, "AWS global condition context keys",
+    aws:MultiFactorAuthPresent, Availability); IAM Warden's Lambda/AssumeRole sessions use no MFA: "false"
+    (review s13 F3)."""
     known = {
         "aws:principaltype": "AssumedRole",
         "aws:securetransport": "true",
         "aws:principalisawsservice": "false",
         "aws:viaawsservice": "false",
+        "aws:multifactorauthpresent": "false",
     }
     if who is not None:
         known |= {"aws:principalarn": who.role_arn, "aws:principalaccount": who.account}
+        account = account or who.account
+    if account is not None:
+        known["kms:calleraccount"] = account
     return known
 
 
-#: Keys IAM Warden's own request never carries (a role session has no user name, MFA, or service in between).
-_ABSENT = frozenset(
-    {"aws:username", "aws:multifactorauthpresent", "aws:calledvia", "aws:sourcearn", "aws:sourceaccount"}
-)
+#: Keys IAM Warden's own request never carries (a role session has no user name, no MFA age without MFA, no
+#: service in between).
+_ABSENT = frozenset({"aws:username", "aws:multifactorauthage", "aws:calledvia", "aws:sourcearn", "aws:sourceaccount"})
 
 
-def _conditions_hold(conditions: Sequence[Condition], who: Remediator | None) -> tuple[bool | None, list[str]]:
-    """Whether every condition holds for the remediator's request; None (with the keys) when one cannot be told."""
+def conditions_hold(
+    conditions: Sequence[Condition], who: Remediator | None, account: str | None = None
+) -> tuple[bool | None, list[str]]:
+    """Whether every condition holds for the remediator's request in ``account``; None (with "condition <key>" for
+    each) when one cannot be told."""
     undecided: list[str] = []
     for condition in conditions:
-        holds = _condition_holds(condition, who)
+        holds = _condition_holds(condition, who, account)
         if holds is False:
             return False, []
         if holds is None:
-            undecided.append(condition.key)
+            undecided.append(f"condition {condition.key}")
     return (None, undecided) if undecided else (True, [])
 
 
 _NEGATED = frozenset({"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike"})
 
 
-def _condition_holds(condition: Condition, who: Remediator | None) -> bool | None:
+def _condition_holds(condition: Condition, who: Remediator | None, account: str | None = None) -> bool | None:
     operator = condition.operator
     if condition.key in _ABSENT:
         if operator == "Null":
             return all(value == "true" for value in condition.values)
         if condition.if_exists or condition.qualifier == "ForAllValues":
-            return True
+            return True  # ForAllValues on a missing key is true (IAM User Guide, multivalued context keys)
+        if condition.qualifier == "ForAnyValue":
+            return False  # ForAnyValue on a missing key is false, whatever the operator (same page)
         # A negated operator on a missing key holds; a positive one does not (IAM User Guide, condition operators).
         return operator in _NEGATED if operator in _NEGATED | _POSITIVE else None
-    value = _known(who).get(condition.key)
+    value = _known(who, account).get(condition.key)
     if value is None:
         return None
     if operator == "Null":
@@ -259,7 +275,10 @@ def lockout_remedy(event_source: str) -> str:
     if event_source == "s3.amazonaws.com":
         return (
             "The account's root user can always delete a bucket policy, whatever it denies: sign in as root, delete "
-            "the policy, and put back the statements still wanted."
+            "the policy, and put back the statements still wanted. An account under AWS Organizations centralized "
+            "root access (no root credentials) does it with sts:AssumeRoot and the task policy "
+            "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy, which deletes the whole bucket policy: put "
+            "back the statements still wanted afterwards."
         )
     if event_source == "kms.amazonaws.com":
         return (

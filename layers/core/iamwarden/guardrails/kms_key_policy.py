@@ -31,7 +31,14 @@ from iamwarden.domain.documents import PolicyKind
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
-from iamwarden.domain.lockout import Lockout, Remediator, lockout_flag_set, lockout_remedy, remediator
+from iamwarden.domain.lockout import (
+    Lockout,
+    Remediator,
+    conditions_hold,
+    lockout_flag_set,
+    lockout_remedy,
+    remediator,
+)
 from iamwarden.domain.policy import Policy, Statement
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
@@ -181,19 +188,26 @@ class KmsKeyPolicyEndpoint:
 _KEY_POLICY_ACTIONS = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
 
 
-def lets_the_account_in(policy: Policy, account: str, partition: str) -> bool:
-    """Whether an unconditional Allow of ``policy`` lets the account's IAM policies manage the key: the account (its
-    root ARN or bare id) or everyone, for at least the key-policy actions (KMS's default key policy: ``kms:*``)."""
+def lets_the_account_in(policy: Policy, account: str, partition: str, who: Remediator | None = None) -> bool | None:
+    """Whether an Allow of ``policy`` lets the account's IAM policies manage the key: the account (its root ARN or
+    bare id) or everyone, for at least the key-policy actions (KMS's default key policy: ``kms:*``), under
+    conditions that hold for IAM Warden's request (``aws:SecureTransport`` true, ``kms:CallerAccount`` the account:
+    review s13 F2). None: only statements whose conditions cannot be told let it in (never a lockout on a guess)."""
     root = f"arn:{partition}:iam::{account}:root"
+    maybe = False
     for statement in policy.statements:
         principal = statement.principal
-        if not statement.allows or principal is None or statement.conditions:
+        if not statement.allows or principal is None:
             continue
         if not (principal.everyone or any(entry in (root, account, "*") for entry in principal.aws)):
             continue
-        if all(statement.grants_action(action) for action in _KEY_POLICY_ACTIONS):
+        if not all(statement.grants_action(action) for action in _KEY_POLICY_ACTIONS):
+            continue
+        holds, _ = conditions_hold(statement.conditions, who, account)
+        if holds:
             return True
-    return False
+        maybe = maybe or holds is None
+    return None if maybe else False
 
 
 def names_the_remediator(policy: Policy, who: Remediator | None) -> bool | None:
@@ -249,11 +263,19 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
         nor by name: a key policy is the only way into a key, so IAM Warden's own grants then count for nothing."""
         found = super().shut_out(context, policy, arn, actions, who)
         account = arn.split(":")[4]
-        if lets_the_account_in(policy, account, context.partition):
+        let_in = lets_the_account_in(policy, account, context.partition, who)
+        if let_in:
             return found
         named = names_the_remediator(policy, who)
         if named:
             return found
+        if let_in is None:
+            return found._replace(
+                unknown=(
+                    *found.unknown,
+                    "the key policy may not let IAM Warden in (its account statement's conditions)",
+                )
+            )
         if named is None:
             return found._replace(
                 unknown=(
@@ -275,19 +297,20 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
         change = context.change
         arn = self.resource_arn(context, self.resource_name(context))
         account = arn.split(":")[4]
-        let_in = lets_the_account_in(policy, account, context.partition)
+        who = remediator(context.settings.own, change.account, context.partition)
+        let_in = lets_the_account_in(policy, account, context.partition, who)
         flag = lockout_flag_set(change.event_source, change.event_name, change.request_parameters)
-        if let_in and flag is None:
-            return None
+        if let_in is not False and flag is None:
+            return None  # let in, or cannot be told: no lockout finding on a guess
         key = self.display_name(arn)
-        if let_in:
+        if let_in is not False:
             severity = Severity.MEDIUM
             reason = (
                 f"{change.actor.display} set the policy of key {key} with {flag} true, asking KMS to skip its check "
-                "that the caller can still change the policy; the policy still lets the account's IAM policies in."
+                "that the caller can still change the policy; the policy still lets (or may let) the account's "
+                "IAM policies in."
             )
         else:
-            who = remediator(context.settings.own, change.account, context.partition)
             fix = [f for f in evaluation.findings if f.rule_id in (self.public.id, self.cross_account.id)]
             shut = self.shut_out(context, policy, arn, _KEY_POLICY_ACTIONS, who)
             severity = Severity.CRITICAL if fix and shut.denied else Severity.HIGH

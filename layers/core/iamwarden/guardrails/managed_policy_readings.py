@@ -24,7 +24,7 @@ import json
 from typing import ClassVar
 
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.documents import duplicate_keys, other_readings
+from iamwarden.domain.documents import duplicate_keys, other_readings, policy_text
 from iamwarden.domain.escalation import PolicyRisk, assess
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.policy import Policy, parse_policy
@@ -66,7 +66,7 @@ class AmbiguousManagedPolicyRule:
         judged = [
             _risk(reading, "a reading of detail.requestParameters.policyDocument")
             for reading in (
-                text,
+                policy_text(text),  # URL-decoded as other_readings reads it (review s13 F4)
                 *readings,
             )
         ]

@@ -497,7 +497,8 @@ class ResourcePolicyRule:
     def _unless_shut_out(self, context: RuleContext, policy: Policy, arn: str, finding: Finding) -> Finding:
         """``finding`` as it stands when the new policy also shuts IAM Warden out of the calls its plan makes (review
         s11 F9): denied for certain, it is critical and carries no plan (one that cannot run would only be retried
-        and dead-lettered), with who can still fix it; undecidable, the plan waits on a person (``needs_context``).
+        and dead-lettered), with who can still fix it; undecidable, the plan stands with a note, and a refusal of its
+        call ends as a final "shut out" alert (``Finding.if_denied``).
         A record flag by which the caller asked AWS to accept a policy shutting itself out is said either way."""
         flag = lockout_flag(context.change.event_source, context.change.event_name, context.change.request_parameters)
         reason = finding.reason + (f" {flag}" if flag else "")
@@ -524,9 +525,12 @@ class ResourcePolicyRule:
                 + lockout_remedy(context.change.event_source),
             )
         if shut.unknown:
+            # Undecidable is no lockout: an inert Deny must not make every finding alert-only (review s13 F1). The
+            # plan stands; a refusal of its call is then final, never retried (``if_denied``).
             return finding._replace(
-                needs_context=(*finding.needs_context, *shut.unknown),
-                reason=f"{reason} IAM Warden leaves the plan to a person: it cannot tell {'; '.join(shut.unknown)}.",
+                reason=f"{reason} Note: {'; '.join(shut.unknown)}.",
+                if_denied=f"IAM Warden is shut out of {arn}: {'; '.join(shut.unknown)}. "
+                + lockout_remedy(context.change.event_source),
             )
         return finding._replace(reason=reason)
 
