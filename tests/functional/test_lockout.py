@@ -13,7 +13,10 @@ import copy
 import json
 from typing import Any
 
-from iamwarden.app.service import EnforcerService
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.findings import Outcome
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -107,3 +110,55 @@ def test_a_public_key_policy_that_lets_no_iam_policy_in_is_alerted_and_never_tri
     assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) == document
     severities = {sent.finding.rule_id: sent.finding.severity.value for sent in notifier.sent if sent.finding}
     assert severities == {"kms-key-policy-public": "critical", "kms-key-policy-locks-out-account": "critical"}
+
+
+#: A Deny IAM Warden cannot decide for its own request (the source IP of its call): the plan stands (review s13 F1).
+MAYBE_KEEP_OUT = {
+    "Sid": "OnlyFromTheOffice",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
+    "Resource": f"arn:aws:s3:::{BUCKET}",
+    "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+}
+
+
+def _refuse(enforcer: EnforcerService, operation: str, code: str) -> None:
+    """Make the enforcer's S3 client in the bucket's account answer ``operation`` with ``code``, as AWS does when a
+    bucket policy denies the call (botocore's before-call hook: moto does not evaluate bucket policies)."""
+    s3 = enforcer.executor.clients.client("s3", ACCOUNT, "eu-west-1")
+
+    def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+        return AWSResponse("https://s3.amazonaws.com/", 403, {}, None), error  # type: ignore[arg-type]
+
+    s3.meta.events.register(f"before-call.s3.{operation}", refuse, unique_id=f"refuse-{operation}")
+
+
+def test_an_undecidable_deny_keeps_the_plan_and_a_refusal_ends_in_a_final_shut_out_alert(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/s3-bucket-policy-public/mode", "remediate")
+    event = _bucket_event(account, PUBLIC_READ, MAYBE_KEEP_OUT)
+    _refuse(enforcer, "PutBucketPolicy", "AccessDenied")
+    [finding], calls = _calls(enforcer, event)  # no EnforcementFailedError: nothing to retry or dead-letter
+    assert finding["outcome"] == Outcome.REMEDIATION_FAILED
+    assert "s3:PutBucketPolicy" in calls  # the plan was tried: an inert Deny must not make it alert-only
+    live = json.loads(account.s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    assert [s["Sid"] for s in live["Statement"]] == ["PublicRead", "OnlyFromTheOffice"]
+    alert = notifier.sent[-1]
+    assert alert.outcome is Outcome.REMEDIATION_FAILED
+    assert alert.finding is not None
+    assert alert.finding.severity.value == "critical"
+    assert (alert.error or "").startswith(
+        f"IAM Warden is shut out of arn:aws:s3:::{BUCKET}: statement 1 (OnlyFromTheOffice) may deny IAM Warden"
+    )
+    assert "S3UnlockBucketPolicy" in (alert.error or "")
+
+
+def test_an_undecidable_deny_with_another_failure_is_still_retried(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/s3-bucket-policy-public/mode", "remediate")
+    event = _bucket_event(account, PUBLIC_READ, MAYBE_KEEP_OUT)
+    _refuse(enforcer, "PutBucketPolicy", "MalformedPolicy")
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(event)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -43,6 +44,17 @@ def test_a_first_reading_that_is_admin_is_alerted_critical_and_never_planned() -
         "which value AWS enforces for a key the policy text names twice (Statement[0].Action): the readings "
         "disagree on what the policy grants",
     )
+
+
+@pytest.mark.parametrize("prefix", ["", "%0A"])
+def test_a_url_encoded_document_is_decoded_before_it_is_read_every_way(prefix: str) -> None:
+    # CloudTrail may record an IAM policy document URL-encoded; every reading reads it decoded (review s13 F4).
+    document = load_event("create-policy-duplicate-keys.json")["detail"]["requestParameters"]["policyDocument"]
+    judged = _created(prefix + quote(document, safe=""))
+    assert judged.unjudged == ()
+    [finding] = judged.findings
+    assert finding.rule_id == RULE
+    assert finding.severity is Severity.CRITICAL
 
 
 def test_the_last_value_being_the_admin_one_is_found_as_well() -> None:
