@@ -385,3 +385,26 @@ def test_without_iam_wardens_identity_what_holds_for_any_of_its_requests_is_stil
         "statement 1 (ByArn) may deny IAM Warden s3:PutBucketPolicy, s3:DeleteBucketPolicy (condition "
         "aws:principalarn)",
     )
+
+
+def test_a_plan_that_would_leave_a_key_policy_letting_no_one_in_is_not_planned() -> None:
+    # The public statement is the only one letting the account in: without it KMS's lockout safety check would
+    # refuse the put (review s13 F5, probe p4).
+    dev = {**INSIDER, "Sid": "Dev", "Action": "kms:*", "Resource": "*"}
+    everyone = {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
+    found = _by_rule(_key_event(dev, everyone))
+    public = found["kms-key-policy-public"]
+    assert public.plan == ()
+    assert public.severity is Severity.CRITICAL
+    [fact] = public.needs_context
+    assert fact.startswith("the plan would leave a key policy that lets neither account 111122223333's IAM policies")
+    locked = found["kms-key-policy-locks-out-account"]
+    assert locked.severity is Severity.CRITICAL
+    assert "only through the statements IAM Warden found open" in locked.reason
+
+
+def test_a_plan_that_leaves_the_root_statement_is_planned() -> None:
+    everyone = {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
+    found = _by_rule(_key_event(ROOT, everyone))
+    assert list(found) == ["kms-key-policy-public"]
+    assert found["kms-key-policy-public"].plan

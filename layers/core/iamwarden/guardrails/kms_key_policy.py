@@ -39,7 +39,7 @@ from iamwarden.domain.lockout import (
     lockout_remedy,
     remediator,
 )
-from iamwarden.domain.policy import Policy, Statement
+from iamwarden.domain.policy import Policy, Statement, parse_policy
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 from iamwarden.guardrails.resource_policy import (
@@ -226,6 +226,14 @@ def names_the_remediator(policy: Policy, who: Remediator | None) -> bool | None:
     return False
 
 
+def _left_by(policy: Policy, plan: Sequence[RemediationStep]) -> Policy | None:
+    """The key policy a plan that removes statements would put (None: it removes them all, and the removal then
+    restores KMS's default policy, which lets the account in)."""
+    planned = {reference.get("index") for step in plan for reference in step.parameters.get("statements", ())}
+    kept = [dict(statement.raw) for statement in policy.statements if statement.position not in planned]
+    return parse_policy({"Version": "2012-10-17", "Statement": kept}) if kept else None
+
+
 class KmsKeyPolicyRule(ResourcePolicyRule):
     """CreateKey and ReplicateKey (with a policy) and PutKeyPolicy, judged as key policies; and a key policy that
     shuts the account's IAM policies out (``kms-key-policy-locks-out-account``), whoever it lets in."""
@@ -291,6 +299,32 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
             )
         )
 
+    def _unless_shut_out(self, context: RuleContext, policy: Policy, arn: str, finding: Finding) -> Finding:
+        """Also read the key policy the plan would leave (review s13 F5): one that lets neither the account's IAM
+        policies nor IAM Warden in is refused by KMS's policy lockout safety check (the caller must still be able to
+        call PutKeyPolicy), so no plan: adding a root statement would add more than the change did."""
+        finding = super()._unless_shut_out(context, policy, arn, finding)
+        left = _left_by(policy, finding.plan)
+        if not finding.plan or left is None:
+            return finding
+        account = arn.split(":")[4]
+        who = remediator(context.settings.own, context.change.account, context.partition)
+        if lets_the_account_in(left, account, context.partition, who) is not False:
+            return finding
+        if names_the_remediator(left, who) is not False:
+            return finding
+        why = (
+            f"the plan would leave a key policy that lets neither account {account}'s IAM policies nor IAM Warden "
+            f"call {', '.join(_KEY_POLICY_ACTIONS)}: KMS would refuse it (its policy lockout safety check)"
+        )
+        return finding._replace(
+            severity=Severity.CRITICAL,
+            plan=(),
+            needs_context=(*finding.needs_context, why),
+            reason=f"{finding.reason} IAM Warden cannot remove it: {why}. "
+            + lockout_remedy(context.change.event_source),
+        )
+
     def _shuts_the_account_out(self, context: RuleContext, policy: Policy, evaluation: Evaluation) -> Finding | None:
         """An alert-only finding when the new key policy no longer lets the account's IAM policies in, or the call
         asked KMS to skip its lockout safety check: nothing IAM Warden can put back (it may not even be let in)."""
@@ -300,9 +334,29 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
         who = remediator(context.settings.own, change.account, context.partition)
         let_in = lets_the_account_in(policy, account, context.partition, who)
         flag = lockout_flag_set(change.event_source, change.event_name, change.request_parameters)
+        key = self.display_name(arn)
+        if let_in:
+            fix = [f for f in evaluation.findings if f.rule_id in (self.public.id, self.cross_account.id)]
+            removed = {reference.get("index") for f in fix for reference in f.offending}
+            kept = [dict(s.raw) for s in policy.statements if s.position not in removed]
+            left = parse_policy({"Version": "2012-10-17", "Statement": kept}) if removed and kept else None
+            if (
+                left is not None
+                and lets_the_account_in(left, account, context.partition, who) is False
+                and names_the_remediator(left, who) is False
+            ):
+                # The account is let in only by what IAM Warden found open (review s13 F5): name the real state.
+                reason = (
+                    f"{change.actor.display} set a policy on key {key} that lets account {account}'s IAM policies "
+                    "in only through the statements IAM Warden found open to others: without them only the "
+                    "principals the policy names can use or change the key, and KMS would refuse that policy from "
+                    "IAM Warden. IAM Warden alerts only. " + lockout_remedy(change.event_source)
+                )
+                return context.finding(
+                    self.locks_out, severity=Severity.CRITICAL, resource_arn=arn, reason=reason, plan=[]
+                )
         if let_in is not False and flag is None:
             return None  # let in, or cannot be told: no lockout finding on a guess
-        key = self.display_name(arn)
         if let_in is not False:
             severity = Severity.MEDIUM
             reason = (
