@@ -147,8 +147,8 @@ def _known(who: Remediator | None, account: str | None = None) -> dict[str, str]
 
     ``aws:MultiFactorAuthPresent`` is in the request context of temporary credentials (an assumed role's session)
     and absent only for long-term access keys (IAM User Guide, "AWS global condition context keys",
-    aws:MultiFactorAuthPresent, Availability); IAM Warden's Lambda/AssumeRole sessions use no MFA: "false"
-    (review s13 F3)."""
+    aws:MultiFactorAuthPresent, Availability; AWS re:Post knowledge center "mfa-iam-user-aws-cli": the key is absent
+    only for long-term credentials); IAM Warden's Lambda/AssumeRole sessions use no MFA: "false" (review s13 F3)."""
     known = {
         "aws:principaltype": "AssumedRole",
         "aws:securetransport": "true",
