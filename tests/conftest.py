@@ -76,6 +76,7 @@ SAMPLE_OWN = OwnIdentity(
                     "inline-policy-put",
                     "policy-version-changed",
                     "customer-policy-attached",
+                    "managed-policy-ambiguous",
                     "restraint-removed",
                     "credentials-created",
                     "trust-policy-changed",

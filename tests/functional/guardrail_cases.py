@@ -2280,6 +2280,23 @@ CASES: Mapping[str, GuardrailCase] = {
             partial_failure=PartialFailure("kms", "PutKeyPolicy", done_before=0),
         ),
         GuardrailCase(
+            rule="managed-policy-ambiguous",
+            violation=Scenario(_sample("create-policy-duplicate-keys.json"), nothing),
+            remediated=None,
+            compliant=Scenario(_sample("create-policy-read-only.json"), nothing),
+            partial_failure=None,
+            alert_only="IAM Warden never deletes a policy; the attach rules judge it when it is attached",
+        ),
+        GuardrailCase(
+            rule="kms-key-policy-locks-out-account",
+            violation=Scenario(_key_with_sample_policy("kms-put-key-policy-locks-out-account.json"), key_state),
+            remediated=None,
+            compliant=Scenario(_key_with_sample_policy("kms-create-key-caller-account.json"), key_state),
+            partial_failure=None,
+            alert_only="a key policy that shuts the account out can only be changed by the principals it names",
+            alert_severity="high",
+        ),
+        GuardrailCase(
             rule="kms-grant-cross-account",
             violation=Scenario(_key_with_sample_grant("kms-create-grant-unknown-account.json"), key_state),
             remediated={

@@ -112,6 +112,11 @@ def _response(exc: BaseException) -> dict[str, Any] | None:
     return response if isinstance(response, dict) else None
 
 
+def is_access_denied(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (a botocore ClientError or an ``AwsCallError``) is AWS refusing the caller."""
+    return exc is not None and error_code(exc) in _ACCESS_DENIED
+
+
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError (or anything shaped like one, or an ``AwsCallError``), else None."""
     if isinstance(exc, AwsCallError):

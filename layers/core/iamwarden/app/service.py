@@ -30,11 +30,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
+from iamwarden.adapters.errors import is_access_denied
 from iamwarden.adapters.ssm_settings import LiveSettings
 from iamwarden.alerts.notifications import Notification, Notifier, finding_notification
 from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
 from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
-from iamwarden.domain.catalog import Mode
+from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import AuditError, InvalidEventError, RemediationError, SettingsProblem
@@ -350,6 +351,23 @@ class EnforcerService:
                 self.directory.forget(finding.resource_arn)
             self.telemetry.count("RemediationFailures", finding.rule_id)
             failed = failure.record
+            if finding.if_denied and is_access_denied(failure.__cause__):
+                # A Deny IAM Warden could not decide did reach it: retrying cannot help, so this alert is final
+                # (review s13 F1); the audit record already says FAILED with the call refused.
+                shut_out = finding._replace(severity=Severity.CRITICAL)
+                notification = finding_notification(
+                    Outcome.REMEDIATION_FAILED,
+                    shut_out,
+                    change,
+                    failed.remediation_id,
+                    settings_prefix=prefix,
+                    done=tuple(failed.done),
+                    error=f"{finding.if_denied} ({failure})",
+                )
+                self._alert(failed, event, notification)
+                return FindingResult(
+                    finding.finding_id, finding.rule_id, Outcome.REMEDIATION_FAILED, failed.remediation_id
+                )
             notification = finding_notification(
                 Outcome.REMEDIATION_FAILED,
                 finding,

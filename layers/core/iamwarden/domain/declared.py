@@ -151,6 +151,7 @@ SETTINGS: frozenset[str] = frozenset(
         "rules/instance-profile-escalation/mode",
         "rules/kms-grant-cross-account/mode",
         "rules/kms-key-policy-cross-account/mode",
+        "rules/kms-key-policy-locks-out-account/mode",
         "rules/kms-key-policy-public/mode",
         "rules/lambda-function-url-public/mode",
         "rules/lambda-permission-cross-account/mode",
@@ -158,6 +159,7 @@ SETTINGS: frozenset[str] = frozenset(
         "rules/login-profile-created/mode",
         "rules/logs-destination-policy-cross-account/mode",
         "rules/logs-destination-policy-public/mode",
+        "rules/managed-policy-ambiguous/mode",
         "rules/managed-policy-attached/mode",
         "rules/opensearch-access-policy-cross-account/mode",
         "rules/opensearch-access-policy-public/mode",
@@ -233,6 +235,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         "EnforcerFunctionLambdaFunctionUrlPublicPermission",
         "EnforcerFunctionLambdaPermissionPublicPermission",
         "EnforcerFunctionLogsDestinationPolicyPublicPermission",
+        "EnforcerFunctionManagedPolicyAmbiguousPermission",
         "EnforcerFunctionManagedPolicyAttachedPermission",
         "EnforcerFunctionOpensearchAccessPolicyPublicPermission",
         "EnforcerFunctionOrganizationLeftPermission",
@@ -308,6 +311,7 @@ OWN_RULES: frozenset[str] = frozenset(
         "iamwarden-central/iamwarden-lambda-function-url-public",
         "iamwarden-central/iamwarden-lambda-permission-public",
         "iamwarden-central/iamwarden-logs-destination-policy-public",
+        "iamwarden-central/iamwarden-managed-policy-ambiguous",
         "iamwarden-central/iamwarden-managed-policy-attached",
         "iamwarden-central/iamwarden-opensearch-access-policy-public",
         "iamwarden-central/iamwarden-organization-left",
@@ -376,6 +380,7 @@ OWN_RULE_CONTENT: Mapping[str, str] = MappingProxyType(
         "iamwarden-central/iamwarden-lambda-function-url-public": '{"pattern": {"detail": {"errorCode": [{"exists": false}], "eventName": ["CreateFunctionUrlConfig20211031", "UpdateFunctionUrlConfig20211031"], "eventSource": ["lambda.amazonaws.com"], "userIdentity": {"arn": [{"anything-but": ["arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:enforcer}/iamwarden-enforcer", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-planner", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-worker", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-watch"]}, {"exists": false}]}}, "detail-type": ["AWS API Call via CloudTrail"], "source": ["aws.lambda"]}, "schedule": null, "state": "ENABLED", "target": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-enforcer"}',  # noqa: E501
         "iamwarden-central/iamwarden-lambda-permission-public": '{"pattern": {"detail": {"errorCode": [{"exists": false}], "eventName": ["AddLayerVersionPermission20181031", "AddPermission20150331", "AddPermission20150331v2"], "eventSource": ["lambda.amazonaws.com"], "userIdentity": {"arn": [{"anything-but": ["arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:enforcer}/iamwarden-enforcer", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-planner", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-worker", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-watch"]}, {"exists": false}]}}, "detail-type": ["AWS API Call via CloudTrail"], "source": ["aws.lambda"]}, "schedule": null, "state": "ENABLED", "target": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-enforcer"}',  # noqa: E501
         "iamwarden-central/iamwarden-logs-destination-policy-public": '{"pattern": {"detail": {"errorCode": [{"exists": false}], "eventName": ["PutDestinationPolicy"], "eventSource": ["logs.amazonaws.com"], "userIdentity": {"arn": [{"anything-but": ["arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:enforcer}/iamwarden-enforcer", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-planner", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-worker", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-watch"]}, {"exists": false}]}}, "detail-type": ["AWS API Call via CloudTrail"], "source": ["aws.logs"]}, "schedule": null, "state": "ENABLED", "target": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-enforcer"}',  # noqa: E501
+        "iamwarden-central/iamwarden-managed-policy-ambiguous": '{"pattern": {"detail": {"errorCode": [{"exists": false}], "eventName": ["CreatePolicy"], "eventSource": ["iam.amazonaws.com"], "userIdentity": {"arn": [{"anything-but": ["arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:enforcer}/iamwarden-enforcer", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-planner", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-worker", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-watch"]}, {"exists": false}]}}, "detail-type": ["AWS API Call via CloudTrail"], "source": ["aws.iam"]}, "schedule": null, "state": "ENABLED", "target": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-enforcer"}',  # noqa: E501
         "iamwarden-central/iamwarden-managed-policy-attached": '{"pattern": {"detail": {"errorCode": [{"exists": false}], "eventName": ["AttachGroupPolicy", "AttachRolePolicy", "AttachUserPolicy"], "eventSource": ["iam.amazonaws.com"], "requestParameters": {"policyArn": [{"prefix": "arn:aws:iam::aws:policy/"}, {"prefix": "arn:aws-cn:iam::aws:policy/"}, {"prefix": "arn:aws-us-gov:iam::aws:policy/"}]}, "userIdentity": {"arn": [{"anything-but": ["arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:enforcer}/iamwarden-enforcer", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-planner", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-worker", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-watch"]}, {"exists": false}]}}, "detail-type": ["AWS API Call via CloudTrail"], "source": ["aws.iam"]}, "schedule": null, "state": "ENABLED", "target": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-enforcer"}',  # noqa: E501
         "iamwarden-central/iamwarden-opensearch-access-policy-public": '{"pattern": {"detail": {"errorCode": [{"exists": false}], "eventName": ["CreateDomain", "CreateElasticsearchDomain", "UpdateDomainConfig", "UpdateElasticsearchDomainConfig"], "eventSource": ["es.amazonaws.com"], "userIdentity": {"arn": [{"anything-but": ["arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:enforcer}/iamwarden-enforcer", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-planner", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-worker", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-watch"]}, {"exists": false}]}}, "detail-type": ["AWS API Call via CloudTrail"], "source": ["aws.es"]}, "schedule": null, "state": "ENABLED", "target": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-enforcer"}',  # noqa: E501
         "iamwarden-central/iamwarden-organization-left": '{"pattern": {"detail": {"errorCode": [{"exists": false}], "eventName": ["AccountDepartedOrganization", "LeaveOrganization"], "eventSource": ["organizations.amazonaws.com"], "userIdentity": {"arn": [{"anything-but": ["arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:enforcer}/iamwarden-enforcer", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-planner", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-worker", "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/${role:pruner}/iamwarden-prune-watch"]}, {"exists": false}]}}, "detail-type": ["AWS API Call via CloudTrail", "AWS Service Event via CloudTrail"], "source": ["aws.organizations"]}, "schedule": null, "state": "ENABLED", "target": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-enforcer"}',  # noqa: E501
@@ -463,6 +468,7 @@ SETTING_DEFAULTS: Mapping[str, str] = MappingProxyType(
         "rules/instance-profile-escalation/mode": "alert",
         "rules/kms-grant-cross-account/mode": "alert",
         "rules/kms-key-policy-cross-account/mode": "alert",
+        "rules/kms-key-policy-locks-out-account/mode": "alert",
         "rules/kms-key-policy-public/mode": "alert",
         "rules/lambda-function-url-public/mode": "alert",
         "rules/lambda-permission-cross-account/mode": "alert",
@@ -470,6 +476,7 @@ SETTING_DEFAULTS: Mapping[str, str] = MappingProxyType(
         "rules/login-profile-created/mode": "alert",
         "rules/logs-destination-policy-cross-account/mode": "alert",
         "rules/logs-destination-policy-public/mode": "alert",
+        "rules/managed-policy-ambiguous/mode": "alert",
         "rules/managed-policy-attached/mode": "alert",
         "rules/opensearch-access-policy-cross-account/mode": "alert",
         "rules/opensearch-access-policy-public/mode": "alert",

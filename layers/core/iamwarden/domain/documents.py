@@ -164,6 +164,11 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
     return document
 
 
+def policy_text(value: str) -> str:
+    """The JSON text of a policy document as an event gives it (URL-decoded if encoded): what every reading reads."""
+    return _text_of(value)
+
+
 def _text_of(value: str) -> str:
     """The JSON text in a policy document as an event gives it: stripped, URL-decoded if it is encoded (possibly
     after encoded whitespace, ``%0A%7B``). The one reading of a text, the decoder's and the duplicate check's."""

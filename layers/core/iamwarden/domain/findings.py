@@ -135,6 +135,9 @@ class Finding(NamedTuple):
     #: The facts the verdict rests on that IAM Warden could not know (say, who owns a VPC endpoint, or
     #: what a passed role may do). A finding that lacks any is never remediated: it is alerted with them.
     needs_context: tuple[str, ...] = ()
+    #: The final alert when the plan's call is refused (AccessDenied): the policy may deny IAM Warden (a Deny whose
+    #: conditions it cannot decide), so a refusal is no transient failure to retry and dead-letter (review s13 F1).
+    if_denied: str = ""
 
     @property
     def certain(self) -> bool:
@@ -164,6 +167,7 @@ class Finding(NamedTuple):
             offending=tuple(data.get("offending", ())),
             alert_only=bool(data.get("alert_only", False)),
             needs_context=tuple(data.get("needs_context", ())),
+            if_denied=str(data.get("if_denied", "")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -184,7 +188,7 @@ class Finding(NamedTuple):
             "needs_context": list(self.needs_context),
             "offending": [dict(item) for item in self.offending],
             "plan": [step.to_dict() for step in self.plan],
-        }
+        } | ({"if_denied": self.if_denied} if self.if_denied else {})
 
 
 class Judgement(NamedTuple):

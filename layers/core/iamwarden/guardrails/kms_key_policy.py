@@ -22,7 +22,7 @@ CloudTrail shapes: the AWS KMS developer guide's CloudTrail examples (CreateGran
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import error_code, ignoring
@@ -30,8 +30,16 @@ from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
-from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.policy import Statement
+from iamwarden.domain.findings import Finding, RemediationStep, StepAction
+from iamwarden.domain.lockout import (
+    Lockout,
+    Remediator,
+    conditions_hold,
+    lockout_flag_set,
+    lockout_remedy,
+    remediator,
+)
+from iamwarden.domain.policy import Policy, Statement, parse_policy
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 from iamwarden.guardrails.resource_policy import (
@@ -69,6 +77,23 @@ KMS_KEY_POLICY_CROSS_ACCOUNT = RuleSpec(
     alert_risk=(
         "People in accounts outside this organisation can use this key as its policy grants (decrypt our data, "
         "or encrypt theirs with it), and we can neither see nor control who they are."
+    ),
+)
+
+KMS_KEY_POLICY_LOCKS_OUT = RuleSpec(
+    id="kms-key-policy-locks-out-account",
+    resource_types=frozenset({"AWS::KMS::Key"}),
+    title="Key policy shuts the account's IAM policies out",
+    event_source="kms.amazonaws.com",
+    event_names=_POLICY_EVENTS,
+    risk=(
+        "A key policy without a statement letting the account in (its root, for the key-policy actions) makes IAM "
+        "policies grant nothing on the key: only the principals it names can use or change it, and when none of "
+        "them can, only AWS Support can restore the account's access (a hijack or ransom pattern)."
+    ),
+    alert_risk=(
+        "Only the principals this key policy names can use or change the key: the account's administrators, and "
+        "IAM Warden, cannot, and if the named principals go, only AWS Support can give the key back."
     ),
 )
 
@@ -158,16 +183,209 @@ class KmsKeyPolicyEndpoint:
         self.put(aws, name, json.dumps(default_key_policy(name)))
 
 
+#: The calls a key policy must let the account's IAM policies make for the account to manage the key, and for IAM
+#: Warden's remediation (it reads the policy, then puts it back without the offending statements).
+_KEY_POLICY_ACTIONS = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
+
+
+def lets_the_account_in(policy: Policy, account: str, partition: str, who: Remediator | None = None) -> bool | None:
+    """Whether an Allow of ``policy`` lets the account's IAM policies manage the key: the account (its root ARN or
+    bare id) or everyone, for at least the key-policy actions (KMS's default key policy: ``kms:*``), under
+    conditions that hold for IAM Warden's request (``aws:SecureTransport`` true, ``kms:CallerAccount`` the account:
+    review s13 F2). None: only statements whose conditions cannot be told let it in (never a lockout on a guess)."""
+    root = f"arn:{partition}:iam::{account}:root"
+    maybe = False
+    for statement in policy.statements:
+        principal = statement.principal
+        if not statement.allows or principal is None:
+            continue
+        if not (principal.everyone or any(entry in (root, account, "*") for entry in principal.aws)):
+            continue
+        if not all(statement.grants_action(action) for action in _KEY_POLICY_ACTIONS):
+            continue
+        holds, _ = conditions_hold(statement.conditions, who, account)
+        if holds:
+            return True
+        maybe = maybe or holds is None
+    return None if maybe else False
+
+
+def names_the_remediator(policy: Policy, who: Remediator | None) -> bool | None:
+    """Whether an Allow of ``policy`` names the remediator's role or session for the key-policy actions (None: its
+    identity is not configured here and some statement names principals that might be it)."""
+    for statement in policy.statements:
+        principal = statement.principal
+        if not statement.allows or principal is None or not principal.aws:
+            continue
+        if not all(statement.grants_action(action) for action in _KEY_POLICY_ACTIONS):
+            continue
+        if who is None:
+            return None
+        if set(principal.aws) & {who.role_arn, *who.session_arns}:
+            return True
+    return False
+
+
+def _left_by(policy: Policy, plan: Sequence[RemediationStep]) -> Policy | None:
+    """The key policy a plan that removes statements would put (None: it removes them all, and the removal then
+    restores KMS's default policy, which lets the account in)."""
+    planned = {reference.get("index") for step in plan for reference in step.parameters.get("statements", ())}
+    kept = [dict(statement.raw) for statement in policy.statements if statement.position not in planned]
+    return parse_policy({"Version": "2012-10-17", "Statement": kept}) if kept else None
+
+
 class KmsKeyPolicyRule(ResourcePolicyRule):
-    """CreateKey and ReplicateKey (with a policy) and PutKeyPolicy, judged as key policies."""
+    """CreateKey and ReplicateKey (with a policy) and PutKeyPolicy, judged as key policies; and a key policy that
+    shuts the account's IAM policies out (``kms-key-policy-locks-out-account``), whoever it lets in."""
+
+    def __init__(
+        self,
+        public: RuleSpec,
+        cross_account: RuleSpec,
+        locks_out: RuleSpec,
+        resource: PolicyResource,
+        remediation: RemovePolicyStatements,
+    ) -> None:
+        super().__init__(public, cross_account, resource, remediation)
+        self.locks_out = locks_out
+        self.specs = (public, cross_account, locks_out)
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         evaluation = super().evaluate(context)
+        new = self.new_policy(context)
+        if new is not None:
+            finding = self._shuts_the_account_out(context, new.policy, evaluation)
+            if finding is not None:
+                evaluation.findings.append(finding)
+                evaluation.compliant.clear()
         if context.change.event_name == "ReplicateKey":
             # The replica's policy lives in the replica's Region: the finding, its alert and its remediation too.
             region = self.resource_name(context).split(":")[3]
             evaluation.findings[:] = [finding._replace(region=region) for finding in evaluation.findings]
         return evaluation
+
+    def shut_out(
+        self, context: RuleContext, policy: Policy, arn: str, actions: Sequence[str], who: Remediator | None
+    ) -> Lockout:
+        """The Deny statements, and a key policy that lets IAM Warden in neither through the account's IAM policies
+        nor by name: a key policy is the only way into a key, so IAM Warden's own grants then count for nothing."""
+        found = super().shut_out(context, policy, arn, actions, who)
+        account = arn.split(":")[4]
+        let_in = lets_the_account_in(policy, account, context.partition, who)
+        if let_in:
+            return found
+        named = names_the_remediator(policy, who)
+        if named:
+            return found
+        if let_in is None:
+            return found._replace(
+                unknown=(
+                    *found.unknown,
+                    "the key policy may not let IAM Warden in (its account statement's conditions)",
+                )
+            )
+        if named is None:
+            return found._replace(
+                unknown=(
+                    *found.unknown,
+                    "whether the key policy names IAM Warden's role (IAM Warden's own role, not configured here)",
+                )
+            )
+        return found._replace(
+            denied=(
+                *found.denied,
+                f"IAM Warden is not let in: no statement of the key policy lets account {account}'s IAM policies "
+                f"call {', '.join(_KEY_POLICY_ACTIONS)}, and none names IAM Warden's role",
+            )
+        )
+
+    def _unless_shut_out(self, context: RuleContext, policy: Policy, arn: str, finding: Finding) -> Finding:
+        """Also read the key policy the plan would leave (review s13 F5): one that lets neither the account's IAM
+        policies nor IAM Warden in is refused by KMS's policy lockout safety check (the caller must still be able to
+        call PutKeyPolicy), so no plan: adding a root statement would add more than the change did."""
+        finding = super()._unless_shut_out(context, policy, arn, finding)
+        left = _left_by(policy, finding.plan)
+        if not finding.plan or left is None:
+            return finding
+        account = arn.split(":")[4]
+        who = remediator(context.settings.own, context.change.account, context.partition)
+        if lets_the_account_in(left, account, context.partition, who) is not False:
+            return finding
+        if names_the_remediator(left, who) is not False:
+            return finding
+        why = (
+            f"the plan would leave a key policy that lets neither account {account}'s IAM policies nor IAM Warden "
+            f"call {', '.join(_KEY_POLICY_ACTIONS)}: KMS would refuse it (its policy lockout safety check)"
+        )
+        return finding._replace(
+            severity=Severity.CRITICAL,
+            plan=(),
+            needs_context=(*finding.needs_context, why),
+            reason=f"{finding.reason} IAM Warden cannot remove it: {why}. "
+            + lockout_remedy(context.change.event_source),
+        )
+
+    def _shuts_the_account_out(self, context: RuleContext, policy: Policy, evaluation: Evaluation) -> Finding | None:
+        """An alert-only finding when the new key policy no longer lets the account's IAM policies in, or the call
+        asked KMS to skip its lockout safety check: nothing IAM Warden can put back (it may not even be let in)."""
+        change = context.change
+        arn = self.resource_arn(context, self.resource_name(context))
+        account = arn.split(":")[4]
+        who = remediator(context.settings.own, change.account, context.partition)
+        let_in = lets_the_account_in(policy, account, context.partition, who)
+        flag = lockout_flag_set(change.event_source, change.event_name, change.request_parameters)
+        key = self.display_name(arn)
+        if let_in:
+            fix = [f for f in evaluation.findings if f.rule_id in (self.public.id, self.cross_account.id)]
+            removed = {reference.get("index") for f in fix for reference in f.offending}
+            kept = [dict(s.raw) for s in policy.statements if s.position not in removed]
+            left = parse_policy({"Version": "2012-10-17", "Statement": kept}) if removed and kept else None
+            if (
+                left is not None
+                and lets_the_account_in(left, account, context.partition, who) is False
+                and names_the_remediator(left, who) is False
+            ):
+                # The account is let in only by what IAM Warden found open (review s13 F5): name the real state.
+                reason = (
+                    f"{change.actor.display} set a policy on key {key} that lets account {account}'s IAM policies "
+                    "in only through the statements IAM Warden found open to others: without them only the "
+                    "principals the policy names can use or change the key, and KMS would refuse that policy from "
+                    "IAM Warden. IAM Warden alerts only. " + lockout_remedy(change.event_source)
+                )
+                return context.finding(
+                    self.locks_out, severity=Severity.CRITICAL, resource_arn=arn, reason=reason, plan=[]
+                )
+        if let_in is not False and flag is None:
+            return None  # let in, or cannot be told: no lockout finding on a guess
+        if let_in is not False:
+            severity = Severity.MEDIUM
+            reason = (
+                f"{change.actor.display} set the policy of key {key} with {flag} true, asking KMS to skip its check "
+                "that the caller can still change the policy; the policy still lets (or may let) the account's "
+                "IAM policies in."
+            )
+        else:
+            fix = [f for f in evaluation.findings if f.rule_id in (self.public.id, self.cross_account.id)]
+            shut = self.shut_out(context, policy, arn, _KEY_POLICY_ACTIONS, who)
+            severity = Severity.CRITICAL if fix and shut.denied else Severity.HIGH
+            reason = (
+                f"{change.actor.display} set a policy on key {key} that no longer lets account {account}'s IAM "
+                f"policies in: no statement grants the account (its root) {', '.join(_KEY_POLICY_ACTIONS)} without "
+                "conditions, so only the principals the policy names can use or change the key."
+                + (
+                    f" The call set {flag} to true, so KMS did not check that the caller can still change it."
+                    if flag
+                    else ""
+                )
+                + (
+                    " IAM Warden is shut out of this key too, and cannot fix what it found on it."
+                    if severity is Severity.CRITICAL
+                    else ""
+                )
+                + " IAM Warden alerts only. "
+                + lockout_remedy(change.event_source)
+            )
+        return context.finding(self.locks_out, severity=severity, resource_arn=arn, reason=reason, plan=[])
 
     def resource_name(self, context: RuleContext) -> str:
         change = context.change
@@ -315,7 +533,7 @@ class RevokeGrant:
 
 REMOVE_KEY_POLICY_STATEMENTS = RemovePolicyStatements("remove_key_policy_statements", KEY, KmsKeyPolicyEndpoint())
 KEY_POLICY_RULE = KmsKeyPolicyRule(
-    KMS_KEY_POLICY_PUBLIC, KMS_KEY_POLICY_CROSS_ACCOUNT, KEY, REMOVE_KEY_POLICY_STATEMENTS
+    KMS_KEY_POLICY_PUBLIC, KMS_KEY_POLICY_CROSS_ACCOUNT, KMS_KEY_POLICY_LOCKS_OUT, KEY, REMOVE_KEY_POLICY_STATEMENTS
 )
 
 GUARDRAILS = (KEY_POLICY_RULE, GrantRule())

@@ -45,6 +45,7 @@ from iamwarden.domain.exceptions import RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
+from iamwarden.domain.lockout import Lockout, Remediator, lockout, lockout_flag, lockout_remedy, remediator
 from iamwarden.domain.policy import Policy, Statement
 from iamwarden.domain.recorded import Recorded, Snapshot, observed_at, resource_policy_kind
 from iamwarden.domain.statement_meaning import judged_entries, same_statement, statement_meaning, still_granted
@@ -587,6 +588,7 @@ class ResourcePolicyRule:
                         restores=restores,
                     )
                 )
+        evaluation.findings[:] = [self._unless_shut_out(context, policy, arn, f) for f in evaluation.findings]
         if evaluation.observed and evaluation.findings:
             evaluation.observed[-1] = _with_accepted(
                 _with_pending(evaluation.observed[-1], evaluation.findings), earlier
@@ -749,6 +751,53 @@ class ResourcePolicyRule:
             ):
                 return {}
         return restores
+
+    def _unless_shut_out(self, context: RuleContext, policy: Policy, arn: str, finding: Finding) -> Finding:
+        """``finding`` as it stands when the new policy also shuts IAM Warden out of the calls its plan makes (review
+        s11 F9): denied for certain, it is critical and carries no plan (one that cannot run would only be retried
+        and dead-lettered), with who can still fix it; undecidable, the plan stands with a note, and a refusal of its
+        call ends as a final "shut out" alert (``Finding.if_denied``).
+        A record flag by which the caller asked AWS to accept a policy shutting itself out is said either way."""
+        flag = lockout_flag(context.change.event_source, context.change.event_name, context.change.request_parameters)
+        reason = finding.reason + (f" {flag}" if flag else "")
+        if not finding.plan:
+            return finding._replace(reason=reason)
+        remaining = len(policy.statements) - sum(len(step.parameters.get("statements", ())) for step in finding.plan)
+        endpoint = getattr(self.remediation, "endpoint", None)
+        if endpoint is not None:
+            needed: tuple[str, ...] = tuple(
+                dict.fromkeys(
+                    (endpoint.get_permission, endpoint.put_permission if remaining > 0 else endpoint.delete_permission)
+                )
+            )
+        else:
+            needed = tuple(self.remediation.action.permissions)
+        who = remediator(context.settings.own, context.change.account, context.partition)
+        shut = self.shut_out(context, policy, arn, needed, who)
+        if shut.denied:
+            return finding._replace(
+                severity=Severity.CRITICAL,
+                plan=(),
+                needs_context=(*finding.needs_context, *shut.denied),
+                reason=f"{reason} IAM Warden cannot remove it: {'; '.join(shut.denied)}. "
+                + lockout_remedy(context.change.event_source),
+            )
+        if shut.unknown:
+            # Undecidable is no lockout: an inert Deny must not make every finding alert-only (review s13 F1). The
+            # plan stands; a refusal of its call is then final, never retried (``if_denied``).
+            return finding._replace(
+                reason=f"{reason} Note: {'; '.join(shut.unknown)}.",
+                if_denied=f"IAM Warden is shut out of {arn}: {'; '.join(shut.unknown)}. "
+                + lockout_remedy(context.change.event_source),
+            )
+        return finding._replace(reason=reason)
+
+    def shut_out(
+        self, context: RuleContext, policy: Policy, arn: str, actions: Sequence[str], who: Remediator | None
+    ) -> Lockout:
+        """Which of ``policy``'s statements keep the remediator from calling ``actions`` on the resource (a
+        service whose resource policy must also let IAM policies in, KMS, adds that)."""
+        return lockout(policy, actions, arn, who)
 
     def policy_slot(self, context: RuleContext) -> str:
         """Which of the resource's policies the change sets ("": its one policy); a resource with several keeps the

@@ -1,0 +1,410 @@
+"""A resource policy that also shuts IAM Warden's remediator out is never an ordinary removal (review s11 F9).
+
+The Deny statements of the new document are read against the remediator's exact identity (``domain.lockout``):
+denied for certain, the finding is critical, carries no plan and says who can still fix it; undecidable, the plan
+stands with a note and a final "shut out" alert for a refusal (``if_denied``, review s13 F1: an inert Deny must not
+make a finding alert-only); a Deny that does not reach the remediator leaves the ordinary plan. For KMS, a key
+policy that lets neither the account's IAM policies nor IAM Warden in shuts it out too, and is its own finding.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.lockout import lockout, lockout_flag_set, remediator
+from iamwarden.domain.own import OwnIdentity
+from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.kms_key_policy import lets_the_account_in
+from tests.conftest import SAMPLE_HOME_ACCOUNT, SAMPLE_OWN, load_event
+
+ACCOUNT = "111122223333"
+BUCKET = "arn:aws:s3:::acme-invoices"
+#: The sample events are the security account's: there the enforcer's own role remediates.
+REMEDIATOR = SAMPLE_OWN.home_roles["enforcer"]
+MEMBER = "444455556666"
+WRITES = ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"]
+
+
+def _bucket_event(*extra: dict[str, Any], **request: Any) -> dict[str, Any]:
+    event = load_event("bucket-policy-public-read.json")
+    event["detail"]["requestParameters"]["bucketPolicy"]["Statement"].extend(extra)
+    event["detail"]["requestParameters"].update(request)
+    return event
+
+
+def _deny(condition: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Sid": "Keep",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": WRITES,
+        "Resource": BUCKET,
+        **fields,
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return statement
+
+
+def _public(event: dict[str, Any], own: OwnIdentity = SAMPLE_OWN) -> Any:
+    findings = [f for f in judge_event(event, Settings(own=own)).findings if f.rule_id == "s3-bucket-policy-public"]
+    assert len(findings) == 1
+    return findings[0]
+
+
+def test_without_a_deny_the_ordinary_removal_is_planned() -> None:
+    finding = _public(_bucket_event())
+    assert finding.plan
+    assert finding.needs_context == ()
+    assert "IAM Warden cannot remove it" not in finding.reason
+
+
+def test_a_deny_to_everyone_but_the_intruder_leaves_no_plan_and_says_who_can_fix_it() -> None:
+    intruder = f"arn:aws:iam::{ACCOUNT}:role/terraform-deployer"
+    finding = _public(_bucket_event(_deny({"ArnNotEquals": {"aws:PrincipalArn": intruder}})))
+    assert finding.plan == ()
+    assert finding.severity is Severity.CRITICAL
+    assert finding.needs_context == ("IAM Warden is denied s3:PutBucketPolicy by statement 1 (Keep)",)
+    assert "root user can always delete a bucket policy" in finding.reason
+
+
+def test_a_deny_by_not_principal_that_does_not_name_iam_warden_reaches_it() -> None:
+    deny = _deny(Principal=None, NotPrincipal={"AWS": f"arn:aws:iam::{ACCOUNT}:role/terraform-deployer"})
+    del deny["Principal"]
+    finding = _public(_bucket_event(deny))
+    assert finding.plan == ()
+    assert finding.needs_context == ("IAM Warden is denied s3:PutBucketPolicy by statement 1 (Keep)",)
+
+
+SESSIONS = remediator(SAMPLE_OWN, ACCOUNT, "aws").session_arns  # type: ignore[union-attr]
+
+
+def test_a_not_principal_naming_iam_wardens_session_and_its_account_spares_it() -> None:
+    deny = _deny(NotPrincipal={"AWS": [*SESSIONS, REMEDIATOR, f"arn:aws:iam::{ACCOUNT}:root"]})
+    del deny["Principal"]
+    finding = _public(_bucket_event(deny))
+    assert finding.plan
+    assert finding.needs_context == ()
+    assert finding.if_denied == ""
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        [REMEDIATOR],
+        # Role and account but not the session: AWS may evaluate the assumed-role user (review s13 F7).
+        [REMEDIATOR, f"arn:aws:iam::{ACCOUNT}:root"],
+    ],
+)
+def test_a_not_principal_not_naming_iam_wardens_session_and_account_keeps_the_plan_with_a_note(
+    named: list[str],
+) -> None:
+    deny = _deny(NotPrincipal={"AWS": named})
+    del deny["Principal"]
+    finding = _public(_bucket_event(deny))
+    assert finding.plan
+    assert finding.certain  # undecidable is no lockout (review s13 F1)
+    assert "Note: statement 1 (Keep) may deny IAM Warden s3:PutBucketPolicy (NotPrincipal" in finding.reason
+    assert finding.if_denied.startswith("IAM Warden is shut out of arn:aws:s3:::acme-invoices: statement 1 (Keep)")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        # Inert for IAM Warden, but nothing it can decide: an intruder's one extra Deny must not make the public
+        # policy alert-only (review s13 F1, probe p1).
+        {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        {"DateGreaterThan": {"aws:CurrentTime": "2099-01-01T00:00:00Z"}},
+        {"IpAddress": {"aws:SourceIp": "192.0.2.1/32"}},
+        {"StringEquals": {"aws:PrincipalTag/no-such-tag": "x"}},
+        {"StringEquals": {"aws:RequestedRegion": "ap-southeast-4"}},
+    ],
+)
+def test_a_condition_iam_warden_cannot_evaluate_keeps_the_plan_and_notes_the_doubt(condition: dict[str, Any]) -> None:
+    finding = _public(_bucket_event(_deny(condition)))
+    assert finding.plan
+    assert finding.certain
+    assert finding.severity is Severity.CRITICAL
+    key = next(iter(next(iter(condition.values())))).lower()
+    doubt = f"statement 1 (Keep) may deny IAM Warden s3:PutBucketPolicy (condition {key})"
+    assert f"Note: {doubt}." in finding.reason
+    assert finding.if_denied.startswith(f"IAM Warden is shut out of arn:aws:s3:::acme-invoices: {doubt}. ")
+    assert "root user can always delete a bucket policy" in finding.if_denied
+    assert "S3UnlockBucketPolicy" in finding.if_denied  # Organizations centralized root access (review s13 F6)
+    assert finding.to_dict()["if_denied"] == finding.if_denied
+
+
+@pytest.mark.parametrize(
+    "deny",
+    [
+        # Spares IAM Warden's own role by its exact ARN.
+        _deny({"ArnNotEquals": {"aws:PrincipalArn": REMEDIATOR}}),
+        _deny({"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-e*"}}),
+        # Denies only another account's principals, or only insecure transport.
+        _deny({"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT}}),
+        _deny({"Bool": {"aws:SecureTransport": "false"}}),
+        # Another action, another resource, or a principal that is not IAM Warden.
+        _deny(Action="s3:GetObject"),
+        _deny(Resource="arn:aws:s3:::another-bucket"),
+        _deny(Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:role/intern"}),
+    ],
+)
+def test_a_deny_that_does_not_reach_iam_warden_leaves_the_ordinary_plan(deny: dict[str, Any]) -> None:
+    finding = _public(_bucket_event(deny))
+    assert finding.plan
+    assert finding.needs_context == ()
+
+
+def test_a_deny_of_delete_only_does_not_stop_a_removal_that_puts_the_rest_back() -> None:
+    # The Deny itself stays in the policy, so the removal puts the rest back and never deletes the policy.
+    finding = _public(_bucket_event(_deny(Action="s3:DeleteBucketPolicy")))
+    assert finding.plan
+    assert finding.needs_context == ()
+    # A Deny of the put it makes stops it.
+    put = _public(_bucket_event(_deny(Action="s3:PutBucketPolicy")))
+    assert put.plan == ()
+    assert put.needs_context == ("IAM Warden is denied s3:PutBucketPolicy by statement 1 (Keep)",)
+
+
+def test_the_deny_is_read_against_the_enforcers_role_in_the_security_account() -> None:
+    who = remediator(SAMPLE_OWN, SAMPLE_HOME_ACCOUNT, "aws")
+    assert who is not None
+    assert who.role_arn == SAMPLE_OWN.home_roles["enforcer"]
+    assert who.session_arns == (
+        f"arn:aws:sts::{SAMPLE_HOME_ACCOUNT}:assumed-role/iamwarden-enforcer-us-east-1/iamwarden-enforcer",
+    )
+    member = remediator(SAMPLE_OWN, MEMBER, "aws")
+    assert member is not None
+    assert member.role_arn == f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    assert member.session_arns == (f"arn:aws:sts::{MEMBER}:assumed-role/iamwarden-remediator/iamwarden",)
+    # A Deny naming the member remediator by its session reaches it; the security account's role it does not.
+    named = parse_policy({"Statement": [_deny(Principal={"AWS": member.session_arns[0]})]})
+    assert lockout(named, WRITES, BUCKET, member).denied
+    assert not lockout(named, WRITES, BUCKET, who).denied
+
+
+def test_without_iam_wardens_identity_only_a_deny_to_everyone_is_certain() -> None:
+    policy = parse_policy({"Statement": [_deny(), _deny(Sid="Named", Principal={"AWS": REMEDIATOR})]})
+    shut = lockout(policy, WRITES, BUCKET, remediator(OwnIdentity(), ACCOUNT, "aws"))
+    assert shut.denied == ("IAM Warden is denied s3:PutBucketPolicy, s3:DeleteBucketPolicy by statement 0 (Keep)",)
+    assert shut.unknown == (
+        "statement 1 (Named) may deny IAM Warden s3:PutBucketPolicy, s3:DeleteBucketPolicy (IAM Warden's own role, "
+        "not configured here)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "denied"),
+    [
+        ({"Null": {"aws:username": "true"}}, True),  # a role session carries no user name
+        ({"Null": {"aws:PrincipalArn": "true"}}, False),
+        ({"StringEqualsIfExists": {"aws:username": "mallory"}}, True),
+        ({"StringEquals": {"aws:username": "mallory"}}, False),
+        ({"StringEquals": {"aws:PrincipalType": "AssumedRole"}}, True),
+        ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-e*"}}, True),
+        ({"StringEqualsIgnoreCase": {"aws:PrincipalArn": REMEDIATOR.upper()}}, True),
+        # A role session's request carries aws:MultiFactorAuthPresent, false (review s13 F3).
+        ({"Bool": {"aws:MultiFactorAuthPresent": "false"}}, True),
+        ({"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}, True),
+        ({"Null": {"aws:MultiFactorAuthPresent": "true"}}, False),  # denies long-term access keys only
+        ({"Bool": {"aws:MultiFactorAuthPresent": "true"}}, False),
+        ({"Null": {"aws:MultiFactorAuthAge": "true"}}, True),
+        # On a missing key ForAnyValue is false and ForAllValues true, whatever the operator.
+        ({"ForAnyValue:StringNotEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}, False),
+        ({"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}, False),
+        ({"ForAllValues:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}, True),
+    ],
+)
+def test_conditions_on_what_iam_warden_knows_of_its_own_request_are_evaluated(
+    condition: dict[str, Any], denied: bool
+) -> None:
+    policy = parse_policy({"Statement": [_deny(condition)]})
+    shut = lockout(policy, WRITES, BUCKET, remediator(SAMPLE_OWN, ACCOUNT, "aws"))
+    assert bool(shut.denied) is denied
+    assert shut.unknown == ()
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "field", "value", "said"),
+    [
+        ("kms.amazonaws.com", "PutKeyPolicy", "bypassPolicyLockoutSafetyCheck", True, True),
+        ("kms.amazonaws.com", "PutKeyPolicy", "bypassPolicyLockoutSafetyCheck", False, False),
+        ("s3.amazonaws.com", "PutBucketPolicy", "x-amz-confirm-remove-self-bucket-access", "true", True),
+        ("s3.amazonaws.com", "PutBucketPolicy", "x-amz-confirm-remove-self-bucket-access", ["true"], True),
+        ("dynamodb.amazonaws.com", "PutResourcePolicy", "confirmRemoveSelfResourceAccess", True, True),
+        ("elasticfilesystem.amazonaws.com", "PutFileSystemPolicy", "bypassPolicyLockoutSafetyCheck", True, True),
+        # Another service's PutResourcePolicy has no such flag.
+        ("secretsmanager.amazonaws.com", "PutResourcePolicy", "confirmRemoveSelfResourceAccess", True, False),
+    ],
+)
+def test_the_record_flags_that_accept_a_self_lockout(
+    source: str, name: str, field: str, value: Any, said: bool
+) -> None:
+    assert (lockout_flag_set(source, name, {field: value}) == field) is said
+
+
+def test_the_s3_flag_is_said_in_the_finding() -> None:
+    finding = _public(_bucket_event(**{"x-amz-confirm-remove-self-bucket-access": "true"}))
+    assert "The call set x-amz-confirm-remove-self-bucket-access to true" in finding.reason
+    assert finding.plan  # the flag alone shuts nobody out: the Deny statements decide
+
+
+@pytest.mark.parametrize(
+    ("event", "flag"),
+    [
+        ("dynamodb-policy-public.json", "confirmRemoveSelfResourceAccess"),
+        ("efs-policy-public.json", "bypassPolicyLockoutSafetyCheck"),
+    ],
+)
+def test_the_dynamodb_and_efs_flags_are_said_in_the_finding(event: str, flag: str) -> None:
+    sample = load_event(event)
+    sample["detail"]["requestParameters"][flag] = True
+    [finding] = [f for f in judge_event(sample, Settings(own=SAMPLE_OWN)).findings if f.rule_id.endswith("-public")]
+    assert f"The call set {flag} to true" in finding.reason
+
+
+# --- KMS ----------------------------------------------------------------------------------------------------------
+
+
+def _key_event(*statements: dict[str, Any], bypass: bool = False) -> dict[str, Any]:
+    event = load_event("kms-put-key-policy-public.json")
+    request = event["detail"]["requestParameters"]
+    request["policy"] = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    request["bypassPolicyLockoutSafetyCheck"] = bypass
+    return event
+
+
+ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*"}
+INSIDER = {"Sid": "Insider", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/developer"}}
+ANYONE = {"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}
+
+
+def _by_rule(event: dict[str, Any]) -> dict[str, Any]:
+    return {f.rule_id: f for f in judge_event(event, Settings(own=SAMPLE_OWN)).findings}
+
+
+def test_a_public_key_without_a_root_statement_and_the_check_bypassed_cannot_be_fixed_by_iam_warden() -> None:
+    found = _by_rule(_key_event({**INSIDER, "Action": "kms:*", "Resource": "*"}, ANYONE, bypass=True))
+    public = found["kms-key-policy-public"]
+    assert public.plan == ()
+    assert public.severity is Severity.CRITICAL
+    [fact] = public.needs_context
+    assert fact.startswith("IAM Warden is not let in: no statement of the key policy lets account 111122223333")
+    assert "only AWS Support can restore" in public.reason
+    assert "The call set bypassPolicyLockoutSafetyCheck to true" in public.reason
+    locked = found["kms-key-policy-locks-out-account"]
+    assert locked.severity is Severity.CRITICAL  # IAM Warden is shut out of a key it must fix
+    assert locked.plan == ()
+
+
+def test_a_key_policy_naming_only_an_insider_is_a_finding_even_when_nothing_is_public() -> None:
+    found = _by_rule(_key_event({**INSIDER, "Action": "kms:*", "Resource": "*"}))
+    assert list(found) == ["kms-key-policy-locks-out-account"]
+    finding = found["kms-key-policy-locks-out-account"]
+    assert finding.severity is Severity.HIGH
+    assert finding.plan == ()
+    assert "no longer lets account 111122223333's IAM policies in" in finding.reason
+
+
+def test_a_key_policy_naming_iam_wardens_role_lets_it_fix_a_public_grant() -> None:
+    warden = {"Sid": "Warden", "Effect": "Allow", "Principal": {"AWS": REMEDIATOR}, "Action": "kms:*"}
+    found = _by_rule(_key_event(warden, ANYONE))
+    assert found["kms-key-policy-public"].plan
+    assert found["kms-key-policy-public"].needs_context == ()
+    assert found["kms-key-policy-locks-out-account"].severity is Severity.HIGH  # the account is still shut out
+
+
+def test_the_bypass_flag_with_the_root_statement_kept_is_medium() -> None:
+    found = _by_rule(_key_event(ROOT, bypass=True))
+    assert list(found) == ["kms-key-policy-locks-out-account"]
+    assert found["kms-key-policy-locks-out-account"].severity is Severity.MEDIUM
+
+
+def test_a_root_statement_keeps_the_ordinary_plan_and_no_lockout_finding() -> None:
+    found = _by_rule(_key_event(ROOT, ANYONE))
+    assert list(found) == ["kms-key-policy-public"]
+    assert found["kms-key-policy-public"].plan
+
+
+@pytest.mark.parametrize(
+    ("statement", "let_in"),
+    [
+        (ROOT, True),
+        ({**ROOT, "Principal": {"AWS": ACCOUNT}, "Action": ["kms:GetKeyPolicy", "kms:PutKeyPolicy"]}, True),
+        ({**ROOT, "Action": "kms:Decrypt"}, False),
+        ({**ROOT, "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}, False),
+        ({**ROOT, "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}, False),
+        ({**ROOT, "Effect": "Deny"}, False),
+        # Conditions that hold for IAM Warden's request let it in (review s13 F2).
+        ({**ROOT, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}, True),
+        ({**ROOT, "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}}, True),
+        ({**ROOT, "Condition": {"StringEquals": {"kms:CallerAccount": "999988887777"}}}, False),
+        # One it cannot tell: unknown, never "locked out".
+        ({**ROOT, "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}, None),
+    ],
+)
+def test_what_lets_the_accounts_iam_policies_into_a_key(statement: dict[str, Any], let_in: bool | None) -> None:
+    assert lets_the_account_in(parse_policy({"Statement": [statement]}), ACCOUNT, "aws") is let_in
+
+
+@pytest.mark.parametrize(
+    "condition", [{"Bool": {"aws:SecureTransport": "true"}}, {"StringEquals": {"kms:CallerAccount": ACCOUNT}}]
+)
+def test_a_root_statement_under_a_condition_that_holds_keeps_the_plan_and_no_lockout(
+    condition: dict[str, Any],
+) -> None:
+    found = _by_rule(_key_event({**ROOT, "Condition": condition}, ANYONE))
+    assert list(found) == ["kms-key-policy-public"]
+    assert found["kms-key-policy-public"].plan
+    assert found["kms-key-policy-public"].certain
+
+
+def test_a_root_statement_under_an_undecidable_condition_is_no_lockout_and_keeps_the_plan() -> None:
+    root = {**ROOT, "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}
+    found = _by_rule(_key_event(root, ANYONE))
+    assert list(found) == ["kms-key-policy-public"]
+    public = found["kms-key-policy-public"]
+    assert public.plan
+    assert public.certain
+    assert "may not let IAM Warden in" in public.reason
+    assert "only AWS Support" in public.if_denied
+
+
+def test_without_iam_wardens_identity_what_holds_for_any_of_its_requests_is_still_decided() -> None:
+    tls_only = _deny({"Bool": {"aws:SecureTransport": "false"}})
+    by_arn = _deny({"ArnNotEquals": {"aws:PrincipalArn": REMEDIATOR}}, Sid="ByArn")
+    shut = lockout(parse_policy({"Statement": [tls_only, by_arn]}), WRITES, BUCKET, None)
+    assert shut.denied == ()
+    assert shut.unknown == (
+        "statement 1 (ByArn) may deny IAM Warden s3:PutBucketPolicy, s3:DeleteBucketPolicy (condition "
+        "aws:principalarn)",
+    )
+
+
+def test_a_plan_that_would_leave_a_key_policy_letting_no_one_in_is_not_planned() -> None:
+    # The public statement is the only one letting the account in: without it KMS's lockout safety check would
+    # refuse the put (review s13 F5, probe p4).
+    dev = {**INSIDER, "Sid": "Dev", "Action": "kms:*", "Resource": "*"}
+    everyone = {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
+    found = _by_rule(_key_event(dev, everyone))
+    public = found["kms-key-policy-public"]
+    assert public.plan == ()
+    assert public.severity is Severity.CRITICAL
+    [fact] = public.needs_context
+    assert fact.startswith("the plan would leave a key policy that lets neither account 111122223333's IAM policies")
+    locked = found["kms-key-policy-locks-out-account"]
+    assert locked.severity is Severity.CRITICAL
+    assert "only through the statements IAM Warden found open" in locked.reason
+
+
+def test_a_plan_that_leaves_the_root_statement_is_planned() -> None:
+    everyone = {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
+    found = _by_rule(_key_event(ROOT, everyone))
+    assert list(found) == ["kms-key-policy-public"]
+    assert found["kms-key-policy-public"].plan
