@@ -27,7 +27,7 @@ from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import other_parameters, record_texts, stop_recording
-from iamwarden.domain.events import CloudTrailChange, event_instant, parse_event
+from iamwarden.domain.events import CloudTrailChange, event_instant, new_tuple, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, RemediationStep, Verdict
@@ -150,17 +150,21 @@ def judge_change(
 
     if recorded is not None:
         recorded = _ReadOnce(recorded)
-    # By position (RuleContext's field order): keywords cost a NamedTuple about twice as much, on every event.
-    context = RuleContext(
-        change,
-        settings,
-        break_glass is not None,
-        documents,
-        directory,
-        networks,
-        origin_access_identities,
-        live_clients,
-        recorded,
+    # Every field in RuleContext's order, built in C (``new_tuple``): keywords cost a NamedTuple about twice as much,
+    # and even by position its Python-level ``__new__`` runs, on every event.
+    context = new_tuple(
+        RuleContext,
+        (
+            change,
+            settings,
+            break_glass is not None,
+            documents,
+            directory,
+            networks,
+            origin_access_identities,
+            live_clients,
+            recorded,
+        ),
     )
     rule_ids: list[str] = []
     findings: list[Finding] = []
@@ -267,26 +271,36 @@ def judge_change(
             unjudged=tuple(unreadable),
             observed=tuple(observed),
         )
+    # The two verdicts most events end in: every field of Judgement, in its order, built in C (``new_tuple``).
     if findings:
-        reason = " ".join(finding.reason for finding in findings)
-        return Judgement(
-            Verdict.VIOLATION,
-            reason,
+        reason = " ".join([finding.reason for finding in findings])
+        return new_tuple(
+            Judgement,
+            (
+                Verdict.VIOLATION,
+                reason,
+                change,
+                tuple(findings),
+                tuple(rule_ids),
+                resource_arn,
+                False,
+                tuple(unreadable),
+                tuple(observed),
+            ),
+        )
+    return new_tuple(
+        Judgement,
+        (
+            Verdict.COMPLIANT,
+            "; ".join(compliant) or "compliant",
             change,
-            tuple(findings),
+            (),
             tuple(rule_ids),
             resource_arn,
-            unjudged=tuple(unreadable),
-            observed=tuple(observed),
-        )
-    return Judgement(
-        Verdict.COMPLIANT,
-        "; ".join(compliant) or "compliant",
-        change,
-        (),
-        tuple(rule_ids),
-        resource_arn,
-        observed=tuple(observed),
+            False,
+            (),
+            tuple(observed),
+        ),
     )
 
 
@@ -636,4 +650,4 @@ def _rejected_time(change: CloudTrailChange, future: str) -> Judgement:
 
 
 def _ignored(change: CloudTrailChange, reason: str) -> Judgement:
-    return Judgement(Verdict.IGNORED, reason, change)
+    return new_tuple(Judgement, (Verdict.IGNORED, reason, change, (), (), None, False, (), ()))
