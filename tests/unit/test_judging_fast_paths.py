@@ -46,6 +46,7 @@ from iamwarden.domain.events import (
     CLOUDTRAIL_SERVICE_EVENT,
     Actor,
     CloudTrailChange,
+    _first_line,
     _load_json,
     _mapping,
     _required_text,
@@ -257,6 +258,104 @@ def test_parse_event_takes_mappings_and_dict_subclasses_as_before() -> None:
     event = {**raw, "detail": Detail(raw["detail"])}
     assert _outcome(parse_event, event) == _outcome(reference_parse_event, event)
     assert _outcome(parse_event, event)[0] == "change"
+
+
+# --- _load_json: the C scanner read directly ------------------------------------------------------------------
+
+
+def reference_load_json(raw: str | bytes) -> Any:
+    """``_load_json`` as it was: ``json.loads`` on every text (the size check is the same code either way)."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidEventError(f"event is not JSON: {_first_line(exc)}") from exc
+    if not isinstance(value, dict):
+        raise InvalidEventError(f"event must be a JSON object, got {json_type_name(value)}")
+    return value
+
+
+def _read(load: Any, raw: str | bytes) -> tuple[str, str]:
+    """What ``load`` makes of ``raw``: the value spelled exactly (``repr`` keeps 1 and 1.0, -0.0, key order and
+    NaN apart), or the error's words."""
+    try:
+        return "value", repr(load(raw))
+    except InvalidEventError as exc:
+        return "error", str(exc)
+
+
+_PUT = b'"detail-type"'
+#: Each text a sample is made into: what the fast path reads itself, and every way out of it (json.loads's words).
+TEXT_VARIANTS: dict[str, Any] = {
+    "as is": lambda b: b,
+    "whitespace around": lambda b: b" \n\t" + b + b" \r\n\t ",
+    "form feed after": lambda b: b + b"\x0c",
+    "utf-8 bom": lambda b: b"\xef\xbb\xbf" + b,
+    "utf-16": lambda b: b.decode().encode("utf-16"),
+    "utf-16-le": lambda b: b.decode().encode("utf-16-le"),
+    "utf-16-be": lambda b: b.decode().encode("utf-16-be"),
+    "utf-32": lambda b: b.decode().encode("utf-32"),
+    "extra data": lambda b: b + b"x",
+    "a second object": lambda b: b.rstrip() + b" {}",
+    "cut in half": lambda b: b[: len(b) // 2],
+    "a key twice": lambda b: b.replace(_PUT, _PUT + b': "x", ' + _PUT, 1),
+    "NaN and Infinity": lambda b: b.replace(_PUT, b'"n": NaN, "i": -Infinity, ' + _PUT, 1),
+    "a huge int": lambda b: b.replace(_PUT, b'"big": -123456789012345678901234567890, ' + _PUT, 1),
+    "floats at the edges": lambda b: b.replace(_PUT, b'"f": [1e400, -0.0, 2.4e-324, 1E2, 0.1], ' + _PUT, 1),
+    "escaped lone surrogates": lambda b: b.replace(_PUT, b'"s\\ud800": "\\udc00", ' + _PUT, 1),
+    "utf-8 encoded surrogate": lambda b: b.replace(_PUT, b'"s\xed\xa0\x80": 1, ' + _PUT, 1),
+    "not utf-8": lambda b: b.replace(_PUT, b'"s\xff": 1, ' + _PUT, 1),
+    "a control character": lambda b: b.replace(_PUT, b'"c\x01": 1, ' + _PUT, 1),
+    "a NUL second": lambda b: b[:1] + b"\x00" + b[1:],
+    "in a list": lambda b: b"[" + b + b"]",
+    "deeply nested": lambda b: b.replace(_PUT, b'"d": ' + b"[" * 50_000 + b"]" * 50_000 + b", " + _PUT, 1),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(TEXT_VARIANTS))
+def test_load_json_reads_every_sample_and_variant_as_json_loads_did(variant: str) -> None:
+    paths = sorted(EVENTS.glob("*.json"))
+    for path in paths[:8] if variant == "deeply nested" else paths:  # each too deep a read costs 50 ms
+        raw = TEXT_VARIANTS[variant](path.read_bytes())
+        assert _read(_load_json, raw) == _read(reference_load_json, raw), path.name
+        try:
+            text = raw.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            continue
+        assert _read(_load_json, text) == _read(reference_load_json, text), path.name
+
+
+def test_load_json_reads_the_usual_event_without_json_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = (EVENTS / "put-role-policy-admin-star.json").read_bytes()
+    expected = json.loads(raw)
+    monkeypatch.setattr(json, "loads", lambda *_: pytest.fail("json.loads was called"))
+    assert _load_json(raw) == expected
+    assert _load_json(raw.decode() + "\n") == expected
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    value=st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=5),
+    before=st.sampled_from(["", " ", "\n", "\ufeff", "\x0c"]),
+    after=st.sampled_from(["", " ", "\r\n", "\x0c", "x", "}", "\x00"]),
+    encoding=st.sampled_from(["utf-8", "utf-16", "utf-16-le", "utf-32-be", None]),
+    ascii_only=st.booleans(),
+)
+def test_load_json_reads_any_text_as_json_loads_did(
+    value: dict[str, Any], before: str, after: str, encoding: str | None, ascii_only: bool
+) -> None:
+    text = before + json.dumps(value, ensure_ascii=ascii_only) + after
+    raw: str | bytes = text if encoding is None else text.encode(encoding, "surrogatepass")
+    assert _read(_load_json, raw) == _read(reference_load_json, raw)
 
 
 # --- wildcard_match -------------------------------------------------------------------------------------------

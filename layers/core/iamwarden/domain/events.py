@@ -437,7 +437,7 @@ def _load_json(raw: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
 
 #: The C scanner ``json.loads`` ends in, as a default ``JSONDecoder`` builds it (``strict``, float, int, the
 #: constants NaN/Infinity): called directly it skips ``loads``' Python layers (the encoding detection, ``decode``'s
-#: two whitespace matches, ``raw_decode``), a fifth of what reading a typical event costs.
+#: two whitespace matches, ``raw_decode``): about a seventh of what ``json.loads`` takes on a sample event.
 _scan_once: Any = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009 - set in __init__
 #: The whitespace JSON allows after a value (``json.decoder.WHITESPACE``).
 _JSON_WHITESPACE = " \t\n\r"
@@ -448,12 +448,13 @@ def _object_read_quickly(raw: str | bytes | bytearray) -> dict[str, Any] | None:
     and holds one object, and nothing after it but whitespace. None for anything else (and for whatever the
     scanner refuses), which ``json.loads`` then reads or refuses, with its own words: the answer is never another.
 
-    For bytes starting ``{`` and then not a NUL, ``json.detect_encoding`` says UTF-8 (no BOM starts ``{``;
-    a UTF-16/32 text has a NUL second), and ``loads`` decodes with ``surrogatepass``, as here. Text starting ``{``
-    has no BOM and no whitespace for ``loads`` to skip, so the scanner starts where ``loads``' would.
+    Bytes starting ``{`` are UTF-8 to ``json.detect_encoding`` (no BOM starts ``{``), which ``loads`` decodes with
+    ``surrogatepass``, as here, unless a NUL comes second (UTF-16/32 little-endian): no JSON text in UTF-8 has one
+    there, so the scanner refuses it and ``loads`` reads it as it always did. Text starting ``{`` has no BOM and
+    no whitespace for ``loads`` to skip, so the scanner starts where ``loads``' would.
     """
     if type(raw) is bytes:
-        if raw[:1] != b"{" or raw[1:2] == b"\x00":
+        if raw[:1] != b"{":
             return None
         try:
             text = raw.decode("utf-8", "surrogatepass")
