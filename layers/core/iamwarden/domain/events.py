@@ -413,21 +413,26 @@ def _parse_actor(identity: dict[str, Any], detail: dict[str, Any]) -> Actor:
 
 
 def _load_json(raw: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
-    if isinstance(raw, Mapping):
-        return raw
-    if not isinstance(raw, str | bytes | bytearray):
-        raise InvalidEventError(f"event must be JSON text or a JSON object, got {json_type_name(raw)}")
-    size = len(raw)
-    if isinstance(raw, str) and size <= MAX_EVENT_BYTES:
-        size = len(raw.encode("utf-8", "surrogatepass"))  # the limit is in UTF-8 bytes, not characters
+    raw_type = type(raw)
+    # Text, the usual case, is told by its exact type first: ``isinstance`` against ``Mapping`` is an ABC check.
+    if raw_type is not bytes and raw_type is not str:
+        if isinstance(raw, Mapping):
+            return raw
+        if not isinstance(raw, str | bytes | bytearray):
+            raise InvalidEventError(f"event must be JSON text or a JSON object, got {json_type_name(raw)}")
+    text = cast(str | bytes | bytearray, raw)
+    size = len(text)
+    if isinstance(text, str) and size <= MAX_EVENT_BYTES and not text.isascii():
+        # The limit is in UTF-8 bytes, not characters (ASCII text has one byte a character: ``isascii`` is a flag).
+        size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_EVENT_BYTES:
         raise InvalidEventError(
             f"event is {size} bytes, over EventBridge's {MAX_EVENT_BYTES}-byte limit: it cannot be genuine"
         )
-    value = _object_read_quickly(raw)
+    value = _object_read_quickly(text)
     if value is None:
         try:
-            value = json.loads(raw)
+            value = json.loads(text)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise InvalidEventError(f"event is not JSON: {_first_line(exc)}") from exc
     if not isinstance(value, dict):
