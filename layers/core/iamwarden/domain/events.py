@@ -249,8 +249,10 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
         raise InvalidEventError(
             f"detail.responseElements must be a JSON object or null, got {json_type_name(response)}"
         )
-    resources = get("resources") or []
-    if not isinstance(resources, list) or not all(isinstance(item, dict) for item in resources):
+    resources = get("resources")
+    if not resources:  # most records name none: no generator to build for them
+        resources = ()
+    elif not isinstance(resources, list) or not all(isinstance(item, dict) for item in resources):
         raise InvalidEventError("detail.resources must be a list of JSON objects")
 
     read_only = get("readOnly", False)
@@ -287,7 +289,7 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
             error_message,
             read_only,
             recipient,
-            tuple(resources),
+            resources if type(resources) is tuple else tuple(resources),
             service_event,
             _NO_DETAILS if details is None else MappingProxyType(dict(details)),
         ),
