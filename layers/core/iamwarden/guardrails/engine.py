@@ -215,7 +215,8 @@ def judge_change(
         invalid = exc
     finally:
         stop_recording()
-    others, where = other_parameters(texts, change.request_parameters)
+    # Most events decode no policy text: then no text has another reading (``other_parameters`` says so too).
+    others, where = other_parameters(texts, change.request_parameters) if texts else ([], ())
     if others:
         # A rule that could not read the last-wins reading counts as that reading being invalid (one AWS would
         # have refused), as a whole-event InvalidEventError does.
@@ -589,14 +590,15 @@ def account_of_arn(arn: str) -> str | None:
 
 def _foreign_target(change: CloudTrailChange, resource_arn: str | None, findings: list[Finding]) -> str | None:
     """The first resource or plan target whose ARN belongs to another account than the event's."""
-    arns = [resource_arn or ""]
+    account = change.account
+    owner = account_of_arn(resource_arn) if resource_arn else None
+    if owner is not None and owner != account:
+        return f"resource {resource_arn} belongs to {owner}"
     for finding in findings:
-        arns.append(finding.resource_arn)
-        arns.extend(step.target for step in finding.plan)
-    for arn in arns:
-        owner = account_of_arn(arn)
-        if owner is not None and owner != change.account:
-            return f"resource {arn} belongs to {owner}"
+        for arn in (finding.resource_arn, *[step.target for step in finding.plan]):
+            owner = account_of_arn(arn)
+            if owner is not None and owner != account:
+                return f"resource {arn} belongs to {owner}"
     return None
 
 
