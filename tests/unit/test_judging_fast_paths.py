@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from iamwarden.app.cli import judgement_lines
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.domain import arns, documents, escalation, policy, settings, wildcards
+from iamwarden.domain.catalog import Severity
 from iamwarden.domain.escalation import (
     assess,
     assess_principal,
@@ -55,6 +56,7 @@ from iamwarden.domain.events import (
     parse_event,
 )
 from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.policy import Policy, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.domain.settings import Settings
@@ -858,6 +860,40 @@ def test_the_rule_context_carries_each_reader_in_its_own_field(monkeypatch: pyte
     assert context.recorded is not None
     assert context.recorded.snapshot("kind", "arn") is None
     assert readers["recorded"].asked[-1] == ("kind", "arn")
+
+
+def test_a_finding_built_by_position_has_each_value_in_the_field_of_its_name() -> None:
+    """``RuleContext.finding`` builds ``Finding`` from a tuple (``new_tuple``): each value lands where its name says
+    (the rules' own tests compare whole findings, which a swap of two fields of one type would pass)."""
+    change = parse_event(SAMPLES["put-role-policy-admin-star.json"])
+    step = RemediationStep(StepAction("iam:DeleteRolePolicy"), "arn:aws:iam::111122223333:role/x", {"PolicyName": "p"})
+    for alert_only in (False, True):
+        context = RuleContext(change, SETTINGS, alert_only)
+        found = context.finding(
+            INLINE_POLICY_ADMIN,
+            severity=Severity.HIGH,
+            resource_arn="arn:aws:iam::111122223333:role/x",
+            reason="why",
+            plan=[step],
+            offending=[{"index": 0}],
+            needs_context=["what"],
+        )
+        assert found == Finding(
+            rule_id=INLINE_POLICY_ADMIN.id,
+            severity=Severity.HIGH,
+            resource_arn="arn:aws:iam::111122223333:role/x",
+            account=change.account,
+            region=change.region,
+            actor=change.actor,
+            event_id=change.event_id,
+            event_name=change.event_name,
+            reason="why",
+            mode=SETTINGS.rule(INLINE_POLICY_ADMIN.id).mode,
+            plan=() if alert_only else (step,),
+            offending=({"index": 0},),
+            alert_only=alert_only,
+            needs_context=("what",),
+        )
 
 
 # --- the caches are bounded -------------------------------------------------------------------------------------
