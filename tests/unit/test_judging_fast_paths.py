@@ -56,9 +56,10 @@ from iamwarden.domain.events import (
     parse_event,
 )
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.findings import Finding, RemediationStep, StepAction
+from iamwarden.domain.findings import Finding, Judgement, RemediationStep, StepAction, Verdict
 from iamwarden.domain.policy import Policy, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.domain.recorded import Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import matches_any, wildcard_match
 from iamwarden.guardrails import engine, identity_policy
@@ -894,6 +895,194 @@ def test_a_finding_built_by_position_has_each_value_in_the_field_of_its_name() -
             alert_only=alert_only,
             needs_context=("what",),
         )
+
+
+#: Each class the hot path builds from a bare tuple (``new_tuple``, which mypy cannot check), with the fields its
+#: builders list, in their order. A field added (even with a default) or moved fails this test: then update every
+#: ``new_tuple(<class>, ...)`` site (domain/events.py, guardrails/base.py and guardrails/engine.py) and this list.
+BUILT_FROM_TUPLES: dict[type[Any], tuple[str, ...]] = {
+    Actor: (
+        "type",
+        "arn",
+        "account_id",
+        "principal_id",
+        "user_name",
+        "session_issuer_arn",
+        "session_issuer_type",
+        "invoked_by",
+        "mfa_authenticated",
+        "source_ip",
+        "user_agent",
+        "console",
+    ),
+    CloudTrailChange: (
+        "event_id",
+        "envelope_id",
+        "time",
+        "account",
+        "region",
+        "event_source",
+        "event_name",
+        "actor",
+        "request_parameters",
+        "response_elements",
+        "error_code",
+        "error_message",
+        "read_only",
+        "recipient_account_id",
+        "resources",
+        "service_event",
+        "service_event_details",
+    ),
+    RuleContext: (
+        "change",
+        "settings",
+        "alert_only",
+        "documents",
+        "directory",
+        "networks",
+        "origin_access_identities",
+        "live_clients",
+        "recorded",
+    ),
+    Judgement: (
+        "verdict",
+        "reason",
+        "change",
+        "findings",
+        "rule_ids",
+        "resource_arn",
+        "rejected",
+        "unjudged",
+        "observed",
+    ),
+    Finding: (
+        "rule_id",
+        "severity",
+        "resource_arn",
+        "account",
+        "region",
+        "actor",
+        "event_id",
+        "event_name",
+        "reason",
+        "mode",
+        "plan",
+        "offending",
+        "alert_only",
+        "needs_context",
+    ),
+}
+
+
+@pytest.mark.parametrize("cls", list(BUILT_FROM_TUPLES), ids=lambda cls: cls.__name__)
+def test_each_class_built_from_a_tuple_has_the_fields_its_builders_list(cls: type[Any]) -> None:
+    """A tuple one field short reads as a whole instance until the missing attribute (IndexError), and
+    ``_asdict()`` silently leaves it out; a field moved shifts values into the wrong names with no type error."""
+    assert cls._fields == BUILT_FROM_TUPLES[cls]
+
+
+def _complete(value: Any) -> bool:
+    """Every field is there: the keyword-built copy (with any missing default filled in) equals it."""
+    return len(value) == len(type(value)._fields) and value == type(value)(**value._asdict())
+
+
+def test_parse_event_puts_each_value_in_the_field_of_its_name() -> None:
+    """``parse_event`` builds ``Actor`` and ``CloudTrailChange`` by position: every field here has its own value,
+    so a swap of two fields (even two of one type) or a shift fails."""
+    raw = copy.deepcopy(SAMPLES["put-role-policy-admin-star.json"])
+    assert isinstance(raw, dict)
+    detail = raw["detail"]
+    detail["userIdentity"]["invokedBy"] = "invoker.example.com"
+    detail["userIdentity"]["userName"] = "the-user-name"
+    detail["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] = "true"
+    detail["userAgent"] = "console.amazonaws.com"
+    detail["errorCode"] = "TheErrorCode"
+    detail["errorMessage"] = "the error message"
+    detail["responseElements"] = {"the": "response"}
+    detail["recipientAccountId"] = "444455556666"
+    detail["resources"] = [{"ARN": "arn:aws:iam::111122223333:role/app-backend"}]
+    change = parse_event(raw)
+    actor = change.actor
+    assert _complete(change)
+    assert _complete(actor)
+    assert actor.type == "AssumedRole"
+    assert actor.arn == "arn:aws:sts::111122223333:assumed-role/developer/dev@example.com"
+    assert actor.account_id == "111122223333"
+    assert actor.principal_id == "AROA2KPU3GRUGI7A2PA3U:dev@example.com"
+    assert actor.user_name == "the-user-name"
+    assert actor.session_issuer_arn == "arn:aws:iam::111122223333:role/developer"
+    assert actor.session_issuer_type == "Role"
+    assert actor.invoked_by == "invoker.example.com"
+    assert actor.mfa_authenticated is True
+    assert actor.source_ip == "203.0.113.61"
+    assert actor.user_agent == "console.amazonaws.com"
+    assert actor.console is True
+    assert change.event_id == detail["eventID"]
+    assert change.envelope_id == raw["id"]
+    assert change.time == detail["eventTime"]
+    assert change.account == "111122223333"
+    assert change.region == "us-east-1"
+    assert change.event_source == "iam.amazonaws.com"
+    assert change.event_name == "PutRolePolicy"
+    assert change.request_parameters == detail["requestParameters"]
+    assert change.response_elements == {"the": "response"}
+    assert change.error_code == "TheErrorCode"
+    assert change.error_message == "the error message"
+    assert change.read_only is False
+    assert change.recipient_account_id == "444455556666"
+    assert change.resources == ({"ARN": "arn:aws:iam::111122223333:role/app-backend"},)
+    assert change.service_event is False
+    assert change.service_event_details == {}
+
+
+@pytest.mark.parametrize(
+    ("sample", "verdict", "rule_id", "resource_arn"),
+    [
+        (
+            "organizations-scp-deny-audit.json",
+            Verdict.VIOLATION,
+            "scp-blinds-iamwarden",
+            "arn:aws:organizations::111122223333:policy/p-0bl1nd5e",
+        ),
+        (
+            "organizations-scp-protect-audit.json",
+            Verdict.COMPLIANT,
+            "scp-blinds-iamwarden",
+            "arn:aws:organizations::111122223333:policy/p-9uard1an",
+        ),
+    ],
+)
+def test_a_judgement_built_by_position_has_each_value_in_the_field_of_its_name(
+    sample: str, verdict: Verdict, rule_id: str, resource_arn: str
+) -> None:
+    """The VIOLATION and COMPLIANT ``Judgement``s are built by position: each value is where its name says (these
+    samples record a snapshot, so ``observed`` is not empty and cannot pass for another empty field)."""
+    change = parse_event(SAMPLES[sample])
+    judged = judge_event(SAMPLES[sample], SETTINGS)
+    assert _complete(judged)
+    assert judged.verdict is verdict
+    assert isinstance(judged.reason, str)
+    assert judged.reason
+    assert judged.change == change
+    assert judged.rule_ids == (rule_id,)
+    assert judged.resource_arn == resource_arn
+    assert judged.rejected is False
+    assert judged.unjudged == ()
+    assert judged.observed
+    assert all(isinstance(snapshot, Snapshot) for snapshot in judged.observed)
+    if verdict is Verdict.VIOLATION:
+        assert judged.findings
+        assert all(isinstance(finding, Finding) for finding in judged.findings)
+        assert judged.reason == " ".join(finding.reason for finding in judged.findings)
+    else:
+        assert judged.findings == ()
+
+
+def test_an_ignored_judgement_built_by_position_has_each_value_in_the_field_of_its_name() -> None:
+    change = parse_event(SAMPLES["put-role-policy-admin-star.json"])
+    assert engine._ignored(change, "why") == Judgement(Verdict.IGNORED, "why", change)
+    assert _complete(engine._ignored(change, "why"))
 
 
 # --- the caches are bounded -------------------------------------------------------------------------------------
