@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from iamwarden.app.cli import judgement_lines
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.domain import arns, documents, escalation, policy, settings, wildcards
+from iamwarden.domain.catalog import Severity
 from iamwarden.domain.escalation import (
     assess,
     assess_principal,
@@ -46,6 +47,7 @@ from iamwarden.domain.events import (
     CLOUDTRAIL_SERVICE_EVENT,
     Actor,
     CloudTrailChange,
+    _first_line,
     _load_json,
     _mapping,
     _required_text,
@@ -54,8 +56,10 @@ from iamwarden.domain.events import (
     parse_event,
 )
 from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.findings import Finding, Judgement, RemediationStep, StepAction, Verdict
 from iamwarden.domain.policy import Policy, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.domain.recorded import Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import matches_any, wildcard_match
 from iamwarden.guardrails import engine, identity_policy
@@ -257,6 +261,104 @@ def test_parse_event_takes_mappings_and_dict_subclasses_as_before() -> None:
     event = {**raw, "detail": Detail(raw["detail"])}
     assert _outcome(parse_event, event) == _outcome(reference_parse_event, event)
     assert _outcome(parse_event, event)[0] == "change"
+
+
+# --- _load_json: the C scanner read directly ------------------------------------------------------------------
+
+
+def reference_load_json(raw: str | bytes) -> Any:
+    """``_load_json`` as it was: ``json.loads`` on every text (the size check is the same code either way)."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidEventError(f"event is not JSON: {_first_line(exc)}") from exc
+    if not isinstance(value, dict):
+        raise InvalidEventError(f"event must be a JSON object, got {json_type_name(value)}")
+    return value
+
+
+def _read(load: Any, raw: str | bytes) -> tuple[str, str]:
+    """What ``load`` makes of ``raw``: the value spelled exactly (``repr`` keeps 1 and 1.0, -0.0, key order and
+    NaN apart), or the error's words."""
+    try:
+        return "value", repr(load(raw))
+    except InvalidEventError as exc:
+        return "error", str(exc)
+
+
+_PUT = b'"detail-type"'
+#: Each text a sample is made into: what the fast path reads itself, and every way out of it (json.loads's words).
+TEXT_VARIANTS: dict[str, Any] = {
+    "as is": lambda b: b,
+    "whitespace around": lambda b: b" \n\t" + b + b" \r\n\t ",
+    "form feed after": lambda b: b + b"\x0c",
+    "utf-8 bom": lambda b: b"\xef\xbb\xbf" + b,
+    "utf-16": lambda b: b.decode().encode("utf-16"),
+    "utf-16-le": lambda b: b.decode().encode("utf-16-le"),
+    "utf-16-be": lambda b: b.decode().encode("utf-16-be"),
+    "utf-32": lambda b: b.decode().encode("utf-32"),
+    "extra data": lambda b: b + b"x",
+    "a second object": lambda b: b.rstrip() + b" {}",
+    "cut in half": lambda b: b[: len(b) // 2],
+    "a key twice": lambda b: b.replace(_PUT, _PUT + b': "x", ' + _PUT, 1),
+    "NaN and Infinity": lambda b: b.replace(_PUT, b'"n": NaN, "i": -Infinity, ' + _PUT, 1),
+    "a huge int": lambda b: b.replace(_PUT, b'"big": -123456789012345678901234567890, ' + _PUT, 1),
+    "floats at the edges": lambda b: b.replace(_PUT, b'"f": [1e400, -0.0, 2.4e-324, 1E2, 0.1], ' + _PUT, 1),
+    "escaped lone surrogates": lambda b: b.replace(_PUT, b'"s\\ud800": "\\udc00", ' + _PUT, 1),
+    "utf-8 encoded surrogate": lambda b: b.replace(_PUT, b'"s\xed\xa0\x80": 1, ' + _PUT, 1),
+    "not utf-8": lambda b: b.replace(_PUT, b'"s\xff": 1, ' + _PUT, 1),
+    "a control character": lambda b: b.replace(_PUT, b'"c\x01": 1, ' + _PUT, 1),
+    "a NUL second": lambda b: b[:1] + b"\x00" + b[1:],
+    "in a list": lambda b: b"[" + b + b"]",
+    "deeply nested": lambda b: b.replace(_PUT, b'"d": ' + b"[" * 50_000 + b"]" * 50_000 + b", " + _PUT, 1),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(TEXT_VARIANTS))
+def test_load_json_reads_every_sample_and_variant_as_json_loads_did(variant: str) -> None:
+    paths = sorted(EVENTS.glob("*.json"))
+    for path in paths[:8] if variant == "deeply nested" else paths:  # each too deep a read costs 50 ms
+        raw = TEXT_VARIANTS[variant](path.read_bytes())
+        assert _read(_load_json, raw) == _read(reference_load_json, raw), path.name
+        try:
+            text = raw.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            continue
+        assert _read(_load_json, text) == _read(reference_load_json, text), path.name
+
+
+def test_load_json_reads_the_usual_event_without_json_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = (EVENTS / "put-role-policy-admin-star.json").read_bytes()
+    expected = json.loads(raw)
+    monkeypatch.setattr(json, "loads", lambda *_: pytest.fail("json.loads was called"))
+    assert _load_json(raw) == expected
+    assert _load_json(raw.decode() + "\n") == expected
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    value=st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=5),
+    before=st.sampled_from(["", " ", "\n", "\ufeff", "\x0c"]),
+    after=st.sampled_from(["", " ", "\r\n", "\x0c", "x", "}", "\x00"]),
+    encoding=st.sampled_from(["utf-8", "utf-16", "utf-16-le", "utf-32-be", None]),
+    ascii_only=st.booleans(),
+)
+def test_load_json_reads_any_text_as_json_loads_did(
+    value: dict[str, Any], before: str, after: str, encoding: str | None, ascii_only: bool
+) -> None:
+    text = before + json.dumps(value, ensure_ascii=ascii_only) + after
+    raw: str | bytes = text if encoding is None else text.encode(encoding, "surrogatepass")
+    assert _read(_load_json, raw) == _read(reference_load_json, raw)
 
 
 # --- wildcard_match -------------------------------------------------------------------------------------------
@@ -759,6 +861,228 @@ def test_the_rule_context_carries_each_reader_in_its_own_field(monkeypatch: pyte
     assert context.recorded is not None
     assert context.recorded.snapshot("kind", "arn") is None
     assert readers["recorded"].asked[-1] == ("kind", "arn")
+
+
+def test_a_finding_built_by_position_has_each_value_in_the_field_of_its_name() -> None:
+    """``RuleContext.finding`` builds ``Finding`` from a tuple (``new_tuple``): each value lands where its name says
+    (the rules' own tests compare whole findings, which a swap of two fields of one type would pass)."""
+    change = parse_event(SAMPLES["put-role-policy-admin-star.json"])
+    step = RemediationStep(StepAction("iam:DeleteRolePolicy"), "arn:aws:iam::111122223333:role/x", {"PolicyName": "p"})
+    for alert_only in (False, True):
+        context = RuleContext(change, SETTINGS, alert_only)
+        found = context.finding(
+            INLINE_POLICY_ADMIN,
+            severity=Severity.HIGH,
+            resource_arn="arn:aws:iam::111122223333:role/x",
+            reason="why",
+            plan=[step],
+            offending=[{"index": 0}],
+            needs_context=["what"],
+        )
+        assert found == Finding(
+            rule_id=INLINE_POLICY_ADMIN.id,
+            severity=Severity.HIGH,
+            resource_arn="arn:aws:iam::111122223333:role/x",
+            account=change.account,
+            region=change.region,
+            actor=change.actor,
+            event_id=change.event_id,
+            event_name=change.event_name,
+            reason="why",
+            mode=SETTINGS.rule(INLINE_POLICY_ADMIN.id).mode,
+            plan=() if alert_only else (step,),
+            offending=({"index": 0},),
+            alert_only=alert_only,
+            needs_context=("what",),
+        )
+
+
+#: Each class the hot path builds from a bare tuple (``new_tuple``, which mypy cannot check), with the fields its
+#: builders list, in their order. A field added (even with a default) or moved fails this test: then update every
+#: ``new_tuple(<class>, ...)`` site (domain/events.py, guardrails/base.py and guardrails/engine.py) and this list.
+BUILT_FROM_TUPLES: dict[type[Any], tuple[str, ...]] = {
+    Actor: (
+        "type",
+        "arn",
+        "account_id",
+        "principal_id",
+        "user_name",
+        "session_issuer_arn",
+        "session_issuer_type",
+        "invoked_by",
+        "mfa_authenticated",
+        "source_ip",
+        "user_agent",
+        "console",
+    ),
+    CloudTrailChange: (
+        "event_id",
+        "envelope_id",
+        "time",
+        "account",
+        "region",
+        "event_source",
+        "event_name",
+        "actor",
+        "request_parameters",
+        "response_elements",
+        "error_code",
+        "error_message",
+        "read_only",
+        "recipient_account_id",
+        "resources",
+        "service_event",
+        "service_event_details",
+    ),
+    RuleContext: (
+        "change",
+        "settings",
+        "alert_only",
+        "documents",
+        "directory",
+        "networks",
+        "origin_access_identities",
+        "live_clients",
+        "recorded",
+    ),
+    Judgement: (
+        "verdict",
+        "reason",
+        "change",
+        "findings",
+        "rule_ids",
+        "resource_arn",
+        "rejected",
+        "unjudged",
+        "observed",
+    ),
+    Finding: (
+        "rule_id",
+        "severity",
+        "resource_arn",
+        "account",
+        "region",
+        "actor",
+        "event_id",
+        "event_name",
+        "reason",
+        "mode",
+        "plan",
+        "offending",
+        "alert_only",
+        "needs_context",
+    ),
+}
+
+
+@pytest.mark.parametrize("cls", list(BUILT_FROM_TUPLES), ids=lambda cls: cls.__name__)
+def test_each_class_built_from_a_tuple_has_the_fields_its_builders_list(cls: type[Any]) -> None:
+    """A tuple one field short reads as a whole instance until the missing attribute (IndexError), and
+    ``_asdict()`` silently leaves it out; a field moved shifts values into the wrong names with no type error."""
+    assert cls._fields == BUILT_FROM_TUPLES[cls]
+
+
+def _complete(value: Any) -> bool:
+    """Every field is there: the keyword-built copy (with any missing default filled in) equals it."""
+    return len(value) == len(type(value)._fields) and value == type(value)(**value._asdict())
+
+
+def test_parse_event_puts_each_value_in_the_field_of_its_name() -> None:
+    """``parse_event`` builds ``Actor`` and ``CloudTrailChange`` by position: every field here has its own value,
+    so a swap of two fields (even two of one type) or a shift fails."""
+    raw = copy.deepcopy(SAMPLES["put-role-policy-admin-star.json"])
+    assert isinstance(raw, dict)
+    detail = raw["detail"]
+    detail["userIdentity"]["invokedBy"] = "invoker.example.com"
+    detail["userIdentity"]["userName"] = "the-user-name"
+    detail["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] = "true"
+    detail["userAgent"] = "console.amazonaws.com"
+    detail["errorCode"] = "TheErrorCode"
+    detail["errorMessage"] = "the error message"
+    detail["responseElements"] = {"the": "response"}
+    detail["recipientAccountId"] = "444455556666"
+    detail["resources"] = [{"ARN": "arn:aws:iam::111122223333:role/app-backend"}]
+    change = parse_event(raw)
+    actor = change.actor
+    assert _complete(change)
+    assert _complete(actor)
+    assert actor.type == "AssumedRole"
+    assert actor.arn == "arn:aws:sts::111122223333:assumed-role/developer/dev@example.com"
+    assert actor.account_id == "111122223333"
+    assert actor.principal_id == "AROA2KPU3GRUGI7A2PA3U:dev@example.com"
+    assert actor.user_name == "the-user-name"
+    assert actor.session_issuer_arn == "arn:aws:iam::111122223333:role/developer"
+    assert actor.session_issuer_type == "Role"
+    assert actor.invoked_by == "invoker.example.com"
+    assert actor.mfa_authenticated is True
+    assert actor.source_ip == "203.0.113.61"
+    assert actor.user_agent == "console.amazonaws.com"
+    assert actor.console is True
+    assert change.event_id == detail["eventID"]
+    assert change.envelope_id == raw["id"]
+    assert change.time == detail["eventTime"]
+    assert change.account == "111122223333"
+    assert change.region == "us-east-1"
+    assert change.event_source == "iam.amazonaws.com"
+    assert change.event_name == "PutRolePolicy"
+    assert change.request_parameters == detail["requestParameters"]
+    assert change.response_elements == {"the": "response"}
+    assert change.error_code == "TheErrorCode"
+    assert change.error_message == "the error message"
+    assert change.read_only is False
+    assert change.recipient_account_id == "444455556666"
+    assert change.resources == ({"ARN": "arn:aws:iam::111122223333:role/app-backend"},)
+    assert change.service_event is False
+    assert change.service_event_details == {}
+
+
+@pytest.mark.parametrize(
+    ("sample", "verdict", "rule_id", "resource_arn"),
+    [
+        (
+            "organizations-scp-deny-audit.json",
+            Verdict.VIOLATION,
+            "scp-blinds-iamwarden",
+            "arn:aws:organizations::111122223333:policy/p-0bl1nd5e",
+        ),
+        (
+            "organizations-scp-protect-audit.json",
+            Verdict.COMPLIANT,
+            "scp-blinds-iamwarden",
+            "arn:aws:organizations::111122223333:policy/p-9uard1an",
+        ),
+    ],
+)
+def test_a_judgement_built_by_position_has_each_value_in_the_field_of_its_name(
+    sample: str, verdict: Verdict, rule_id: str, resource_arn: str
+) -> None:
+    """The VIOLATION and COMPLIANT ``Judgement``s are built by position: each value is where its name says (these
+    samples record a snapshot, so ``observed`` is not empty and cannot pass for another empty field)."""
+    change = parse_event(SAMPLES[sample])
+    judged = judge_event(SAMPLES[sample], SETTINGS)
+    assert _complete(judged)
+    assert judged.verdict is verdict
+    assert isinstance(judged.reason, str)
+    assert judged.reason
+    assert judged.change == change
+    assert judged.rule_ids == (rule_id,)
+    assert judged.resource_arn == resource_arn
+    assert judged.rejected is False
+    assert judged.unjudged == ()
+    assert judged.observed
+    assert all(isinstance(snapshot, Snapshot) for snapshot in judged.observed)
+    if verdict is Verdict.VIOLATION:
+        assert judged.findings
+        assert all(isinstance(finding, Finding) for finding in judged.findings)
+        assert judged.reason == " ".join(finding.reason for finding in judged.findings)
+    else:
+        assert judged.findings == ()
+
+
+def test_an_ignored_judgement_built_by_position_has_each_value_in_the_field_of_its_name() -> None:
+    change = parse_event(SAMPLES["put-role-policy-admin-star.json"])
+    assert engine._ignored(change, "why") == Judgement(Verdict.IGNORED, "why", change)
+    assert _complete(engine._ignored(change, "why"))
 
 
 # --- the caches are bounded -------------------------------------------------------------------------------------

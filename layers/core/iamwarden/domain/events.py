@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, cast
 
 from iamwarden.domain.exceptions import InvalidEventError
 
@@ -34,6 +34,16 @@ PARTNER_SOURCE_PREFIX = "aws.partner/"
 MAX_EVENT_BYTES = 256 * 1024
 
 _CONSOLE_AGENTS = frozenset({"aws internal", "console.amazonaws.com", "signin.amazonaws.com"})
+
+
+class _TupleNew(Protocol):
+    def __call__[T](self, cls: type[T], fields: tuple[object, ...], /) -> T: ...
+
+
+#: ``tuple.__new__``: a NamedTuple from all its fields, in its order, built in C without the Python-level ``__new__``
+#: its class generates (as ``domain.policy`` builds its statements). Every event builds an ``Actor``, a
+#: ``CloudTrailChange``, a ``RuleContext`` and a ``Judgement``; keywords cost a NamedTuple five times as much.
+new_tuple = cast(_TupleNew, tuple.__new__)
 
 
 class Actor(NamedTuple):
@@ -239,8 +249,10 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
         raise InvalidEventError(
             f"detail.responseElements must be a JSON object or null, got {json_type_name(response)}"
         )
-    resources = get("resources") or []
-    if not isinstance(resources, list) or not all(isinstance(item, dict) for item in resources):
+    resources = get("resources")
+    if not resources:  # most records name none: no generator to build for them
+        resources = ()
+    elif not isinstance(resources, list) or not all(isinstance(item, dict) for item in resources):
         raise InvalidEventError("detail.resources must be a list of JSON objects")
 
     read_only = get("readOnly", False)
@@ -260,24 +272,27 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
     error_message = None if value is None else _text(detail, "errorMessage", "detail")
     value = get("recipientAccountId")
     recipient = value if type(value) is str and value else _text(detail, "recipientAccountId", "detail")
-    return CloudTrailChange(
-        event_id,
-        envelope_id,
-        time,
-        account,
-        region,
-        event_source,
-        event_name,
-        actor,
-        request or {},
-        response,
-        error_code,
-        error_message,
-        read_only,
-        recipient,
-        tuple(resources),
-        service_event,
-        _NO_DETAILS if details is None else MappingProxyType(dict(details)),
+    return new_tuple(
+        CloudTrailChange,
+        (
+            event_id,
+            envelope_id,
+            time,
+            account,
+            region,
+            event_source,
+            event_name,
+            actor,
+            request or {},
+            response,
+            error_code,
+            error_message,
+            read_only,
+            recipient,
+            resources if type(resources) is tuple else tuple(resources),
+            service_event,
+            _NO_DETAILS if details is None else MappingProxyType(dict(details)),
+        ),
     )
 
 
@@ -351,69 +366,118 @@ def _parse_actor(identity: dict[str, Any], detail: dict[str, Any]) -> Actor:
     source_ip = detail.get("sourceIPAddress")
     issuer_where = "detail.userIdentity.sessionContext.sessionIssuer"
     # Each read inline when it is a non-empty string or absent, through ``_text`` (which raises) otherwise.
-    return Actor(
-        (kind if type(kind) is str and kind else None if kind is None else _text(identity, "type", where)) or "Unknown",
-        arn if type(arn) is str and arn else None if arn is None else _text(identity, "arn", where),
-        account_id
-        if type(account_id) is str and account_id
-        else None
-        if account_id is None
-        else _text(identity, "accountId", where),
-        principal_id
-        if type(principal_id) is str and principal_id
-        else None
-        if principal_id is None
-        else _text(identity, "principalId", where),
-        user_name
-        if type(user_name) is str and user_name
-        else None
-        if user_name is None
-        else _text(identity, "userName", where),
-        issuer_arn
-        if type(issuer_arn) is str and issuer_arn
-        else None
-        if issuer_arn is None
-        else _text(issuer, "arn", issuer_where),
-        issuer_type
-        if type(issuer_type) is str and issuer_type
-        else None
-        if issuer_type is None
-        else _text(issuer, "type", issuer_where),
-        invoked_by
-        if type(invoked_by) is str and invoked_by
-        else None
-        if invoked_by is None
-        else _text(identity, "invokedBy", where),
-        mfa is True or (isinstance(mfa, str) and mfa.lower() == "true"),
-        source_ip
-        if type(source_ip) is str and source_ip
-        else None
-        if source_ip is None
-        else _text(detail, "sourceIPAddress", "detail"),
-        user_agent,
-        console,
+    return new_tuple(
+        Actor,
+        (
+            (kind if type(kind) is str and kind else None if kind is None else _text(identity, "type", where))
+            or "Unknown",
+            arn if type(arn) is str and arn else None if arn is None else _text(identity, "arn", where),
+            account_id
+            if type(account_id) is str and account_id
+            else None
+            if account_id is None
+            else _text(identity, "accountId", where),
+            principal_id
+            if type(principal_id) is str and principal_id
+            else None
+            if principal_id is None
+            else _text(identity, "principalId", where),
+            user_name
+            if type(user_name) is str and user_name
+            else None
+            if user_name is None
+            else _text(identity, "userName", where),
+            issuer_arn
+            if type(issuer_arn) is str and issuer_arn
+            else None
+            if issuer_arn is None
+            else _text(issuer, "arn", issuer_where),
+            issuer_type
+            if type(issuer_type) is str and issuer_type
+            else None
+            if issuer_type is None
+            else _text(issuer, "type", issuer_where),
+            invoked_by
+            if type(invoked_by) is str and invoked_by
+            else None
+            if invoked_by is None
+            else _text(identity, "invokedBy", where),
+            mfa is True or (isinstance(mfa, str) and mfa.lower() == "true"),
+            source_ip
+            if type(source_ip) is str and source_ip
+            else None
+            if source_ip is None
+            else _text(detail, "sourceIPAddress", "detail"),
+            user_agent,
+            console,
+        ),
     )
 
 
 def _load_json(raw: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
-    if isinstance(raw, Mapping):
-        return raw
-    if not isinstance(raw, str | bytes | bytearray):
-        raise InvalidEventError(f"event must be JSON text or a JSON object, got {json_type_name(raw)}")
-    size = len(raw)
-    if isinstance(raw, str) and size <= MAX_EVENT_BYTES:
-        size = len(raw.encode("utf-8", "surrogatepass"))  # the limit is in UTF-8 bytes, not characters
+    raw_type = type(raw)
+    # Text, the usual case, is told by its exact type first: ``isinstance`` against ``Mapping`` is an ABC check.
+    if raw_type is not bytes and raw_type is not str:
+        if isinstance(raw, Mapping):
+            return raw
+        if not isinstance(raw, str | bytes | bytearray):
+            raise InvalidEventError(f"event must be JSON text or a JSON object, got {json_type_name(raw)}")
+    text = cast(str | bytes | bytearray, raw)
+    size = len(text)
+    if isinstance(text, str) and size <= MAX_EVENT_BYTES and not text.isascii():
+        # The limit is in UTF-8 bytes, not characters (ASCII text has one byte a character: ``isascii`` is a flag).
+        size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_EVENT_BYTES:
         raise InvalidEventError(
             f"event is {size} bytes, over EventBridge's {MAX_EVENT_BYTES}-byte limit: it cannot be genuine"
         )
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise InvalidEventError(f"event is not JSON: {_first_line(exc)}") from exc
+    value = _object_read_quickly(text)
+    if value is None:
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise InvalidEventError(f"event is not JSON: {_first_line(exc)}") from exc
     if not isinstance(value, dict):
         raise InvalidEventError(f"event must be a JSON object, got {json_type_name(value)}")
     return value
+
+
+#: The C scanner ``json.loads`` ends in, as a default ``JSONDecoder`` builds it (``strict``, float, int, the
+#: constants NaN/Infinity): called directly it skips ``loads``' Python layers (the encoding detection, ``decode``'s
+#: two whitespace matches, ``raw_decode``): about a seventh of what ``json.loads`` takes on a sample event.
+_scan_once: Any = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009 - set in __init__
+#: The whitespace JSON allows after a value (``json.decoder.WHITESPACE``).
+_JSON_WHITESPACE = " \t\n\r"
+
+
+def _object_read_quickly(raw: str | bytes | bytearray) -> dict[str, Any] | None:
+    """The object ``json.loads(raw)`` reads, when ``raw`` is the usual event: UTF-8 text that starts with ``{``
+    and holds one object, and nothing after it but whitespace. None for anything else (and for whatever the
+    scanner refuses), which ``json.loads`` then reads or refuses, with its own words: the answer is never another.
+
+    Bytes starting ``{`` are UTF-8 to ``json.detect_encoding`` (no BOM starts ``{``), which ``loads`` decodes with
+    ``surrogatepass``, as here, unless a NUL comes second (UTF-16/32 little-endian): no JSON text in UTF-8 has one
+    there, so the scanner refuses it and ``loads`` reads it as it always did. Text starting ``{`` has no BOM and
+    no whitespace for ``loads`` to skip, so the scanner starts where ``loads``' would.
+    """
+    if type(raw) is bytes:
+        if raw[:1] != b"{":
+            return None
+        try:
+            text = raw.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return None
+    elif type(raw) is str and raw[:1] == "{":
+        text = raw
+    else:
+        return None
+    try:
+        value, end = _scan_once(text, 0)
+    except Exception:  # StopIteration, JSONDecodeError, RecursionError: json.loads reads it again and words it
+        return None
+    if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+        return None  # extra data after the object
+    return value  # type: ignore[no-any-return]
 
 
 def _required_text(source: Mapping[str, Any], key: str, where: str) -> str:

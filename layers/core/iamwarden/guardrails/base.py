@@ -5,7 +5,7 @@ from typing import Any, NamedTuple, Protocol
 
 from iamwarden.domain.arns import partition_of
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.events import CloudTrailChange, event_instant, json_type_name
+from iamwarden.domain.events import CloudTrailChange, event_instant, json_type_name, new_tuple
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import Circumstances, NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, RemediationStep
@@ -76,21 +76,26 @@ class RuleContext(NamedTuple):
         kept (the alert says what remediation would do) but the enforcer never carries it out.
         """
         change = self.change
-        return Finding(
-            rule_id=spec.id,
-            severity=severity,
-            resource_arn=resource_arn,
-            account=change.account,
-            region=change.region,
-            actor=change.actor,
-            event_id=change.event_id,
-            event_name=change.event_name,
-            reason=reason,
-            mode=self.rule(spec.id).mode,
-            plan=() if self.alert_only else tuple(plan),
-            offending=tuple(offending),
-            alert_only=self.alert_only,
-            needs_context=tuple(needs_context),
+        alert_only = self.alert_only
+        # Every field, in ``Finding``'s order (``new_tuple``).
+        return new_tuple(
+            Finding,
+            (
+                spec.id,
+                severity,
+                resource_arn,
+                change.account,
+                change.region,
+                change.actor,
+                change.event_id,
+                change.event_name,
+                reason,
+                self.settings.rule(spec.id).mode,
+                () if alert_only else tuple(plan),
+                tuple(offending),
+                alert_only,
+                tuple(needs_context),
+            ),
         )
 
     def request_text(self, key: str) -> str:

@@ -27,7 +27,7 @@ from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import other_parameters, record_texts, stop_recording
-from iamwarden.domain.events import CloudTrailChange, event_instant, parse_event
+from iamwarden.domain.events import CloudTrailChange, event_instant, new_tuple, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, RemediationStep, Verdict
@@ -150,17 +150,21 @@ def judge_change(
 
     if recorded is not None:
         recorded = _ReadOnce(recorded)
-    # By position (RuleContext's field order): keywords cost a NamedTuple about twice as much, on every event.
-    context = RuleContext(
-        change,
-        settings,
-        break_glass is not None,
-        documents,
-        directory,
-        networks,
-        origin_access_identities,
-        live_clients,
-        recorded,
+    # Every field in RuleContext's order, built in C (``new_tuple``): keywords cost a NamedTuple about twice as much,
+    # and even by position its Python-level ``__new__`` runs, on every event.
+    context = new_tuple(
+        RuleContext,
+        (
+            change,
+            settings,
+            break_glass is not None,
+            documents,
+            directory,
+            networks,
+            origin_access_identities,
+            live_clients,
+            recorded,
+        ),
     )
     rule_ids: list[str] = []
     findings: list[Finding] = []
@@ -211,7 +215,8 @@ def judge_change(
         invalid = exc
     finally:
         stop_recording()
-    others, where = other_parameters(texts, change.request_parameters)
+    # Most events decode no policy text: then no text has another reading (``other_parameters`` says so too).
+    others, where = other_parameters(texts, change.request_parameters) if texts else ([], ())
     if others:
         # A rule that could not read the last-wins reading counts as that reading being invalid (one AWS would
         # have refused), as a whole-event InvalidEventError does.
@@ -267,26 +272,36 @@ def judge_change(
             unjudged=tuple(unreadable),
             observed=tuple(observed),
         )
+    # The two verdicts most events end in: every field of Judgement, in its order, built in C (``new_tuple``).
     if findings:
-        reason = " ".join(finding.reason for finding in findings)
-        return Judgement(
-            Verdict.VIOLATION,
-            reason,
+        reason = " ".join([finding.reason for finding in findings])
+        return new_tuple(
+            Judgement,
+            (
+                Verdict.VIOLATION,
+                reason,
+                change,
+                tuple(findings),
+                tuple(rule_ids),
+                resource_arn,
+                False,
+                tuple(unreadable),
+                tuple(observed),
+            ),
+        )
+    return new_tuple(
+        Judgement,
+        (
+            Verdict.COMPLIANT,
+            "; ".join(compliant) or "compliant",
             change,
-            tuple(findings),
+            (),
             tuple(rule_ids),
             resource_arn,
-            unjudged=tuple(unreadable),
-            observed=tuple(observed),
-        )
-    return Judgement(
-        Verdict.COMPLIANT,
-        "; ".join(compliant) or "compliant",
-        change,
-        (),
-        tuple(rule_ids),
-        resource_arn,
-        observed=tuple(observed),
+            False,
+            (),
+            tuple(observed),
+        ),
     )
 
 
@@ -575,14 +590,15 @@ def account_of_arn(arn: str) -> str | None:
 
 def _foreign_target(change: CloudTrailChange, resource_arn: str | None, findings: list[Finding]) -> str | None:
     """The first resource or plan target whose ARN belongs to another account than the event's."""
-    arns = [resource_arn or ""]
+    account = change.account
+    owner = account_of_arn(resource_arn) if resource_arn else None
+    if owner is not None and owner != account:
+        return f"resource {resource_arn} belongs to {owner}"
     for finding in findings:
-        arns.append(finding.resource_arn)
-        arns.extend(step.target for step in finding.plan)
-    for arn in arns:
-        owner = account_of_arn(arn)
-        if owner is not None and owner != change.account:
-            return f"resource {arn} belongs to {owner}"
+        for arn in (finding.resource_arn, *[step.target for step in finding.plan]):
+            owner = account_of_arn(arn)
+            if owner is not None and owner != account:
+                return f"resource {arn} belongs to {owner}"
     return None
 
 
@@ -636,4 +652,4 @@ def _rejected_time(change: CloudTrailChange, future: str) -> Judgement:
 
 
 def _ignored(change: CloudTrailChange, reason: str) -> Judgement:
-    return Judgement(Verdict.IGNORED, reason, change)
+    return new_tuple(Judgement, (Verdict.IGNORED, reason, change, (), (), None, False, (), ()))
