@@ -971,6 +971,7 @@ BUILT_FROM_TUPLES: dict[type[Any], tuple[str, ...]] = {
         "offending",
         "alert_only",
         "needs_context",
+        "if_denied",
     ),
 }
 

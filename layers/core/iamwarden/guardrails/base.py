@@ -95,6 +95,7 @@ class RuleContext(NamedTuple):
                 tuple(offending),
                 alert_only,
                 tuple(needs_context),
+                "",  # if_denied: set by a rule that keeps a plan a Deny may refuse
             ),
         )
 
