@@ -8,6 +8,7 @@ raising, and the enforcer records them on the audit item for replay.
 
 from typing import NamedTuple, Protocol
 
+from iamwarden.domain.catalog import Severity
 from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
@@ -17,6 +18,10 @@ from iamwarden.guardrails.registry import ACTIONS
 #: What a remediation reports as done when every step found nothing left to undo: the change
 #: was put right already, or the resource changed again since (and a later change is never touched).
 ALREADY_COMPLIANT = "nothing: what the change did was no longer in place (put right already, or changed again since)"
+
+#: The steps whose failure leaves a principal believed shut fully usable: a quarantine fails only when no deny-all
+#: went on (issue 15), so its failure is alerted critical whatever the rule's severity.
+QUARANTINES = frozenset({"quarantine_user", "quarantine_role"})
 
 
 class Notification(NamedTuple):
@@ -57,6 +62,8 @@ def finding_notification(
         actions = done or (ALREADY_COMPLIANT,)
     elif outcome is Outcome.REMEDIATION_FAILED:
         actions = done
+        if any(step.action in QUARANTINES for step in finding.plan):
+            finding = finding._replace(severity=Severity.CRITICAL)
     else:
         actions = ()
     changed = outcome in (Outcome.REMEDIATED, Outcome.REMEDIATION_FAILED)
