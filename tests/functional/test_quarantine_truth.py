@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -22,11 +23,13 @@ from botocore.stub import ANY, Stubber
 from iamwarden.app.executor import StepRun
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.catalog import Severity
+from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome, RemediationStep
 from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, QUARANTINE_TAGS, QuarantineUser
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.test_persistence import _event
 
 USER = "backdoor"
 USER_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:user/{USER}"
@@ -312,3 +315,83 @@ def test_with_no_deny_all_the_quarantine_is_a_failed_remediation_alerted_critica
     assert {k["AccessKeyId"]: k["Status"] for k in listed} == {key: "Inactive"}
     tags = {t["Key"] for t in account.iam.list_user_tags(UserName="backdoor-admin")["Tags"]}
     assert not tags & set(QUARANTINE_TAGS)
+
+
+# --- a role quarantine knows its role by RoleId (issue 15) -------------------------------------------------------
+
+ROLE = "iamwarden-heartbeat-us-east-1"
+OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
+
+
+def _quarantined_role(account: Account, enforcer: EnforcerService) -> tuple[str, str]:
+    """A role created under one of IAM Warden's names, quarantined by iamwarden-tampered: (remediation id, RoleId)."""
+    event = load_event("trust-lambda-service.json")
+    event["detail"]["requestParameters"]["roleName"] = ROLE
+    trust = event["detail"]["requestParameters"]["assumeRolePolicyDocument"]
+    role_id = account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=trust)["Role"]["RoleId"]
+    [finding] = [f for f in enforcer.handle(event)["findings"] if f["outcome"] == Outcome.REMEDIATED]
+    record = account.audit().get(str(finding["remediation_id"]))
+    assert record is not None
+    assert record.before[0]["role_id"] == role_id
+    return str(finding["remediation_id"]), role_id
+
+
+def _re_created(account: Account) -> str:
+    """The quarantined role deleted and another created under its name, with an inline policy of the quarantine's
+    name of its own (which undo of the old quarantine must not touch)."""
+    account.iam.delete_role_policy(RoleName=ROLE, PolicyName=QUARANTINE_POLICY_NAME)
+    account.iam.delete_role_permissions_boundary(RoleName=ROLE)
+    account.iam.delete_role(RoleName=ROLE)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    role_id = account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["RoleId"]
+    account.iam.put_role_policy(RoleName=ROLE, PolicyName=QUARANTINE_POLICY_NAME, PolicyDocument=json.dumps(_MINE))
+    return str(role_id)
+
+
+_MINE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}
+
+
+def test_the_quarantine_policy_deleted_from_the_same_role_is_a_reversal(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The control: the role IAM Warden quarantined (same RoleId) is quarantined again."""
+    _quarantined_role(account, enforcer)
+    account.iam.delete_role_policy(RoleName=ROLE, PolicyName=QUARANTINE_POLICY_NAME)
+
+    result = enforcer.handle(
+        _event(
+            "remediation-reversed-role-quarantine-deleted.json", "00000000-0000-4000-8000-0000000153a0", roleName=ROLE
+        )
+    )
+
+    assert [f["outcome"] for f in result["findings"] if f["rule"] == "remediation-reversed"] == [Outcome.REMEDIATED]
+    assert QUARANTINE_POLICY_NAME in account.iam.list_role_policies(RoleName=ROLE)["PolicyNames"]
+
+
+def test_a_role_re_created_under_the_quarantined_name_is_no_reversal_and_no_undo_target(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Issue 15: deleted and re-created under the name, it is another principal. Deleting its own inline policy
+    of that name reverses nothing (before: quarantined again, critical); undo of the old quarantine refuses and
+    changes nothing (before: deleted the new role's policy)."""
+    quarantine, _ = _quarantined_role(account, enforcer)
+    _re_created(account)
+    account.iam.delete_role_policy(RoleName=ROLE, PolicyName=QUARANTINE_POLICY_NAME)
+
+    result = enforcer.handle(
+        _event(
+            "remediation-reversed-role-quarantine-deleted.json", "00000000-0000-4000-8000-0000000153a1", roleName=ROLE
+        )
+    )
+
+    assert not [f for f in result["findings"] if f["rule"] == "remediation-reversed"]
+    assert account.iam.list_role_policies(RoleName=ROLE)["PolicyNames"] == []
+
+    account.iam.put_role_policy(RoleName=ROLE, PolicyName=QUARANTINE_POLICY_NAME, PolicyDocument=json.dumps(_MINE))
+    with pytest.raises(UndoError, match="another principal"):
+        enforcer.executor.undo(quarantine, actor=OPERATOR)
+    kept = account.iam.get_role_policy(RoleName=ROLE, PolicyName=QUARANTINE_POLICY_NAME)["PolicyDocument"]
+    assert kept == _MINE

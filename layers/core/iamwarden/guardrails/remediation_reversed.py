@@ -75,6 +75,7 @@ from iamwarden.guardrails.iam_user import (
 from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anywhere_arn
 from iamwarden.guardrails.tampering import (
     QUARANTINE_POLICY,
+    QuarantineRole,
     StopFunction,
     function_name,
     holding,
@@ -294,6 +295,99 @@ _ROLE_DENY_ALL_DONE = (
     f"put the deny-all inline policy {QUARANTINE_POLICY} on role ",
     "set the deny-all permissions boundary ",
 )
+
+
+def _recorded_role_ids(past: PastRemediation) -> set[str]:
+    """The RoleIds a remediation's role quarantine steps captured (none for records made before issue 15)."""
+    return {
+        str(past.before[index]["role_id"])
+        for index, step in enumerate(past.plan)
+        if step.get("action") == QuarantineRole.action
+        and index < len(past.before)
+        and isinstance(past.before[index].get("role_id"), str)
+    }
+
+
+class _RoleQuarantines(NamedTuple):
+    """A role's quarantines in force, sorted by whose they are: ``mine`` captured the live role's RoleId,
+    ``unknown`` captured none (older records) or the live role could not be read (offline), ``others`` another."""
+
+    mine: list[PastRemediation]
+    unknown: list[PastRemediation]
+    live_id: str | None
+
+
+def _of_this_role(context: RuleContext, role: str, by: Sequence[PastRemediation]) -> _RoleQuarantines:
+    """Mirror of the users' UserId check (issue 15): a role deleted and re-created under the quarantined name is
+    another principal, whose changes reverse nothing. ``GetRole`` is a permission ``QuarantineRole`` declares."""
+    if not by:
+        return _RoleQuarantines([], [], None)
+    live_id: str | None = None
+    if context.live_clients is not None:
+        change = context.change
+        try:
+            found = context.live_clients(change.account, change.region).iam.get_role(RoleName=role)["Role"]
+        except Exception as exc:
+            if not is_gone(exc):
+                raise
+            return _RoleQuarantines([], [], None)  # gone: no role is left to be freed
+        live_id = found.get("RoleId") if isinstance(found.get("RoleId"), str) else None
+    mine, unknown = [], []
+    for past in by:
+        ids = _recorded_role_ids(past)
+        if live_id is None or not ids:
+            unknown.append(past)
+        elif live_id in ids:
+            mine.append(past)
+    return _RoleQuarantines(mine, unknown, live_id)
+
+
+def role_boundary_quarantines(context: RuleContext, role: str, arn: str) -> list[PastRemediation]:
+    """The quarantines in force that set the deny-all boundary of this very role (or cannot say whose they were):
+    those whose boundary's removal this rule judges; permissions-boundary-weakened defers only to them."""
+    if context.recorded is None:
+        return []
+    by = [
+        past
+        for past in quarantines_in_force(context, arn)
+        if _in_force_of(past)
+        and any(line.startswith(_BOUNDARY_DONE) and line.endswith(f" on role {role}") for line in past.done)
+    ]
+    sorted_by = _of_this_role(context, role, by)
+    return [*sorted_by.mine, *sorted_by.unknown]
+
+
+def _role_not_judged(
+    context: RuleContext, evaluation: Evaluation, arn: str, role: str, *, found: _RoleQuarantines, did: str
+) -> Evaluation:
+    """No quarantine of this very role: a record that cannot say whose it was is a medium alert, nothing done;
+    another RoleId's is no reversal (the role was deleted and re-created under the name: another principal)."""
+    if not found.unknown:
+        evaluation.compliant.append(
+            f"role {role} (RoleId {found.live_id or 'gone'}) is not the role IAM Warden quarantined: a role deleted "
+            "and re-created under the name is another principal"
+        )
+        return evaluation
+    latest = found.unknown[-1]
+    evaluation.findings.append(
+        context.finding(
+            REMEDIATION_REVERSED,
+            severity=Severity.MEDIUM,
+            resource_arn=arn,
+            reason=(
+                f"{context.change.actor.display} {did}; IAM Warden quarantined a role of that name in "
+                f"{latest.remediation_id}, but cannot tell whether it is this role (the record captured no RoleId, "
+                "or the role could not be read): nothing is done."
+            ),
+            plan=[],
+            offending=[{"remediation_id": latest.remediation_id}],
+            needs_context=[
+                f"whether role {role} (RoleId {found.live_id or 'unknown'}) is the role IAM Warden quarantined in "
+                f"{latest.remediation_id}"
+            ],
+        )
+    )
+    return evaluation
 
 
 def _shown(remediations: Sequence[PastRemediation], did: Callable[[str], bool]) -> list[PastRemediation]:
@@ -632,6 +726,11 @@ class RemediationReversedRule:
             evaluation.compliant.append(f"IAM Warden set no deny-all boundary on role {role} that is still in force")
             return evaluation
         how = "removed" if new is None else f"replaced with {new}"
+        found = _of_this_role(context, role, by)
+        if not found.mine:
+            did = f"{how} the permissions boundary of role {role}"
+            return _role_not_judged(context, evaluation, arn, role, found=found, did=did)
+        by = found.mine
         evaluation.findings.append(
             _reversed(
                 context,
@@ -670,6 +769,11 @@ class RemediationReversedRule:
             evaluation.compliant.append(f"role {role} is not quarantined by IAM Warden")
             return evaluation
         how = "deleted" if change.event_name == "DeleteRolePolicy" else "overwrote"
+        found = _of_this_role(context, role, by)
+        if not found.mine:
+            did = f"{how} the inline policy {QUARANTINE_POLICY} of role {role}"
+            return _role_not_judged(context, evaluation, arn, role, found=found, did=did)
+        by = found.mine
         evaluation.findings.append(
             _reversed(
                 context,

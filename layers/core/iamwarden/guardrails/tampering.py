@@ -2655,13 +2655,16 @@ class QuarantineRole:
                 return {"exists": False}
             raise
         boundary = (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        # What a name cannot say (issue 15): a role deleted and re-created under the name is another principal, so
+        # remediation-reversed and undo act only on the role of this RoleId.
+        role_id = found.get("RoleId")
         try:
             document = policy_document(aws.iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
         except Exception as exc:
             if is_gone(exc):
-                return {"exists": True, "policy": None, "boundary": boundary}
+                return {"exists": True, "policy": None, "boundary": boundary, "role_id": role_id}
             raise
-        return {"exists": True, "policy": document, "boundary": boundary}
+        return {"exists": True, "policy": document, "boundary": boundary, "role_id": role_id}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not before["exists"]:
@@ -2701,17 +2704,26 @@ class QuarantineRole:
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
         restored: list[str] = []
         boundary = deny_all_boundary(step.target)
+        role_id = before.get("role_id")
         # A record from before the boundary step has no "boundary" key: that quarantine set none, so none is lifted.
-        if "boundary" in before and before["boundary"] != boundary:
+        lifts_boundary = "boundary" in before and before["boundary"] != boundary
+        if lifts_boundary or isinstance(role_id, str):
             try:
-                live = (aws.iam.get_role(RoleName=role)["Role"].get("PermissionsBoundary") or {}).get(
-                    "PermissionsBoundaryArn"
-                )
+                found = aws.iam.get_role(RoleName=role)["Role"]
             except Exception as exc:
                 if is_gone(exc):
                     raise UndoError(f"role {role} no longer exists") from exc
                 raise
-            if live == boundary:
+            if isinstance(role_id, str) and found.get("RoleId") != role_id:
+                # Issue 15: deleted and re-created under the name, it is another principal; its policies are not
+                # the quarantine's to lift.
+                raise UndoError(
+                    f"role {role} is not the role IAM Warden quarantined (RoleId {found.get('RoleId')}, not "
+                    f"{role_id}): a role deleted and re-created under the name is another principal; nothing was "
+                    "changed"
+                )
+            live = (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+            if lifts_boundary and live == boundary:
                 if before["boundary"] is None:
                     with ignoring():
                         aws.iam.delete_role_permissions_boundary(RoleName=role)
