@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from iamwarden.domain.findings import Judgement, Verdict
@@ -251,14 +252,30 @@ def _role_quarantine(status: str) -> PastRemediation:
         "parameters": {"role_name": QUARANTINED_ROLE, "policy_name": "iamwarden-quarantine"},
         "summary": "quarantine",
     }
-    return PastRemediation("rem-q", "iamwarden-tampered", status, "2026-12-04T20:00:00Z", (step,), ("put",))
+    before = {"exists": True, "policy": None, "boundary": None, "role_id": QUARANTINED_ROLE_ID}
+    return PastRemediation("rem-q", "iamwarden-tampered", status, "2026-12-04T20:00:00Z", (step,), ("put",), (before,))
+
+
+#: The RoleId of the role quarantined (its record captured it; issue 15: only that role's changes are reversals).
+QUARANTINED_ROLE_ID = "AROAEXAMPLEQUARANTINE"
+
+
+class _LiveRole:
+    """``GetRole`` of the quarantined role, as IAM answers it now: the same role (RoleId) as the record's."""
+
+    def get_role(self, RoleName: str) -> dict[str, Any]:
+        return {"Role": {"RoleName": RoleName, "RoleId": QUARANTINED_ROLE_ID}}
+
+
+def _live(account: str, region: str) -> Any:
+    return SimpleNamespace(iam=_LiveRole())
 
 
 SAMPLE_OWN_SETTINGS = Settings(own=SAMPLE_OWN)
 
 
 def _reversals(event: dict[str, Any], recorded: InMemory | None) -> list[Any]:
-    judgement = judge_event(event, SAMPLE_OWN_SETTINGS, recorded=recorded)
+    judgement = judge_event(event, SAMPLE_OWN_SETTINGS, recorded=recorded, live_clients=_live)
     return [finding for finding in judgement.findings if finding.rule_id == "remediation-reversed"]
 
 
