@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.errors import error_code, ignoring, is_gone
+from iamwarden.adapters.errors import error_code, ignoring, is_gone, is_transient
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
@@ -312,6 +312,8 @@ class QuarantineUser:
             return  # deleted since: nothing left to quarantine
         iam = run.aws.iam
         denied = self._deny_all(iam, name, step, before, done)
+        # Refusals worth retrying (lead decision, s13): raised after every other write, the tags included.
+        transient: list[Exception] = []
         # Every other step is tolerated (issue 15): a refusal (an SCP, a throttle past the retries) of one key's,
         # the password's or another credential's write is a named "NOT" line in the record and the alert, and the
         # quarantine goes on; while a deny-all holds, what was not shut is denied anyway.
@@ -322,6 +324,7 @@ class QuarantineUser:
                     f"deactivated access key {key['id']}",
                     f"access key {key['id']} of {name}",
                     partial(iam.update_access_key, UserName=name, AccessKeyId=key["id"], Status="Inactive"),
+                    transient=transient,
                 )
         if before["login_profile"] is not None:
             _tolerated(
@@ -330,15 +333,18 @@ class QuarantineUser:
                 f"the console password of {name}",
                 partial(iam.delete_login_profile, UserName=name),
                 verb="deleted",
+                transient=transient,
             )
         # The user's other credentials (review s11 F14; service-specific ones, issue 15): while a deny-all holds they
         # are denied anyway, and deactivated they stay shut should the deny-all be lifted.
         for kind in _OTHER_CREDENTIALS:
             if before.get(kind.key, ()) is None:
                 # Their listing was refused when captured (review s12 F7): said, and the quarantine stands.
+                # Only a deny-all that is on covers them: on a failed quarantine the line must not say so.
+                cover = "the deny-alls deny them while they hold" if denied is None else "no deny-all denies them"
                 done.append(
                     f"NOT deactivated: the {kind.what}s of {name} (listing them failed: "
-                    f"{before.get(f'{kind.key}_unread')}); the deny-alls deny them while they hold"
+                    f"{before.get(f'{kind.key}_unread')}); {cover}"
                 )
             for credential in before.get(kind.key) or ():
                 if credential["status"] == "Active":
@@ -352,6 +358,7 @@ class QuarantineUser:
                             Status="Inactive",
                             **{kind.id_field: credential["id"]},
                         ),
+                        transient=transient,
                     )
         if denied is not None:
             raise denied  # neither deny-all holds: a failed quarantine, whatever else was shut
@@ -371,6 +378,10 @@ class QuarantineUser:
                 done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
             except Exception as exc:
                 done.append(f"NOT tagged: {name} ({error_code(exc) or type(exc).__name__}); the quarantine holds")
+        if transient:
+            # The quarantine holds (a deny-all is on) but a write refused for a passing reason is not given up: the
+            # run fails so the event is retried, and the retry, reading the live state again, does only what is left.
+            raise transient[0]
 
     def _deny_all(
         self, iam: Any, name: str, step: RemediationStep, before: Mapping[str, Any], done: list[str]
@@ -496,14 +507,26 @@ class QuarantineUser:
         return restored
 
 
-def _tolerated(done: list[str], did: str, what: str, call: Callable[[], object], *, verb: str = "deactivated") -> None:
+def _tolerated(
+    done: list[str],
+    did: str,
+    what: str,
+    call: Callable[[], object],
+    *,
+    verb: str = "deactivated",
+    transient: list[Exception] | None = None,
+) -> None:
     """Run one of the quarantine's tolerated writes: done, ``did``; already gone, nothing; refused, a ``NOT`` line
-    naming ``what`` and AWS's error code, and the quarantine goes on (issue 15)."""
+    naming ``what`` and AWS's error code, and the quarantine goes on (issue 15). A transient refusal (throttling, a
+    5xx, a connection: ``is_transient``) is also kept in ``transient``: the step raises it once every other write is
+    done, so the event is retried and the retry (every write idempotent) reaches the full end state."""
     try:
         call()
     except Exception as exc:
         if not is_gone(exc):
             done.append(f"NOT {verb}: {what} ({error_code(exc) or type(exc).__name__})")
+            if transient is not None and is_transient(exc):
+                transient.append(exc)
         return
     done.append(did)
 

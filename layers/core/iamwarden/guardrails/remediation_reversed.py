@@ -162,10 +162,17 @@ def _deactivated_keys(past: PastRemediation) -> set[str]:
     keys = {str(step["access_key_id"]) for step in past.steps(DeactivateAccessKey.action) if "access_key_id" in step}
     for step in past.steps(QuarantineUser.action):
         keys |= {str(key) for key in step.get("carried_keys", ())}
+    # A quarantine's keys: those Active before it that its done shows it deactivated (issue 15, lead decision s13):
+    # a deactivation refused (a "NOT deactivated" line) left the key as it was, so it is no key IAM Warden shut.
+    shut = set(past.done)
     for index, step in enumerate(past.plan):
         if step.get("action") != QuarantineUser.action or index >= len(past.before):
             continue
-        keys |= {str(key["id"]) for key in past.before[index].get("access_keys", ()) if key.get("status") == "Active"}
+        keys |= {
+            str(key["id"])
+            for key in past.before[index].get("access_keys", ())
+            if key.get("status") == "Active" and f"deactivated access key {key['id']}" in shut
+        }
     if past.status == FAILED:
         # A quarantine that failed part-way holds for what it did (review s11 R7/R10): the keys its done shows.
         keys = {key for key in keys if any(f"deactivated access key {key}" in line for line in past.done)}
