@@ -334,7 +334,7 @@ def _assert_nothing_lost(run: Run, case: GuardrailCase, before: Any, where: str)
 @pytest.mark.parametrize("case", _cases())
 def test_a_fault_at_any_step_loses_nothing(case: GuardrailCase) -> None:
     calls = _clean_calls(case)
-    faults = [fault for fault in Fault if fault is not Fault.OUTAGE]
+    faults: list[Fault] = [fault for fault in Fault if fault is not Fault.OUTAGE]
     for number, index in enumerate(_steps(calls, case.rule in THOROUGH)):
         fault = faults[number % len(faults)]  # every kind of fault meets every kind of step across the rules
         if fault is Fault.ACCESS_DENIED and calls[index] in _TOLERATED_WRITES.get(case.rule, ()):
