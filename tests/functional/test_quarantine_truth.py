@@ -191,6 +191,75 @@ def test_a_refused_credential_deactivation_is_named_and_the_quarantine_stands() 
     assert done[3] == f"tagged {USER} with iamwarden:quarantine-finding=f-1"
 
 
+def test_a_transient_refusal_is_named_every_other_write_done_and_then_raised_for_a_retry() -> None:
+    """Lead decision s13: a throttled (or 5xx) deactivation is not given up. The password, the other credentials and
+    the tags are still done, then the throttle is raised so the event is retried (the retry reads the live state
+    again and does only what is left)."""
+    iam, stub = _stubbed()
+    _expect_deny_alls(stub)
+    stub.add_client_error("update_access_key", service_error_code="Throttling", http_status_code=400)
+    stub.add_response("delete_login_profile", {}, {"UserName": USER})
+    stub.add_response(
+        "update_service_specific_credential",
+        {},
+        {"UserName": USER, "ServiceSpecificCredentialId": GIT, "Status": "Inactive"},
+    )
+    stub.add_response("tag_user", {}, {"UserName": USER, "Tags": ANY})
+    done: list[str] = []
+    before = _before(
+        access_keys=[{"id": "AKIAEXAMPLEKEY000001", "status": "Active"}],
+        login_profile={"password_reset_required": False},
+        service_specific_credentials=[{"id": GIT, "status": "Active"}],
+    )
+
+    with stub, pytest.raises(ClientError) as raised:
+        _apply(iam, before, done)
+    stub.assert_no_pending_responses()
+
+    assert raised.value.response["Error"]["Code"] == "Throttling"
+    assert done[2:] == [
+        f"NOT deactivated: access key AKIAEXAMPLEKEY000001 of {USER} (Throttling)",
+        f"deleted the console password of {USER}",
+        f"deactivated service-specific credential {GIT}",
+        f"tagged {USER} with iamwarden:quarantine-finding=f-1",
+    ]
+
+
+def test_a_permanent_refusal_is_named_and_not_raised() -> None:
+    """The counterpart: AccessDenied (an SCP) on the same write is tolerated, the quarantine holds, no retry."""
+    iam, stub = _stubbed()
+    _expect_deny_alls(stub)
+    stub.add_client_error("update_access_key", service_error_code="AccessDenied", http_status_code=403)
+    stub.add_response("tag_user", {}, {"UserName": USER, "Tags": ANY})
+    done: list[str] = []
+
+    with stub:
+        _apply(iam, _before(access_keys=[{"id": "AKIAEXAMPLEKEY000001", "status": "Active"}]), done)
+        stub.assert_no_pending_responses()
+
+    assert done[2] == f"NOT deactivated: access key AKIAEXAMPLEKEY000001 of {USER} (AccessDenied)"
+
+
+def test_on_a_failed_quarantine_an_unread_listing_is_not_said_to_be_denied() -> None:
+    """Lead decision s13 (b): with both deny-alls refused nothing denies the credentials that could not be listed;
+    the line must not claim the deny-alls cover them."""
+    iam, stub = _stubbed()
+    stub.add_client_error("put_user_permissions_boundary", service_error_code="AccessDenied", http_status_code=403)
+    stub.add_client_error("put_user_policy", service_error_code="AccessDenied", http_status_code=403)
+    done: list[str] = []
+    before = _before(service_specific_credentials=None, service_specific_credentials_unread="AccessDenied")
+
+    with stub, pytest.raises(ClientError):
+        _apply(iam, before, done)
+    stub.assert_no_pending_responses()
+
+    [line] = [line for line in done if "service-specific credentials" in line]
+    assert line == (
+        f"NOT deactivated: the service-specific credentials of {USER} (listing them failed: AccessDenied); "
+        "no deny-all denies them"
+    )
+
+
 def test_undo_reactivates_exactly_the_service_specific_credentials_that_were_active() -> None:
     """Active before and Inactive now: reactivated. Inactive before (KEYSPACES): left Inactive."""
     iam, stub = _stubbed()
