@@ -359,6 +359,37 @@ def test_a_refused_key_and_password_leave_the_user_quarantined_and_the_alert_say
     assert all(line in sent.actions for line in refused)
 
 
+def test_undo_turns_on_only_the_keys_the_quarantine_itself_shut(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s13 F2: a key whose deactivation was refused (a NOT line) and that the security team shut by hand
+    afterwards stays shut through ``iamwarden undo``; the key the quarantine did shut is turned back on. Before:
+    undo reactivated every key Active before and Inactive now, both of them."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    shut = account.iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
+    refused = account.iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
+
+    def refuse_one(params: dict[str, Any], **_: Any) -> None:
+        if params.get("AccessKeyId") == refused and params.get("Status") == "Inactive":
+            _refused("AccessDenied", "UpdateAccessKey")()
+
+    account.session.events.register_first("provide-client-params.iam.UpdateAccessKey", refuse_one)
+
+    [finding] = enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert f"NOT deactivated: access key {refused} of backdoor-admin (AccessDenied)" in finding["done"]
+    account.session.events.unregister("provide-client-params.iam.UpdateAccessKey", refuse_one)
+    account.iam.update_access_key(UserName="backdoor-admin", AccessKeyId=refused, Status="Inactive")  # by hand
+
+    undone = enforcer.executor.undo(str(finding["remediation_id"]), actor=OPERATOR)
+
+    listed = account.iam.list_access_keys(UserName="backdoor-admin")["AccessKeyMetadata"]
+    assert {k["AccessKeyId"]: k["Status"] for k in listed} == {shut: "Active", refused: "Inactive"}
+    assert f"reactivated access key {shut}" in undone.restored
+    assert not any(refused in line for line in undone.restored)
+
+
 def test_with_no_deny_all_the_quarantine_is_a_failed_remediation_alerted_critical(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:

@@ -6,7 +6,7 @@ deletes it with everything that blocks DeleteUser (irreversible).
 """
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, ClassVar, NamedTuple
 
@@ -439,8 +439,19 @@ class QuarantineUser:
         return tuple(dict.fromkeys(arn for arn in arns if arn))
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        """Without the record's ``done`` (a caller that has none): every credential Active before and Inactive now
+        is taken for one the quarantine shut. The executor calls ``undo_done`` with the record's lines instead."""
+        return self.undo_done(aws, step, before, None)
+
+    def undo_done(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], done: Sequence[str] | None
+    ) -> list[str]:
+        """Lift the quarantine. ``done``: the record's lines; a credential is reactivated only when a
+        ``deactivated … <id>`` line shows the quarantine shut it (review s13 F2): one whose deactivation was refused
+        (a ``NOT deactivated`` line) and shut later by someone else stays shut. Main's records wrote the same lines."""
         name = step.parameters["user_name"]
         policy_name = step.parameters["quarantine_policy_name"]
+        shut = None if done is None else set(done)
         if not before["exists"]:
             return []
         iam = aws.iam
@@ -477,11 +488,18 @@ class QuarantineUser:
             for key in pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
         }
         for key in before["access_keys"]:
+            if shut is not None and f"deactivated access key {key['id']}" not in shut:
+                continue  # not shut by this quarantine (refused, or not reached): not IAM Warden's to turn on
             if key["status"] == "Active" and live.get(key["id"]) == "Inactive":
                 iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Active")
                 restored.append(f"reactivated access key {key['id']}")
         for kind in _OTHER_CREDENTIALS:
-            active = [credential["id"] for credential in before.get(kind.key) or () if credential["status"] == "Active"]
+            active = [
+                credential["id"]
+                for credential in before.get(kind.key) or ()
+                if credential["status"] == "Active"
+                and (shut is None or f"deactivated {kind.what} {credential['id']}" in shut)
+            ]
             if not active:
                 continue
             now = {listed[kind.id_field]: listed["Status"] for listed in _listed(iam, kind, name)}
