@@ -75,7 +75,6 @@ from iamwarden.guardrails.iam_user import (
 from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anywhere_arn
 from iamwarden.guardrails.tampering import (
     QUARANTINE_POLICY,
-    QuarantineRole,
     StopFunction,
     function_name,
     holding,
@@ -83,6 +82,9 @@ from iamwarden.guardrails.tampering import (
     quarantines_in_force,
     unexcused_undo,
 )
+from iamwarden.guardrails.tampering import ROLE_DENY_ALL_DONE as _ROLE_DENY_ALL_DONE
+from iamwarden.guardrails.tampering import RoleQuarantines as _RoleQuarantines
+from iamwarden.guardrails.tampering import of_this_role as _of_this_role
 
 IAM = "iam.amazonaws.com"
 ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
@@ -297,58 +299,6 @@ def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediatio
     ]
 
 
-#: How a role quarantine's ``done`` says a deny-all went on the role (``tampering.QuarantineRole.apply``).
-_ROLE_DENY_ALL_DONE = (
-    f"put the deny-all inline policy {QUARANTINE_POLICY} on role ",
-    "set the deny-all permissions boundary ",
-)
-
-
-def _recorded_role_ids(past: PastRemediation) -> set[str]:
-    """The RoleIds a remediation's role quarantine steps captured (none for records made before issue 15)."""
-    return {
-        str(past.before[index]["role_id"])
-        for index, step in enumerate(past.plan)
-        if step.get("action") == QuarantineRole.action
-        and index < len(past.before)
-        and isinstance(past.before[index].get("role_id"), str)
-    }
-
-
-class _RoleQuarantines(NamedTuple):
-    """A role's quarantines in force, sorted by whose they are: ``mine`` captured the live role's RoleId,
-    ``unknown`` captured none (older records) or the live role could not be read (offline), ``others`` another."""
-
-    mine: list[PastRemediation]
-    unknown: list[PastRemediation]
-    live_id: str | None
-
-
-def _of_this_role(context: RuleContext, role: str, by: Sequence[PastRemediation]) -> _RoleQuarantines:
-    """Mirror of the users' UserId check (issue 15): a role deleted and re-created under the quarantined name is
-    another principal, whose changes reverse nothing. ``GetRole`` is a permission ``QuarantineRole`` declares."""
-    if not by:
-        return _RoleQuarantines([], [], None)
-    live_id: str | None = None
-    if context.live_clients is not None:
-        change = context.change
-        try:
-            found = context.live_clients(change.account, change.region).iam.get_role(RoleName=role)["Role"]
-        except Exception as exc:
-            if not is_gone(exc):
-                raise
-            return _RoleQuarantines([], [], None)  # gone: no role is left to be freed
-        live_id = found.get("RoleId") if isinstance(found.get("RoleId"), str) else None
-    mine, unknown = [], []
-    for past in by:
-        ids = _recorded_role_ids(past)
-        if live_id is None or not ids:
-            unknown.append(past)
-        elif live_id in ids:
-            mine.append(past)
-    return _RoleQuarantines(mine, unknown, live_id)
-
-
 def role_boundary_quarantines(context: RuleContext, role: str, arn: str) -> list[PastRemediation]:
     """The quarantines in force that set the deny-all boundary of this very role (or cannot say whose they were):
     those whose boundary's removal this rule judges; permissions-boundary-weakened defers only to them."""
@@ -369,10 +319,13 @@ def _role_not_judged(
 ) -> Evaluation:
     """No quarantine of this very role: a record that cannot say whose it was is a medium alert, nothing done;
     another RoleId's is no reversal (the role was deleted and re-created under the name: another principal)."""
+    if found.gone:
+        evaluation.compliant.append(f"role {role} no longer exists: no quarantine of it is left to free")
+        return evaluation
     if not found.unknown:
         evaluation.compliant.append(
-            f"role {role} (RoleId {found.live_id or 'gone'}) is not the role IAM Warden quarantined: a role deleted "
-            "and re-created under the name is another principal"
+            f"role {role} (RoleId {found.live_id or 'unknown'}) is not the role IAM Warden quarantined: a role "
+            "deleted and re-created under the name is another principal"
         )
         return evaluation
     latest = found.unknown[-1]
@@ -384,7 +337,7 @@ def _role_not_judged(
             reason=(
                 f"{context.change.actor.display} {did}; IAM Warden quarantined a role of that name in "
                 f"{latest.remediation_id}, but cannot tell whether it is this role (the record captured no RoleId, "
-                "or the role could not be read): nothing is done."
+                "and the role's creation time cannot place it, or the role was not read live): nothing is done."
             ),
             plan=[],
             offending=[{"remediation_id": latest.remediation_id}],
