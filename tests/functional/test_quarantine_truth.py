@@ -218,7 +218,7 @@ def test_a_transient_refusal_is_named_every_other_write_done_and_then_raised_for
 
     assert raised.value.response["Error"]["Code"] == "Throttling"
     assert done[2:] == [
-        f"NOT deactivated: access key AKIAEXAMPLEKEY000001 of {USER} (Throttling)",
+        f"NOT deactivated: access key AKIAEXAMPLEKEY000001 of {USER} (Throttling); retried with the event",
         f"deleted the console password of {USER}",
         f"deactivated service-specific credential {GIT}",
         f"tagged {USER} with iamwarden:quarantine-finding=f-1",
@@ -415,6 +415,28 @@ def test_with_no_deny_all_the_quarantine_is_a_failed_remediation_alerted_critica
     assert {k["AccessKeyId"]: k["Status"] for k in listed} == {key: "Inactive"}
     tags = {t["Key"] for t in account.iam.list_user_tags(UserName="backdoor-admin")["Tags"]}
     assert not tags & set(QUARANTINE_TAGS)
+
+
+def test_a_quarantine_that_holds_and_fails_for_a_retry_is_alerted_at_the_rule_s_severity(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s13 F5: a throttled key write fails the run (to be retried) with both deny-alls on: the user is held,
+    so the failure alert keeps the rule's severity (before: critical, as if no deny-all went on) and says the
+    quarantine holds and that one refused write will be retried."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    key = account.iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
+    account.session.events.register_first("before-call.iam.UpdateAccessKey", _refused("Throttling", "UpdateAccessKey"))
+
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(load_event("create-user-backdoor-cli.json"))
+
+    [sent] = [n for n in notifier.sent if n.outcome is Outcome.REMEDIATION_FAILED]
+    assert sent.finding is not None
+    assert sent.finding.severity is Severity.HIGH  # iam-user-created's own
+    assert f"NOT deactivated: access key {key} of backdoor-admin (Throttling); retried with the event" in sent.actions
+    assert sent.actions[-1] == "the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
+    assert QUARANTINE_POLICY_NAME in account.iam.list_user_policies(UserName="backdoor-admin")["PolicyNames"]
 
 
 # --- a role quarantine knows its role by RoleId (issue 15) -------------------------------------------------------

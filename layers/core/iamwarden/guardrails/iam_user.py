@@ -525,6 +525,11 @@ class QuarantineUser:
         return restored
 
 
+#: How a quarantine's ``NOT`` line ends when the write was refused for a passing reason: the step fails once every
+#: other write is done, and the event is retried (lead decision s13). The failure alert counts these lines.
+RETRIED = "; retried with the event"
+
+
 def _tolerated(
     done: list[str],
     did: str,
@@ -542,8 +547,9 @@ def _tolerated(
         call()
     except Exception as exc:
         if not is_gone(exc):
-            done.append(f"NOT {verb}: {what} ({error_code(exc) or type(exc).__name__})")
-            if transient is not None and is_transient(exc):
+            retried = transient is not None and is_transient(exc)
+            done.append(f"NOT {verb}: {what} ({error_code(exc) or type(exc).__name__}){RETRIED if retried else ''}")
+            if transient is not None and retried:
                 transient.append(exc)
         return
     done.append(did)
