@@ -89,6 +89,15 @@ class PartialFailure(NamedTuple):
     #: How many ``done`` lines the plan writes before the failing call (0: nothing was changed).
     done_before: int
     settings: Mapping[str, str] = MappingProxyType({})
+    #: Further writes refused the same way: a step that tolerates any one refusal fails only when all are refused
+    #: (a quarantine's two deny-alls, issue 15).
+    also: tuple[str, ...] = ()
+    #: What the step still does after the refusals before it raises (a quarantine without a deny-all still shuts
+    #: the keys it can): its ``done`` lines after the failure (its "NOT" lines too) and its successful writes.
+    done_after: int = 0
+    writes_after: int = 0
+    #: Refuse ahead of the session hooks that emulate a call moto lacks (conftest's ``answer_user_boundaries``).
+    ahead: bool = False
 
 
 class GuardrailCase(NamedTuple):
@@ -1959,9 +1968,19 @@ CASES: Mapping[str, GuardrailCase] = {
                 user_state("legacy-smtp"),
                 {"rules/iam-user-created/allow_paths": "/service-accounts/"},
             ),
-            # The key deactivation refused: nothing done. (A refused tag, boundary or inline write is no failure
-            # while a deny-all holds, review s11 R7/R10: tests/functional/test_quarantine_quota.py.)
-            partial_failure=PartialFailure("iam", "UpdateAccessKey", done_before=0),
+            # Both deny-alls refused: the quarantine fails (never "quarantined" without one), after deactivating the
+            # key it still can; its done names both refusals. (Any one refused write, a deny-all's, a key's, the
+            # password's, a tag's, is no failure while a deny-all holds, review s11 R7/R10, issue 15:
+            # tests/functional/test_quarantine_quota.py, test_quarantine_truth.py.)
+            partial_failure=PartialFailure(
+                "iam",
+                "PutUserPermissionsBoundary",
+                done_before=0,
+                also=("PutUserPolicy",),
+                done_after=4,  # both NOT lines, the key deactivated, and moto lacking service-specific credentials
+                writes_after=1,
+                ahead=True,
+            ),
         ),
         GuardrailCase(
             rule="managed-policy-attached",

@@ -23,15 +23,17 @@ from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 
-def _refuse(client: Any, operation: str, code: str = "AccessDenied") -> Callable[[], None]:
-    """Make ``operation`` fail on ``client`` the way AWS answers (botocore's before-call hook); return the undo."""
+def _refuse(client: Any, operation: str, code: str = "AccessDenied", *, first: bool = False) -> Callable[[], None]:
+    """Make ``operation`` fail on ``client`` the way AWS answers (botocore's before-call hook; ``first``: ahead of
+    conftest's emulation of what moto lacks); return the undo."""
 
     def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
         return AWSResponse("https://iam.amazonaws.com/", 403, {}, None), error  # type: ignore[arg-type]
 
     event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-    client.meta.events.register(event, refuse, unique_id=f"refuse-{operation}")
+    register = client.meta.events.register_first if first else client.meta.events.register
+    register(event, refuse, unique_id=f"refuse-{operation}")
     return lambda: client.meta.events.unregister(event, unique_id=f"refuse-{operation}")
 
 
@@ -71,21 +73,23 @@ def test_partial_failure_is_recorded_alerted_retried_dead_lettered_then_replayed
     key = account.iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
     account.iam.create_login_profile(UserName="backdoor-admin", Password="correct-Horse-battery-9")
     iam = enforcer.executor.clients.client("iam", HOME_ACCOUNT, REGION)
-    allow = _refuse(iam, "DeleteLoginProfile")
+    # Both deny-alls refused: the quarantine fails (issue 15), after shutting the key and the password it still can.
+    allow_boundary = _refuse(iam, "PutUserPermissionsBoundary", first=True)
+    allow_policy = _refuse(iam, "PutUserPolicy")
     event = load_event("create-user-backdoor-cli.json")
 
     assert _invoke_async(enforcer, event, account) is False
 
     [record] = account.audit().for_event(event["detail"]["eventID"])
     assert record.status == AuditStatus.FAILED
-    # The quarantine deactivates the keys first, then removes the console password (refused): what was done.
-    assert record.done == [f"deactivated access key {key}"]
-    assert "DeleteLoginProfile failed with AccessDenied" in (record.error or "")
+    assert f"deactivated access key {key}" in record.done
+    assert "deleted the console password of backdoor-admin" in record.done
+    assert "PutUserPermissionsBoundary failed with AccessDenied" in (record.error or "")
     assert "not done: quarantine user backdoor-admin" in (record.error or "")
     # The first attempt's before-state is kept: undo must restore the key as Active, not as the retry saw it.
     assert record.before[0]["access_keys"] == [{"id": key, "status": "Active"}]
     assert {
-        "call": "iam:DeleteLoginProfile",
+        "call": "iam:PutUserPermissionsBoundary",
         "account": HOME_ACCOUNT,
         "region": REGION,
         "ok": False,
@@ -99,10 +103,12 @@ def test_partial_failure_is_recorded_alerted_retried_dead_lettered_then_replayed
     dead = json.loads(message["Body"])
     assert dead["requestPayload"] == event
 
-    allow()  # the operator fixes the permission, then replays the dead-lettered event
+    allow_boundary()  # the operator fixes the permissions, then replays the dead-lettered event
+    allow_policy()
     result = enforcer.handle(dead["requestPayload"])
 
     assert result["findings"][0]["outcome"] == "remediated"
+    assert "iamwarden-quarantine" in account.iam.list_user_policies(UserName="backdoor-admin")["PolicyNames"]
     with pytest.raises(ClientError):
         account.iam.get_login_profile(UserName="backdoor-admin")
     stored = account.audit().get(record.remediation_id)

@@ -59,12 +59,31 @@ class Fault(StrEnum):
     SERVER_ERROR = "server error"
     TIMEOUT = "read timeout"
     ACCESS_DENIED = "AccessDenied"
+    #: A 503 that lasts past botocore's retries and Lambda's attempts (an outage), until healed.
+    OUTAGE = "outage"
 
 
 _ANSWERS = {
     Fault.THROTTLED: (400, "Throttling"),
     Fault.SERVER_ERROR: (503, "ServiceUnavailable"),
     Fault.ACCESS_DENIED: (403, "AccessDenied"),
+    Fault.OUTAGE: (503, "ServiceUnavailable"),
+}
+
+#: Writes a plan tolerates when refused for good (issue 15: a quarantine's key, password and credential writes after
+#: its deny-alls: a named "NOT" line, the quarantine holds, no retry). This contract ("a fault loses nothing") is
+#: about faults that pass: there they meet an outage instead of AccessDenied, which the step finishes around and
+#: then fails on, so the retry reaches the full end state. The permanent refusal has its own test below.
+_TOLERATED_WRITES = {
+    "iam-user-created": frozenset(
+        {
+            "iam.UpdateAccessKey",
+            "iam.DeleteLoginProfile",
+            "iam.UpdateSSHPublicKey",
+            "iam.UpdateSigningCertificate",
+            "iam.UpdateServiceSpecificCredential",
+        }
+    )
 }
 
 
@@ -107,7 +126,7 @@ class FaultInjector:
         fault = self._fault
         if fault is None or not (index == self._target or operation == self._failing):
             return None
-        if fault is Fault.ACCESS_DENIED:
+        if fault in (Fault.ACCESS_DENIED, Fault.OUTAGE):
             self._failing = operation  # it keeps failing until healed
         else:
             self._fault = None  # transient: once
@@ -315,9 +334,11 @@ def _assert_nothing_lost(run: Run, case: GuardrailCase, before: Any, where: str)
 @pytest.mark.parametrize("case", _cases())
 def test_a_fault_at_any_step_loses_nothing(case: GuardrailCase) -> None:
     calls = _clean_calls(case)
-    faults = list(Fault)
+    faults: list[Fault] = [fault for fault in Fault if fault is not Fault.OUTAGE]
     for number, index in enumerate(_steps(calls, case.rule in THOROUGH)):
         fault = faults[number % len(faults)]  # every kind of fault meets every kind of step across the rules
+        if fault is Fault.ACCESS_DENIED and calls[index] in _TOLERATED_WRITES.get(case.rule, ()):
+            fault = Fault.OUTAGE
         where = f"{fault} at call {index} ({calls[index]})"
         with moto_account() as account:
             run = _start(account, case)
@@ -328,6 +349,31 @@ def test_a_fault_at_any_step_loses_nothing(case: GuardrailCase) -> None:
             except Exception as exc:
                 raise AssertionError(f"{where}: the replay failed after {run.failures}") from exc
             _assert_nothing_lost(run, case, before, where)
+
+
+def test_a_quarantine_write_refused_for_good_is_named_and_the_quarantine_holds_without_a_retry() -> None:
+    """The permanent counterpart of the outage above (issue 15): AccessDenied (an SCP) on the key's deactivation is a
+    "NOT deactivated" line, the deny-alls hold, the run succeeds at its first attempt and the key stays Active."""
+    case = CASES["iam-user-created"]
+    calls = _clean_calls(case)
+    index = calls.index("iam.UpdateAccessKey")
+    with moto_account() as account:
+        run = _start(account, case)
+        run.injector.arm(index, Fault.ACCESS_DENIED)
+        assert _deliver(run) == 1, run.failures
+        [record] = [
+            r
+            for r in account.audit().for_event(run.event["detail"]["eventID"])
+            if r.rule == case.rule and r.kind == "remediation"
+        ]
+        assert record.status == AuditStatus.REMEDIATED
+        assert any(line.startswith("NOT deactivated: access key") and "(AccessDenied)" in line for line in record.done)
+        assert not any(line.startswith("deactivated access key") for line in record.done)
+        state = case.violation.state(account)
+        assert state["access_keys"] == ["Active"]
+        assert {key: value for key, value in state.items() if key != "access_keys"} == {
+            key: value for key, value in case.remediated.items() if key != "access_keys"
+        }
 
 
 @pytest.mark.parametrize("case", _cases())

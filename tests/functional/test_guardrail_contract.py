@@ -105,8 +105,11 @@ def _alerts(notifier: RecordingNotifier, rule: str) -> list[Any]:
     return [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == rule]
 
 
-def _refuse(enforcer: EnforcerService, event: Mapping[str, Any], service: str, operation: str) -> None:
-    """Make ``operation`` of the enforcer's ``service`` client answer AccessDenied, as AWS would."""
+def _refuse(
+    enforcer: EnforcerService, event: Mapping[str, Any], service: str, operation: str, *, ahead: bool = False
+) -> None:
+    """Make ``operation`` of the enforcer's ``service`` client answer AccessDenied, as AWS would (``ahead``: before
+    the session's hooks that emulate what moto lacks)."""
 
     def refused(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         error = {"Code": "AccessDenied", "Message": f"injected: {operation} is not allowed"}
@@ -116,7 +119,8 @@ def _refuse(enforcer: EnforcerService, event: Mapping[str, Any], service: str, o
         }
 
     client = enforcer.executor.clients.client(service, event["account"], event["detail"]["awsRegion"])
-    client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}", refused)
+    register = client.meta.events.register_first if ahead else client.meta.events.register
+    register(f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}", refused)
 
 
 def test_every_case_is_a_registered_rule() -> None:
@@ -287,7 +291,8 @@ def test_a_failed_write_is_recorded_with_what_was_and_was_not_done_and_alerted(
     assert failure is not None, f"{rule} has a plan: its case names the write to make fail"
     event = _prepare(account, rule, "remediate", case.violation, **failure.settings)
     before = case.violation.state(account)
-    _refuse(enforcer, event, failure.service, failure.operation)
+    for operation in (failure.operation, *failure.also):
+        _refuse(enforcer, event, failure.service, operation, ahead=failure.ahead)
 
     with pytest.raises(EnforcementFailedError) as raised:
         enforcer.handle(copy.deepcopy(event))
@@ -295,18 +300,20 @@ def test_a_failed_write_is_recorded_with_what_was_and_was_not_done_and_alerted(
     record = _record(account, event, rule)
     assert [f.record.remediation_id for f in raised.value.failures] == [record.remediation_id]
     assert record.status == AuditStatus.FAILED
-    assert len(record.done) == failure.done_before, record.done
+    assert len(record.done) == failure.done_before + failure.done_after, record.done
     error = record.error or ""
     assert f"{failure.operation} failed with AccessDenied" in error
     assert f"done: {'; '.join(record.done) or 'nothing'}; not done: " in error
     assert "not done: nothing" not in error, "the failed step is named as not done"
     writes = [call for call in record.calls if _is_write(call["call"])]
-    assert [call.get("error") for call in writes if not call["ok"]] == ["AccessDenied"], "only the injected write"
-    assert not writes[-1]["ok"], "nothing is written after the failure"
-    assert len(writes) == failure.done_before + 1
+    refused = ["AccessDenied"] * (1 + len(failure.also))
+    assert [call.get("error") for call in writes if not call["ok"]] == refused, "only the injected writes"
+    assert all(call["ok"] for call in writes[len(writes) - failure.writes_after :]), "only what the case says follows"
+    assert not writes[len(writes) - failure.writes_after - 1]["ok"], "nothing else is written after the failure"
+    assert len(writes) == failure.done_before + len(refused) + failure.writes_after
     assert record.before, "the before-state was recorded before the first write"
     after = case.violation.state(account)
-    assert (after == before) is (failure.done_before == 0)
+    assert (after == before) is (failure.done_before + failure.writes_after == 0)
     [alert] = _alerts(notifier, rule)
     assert alert.outcome is Outcome.REMEDIATION_FAILED
     assert alert.remediation_id == record.remediation_id

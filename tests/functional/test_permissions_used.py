@@ -2374,18 +2374,31 @@ SCENARIOS.update(
 
 
 def answer_service_specific_credentials(iam: Any) -> None:
-    """moto lacks service-specific credentials: answer List with one credential and Delete with success."""
+    """moto lacks service-specific credentials: answer List with one credential (Active until an Update sets it
+    otherwise: the quarantine deactivates it, its undo reactivates it), Update and Delete with success."""
+    statuses = {"ACCAEXAMPLE123EXAMPLE": "Active"}
+
+    def answered() -> AWSResponse:
+        return AWSResponse("https://iam.amazonaws.com/", 200, HTTPHeaders(), None)
 
     def listed(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        credential = {"ServiceSpecificCredentialId": "ACCAEXAMPLE123EXAMPLE", "ServiceName": "codecommit.amazonaws.com"}
-        return AWSResponse("https://iam.amazonaws.com/", 200, HTTPHeaders(), None), {
-            "ServiceSpecificCredentials": [credential]
+        return answered(), {
+            "ServiceSpecificCredentials": [
+                {"ServiceSpecificCredentialId": credential, "ServiceName": "codecommit.amazonaws.com", "Status": status}
+                for credential, status in statuses.items()
+            ]
         }
 
+    def updated(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        body = params["body"]  # the query protocol's serialised request
+        statuses[body["ServiceSpecificCredentialId"]] = body["Status"]
+        return answered(), {}
+
     def deleted(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        return AWSResponse("https://iam.amazonaws.com/", 200, HTTPHeaders(), None), {}
+        return answered(), {}
 
     iam.meta.events.register("before-call.iam.ListServiceSpecificCredentials", listed)
+    iam.meta.events.register("before-call.iam.UpdateServiceSpecificCredential", updated)
     iam.meta.events.register("before-call.iam.DeleteServiceSpecificCredential", deleted)
 
 

@@ -2,8 +2,9 @@
 
 IAM caps a user's inline policies at 2,048 characters in all (a role's at 10,240): an intruder who filled the quota
 beforehand made the quarantine's first call, the inline deny-all, fail ``LimitExceeded``, and the keys were never
-deactivated. Now the keys and the console password go first, then the deny-all permissions boundary (AWS's
-``AWSDenyAll``: no quota), then the inline policy, whose ``LimitExceeded`` is no failure while the boundary holds.
+deactivated. Now the deny-all permissions boundary (AWS's ``AWSDenyAll``: no quota) goes first, then the inline
+policy, whose ``LimitExceeded`` is no failure while the boundary holds, then the keys and the console password, whose
+refusals are named and tolerated (issue 15).
 The order is checked with botocore's Stubber (it also holds each call to the real API's shapes); moto has no user
 boundaries, so the end-to-end undo runs on ``answer_user_boundaries``.
 """
@@ -76,9 +77,9 @@ def _expect_keys_and_password(stub: Stubber) -> None:
 
 def test_a_full_inline_quota_leaves_the_keys_off_and_the_boundary_on() -> None:
     iam, stub = _stubbed()
-    _expect_keys_and_password(stub)
     stub.add_response("put_user_permissions_boundary", {}, {"UserName": USER, "PermissionsBoundary": DENY_ALL_BOUNDARY})
     stub.add_client_error("put_user_policy", **LIMIT)
+    _expect_keys_and_password(stub)
     stub.add_response("tag_user", {}, {"UserName": USER, "Tags": ANY})
     done: list[str] = []
 
@@ -86,34 +87,37 @@ def test_a_full_inline_quota_leaves_the_keys_off_and_the_boundary_on() -> None:
         _apply(iam, _before(), done)
         stub.assert_no_pending_responses()
 
-    assert done[:3] == [
-        f"deactivated access key {KEY}",
-        f"deleted the console password of {USER}",
-        f"set the deny-all permissions boundary {DENY_ALL_BOUNDARY} on {USER}",
-    ]
-    assert done[3].startswith(f"NOT attached: deny-all inline policy {QUARANTINE_POLICY_NAME} (LimitExceeded")
-    assert done[3].endswith(f"the deny-all boundary {DENY_ALL_BOUNDARY} holds")
+    assert done[0] == f"set the deny-all permissions boundary {DENY_ALL_BOUNDARY} on {USER}"
+    assert done[1].startswith(f"NOT attached: deny-all inline policy {QUARANTINE_POLICY_NAME} (LimitExceeded")
+    assert done[1].endswith(f"the deny-all boundary {DENY_ALL_BOUNDARY} holds")
+    assert done[2:4] == [f"deactivated access key {KEY}", f"deleted the console password of {USER}"]
 
 
 def test_with_neither_deny_all_the_quarantine_fails_after_the_keys_saying_so() -> None:
+    """Never "quarantined" without a deny-all: the keys and password are still shut (they close what they can), the
+    record says neither deny-all went on, and the step raises the boundary's refusal (a failed remediation)."""
     iam, stub = _stubbed()
-    _expect_keys_and_password(stub)
     stub.add_client_error("put_user_permissions_boundary", service_error_code="AccessDenied")
     stub.add_client_error("put_user_policy", **LIMIT)
+    _expect_keys_and_password(stub)
     done: list[str] = []
 
     with stub, pytest.raises(ClientError) as raised:
         _apply(iam, _before(), done)
+    stub.assert_no_pending_responses()  # no tags: nothing says "quarantined"
 
     assert raised.value.response["Error"]["Code"] == "AccessDenied"
-    assert done == [f"deactivated access key {KEY}", f"deleted the console password of {USER}"]
+    assert done[0].startswith(f"NOT attached: deny-all inline policy {QUARANTINE_POLICY_NAME} (LimitExceeded")
+    assert done[1].startswith(f"NOT set: the deny-all permissions boundary {DENY_ALL_BOUNDARY} (AccessDenied")
+    assert done[1].endswith(f"{USER} is NOT quarantined")
+    assert done[2:] == [f"deactivated access key {KEY}", f"deleted the console password of {USER}"]
 
 
 def test_another_inline_error_is_no_failure_while_the_boundary_holds() -> None:
     iam, stub = _stubbed()
-    _expect_keys_and_password(stub)
     stub.add_response("put_user_permissions_boundary", {}, {"UserName": USER, "PermissionsBoundary": DENY_ALL_BOUNDARY})
     stub.add_client_error("put_user_policy", service_error_code="AccessDenied")
+    _expect_keys_and_password(stub)
     stub.add_response("tag_user", {}, {"UserName": USER, "Tags": ANY})
     done: list[str] = []
 
@@ -121,19 +125,19 @@ def test_another_inline_error_is_no_failure_while_the_boundary_holds() -> None:
         _apply(iam, _before(), done)
         stub.assert_no_pending_responses()
 
-    assert done[2] == f"set the deny-all permissions boundary {DENY_ALL_BOUNDARY} on {USER}"
-    assert done[3].startswith(f"NOT attached: deny-all inline policy {QUARANTINE_POLICY_NAME} (AccessDenied")
+    assert done[0] == f"set the deny-all permissions boundary {DENY_ALL_BOUNDARY} on {USER}"
+    assert done[1].startswith(f"NOT attached: deny-all inline policy {QUARANTINE_POLICY_NAME} (AccessDenied")
 
 
 def test_a_refused_boundary_is_no_failure_while_the_inline_deny_all_holds() -> None:
     """Review s11 R7: an SCP protecting boundaries refuses the boundary write; the inline deny-all holds, so the
     quarantine succeeds (tags written) and its done says what did not."""
     iam, stub = _stubbed()
-    _expect_keys_and_password(stub)
     stub.add_client_error("put_user_permissions_boundary", service_error_code="AccessDenied")
     stub.add_response(
         "put_user_policy", {}, {"UserName": USER, "PolicyName": QUARANTINE_POLICY_NAME, "PolicyDocument": ANY}
     )
+    _expect_keys_and_password(stub)
     stub.add_response("tag_user", {}, {"UserName": USER, "Tags": ANY})
     done: list[str] = []
 
@@ -141,19 +145,63 @@ def test_a_refused_boundary_is_no_failure_while_the_inline_deny_all_holds() -> N
         _apply(iam, _before(), done)
         stub.assert_no_pending_responses()
 
-    assert done[2] == f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} to {USER}"
-    assert done[3].startswith(f"NOT set: the deny-all permissions boundary {DENY_ALL_BOUNDARY} (AccessDenied")
+    assert done[0] == f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} to {USER}"
+    assert done[1].startswith(f"NOT set: the deny-all permissions boundary {DENY_ALL_BOUNDARY} (AccessDenied")
     assert done[4] == f"tagged {USER} with iamwarden:quarantine-finding=f-1"
+
+
+def _expect_deny_alls(stub: Stubber) -> None:
+    stub.add_response("put_user_permissions_boundary", {}, {"UserName": USER, "PermissionsBoundary": DENY_ALL_BOUNDARY})
+    stub.add_response(
+        "put_user_policy", {}, {"UserName": USER, "PolicyName": QUARANTINE_POLICY_NAME, "PolicyDocument": ANY}
+    )
+
+
+def test_a_refused_key_and_password_still_leave_the_deny_alls_on_and_say_so() -> None:
+    """Issue 15 (the tolerated step): an SCP refuses UpdateAccessKey and DeleteLoginProfile. The deny-alls went on
+    first, the quarantine holds (tags written, no exception), and the record names each refused step and why.
+    Before: the refused key deactivation raised before any deny-all, leaving the user fully usable."""
+    iam, stub = _stubbed()
+    _expect_deny_alls(stub)
+    stub.add_client_error("update_access_key", service_error_code="AccessDenied")
+    stub.add_client_error("delete_login_profile", service_error_code="AccessDenied")
+    stub.add_response("tag_user", {}, {"UserName": USER, "Tags": ANY})
+    done: list[str] = []
+
+    with stub:
+        _apply(iam, _before(), done)
+        stub.assert_no_pending_responses()
+
+    assert done == [
+        f"set the deny-all permissions boundary {DENY_ALL_BOUNDARY} on {USER}",
+        f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} to {USER}",
+        f"NOT deactivated: access key {KEY} of {USER} (AccessDenied)",
+        f"NOT deleted: the console password of {USER} (AccessDenied)",
+        f"tagged {USER} with iamwarden:quarantine-finding=f-1",
+    ]
+
+
+def test_a_key_or_password_already_gone_is_no_not_line() -> None:
+    iam, stub = _stubbed()
+    _expect_deny_alls(stub)
+    stub.add_client_error("update_access_key", service_error_code="NoSuchEntity")
+    stub.add_client_error("delete_login_profile", service_error_code="NoSuchEntity")
+    stub.add_response("tag_user", {}, {"UserName": USER, "Tags": ANY})
+    done: list[str] = []
+
+    with stub:
+        _apply(iam, _before(), done)
+        stub.assert_no_pending_responses()
+
+    assert not [line for line in done if line.startswith("NOT")]
+    assert len(done) == 3
 
 
 def test_a_full_tag_quota_is_no_failure() -> None:
     """Review s11 R10: the user's 50 tags filled beforehand make TagUser fail; the tags are bookkeeping."""
     iam, stub = _stubbed()
+    _expect_deny_alls(stub)
     _expect_keys_and_password(stub)
-    stub.add_response("put_user_permissions_boundary", {}, {"UserName": USER, "PermissionsBoundary": DENY_ALL_BOUNDARY})
-    stub.add_response(
-        "put_user_policy", {}, {"UserName": USER, "PolicyName": QUARANTINE_POLICY_NAME, "PolicyDocument": ANY}
-    )
     stub.add_client_error(
         "tag_user", service_error_code="LimitExceeded", service_message="Cannot exceed quota for TagsPerUser: 50"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from iamwarden.domain.findings import Judgement, Verdict
@@ -251,14 +252,30 @@ def _role_quarantine(status: str) -> PastRemediation:
         "parameters": {"role_name": QUARANTINED_ROLE, "policy_name": "iamwarden-quarantine"},
         "summary": "quarantine",
     }
-    return PastRemediation("rem-q", "iamwarden-tampered", status, "2026-12-04T20:00:00Z", (step,), ("put",))
+    before = {"exists": True, "policy": None, "boundary": None, "role_id": QUARANTINED_ROLE_ID}
+    return PastRemediation("rem-q", "iamwarden-tampered", status, "2026-12-04T20:00:00Z", (step,), ("put",), (before,))
+
+
+#: The RoleId of the role quarantined (its record captured it; issue 15: only that role's changes are reversals).
+QUARANTINED_ROLE_ID = "AROAEXAMPLEQUARANTINE"
+
+
+class _LiveRole:
+    """``GetRole`` of the quarantined role, as IAM answers it now: the same role (RoleId) as the record's."""
+
+    def get_role(self, RoleName: str) -> dict[str, Any]:
+        return {"Role": {"RoleName": RoleName, "RoleId": QUARANTINED_ROLE_ID}}
+
+
+def _live(account: str, region: str) -> Any:
+    return SimpleNamespace(iam=_LiveRole())
 
 
 SAMPLE_OWN_SETTINGS = Settings(own=SAMPLE_OWN)
 
 
 def _reversals(event: dict[str, Any], recorded: InMemory | None) -> list[Any]:
-    judgement = judge_event(event, SAMPLE_OWN_SETTINGS, recorded=recorded)
+    judgement = judge_event(event, SAMPLE_OWN_SETTINGS, recorded=recorded, live_clients=_live)
     return [finding for finding in judgement.findings if finding.rule_id == "remediation-reversed"]
 
 
@@ -318,3 +335,31 @@ def test_another_inline_policy_of_a_quarantined_role_is_no_reversal() -> None:
     event = load_event("remediation-reversed-role-quarantine-deleted.json")
     event["detail"]["requestParameters"]["policyName"] = "heartbeat-runtime"
     assert _reversals(event, InMemory(remediations=[_role_quarantine("remediated")])) == []
+
+
+def _quarantined_with(key: str, done: str) -> PastRemediation:
+    """A REMEDIATED quarantine of the sample's user, its key Active before, with one done line for the key."""
+    step = {
+        "action": "quarantine_user",
+        "target": "arn:aws:iam::111122223333:user/backdoor-admin",
+        "parameters": {"user_name": "backdoor-admin", "quarantine_policy_name": "iamwarden-quarantine"},
+    }
+    before = {"exists": True, "access_keys": [{"id": key, "status": "Active"}], "login_profile": None, "tags": {}}
+    lines = ("set the deny-all permissions boundary", "attached deny-all inline policy", done)
+    return PastRemediation("rem-q", "iam-user-created", "remediated", "2026-11-20T09:00:00Z", (step,), lines, (before,))
+
+
+def test_a_key_whose_quarantine_deactivation_was_refused_is_no_key_iam_warden_shut() -> None:
+    """Lead decision s13 (a): only what the quarantine's done shows deactivated counts. A refused deactivation (an
+    SCP: a "NOT deactivated" line) left the key Active; turning it Active again reverses nothing IAM Warden did."""
+    event = load_event("update-access-key-reactivated.json")
+    key = event["detail"]["requestParameters"]["accessKeyId"]
+
+    shut = _quarantined_with(key, f"deactivated access key {key}")
+    [finding] = _judge(event, InMemory(remediations=[shut])).findings
+    assert finding.rule_id == "remediation-reversed"  # control: the key it did shut
+
+    refused = _quarantined_with(key, f"NOT deactivated: access key {key} of backdoor-admin (AccessDenied)")
+    judged = _judge(event, InMemory(remediations=[refused]))
+    assert judged.verdict is Verdict.COMPLIANT
+    assert judged.reason == f"IAM Warden never deactivated access key {key} of user backdoor-admin"

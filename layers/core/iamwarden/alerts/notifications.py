@@ -8,15 +8,42 @@ raising, and the enforcer records them on the audit item for replay.
 
 from typing import NamedTuple, Protocol
 
+from iamwarden.domain.catalog import Severity
 from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, RETRIED
 from iamwarden.guardrails.registry import ACTIONS
 
 #: What a remediation reports as done when every step found nothing left to undo: the change
 #: was put right already, or the resource changed again since (and a later change is never touched).
 ALREADY_COMPLIANT = "nothing: what the change did was no longer in place (put right already, or changed again since)"
+
+#: The quarantine steps. One that failed with no deny-all on leaves the principal believed shut fully usable: alerted
+#: critical whatever the rule's severity. One whose deny-all holds (a later write refused for a passing reason, the
+#: run failed to be retried) keeps the rule's severity and says the quarantine holds (review s13 F5).
+QUARANTINES = frozenset({"quarantine_user", "quarantine_role"})
+#: How a quarantine's ``done`` says a deny-all went on (``QuarantineUser._deny_all``, ``QuarantineRole.apply``).
+DENY_ALL_DONE = (
+    "set the deny-all permissions boundary ",
+    f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} ",
+    f"put the deny-all inline policy {QUARANTINE_POLICY_NAME} on role ",
+)
+
+
+def _failed_quarantine(finding: Finding, done: tuple[str, ...]) -> tuple[Finding, tuple[str, ...]]:
+    """A failed plan with a quarantine: critical when no deny-all went on; else the rule's severity, and a line
+    saying the quarantine holds and how many refused writes the retry will do."""
+    if not any(step.action in QUARANTINES for step in finding.plan):
+        return finding, done
+    if not any(line.startswith(DENY_ALL_DONE) for line in done):
+        return finding._replace(severity=Severity.CRITICAL), done
+    retried = sum(line.endswith(RETRIED) for line in done)
+    held = "the quarantine holds (a deny-all is on)"
+    if retried:
+        held += f"; {retried} refused write{'s' if retried > 1 else ''} will be retried with the event"
+    return finding, (*done, held)
 
 
 class Notification(NamedTuple):
@@ -56,7 +83,7 @@ def finding_notification(
     elif outcome is Outcome.REMEDIATED:
         actions = done or (ALREADY_COMPLIANT,)
     elif outcome is Outcome.REMEDIATION_FAILED:
-        actions = done
+        finding, actions = _failed_quarantine(finding, done)
     else:
         actions = ()
     changed = outcome in (Outcome.REMEDIATED, Outcome.REMEDIATION_FAILED)

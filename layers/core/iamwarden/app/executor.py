@@ -204,7 +204,13 @@ class RemediationExecutor:
         with self.clients.call_log.recording() as calls:
             try:
                 for step, before in zip(steps, record.before, strict=True):
-                    restored.extend(action_for(step).undo(aws, step, before))
+                    action = action_for(step)
+                    # An action that undoes only what its record's lines show it did (review s13 F2) reads them.
+                    undo_done = getattr(action, "undo_done", None)
+                    if undo_done is not None:
+                        restored.extend(undo_done(aws, step, before, record.done))
+                    else:
+                        restored.extend(action.undo(aws, step, before))
             except Exception as exc:
                 self.audit.put(
                     self._undo_record(

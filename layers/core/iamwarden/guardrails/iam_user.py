@@ -6,10 +6,11 @@ deletes it with everything that blocks DeleteUser (irreversible).
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.errors import error_code, ignoring, is_gone
+from iamwarden.adapters.errors import error_code, ignoring, is_gone, is_transient
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
@@ -149,8 +150,8 @@ class _OtherCredential(NamedTuple):
     updater: str
 
 
-#: SSH public keys (CodeCommit) and signing certificates (SOAP/SDB-era APIs); each can be set Inactive and back.
-#: Not yet service-specific credentials (denied by the deny-alls while either holds): README, the quarantine row.
+#: SSH public keys (CodeCommit), signing certificates (SOAP/SDB-era APIs) and service-specific credentials
+#: (CodeCommit HTTPS git credentials, Amazon Keyspaces, Bedrock API keys); each can be set Inactive and back.
 _OTHER_CREDENTIALS = (
     _OtherCredential(
         "ssh_public_keys",
@@ -168,7 +169,35 @@ _OTHER_CREDENTIALS = (
         "CertificateId",
         "update_signing_certificate",
     ),
+    _OtherCredential(
+        "service_specific_credentials",
+        "service-specific credential",
+        "list_service_specific_credentials",
+        "ServiceSpecificCredentials",
+        "ServiceSpecificCredentialId",
+        "update_service_specific_credential",
+    ),
 )
+
+#: A user's credentials of one kind are few (IAM's quotas allow a handful): a listing is not followed past this many
+#: pages.
+_MAX_PAGES = 20
+
+
+def _listed(iam: Any, kind: _OtherCredential, name: str) -> list[Mapping[str, Any]]:
+    """Every credential of ``kind`` the user has. ``ListServiceSpecificCredentials`` has ``Marker``/``IsTruncated``
+    but no botocore paginator, so its pages are followed here (at most ``_MAX_PAGES``)."""
+    if iam.can_paginate(kind.lister):
+        return list(pages(iam, kind.lister, kind.listed, UserName=name))
+    listed: list[Mapping[str, Any]] = []
+    marker: dict[str, str] = {}
+    for _ in range(_MAX_PAGES):
+        page = getattr(iam, kind.lister)(UserName=name, **marker)
+        listed += page.get(kind.listed, [])
+        if not (page.get("IsTruncated") and page.get("Marker")):
+            break
+        marker = {"Marker": page["Marker"]}
+    return listed
 
 
 def _other_credentials(aws: AccountClients, name: str, kind: _OtherCredential) -> dict[str, Any]:
@@ -178,25 +207,26 @@ def _other_credentials(aws: AccountClients, name: str, kind: _OtherCredential) -
     try:
         return {
             kind.key: [
-                {"id": listed[kind.id_field], "status": listed["Status"]}
-                for listed in pages(aws.iam, kind.lister, kind.listed, UserName=name)
+                {"id": listed[kind.id_field], "status": listed["Status"]} for listed in _listed(aws.iam, kind, name)
             ]
         }
-    except Exception as exc:
+    except Exception as exc:  # NotImplementedError too: moto has no service-specific credentials
         if is_gone(exc):
             return {kind.key: []}
         return {kind.key: None, f"{kind.key}_unread": error_code(exc) or type(exc).__name__}
 
 
 class QuarantineUser:
-    """Take every way in from a user, quota-free steps first, and tag it. Undoable.
+    """Take every way in from a user, the deny-alls first, and tag it. Undoable.
 
-    Order matters (review s11 F11): the access keys are deactivated and the console password deleted before any
-    write that a quota can refuse, then the deny-all goes on twice: as the permissions boundary (AWS's
-    ``AWSDenyAll``: one slot, no quota) and as the inline policy ``iamwarden-quarantine``. Either is enough (review s11
-    R7): an inline write refused (the user's inline quota filled beforehand) is no failure while the boundary holds,
-    nor a boundary write refused (an SCP protecting boundaries) while the inline policy holds; the tags are
-    bookkeeping (R10: a full tag quota is no failure). Each sub-step is recorded in ``done``, so what holds is known.
+    The deny-all goes on twice, first: as the permissions boundary (AWS's ``AWSDenyAll``: one slot, no quota) and as
+    the inline policy ``iamwarden-quarantine``. Either is enough (review s11 R7): an inline write refused (the user's
+    inline quota filled beforehand, review s11 F11) is no failure while the boundary holds, nor a boundary write
+    refused (an SCP protecting boundaries) while the inline policy holds. Then the access keys, the console password,
+    SSH keys, signing certificates and service-specific credentials are shut, each write tolerated (issue 15): a
+    refusal is a ``NOT`` line and the quarantine goes on. Only when neither deny-all holds does the quarantine fail
+    (after shutting what it could): never "quarantined" without a deny-all. The tags are bookkeeping (R10: a full tag
+    quota is no failure). Each sub-step is recorded in ``done``, so what holds is known.
     """
 
     permissions: ClassVar[Permissions] = (
@@ -212,6 +242,8 @@ class QuarantineUser:
         "iam:UpdateSSHPublicKey",
         "iam:ListSigningCertificates",
         "iam:UpdateSigningCertificate",
+        "iam:ListServiceSpecificCredentials",
+        "iam:UpdateServiceSpecificCredential",
         "iam:TagUser",
     )
     action: ClassVar[StepAction] = StepAction("quarantine_user", permissions)
@@ -228,6 +260,8 @@ class QuarantineUser:
         "iam:UpdateSSHPublicKey",
         "iam:ListSigningCertificates",
         "iam:UpdateSigningCertificate",
+        "iam:ListServiceSpecificCredentials",
+        "iam:UpdateServiceSpecificCredential",
         "iam:UntagUser",
         "iam:TagUser",
     )
@@ -277,65 +311,57 @@ class QuarantineUser:
         if not before["exists"]:
             return  # deleted since: nothing left to quarantine
         iam = run.aws.iam
+        denied = self._deny_all(iam, name, step, before, done)
+        # Refusals worth retrying (lead decision, s13): raised after every other write, the tags included.
+        transient: list[Exception] = []
+        # Every other step is tolerated (issue 15): a refusal (an SCP, a throttle past the retries) of one key's,
+        # the password's or another credential's write is a named "NOT" line in the record and the alert, and the
+        # quarantine goes on; while a deny-all holds, what was not shut is denied anyway.
         for key in before["access_keys"]:
             if key["status"] == "Active":
-                with ignoring():
-                    iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Inactive")
-                    done.append(f"deactivated access key {key['id']}")
-        if before["login_profile"] is not None:
-            with ignoring():
-                iam.delete_login_profile(UserName=name)
-                done.append(f"deleted the console password of {name}")
-        boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
-        # Either deny-all is enough (review s11 R7): a boundary write refused (an SCP protecting boundaries) is no
-        # failure while the inline deny-all holds, and an inline write refused (a full quota) none while the
-        # boundary holds. Only when neither holds does the quarantine fail, with the boundary's refusal.
-        boundary_error: Exception | None = None
-        if before.get("boundary") != boundary:
-            try:
-                iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
-                done.append(f"set the deny-all permissions boundary {boundary} on {name}")
-            except Exception as exc:
-                boundary_error = exc
-        policy_name = step.parameters["quarantine_policy_name"]
-        inline_held = before["quarantine_policy"] == DENY_ALL_POLICY
-        if not inline_held:
-            try:
-                iam.put_user_policy(UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(DENY_ALL_POLICY))
-                done.append(f"attached deny-all inline policy {policy_name} to {name}")
-                inline_held = True
-            except Exception as exc:
-                if boundary_error is not None:
-                    raise boundary_error from exc  # neither deny-all holds: the boundary's refusal says why
-                done.append(
-                    f"NOT attached: deny-all inline policy {policy_name} ({error_code(exc) or type(exc).__name__}); "
-                    f"the deny-all boundary {boundary} holds"
+                _tolerated(
+                    done,
+                    f"deactivated access key {key['id']}",
+                    f"access key {key['id']} of {name}",
+                    partial(iam.update_access_key, UserName=name, AccessKeyId=key["id"], Status="Inactive"),
+                    transient=transient,
                 )
-        if boundary_error is not None:
-            if not inline_held:
-                raise boundary_error
-            done.append(
-                f"NOT set: the deny-all permissions boundary {boundary} "
-                f"({error_code(boundary_error) or type(boundary_error).__name__}); the deny-all inline policy "
-                f"{policy_name} holds"
+        if before["login_profile"] is not None:
+            _tolerated(
+                done,
+                f"deleted the console password of {name}",
+                f"the console password of {name}",
+                partial(iam.delete_login_profile, UserName=name),
+                verb="deleted",
+                transient=transient,
             )
-        # The user's other credentials (review s11 F14), after the deny-alls: while either holds they are denied
-        # anyway, and deactivated they stay shut should the deny-all be lifted. A refusal fails the quarantine here,
-        # with the deny-alls in place; its record shows what was done.
+        # The user's other credentials (review s11 F14; service-specific ones, issue 15): while a deny-all holds they
+        # are denied anyway, and deactivated they stay shut should the deny-all be lifted.
         for kind in _OTHER_CREDENTIALS:
             if before.get(kind.key, ()) is None:
                 # Their listing was refused when captured (review s12 F7): said, and the quarantine stands.
+                # Only a deny-all that is on covers them: on a failed quarantine the line must not say so.
+                cover = "the deny-alls deny them while they hold" if denied is None else "no deny-all denies them"
                 done.append(
                     f"NOT deactivated: the {kind.what}s of {name} (listing them failed: "
-                    f"{before.get(f'{kind.key}_unread')}); the deny-alls deny them while they hold"
+                    f"{before.get(f'{kind.key}_unread')}); {cover}"
                 )
             for credential in before.get(kind.key) or ():
                 if credential["status"] == "Active":
-                    with ignoring():
-                        getattr(iam, kind.updater)(
-                            UserName=name, Status="Inactive", **{kind.id_field: credential["id"]}
-                        )
-                        done.append(f"deactivated {kind.what} {credential['id']}")
+                    _tolerated(
+                        done,
+                        f"deactivated {kind.what} {credential['id']}",
+                        f"{kind.what} {credential['id']} of {name}",
+                        partial(
+                            getattr(iam, kind.updater),
+                            UserName=name,
+                            Status="Inactive",
+                            **{kind.id_field: credential["id"]},
+                        ),
+                        transient=transient,
+                    )
+        if denied is not None:
+            raise denied  # neither deny-all holds: a failed quarantine, whatever else was shut
         tags = before["tags"]
         if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
             # The tags are bookkeeping (review s11 R10): a user's tag quota filled beforehand must not fail the
@@ -352,6 +378,51 @@ class QuarantineUser:
                 done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
             except Exception as exc:
                 done.append(f"NOT tagged: {name} ({error_code(exc) or type(exc).__name__}); the quarantine holds")
+        if transient:
+            # The quarantine holds (a deny-all is on) but a write refused for a passing reason is not given up: the
+            # run fails so the event is retried, and the retry, reading the live state again, does only what is left.
+            raise transient[0]
+
+    def _deny_all(
+        self, iam: Any, name: str, step: RemediationStep, before: Mapping[str, Any], done: list[str]
+    ) -> Exception | None:
+        """Put both deny-alls on, first (issue 15: as early as safely possible; neither limits IAM Warden's own
+        writes to the user): the permissions boundary (AWS's ``AWSDenyAll``: one slot, no quota) and the inline
+        policy. Either is enough (review s11 R7). The refusal to raise when neither holds, else None."""
+        boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
+        boundary_error: Exception | None = None
+        if before.get("boundary") != boundary:
+            try:
+                iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
+                done.append(f"set the deny-all permissions boundary {boundary} on {name}")
+            except Exception as exc:
+                boundary_error = exc
+        policy_name = step.parameters["quarantine_policy_name"]
+        if before["quarantine_policy"] != DENY_ALL_POLICY:
+            try:
+                iam.put_user_policy(UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(DENY_ALL_POLICY))
+                done.append(f"attached deny-all inline policy {policy_name} to {name}")
+            except Exception as exc:
+                if boundary_error is not None:
+                    done.append(
+                        f"NOT attached: deny-all inline policy {policy_name} ({error_code(exc) or type(exc).__name__})"
+                    )
+                    done.append(
+                        f"NOT set: the deny-all permissions boundary {boundary} "
+                        f"({error_code(boundary_error) or type(boundary_error).__name__}); {name} is NOT quarantined"
+                    )
+                    return boundary_error  # neither deny-all holds: the boundary's refusal says why
+                done.append(
+                    f"NOT attached: deny-all inline policy {policy_name} ({error_code(exc) or type(exc).__name__}); "
+                    f"the deny-all boundary {boundary} holds"
+                )
+        if boundary_error is not None:
+            done.append(
+                f"NOT set: the deny-all permissions boundary {boundary} "
+                f"({error_code(boundary_error) or type(boundary_error).__name__}); the deny-all inline policy "
+                f"{policy_name} holds"
+            )
+        return None
 
     def held_under(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> tuple[str, ...]:
         """The ARNs under which a newer quarantine of this very user may be recorded (review s12 F4): the one it was
@@ -368,8 +439,19 @@ class QuarantineUser:
         return tuple(dict.fromkeys(arn for arn in arns if arn))
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        """Without the record's ``done`` (a caller that has none): every credential Active before and Inactive now
+        is taken for one the quarantine shut. The executor calls ``undo_done`` with the record's lines instead."""
+        return self.undo_done(aws, step, before, None)
+
+    def undo_done(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], done: Sequence[str] | None
+    ) -> list[str]:
+        """Lift the quarantine. ``done``: the record's lines; a credential is reactivated only when a
+        ``deactivated … <id>`` line shows the quarantine shut it (review s13 F2): one whose deactivation was refused
+        (a ``NOT deactivated`` line) and shut later by someone else stays shut. Main's records wrote the same lines."""
         name = step.parameters["user_name"]
         policy_name = step.parameters["quarantine_policy_name"]
+        shut = None if done is None else set(done)
         if not before["exists"]:
             return []
         iam = aws.iam
@@ -406,17 +488,21 @@ class QuarantineUser:
             for key in pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
         }
         for key in before["access_keys"]:
+            if shut is not None and f"deactivated access key {key['id']}" not in shut:
+                continue  # not shut by this quarantine (refused, or not reached): not IAM Warden's to turn on
             if key["status"] == "Active" and live.get(key["id"]) == "Inactive":
                 iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Active")
                 restored.append(f"reactivated access key {key['id']}")
         for kind in _OTHER_CREDENTIALS:
-            active = [credential["id"] for credential in before.get(kind.key) or () if credential["status"] == "Active"]
+            active = [
+                credential["id"]
+                for credential in before.get(kind.key) or ()
+                if credential["status"] == "Active"
+                and (shut is None or f"deactivated {kind.what} {credential['id']}" in shut)
+            ]
             if not active:
                 continue
-            now = {
-                listed[kind.id_field]: listed["Status"]
-                for listed in pages(iam, kind.lister, kind.listed, UserName=name)
-            }
+            now = {listed[kind.id_field]: listed["Status"] for listed in _listed(iam, kind, name)}
             for credential_id in active:
                 if now.get(credential_id) == "Inactive":
                     getattr(iam, kind.updater)(UserName=name, Status="Active", **{kind.id_field: credential_id})
@@ -437,6 +523,36 @@ class QuarantineUser:
                 "--password ..."
             )
         return restored
+
+
+#: How a quarantine's ``NOT`` line ends when the write was refused for a passing reason: the step fails once every
+#: other write is done, and the event is retried (lead decision s13). The failure alert counts these lines.
+RETRIED = "; retried with the event"
+
+
+def _tolerated(
+    done: list[str],
+    did: str,
+    what: str,
+    call: Callable[[], object],
+    *,
+    verb: str = "deactivated",
+    transient: list[Exception] | None = None,
+) -> None:
+    """Run one of the quarantine's tolerated writes: done, ``did``; already gone, nothing; refused, a ``NOT`` line
+    naming ``what`` and AWS's error code, and the quarantine goes on (issue 15). A transient refusal (throttling, a
+    5xx, a connection: ``is_transient``) is also kept in ``transient``: the step raises it once every other write is
+    done, so the event is retried and the retry (every write idempotent) reaches the full end state."""
+    try:
+        call()
+    except Exception as exc:
+        if not is_gone(exc):
+            retried = transient is not None and is_transient(exc)
+            done.append(f"NOT {verb}: {what} ({error_code(exc) or type(exc).__name__}){RETRIED if retried else ''}")
+            if transient is not None and retried:
+                transient.append(exc)
+        return
+    done.append(did)
 
 
 def _user_now(iam: Any, name: str, user_id: object) -> Mapping[str, Any] | None:

@@ -38,7 +38,7 @@ from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.iam_user import QuarantineUser
 from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT, DENY_ONLY
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
-from iamwarden.guardrails.remediation_reversed import user_boundary_quarantines
+from iamwarden.guardrails.remediation_reversed import role_boundary_quarantines, user_boundary_quarantines
 from iamwarden.guardrails.tampering import QuarantineRole, unexcused_undo
 
 PERMISSIONS_BOUNDARY_WEAKENED = RuleSpec(
@@ -258,9 +258,11 @@ def _quarantine_boundary(context: RuleContext, arn: str, new: str | None) -> tup
     if not quarantines:
         return None
     latest = quarantines[-1]
-    if ":role/" in arn and (latest.in_force or (latest.status == "failed" and latest.done)):
+    if ":role/" in arn and (by := role_boundary_quarantines(context, arn.rsplit("/", 1)[-1], arn)):
+        # Only a quarantine in force of this very role (its RoleId, issue 15): a role re-created under the name is
+        # judged here as any other.
         return True, (
-            f"the deny-all boundary of {arn} is IAM Warden's quarantine {latest.remediation_id}, in force: "
+            f"the deny-all boundary of {arn} is IAM Warden's quarantine {by[-1].remediation_id}, in force: "
             "remediation-reversed judges its removal or replacement"
         )
     if latest.status == "undone" and unexcused_undo(context, latest) is None and new == _boundary_before(latest):

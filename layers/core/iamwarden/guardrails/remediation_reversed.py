@@ -82,6 +82,9 @@ from iamwarden.guardrails.tampering import (
     quarantines_in_force,
     unexcused_undo,
 )
+from iamwarden.guardrails.tampering import ROLE_DENY_ALL_DONE as _ROLE_DENY_ALL_DONE
+from iamwarden.guardrails.tampering import RoleQuarantines as _RoleQuarantines
+from iamwarden.guardrails.tampering import of_this_role as _of_this_role
 
 IAM = "iam.amazonaws.com"
 ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
@@ -161,10 +164,17 @@ def _deactivated_keys(past: PastRemediation) -> set[str]:
     keys = {str(step["access_key_id"]) for step in past.steps(DeactivateAccessKey.action) if "access_key_id" in step}
     for step in past.steps(QuarantineUser.action):
         keys |= {str(key) for key in step.get("carried_keys", ())}
+    # A quarantine's keys: those Active before it that its done shows it deactivated (issue 15, lead decision s13):
+    # a deactivation refused (a "NOT deactivated" line) left the key as it was, so it is no key IAM Warden shut.
+    shut = set(past.done)
     for index, step in enumerate(past.plan):
         if step.get("action") != QuarantineUser.action or index >= len(past.before):
             continue
-        keys |= {str(key["id"]) for key in past.before[index].get("access_keys", ()) if key.get("status") == "Active"}
+        keys |= {
+            str(key["id"])
+            for key in past.before[index].get("access_keys", ())
+            if key.get("status") == "Active" and f"deactivated access key {key['id']}" in shut
+        }
     if past.status == FAILED:
         # A quarantine that failed part-way holds for what it did (review s11 R7/R10): the keys its done shows.
         keys = {key for key in keys if any(f"deactivated access key {key}" in line for line in past.done)}
@@ -289,11 +299,55 @@ def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediatio
     ]
 
 
-#: How a role quarantine's ``done`` says a deny-all went on the role (``tampering.QuarantineRole.apply``).
-_ROLE_DENY_ALL_DONE = (
-    f"put the deny-all inline policy {QUARANTINE_POLICY} on role ",
-    "set the deny-all permissions boundary ",
-)
+def role_boundary_quarantines(context: RuleContext, role: str, arn: str) -> list[PastRemediation]:
+    """The quarantines in force that set the deny-all boundary of this very role (or cannot say whose they were):
+    those whose boundary's removal this rule judges; permissions-boundary-weakened defers only to them."""
+    if context.recorded is None:
+        return []
+    by = [
+        past
+        for past in quarantines_in_force(context, arn)
+        if _in_force_of(past)
+        and any(line.startswith(_BOUNDARY_DONE) and line.endswith(f" on role {role}") for line in past.done)
+    ]
+    sorted_by = _of_this_role(context, role, by)
+    return [*sorted_by.mine, *sorted_by.unknown]
+
+
+def _role_not_judged(
+    context: RuleContext, evaluation: Evaluation, arn: str, role: str, *, found: _RoleQuarantines, did: str
+) -> Evaluation:
+    """No quarantine of this very role: a record that cannot say whose it was is a medium alert, nothing done;
+    another RoleId's is no reversal (the role was deleted and re-created under the name: another principal)."""
+    if found.gone:
+        evaluation.compliant.append(f"role {role} no longer exists: no quarantine of it is left to free")
+        return evaluation
+    if not found.unknown:
+        evaluation.compliant.append(
+            f"role {role} (RoleId {found.live_id or 'unknown'}) is not the role IAM Warden quarantined: a role "
+            "deleted and re-created under the name is another principal"
+        )
+        return evaluation
+    latest = found.unknown[-1]
+    evaluation.findings.append(
+        context.finding(
+            REMEDIATION_REVERSED,
+            severity=Severity.MEDIUM,
+            resource_arn=arn,
+            reason=(
+                f"{context.change.actor.display} {did}; IAM Warden quarantined a role of that name in "
+                f"{latest.remediation_id}, but cannot tell whether it is this role (the record captured no RoleId, "
+                "and the role's creation time cannot place it, or the role was not read live): nothing is done."
+            ),
+            plan=[],
+            offending=[{"remediation_id": latest.remediation_id}],
+            needs_context=[
+                f"whether role {role} (RoleId {found.live_id or 'unknown'}) is the role IAM Warden quarantined in "
+                f"{latest.remediation_id}"
+            ],
+        )
+    )
+    return evaluation
 
 
 def _shown(remediations: Sequence[PastRemediation], did: Callable[[str], bool]) -> list[PastRemediation]:
@@ -632,6 +686,11 @@ class RemediationReversedRule:
             evaluation.compliant.append(f"IAM Warden set no deny-all boundary on role {role} that is still in force")
             return evaluation
         how = "removed" if new is None else f"replaced with {new}"
+        found = _of_this_role(context, role, by)
+        if not found.mine:
+            did = f"{how} the permissions boundary of role {role}"
+            return _role_not_judged(context, evaluation, arn, role, found=found, did=did)
+        by = found.mine
         evaluation.findings.append(
             _reversed(
                 context,
@@ -670,6 +729,11 @@ class RemediationReversedRule:
             evaluation.compliant.append(f"role {role} is not quarantined by IAM Warden")
             return evaluation
         how = "deleted" if change.event_name == "DeleteRolePolicy" else "overwrote"
+        found = _of_this_role(context, role, by)
+        if not found.mine:
+            did = f"{how} the inline policy {QUARANTINE_POLICY} of role {role}"
+            return _role_not_judged(context, evaluation, arn, role, found=found, did=did)
+        by = found.mine
         evaluation.findings.append(
             _reversed(
                 context,

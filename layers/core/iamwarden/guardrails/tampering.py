@@ -47,7 +47,8 @@ own deployment: no other stack can hold these exact names while this one does. J
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
@@ -981,9 +982,106 @@ def unexcused_undo(context: RuleContext, past: PastRemediation) -> str | None:
     return None
 
 
+#: How a role quarantine's ``done`` says a deny-all went on the role (``QuarantineRole.apply``).
+ROLE_DENY_ALL_DONE = (
+    f"put the deny-all inline policy {QUARANTINE_POLICY} on role ",
+    "set the deny-all permissions boundary ",
+)
+#: A role's ``CreateDate`` has whole seconds: a role created within this of a record's time is not sorted by it.
+_CREATE_DATE_SLACK = timedelta(seconds=1)
+
+
+def _recorded_role_ids(past: PastRemediation) -> set[str]:
+    """The RoleIds a remediation's role quarantine steps captured (none for records made before issue 15)."""
+    return {
+        str(past.before[index]["role_id"])
+        for index, step in enumerate(past.plan)
+        if step.get("action") == QuarantineRole.action
+        and index < len(past.before)
+        and isinstance(past.before[index].get("role_id"), str)
+    }
+
+
+def _instant(value: object) -> datetime | None:
+    """A timestamp as an aware datetime (boto3 gives ``CreateDate`` as one; records and fakes give ISO text)."""
+    if isinstance(value, datetime):
+        found = value
+    elif isinstance(value, str):
+        try:
+            found = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+
+
+class RoleQuarantines(NamedTuple):
+    """A role's quarantines in force, sorted by whose they are: ``mine`` are of the live role (its RoleId captured,
+    or, a record without one, the live role created before it), ``unknown`` cannot say (offline, or a record without
+    a RoleId and no usable CreateDate); the rest are another role's. ``gone``: no role of the name exists now."""
+
+    mine: list[PastRemediation]
+    unknown: list[PastRemediation]
+    live_id: str | None
+    gone: bool = False
+
+
+def of_this_role(context: RuleContext, role: str, by: Sequence[PastRemediation]) -> RoleQuarantines:
+    """Mirror of the users' UserId check (issue 15): a role deleted and re-created under the quarantined name is
+    another principal, whose changes reverse nothing. ``GetRole`` is a permission ``QuarantineRole`` declares; a
+    refused or throttled read raises (the engine's unreadable/retry path), never a guess.
+
+    A record made before RoleIds were captured (review s13 F3): names are unique at any instant, so a live role
+    created before the record was written is the role quarantined, and one created after it is another."""
+    if not by:
+        return RoleQuarantines([], [], None)
+    live_id: str | None = None
+    created: datetime | None = None
+    if context.live_clients is not None:
+        change = context.change
+        try:
+            found = context.live_clients(change.account, change.region).iam.get_role(RoleName=role)["Role"]
+        except Exception as exc:
+            if not is_gone(exc):
+                raise
+            return RoleQuarantines([], [], None, gone=True)  # no role is left to be freed
+        live_id = found.get("RoleId") if isinstance(found.get("RoleId"), str) else None
+        created = _instant(found.get("CreateDate"))
+    mine: list[PastRemediation] = []
+    unknown: list[PastRemediation] = []
+    for past in by:
+        ids = _recorded_role_ids(past)
+        if ids and live_id is not None:
+            if live_id in ids:
+                mine.append(past)
+            continue
+        recorded_at = _instant(past.created_at)
+        if ids or created is None or recorded_at is None:
+            unknown.append(past)  # offline, or neither a RoleId nor a CreateDate to sort it by
+        elif created + _CREATE_DATE_SLACK <= recorded_at:
+            mine.append(past)  # the live role existed when the quarantine was recorded: it is the one quarantined
+        elif created <= recorded_at:
+            unknown.append(past)  # within the second of the record: CreateDate cannot say which came first
+    return RoleQuarantines(mine, unknown, live_id)
+
+
 def quarantined(context: RuleContext, role: str, arn: str) -> bool:
-    """Whether a change names the quarantine policy of a role IAM Warden quarantined (a quarantine in force)."""
-    return context.request_text("policyName") == QUARANTINE_POLICY and bool(quarantines_in_force(context, arn))
+    """Whether a change names the quarantine policy of this very role IAM Warden quarantined, whose reversal
+    remediation-reversed judges. A stale record of another role of the name (deleted and re-created, e.g. IAM Warden's
+    own role redeployed after an impostor was quarantined) is not (review s13 F1): the write is judged here as on
+    any own role. A record that cannot say whose it was still defers (remediation-reversed alerts on it)."""
+    if context.request_text("policyName") != QUARANTINE_POLICY:
+        return False
+    by = [
+        past
+        for past in quarantines_in_force(context, arn)
+        # As remediation-reversed reads them: one that failed part-way only when a deny-all went on the role.
+        if past.status != "failed"
+        or any(line.endswith(f" on role {role}") and line.startswith(ROLE_DENY_ALL_DONE) for line in past.done)
+    ]
+    found = of_this_role(context, role, by)
+    return bool(found.mine or found.unknown)
 
 
 def _created_own_role_target(context: RuleContext, role: str, arn: str) -> Target:
@@ -2655,13 +2753,16 @@ class QuarantineRole:
                 return {"exists": False}
             raise
         boundary = (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        # What a name cannot say (issue 15): a role deleted and re-created under the name is another principal, so
+        # remediation-reversed and undo act only on the role of this RoleId.
+        role_id = found.get("RoleId")
         try:
             document = policy_document(aws.iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
         except Exception as exc:
             if is_gone(exc):
-                return {"exists": True, "policy": None, "boundary": boundary}
+                return {"exists": True, "policy": None, "boundary": boundary, "role_id": role_id}
             raise
-        return {"exists": True, "policy": document, "boundary": boundary}
+        return {"exists": True, "policy": document, "boundary": boundary, "role_id": role_id}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not before["exists"]:
@@ -2701,17 +2802,27 @@ class QuarantineRole:
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
         restored: list[str] = []
         boundary = deny_all_boundary(step.target)
+        role_id = before.get("role_id")
         # A record from before the boundary step has no "boundary" key: that quarantine set none, so none is lifted.
-        if "boundary" in before and before["boundary"] != boundary:
+        lifts_boundary = "boundary" in before and before["boundary"] != boundary
+        if lifts_boundary or isinstance(role_id, str):
             try:
-                live = (aws.iam.get_role(RoleName=role)["Role"].get("PermissionsBoundary") or {}).get(
-                    "PermissionsBoundaryArn"
-                )
+                found = aws.iam.get_role(RoleName=role)["Role"]
             except Exception as exc:
                 if is_gone(exc):
                     raise UndoError(f"role {role} no longer exists") from exc
                 raise
-            if live == boundary:
+            if isinstance(role_id, str) and found.get("RoleId") != role_id:
+                # Issue 15: deleted and re-created under the name, it is another principal; its policies are not
+                # the quarantine's to lift.
+                raise UndoError(
+                    f"role {role} is not the role IAM Warden quarantined (RoleId {found.get('RoleId')}, not "
+                    f"{role_id}): a role deleted and re-created under the name is another principal; nothing was "
+                    "changed. The record needs no dismissing: it judges nothing on this role (no rule defers to it; "
+                    "changes to this role are judged as to any other), and it stays as the history of that quarantine"
+                )
+            live = (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+            if lifts_boundary and live == boundary:
                 if before["boundary"] is None:
                     with ignoring():
                         aws.iam.delete_role_permissions_boundary(RoleName=role)
