@@ -841,8 +841,10 @@ ROUTES: Mapping[str, Route] = {
         "Organizations is a global service: its policy calls are recorded in the management account, in us-east-1 "
         "only.",
     ),
+    # One rule with the bucket policies: both judge DeleteBucket (each forgets its record of the bucket), and an
+    # event in two rules would reach the enforcer twice. Deployed before session 13 as PublicAccessBlockChanged.
     "s3-public-access-block-disabled": Route(
-        "PublicAccessBlockChanged",
+        "BucketPolicyChanged",
         "Account-level Block Public Access is S3 Control's, but CloudTrail records it from s3.amazonaws.com.",
     ),
 }

@@ -271,8 +271,10 @@ def test_a_widened_compliant_share_gives_way_to_the_older_one_and_undo_restores_
         "Statement 1 (TeamRead) replaced statement TeamRead, which was in force and judged compliant in the policy "
         "IAM Warden recorded at 2026-11-19T11:01:00"
     ) in alert.reason
-    assert "IAM Warden puts back statement TeamRead as it was before this call" in alert.reason
-    assert any("restored statement TeamRead as it was before this call" in line for line in finding["done"])
+    assert (
+        "IAM Warden puts back statement TeamRead as IAM Warden last recorded it at 2026-11-19T11:01:00" in alert.reason
+    )
+    assert any("restored statement TeamRead as IAM Warden last recorded it at" in line for line in finding["done"])
     kept = _record(bucket)
     assert kept is not None
     assert kept.data == {"policy": _document(OWN, TEAM), "pending": []}

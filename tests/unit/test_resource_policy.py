@@ -126,10 +126,10 @@ def document(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Id": "orders-policy", "Statement": list(statements)}
 
 
-def make() -> tuple[ResourcePolicyRule, RemovePolicyStatements, FakeQueueEndpoint]:
+def make(*, restorable: bool = False) -> tuple[ResourcePolicyRule, RemovePolicyStatements, FakeQueueEndpoint]:
     endpoint = FakeQueueEndpoint({"orders": None})
     action = RemovePolicyStatements("remove_example_queue_policy_statements", QUEUE, endpoint)
-    return ResourcePolicyRule(PUBLIC, SHARED, QUEUE, action), action, endpoint
+    return ResourcePolicyRule(PUBLIC, SHARED, QUEUE, action, restorable=restorable), action, endpoint
 
 
 def context(policy: dict[str, Any]) -> RuleContext:

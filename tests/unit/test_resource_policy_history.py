@@ -79,9 +79,10 @@ def judged(
     *,
     remediate: bool = True,
     modes: dict[str, Mode] | None = None,
+    restorable: bool = False,
     **context_fields: Any,
 ) -> Any:
-    rule, _, _ = make()
+    rule, _, _ = make(restorable=restorable)
     base = context(policy)
     mode = Mode.REMEDIATE if remediate else Mode.ALERT
     chosen = {spec.id: mode for spec in (PUBLIC, SHARED)} | (modes or {})

@@ -2,8 +2,8 @@
 operator put back with ``iamwarden undo`` stays (accepted) at the next change.
 
 The generic rule (the made-up queue of ``test_resource_policy``) with a fake record (``test_resource_policy_history``):
-an older statement in force and judged fine that the change replaced (same Sid, or the only one gone while the change
-altered one statement) is put back in place of the wider one, never a guess when several could be the one; apply and
+an older statement in force and judged fine that the change replaced (same Sid only) is put back in place of the
+wider one, never a guess when several could be the one; apply and
 undo run on the fake endpoint, so the document after each is checked whole.
 """
 
@@ -14,11 +14,20 @@ from typing import Any
 
 import pytest
 
+from iamwarden.domain.exceptions import RemediationError, UndoError
+from iamwarden.domain.findings import RemediationStep
 from iamwarden.domain.recorded import PastRemediation, Snapshot
 from iamwarden.domain.statement_meaning import statement_meaning
 from iamwarden.guardrails.resource_policy import record_key
 from tests.unit.test_resource_policy import OUTSIDER, OWN, QUEUE_ARN, VENDOR, NoClients, Run, document, make, statement
-from tests.unit.test_resource_policy_history import BEFORE, OTHER, FakeRecorded, judged, planned, seen
+from tests.unit.test_resource_policy_history import BEFORE, OTHER, FakeRecorded, planned, seen
+from tests.unit.test_resource_policy_history import judged as judged_by
+
+
+def judged(policy: dict[str, Any], recorded: FakeRecorded | None, **fields: Any) -> Any:
+    """The made-up queue as a service where every removal reaches the record (restorable), unless told otherwise."""
+    return judged_by(policy, recorded, **{"restorable": True} | fields)
+
 
 #: The older statement in force and judged compliant (this account's own role); widened under its Sid to an outsider.
 TEAM = statement("Team", {"AWS": "arn:aws:iam::111122223333:role/reader"})
@@ -58,27 +67,30 @@ def test_a_statement_widened_under_its_sid_gives_way_to_the_older_one_and_undo_p
     assert "rewrites_older" not in finding.offending[0]
     assert (
         "Statement 1 (Team) replaced statement Team, which was in force and judged compliant in the policy IAM Warden "
-        f"recorded at {BEFORE}, and is compliant now: IAM Warden puts back statement Team as it was before this call, "
-        "so only what this change added goes."
+        f"recorded at {BEFORE}, and is compliant now: IAM Warden puts back statement Team as IAM Warden last recorded "
+        f"it at {BEFORE}, so only what this change added goes."
     ) in finding.reason
-    assert "restore statement Team as it was before this call" in finding.plan[0].summary
+    assert "as it was before this call" not in finding.reason  # never checked: the record may be older (review 2 N1)
+    assert f"restore statement Team as IAM Warden last recorded it at {BEFORE}" in finding.plan[0].summary
 
     action, endpoint, before, done = remediate(policy, finding)
 
     assert live(endpoint) == document(OWN, TEAM)
-    assert "restored statement Team as it was before this call into the policy of queue orders" in done
+    assert f"restored statement Team as IAM Warden last recorded it at {BEFORE} into the policy of queue orders" in done
     action.undo(NoClients(), finding.plan[0], before)
     assert live(endpoint) == policy
 
 
-def test_the_only_statement_changed_replaces_the_only_older_one_gone_even_under_a_new_sid() -> None:
+def test_a_statement_under_a_new_sid_never_replaces_the_only_older_one_gone_same_sid_only() -> None:
+    """Review 2 N1: pairing "the only statement changed" with "the only older one gone" may pair with a statement
+    revoked unseen long ago; only a same-Sid rewrite restores, so this one is removed outright."""
     renamed = {**WIDENED, "Sid": "TeamAndFriend"}
     policy = document(OWN, renamed)
     [finding] = judged(policy, FakeRecorded(seen(OWN, TEAM))).findings
 
-    assert restored(finding) == [TEAM]
+    assert restored(finding) == [None]
     _, endpoint, _, _ = remediate(policy, finding)
-    assert live(endpoint) == document(OWN, TEAM)
+    assert live(endpoint) == document(OWN)
 
 
 # --- Review F1: an older statement that offends is never put back ------------------------------------------------
@@ -138,7 +150,7 @@ def test_the_record_marks_what_was_judged_offending_in_alert_mode_too() -> None:
 
 def test_in_alert_mode_the_alert_says_a_remediation_would_put_back_the_older_statement() -> None:
     [finding] = judged(document(OWN, WIDENED), FakeRecorded(seen(OWN, TEAM)), remediate=False).findings
-    assert "a remediation would put back statement Team as it was before this call" in finding.reason
+    assert f"a remediation would put back statement Team as IAM Warden last recorded it at {BEFORE}" in finding.reason
     assert "IAM Warden puts back" not in finding.reason
 
 
@@ -405,18 +417,20 @@ def test_undo_with_no_usable_record_leaves_every_other_live_statement_pending(pr
 
 
 def test_undo_never_takes_out_an_older_statement_the_remediation_did_not_put_back() -> None:
-    """Team was live again at capture (before = {Own, TeamAndEveryone, Team}): apply puts nothing back, and undo
-    restores that before-state whole rather than swapping Team out."""
-    new = statement("TeamAndEveryone", "*", "sqs:ReceiveMessage")
+    """Team was live again at capture (before = {Own, Team widened to everyone, Team}): apply puts nothing back, and
+    undo restores that before-state whole rather than swapping Team out."""
+    new = statement("Team", "*", "sqs:ReceiveMessage")
     [finding] = judged(document(OWN, new), FakeRecorded(seen(OWN, TEAM))).findings
     assert restored(finding) == [TEAM]
     before_state = document(OWN, new, TEAM)
     action, endpoint, before, done = remediate(before_state, finding)
     assert live(endpoint) == document(OWN, TEAM)
     assert not any(line.startswith("restored") for line in done)
-    action.undo(NoClients(), finding.plan[0], before)
-    assert live(endpoint) == document(OWN, TEAM, new)
-    assert sorted(s["Sid"] for s in live(endpoint)["Statement"]) == sorted(s["Sid"] for s in before_state["Statement"])
+    # Team stays (it was live before): the call's statement cannot go back beside it under the same Sid, so the undo
+    # says so rather than swapping Team out.
+    with pytest.raises(UndoError, match="Sid Team"):
+        action.undo(NoClients(), finding.plan[0], before)
+    assert live(endpoint) == document(OWN, TEAM)
 
 
 # --- Review F9: a Sid taken at apply time -----------------------------------------------------------------------
@@ -425,10 +439,113 @@ def test_undo_never_takes_out_an_older_statement_the_remediation_did_not_put_bac
 def test_a_restore_whose_sid_is_taken_in_the_live_policy_falls_back_to_plain_removal() -> None:
     """Between the call and the remediation another statement took the older one's Sid: putting it back would make a
     policy with two "Team" Sids (rejected); the removal goes ahead without the restore."""
-    renamed = {**WIDENED, "Sid": "TeamAndFriend"}
+    renamed = WIDENED
     [finding] = judged(document(OWN, renamed), FakeRecorded(seen(OWN, TEAM))).findings
     assert restored(finding) == [TEAM]
     other_team = statement("Team", {"AWS": "arn:aws:iam::111122223333:role/writer"})
     _, endpoint, _, done = remediate(document(OWN, renamed, other_team), finding)
     assert live(endpoint) == document(OWN, other_team)
     assert not any(line.startswith("restored") for line in done)
+
+
+# --- Review 2 -----------------------------------------------------------------------------------------------------
+
+
+def test_a_service_whose_removals_do_not_all_reach_the_record_never_restores() -> None:
+    """N1 (the reviewer's q1): the record holds Team, which the team revoked with a by-Sid removal IAM Warden never sees
+    (SQS ``RemovePermission``); Team widened to everyone under its Sid must not bring Team back: removed outright."""
+    team = statement("Team", {"AWS": "arn:aws:iam::111122223333:role/reader"}, "sqs:ReceiveMessage")
+    widened = statement("Team", "*", "sqs:ReceiveMessage")
+    policy = document(OWN, widened)
+    [finding] = judged(policy, FakeRecorded(seen(OWN, team)), restorable=False).findings
+
+    assert restored(finding) == [None]
+    assert "IAM Warden puts back" not in finding.reason
+    _, endpoint, _, done = remediate(policy, finding)
+    assert live(endpoint) == document(OWN)
+    assert not any(line.startswith("restored") for line in done)
+
+
+def test_only_the_bucket_policy_rule_restores_among_the_shipped_resource_policy_rules() -> None:
+    """N1: SQS, SNS and Lambda (``RemovePermission``), access points (``DeleteAccessPointPolicy``) and every service
+    whose resource deletion is not routed may lose a statement unseen; only S3 bucket policies route every removal
+    (PutBucketPolicy, DeleteBucketPolicy, DeleteBucket)."""
+    from iamwarden.guardrails.bucket_policy import BUCKET_POLICY_RULE
+    from iamwarden.guardrails.registry import GUARDRAILS
+    from iamwarden.guardrails.resource_policy import ResourcePolicyRule
+
+    rules = [g for g in GUARDRAILS if isinstance(g, ResourcePolicyRule)]
+    assert len(rules) > 10
+    assert [g for g in rules if g.restorable] == [BUCKET_POLICY_RULE]
+    assert {"PutBucketPolicy", "DeleteBucketPolicy", "DeleteBucket"} <= BUCKET_POLICY_RULE.public.event_names
+    assert BUCKET_POLICY_RULE.deletions == frozenset({"DeleteBucketPolicy", "DeleteBucket"})
+
+
+def test_a_put_back_statement_that_grants_the_finding_s_exposure_again_is_a_failure() -> None:
+    """T1: apply checks the document it writes, put-back statements included: a restore that re-grants what the finding
+    removes (here a plan edited to put back the outsider's share) is reported as failed, never as done."""
+    [finding] = judged(document(OWN, WIDENED), FakeRecorded(seen(OWN, TEAM))).findings
+    [step] = finding.plan
+    [reference] = step.parameters["statements"]
+    regrant = {**TEAM, "Principal": {"AWS": f"arn:aws:iam::{OUTSIDER}:root"}}
+    edited = RemediationStep(
+        step.action, step.target, {**step.parameters, "statements": [{**reference, "restore": regrant}]}, step.summary
+    )
+    _, action, endpoint = make()
+    endpoint.policies["orders"] = json.dumps(document(OWN, WIDENED))
+    before = action.capture(NoClients(), edited)
+
+    with pytest.raises(RemediationError, match=OUTSIDER):
+        action.apply(Run(), edited, before, [])
+    assert live(endpoint) == document(OWN, regrant)
+
+
+def test_undo_keeps_the_record_s_earlier_alerted_marks_for_statements_still_live() -> None:
+    """N2: an older statement alerted earlier (kept in alert mode) and still live stays marked after an undo, so IAM
+    Warden never offers it as a compliant older statement to put back; a mark for a statement gone since is dropped."""
+    public_old = statement("Old", "*", "sqs:ReceiveMessage")
+    gone = statement("Gone", "*", "sqs:DeleteMessage")
+    policy = document(OWN, OTHER)
+    [finding] = judged(policy, FakeRecorded(None)).findings
+    action, _, before, _ = remediate(policy, finding)
+    previous = seen(OWN, public_old, pending=[], alerted=[statement_meaning(public_old), statement_meaning(gone)])
+    action.endpoint.policies["orders"] = json.dumps(document(OWN, public_old))
+
+    action.undo(NoClients(), finding.plan[0], before)
+    kept = action.accepted_after_undo(
+        NoClients(),
+        finding.plan[0],
+        before,
+        "111122223333",
+        "2026-12-04T09:00:00.000+00:00",
+        recorded=FakeRecorded(previous),
+    )
+
+    assert kept is not None
+    assert set(kept.data["alerted"]) == {statement_meaning(public_old), statement_meaning(OTHER)}
+    assert statement_meaning(gone) not in kept.data["alerted"]
+
+
+@pytest.mark.parametrize(
+    ("older", "marks", "says"),
+    [
+        # public when recorded (no mark: recorded before marks existed), still offending now
+        (statement("Vendor", "*"), {}, "itself offending"),
+        # marked alerted when recorded, compliant by today's settings: still not to be put back as it was
+        (TEAM, {"alerted": [statement_meaning(TEAM)]}, "itself offending"),
+        # compliant then and now: the operator may put it back
+        (TEAM, {}, "put the older one back by hand if it is still wanted"),
+    ],
+)
+def test_the_alert_never_advises_putting_back_an_older_statement_that_was_itself_offending(
+    older: dict[str, Any], marks: dict[str, Any], says: str
+) -> None:
+    """N3: a statement rewriting an older one of its Sid, removed outright (no restore here: the service does not
+    restore), cuts the older grant; the alert advises putting that back by hand only when it was not offending."""
+    new = statement(str(older["Sid"]), {"AWS": [f"arn:aws:iam::{OUTSIDER}:root", "arn:aws:iam::444455556666:root"]})
+    [finding] = judged(
+        document(OWN, new), FakeRecorded(seen(OWN, older, pending=[], **marks)), restorable=False
+    ).findings
+    assert says in finding.reason
+    if says == "itself offending":
+        assert "if it is still wanted" not in finding.reason

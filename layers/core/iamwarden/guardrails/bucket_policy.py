@@ -18,7 +18,7 @@ S3_BUCKET_POLICY_PUBLIC = RuleSpec(
     id="s3-bucket-policy-public",
     title="Bucket policy open to the public",
     event_source="s3.amazonaws.com",
-    event_names=frozenset({"PutBucketPolicy", "DeleteBucketPolicy"}),
+    event_names=frozenset({"PutBucketPolicy", "DeleteBucketPolicy", "DeleteBucket"}),
     risk="A bucket policy that lets in everyone exposes the bucket's data to anyone on the internet.",
     alert_risk=(
         "Anyone on the internet, without even an AWS account, can use what this bucket policy grants, so "
@@ -31,7 +31,7 @@ S3_BUCKET_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="s3-bucket-policy-cross-account",
     title="Bucket policy shared with an untrusted account",
     event_source="s3.amazonaws.com",
-    event_names=frozenset({"PutBucketPolicy", "DeleteBucketPolicy"}),
+    event_names=frozenset({"PutBucketPolicy", "DeleteBucketPolicy", "DeleteBucket"}),
     risk=(
         "A bucket policy that lets in accounts outside the organisation hands the data to people "
         "this organisation does not control and cannot audit."
@@ -86,13 +86,18 @@ REMOVE_BUCKET_POLICY_STATEMENTS = RemovePolicyStatements(
 )
 #: ``DeleteBucketPolicy`` names the bucket as ``requestParameters.bucketName`` (the Amazon S3 User Guide's CloudTrail
 #: log file examples show ``{"bucketName": ...}``; records also carry ``Host`` and ``policy: ""``): it judges nothing,
-#: and clears IAM Warden's record of the policy.
+#: and clears IAM Warden's record of the policy. ``DeleteBucket`` (the S3 User Guide's cross-account CloudTrail example:
+#: ``"requestParameters": {"bucketName": "my-test-bucket-cross-account"}``) clears it too: a bucket re-created under the
+#: same name starts with no policy, never the one on record.
 BUCKET_POLICY_RULE = ResourcePolicyRule(
     S3_BUCKET_POLICY_PUBLIC,
     S3_BUCKET_POLICY_CROSS_ACCOUNT,
     BUCKET,
     REMOVE_BUCKET_POLICY_STATEMENTS,
-    deletions=frozenset({"DeleteBucketPolicy"}),
+    deletions=frozenset({"DeleteBucketPolicy", "DeleteBucket"}),
+    # Every way to take a statement out of a bucket policy reaches the record (PutBucketPolicy, DeleteBucketPolicy,
+    # DeleteBucket): an older statement on record can be put back in place of a widened one (review 2 N1).
+    restorable=True,
 )
 
 GUARDRAILS = (BUCKET_POLICY_RULE,)

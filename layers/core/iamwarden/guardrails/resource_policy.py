@@ -171,6 +171,7 @@ class RemovePolicyStatements:
         document = json.loads(before["policy"])
         statements = statement_list(document)
         restores = _restores(step)
+        recorded_at = _restored_at(step)
         remaining: list[Any] = []
         put_back: list[Any] = []
         for statement in statements:
@@ -202,7 +203,8 @@ class RemovePolicyStatements:
                 f"removed {removed} statement(s) from {self._where(name)}; kept {len(remaining) - len(put_back)}"
             )
             done.extend(
-                f"restored {_recorded_label(older)} as it was before this call into {self._where(name)}"
+                f"restored {_recorded_label(older)} as IAM Warden last recorded it"
+                f"{f' at {at}' if (at := recorded_at.get(statement_meaning(older))) else ''} into {self._where(name)}"
                 for older in put_back
             )
         else:
@@ -286,6 +288,8 @@ class RemovePolicyStatements:
         )
         accepted = (earlier_accepted | put_back) & live
         pending = live - older - accepted
+        # Earlier marks of statements judged offending stay while those statements are live (review 2 N2).
+        alerted = (set(data.get("alerted") or ()) & live) | put_back
         return Snapshot(
             kind,
             key,
@@ -294,7 +298,7 @@ class RemovePolicyStatements:
                 "policy": document,
                 "pending": sorted(pending),
                 "accepted": sorted(accepted),
-                "alerted": sorted(put_back),  # judged offending, accepted by an operator: never put back by IAM Warden
+                "alerted": sorted(alerted),  # judged offending (accepted by an operator or alerted): never put back
             },
         )
 
@@ -303,6 +307,15 @@ def _restores(step: RemediationStep) -> dict[str, Mapping[str, Any]]:
     """The older statement to put back in place of each offending one (by meaning), where the plan says."""
     return {
         statement_meaning(reference["statement"]): reference["restore"]
+        for reference in step.parameters["statements"]
+        if isinstance(reference.get("restore"), Mapping)
+    }
+
+
+def _restored_at(step: RemediationStep) -> dict[str, str]:
+    """When IAM Warden recorded each older statement the plan puts back (by the older statement's meaning)."""
+    return {
+        statement_meaning(reference["restore"]): str(reference.get("restore_recorded_at") or "")
         for reference in step.parameters["statements"]
         if isinstance(reference.get("restore"), Mapping)
     }
@@ -360,6 +373,9 @@ class Earlier(NamedTuple):
     sids: frozenset[str] = frozenset()
     #: How many statements of the record (pending and once-remediated ones too) the change's document no longer holds.
     vanished: int = 0
+    #: The Sids of recorded statements in force that were judged offending (marked ``alerted``) or offend now: a
+    #: statement rewriting one of them cuts a grant that should not be put back by hand as it was (review 2 N3).
+    offending_sids: frozenset[str] = frozenset()
 
     def rewrites(self, statement: Statement) -> bool:
         """Whether ``statement``, not in force before, carries the Sid of one that was (a widened vendor share)."""
@@ -377,14 +393,9 @@ class Earlier(NamedTuple):
         go back beside it."""
         if self.holds(statement) or self.vanished != 1 or len(self.gone) != 1:
             return None  # any other statement the change dropped could be the one it replaced: never a guess
+        # Same Sid only: a pairing by "the only statement changed" may pair with a statement revoked unseen long ago.
         same_sid = [old for old in self.gone if statement.sid and old.get("Sid") == statement.sid]
-        if same_sid:
-            return same_sid[0]
-        if len(self.gone) != 1 or self.changed != 1:
-            return None
-        only = self.gone[0]
-        sid = only.get("Sid")
-        return None if sid and sid in self.sids and sid != statement.sid else only
+        return same_sid[0] if same_sid else None
 
 
 def _with_pending(snapshot: Snapshot, findings: Sequence[Finding]) -> Snapshot:
@@ -496,6 +507,7 @@ class ResourcePolicyRule:
         *,
         deletions: frozenset[str] = frozenset(),
         without_policy: str = "no resource policy grants anyone access any more",
+        restorable: bool = False,
     ) -> None:
         self.public, self.cross_account = public, cross_account
         self.specs: tuple[RuleSpec, ...] = (public, cross_account)
@@ -505,6 +517,11 @@ class ResourcePolicyRule:
         self.deletions = deletions
         #: What is in force once the policy is removed, said in the compliant line of a removal.
         self.without_policy = without_policy
+        #: Whether every way to take a statement out of this resource's policy reaches IAM Warden's record (whole-
+        #: document puts, the policy's removal, the resource's deletion): only then can the record's older statement be
+        #: put back. A service with an unrouted by-Sid removal (SQS/SNS/Lambda ``RemovePermission``, an access point's
+        #: ``DeleteAccessPointPolicy``) may have revoked it unseen, and a restore would re-grant it (review 2 N1).
+        self.restorable = restorable
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         name = self.resource_name(context)
@@ -677,18 +694,31 @@ class ResourcePolicyRule:
                     f" {_capitalised(s.label)} replaced {was}, which was in force and judged compliant in the policy "
                     f"IAM Warden recorded at {since}, and is compliant now: "
                     + (f"IAM Warden puts back {was}" if acts else f"a remediation would put back {was}")
-                    + " as it was before this call, so only what this change added goes."
+                    + f" as IAM Warden last recorded it at {since}, so only what this change added goes."
                 )
         widened = [
             (s, e) for s, e in acting if earlier is not None and earlier.rewrites(s) and s.position not in restores
         ]
         if widened:
             many = len(widened) > 1
+            offended = earlier is not None and all(s.sid in earlier.offending_sids for s, _ in widened)
             text += (
                 f" {_capitalised(_labels(widened))} {'change' if many else 'changes'} the statement"
                 f"{'s' if many else ''} of the same Sid in the policy IAM Warden recorded at {since}: removing "
-                f"{'them' if many else 'it'} cuts that older grant too (an undo puts back the changed statement; "
-                "put the older one back by hand if it is still wanted)."
+                f"{'them' if many else 'it'} cuts that older grant too "
+                + (
+                    f"(an undo puts back the changed statement; the older one{'s were' if many else ' was'} itself "
+                    "offending, so do not put it back as it was)."
+                    if offended
+                    else "(an undo puts back the changed statement; put the older one back by hand if it is still "
+                    "wanted"
+                    + (
+                        ", unless it was itself offending"
+                        if earlier is not None and any(s.sid in earlier.offending_sids for s, _ in widened)
+                        else ""
+                    )
+                    + ")."
+                )
             )
         unpaired = [(s, e) for s, e in acting if s.position not in restores and (s, e) not in widened]
         if earlier is not None and earlier.gone and unpaired and len(restores) < len(earlier.gone):
@@ -705,7 +735,7 @@ class ResourcePolicyRule:
             severity=severity,
             resource_arn=arn,
             reason=text + judged_without,
-            plan=[self._removal(name, arn, acting, by_sid, restores)],
+            plan=[self._removal(name, arn, acting, by_sid, restores, since=since)],
             offending=[
                 _offending(s, e)
                 | ({"older": True} if (s, e) in older else {})
@@ -729,7 +759,7 @@ class ResourcePolicyRule:
         the change's and certain (so the plan removes them all), exactly one older statement judged compliant was
         replaced, and the document the plan leaves, with it put back, is judged again by this rule with no offending
         statement. Otherwise none: the offending statement is removed outright, no more."""
-        if earlier is None or not getattr(self.remediation, "puts_back", False):
+        if earlier is None or not self.restorable or not getattr(self.remediation, "puts_back", False):
             return {}
         if any(earlier.holds(s) or _facts(s, e) for s, e in offending):
             return {}
@@ -875,9 +905,17 @@ class ResourcePolicyRule:
         vanished = [meaning for meaning in seen if meaning not in now]
         dropped = sum(1 for meaning in in_force if meaning not in now)
         judged_offending = set(snapshot.data.get("alerted") or ())
+        offending_sids = self._offending_sids(context, recorded_statements, seen, judged_offending, policy)
         if not any(statement_meaning(s.raw) in seen for s in offending) and not vanished:
             # nothing to split, nothing replaced: the past remediations are not read
-            return Earlier(snapshot.taken_at, frozenset(), older_sids=older_sids, changed=changed, vanished=dropped)
+            return Earlier(
+                snapshot.taken_at,
+                frozenset(),
+                older_sids=older_sids,
+                changed=changed,
+                vanished=dropped,
+                offending_sids=offending_sids,
+            )
         removed: set[str] = set()
         sids: set[str] = set()
         for past in recorded.remediations(arn):  # any attempt: remediated, failed, undone or under way
@@ -910,7 +948,49 @@ class ResourcePolicyRule:
             accepted & older,
             document_sids,
             dropped,
+            offending_sids,
         )
+
+    def _offending_sids(
+        self,
+        context: RuleContext,
+        recorded: Mapping[str, Any],
+        seen: set[str],
+        judged_offending: set[str],
+        policy: Policy,
+    ) -> frozenset[str]:
+        """The Sids the change's document reuses whose recorded statement was judged offending (``alerted``) or is
+        judged offending now by this rule; one the rule cannot judge counts as offending (never advise putting it back).
+        """
+        reused = {s.sid for s in policy.statements if s.sid}
+        candidates = [
+            (meaning, statement)
+            for meaning, statement in recorded.items()
+            if meaning in seen and isinstance(statement, Mapping) and statement.get("Sid") in reused
+        ]
+        if not candidates:
+            return frozenset()
+        boundary = context.settings.boundary(self._owner(context))
+        circumstances = context.circumstances()
+        sids: set[str] = set()
+        for meaning, statement in candidates:
+            if meaning in judged_offending:
+                sids.add(str(statement["Sid"]))
+                continue
+            try:
+                [exposure] = self.exposures(
+                    self.decoded({"Version": "2012-10-17", "Statement": [dict(statement)]}, "the recorded statement"),
+                    boundary,
+                    circumstances,
+                )
+            except Exception:  # not a statement the rule can judge: never advise putting it back
+                sids.add(str(statement["Sid"]))
+                continue
+            if exposure.void is None and (
+                exposure.public or exposure.untrusted or exposure.unbound_services or exposure.unknown
+            ):
+                sids.add(str(statement["Sid"]))
+        return frozenset(sids)
 
     def resource_name(self, context: RuleContext) -> str:
         """The resource as its API names it (the plan's ``step_parameter``)."""
@@ -976,6 +1056,8 @@ class ResourcePolicyRule:
         offending: list[tuple[Statement, Exposure]],
         by_sid: bool = False,
         restores: Mapping[int, Mapping[str, Any]] | None = None,
+        *,
+        since: str = "",
     ) -> RemediationStep:
         """The step removing ``offending``; a statement in ``restores`` (by position) is replaced by the older
         statement it replaced (``restore`` in its reference), not removed outright."""
@@ -985,11 +1067,11 @@ class ResourcePolicyRule:
             statement_reference(s)
             | _judged_grantees(s, exposure)
             | ({"match": "sid"} if by_sid else {})
-            | ({"restore": dict(restores[s.position])} if s.position in restores else {})
+            | ({"restore": dict(restores[s.position]), "restore_recorded_at": since} if s.position in restores else {})
             for s, exposure in offending
         ]
         put_back = "".join(
-            f"; restore {_recorded_label(restores[s.position])} as it was before this call"
+            f"; restore {_recorded_label(restores[s.position])} as IAM Warden last recorded it at {since}"
             for s, _ in offending
             if s.position in restores
         )
