@@ -123,16 +123,18 @@ MAYBE_KEEP_OUT = {
 }
 
 
-def _refuse(enforcer: EnforcerService, operation: str, code: str) -> None:
-    """Make the enforcer's S3 client in the bucket's account answer ``operation`` with ``code``, as AWS does when a
-    bucket policy denies the call (botocore's before-call hook: moto does not evaluate bucket policies)."""
-    s3 = enforcer.executor.clients.client("s3", ACCOUNT, "eu-west-1")
+def _refuse(enforcer: EnforcerService, operation: str, code: str, service: str = "s3") -> None:
+    """Make the enforcer's ``service`` client in the resource's account answer ``operation`` with ``code``, as AWS
+    does when a resource policy denies the call or KMS's lockout safety check refuses it (botocore's before-call hook:
+    moto evaluates neither)."""
+    client = enforcer.executor.clients.client(service, ACCOUNT, "eu-west-1")
 
     def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
-        return AWSResponse("https://s3.amazonaws.com/", 403, {}, None), error  # type: ignore[arg-type]
+        status = 403 if code.startswith("AccessDenied") else 400
+        error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse(f"https://{service}.amazonaws.com/", status, {}, None), error  # type: ignore[arg-type]
 
-    s3.meta.events.register(f"before-call.s3.{operation}", refuse, unique_id=f"refuse-{operation}")
+    client.meta.events.register(f"before-call.{service}.{operation}", refuse, unique_id=f"refuse-{operation}")
 
 
 def test_an_undecidable_deny_keeps_the_plan_and_a_refusal_ends_in_a_final_shut_out_alert(
@@ -154,11 +156,82 @@ def test_an_undecidable_deny_keeps_the_plan_and_a_refusal_ends_in_a_final_shut_o
         f"IAM Warden is shut out of arn:aws:s3:::{BUCKET}: statement 1 (OnlyFromTheOffice) may deny IAM Warden"
     )
     assert "S3UnlockBucketPolicy" in (alert.error or "")
+    # The refusal may have another cause than the Deny (review s13 round 2, N4): the alert says so.
+    assert "a service control policy, a permission boundary, or a gap in IAM Warden's own permissions" in (
+        alert.error or ""
+    )
 
 
 def test_an_undecidable_deny_with_another_failure_is_still_retried(account: Account, enforcer: EnforcerService) -> None:
     account.set("rules/s3-bucket-policy-public/mode", "remediate")
     event = _bucket_event(account, PUBLIC_READ, MAYBE_KEEP_OUT)
     _refuse(enforcer, "PutBucketPolicy", "MalformedPolicy")
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(event)
+
+
+# --- KMS: what all plans on a key leave together (review s13 round 2, N1 and N4) ------------------------------------
+
+EVERYONE = {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
+OTHER = {"Sid": "Other", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:*"}
+ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*"}
+
+
+def _key_event(account: Account, *statements: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    account.set("rules/kms-key-policy-public/mode", "remediate")
+    account.set("rules/kms-key-policy-cross-account/mode", "remediate")
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    kms = account.session.client("kms", region_name="eu-west-1")
+    key = kms.create_key(Policy=json.dumps(document), BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]["Arn"]
+    event = copy.deepcopy(load_event("kms-put-key-policy-public.json"))
+    event["detail"]["requestParameters"].update(keyId=key, policy=json.dumps(document))
+    return event, key
+
+
+def _live(account: Account, key: str) -> list[dict[str, Any]]:
+    kms = account.session.client("kms", region_name="eu-west-1")
+    statements: list[dict[str, Any]] = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])[
+        "Statement"
+    ]
+    return statements
+
+
+def test_a_public_and_a_cross_account_statement_are_both_removed_and_the_key_never_stays_open(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    # The reviewer's probe test_pn1_kms_union.py: dropping the public plan alone would leave {Everyone}.
+    event, key = _key_event(account, EVERYONE, OTHER)
+    findings, calls = _calls(enforcer, event)
+    assert {f["rule"]: f["outcome"] for f in findings} == {
+        "kms-key-policy-public": Outcome.REMEDIATED,
+        "kms-key-policy-cross-account": Outcome.REMEDIATED,
+    }
+    assert "kms:PutKeyPolicy" in calls
+    live = _live(account, key)
+    assert [s.get("Principal") for s in live] == [{"AWS": f"arn:aws:iam::{ACCOUNT}:root"}]  # KMS's default policy
+
+
+def test_a_key_lockout_refusal_of_plans_whose_remainder_was_in_doubt_is_final(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    root = {**ROOT, "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}
+    event, key = _key_event(account, EVERYONE, OTHER, root)
+    _refuse(enforcer, "PutKeyPolicy", "MalformedPolicyDocumentException", "kms")
+    findings, calls = _calls(enforcer, event)  # no EnforcementFailedError: retrying cannot help
+    assert {f["outcome"] for f in findings} == {Outcome.REMEDIATION_FAILED}
+    assert "kms:PutKeyPolicy" in calls
+    assert [s["Sid"] for s in _live(account, key)] == ["Everyone", "Other", "Root"]
+    alert = notifier.sent[-1]
+    assert alert.finding is not None
+    assert alert.finding.severity.value == "critical"
+    assert (alert.error or "").startswith("IAM Warden is shut out of arn:aws:kms:")
+    assert "a service control policy" in (alert.error or "")
+
+
+def test_a_malformed_policy_refusal_of_an_ordinary_key_plan_is_still_retried(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    event, _ = _key_event(account, ROOT, EVERYONE)
+    _refuse(enforcer, "PutKeyPolicy", "MalformedPolicyDocumentException", "kms")
     with pytest.raises(EnforcementFailedError):
         enforcer.handle(event)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.catalog import Severity
-from iamwarden.domain.lockout import lockout, lockout_flag_set, remediator
+from iamwarden.domain.lockout import Remediator, lockout, lockout_flag_set, remediator
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.settings import Settings
@@ -373,7 +373,9 @@ def test_a_root_statement_under_an_undecidable_condition_is_no_lockout_and_keeps
     assert public.plan
     assert public.certain
     assert "may not let IAM Warden in" in public.reason
-    assert "only AWS Support" in public.if_denied
+    # The root statement may well let the account in: no "only AWS Support" claim (review s13 round 2, N2).
+    assert "only AWS Support" not in public.if_denied
+    assert "statement 0 (Root) under IpAddress aws:sourceip 192.0.2.0/24 can still change" in public.if_denied
 
 
 def test_without_iam_wardens_identity_what_holds_for_any_of_its_requests_is_still_decided() -> None:
@@ -397,7 +399,9 @@ def test_a_plan_that_would_leave_a_key_policy_letting_no_one_in_is_not_planned()
     assert public.plan == ()
     assert public.severity is Severity.CRITICAL
     [fact] = public.needs_context
-    assert fact.startswith("the plan would leave a key policy that lets neither account 111122223333's IAM policies")
+    assert fact.startswith(
+        "the plans on this key would together leave a key policy that lets neither account 111122223333's IAM policies"
+    )
     locked = found["kms-key-policy-locks-out-account"]
     assert locked.severity is Severity.CRITICAL
     assert "only through the statements IAM Warden found open" in locked.reason
@@ -408,3 +412,93 @@ def test_a_plan_that_leaves_the_root_statement_is_planned() -> None:
     found = _by_rule(_key_event(ROOT, everyone))
     assert list(found) == ["kms-key-policy-public"]
     assert found["kms-key-policy-public"].plan
+
+
+# --- review s13 round 2 ---------------------------------------------------------------------------------------------
+
+EVERYONE = {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
+OTHER = {"Sid": "Other", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:*"}
+DEV = {**INSIDER, "Sid": "Dev", "Action": "kms:*", "Resource": "*"}
+
+
+def _removed(finding: Any) -> list[Any]:
+    return [reference["index"] for step in finding.plan for reference in step.parameters["statements"]]
+
+
+def test_plans_that_together_remove_every_statement_all_run() -> None:
+    # N1: alone, the public plan leaves {Other} (no one of the account let in); together the plans leave nothing,
+    # and KMS's default policy is put back. Dropping only the public plan would leave the key open to everyone.
+    found = _by_rule(_key_event(EVERYONE, OTHER))
+    assert set(found) == {"kms-key-policy-public", "kms-key-policy-cross-account"}
+    assert _removed(found["kms-key-policy-public"]) == [0]
+    assert _removed(found["kms-key-policy-cross-account"]) == [1]
+    assert found["kms-key-policy-public"].needs_context == ()
+
+
+def test_plans_that_together_leave_a_key_no_one_of_the_account_can_change_none_run() -> None:
+    found = _by_rule(_key_event(DEV, OTHER, EVERYONE))
+    public, shared = found["kms-key-policy-public"], found["kms-key-policy-cross-account"]
+    for finding in (public, shared):
+        assert finding.plan == ()
+        assert finding.severity is Severity.CRITICAL
+        assert finding.needs_context[-1].startswith("the plans on this key would together leave a key policy")
+    assert found["kms-key-policy-locks-out-account"].severity is Severity.CRITICAL
+
+
+def test_plans_whose_remainder_together_cannot_be_told_run_and_a_refusal_is_final() -> None:
+    # Alone each plan leaves the other open statement, which lets everyone in; together they leave only a root
+    # statement under a condition IAM Warden cannot tell: the plans stand, and a refusal of the put is final.
+    root = {**ROOT, "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}
+    found = _by_rule(_key_event(EVERYONE, OTHER, root))
+    public, shared = found["kms-key-policy-public"], found["kms-key-policy-cross-account"]
+    assert (_removed(public), _removed(shared)) == ([0], [1])
+    for finding in (public, shared):
+        assert "the key policy left after every planned removal may not let IAM Warden call" in finding.reason
+        assert finding.if_denied.startswith("IAM Warden is shut out of arn:aws:kms:")
+        assert "only AWS Support" not in finding.if_denied
+
+
+@pytest.mark.parametrize(
+    ("condition", "said"),
+    [
+        ({"Bool": {"aws:MultiFactorAuthPresent": "true"}}, "Bool aws:multifactorauthpresent true"),
+        (
+            {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/Admin*"}},
+            f"ArnLike aws:principalarn arn:aws:iam::{ACCOUNT}:role/Admin*",
+        ),
+        ({"Bool": {"aws:ViaAWSService": "true"}}, "Bool aws:viaawsservice true"),
+    ],
+)
+def test_a_root_statement_whose_conditions_only_iam_warden_misses_shuts_out_iam_warden_not_the_account(
+    condition: dict[str, Any], said: str
+) -> None:
+    # N2: MFA users, the Admin roles or the service path are still let in: IAM Warden is shut out, the account is not.
+    found = _by_rule(_key_event({**ROOT, "Condition": condition}, ANYONE))
+    assert list(found) == ["kms-key-policy-public"]
+    public = found["kms-key-policy-public"]
+    assert public.plan == ()
+    assert public.needs_context[-1].startswith(
+        f"IAM Warden is not let in: the key policy lets account {ACCOUNT} in only by statement 0 (Root) under {said}"
+    )
+    assert "only AWS Support" not in public.reason
+    assert f"The account is not locked out: the principals of account {ACCOUNT} that meet the conditions" in (
+        public.reason
+    )
+
+
+def test_a_root_statement_under_conditions_with_the_check_bypassed_is_no_account_lockout() -> None:
+    found = _by_rule(_key_event({**ROOT, "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}, bypass=True))
+    locked = found["kms-key-policy-locks-out-account"]
+    assert locked.severity is Severity.MEDIUM
+    assert "only AWS Support" not in locked.reason
+
+
+def test_no_session_arn_known_a_notprincipal_naming_the_account_is_undecidable() -> None:
+    # N3: with no enforcer function configured there is no session ARN to find named; the session is not spared.
+    who = Remediator(ACCOUNT, "aws", f"arn:aws:iam::{ACCOUNT}:role/iamwarden-enforcer", ())
+    for named in ([f"arn:aws:iam::{ACCOUNT}:root"], [f"arn:aws:iam::{ACCOUNT}:role/other", ACCOUNT]):
+        deny = {"Sid": "D", "Effect": "Deny", "NotPrincipal": {"AWS": named}, "Action": "s3:*", "Resource": BUCKET}
+        shut = lockout(parse_policy({"Statement": [deny]}), WRITES, BUCKET, who)
+        assert shut.denied == ()
+        assert len(shut.unknown) == 1
+        assert "NotPrincipal does not name IAM Warden's role session and its account both" in shut.unknown[0]

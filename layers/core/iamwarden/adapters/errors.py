@@ -117,6 +117,14 @@ def is_access_denied(exc: BaseException | None) -> bool:
     return exc is not None and error_code(exc) in _ACCESS_DENIED
 
 
+def is_key_lockout_refusal(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is KMS's policy lockout safety check refusing a PutKeyPolicy: it answers
+    ``MalformedPolicyDocumentException`` ("The new key policy will not allow you to update the key policy in the
+    future."), not AccessDenied (review s13 round 2, N4; as seen in data-dot-all/dataall PR #961 and
+    terraform-aws-modules/terraform-aws-kms#14)."""
+    return exc is not None and error_code(exc) == "MalformedPolicyDocumentException"
+
+
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError (or anything shaped like one, or an ``AwsCallError``), else None."""
     if isinstance(exc, AwsCallError):

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
-from iamwarden.adapters.errors import is_access_denied
+from iamwarden.adapters.errors import is_access_denied, is_key_lockout_refusal
 from iamwarden.adapters.ssm_settings import LiveSettings
 from iamwarden.alerts.notifications import Notification, Notifier, finding_notification
 from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
@@ -56,6 +56,20 @@ from iamwarden.domain.settings_guard import (
 )
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
+
+#: What else a refusal of IAM Warden's call can mean, said in the final "shut out" alert (review s13 round 2, N4).
+_OTHER_READINGS = (
+    "The refusal may also come from another policy than the resource's: a service control policy, a permission "
+    "boundary, or a gap in IAM Warden's own permissions."
+)
+
+
+def _refused(finding: Finding, cause: BaseException | None) -> bool:
+    """Whether ``cause`` is AWS refusing IAM Warden's call: AccessDenied, or, for a key policy whose remainder was in
+    doubt (``if_denied``), KMS's lockout safety check (``MalformedPolicyDocumentException``)."""
+    if is_access_denied(cause):
+        return True
+    return ":kms:" in finding.resource_arn and is_key_lockout_refusal(cause)
 
 
 class Telemetry(Protocol):
@@ -351,9 +365,9 @@ class EnforcerService:
                 self.directory.forget(finding.resource_arn)
             self.telemetry.count("RemediationFailures", finding.rule_id)
             failed = failure.record
-            if finding.if_denied and is_access_denied(failure.__cause__):
-                # A Deny IAM Warden could not decide did reach it: retrying cannot help, so this alert is final
-                # (review s13 F1); the audit record already says FAILED with the call refused.
+            if finding.if_denied and _refused(finding, failure.__cause__):
+                # A Deny IAM Warden could not decide did reach it (or another policy refused it): retrying cannot
+                # help, so this alert is final (review s13 F1); the audit record already says FAILED.
                 shut_out = finding._replace(severity=Severity.CRITICAL)
                 notification = finding_notification(
                     Outcome.REMEDIATION_FAILED,
@@ -362,7 +376,7 @@ class EnforcerService:
                     failed.remediation_id,
                     settings_prefix=prefix,
                     done=tuple(failed.done),
-                    error=f"{finding.if_denied} ({failure})",
+                    error=f"{finding.if_denied} ({failure}) {_OTHER_READINGS}",
                 )
                 self._alert(failed, event, notification)
                 return FindingResult(

@@ -128,9 +128,10 @@ def _reaches(statement: Statement, who: Remediator | None) -> tuple[bool | None,
         # A Deny with NotPrincipal spares a role session only when it names the session and the account: AWS "might
         # validate the account first, then the role, and then the assumed-role user" (IAM User Guide, NotPrincipal
         # with Deny; its example lists the session ARN, the role ARN and the account). Every session IAM Warden
-        # acts as must be named; the role and account without the session may not spare it (review s13 F7).
+        # acts as must be named; the role and account without the session may not spare it (review s13 F7). With no
+        # session ARN known (no enforcer function configured) none can be told named (review s13 round 2, N3).
         names = set(excluded.aws)
-        sessions_named = set(who.session_arns) <= names
+        sessions_named = bool(who.session_arns) and set(who.session_arns) <= names
         account_named = bool(names & {who.root, who.account})
         if sessions_named and account_named:
             return False, []

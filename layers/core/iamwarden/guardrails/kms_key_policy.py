@@ -210,6 +210,35 @@ def lets_the_account_in(policy: Policy, account: str, partition: str, who: Remed
     return None if maybe else False
 
 
+def account_statements(policy: Policy, account: str, partition: str) -> list[Statement]:
+    """The Allow statements of ``policy`` that let the account (its root ARN or bare id) or everyone manage the key,
+    whatever their conditions: with none, the account itself is locked out; with some whose conditions do not hold
+    for IAM Warden, only IAM Warden is (review s13 round 2, N2)."""
+    root = f"arn:{partition}:iam::{account}:root"
+    return [
+        statement
+        for statement in policy.statements
+        if statement.allows
+        and statement.principal is not None
+        and (statement.principal.everyone or any(entry in (root, account, "*") for entry in statement.principal.aws))
+        and all(statement.grants_action(action) for action in _KEY_POLICY_ACTIONS)
+    ]
+
+
+def _under_conditions(statements: Sequence[Statement]) -> str:
+    """The statements and the conditions under which they let the account in, for a reader."""
+    said = []
+    for statement in statements:
+        tests = "; ".join(
+            f"{c.qualifier + ':' if c.qualifier else ''}{c.operator}{'IfExists' if c.if_exists else ''} {c.key} "
+            + ", ".join(c.values)
+            for c in statement.conditions
+        )
+        name = f"statement {statement.position}" + (f" ({statement.sid})" if statement.sid else "")
+        said.append(f"{name} under {tests}" if tests else name)
+    return ", ".join(said)
+
+
 def names_the_remediator(policy: Policy, who: Remediator | None) -> bool | None:
     """Whether an Allow of ``policy`` names the remediator's role or session for the key-policy actions (None: its
     identity is not configured here and some statement names principals that might be it)."""
@@ -291,39 +320,92 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
                     "whether the key policy names IAM Warden's role (IAM Warden's own role, not configured here)",
                 )
             )
-        return found._replace(
-            denied=(
-                *found.denied,
-                f"IAM Warden is not let in: no statement of the key policy lets account {account}'s IAM policies "
-                f"call {', '.join(_KEY_POLICY_ACTIONS)}, and none names IAM Warden's role",
+        conditioned = account_statements(policy, account, context.partition)
+        if conditioned:
+            why = (
+                f"IAM Warden is not let in: the key policy lets account {account} in only by "
+                f"{_under_conditions(conditioned)}, conditions IAM Warden's own request does not meet, and no "
+                "statement names IAM Warden's role"
             )
-        )
+        else:
+            why = (
+                f"IAM Warden is not let in: no statement of the key policy lets account {account}'s IAM policies "
+                f"call {', '.join(_KEY_POLICY_ACTIONS)}, and none names IAM Warden's role"
+            )
+        return found._replace(denied=(*found.denied, why))
 
-    def _unless_shut_out(self, context: RuleContext, policy: Policy, arn: str, finding: Finding) -> Finding:
-        """Also read the key policy the plan would leave (review s13 F5): one that lets neither the account's IAM
-        policies nor IAM Warden in is refused by KMS's policy lockout safety check (the caller must still be able to
-        call PutKeyPolicy), so no plan: adding a root statement would add more than the change did."""
-        finding = super()._unless_shut_out(context, policy, arn, finding)
-        left = _left_by(policy, finding.plan)
-        if not finding.plan or left is None:
-            return finding
+    def remedy(self, context: RuleContext, policy: Policy) -> str:
+        """Who the key policy still lets in, when its account statement holds only under conditions IAM Warden does
+        not meet (review s13 round 2, N2); else KMS's last resort."""
+        arn = self.resource_arn(context, self.resource_name(context))
+        account = arn.split(":")[4]
+        conditioned = account_statements(policy, account, context.partition)
+        if conditioned:
+            return (
+                f"The account is not locked out: the principals of account {account} that meet the conditions of "
+                f"{_under_conditions(conditioned)} can still change the key policy, and must remove it by hand."
+            )
+        return lockout_remedy(context.change.event_source)
+
+    def _unless_all_shut_out(
+        self, context: RuleContext, policy: Policy, arn: str, findings: Sequence[Finding]
+    ) -> list[Finding]:
+        """Also read the key policy that *all* the plans on the key leave together (review s13 F5, round 2 N1): one
+        that lets neither the account's IAM policies nor IAM Warden in is refused by KMS's policy lockout safety
+        check (the caller must still be able to call PutKeyPolicy), so no plan on the key runs (adding a root
+        statement would add more than the change did, and running only some plans could leave the key open). Plans
+        that together remove every statement put KMS's default policy back: they all run. A remainder that cannot
+        be told keeps the plans, and a refusal of their put is then final (``if_denied``)."""
+        judged = super()._unless_all_shut_out(context, policy, arn, findings)
+        planned = [step for finding in judged for step in finding.plan]
+        left = _left_by(policy, planned)
+        if not planned or left is None:
+            return judged
         account = arn.split(":")[4]
         who = remediator(context.settings.own, context.change.account, context.partition)
-        if lets_the_account_in(left, account, context.partition, who) is not False:
-            return finding
-        if names_the_remediator(left, who) is not False:
-            return finding
+        let_in = lets_the_account_in(left, account, context.partition, who)
+        named = names_the_remediator(left, who)
+        if let_in or named:
+            return judged
+        remedy = self.remedy(context, left)
+        if let_in is None or named is None:
+            doubt = (
+                f"the key policy left after every planned removal may not let IAM Warden call "
+                f"{', '.join(_KEY_POLICY_ACTIONS)} (its account statement's conditions, or IAM Warden's role, "
+                "cannot be told here); KMS would then refuse the put (its policy lockout safety check)"
+            )
+            return [
+                finding._replace(
+                    reason=f"{finding.reason} Note: {doubt}.",
+                    if_denied=finding.if_denied or f"IAM Warden is shut out of {arn}: {doubt}. {remedy}",
+                )
+                if finding.plan
+                else finding
+                for finding in judged
+            ]
+        conditioned = account_statements(left, account, context.partition)
+        through = (
+            f"account {account}'s IAM policies (only by {_under_conditions(conditioned)}, which IAM Warden's request "
+            "does not meet)"
+            if conditioned
+            else f"account {account}'s IAM policies"
+        )
         why = (
-            f"the plan would leave a key policy that lets neither account {account}'s IAM policies nor IAM Warden "
-            f"call {', '.join(_KEY_POLICY_ACTIONS)}: KMS would refuse it (its policy lockout safety check)"
+            f"the plans on this key would together leave a key policy that lets neither {through} nor IAM Warden "
+            f"call {', '.join(_KEY_POLICY_ACTIONS)}: KMS would refuse it (its policy lockout safety check), so none "
+            "of them runs"
         )
-        return finding._replace(
-            severity=Severity.CRITICAL,
-            plan=(),
-            needs_context=(*finding.needs_context, why),
-            reason=f"{finding.reason} IAM Warden cannot remove it: {why}. "
-            + lockout_remedy(context.change.event_source),
-        )
+        return [
+            finding._replace(
+                severity=Severity.CRITICAL,
+                plan=(),
+                needs_context=(*finding.needs_context, why),
+                reason=f"{finding.reason} IAM Warden cannot remove it: {why}. {remedy}",
+            )
+            if finding.plan
+            else finding
+            for finding in judged
+        ]
 
     def _shuts_the_account_out(self, context: RuleContext, policy: Policy, evaluation: Evaluation) -> Finding | None:
         """An alert-only finding when the new key policy no longer lets the account's IAM policies in, or the call
@@ -342,7 +424,7 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
             left = parse_policy({"Version": "2012-10-17", "Statement": kept}) if removed and kept else None
             if (
                 left is not None
-                and lets_the_account_in(left, account, context.partition, who) is False
+                and not account_statements(left, account, context.partition)
                 and names_the_remediator(left, who) is False
             ):
                 # The account is let in only by what IAM Warden found open (review s13 F5): name the real state.
@@ -355,6 +437,11 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
                 return context.finding(
                     self.locks_out, severity=Severity.CRITICAL, resource_arn=arn, reason=reason, plan=[]
                 )
+        conditioned = account_statements(policy, account, context.partition)
+        if let_in is False and conditioned:
+            # Let in under conditions IAM Warden's request does not meet (MFA, a role-name pattern, via a service):
+            # IAM Warden is shut out (its findings say so), the account is not (review s13 round 2, N2).
+            let_in = None
         if let_in is not False and flag is None:
             return None  # let in, or cannot be told: no lockout finding on a guess
         if let_in is not False:

@@ -605,7 +605,7 @@ class ResourcePolicyRule:
                         restores=restores,
                     )
                 )
-        evaluation.findings[:] = [self._unless_shut_out(context, policy, arn, f) for f in evaluation.findings]
+        evaluation.findings[:] = self._unless_all_shut_out(context, policy, arn, evaluation.findings)
         if evaluation.observed and evaluation.findings:
             evaluation.observed[-1] = _with_accepted(
                 _with_pending(evaluation.observed[-1], evaluation.findings), earlier
@@ -782,6 +782,17 @@ class ResourcePolicyRule:
                 return {}
         return restores
 
+    def _unless_all_shut_out(
+        self, context: RuleContext, policy: Policy, arn: str, findings: Sequence[Finding]
+    ) -> list[Finding]:
+        """Every finding of the evaluation as it stands when the new policy shuts IAM Warden out (a service whose
+        plans together leave one policy, KMS, judges what they leave together)."""
+        return [self._unless_shut_out(context, policy, arn, finding) for finding in findings]
+
+    def remedy(self, context: RuleContext, policy: Policy) -> str:
+        """Who can still fix ``policy`` when IAM Warden cannot (the manual step an alert gives)."""
+        return lockout_remedy(context.change.event_source)
+
     def _unless_shut_out(self, context: RuleContext, policy: Policy, arn: str, finding: Finding) -> Finding:
         """``finding`` as it stands when the new policy also shuts IAM Warden out of the calls its plan makes (review
         s11 F9): denied for certain, it is critical and carries no plan (one that cannot run would only be retried
@@ -810,7 +821,7 @@ class ResourcePolicyRule:
                 plan=(),
                 needs_context=(*finding.needs_context, *shut.denied),
                 reason=f"{reason} IAM Warden cannot remove it: {'; '.join(shut.denied)}. "
-                + lockout_remedy(context.change.event_source),
+                + self.remedy(context, policy),
             )
         if shut.unknown:
             # Undecidable is no lockout: an inert Deny must not make every finding alert-only (review s13 F1). The
@@ -818,7 +829,7 @@ class ResourcePolicyRule:
             return finding._replace(
                 reason=f"{reason} Note: {'; '.join(shut.unknown)}.",
                 if_denied=f"IAM Warden is shut out of {arn}: {'; '.join(shut.unknown)}. "
-                + lockout_remedy(context.change.event_source),
+                + self.remedy(context, policy),
             )
         return finding._replace(reason=reason)
 
