@@ -320,6 +320,14 @@ SCOPES: tuple[Scope, ...] = (
         comment="privilege-escalation detaches an escalating customer-managed policy of this account.",
     ),
     Scope("RestoreTrustPolicies", ("iam:GetRole", "iam:UpdateAssumeRolePolicy"), (ROLES,)),
+    Scope("ReadRoleTags", ("iam:ListRoleTags",), (ROLES,)),
+    Scope(
+        "RemovePruneExemptTags",
+        ("iam:UntagRole",),
+        (ROLES,),
+        Condition("ForAllValues:StringEqualsIgnoreCase", "aws:TagKeys", "iamwarden:prune-exempt-until"),
+        comment="prune-exemption-granted removes the pruner's exempt tag, and no other tag.",
+    ),
     Scope(
         "RemoveUnknownIdentityProviders",
         (
