@@ -1,0 +1,106 @@
+"""prune-exemption-granted remediated in moto: the exempt tag a non-operator set is removed (that key only) while
+the role holds the value the event set; undo tags the role again; a later value, or a role gone, is left alone."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import Outcome
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+
+OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
+SAMPLE = "prune-exemption-tagrole.json"
+ROLE = "app-backend"
+TAG = "iamwarden:prune-exempt-until"
+TRUST = '{"Version": "2012-10-17", "Statement": []}'
+
+
+def _tags(account: Account) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in account.iam.list_role_tags(RoleName=ROLE)["Tags"]}
+
+
+def _tagged(account: Account, key: str = TAG, value: str = "2027-06-30") -> dict[str, Any]:
+    """The role as the sample left it (or with ``key``/``value`` instead of the exempt tag), remediate mode on."""
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST)
+    account.iam.tag_role(RoleName=ROLE, Tags=[{"Key": key, "Value": value}, {"Key": "team", "Value": "payments"}])
+    account.set("rules/prune-exemption-granted/mode", "remediate")
+    event = copy.deepcopy(load_event(SAMPLE))
+    event["detail"]["requestParameters"]["tags"] = [{"key": key, "value": value}, {"key": "team", "value": "payments"}]
+    return event
+
+
+def _only(result: dict[str, Any]) -> dict[str, Any]:
+    [finding] = result["findings"]
+    assert finding["rule"] == "prune-exemption-granted"
+    return dict(finding)
+
+
+def test_the_exempt_tag_is_removed_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    finding = _only(enforcer.handle(_tagged(account)))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [f"removed tag {TAG}=2027-06-30 from role {ROLE}"]
+    assert _tags(account) == {"team": "payments"}
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert "until 2027-06-30" in alert.finding.reason
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert list(undo.restored) == [f"tagged role {ROLE} with {TAG}=2027-06-30 again"]
+    assert _tags(account) == {TAG: "2027-06-30", "team": "payments"}
+
+
+def test_a_key_in_another_case_is_removed_as_the_role_holds_it(account: Account, enforcer: EnforcerService) -> None:
+    key = "IAMWarden:Prune-Exempt-Until"
+
+    finding = _only(enforcer.handle(_tagged(account, key=key)))
+
+    assert finding["done"] == [f"removed tag {key}=2027-06-30 from role {ROLE}"]
+    assert _tags(account) == {"team": "payments"}
+
+
+def test_a_value_set_again_since_the_event_is_kept(account: Account, enforcer: EnforcerService) -> None:
+    event = _tagged(account)
+    account.iam.tag_role(RoleName=ROLE, Tags=[{"Key": TAG, "Value": "2027-01-15"}])
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["done"] == []
+    assert _tags(account)[TAG] == "2027-01-15"
+    assert enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR).restored == ()
+    assert _tags(account)[TAG] == "2027-01-15"
+
+
+def test_undo_refuses_to_overwrite_a_tag_set_since(account: Account, enforcer: EnforcerService) -> None:
+    finding = _only(enforcer.handle(_tagged(account)))
+    account.iam.tag_role(RoleName=ROLE, Tags=[{"Key": TAG, "Value": "2026-12-31"}])
+
+    with pytest.raises(UndoError, match="changed since"):
+        enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _tags(account)[TAG] == "2026-12-31"
+
+
+def test_undo_of_a_role_deleted_since_says_so(account: Account, enforcer: EnforcerService) -> None:
+    finding = _only(enforcer.handle(_tagged(account)))
+    account.iam.delete_role(RoleName=ROLE)
+
+    with pytest.raises(UndoError, match="no longer exists"):
+        enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+
+def test_a_role_gone_before_the_remediation_is_nothing_to_do(account: Account, enforcer: EnforcerService) -> None:
+    event = _tagged(account)
+    account.iam.untag_role(RoleName=ROLE, TagKeys=[TAG, "team"])
+    account.iam.delete_role(RoleName=ROLE)
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["done"] == []
