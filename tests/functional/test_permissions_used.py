@@ -1959,6 +1959,24 @@ def _unknown_oidc(account: Account) -> RemediationStep:
     return _step(StepAction.DELETE_OIDC_PROVIDER, OIDC, provider_arn=OIDC)
 
 
+def _prune_exempt_tag(account: Account) -> RemediationStep:
+    """prune-exemption-granted: the exempt tag a non-operator set on role app-backend, beside a tag it keeps."""
+    account.iam.create_role(
+        RoleName="app-backend", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    account.iam.tag_role(
+        RoleName="app-backend",
+        Tags=[{"Key": "iamwarden:prune-exempt-until", "Value": "2027-06-30"}, {"Key": "team", "Value": "payments"}],
+    )
+    return _step(
+        StepAction.REMOVE_ROLE_TAG,
+        f"arn:aws:iam::{HOME_ACCOUNT}:role/app-backend",
+        role_name="app-backend",
+        key="iamwarden:prune-exempt-until",
+        value="2027-06-30",
+    )
+
+
 def _added_client_id(account: Account) -> RemediationStep:
     del account
     return _step(StepAction.REMOVE_OIDC_CLIENT_ID, OIDC, provider_arn=OIDC, client_id="backdoor-app")
@@ -2335,6 +2353,7 @@ SCENARIOS.update(
             _boundary_removed("user", replaced=True), REGION, _user_boundary_answers(replaced=True)
         ),
         "delete-unknown-oidc-provider": Scenario(_unknown_oidc),
+        "remove-prune-exempt-tag": Scenario(_prune_exempt_tag),
         "remove-oidc-client-id": Scenario(_added_client_id, REGION, _client_id_answers),
         "delete-unknown-saml-provider": Scenario(_unknown_saml),
         "restore-oidc-thumbprints": Scenario(_changed_thumbprints),
