@@ -162,6 +162,8 @@ def _condition_holds(condition: Condition, context: dict[str, str]) -> bool:
         return not any(wildcard_match(pattern, actual) for pattern in condition.values)
     if operator == "stringequals":
         return actual in condition.values
+    if operator == "stringequalsignorecase":  # ForAllValues too: one value in the context (``_authorised_as``)
+        return actual.casefold() in {value.casefold() for value in condition.values}
     if operator == "stringnotequals":
         return actual not in condition.values
     raise AssertionError(f"the evaluator does not know the condition operator {condition.operator}")
@@ -194,6 +196,9 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
     if service == "iam":
         if "PolicyArn" in params:
             context["iam:PolicyARN"] = params["PolicyArn"]
+        keys = params.get("TagKeys")
+        if isinstance(keys, list) and len(keys) == 1:  # one value: what the evaluator's string operators compare
+            context["aws:TagKeys"] = str(keys[0])
         if operation in ("GetPolicy", "ListPolicyVersions", "GetPolicyVersion") or "PolicyVersion" in operation:
             return str(params["PolicyArn"]), context  # the policy itself is the resource
         if operation == "DeleteVirtualMFADevice":
@@ -2870,3 +2875,15 @@ def test_the_heartbeats_fallback_topic_check_and_alert_call_only_what_its_role_a
     }
     assert {request.params["TopicArn"] for request in made if request.action == "sns:Publish"} == {topic, fallback}
     assert_role_allows(made, "heartbeat", "HeartbeatRole")
+
+
+def test_the_enforcer_may_untag_a_role_only_of_the_prune_exempt_tag() -> None:
+    """UntagRole is granted for prune-exemption-granted's one key (any case), not for a tag a policy may rest on."""
+    statements = _role_statements("enforcer-remediations")
+    role = f"arn:aws:iam::{HOME_ACCOUNT}:role/app-backend"
+    for key, allows in (
+        ("iamwarden:prune-exempt-until", True),
+        ("IAMWarden:Prune-Exempt-Until", True),
+        ("team", False),
+    ):
+        assert allowed(statements, "iam:UntagRole", role, {"aws:TagKeys": key}) is allows, key
