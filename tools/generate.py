@@ -821,6 +821,8 @@ ROUTES: Mapping[str, Route] = {
     "user-credential-created": Route("CredentialsCreated"),
     "remediation-reversed": Route("CredentialsCreated"),
     "trust-policy-untrusted": Route("TrustPolicyChanged"),
+    # CreateRole is judged by both (its trust policy, its tags): one rule sends it once, TagRole with it.
+    "prune-exemption-granted": Route("TrustPolicyChanged"),
     "s3-acl-public": Route(
         "AclChanged", "PutObjectAcl is an S3 data event: the trail must log S3 data events (write) for it to arrive."
     ),

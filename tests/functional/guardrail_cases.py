@@ -1177,13 +1177,15 @@ def _oidc_provider(sample: str) -> Callable[[Account], dict[str, Any]]:
 
 
 def _prune_exempt_tagged(account: Account) -> dict[str, Any]:
-    """Role app-backend with the tags the sample set (the pruner's exempt tag and a team tag)."""
-    request = _request("prune-exemption-tagrole.json")
-    account.iam.create_role(RoleName=request["roleName"], AssumeRolePolicyDocument=EMPTY_TRUST)
-    account.iam.tag_role(
-        RoleName=request["roleName"], Tags=[{"Key": t["key"], "Value": t["value"]} for t in request["tags"]]
+    """Role app-backend as the sample's CreateRole left it: with the pruner's exempt tag and a team tag (a TagRole's
+    tag is alert-only, review s13 prunex F1: only a new role's tag is removed)."""
+    request = _request("prune-exemption-createrole.json")
+    account.iam.create_role(
+        RoleName=request["roleName"],
+        AssumeRolePolicyDocument=EMPTY_TRUST,
+        Tags=[{"Key": t["key"], "Value": t["value"]} for t in request["tags"]],
     )
-    return load_event("prune-exemption-tagrole.json")
+    return load_event("prune-exemption-createrole.json")
 
 
 def app_backend_tags(account: Account) -> dict[str, str]:

@@ -1,16 +1,19 @@
-"""prune-exemption-granted remediated in moto: the exempt tag a non-operator set is removed (that key only) while
-the role holds the value the event set; undo tags the role again; a later value, or a role gone, is left alone."""
+"""prune-exemption-granted remediated in moto: the exempt tag a non-operator set on a new role (CreateRole) is removed
+(that key only) while the role holds the value the event set; undo tags the role again; a later value, or a role
+gone, is left alone. A TagRole's tag is never removed: the record does not say what the role held before (F1)."""
 
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.findings import Outcome
+from iamwarden.domain.findings import Outcome, RemediationStep
+from iamwarden.guardrails.prune_exemption import RemoveRoleTag
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -27,12 +30,17 @@ def _tags(account: Account) -> dict[str, str]:
 
 
 def _tagged(account: Account, key: str = TAG, value: str = "2027-06-30") -> dict[str, Any]:
-    """The role as the sample left it (or with ``key``/``value`` instead of the exempt tag), remediate mode on."""
-    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST)
-    account.iam.tag_role(RoleName=ROLE, Tags=[{"Key": key, "Value": value}, {"Key": "team", "Value": "payments"}])
+    """The role as a CreateRole with the exempt tag (``key``/``value``) and team=payments left it, remediate mode on."""
+    tags = [{"Key": key, "Value": value}, {"Key": "team", "Value": "payments"}]
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=tags)
     account.set("rules/prune-exemption-granted/mode", "remediate")
     event = copy.deepcopy(load_event(SAMPLE))
-    event["detail"]["requestParameters"]["tags"] = [{"key": key, "value": value}, {"key": "team", "value": "payments"}]
+    event["detail"]["eventName"] = "CreateRole"
+    event["detail"]["requestParameters"] = {
+        "roleName": ROLE,
+        "assumeRolePolicyDocument": TRUST,
+        "tags": [{"key": t["Key"], "value": t["Value"]} for t in tags],
+    }
     return event
 
 
@@ -58,13 +66,37 @@ def test_the_exempt_tag_is_removed_and_undo_puts_it_back(
     assert _tags(account) == {TAG: "2027-06-30", "team": "payments"}
 
 
-def test_a_key_in_another_case_is_removed_as_the_role_holds_it(account: Account, enforcer: EnforcerService) -> None:
-    key = "IAMWarden:Prune-Exempt-Until"
+def test_a_tag_role_is_alerted_but_never_removed_even_in_remediate_mode(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """F1: an operator set 2027-06-30 earlier; a CI role re-applies it: removing it would end the operator's
+    exemption, and the TagRole record cannot tell this from a new tag."""
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=[{"Key": TAG, "Value": "2027-06-30"}])
+    account.set("rules/prune-exemption-granted/mode", "remediate")
 
-    finding = _only(enforcer.handle(_tagged(account, key=key)))
+    finding = _only(enforcer.handle(copy.deepcopy(load_event(SAMPLE))))
 
-    assert finding["done"] == [f"removed tag {key}=2027-06-30 from role {ROLE}"]
-    assert _tags(account) == {"team": "payments"}
+    assert finding["outcome"] != Outcome.REMEDIATED
+    assert finding.get("done", []) == []
+    assert _tags(account)[TAG] == "2027-06-30"
+
+
+def test_a_key_the_role_holds_in_another_case_is_removed_as_the_role_holds_it(account: Account) -> None:
+    """IAM keys are unique case-insensitively: the step's key in one case finds the role's key in another."""
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=[{"Key": TAG, "Value": "2027-06-30"}])
+    action = RemoveRoleTag()
+    step = RemediationStep(
+        RemoveRoleTag.action, "arn", {"role_name": ROLE, "key": TAG.upper(), "value": "2027-06-30"}, "remove"
+    )
+    aws: Any = SimpleNamespace(iam=account.iam)
+    before = action.capture(aws, step)
+    done: list[str] = []
+
+    action.apply(SimpleNamespace(aws=aws, finding_id="f", now="2026-11-21T14:12:06Z"), step, before, done)
+
+    assert before == {"tag": {"key": TAG, "value": "2027-06-30"}}
+    assert done == [f"removed tag {TAG}=2027-06-30 from role {ROLE}"]
+    assert _tags(account) == {}
 
 
 def test_a_value_set_again_since_the_event_is_kept(account: Account, enforcer: EnforcerService) -> None:
@@ -74,6 +106,8 @@ def test_a_value_set_again_since_the_event_is_kept(account: Account, enforcer: E
     finding = _only(enforcer.handle(event))
 
     assert finding["done"] == []
+    assert finding["outcome"] == Outcome.REMEDIATED  # "already gone" is done, not a failure
+    assert "error" not in finding
     assert _tags(account)[TAG] == "2027-01-15"
     assert enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR).restored == ()
     assert _tags(account)[TAG] == "2027-01-15"
@@ -104,3 +138,5 @@ def test_a_role_gone_before_the_remediation_is_nothing_to_do(account: Account, e
     finding = _only(enforcer.handle(event))
 
     assert finding["done"] == []
+    assert finding["outcome"] == Outcome.REMEDIATED  # "already gone" is done, not a failure
+    assert "error" not in finding

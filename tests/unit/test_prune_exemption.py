@@ -48,7 +48,10 @@ def test_the_exempt_tag_set_by_someone_not_an_operator_is_a_medium_finding_that_
     [finding] = _ours(judgement)
     assert finding.severity is Severity.MEDIUM
     assert finding.resource_arn == ROLE_ARN
-    assert finding.needs_context == ()
+    # F1: a TagRole record does not say what the role held before: never remediated, the alert says why.
+    assert finding.needs_context == (
+        "the role's exemption tag before this call is unknown: removing it may remove an operator's exemption",
+    )
     assert "developer" in finding.reason
     assert "exempted role app-backend from permission pruning until 2027-06-30" in finding.reason
     assert f"max_exempt_days ({MAX_EXEMPT_DAYS}" in finding.reason
@@ -62,12 +65,72 @@ def test_the_rule_starts_in_alert_mode() -> None:
 
 
 @pytest.mark.parametrize("key", ["IAMWarden:Prune-Exempt-Until", "IAMWARDEN:PRUNE-EXEMPT-UNTIL"])
-def test_the_key_is_matched_whatever_its_case_and_removed_as_sent(key: str) -> None:
+def test_a_key_in_another_case_is_a_low_note_that_claims_no_exemption(key: str) -> None:
+    """The pruner reads the exact key (F3): another case exempts only if IAM kept the role's existing key's case."""
     [finding] = _ours(_judge(_event([{"key": key, "value": "2027-01-31"}])))
 
+    assert finding.severity is Severity.LOW
+    assert finding.plan == ()
+    assert "exempted role" not in finding.reason
+    assert "reads the key exactly" in finding.reason
+    assert finding.needs_context
+
+
+def test_a_key_in_another_case_on_a_new_role_exempts_nothing() -> None:
+    judgement = _judge(_create_role([{"key": "IAMWarden:Prune-Exempt-Until", "value": "2027-01-31"}]))
+
+    assert _ours(judgement) == []
+
+
+@pytest.mark.parametrize("value", ["2020-01-01", "2026-11-20"])
+def test_a_date_already_past_exempts_nothing(value: str) -> None:
+    """The sample's call is on 2026-11-21: a date before it is no exemption for the pruner (F3)."""
+    judgement = _judge(_event([{"key": EXEMPT_TAG, "value": value}]))
+
+    assert _ours(judgement) == []
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_the_call_day_itself_still_exempts() -> None:
+    assert len(_ours(_judge(_event([{"key": EXEMPT_TAG, "value": "2026-11-21"}])))) == 1
+
+
+def _create_role(tags: list[dict[str, str]], **detail: Any) -> dict[str, Any]:
+    event = _event(eventName="CreateRole", **detail)
+    event["detail"]["requestParameters"] = {
+        "roleName": "app-backend",
+        "assumeRolePolicyDocument": '{"Version":"2012-10-17","Statement":[]}',
+        "tags": tags,
+    }
+    return event
+
+
+def test_create_role_with_the_exempt_tag_is_a_finding_remediated_without_a_guess() -> None:
+    """F2: a new role held no tag before, so removing the tag removes only what the change added."""
+    [finding] = _ours(_judge(_create_role([{"key": EXEMPT_TAG, "value": "2027-06-30"}])))
+
+    assert finding.severity is Severity.MEDIUM
+    assert finding.needs_context == ()
+    assert "created role app-backend exempt from permission pruning until 2027-06-30" in finding.reason
     [step] = finding.plan
-    assert step.parameters["key"] == key
-    assert "until 2027-01-31" in finding.reason
+    assert step.parameters == {"role_name": "app-backend", "key": EXEMPT_TAG, "value": "2027-06-30"}
+
+
+def test_create_role_without_the_exempt_tag_is_not_ours() -> None:
+    assert _ours(_judge(_create_role([{"key": "team", "value": "payments"}]))) == []
+
+
+def test_cloudformation_gets_no_operator_pass() -> None:
+    """F2: CloudFormation acts with whoever deployed any stack: an operator's deploy role is no operator there."""
+    settings, problems = parse_settings({"rules": {"iamwarden-tampered": {"operators": [DEVELOPER_ROLE]}}})
+    assert not problems
+    event = _event()
+    event["detail"]["userIdentity"]["invokedBy"] = "cloudformation.amazonaws.com"
+
+    [finding] = _ours(_judge(event, settings))
+
+    assert "through CloudFormation" in finding.reason
+    assert finding.needs_context
 
 
 def test_other_tag_keys_are_not_looked_at() -> None:
@@ -121,6 +184,13 @@ def test_tag_date_takes_only_yyyy_mm_dd() -> None:
     assert tag_date(" 2027-06-30 ") is not None
     assert tag_date("2027-W01-1") is None
     assert tag_date("2027-13-01") is None
+
+
+def test_the_rule_reads_the_tag_with_the_pruners_own_parser() -> None:
+    """One parser for the pruner and the rule (F3): they cannot drift apart."""
+    from iamwarden.prune.domain import decide
+
+    assert decide._tag_date is tag_date
 
 
 def test_the_tag_and_cap_are_the_pruners_defaults() -> None:

@@ -3,23 +3,26 @@
 The pruner (``iamwarden.prune``) skips a role tagged ``iamwarden:prune-exempt-until`` = ``YYYY-MM-DD`` until the
 earlier of that date and ``max_exempt_days`` after the day it first saw the tag on the role (its ledger keeps that
 day). Whoever may tag a role can so keep its unused permissions: an intruder's foothold exempted from the one
-process that would take them away (issue 15). The tag is IAM's, so ``iam:TagRole`` sets it, and CloudTrail records
-the request's ``roleName`` and ``tags`` (``key``/``value``); the response is empty.
+process that would take them away (issue 15). The tag is IAM's: ``iam:TagRole`` sets it on a role, ``iam:CreateRole``
+on a new one; CloudTrail records the request's ``roleName`` and ``tags`` (``key``/``value``).
 
-A ``TagRole`` setting that key (IAM tag keys are unique case-insensitively, so ``IAMWarden:Prune-Exempt-Until``
-is the same tag) by a caller not matched by ``rules/iamwarden-tampered/operators`` is a finding (medium): the alert
-says who exempted which role until when. A value that is no ``YYYY-MM-DD`` date exempts nothing (the pruner says
-so in its plan) and is compliant; so is an operator's tag. Other keys are not looked at.
+The key and the value are read as the pruner reads them (``iamwarden.domain.prune_tag``: the exact key, the same
+date parser), so the rule alerts the exemptions the pruner grants. A tag that sets a future date, by a caller not
+matched by ``rules/iamwarden-tampered/operators``, is a finding (medium). A change CloudFormation made
+(``invokedBy``) gets no operator pass: it acts with whoever deployed any stack, so an operator's deploy role would
+let every stack exempt roles. A value that is no date, or a date already past, exempts nothing (compliant). A key
+in another case is a low note: the pruner reads the exact key, so it exempts only if IAM kept the role's existing
+key's case (IAM keys are unique case-insensitively), which the record does not say.
 
-In ``remediate`` mode the plan removes exactly that key (``UntagRole``), while the role still holds the value the
-event set (a later change is kept): the event does not say what value the tag had before, and IAM Warden keeps no
-record of role tags, so the role goes back to not exempt, which only lets the pruner judge it again. The live tag
-is read first (``ListRoleTags``); undo tags the role with it again.
+Remediation: only ``CreateRole``'s tag is removed (``UntagRole``): the role is new, so the tag was not there before
+and removing it takes away only what the change added. A ``TagRole`` record does not say whether the role already
+held the tag (an operator's earlier exemption, re-applied or overwritten): removing it would act on a guess, so
+that finding is alert-only (``needs_context``). The live tag is read first (``ListRoleTags``); undo tags the role
+with it again.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
@@ -28,24 +31,27 @@ from iamwarden.adapters.errors import is_gone
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.prune_tag import EXEMPT_TAG, tag_date
 from iamwarden.domain.rule_exceptions import operator_pattern
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 
-#: The pruner's exempt tag (``PruneSettings.exempt_tag``'s default; a test holds the two equal).
-EXEMPT_TAG = "iamwarden:prune-exempt-until"
+__all__ = ["EXEMPT_TAG", "MAX_EXEMPT_DAYS", "PRUNE_EXEMPTION_GRANTED", "exempt_tag_set", "tag_date"]
+
 #: The pruner's cap on an exemption (``PruneSettings.max_exempt_days``'s default), as the alert tells it.
 MAX_EXEMPT_DAYS = 90
 #: Whose ``operators`` patterns say who may exempt a role: the same people who may change IAM Warden's settings.
 OPERATORS_RULE = "iamwarden-tampered"
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The service CloudTrail names in ``invokedBy`` when CloudFormation made the call with its caller's credentials.
+CLOUDFORMATION = "cloudformation.amazonaws.com"
+#: Why a ``TagRole`` finding is never remediated (review s13 prunex F1).
+UNKNOWN_BEFORE = "the role's exemption tag before this call is unknown: removing it may remove an operator's exemption"
 
 PRUNE_EXEMPTION_GRANTED = RuleSpec(
     id="prune-exemption-granted",
     title="Role exempted from permission pruning by someone not an operator",
     event_source="iam.amazonaws.com",
-    event_names=frozenset({"TagRole"}),
+    event_names=frozenset({"TagRole", "CreateRole"}),
     risk=(
         f"The tag {EXEMPT_TAG} makes the permission pruner skip a role: whoever may tag roles can keep a role's "
         "unused permissions, an intruder's foothold among them, out of the pruner's reach."
@@ -57,28 +63,33 @@ PRUNE_EXEMPTION_GRANTED = RuleSpec(
 )
 
 
-def tag_date(value: str) -> date | None:
-    """A ``YYYY-MM-DD`` date, nothing else: what the pruner takes as an exemption (``prune.domain.decide``)."""
-    text = value.strip()
-    if not _DATE.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def exempt_tag_set(request: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The key (as sent) and value a ``TagRole`` request sets for the exempt tag, or None when it sets none."""
+    """The key (as sent) and value a request's ``tags`` set for the exempt tag, or None when it sets none.
+
+    The exact key first (what the pruner reads); else a key equal to it in another case (IAM rejects a request
+    holding both, so at most one of each kind is there)."""
     tags = request.get("tags")
-    found: tuple[str, str] | None = None
+    exact: tuple[str, str] | None = None
+    other: tuple[str, str] | None = None
     for tag in tags if isinstance(tags, list) else ():
         if not isinstance(tag, Mapping):
             continue
         key, value = tag.get("key"), tag.get("value")
-        if isinstance(key, str) and key.casefold() == EXEMPT_TAG.casefold():
-            found = (key, value if isinstance(value, str) else "")
-    return found
+        if not isinstance(key, str) or key.casefold() != EXEMPT_TAG.casefold():
+            continue
+        found = (key, value if isinstance(value, str) else "")
+        if key == EXEMPT_TAG:
+            exact = found
+        else:
+            other = found
+    return exact or other
+
+
+def _event_day(time: str) -> date | None:
+    try:
+        return date.fromisoformat(time[:10])
+    except ValueError:
+        return None
 
 
 class PruneExemptionRule:
@@ -102,28 +113,60 @@ class PruneExemptionRule:
                 f"tag {key}={value!r} on role {role} is no YYYY-MM-DD date: the pruner grants no exemption for it"
             )
             return evaluation
+        day = _event_day(change.time)
+        if day is not None and until < day:
+            evaluation.compliant.append(
+                f"tag {key}={value} on role {role} is a date already past: it exempts nothing (the pruner skips a "
+                "role only until that date)"
+            )
+            return evaluation
+        created = change.event_name == "CreateRole"
+        if key != EXEMPT_TAG and created:
+            evaluation.compliant.append(
+                f"tag {key} on new role {role} is not the pruner's {EXEMPT_TAG} (the pruner reads the key exactly): "
+                "it exempts nothing"
+            )
+            return evaluation
         actor = change.actor
-        operators = context.rule(OPERATORS_RULE).patterns("operators")
-        operator = next(
-            (
-                pattern
-                for identity in (actor.arn, actor.session_issuer_arn)
-                if identity
-                for pattern in (operator_pattern(identity, operators),)
-                if pattern is not None
-            ),
-            None,
-        )
+        cloudformation = actor.invoked_by == CLOUDFORMATION
+        operator = None if cloudformation else self._operator(context)
         if operator is not None:
             evaluation.compliant.append(
                 f"{actor.display} is an operator ({operator!r}) and exempted role {role} from pruning until {value}"
             )
             return evaluation
+        through = (
+            " through CloudFormation (a stack's change gets no operator pass: CloudFormation acts with whoever "
+            "deployed the stack, whatever stack it is)"
+            if cloudformation
+            else ""
+        )
+        add_operator = f"Add the caller to rules/{OPERATORS_RULE}/operators if they may grant exemptions."
+        if key != EXEMPT_TAG:
+            evaluation.findings.append(
+                context.finding(
+                    PRUNE_EXEMPTION_GRANTED,
+                    severity=Severity.LOW,
+                    resource_arn=arn,
+                    reason=(
+                        f"{actor.display}{through} tagged role {role} with {key}={value}, the pruner's {EXEMPT_TAG} "
+                        "in another case. The pruner reads the key exactly: this exempts the role from pruning "
+                        f"until {until.isoformat()} only if the role already held {EXEMPT_TAG} and IAM kept that "
+                        f"key's case. {add_operator}"
+                    ),
+                    plan=[],
+                    offending=[{"role": role, "key": key, "value": value, "until": until.isoformat()}],
+                    needs_context=("the case of the role's existing tag key, which the record does not say",),
+                )
+            )
+            return evaluation
+        what = "created role" if created else "exempted role"
         reason = (
-            f"{actor.display} exempted role {role} from permission pruning until {until.isoformat()} (tag {key}). "
+            f"{actor.display}{through} {what} {role} "
+            f"{'exempt ' if created else ''}from permission pruning until {until.isoformat()} (tag {key}). "
             f"The pruner skips it until the earlier of {until.isoformat()} and max_exempt_days "
             f"({MAX_EXEMPT_DAYS} unless set otherwise) after the day it first saw the tag on this role. "
-            f"Add the caller to rules/{OPERATORS_RULE}/operators if they may grant exemptions."
+            f"{add_operator}"
         )
         evaluation.findings.append(
             context.finding(
@@ -140,9 +183,27 @@ class PruneExemptionRule:
                     )
                 ],
                 offending=[{"role": role, "key": key, "value": value, "until": until.isoformat()}],
+                # A new role held no tag before; a TagRole record does not say what the role held (F1).
+                needs_context=() if created else (UNKNOWN_BEFORE,),
             )
         )
         return evaluation
+
+    @staticmethod
+    def _operator(context: RuleContext) -> str | None:
+        """The ``operators`` pattern the caller (its ARN or its session's issuer) matches, or None."""
+        actor = context.change.actor
+        operators = context.rule(OPERATORS_RULE).patterns("operators")
+        return next(
+            (
+                pattern
+                for identity in (actor.arn, actor.session_issuer_arn)
+                if identity
+                for pattern in (operator_pattern(identity, operators),)
+                if pattern is not None
+            ),
+            None,
+        )
 
 
 def _live_tag(aws: AccountClients, role: str, key: str) -> tuple[str, str] | None:
