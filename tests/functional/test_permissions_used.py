@@ -23,7 +23,7 @@ import contextlib
 import datetime
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import pytest
@@ -150,11 +150,25 @@ def _role_statements(policy_name: str, role_id: str = "EnforcerRole", **paramete
     return statements
 
 
-def _condition_holds(condition: Condition, context: dict[str, str]) -> bool:
-    """One condition key test, as IAM evaluates it; a key the request does not carry never matches."""
+def _condition_holds(condition: Condition, context: Mapping[str, str | list[str]]) -> bool:
+    """One condition key test, as IAM evaluates it; a key the request does not carry never matches.
+
+    A multivalued key (``aws:TagKeys``) is a list: ``ForAllValues`` holds when every value matches, ``ForAnyValue``
+    when one does (review s13 prunex F4: an UntagRole of two keys is allowed only if both are granted)."""
     actual = context.get(condition.key)  # both lower-cased: condition keys are case insensitive
     if actual is None:
         return condition.holds_when_absent
+    if isinstance(actual, str):
+        return _value_holds(condition, actual)
+    if condition.qualifier == "ForAllValues":
+        return all(_value_holds(condition, value) for value in actual)
+    if condition.qualifier == "ForAnyValue":
+        return any(_value_holds(condition, value) for value in actual)
+    raise AssertionError(f"the multivalued key {condition.key} is tested without ForAllValues/ForAnyValue")
+
+
+def _value_holds(condition: Condition, actual: str) -> bool:
+    """The condition's operator on one value of the request."""
     operator = condition.operator.lower()
     if operator in ("arnlike", "stringlike", "arnequals"):
         return any(wildcard_match(pattern, actual) for pattern in condition.values)
@@ -162,14 +176,16 @@ def _condition_holds(condition: Condition, context: dict[str, str]) -> bool:
         return not any(wildcard_match(pattern, actual) for pattern in condition.values)
     if operator == "stringequals":
         return actual in condition.values
-    if operator == "stringequalsignorecase":  # ForAllValues too: one value in the context (``_authorised_as``)
+    if operator == "stringequalsignorecase":
         return actual.casefold() in {value.casefold() for value in condition.values}
     if operator == "stringnotequals":
         return actual not in condition.values
     raise AssertionError(f"the evaluator does not know the condition operator {condition.operator}")
 
 
-def allowed(statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]) -> bool:
+def allowed(
+    statements: list[dict[str, Any]], action: str, resource: str, context: Mapping[str, str | list[str]]
+) -> bool:
     """Whether the statements allow ``action`` on ``resource``, read by IAM Warden's own policy engine.
 
     The template's statements are parsed by ``parse_policy`` (the parser every guardrail uses), matched
@@ -187,18 +203,18 @@ def allowed(statements: list[dict[str, Any]], action: str, resource: str, contex
     return any(statement.allows for statement in matching) and not any(not s.allows for s in matching)
 
 
-def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
+def _authorised_as(request: Request) -> tuple[str, dict[str, str | list[str]]]:
     """The resource ARN IAM authorises ``request`` on, and its condition keys."""
     params, operation = request.params, request.action.split(":")[1]
     service = request.action.split(":")[0]
     iam = f"arn:aws:iam::{HOME_ACCOUNT}"
-    context: dict[str, str] = {}
+    context: dict[str, str | list[str]] = {}
     if service == "iam":
         if "PolicyArn" in params:
             context["iam:PolicyARN"] = params["PolicyArn"]
         keys = params.get("TagKeys")
-        if isinstance(keys, list) and len(keys) == 1:  # one value: what the evaluator's string operators compare
-            context["aws:TagKeys"] = str(keys[0])
+        if isinstance(keys, list) and keys:  # multivalued: every key the request names
+            context["aws:TagKeys"] = [str(key) for key in keys]
         if operation in ("GetPolicy", "ListPolicyVersions", "GetPolicyVersion") or "PolicyVersion" in operation:
             return str(params["PolicyArn"]), context  # the policy itself is the resource
         if operation == "DeleteVirtualMFADevice":
@@ -2886,4 +2902,7 @@ def test_the_enforcer_may_untag_a_role_only_of_the_prune_exempt_tag() -> None:
         ("IAMWarden:Prune-Exempt-Until", True),
         ("team", False),
     ):
-        assert allowed(statements, "iam:UntagRole", role, {"aws:TagKeys": key}) is allows, key
+        assert allowed(statements, "iam:UntagRole", role, {"aws:TagKeys": [key]}) is allows, key
+    # ForAllValues: a request naming the exempt tag and another is refused as a whole (as IAM refuses it).
+    both = {"aws:TagKeys": ["iamwarden:prune-exempt-until", "team"]}
+    assert allowed(statements, "iam:UntagRole", role, both) is False
