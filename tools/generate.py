@@ -320,6 +320,14 @@ SCOPES: tuple[Scope, ...] = (
         comment="privilege-escalation detaches an escalating customer-managed policy of this account.",
     ),
     Scope("RestoreTrustPolicies", ("iam:GetRole", "iam:UpdateAssumeRolePolicy"), (ROLES,)),
+    Scope("ReadRoleTags", ("iam:ListRoleTags",), (ROLES,)),
+    Scope(
+        "RemovePruneExemptTags",
+        ("iam:UntagRole",),
+        (ROLES,),
+        Condition("ForAllValues:StringEqualsIgnoreCase", "aws:TagKeys", "iamwarden:prune-exempt-until"),
+        comment="prune-exemption-granted removes the pruner's exempt tag, and no other tag.",
+    ),
     Scope(
         "RemoveUnknownIdentityProviders",
         (
@@ -821,6 +829,8 @@ ROUTES: Mapping[str, Route] = {
     "user-credential-created": Route("CredentialsCreated"),
     "remediation-reversed": Route("CredentialsCreated"),
     "trust-policy-untrusted": Route("TrustPolicyChanged"),
+    # CreateRole is judged by both (its trust policy, its tags): one rule sends it once, TagRole with it.
+    "prune-exemption-granted": Route("TrustPolicyChanged"),
     "s3-acl-public": Route(
         "AclChanged", "PutObjectAcl is an S3 data event: the trail must log S3 data events (write) for it to arrive."
     ),

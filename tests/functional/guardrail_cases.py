@@ -1185,6 +1185,22 @@ def _oidc_provider(sample: str) -> Callable[[Account], dict[str, Any]]:
     return prepare
 
 
+def _prune_exempt_tagged(account: Account) -> dict[str, Any]:
+    """Role app-backend as the sample's CreateRole left it: with the pruner's exempt tag and a team tag (a TagRole's
+    tag is alert-only, review s13 prunex F1: only a new role's tag is removed)."""
+    request = _request("prune-exemption-createrole.json")
+    account.iam.create_role(
+        RoleName=request["roleName"],
+        AssumeRolePolicyDocument=EMPTY_TRUST,
+        Tags=[{"Key": t["key"], "Value": t["value"]} for t in request["tags"]],
+    )
+    return load_event("prune-exemption-createrole.json")
+
+
+def app_backend_tags(account: Account) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in account.iam.list_role_tags(RoleName="app-backend")["Tags"]}
+
+
 SSO_INSTANCE = "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"
 
 
@@ -2737,6 +2753,18 @@ CASES: Mapping[str, GuardrailCase] = {
                 {"rules/identity-provider-unknown/allow_oidc_urls": "token.actions.githubusercontent.com"},
             ),
             partial_failure=PartialFailure("iam", "DeleteOpenIDConnectProvider", done_before=0),
+        ),
+        GuardrailCase(
+            rule="prune-exemption-granted",
+            violation=Scenario(_prune_exempt_tagged, app_backend_tags),
+            remediated={"team": "payments"},
+            compliant=Scenario(
+                _prune_exempt_tagged,
+                app_backend_tags,
+                {"rules/iamwarden-tampered/operators": f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"},
+            ),
+            partial_failure=PartialFailure("iam", "UntagRole", done_before=0),
+            alert_severity="medium",
         ),
         GuardrailCase(
             rule="permission-set-admin",

@@ -23,7 +23,7 @@ import contextlib
 import datetime
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import pytest
@@ -150,11 +150,25 @@ def _role_statements(policy_name: str, role_id: str = "EnforcerRole", **paramete
     return statements
 
 
-def _condition_holds(condition: Condition, context: dict[str, str]) -> bool:
-    """One condition key test, as IAM evaluates it; a key the request does not carry never matches."""
+def _condition_holds(condition: Condition, context: Mapping[str, str | list[str]]) -> bool:
+    """One condition key test, as IAM evaluates it; a key the request does not carry never matches.
+
+    A multivalued key (``aws:TagKeys``) is a list: ``ForAllValues`` holds when every value matches, ``ForAnyValue``
+    when one does (review s13 prunex F4: an UntagRole of two keys is allowed only if both are granted)."""
     actual = context.get(condition.key)  # both lower-cased: condition keys are case insensitive
     if actual is None:
         return condition.holds_when_absent
+    if isinstance(actual, str):
+        return _value_holds(condition, actual)
+    if condition.qualifier == "ForAllValues":
+        return all(_value_holds(condition, value) for value in actual)
+    if condition.qualifier == "ForAnyValue":
+        return any(_value_holds(condition, value) for value in actual)
+    raise AssertionError(f"the multivalued key {condition.key} is tested without ForAllValues/ForAnyValue")
+
+
+def _value_holds(condition: Condition, actual: str) -> bool:
+    """The condition's operator on one value of the request."""
     operator = condition.operator.lower()
     if operator in ("arnlike", "stringlike", "arnequals"):
         return any(wildcard_match(pattern, actual) for pattern in condition.values)
@@ -162,12 +176,16 @@ def _condition_holds(condition: Condition, context: dict[str, str]) -> bool:
         return not any(wildcard_match(pattern, actual) for pattern in condition.values)
     if operator == "stringequals":
         return actual in condition.values
+    if operator == "stringequalsignorecase":
+        return actual.casefold() in {value.casefold() for value in condition.values}
     if operator == "stringnotequals":
         return actual not in condition.values
     raise AssertionError(f"the evaluator does not know the condition operator {condition.operator}")
 
 
-def allowed(statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]) -> bool:
+def allowed(
+    statements: list[dict[str, Any]], action: str, resource: str, context: Mapping[str, str | list[str]]
+) -> bool:
     """Whether the statements allow ``action`` on ``resource``, read by IAM Warden's own policy engine.
 
     The template's statements are parsed by ``parse_policy`` (the parser every guardrail uses), matched
@@ -185,15 +203,18 @@ def allowed(statements: list[dict[str, Any]], action: str, resource: str, contex
     return any(statement.allows for statement in matching) and not any(not s.allows for s in matching)
 
 
-def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
+def _authorised_as(request: Request) -> tuple[str, dict[str, str | list[str]]]:
     """The resource ARN IAM authorises ``request`` on, and its condition keys."""
     params, operation = request.params, request.action.split(":")[1]
     service = request.action.split(":")[0]
     iam = f"arn:aws:iam::{HOME_ACCOUNT}"
-    context: dict[str, str] = {}
+    context: dict[str, str | list[str]] = {}
     if service == "iam":
         if "PolicyArn" in params:
             context["iam:PolicyARN"] = params["PolicyArn"]
+        keys = params.get("TagKeys")
+        if isinstance(keys, list) and keys:  # multivalued: every key the request names
+            context["aws:TagKeys"] = [str(key) for key in keys]
         if operation in ("GetPolicy", "ListPolicyVersions", "GetPolicyVersion") or "PolicyVersion" in operation:
             return str(params["PolicyArn"]), context  # the policy itself is the resource
         if operation == "DeleteVirtualMFADevice":
@@ -1959,6 +1980,24 @@ def _unknown_oidc(account: Account) -> RemediationStep:
     return _step(StepAction.DELETE_OIDC_PROVIDER, OIDC, provider_arn=OIDC)
 
 
+def _prune_exempt_tag(account: Account) -> RemediationStep:
+    """prune-exemption-granted: the exempt tag a non-operator set on role app-backend, beside a tag it keeps."""
+    account.iam.create_role(
+        RoleName="app-backend", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    account.iam.tag_role(
+        RoleName="app-backend",
+        Tags=[{"Key": "iamwarden:prune-exempt-until", "Value": "2027-06-30"}, {"Key": "team", "Value": "payments"}],
+    )
+    return _step(
+        StepAction.REMOVE_ROLE_TAG,
+        f"arn:aws:iam::{HOME_ACCOUNT}:role/app-backend",
+        role_name="app-backend",
+        key="iamwarden:prune-exempt-until",
+        value="2027-06-30",
+    )
+
+
 def _added_client_id(account: Account) -> RemediationStep:
     del account
     return _step(StepAction.REMOVE_OIDC_CLIENT_ID, OIDC, provider_arn=OIDC, client_id="backdoor-app")
@@ -2345,6 +2384,7 @@ SCENARIOS.update(
             _boundary_removed("user", replaced=True), REGION, _user_boundary_answers(replaced=True)
         ),
         "delete-unknown-oidc-provider": Scenario(_unknown_oidc),
+        "remove-prune-exempt-tag": Scenario(_prune_exempt_tag),
         "remove-oidc-client-id": Scenario(_added_client_id, REGION, _client_id_answers),
         "delete-unknown-saml-provider": Scenario(_unknown_saml),
         "restore-oidc-thumbprints": Scenario(_changed_thumbprints),
@@ -2874,3 +2914,18 @@ def test_the_heartbeats_fallback_topic_check_and_alert_call_only_what_its_role_a
     }
     assert {request.params["TopicArn"] for request in made if request.action == "sns:Publish"} == {topic, fallback}
     assert_role_allows(made, "heartbeat", "HeartbeatRole")
+
+
+def test_the_enforcer_may_untag_a_role_only_of_the_prune_exempt_tag() -> None:
+    """UntagRole is granted for prune-exemption-granted's one key (any case), not for a tag a policy may rest on."""
+    statements = _role_statements("enforcer-remediations")
+    role = f"arn:aws:iam::{HOME_ACCOUNT}:role/app-backend"
+    for key, allows in (
+        ("iamwarden:prune-exempt-until", True),
+        ("IAMWarden:Prune-Exempt-Until", True),
+        ("team", False),
+    ):
+        assert allowed(statements, "iam:UntagRole", role, {"aws:TagKeys": [key]}) is allows, key
+    # ForAllValues: a request naming the exempt tag and another is refused as a whole (as IAM refuses it).
+    both = {"aws:TagKeys": ["iamwarden:prune-exempt-until", "team"]}
+    assert allowed(statements, "iam:UntagRole", role, both) is False

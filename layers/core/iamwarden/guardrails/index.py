@@ -89,6 +89,7 @@ RULES: tuple[RuleSpec, ...] = (
     RuleSpec(id="identity-center-user-takeover", title="Sign-in name or email of an Identity Center administrator changed", event_source="identitystore.amazonaws.com", event_names=frozenset({"UpdateUser"}), risk="An Identity Center user signs in by its user name (an external identity provider's assertion is matched to it), and the built-in directory sends its password resets to the user's email: changing an administrator's user name or emails to ones someone else controls hands them that administrator's access in every account its permission sets reach, and no permission set or IAM event shows it.", options=MappingProxyType({}), alert_risk="This user holds administrator access through Identity Center, so whoever controls its new user name or email may sign in as it.", resource_types=frozenset(), default_mode=Mode.ALERT, service_events=frozenset()),
     RuleSpec(id="identity-center-session-tag-attribute", title="Identity Center user attribute that a session tag is taken from changed", event_source="identitystore.amazonaws.com", event_names=frozenset({"UpdateUser"}), risk="Identity Center passes the user attributes its instance maps (attributes for access control) to every role the user signs in to as session tags: changing one changes what each policy that tests aws:PrincipalTag/<key> lets the user do, an administrator's access included where a condition asks for it.", options=MappingProxyType({}), alert_risk="Policies that test this session tag let the user in as its new value allows, so changing the attribute it is taken from may change what the user can do in every account Identity Center signs it in to.", resource_types=frozenset(), default_mode=Mode.ALERT, service_events=frozenset()),
     RuleSpec(id="identity-center-identity-source", title="Identity Center identity source changed", event_source="sso-directory.amazonaws.com", event_names=frozenset({"AssociateDirectory", "CreateBearerToken", "CreateExternalIdPConfigurationForDirectory", "DeleteExternalIdPConfigurationForDirectory", "DisableExternalIdPConfigurationForDirectory", "DisassociateDirectory", "EnableExternalIdPConfigurationForDirectory", "ImportExternalIdPCertificate", "UpdateExternalIdPConfigurationForDirectory"}), risk="Whoever controls Identity Center's identity source (the connected directory, the external identity provider's SAML configuration and certificates, the SCIM access token) signs in as, or provisions, every Identity Center user, administrators included, and no permission set or IAM event shows it.", options=MappingProxyType({}), alert_risk="This change hands the sign-in of every Identity Center user, administrators included, to whoever controls the identity source now.", resource_types=frozenset(), default_mode=Mode.ALERT, service_events=frozenset()),
+    RuleSpec(id="prune-exemption-granted", title="Role exempted from permission pruning by someone not an operator", event_source="iam.amazonaws.com", event_names=frozenset({"CreateRole", "TagRole"}), risk="The tag iamwarden:prune-exempt-until makes the permission pruner skip a role: whoever may tag roles can keep a role's unused permissions, an intruder's foothold among them, out of the pruner's reach.", options=MappingProxyType({}), alert_risk="This tag makes IAM Warden's permission pruner leave the role's unused permissions in place; only the operators are expected to grant that.", resource_types=frozenset(), default_mode=Mode.ALERT, service_events=frozenset()),
 )
 ROUTES: Mapping[tuple[str, str], tuple[tuple[str, int], ...]] = {
     ("backup.amazonaws.com", "DeleteBackupVaultAccessPolicy"): (("backup_vault_policy", 0),),
@@ -180,7 +181,7 @@ ROUTES: Mapping[tuple[str, str], tuple[tuple[str, int], ...]] = {
     ("iam.amazonaws.com", "CreateOpenIDConnectProvider"): (("identity_providers", 0),),
     ("iam.amazonaws.com", "CreatePolicy"): (("managed_policy_readings", 0),),
     ("iam.amazonaws.com", "CreatePolicyVersion"): (("identity_policy", 1), ("tampering", 0)),
-    ("iam.amazonaws.com", "CreateRole"): (("trust_policy", 0), ("tampering", 0)),
+    ("iam.amazonaws.com", "CreateRole"): (("trust_policy", 0), ("tampering", 0), ("prune_exemption", 0)),
     ("iam.amazonaws.com", "CreateSAMLProvider"): (("identity_providers", 0),),
     ("iam.amazonaws.com", "CreateServiceSpecificCredential"): (("credentials", 2), ("remediation_reversed", 0)),
     ("iam.amazonaws.com", "CreateUser"): (("iam_user", 0),),
@@ -202,6 +203,7 @@ ROUTES: Mapping[tuple[str, str], tuple[tuple[str, int], ...]] = {
     ("iam.amazonaws.com", "PutUserPolicy"): (("identity_policy", 0), ("restraint_removed", 0), ("remediation_reversed", 0)),
     ("iam.amazonaws.com", "RemoveUserFromGroup"): (("restraint_removed", 0),),
     ("iam.amazonaws.com", "SetDefaultPolicyVersion"): (("identity_policy", 1), ("tampering", 0)),
+    ("iam.amazonaws.com", "TagRole"): (("prune_exemption", 0),),
     ("iam.amazonaws.com", "UntagUser"): (("remediation_reversed", 0),),
     ("iam.amazonaws.com", "UpdateAccessKey"): (("remediation_reversed", 0),),
     ("iam.amazonaws.com", "UpdateAssumeRolePolicy"): (("trust_policy", 0), ("tampering", 0)),
@@ -430,5 +432,6 @@ ACTION_MODULES: Mapping[str, str] = {
     "delete_permission_set_inline_policy": "identity_center",
     "delete_account_assignment": "identity_center",
     "delete_group_membership": "identity_center",
+    "remove_role_tag": "prune_exemption",
 }
 # END GENERATED: guardrail-index

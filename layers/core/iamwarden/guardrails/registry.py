@@ -87,6 +87,8 @@ MODULE_NAMES: tuple[str, ...] = (
     "identity_providers",
     "roles_anywhere",
     "identity_center",
+    # issue 15: a role exempted from the permission pruner by someone not an operator
+    "prune_exemption",
 )
 
 

@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from iamwarden.domain.policy import action_matches
+from iamwarden.domain.prune_tag import EXEMPT_TAG, tag_date
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.prune.domain.model import AccessReport, RoleFacts
 from iamwarden.prune.domain.settings import PruneSettings
@@ -136,18 +136,7 @@ def exemption_notes(
     return tuple(notes)
 
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _tag_date(value: str) -> date | None:
-    """A ``YYYY-MM-DD`` date, nothing else (``date.fromisoformat`` also takes ``20991231`` and week dates)."""
-    text = value.strip()
-    if not _DATE.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
+_tag_date = tag_date  # the shared parser (iamwarden.domain.prune_tag), also the guardrail's
 
 
 def exempt_tag_first_key(tag: str) -> str:
@@ -241,7 +230,7 @@ def warming_up(role: RoleFacts, ledger: Mapping[str, str], settings: PruneSettin
 
 
 def updated_ledger(
-    role: RoleFacts, ledger: Mapping[str, str], now: datetime, exempt_tag: str = "iamwarden:prune-exempt-until"
+    role: RoleFacts, ledger: Mapping[str, str], now: datetime, exempt_tag: str = EXEMPT_TAG
 ) -> dict[str, str]:
     """The ledger for the role as it is now: dates kept for patterns still granted (and the exempt tag's value
     still set), today for new ones."""

@@ -21,6 +21,7 @@ from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.own import OwnIdentity, names_match
+from iamwarden.domain.prune_tag import EXEMPT_TAG
 from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _refuse_match_all, _string_list, flatten
 from iamwarden.domain.wildcards import arn_match, matches_any, wildcard_match
 
@@ -83,7 +84,7 @@ class PruneSettings(NamedTuple):
     always_keep: tuple[str, ...] = DEFAULT_ALWAYS_KEEP
     exempt_roles: tuple[str, ...] = ()
     exempt_actions: tuple[ExemptAction, ...] = ()
-    exempt_tag: str = "iamwarden:prune-exempt-until"
+    exempt_tag: str = EXEMPT_TAG
     #: An exempt-until tag counts for at most this many days from the day the pruner first saw its value (F17).
     max_exempt_days: int = 90
     #: The enforcer's ``break_glass_principals`` (read from the same settings): those roles are never pruned (F22).

@@ -1,0 +1,267 @@
+"""``prune-exemption-granted``: a role exempted from the permission pruner by someone who is not an operator.
+
+The pruner (``iamwarden.prune``) skips a role tagged ``iamwarden:prune-exempt-until`` = ``YYYY-MM-DD`` until the
+earlier of that date and ``max_exempt_days`` after the day it first saw the tag on the role (its ledger keeps that
+day). Whoever may tag a role can so keep its unused permissions: an intruder's foothold exempted from the one
+process that would take them away (issue 15). The tag is IAM's: ``iam:TagRole`` sets it on a role, ``iam:CreateRole``
+on a new one; CloudTrail records the request's ``roleName`` and ``tags`` (``key``/``value``).
+
+The key and the value are read as the pruner reads them (``iamwarden.domain.prune_tag``: the exact key, the same
+date parser), so the rule alerts the exemptions the pruner grants. A tag that sets a future date, by a caller not
+matched by ``rules/iamwarden-tampered/operators``, is a finding (medium). A change CloudFormation made
+(``invokedBy``) gets no operator pass: it acts with whoever deployed any stack, so an operator's deploy role would
+let every stack exempt roles. A value that is no date, or a date already past, exempts nothing (compliant). A key
+in another case is a low note: the pruner reads the exact key, so it exempts only if IAM kept the role's existing
+key's case (IAM keys are unique case-insensitively), which the record does not say.
+
+Remediation: only ``CreateRole``'s tag is removed (``UntagRole``): the role is new, so the tag was not there before
+and removing it takes away only what the change added. A ``TagRole`` record does not say whether the role already
+held the tag (an operator's earlier exemption, re-applied or overwritten): removing it would act on a guess, so
+that finding is alert-only (``needs_context``). The live tag is read first (``ListRoleTags``); undo tags the role
+with it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, ClassVar
+
+from iamwarden.adapters.errors import is_gone
+from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.prune_tag import EXEMPT_TAG, tag_date
+from iamwarden.domain.rule_exceptions import operator_pattern
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+
+__all__ = ["EXEMPT_TAG", "MAX_EXEMPT_DAYS", "PRUNE_EXEMPTION_GRANTED", "exempt_tag_set", "tag_date"]
+
+#: The pruner's cap on an exemption (``PruneSettings.max_exempt_days``'s default), as the alert tells it.
+MAX_EXEMPT_DAYS = 90
+#: Whose ``operators`` patterns say who may exempt a role: the same people who may change IAM Warden's settings.
+OPERATORS_RULE = "iamwarden-tampered"
+#: The service CloudTrail names in ``invokedBy`` when CloudFormation made the call with its caller's credentials.
+CLOUDFORMATION = "cloudformation.amazonaws.com"
+#: Why a ``TagRole`` finding is never remediated (review s13 prunex F1).
+UNKNOWN_BEFORE = "the role's exemption tag before this call is unknown: removing it may remove an operator's exemption"
+
+PRUNE_EXEMPTION_GRANTED = RuleSpec(
+    id="prune-exemption-granted",
+    title="Role exempted from permission pruning by someone not an operator",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"TagRole", "CreateRole"}),
+    risk=(
+        f"The tag {EXEMPT_TAG} makes the permission pruner skip a role: whoever may tag roles can keep a role's "
+        "unused permissions, an intruder's foothold among them, out of the pruner's reach."
+    ),
+    alert_risk=(
+        "This tag makes IAM Warden's permission pruner leave the role's unused permissions in place; only the "
+        "operators are expected to grant that."
+    ),
+)
+
+
+def exempt_tag_set(request: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The key (as sent) and value a request's ``tags`` set for the exempt tag, or None when it sets none.
+
+    The exact key first (what the pruner reads); else a key equal to it in another case (IAM rejects a request
+    holding both, so at most one of each kind is there)."""
+    tags = request.get("tags")
+    exact: tuple[str, str] | None = None
+    other: tuple[str, str] | None = None
+    for tag in tags if isinstance(tags, list) else ():
+        if not isinstance(tag, Mapping):
+            continue
+        key, value = tag.get("key"), tag.get("value")
+        if not isinstance(key, str) or key.casefold() != EXEMPT_TAG.casefold():
+            continue
+        found = (key, value if isinstance(value, str) else "")
+        if key == EXEMPT_TAG:
+            exact = found
+        else:
+            other = found
+    return exact or other
+
+
+def _event_day(time: str) -> date | None:
+    try:
+        return date.fromisoformat(time[:10])
+    except ValueError:
+        return None
+
+
+class PruneExemptionRule:
+    """Role tags that exempt a role from pruning, set by anyone but the operators."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (PRUNE_EXEMPTION_GRANTED,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        role = context.request_text("roleName")
+        arn = f"arn:{context.partition}:iam::{change.account}:role/{role}"
+        evaluation = Evaluation(resource_arn=arn)
+        tag = exempt_tag_set(change.request_parameters)
+        if tag is None:
+            evaluation.compliant.append(f"no {EXEMPT_TAG} tag set on role {role}")
+            return evaluation
+        key, value = tag
+        until = tag_date(value)
+        if until is None:
+            evaluation.compliant.append(
+                f"tag {key}={value!r} on role {role} is no YYYY-MM-DD date: the pruner grants no exemption for it"
+            )
+            return evaluation
+        day = _event_day(change.time)
+        if day is not None and until < day:
+            evaluation.compliant.append(
+                f"tag {key}={value} on role {role} is a date already past: it exempts nothing (the pruner skips a "
+                "role only until that date)"
+            )
+            return evaluation
+        created = change.event_name == "CreateRole"
+        if key != EXEMPT_TAG and created:
+            evaluation.compliant.append(
+                f"tag {key} on new role {role} is not the pruner's {EXEMPT_TAG} (the pruner reads the key exactly): "
+                "it exempts nothing"
+            )
+            return evaluation
+        actor = change.actor
+        cloudformation = actor.invoked_by == CLOUDFORMATION
+        operator = None if cloudformation else self._operator(context)
+        if operator is not None:
+            evaluation.compliant.append(
+                f"{actor.display} is an operator ({operator!r}) and exempted role {role} from pruning until {value}"
+            )
+            return evaluation
+        through = (
+            " through CloudFormation (a stack's change gets no operator pass: CloudFormation acts with whoever "
+            "deployed the stack, whatever stack it is)"
+            if cloudformation
+            else ""
+        )
+        add_operator = f"Add the caller to rules/{OPERATORS_RULE}/operators if they may grant exemptions."
+        if key != EXEMPT_TAG:
+            evaluation.findings.append(
+                context.finding(
+                    PRUNE_EXEMPTION_GRANTED,
+                    severity=Severity.LOW,
+                    resource_arn=arn,
+                    reason=(
+                        f"{actor.display}{through} tagged role {role} with {key}={value}, the pruner's {EXEMPT_TAG} "
+                        "in another case. The pruner reads the key exactly: this exempts the role from pruning "
+                        f"until {until.isoformat()} only if the role already held {EXEMPT_TAG} and IAM kept that "
+                        f"key's case. {add_operator}"
+                    ),
+                    plan=[],
+                    offending=[{"role": role, "key": key, "value": value, "until": until.isoformat()}],
+                    needs_context=("the case of the role's existing tag key, which the record does not say",),
+                )
+            )
+            return evaluation
+        what = "created role" if created else "exempted role"
+        reason = (
+            f"{actor.display}{through} {what} {role} "
+            f"{'exempt ' if created else ''}from permission pruning until {until.isoformat()} (tag {key}). "
+            f"The pruner skips it until the earlier of {until.isoformat()} and max_exempt_days "
+            f"({MAX_EXEMPT_DAYS} unless set otherwise) after the day it first saw the tag on this role. "
+            f"{add_operator}"
+        )
+        evaluation.findings.append(
+            context.finding(
+                PRUNE_EXEMPTION_GRANTED,
+                severity=Severity.MEDIUM,
+                resource_arn=arn,
+                reason=reason,
+                plan=[
+                    RemediationStep(
+                        RemoveRoleTag.action,
+                        arn,
+                        {"role_name": role, "key": key, "value": value},
+                        f"remove tag {key} from role {role} (undo: tag it again with {value})",
+                    )
+                ],
+                offending=[{"role": role, "key": key, "value": value, "until": until.isoformat()}],
+                # A new role held no tag before; a TagRole record does not say what the role held (F1).
+                needs_context=() if created else (UNKNOWN_BEFORE,),
+            )
+        )
+        return evaluation
+
+    @staticmethod
+    def _operator(context: RuleContext) -> str | None:
+        """The ``operators`` pattern the caller (its ARN or its session's issuer) matches, or None."""
+        actor = context.change.actor
+        operators = context.rule(OPERATORS_RULE).patterns("operators")
+        return next(
+            (
+                pattern
+                for identity in (actor.arn, actor.session_issuer_arn)
+                if identity
+                for pattern in (operator_pattern(identity, operators),)
+                if pattern is not None
+            ),
+            None,
+        )
+
+
+def _live_tag(aws: AccountClients, role: str, key: str) -> tuple[str, str] | None:
+    """The role's tag whose key is ``key`` whatever its case, as (key, value); None when it has none.
+
+    Raises what IAM raises, ``NoSuchEntity`` for a role gone included: the callers decide what gone means."""
+    tags = aws.iam.list_role_tags(RoleName=role).get("Tags", [])
+    return next(((t["Key"], t["Value"]) for t in tags if str(t["Key"]).casefold() == key.casefold()), None)
+
+
+class RemoveRoleTag:
+    """Remove the exempt tag a ``TagRole`` set, while the role holds the value it set; undo tags the role again."""
+
+    permissions: ClassVar[Permissions] = ("iam:ListRoleTags", "iam:UntagRole")
+    action: ClassVar[StepAction] = StepAction("remove_role_tag", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:ListRoleTags", "iam:TagRole")
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        try:
+            live = _live_tag(aws, step.parameters["role_name"], step.parameters["key"])
+        except Exception as exc:
+            if is_gone(exc):
+                return {"tag": None}
+            raise
+        return {"tag": {"key": live[0], "value": live[1]} if live is not None else None}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        live = before["tag"]
+        if live is None or live["value"] != step.parameters["value"]:
+            return  # gone already, or set again since the event (someone else's change, kept)
+        role = step.parameters["role_name"]
+        try:
+            run.aws.iam.untag_role(RoleName=role, TagKeys=[live["key"]])
+        except Exception as exc:
+            if is_gone(exc):
+                return
+            raise
+        done.append(f"removed tag {live['key']}={live['value']} from role {role}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        tag = before["tag"]
+        if tag is None or tag["value"] != step.parameters["value"]:
+            return []  # apply removed nothing
+        role = step.parameters["role_name"]
+        try:
+            now = _live_tag(aws, role, tag["key"])
+        except Exception as exc:
+            if is_gone(exc):
+                raise UndoError(f"role {role} no longer exists") from exc
+            raise
+        if now is not None and now[1] == tag["value"]:
+            return []
+        if now is not None:
+            raise UndoError(f"tag {now[0]} of role {role} changed since (now {now[1]}); set it by hand")
+        aws.iam.tag_role(RoleName=role, Tags=[{"Key": tag["key"], "Value": tag["value"]}])
+        return [f"tagged role {role} with {tag['key']}={tag['value']} again"]
+
+
+GUARDRAILS = (PruneExemptionRule(),)
+ACTIONS = (RemoveRoleTag(),)

@@ -1,0 +1,142 @@
+"""prune-exemption-granted remediated in moto: the exempt tag a non-operator set on a new role (CreateRole) is removed
+(that key only) while the role holds the value the event set; undo tags the role again; a later value, or a role
+gone, is left alone. A TagRole's tag is never removed: the record does not say what the role held before (F1)."""
+
+from __future__ import annotations
+
+import copy
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import Outcome, RemediationStep
+from iamwarden.guardrails.prune_exemption import RemoveRoleTag
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+
+OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
+SAMPLE = "prune-exemption-tagrole.json"
+ROLE = "app-backend"
+TAG = "iamwarden:prune-exempt-until"
+TRUST = '{"Version": "2012-10-17", "Statement": []}'
+
+
+def _tags(account: Account) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in account.iam.list_role_tags(RoleName=ROLE)["Tags"]}
+
+
+def _tagged(account: Account, key: str = TAG, value: str = "2027-06-30") -> dict[str, Any]:
+    """The role as a CreateRole with the exempt tag (``key``/``value``) and team=payments left it, remediate mode on."""
+    tags = [{"Key": key, "Value": value}, {"Key": "team", "Value": "payments"}]
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=tags)
+    account.set("rules/prune-exemption-granted/mode", "remediate")
+    event = copy.deepcopy(load_event(SAMPLE))
+    event["detail"]["eventName"] = "CreateRole"
+    event["detail"]["requestParameters"] = {
+        "roleName": ROLE,
+        "assumeRolePolicyDocument": TRUST,
+        "tags": [{"key": t["Key"], "value": t["Value"]} for t in tags],
+    }
+    return event
+
+
+def _only(result: dict[str, Any]) -> dict[str, Any]:
+    [finding] = result["findings"]
+    assert finding["rule"] == "prune-exemption-granted"
+    return dict(finding)
+
+
+def test_the_exempt_tag_is_removed_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    finding = _only(enforcer.handle(_tagged(account)))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [f"removed tag {TAG}=2027-06-30 from role {ROLE}"]
+    assert _tags(account) == {"team": "payments"}
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert "until 2027-06-30" in alert.finding.reason
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert list(undo.restored) == [f"tagged role {ROLE} with {TAG}=2027-06-30 again"]
+    assert _tags(account) == {TAG: "2027-06-30", "team": "payments"}
+
+
+def test_a_tag_role_is_alerted_but_never_removed_even_in_remediate_mode(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """F1: an operator set 2027-06-30 earlier; a CI role re-applies it: removing it would end the operator's
+    exemption, and the TagRole record cannot tell this from a new tag."""
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=[{"Key": TAG, "Value": "2027-06-30"}])
+    account.set("rules/prune-exemption-granted/mode", "remediate")
+
+    finding = _only(enforcer.handle(copy.deepcopy(load_event(SAMPLE))))
+
+    assert finding["outcome"] != Outcome.REMEDIATED
+    assert finding.get("done", []) == []
+    assert _tags(account)[TAG] == "2027-06-30"
+
+
+def test_a_key_the_role_holds_in_another_case_is_removed_as_the_role_holds_it(account: Account) -> None:
+    """IAM keys are unique case-insensitively: the step's key in one case finds the role's key in another."""
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=[{"Key": TAG, "Value": "2027-06-30"}])
+    action = RemoveRoleTag()
+    step = RemediationStep(
+        RemoveRoleTag.action, "arn", {"role_name": ROLE, "key": TAG.upper(), "value": "2027-06-30"}, "remove"
+    )
+    aws: Any = SimpleNamespace(iam=account.iam)
+    before = action.capture(aws, step)
+    done: list[str] = []
+
+    action.apply(SimpleNamespace(aws=aws, finding_id="f", now="2026-11-21T14:12:06Z"), step, before, done)
+
+    assert before == {"tag": {"key": TAG, "value": "2027-06-30"}}
+    assert done == [f"removed tag {TAG}=2027-06-30 from role {ROLE}"]
+    assert _tags(account) == {}
+
+
+def test_a_value_set_again_since_the_event_is_kept(account: Account, enforcer: EnforcerService) -> None:
+    event = _tagged(account)
+    account.iam.tag_role(RoleName=ROLE, Tags=[{"Key": TAG, "Value": "2027-01-15"}])
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["done"] == []
+    assert finding["outcome"] == Outcome.REMEDIATED  # "already gone" is done, not a failure
+    assert "error" not in finding
+    assert _tags(account)[TAG] == "2027-01-15"
+    assert enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR).restored == ()
+    assert _tags(account)[TAG] == "2027-01-15"
+
+
+def test_undo_refuses_to_overwrite_a_tag_set_since(account: Account, enforcer: EnforcerService) -> None:
+    finding = _only(enforcer.handle(_tagged(account)))
+    account.iam.tag_role(RoleName=ROLE, Tags=[{"Key": TAG, "Value": "2026-12-31"}])
+
+    with pytest.raises(UndoError, match="changed since"):
+        enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _tags(account)[TAG] == "2026-12-31"
+
+
+def test_undo_of_a_role_deleted_since_says_so(account: Account, enforcer: EnforcerService) -> None:
+    finding = _only(enforcer.handle(_tagged(account)))
+    account.iam.delete_role(RoleName=ROLE)
+
+    with pytest.raises(UndoError, match="no longer exists"):
+        enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+
+def test_a_role_gone_before_the_remediation_is_nothing_to_do(account: Account, enforcer: EnforcerService) -> None:
+    event = _tagged(account)
+    account.iam.untag_role(RoleName=ROLE, TagKeys=[TAG, "team"])
+    account.iam.delete_role(RoleName=ROLE)
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["done"] == []
+    assert finding["outcome"] == Outcome.REMEDIATED  # "already gone" is done, not a failure
+    assert "error" not in finding

@@ -1,0 +1,198 @@
+"""prune-exemption-granted: the pruner's exempt tag set on a role by someone not an operator (issue 15).
+
+Judged on ``events/prune-exemption-tagrole.json`` (role developer tags app-backend until 2027-06-30) and variants of
+it: the key's case, other keys, a value that is no date, an operator's tag, a failed call.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.settings import Settings, parse_settings
+from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.prune_exemption import EXEMPT_TAG, MAX_EXEMPT_DAYS, exempt_tag_set, tag_date
+from iamwarden.prune.domain.settings import PruneSettings
+from tests.conftest import load_event
+
+RULE = "prune-exemption-granted"
+SAMPLE = "prune-exemption-tagrole.json"
+ROLE_ARN = "arn:aws:iam::111122223333:role/app-backend"
+DEVELOPER_ROLE = "arn:aws:iam::111122223333:role/developer"
+
+
+def _event(tags: list[dict[str, str]] | None = None, **detail: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(SAMPLE))
+    if tags is not None:
+        event["detail"]["requestParameters"]["tags"] = tags
+    event["detail"].update(detail)
+    return event
+
+
+def _judge(event: dict[str, Any], settings: Settings | None = None) -> Judgement:
+    return judge_event(event, settings or Settings())
+
+
+def _ours(judgement: Judgement) -> list[Any]:
+    return [f for f in judgement.findings if f.rule_id == RULE]
+
+
+def test_the_exempt_tag_set_by_someone_not_an_operator_is_a_medium_finding_that_says_who_what_and_until() -> None:
+    judgement = _judge(_event())
+
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = _ours(judgement)
+    assert finding.severity is Severity.MEDIUM
+    assert finding.resource_arn == ROLE_ARN
+    # F1: a TagRole record does not say what the role held before: never remediated, the alert says why.
+    assert finding.needs_context == (
+        "the role's exemption tag before this call is unknown: removing it may remove an operator's exemption",
+    )
+    assert "developer" in finding.reason
+    assert "exempted role app-backend from permission pruning until 2027-06-30" in finding.reason
+    assert f"max_exempt_days ({MAX_EXEMPT_DAYS}" in finding.reason
+    [step] = finding.plan
+    assert step.action == "remove_role_tag"
+    assert step.parameters == {"role_name": "app-backend", "key": EXEMPT_TAG, "value": "2027-06-30"}
+
+
+def test_the_rule_starts_in_alert_mode() -> None:
+    assert Settings().rule(RULE).mode.value == "alert"
+
+
+@pytest.mark.parametrize("key", ["IAMWarden:Prune-Exempt-Until", "IAMWARDEN:PRUNE-EXEMPT-UNTIL"])
+def test_a_key_in_another_case_is_a_low_note_that_claims_no_exemption(key: str) -> None:
+    """The pruner reads the exact key (F3): another case exempts only if IAM kept the role's existing key's case."""
+    [finding] = _ours(_judge(_event([{"key": key, "value": "2027-01-31"}])))
+
+    assert finding.severity is Severity.LOW
+    assert finding.plan == ()
+    assert "exempted role" not in finding.reason
+    assert "reads the key exactly" in finding.reason
+    assert finding.needs_context
+
+
+def test_a_key_in_another_case_on_a_new_role_exempts_nothing() -> None:
+    judgement = _judge(_create_role([{"key": "IAMWarden:Prune-Exempt-Until", "value": "2027-01-31"}]))
+
+    assert _ours(judgement) == []
+
+
+@pytest.mark.parametrize("value", ["2020-01-01", "2026-11-20"])
+def test_a_date_already_past_exempts_nothing(value: str) -> None:
+    """The sample's call is on 2026-11-21: a date before it is no exemption for the pruner (F3)."""
+    judgement = _judge(_event([{"key": EXEMPT_TAG, "value": value}]))
+
+    assert _ours(judgement) == []
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_the_call_day_itself_still_exempts() -> None:
+    assert len(_ours(_judge(_event([{"key": EXEMPT_TAG, "value": "2026-11-21"}])))) == 1
+
+
+def _create_role(tags: list[dict[str, str]], **detail: Any) -> dict[str, Any]:
+    event = _event(eventName="CreateRole", **detail)
+    event["detail"]["requestParameters"] = {
+        "roleName": "app-backend",
+        "assumeRolePolicyDocument": '{"Version":"2012-10-17","Statement":[]}',
+        "tags": tags,
+    }
+    return event
+
+
+def test_create_role_with_the_exempt_tag_is_a_finding_remediated_without_a_guess() -> None:
+    """F2: a new role held no tag before, so removing the tag removes only what the change added."""
+    [finding] = _ours(_judge(_create_role([{"key": EXEMPT_TAG, "value": "2027-06-30"}])))
+
+    assert finding.severity is Severity.MEDIUM
+    assert finding.needs_context == ()
+    assert "created role app-backend exempt from permission pruning until 2027-06-30" in finding.reason
+    [step] = finding.plan
+    assert step.parameters == {"role_name": "app-backend", "key": EXEMPT_TAG, "value": "2027-06-30"}
+
+
+def test_create_role_without_the_exempt_tag_is_not_ours() -> None:
+    assert _ours(_judge(_create_role([{"key": "team", "value": "payments"}]))) == []
+
+
+def test_cloudformation_gets_no_operator_pass() -> None:
+    """F2: CloudFormation acts with whoever deployed any stack: an operator's deploy role is no operator there."""
+    settings, problems = parse_settings({"rules": {"iamwarden-tampered": {"operators": [DEVELOPER_ROLE]}}})
+    assert not problems
+    event = _event()
+    event["detail"]["userIdentity"]["invokedBy"] = "cloudformation.amazonaws.com"
+
+    [finding] = _ours(_judge(event, settings))
+
+    assert "through CloudFormation" in finding.reason
+    assert finding.needs_context
+
+
+def test_other_tag_keys_are_not_looked_at() -> None:
+    judgement = _judge(_event([{"key": "team", "value": "payments"}, {"key": "prune-exempt-until", "value": "2027"}]))
+
+    assert _ours(judgement) == []
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize("value", ["forever", "20271231", "2027-02-30", ""])
+def test_a_value_that_is_no_date_exempts_nothing_and_is_compliant(value: str) -> None:
+    judgement = _judge(_event([{"key": EXEMPT_TAG, "value": value}]))
+
+    assert _ours(judgement) == []
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_an_operator_may_exempt_a_role() -> None:
+    settings, problems = parse_settings({"rules": {"iamwarden-tampered": {"operators": [DEVELOPER_ROLE]}}})
+    assert not problems
+
+    judgement = _judge(_event(), settings)
+
+    assert _ours(judgement) == []
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_operators_that_do_not_match_the_caller_leave_it_a_finding() -> None:
+    settings, _ = parse_settings(
+        {"rules": {"iamwarden-tampered": {"operators": ["arn:aws:iam::111122223333:role/secops"]}}}
+    )
+
+    assert len(_ours(_judge(_event(), settings))) == 1
+
+
+def test_a_failed_tag_role_is_never_judged() -> None:
+    judgement = _judge(_event(errorCode="AccessDenied", errorMessage="not authorized to perform iam:TagRole"))
+
+    assert judgement.findings == ()
+    assert judgement.verdict is Verdict.IGNORED
+
+
+def test_exempt_tag_set_reads_only_well_formed_tags() -> None:
+    assert exempt_tag_set({}) is None
+    assert exempt_tag_set({"tags": "iamwarden:prune-exempt-until"}) is None
+    assert exempt_tag_set({"tags": ["x", {"key": 1, "value": "2027-01-01"}]}) is None
+    assert exempt_tag_set({"tags": [{"key": EXEMPT_TAG}]}) == (EXEMPT_TAG, "")
+
+
+def test_tag_date_takes_only_yyyy_mm_dd() -> None:
+    assert tag_date(" 2027-06-30 ") is not None
+    assert tag_date("2027-W01-1") is None
+    assert tag_date("2027-13-01") is None
+
+
+def test_the_rule_reads_the_tag_with_the_pruners_own_parser() -> None:
+    """One parser for the pruner and the rule (F3): they cannot drift apart."""
+    from iamwarden.prune.domain import decide
+
+    assert decide._tag_date is tag_date
+
+
+def test_the_tag_and_cap_are_the_pruners_defaults() -> None:
+    assert PruneSettings().exempt_tag == EXEMPT_TAG
+    assert PruneSettings().max_exempt_days == MAX_EXEMPT_DAYS
