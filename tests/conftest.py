@@ -81,7 +81,6 @@ SAMPLE_OWN = OwnIdentity(
                     "credentials-created",
                     "trust-policy-changed",
                     "acl-changed",
-                    "public-access-block-changed",
                     "tampered-roles",
                     "tampered-member-rules",
                     "tampered-own-rules",

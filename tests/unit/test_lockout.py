@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.catalog import Severity
-from iamwarden.domain.lockout import Remediator, lockout, lockout_flag_set, remediator
+from iamwarden.domain.lockout import Remediator, lockout, lockout_flag_set, may_hold_in_account, remediator
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.kms_key_policy import lets_the_account_in
+from iamwarden.guardrails.kms_key_policy import account_statements, lets_the_account_in
 from tests.conftest import SAMPLE_HOME_ACCOUNT, SAMPLE_OWN, load_event
 
 ACCOUNT = "111122223333"
@@ -502,3 +502,29 @@ def test_no_session_arn_known_a_notprincipal_naming_the_account_is_undecidable()
         assert shut.denied == ()
         assert len(shut.unknown) == 1
         assert "NotPrincipal does not name IAM Warden's role session and its account both" in shut.unknown[0]
+
+
+@pytest.mark.parametrize(
+    ("condition", "hands_away"),
+    [
+        ({"StringEquals": {"aws:PrincipalAccount": "444455556666"}}, True),
+        ({"StringEquals": {"kms:CallerAccount": "444455556666"}}, True),
+        ({"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT}}, True),
+        ({"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}, False),
+        ({"StringLike": {"kms:CallerAccount": "1111*"}}, False),
+    ],
+)
+def test_an_everyone_statement_only_another_account_can_meet_does_not_let_the_account_in(
+    condition: dict[str, Any], hands_away: bool
+) -> None:
+    # Review s13 R2: Everyone kms:* only when the caller is account 444455556666 hands the key to that account;
+    # no principal of this account can meet it, so the account is locked out (only AWS Support can restore it).
+    everyone = {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Condition": condition}
+    policy = parse_policy({"Statement": [everyone]})
+    assert (account_statements(policy, ACCOUNT, "aws") == []) is hands_away
+    assert may_hold_in_account(policy.statements[0].conditions, ACCOUNT) is not hands_away
+    if hands_away:
+        found = _by_rule(_key_event(everyone))
+        locked = found["kms-key-policy-locks-out-account"]
+        assert "only AWS Support" in locked.reason
+        assert "The account is not locked out" not in " ".join(f.reason for f in found.values())

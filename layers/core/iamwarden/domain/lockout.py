@@ -185,6 +185,25 @@ def conditions_hold(
     return (None, undecided) if undecided else (True, [])
 
 
+#: Keys whose value in any request of a principal of the account is the account's id.
+_ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount"})
+
+
+def may_hold_in_account(conditions: Sequence[Condition], account: str) -> bool:
+    """False when a condition on the caller's account (``aws:PrincipalAccount``, ``kms:CallerAccount``) can hold
+    for no principal of ``account`` (the statement hands the key to another account: review s13 R2); True otherwise,
+    including every condition that cannot be told here."""
+    for condition in conditions:
+        if condition.key not in _ACCOUNT_KEYS or condition.qualifier or condition.operator not in _NEGATED | _POSITIVE:
+            continue
+        matched = _matches(condition.operator, condition.values, account)
+        if matched is None:
+            continue
+        if not ((not matched) if condition.operator in _NEGATED else matched):
+            return False
+    return True
+
+
 _NEGATED = frozenset({"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike"})
 
 

@@ -37,6 +37,7 @@ from iamwarden.domain.lockout import (
     conditions_hold,
     lockout_flag_set,
     lockout_remedy,
+    may_hold_in_account,
     remediator,
 )
 from iamwarden.domain.policy import Policy, Statement, parse_policy
@@ -222,6 +223,7 @@ def account_statements(policy: Policy, account: str, partition: str) -> list[Sta
         and statement.principal is not None
         and (statement.principal.everyone or any(entry in (root, account, "*") for entry in statement.principal.aws))
         and all(statement.grants_action(action) for action in _KEY_POLICY_ACTIONS)
+        and may_hold_in_account(statement.conditions, account)
     ]
 
 
