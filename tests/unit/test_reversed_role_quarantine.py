@@ -180,9 +180,10 @@ def _own_event(event_name: str) -> dict[str, Any]:
     return event
 
 
-def _own_findings(event_name: str, live_id: str) -> dict[str, list[str]]:
-    """Each rule's findings (rule id: severities) for the write, the record being of RoleId ``ROLE_ID``."""
-    past = _quarantine("remediated", INLINE)
+def _own_findings(event_name: str, live_id: str, past: PastRemediation | None = None) -> dict[str, list[str]]:
+    """Each rule's findings (rule id: severities) for the write, the record (by default a quarantine in force)
+    being of RoleId ``ROLE_ID``."""
+    past = past or _quarantine("remediated", INLINE)
     judgement = judge_event(
         _own_event(event_name),
         operators_settings()._replace(own=SAMPLE_OWN),
@@ -206,3 +207,13 @@ def test_a_stale_quarantine_of_another_role_leaves_the_write_to_the_tampering_ru
 def test_the_quarantine_of_this_very_role_is_remediation_reversed_s_to_judge(event_name: str) -> None:
     """The control: the record is of the live role (same RoleId): its reversal, quarantined again."""
     assert _own_findings(event_name, ROLE_ID) == {"remediation-reversed": ["critical"]}
+
+
+@pytest.mark.parametrize("event_name", ["PutRolePolicy", "DeleteRolePolicy"])
+def test_a_failed_quarantine_of_this_very_role_that_put_no_deny_all_on_leaves_the_write_to_tampering(
+    event_name: str,
+) -> None:
+    """A failed record with no deny-all line put nothing on the role: no quarantine is in force to reverse, so the
+    write to IAM Warden's own role is tampering's (second reading s13 N2: without this filter, main's silence)."""
+    failed = _quarantine("failed", f"revoked older sessions of role {ROLE}")
+    assert _own_findings(event_name, ROLE_ID, failed) == {"iamwarden-tampered": ["critical"]}
