@@ -1189,12 +1189,14 @@ def _prune_exempt_tagged(account: Account) -> dict[str, Any]:
     """Role app-backend as the sample's CreateRole left it: with the pruner's exempt tag and a team tag (a TagRole's
     tag is alert-only, review s13 prunex F1: only a new role's tag is removed)."""
     request = _request("prune-exemption-createrole.json")
-    account.iam.create_role(
+    role = account.iam.create_role(
         RoleName=request["roleName"],
         AssumeRolePolicyDocument=EMPTY_TRUST,
         Tags=[{"Key": t["key"], "Value": t["value"]} for t in request["tags"]],
-    )
-    return load_event("prune-exemption-createrole.json")
+    )["Role"]
+    event = load_event("prune-exemption-createrole.json")
+    event["detail"]["responseElements"]["role"]["roleId"] = role["RoleId"]  # moto chooses it: the event follows
+    return event
 
 
 def app_backend_tags(account: Account) -> dict[str, str]:

@@ -1982,9 +1982,9 @@ def _unknown_oidc(account: Account) -> RemediationStep:
 
 def _prune_exempt_tag(account: Account) -> RemediationStep:
     """prune-exemption-granted: the exempt tag a non-operator set on role app-backend, beside a tag it keeps."""
-    account.iam.create_role(
+    role = account.iam.create_role(
         RoleName="app-backend", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
-    )
+    )["Role"]
     account.iam.tag_role(
         RoleName="app-backend",
         Tags=[{"Key": "iamwarden:prune-exempt-until", "Value": "2027-06-30"}, {"Key": "team", "Value": "payments"}],
@@ -1995,6 +1995,7 @@ def _prune_exempt_tag(account: Account) -> RemediationStep:
         role_name="app-backend",
         key="iamwarden:prune-exempt-until",
         value="2027-06-30",
+        role_id=role["RoleId"],  # a CreateRole's remediation acts on the role it made (review s13 R5)
     )
 
 

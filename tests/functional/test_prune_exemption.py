@@ -32,7 +32,7 @@ def _tags(account: Account) -> dict[str, str]:
 def _tagged(account: Account, key: str = TAG, value: str = "2027-06-30") -> dict[str, Any]:
     """The role as a CreateRole with the exempt tag (``key``/``value``) and team=payments left it, remediate mode on."""
     tags = [{"Key": key, "Value": value}, {"Key": "team", "Value": "payments"}]
-    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=tags)
+    created = account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=tags)["Role"]
     account.set("rules/prune-exemption-granted/mode", "remediate")
     event = copy.deepcopy(load_event(SAMPLE))
     event["detail"]["eventName"] = "CreateRole"
@@ -40,6 +40,10 @@ def _tagged(account: Account, key: str = TAG, value: str = "2027-06-30") -> dict
         "roleName": ROLE,
         "assumeRolePolicyDocument": TRUST,
         "tags": [{"key": t["Key"], "value": t["Value"]} for t in tags],
+    }
+    # CreateRole's response names the role it made (events/prune-exemption-createrole.json).
+    event["detail"]["responseElements"] = {
+        "role": {"roleName": ROLE, "roleId": created["RoleId"], "arn": created["Arn"], "path": "/"}
     }
     return event
 
@@ -140,3 +144,19 @@ def test_a_role_gone_before_the_remediation_is_nothing_to_do(account: Account, e
     assert finding["done"] == []
     assert finding["outcome"] == Outcome.REMEDIATED  # "already gone" is done, not a failure
     assert "error" not in finding
+
+
+def test_a_role_re_created_under_the_name_since_the_event_keeps_its_tag(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s13 R5: a retried or replayed CreateRole event must not untag another role of the same name (an
+    operator's exemption on a role deleted and re-created since): the remediation acts on the RoleId it names."""
+    event = _tagged(account)
+    account.iam.untag_role(RoleName=ROLE, TagKeys=[TAG, "team"])
+    account.iam.delete_role(RoleName=ROLE)
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=[{"Key": TAG, "Value": "2027-06-30"}])
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["done"] == []
+    assert _tags(account) == {TAG: "2027-06-30"}

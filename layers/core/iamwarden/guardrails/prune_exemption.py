@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import is_gone
 from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.prune_tag import EXEMPT_TAG, tag_date
@@ -178,7 +179,7 @@ class PruneExemptionRule:
                     RemediationStep(
                         RemoveRoleTag.action,
                         arn,
-                        {"role_name": role, "key": key, "value": value},
+                        {"role_name": role, "key": key, "value": value, **_created_role_id(change)},
                         f"remove tag {key} from role {role} (undo: tag it again with {value})",
                     )
                 ],
@@ -206,6 +207,17 @@ class PruneExemptionRule:
         )
 
 
+def _created_role_id(change: CloudTrailChange) -> dict[str, str]:
+    """The RoleId ``CreateRole`` answered (``responseElements.role.roleId``), for a remediation that must act on that
+    role only: a retried or replayed event must not untag a role deleted and re-created under the name since
+    (review s13 R5). Empty for ``TagRole``."""
+    if change.event_name != "CreateRole":
+        return {}
+    role = (change.response_elements or {}).get("role")
+    role_id = role.get("roleId") if isinstance(role, Mapping) else None
+    return {"role_id": role_id} if isinstance(role_id, str) and role_id else {}
+
+
 def _live_tag(aws: AccountClients, role: str, key: str) -> tuple[str, str] | None:
     """The role's tag whose key is ``key`` whatever its case, as (key, value); None when it has none.
 
@@ -217,13 +229,18 @@ def _live_tag(aws: AccountClients, role: str, key: str) -> tuple[str, str] | Non
 class RemoveRoleTag:
     """Remove the exempt tag a ``TagRole`` set, while the role holds the value it set; undo tags the role again."""
 
-    permissions: ClassVar[Permissions] = ("iam:ListRoleTags", "iam:UntagRole")
+    permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:ListRoleTags", "iam:UntagRole")
     action: ClassVar[StepAction] = StepAction("remove_role_tag", permissions)
     undo_permissions: ClassVar[Permissions] = ("iam:ListRoleTags", "iam:TagRole")
     undoable: ClassVar[bool] = True
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
         try:
+            expected = step.parameters.get("role_id")
+            if expected is not None:
+                live_id = aws.iam.get_role(RoleName=step.parameters["role_name"])["Role"]["RoleId"]
+                if live_id != expected:
+                    return {"tag": None, "other_role": live_id}  # re-created since: another role, left alone
             live = _live_tag(aws, step.parameters["role_name"], step.parameters["key"])
         except Exception as exc:
             if is_gone(exc):
