@@ -320,14 +320,6 @@ SCOPES: tuple[Scope, ...] = (
         comment="privilege-escalation detaches an escalating customer-managed policy of this account.",
     ),
     Scope("RestoreTrustPolicies", ("iam:GetRole", "iam:UpdateAssumeRolePolicy"), (ROLES,)),
-    Scope("ReadRoleTags", ("iam:ListRoleTags",), (ROLES,)),
-    Scope(
-        "RemovePruneExemptTags",
-        ("iam:UntagRole",),
-        (ROLES,),
-        Condition("ForAllValues:StringEqualsIgnoreCase", "aws:TagKeys", "iamwarden:prune-exempt-until"),
-        comment="prune-exemption-granted removes the pruner's exempt tag, and no other tag.",
-    ),
     Scope(
         "RemoveUnknownIdentityProviders",
         (
@@ -765,6 +757,16 @@ SCOPES: tuple[Scope, ...] = (
         (ANY,),
         comment="The undo of a quarantine finds a user renamed since by the UserId its record captured; a list call "
         "(granted on every resource, whether or not IAM gives it the user resource type).",
+    ),
+    # Last, so that adding them left every earlier statement in the managed policy it was deployed in (the own
+    # roles' documented escalations are judged per policy: tests/integration/test_template.py).
+    Scope("ReadRoleTags", ("iam:ListRoleTags",), (ROLES,)),
+    Scope(
+        "RemovePruneExemptTags",
+        ("iam:UntagRole",),
+        (ROLES,),
+        Condition("ForAllValues:StringEqualsIgnoreCase", "aws:TagKeys", "iamwarden:prune-exempt-until"),
+        comment="prune-exemption-granted removes the pruner's exempt tag, and no other tag.",
     ),
 )
 

@@ -70,10 +70,10 @@ def test_a_failed_outcome_write_keeps_what_was_done_and_the_retry_alerts_it(
 
     # The quarantine's order: keys, console password, the deny-all boundary, then the deny-all inline policy.
     expected = [
-        f"deactivated access key {key}",
-        "deleted the console password of backdoor-admin",
         "set the deny-all permissions boundary arn:aws:iam::aws:policy/AWSDenyAll on backdoor-admin",
         "attached deny-all inline policy iamwarden-quarantine to backdoor-admin",
+        f"deactivated access key {key}",
+        "deleted the console password of backdoor-admin",
     ]
     [record] = account.audit().for_event(event["detail"]["eventID"])
     assert record.status == AuditStatus.IN_PROGRESS
@@ -90,7 +90,11 @@ def test_a_failed_outcome_write_keeps_what_was_done_and_the_retry_alerts_it(
     stored = account.audit().get(record.remediation_id)
     assert stored is not None
     assert stored.status == AuditStatus.REMEDIATED
-    assert list(stored.done) == list(record.done), "nothing recorded twice, nothing lost"
+    assert list(stored.done[: len(record.done)]) == list(record.done), "nothing lost"
+    # A step that could not be done (moto lists no service-specific credentials) is tried again by the retry and
+    # says so again; nothing that was done is done or recorded twice.
+    done = [line for line in stored.done if not line.startswith("NOT ")]
+    assert done == [line for line in record.done if not line.startswith("NOT ")], "nothing recorded twice"
     assert [call["call"] for call in stored.calls].count("iam:DeleteLoginProfile") == 1
 
 
@@ -103,18 +107,24 @@ def test_a_failed_write_of_a_failure_still_alerts_and_keeps_what_was_done(
     _refuse_outcome(enforcer, AuditStatus.FAILED)
     iam_client = enforcer.executor.clients.client("iam", HOME_ACCOUNT, REGION)
 
-    def refuse_login_profile(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         error = {"Error": {"Code": "AccessDenied", "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
         return AWSResponse("https://iam.amazonaws.com/", 403, {}, None), error  # type: ignore[arg-type]
 
-    iam_client.meta.events.register("before-call.iam.DeleteLoginProfile", refuse_login_profile)
+    # Both deny-alls refused: the quarantine fails (a refused key or password write alone is tolerated once a
+    # deny-all holds, review s13 quar item 2).
+    # First: ahead of conftest's emulation of the user boundary, which moto lacks.
+    for operation in ("PutUserPermissionsBoundary", "PutUserPolicy", "DeleteLoginProfile"):
+        iam_client.meta.events.register_first(f"before-call.iam.{operation}", refuse, unique_id=f"refuse-{operation}")
 
-    with pytest.raises(EnforcementFailedError, match="DeleteLoginProfile failed with AccessDenied"):
+    with pytest.raises(EnforcementFailedError):
         enforcer.handle(event)
 
     [record] = account.audit().for_event(event["detail"]["eventID"])
-    # The keys go first; the refused console password stops the plan before the deny-alls.
-    assert list(record.done) == [f"deactivated access key {key}"]
+    # The deny-alls go first; both refused, the quarantine still shuts what it can and names what it could not.
+    assert f"deactivated access key {key}" in record.done
+    assert any(line.startswith("NOT set: the deny-all permissions boundary") for line in record.done)
+    assert "NOT deleted: the console password of backdoor-admin (AccessDenied)" in record.done
     [alert] = notifier.sent
     assert alert.outcome is Outcome.REMEDIATION_FAILED
     assert f"deactivated access key {key}" in alert.actions

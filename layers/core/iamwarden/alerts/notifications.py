@@ -13,7 +13,6 @@ from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
-from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, RETRIED
 from iamwarden.guardrails.registry import ACTIONS
 
 #: What a remediation reports as done when every step found nothing left to undo: the change
@@ -24,12 +23,6 @@ ALREADY_COMPLIANT = "nothing: what the change did was no longer in place (put ri
 #: critical whatever the rule's severity. One whose deny-all holds (a later write refused for a passing reason, the
 #: run failed to be retried) keeps the rule's severity and says the quarantine holds (review s13 F5).
 QUARANTINES = frozenset({"quarantine_user", "quarantine_role"})
-#: How a quarantine's ``done`` says a deny-all went on (``QuarantineUser._deny_all``, ``QuarantineRole.apply``).
-DENY_ALL_DONE = (
-    "set the deny-all permissions boundary ",
-    f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} ",
-    f"put the deny-all inline policy {QUARANTINE_POLICY_NAME} on role ",
-)
 
 
 def _failed_quarantine(finding: Finding, done: tuple[str, ...]) -> tuple[Finding, tuple[str, ...]]:
@@ -37,7 +30,16 @@ def _failed_quarantine(finding: Finding, done: tuple[str, ...]) -> tuple[Finding
     saying the quarantine holds and how many refused writes the retry will do."""
     if not any(step.action in QUARANTINES for step in finding.plan):
         return finding, done
-    if not any(line.startswith(DENY_ALL_DONE) for line in done):
+    # Imported here: the quarantine module is not loaded at cold start (tests/unit/test_cold_import.py).
+    from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, RETRIED  # noqa: PLC0415
+
+    # How a quarantine's ``done`` says a deny-all went on (``QuarantineUser._deny_all``, ``QuarantineRole.apply``).
+    deny_all_done = (
+        "set the deny-all permissions boundary ",
+        f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} ",
+        f"put the deny-all inline policy {QUARANTINE_POLICY_NAME} on role ",
+    )
+    if not any(line.startswith(deny_all_done) for line in done):
         return finding._replace(severity=Severity.CRITICAL), done
     retried = sum(line.endswith(RETRIED) for line in done)
     held = "the quarantine holds (a deny-all is on)"
