@@ -316,6 +316,75 @@ def test_a_verdict_resting_on_a_live_lookup_is_never_kept() -> None:
     assert judged_once(plain, "c", live, judge) == judged_once(plain, "c", live, judge) == 2
 
 
+def _dated_policy() -> Any:
+    return parse_policy(
+        {
+            "Statement": {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Condition": {"DateLessThan": {"aws:CurrentTime": "2026-06-01T00:00:00Z"}},
+            }
+        }
+    )
+
+
+def test_a_first_sight_offline_reads_no_traits_and_keeps_the_verdict_under_the_key_it_always_had(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Offline, the first verdict is kept before the traits are read; the next look-up reads them once and files
+    the verdict under the key an eager first sight gave it (the event time only for a dated document)."""
+    read: list[int] = []
+
+    def counting_traits(policy: Any) -> judged.Traits:
+        read.append(id(policy))
+        return traits(policy)
+
+    monkeypatch.setattr(judged, "traits", counting_traits)
+    later = Circumstances("us-east-1", instant("2026-03-03T10:00:00Z"))
+    for policy, dated in ((parse_policy(_bucket_document("arn:aws:s3:::b/*")), False), (_dated_policy(), True)):
+        judge = _Counting()
+        assert judged_once(policy, "c", AT, judge) == 1
+        assert read.count(id(policy)) == 0  # first sight: judged, no traits read
+        assert judged_once(policy, "c", AT, judge) == 1  # kept
+        assert read.count(id(policy)) == 1
+        entry = judged._JUDGED[id(policy)]
+        assert entry == (policy, traits(policy), {("c", "us-east-1", AT.at if dated else None): 1})
+        # Another event time: the same verdict for an undated document, judged again for a dated one.
+        assert judged_once(policy, "c", later, judge) == (2 if dated else 1)
+        assert judged_once(policy, "c", AT, judge) == 1
+        assert read.count(id(policy)) == 1  # read once, when the entry was settled
+
+
+def test_a_dated_document_first_seen_offline_is_judged_again_at_another_time_only() -> None:
+    policy = _dated_policy()
+    judge = _Counting()
+    after = Circumstances("us-east-1", instant("2026-07-01T00:00:00Z"))
+    assert judged_once(policy, "c", after, judge) == 1
+    assert judged_once(policy, "c", AT, judge) == 2
+    assert judged_once(policy, "c", after, judge) == 1
+    assert judged_once(policy, "other", after, judge) == 3
+
+
+def test_a_document_first_seen_offline_is_asked_afresh_when_a_live_lookup_applies() -> None:
+    networked = parse_policy(
+        {
+            "Statement": {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0ffee"}},
+            }
+        }
+    )
+    live = Circumstances("us-east-1", AT.at, _DeniedOwners(), None)
+    judge = _Counting()
+    assert judged_once(networked, "c", AT, judge) == 1  # offline: kept
+    assert judged_once(networked, "c", live, judge) == 2  # a live lookup's answer may change: never served kept
+    assert judged_once(networked, "c", live, judge) == 3
+    assert judged_once(networked, "c", AT, judge) == 1  # the offline verdict is still kept
+
+
 def test_the_verdict_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(judged, "JUDGED_CACHE_SIZE", 2)
     monkeypatch.setattr(judged, "CONTEXTS_PER_POLICY", 2)

@@ -61,7 +61,10 @@ _TRAITS = tuple(Traits(bool(bits & 4), bool(bits & 2), bool(bits & 1)) for bits 
 
 #: id(policy) -> (the policy, its traits, {judging context: verdict}). The entry holds the policy itself,
 #: so its id cannot be reused while the entry lives.
-_JUDGED: dict[int, tuple[Policy, Traits, dict[Hashable, Any]]] = {}
+_Entry = tuple[Policy, Traits, dict[Hashable, Any]]
+#: A first verdict kept before its traits are read (``judged_once`` offline): context, Region, time, verdict.
+_Unsettled = tuple[Policy, None, tuple[Hashable, str | None, Any, Any]]
+_JUDGED: dict[int, _Entry | _Unsettled] = {}
 _NOTHING_KNOWN = Circumstances()
 
 
@@ -74,6 +77,15 @@ def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstanc
     known = circumstances or _NOTHING_KNOWN
     entry = _JUDGED.get(id(policy))
     if entry is None or entry[0] is not policy:
+        if known.networks is None and known.origin_access_identities is None:
+            # First sight with no live lookup to ask (offline, the benchmark's case): the traits only decide
+            # whether the event time is part of the key, so they are read when the entry is next looked up
+            # (``_settled``), and the first verdict is kept with its whole key, unhashed.
+            first_seen: T = judge()
+            if len(_JUDGED) >= JUDGED_CACHE_SIZE:
+                del _JUDGED[next(iter(_JUDGED))]
+            _JUDGED[id(policy)] = (policy, None, (context, known.region, known.at, first_seen))
+            return first_seen
         # First sight (the benchmark's case): no verdict to look up, so the key is hashed once, by the store.
         found_traits = traits(policy)
         if (known.networks is not None and found_traits.networked) or (
@@ -84,13 +96,10 @@ def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstanc
         first: T = judge()
         if len(_JUDGED) >= JUDGED_CACHE_SIZE:  # ``_keep``, inline
             del _JUDGED[next(iter(_JUDGED))]
-        _JUDGED[id(policy)] = (
-            policy,
-            found_traits,
-            {(context, known.region, known.at if found_traits.dated else None): first},
-        )
+        kept: dict[Hashable, Any] = {(context, known.region, known.at if found_traits.dated else None): first}
+        _JUDGED[id(policy)] = (policy, found_traits, kept)
         return first
-    _, found_traits, verdicts = entry
+    _, found_traits, verdicts = entry if entry[1] is not None else _settled(policy, entry[2])
     if (known.networks is not None and found_traits.networked) or (
         known.origin_access_identities is not None and found_traits.canonical_users
     ):
@@ -103,6 +112,17 @@ def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstanc
             verdicts.clear()
         verdicts[key] = found
     return found
+
+
+def _settled(policy: Policy, first: tuple[Hashable, str | None, Any, Any]) -> _Entry:
+    """The entry of ``policy`` whose first verdict was kept unsettled (``first``: context, Region, time, verdict),
+    with its traits read and the verdict kept under the key ``judged_once`` would have given it on first sight."""
+    found_traits = traits(policy)
+    context, region, at, verdict = first
+    verdicts: dict[Hashable, Any] = {(context, region, at if found_traits.dated else None): verdict}
+    entry: _Entry = (policy, found_traits, verdicts)
+    _JUDGED[id(policy)] = entry
+    return entry
 
 
 def _keep(policy: Policy, found_traits: Traits, verdicts: dict[Hashable, Any]) -> None:
