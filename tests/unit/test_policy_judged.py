@@ -385,6 +385,79 @@ def test_a_document_first_seen_offline_is_asked_afresh_when_a_live_lookup_applie
     assert judged_once(networked, "c", AT, judge) == 1  # the offline verdict is still kept
 
 
+def _networked_document() -> dict[str, Any]:
+    return {
+        "Statement": {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0ffee"}},
+        }
+    }
+
+
+def _canonical_document() -> dict[str, Any]:
+    return {"Statement": {"Effect": "Allow", "Principal": {"CanonicalUser": "ab" * 32}, "Action": "s3:GetObject"}}
+
+
+def test_a_canonical_user_document_first_seen_offline_is_asked_afresh_when_the_identity_lookup_applies() -> None:
+    """The canonical-user twin of the networked case above: settling an offline entry reads that trait too, so a
+    verdict kept offline is never served where a live origin-access-identity lookup would be asked."""
+    canonical = parse_policy(_canonical_document())
+    live = Circumstances("us-east-1", AT.at, None, _NoIdentities())
+    judge = _Counting()
+    assert judged_once(canonical, "c", AT, judge) == 1  # offline: kept
+    assert judged_once(canonical, "c", live, judge) == 2  # a live lookup's answer may change: never served kept
+    assert judged_once(canonical, "c", live, judge) == 3
+    assert judged_once(canonical, "c", AT, judge) == 1  # the offline verdict is still kept
+    # Through the rule: the identity lookup is asked on every live look-up after an offline first sight.
+    document = parse_policy(_canonical_document())
+    identities = _NoIdentities()
+    offline = BUCKET_POLICY_RULE.exposures(document, BOUNDARY, AT)
+    asked_live = Circumstances("us-east-1", AT.at, None, identities)
+    for times in (1, 2):
+        assert BUCKET_POLICY_RULE.exposures(document, BOUNDARY, asked_live) != offline
+        assert identities.asked == times
+
+
+def test_a_networked_verdict_judged_with_the_network_lookup_alone_is_never_kept() -> None:
+    """Only the network lookup live (no identity lookup): a networked document's verdict rests on it, so a later
+    offline look-up judges afresh rather than serving it."""
+    owners = _DeniedOwners()
+    networks_only = Circumstances("us-east-1", AT.at, owners, None)
+    judge = _Counting()
+    networked = parse_policy(_networked_document())
+    assert judged_once(networked, "c", networks_only, judge) == 1
+    assert judged_once(networked, "c", AT, judge) == 2  # judged afresh offline, then kept
+    assert judged_once(networked, "c", AT, judge) == 2
+    # Through the rule: the offline look-up gives the offline verdict, not the denied lookup's.
+    offline = BUCKET_POLICY_RULE.exposures(parse_policy(_networked_document()), BOUNDARY, AT)
+    document = parse_policy(_networked_document())
+    asked = BUCKET_POLICY_RULE.exposures(document, BOUNDARY, networks_only)
+    assert owners.asked == 1
+    assert asked != offline
+    assert BUCKET_POLICY_RULE.exposures(document, BOUNDARY, AT) == offline
+
+
+def test_a_canonical_user_verdict_judged_with_the_identity_lookup_alone_is_never_kept() -> None:
+    """Only the identity lookup live (no network lookup): a canonical-user document's verdict rests on it, so a
+    later offline look-up judges afresh rather than serving it."""
+    identities = _NoIdentities()
+    identities_only = Circumstances("us-east-1", AT.at, None, identities)
+    judge = _Counting()
+    canonical = parse_policy(_canonical_document())
+    assert judged_once(canonical, "c", identities_only, judge) == 1
+    assert judged_once(canonical, "c", AT, judge) == 2  # judged afresh offline, then kept
+    assert judged_once(canonical, "c", AT, judge) == 2
+    # Through the rule: the offline look-up gives the offline verdict, not the denied lookup's.
+    offline = BUCKET_POLICY_RULE.exposures(parse_policy(_canonical_document()), BOUNDARY, AT)
+    document = parse_policy(_canonical_document())
+    asked = BUCKET_POLICY_RULE.exposures(document, BOUNDARY, identities_only)
+    assert identities.asked == 1
+    assert asked != offline
+    assert BUCKET_POLICY_RULE.exposures(document, BOUNDARY, AT) == offline
+
+
 def test_the_verdict_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(judged, "JUDGED_CACHE_SIZE", 2)
     monkeypatch.setattr(judged, "CONTEXTS_PER_POLICY", 2)

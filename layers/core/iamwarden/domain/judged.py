@@ -86,7 +86,8 @@ def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstanc
                 del _JUDGED[next(iter(_JUDGED))]
             _JUDGED[id(policy)] = (policy, None, (context, known.region, known.at, first_seen))
             return first_seen
-        # First sight (the benchmark's case): no verdict to look up, so the key is hashed once, by the store.
+        # First sight with a live lookup (the enforcer's case): no verdict to look up, so the key is hashed once,
+        # by the store.
         found_traits = traits(policy)
         if (known.networks is not None and found_traits.networked) or (
             known.origin_access_identities is not None and found_traits.canonical_users
