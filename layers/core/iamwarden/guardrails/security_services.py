@@ -58,7 +58,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -898,6 +898,36 @@ def _export_bucket_unverified(context: RuleContext, destination_arn: str, owner:
     )
 
 
+def _confirmed_owner(
+    context: RuleContext,
+    evaluation: Evaluation,
+    place: Mapping[str, Any],
+    *,
+    reason: str,
+    refused: str,
+    command: Callable[[str], str],
+) -> tuple[str, Evaluation | None]:
+    """The account the export bucket of a recorded destination (``place``) must belong to, and, when it is not
+    confirmed, the critical alert-only answer that says why (``refused``: what IAM Warden does not do; ``command``:
+    the way back pinned to that owner, once the bucket is checked). One check for the re-create and the put-back
+    (session 13's D6), so the two never judge one bucket apart."""
+    owner = _expected_owner(place, context.change.account)
+    unverified = _export_bucket_unverified(context, str(place.get("destination_arn") or ""), owner)
+    if not unverified:
+        return owner, None
+    return owner, _alerted(
+        context,
+        evaluation,
+        GUARDDUTY_DISABLED,
+        Severity.CRITICAL,
+        str(evaluation.resource_arn),
+        reason=reason + f"IAM Warden does not {refused}, since it could not confirm the bucket is account "
+        f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
+        f"receive GuardDuty's findings; check the bucket, then: {command(owner)}.",
+        needs=(f"the export bucket's owner: {unverified}",),
+    )
+
+
 def _expected_owner(place: Mapping[str, Any], account: str) -> str:
     """The account the export bucket must belong to: the recorded expected owner, else the detector's account
     (``_kept_destination`` keeps another account as owner only when the settings trust it). A re-create or put-back
@@ -1000,23 +1030,19 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
             + f"The record names only its id, so IAM Warden cannot re-create it; if it was not meant: {command}.",
             needs=(f"the bucket and KMS key of destination {destination} ({why})",),
         )
-    owner = _expected_owner(kept, change.account)
-    pinned_command = _destination_command(detector, {**kept, "expected_bucket_owner": owner})
-    unverified = _export_bucket_unverified(context, str(kept.get("destination_arn") or ""), owner)
-    if unverified:
-        return _alerted(
-            context,
-            evaluation,
-            GUARDDUTY_DISABLED,
-            Severity.CRITICAL,
-            arn,
-            reason=reason + f"IAM Warden does not re-create it, since it could not confirm the bucket is account "
-            f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
-            f"receive GuardDuty's findings; check the bucket, then: {pinned_command}.",
-            needs=(f"the export bucket's owner: {unverified}",),
-        )
+    recorded = kept
+    owner, unconfirmed = _confirmed_owner(
+        context,
+        evaluation,
+        recorded,
+        reason=reason,
+        refused="re-create it",
+        command=lambda owner: _destination_command(detector, {**recorded, "expected_bucket_owner": owner}),
+    )
+    if unconfirmed is not None:
+        return unconfirmed
     kept = {**kept, "expected_bucket_owner": owner}  # pinned: GuardDuty refuses a same-name bucket elsewhere
-    command = pinned_command
+    command = _destination_command(detector, kept)
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
@@ -1117,25 +1143,24 @@ def _destination_moved(
             needs=(f"how to clear the expected bucket owner of destination {destination} (none was recorded)",),
         )
     if "destination_arn" in restore:
-        owner = _expected_owner({**kept, **restore}, change.account)
-        unverified = _export_bucket_unverified(context, restore["destination_arn"], owner)
+        put_back = dict(restore)
+        owner, unconfirmed = _confirmed_owner(
+            context,
+            evaluation,
+            {**kept, **restore},
+            reason=reason,
+            refused="put it back",
+            command=lambda owner: (
+                back
+                + ",".join(
+                    f"{_API_NAMES[key]}={value}" for key, value in {**put_back, "expected_bucket_owner": owner}.items()
+                )
+            ),
+        )
         # Pinned (review-guard-s13 F1): GuardDuty itself refuses a bucket of that name made later elsewhere.
         restore["expected_bucket_owner"] = owner
-        if unverified:
-            return _alerted(
-                context,
-                evaluation,
-                GUARDDUTY_DISABLED,
-                Severity.CRITICAL,
-                arn,
-                reason=reason + "IAM Warden does not put it back, since it could not confirm the bucket is account "
-                f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
-                "receive GuardDuty's findings; check the bucket, then: "
-                + f"{back}"
-                + ",".join(f"{_API_NAMES[key]}={value}" for key, value in restore.items())
-                + ".",
-                needs=(f"the export bucket's owner: {unverified}",),
-            )
+        if unconfirmed is not None:
+            return unconfirmed
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
