@@ -532,3 +532,205 @@ def test_a_recreate_without_a_recorded_owner_that_s3_refuses_says_it_is_unconfir
     ):
         assert reading in needs
     assert f"since it could not confirm the bucket is account {ACCOUNT}'s" in finding.reason
+
+
+# Issue 15 (session 14): a central archive's own KMS key. An export encrypted with a key of an account the settings
+# trust is a central archive's when its bucket is pinned (ExpectedBucketOwner) to this account or one they trust:
+# kept at the create, re-created and put back like an own-account one. Each half alone stays outside.
+
+ARCHIVE_KEY = f"arn:aws:kms:eu-west-1:{ARCHIVE}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+
+
+def _created_to(key: str, owner: str | None) -> dict[str, Any]:
+    event = _event("created")
+    properties = event["detail"]["requestParameters"]["destinationProperties"]
+    properties["kmsKeyArn"] = key
+    if owner is not None:
+        properties["expectedBucketOwner"] = owner
+    return event
+
+
+@pytest.mark.parametrize(
+    ("settings", "owner"),
+    [
+        (TRUSTING, ARCHIVE),
+        (TRUSTING, ACCOUNT),
+        (Settings(managed_accounts=frozenset({ACCOUNT, ARCHIVE})), ARCHIVE),  # the archive is a managed account
+    ],
+    ids=["archive-bucket", "own-bucket", "managed-account"],
+)
+def test_a_new_export_with_a_trusted_accounts_key_and_a_pinned_trusted_bucket_is_compliant_and_kept(
+    settings: Settings, owner: str
+) -> None:
+    judged = judge_event(_created_to(ARCHIVE_KEY, owner), settings)
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+    [snapshot] = judged.observed
+    assert dict(snapshot.data) == {**KEPT, "kms_key_arn": ARCHIVE_KEY, "expected_bucket_owner": owner}
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "owner", "said", "unsaid"),
+    [
+        (
+            TRUSTING,
+            ARCHIVE_KEY,
+            None,
+            f"the KMS key is account {ARCHIVE}'s, which the settings trust, but no expected bucket owner pins the "
+            "bucket to an account",
+            "the bucket's expected owner",
+        ),
+        (
+            TRUSTING,
+            ARCHIVE_KEY,
+            "",
+            "which the settings trust, but no expected bucket owner pins the bucket",
+            "the bucket's expected owner",
+        ),
+        (
+            TRUSTING,
+            ARCHIVE_KEY,
+            ATTACKER,
+            f"the bucket's expected owner is account {ATTACKER}",
+            "the KMS key is",
+        ),
+        (TRUSTING, FOREIGN_KEY, ARCHIVE, f"the KMS key is account {ATTACKER}'s)", "the bucket's expected owner"),
+        (TRUSTING, FOREIGN_KEY, None, f"the KMS key is account {ATTACKER}'s)", "which the settings trust"),
+        (
+            Settings(),
+            ARCHIVE_KEY,
+            ARCHIVE,
+            f"the KMS key is account {ARCHIVE}'s; the bucket's expected owner is account {ARCHIVE})",
+            "which the settings trust",
+        ),
+    ],
+    ids=[
+        "trusted-key-no-owner",
+        "trusted-key-owner-emptied",
+        "trusted-key-untrusted-owner",
+        "untrusted-key-trusted-owner",
+        "untrusted-key-no-owner",
+        "nothing-trusted",
+    ],
+)
+def test_a_new_export_with_only_half_a_central_archive_is_alerted_and_not_kept(
+    settings: Settings, key: str, owner: str | None, said: str, unsaid: str
+) -> None:
+    """Attacker's halves: a trusted key beside a bucket no owner pins (a bucket of that name in any account) or pinned
+    to an untrusted account; a trusted bucket owner beside an untrusted key (the key's owner decrypts)."""
+    judged = judge_event(_created_to(key, owner), settings)
+    assert judged.observed == ()
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert said in finding.reason
+    assert unsaid not in finding.reason
+    assert finding.needs_context
+
+
+def test_a_deleted_central_archive_export_is_recreated_with_its_key_and_owner_unasked() -> None:
+    s3 = _S3({})  # it would answer 404: the archive's bucket is not asked about
+    recorded = _kept(kms_key_arn=ARCHIVE_KEY, expected_bucket_owner=ARCHIVE)
+    [finding] = judge_event(
+        _event("deleted"), TRUSTING, recorded=recorded, live_clients=_live(_GuardDuty([]), s3)
+    ).findings
+    assert finding.needs_context == ()
+    [step] = finding.plan
+    assert step.parameters == {
+        "detector_id": DETECTOR,
+        **KEPT,
+        "kms_key_arn": ARCHIVE_KEY,
+        "expected_bucket_owner": ARCHIVE,
+    }
+    assert f"KmsKeyArn={ARCHIVE_KEY},ExpectedBucketOwner={ARCHIVE}." in finding.reason
+    assert s3.asked == []
+
+
+def test_a_deleted_export_with_the_archives_key_and_an_own_bucket_is_recreated_once_s3_confirms_it() -> None:
+    s3 = _S3({"acme-guardduty-findings": ACCOUNT})
+    recorded = _kept(kms_key_arn=ARCHIVE_KEY, expected_bucket_owner=ACCOUNT)
+    [finding] = judge_event(
+        _event("deleted"), TRUSTING, recorded=recorded, live_clients=_live(_GuardDuty([]), s3)
+    ).findings
+    [step] = finding.plan
+    assert (step.parameters["kms_key_arn"], step.parameters["expected_bucket_owner"]) == (ARCHIVE_KEY, ACCOUNT)
+    assert s3.asked == [("acme-guardduty-findings", ACCOUNT)]
+
+
+def test_a_moved_central_archive_export_is_put_back_to_its_key_and_owner_unasked() -> None:
+    s3 = _S3({})
+    recorded = _kept(kms_key_arn=ARCHIVE_KEY, expected_bucket_owner=ARCHIVE)
+    [finding] = judge_event(
+        _event("moved"), TRUSTING, recorded=recorded, live_clients=_live(_GuardDuty([]), s3)
+    ).findings
+    [step] = finding.plan
+    assert step.parameters["restore"] == {
+        "destination_arn": BUCKET,
+        "kms_key_arn": ARCHIVE_KEY,
+        "expected_bucket_owner": ARCHIVE,
+    }
+    assert s3.asked == []
+
+
+@pytest.mark.parametrize("kind", ["deleted", "moved"])
+@pytest.mark.parametrize(
+    ("settings", "data", "said"),
+    [
+        (TRUSTING, {"kms_key_arn": ARCHIVE_KEY}, "which the settings trust, but no expected bucket owner"),
+        (Settings(), {"kms_key_arn": ARCHIVE_KEY, "expected_bucket_owner": ARCHIVE}, f"account {ARCHIVE}'s"),
+    ],
+    ids=["unpinned", "trust-withdrawn"],
+)
+def test_a_record_with_half_a_central_archive_is_never_put_back(
+    kind: str, settings: Settings, data: dict[str, str], said: str
+) -> None:
+    """A record judged with today's settings: the trust withdrawn since, or (kept before this rule) no pinned owner."""
+    s3 = _S3({"acme-guardduty-findings": ACCOUNT})
+    [finding] = judge_event(
+        _event(kind), settings, recorded=_kept(**data), live_clients=_live(_GuardDuty([]), s3)
+    ).findings
+    assert finding.plan == ()
+    [unknown] = finding.needs_context
+    assert "exports outside the account" in unknown
+    assert said in unknown
+    assert s3.asked == []
+
+
+# Session 13's D6: the re-create (delete path) and the put-back (move path) confirm a recorded bucket's owner through
+# one helper; the same record and the same S3 must get the same answer on both paths.
+
+
+@pytest.mark.parametrize(
+    ("settings", "data", "owners"),
+    [
+        (Settings(), {}, {"acme-guardduty-findings": ACCOUNT}),
+        (Settings(), {}, {}),
+        (Settings(), {}, {"acme-guardduty-findings": ATTACKER}),
+        (Settings(), {"expected_bucket_owner": ACCOUNT}, {"acme-guardduty-findings": ATTACKER}),
+        (TRUSTING, {"expected_bucket_owner": ARCHIVE}, {}),
+        (TRUSTING, {"kms_key_arn": ARCHIVE_KEY, "expected_bucket_owner": ACCOUNT}, {}),
+    ],
+    ids=["confirmed", "gone", "other-owner", "recorded-owner-refused", "trusted-pinned", "archive-key-own-gone"],
+)
+def test_the_recreate_and_the_put_back_confirm_the_bucket_owner_alike(
+    settings: Settings, data: dict[str, str], owners: dict[str, str]
+) -> None:
+    answers = {}
+    for kind in ("deleted", "moved"):
+        s3 = _S3(owners)
+        [finding] = judge_event(
+            _event(kind), settings, recorded=_kept(**data), live_clients=_live(_GuardDuty([]), s3)
+        ).findings
+        answers[kind] = (finding, s3.asked)
+    (deleted, asked_deleted), (moved, asked_moved) = answers["deleted"], answers["moved"]
+    assert asked_deleted == asked_moved
+    assert deleted.needs_context == moved.needs_context
+    assert bool(deleted.plan) == bool(moved.plan)
+    if deleted.plan:
+        [recreate], [restore] = deleted.plan, moved.plan
+        assert recreate.parameters["expected_bucket_owner"] == restore.parameters["restore"]["expected_bucket_owner"]
+    else:
+        assert (deleted.severity, moved.severity) == (Severity.CRITICAL, Severity.CRITICAL)
+
+        def why(reason: str) -> str:
+            return reason.split("since it could not confirm", 1)[1].split("check the bucket, then:", 1)[0]
+
+        assert why(deleted.reason) == why(moved.reason)

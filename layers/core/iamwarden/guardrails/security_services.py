@@ -797,18 +797,30 @@ def _kept_destination(context: RuleContext, arn: str) -> tuple[Mapping[str, Any]
 
 
 def _outside(context: RuleContext, place: Mapping[str, Any]) -> list[str]:
-    """What sends a destination's findings to another account, in words: a KMS key of another account, or an
-    expected bucket owner that is not this account (an S3 ARN names no account: a bucket's owner is not known).
+    """What sends a destination's findings to another account, in words: a KMS key of an account the settings do not
+    trust, or an expected bucket owner that is not this account nor one they trust (an S3 ARN names no account: a
+    bucket's owner is not known).
 
     An expected owner the settings trust (``trusted_accounts``, ``managed_accounts``: a central log archive) is no
-    export outside (review-guard-s13 F2): GuardDuty itself refuses to export to a bucket that account does not own."""
+    export outside (review-guard-s13 F2): GuardDuty itself refuses to export to a bucket that account does not own.
+    Nor is a central archive's own KMS key (issue 15), but only with the bucket pinned: a trusted key beside no
+    expected owner could encrypt for a bucket of that name in any account, so it stays outside; a trusted owner
+    beside an untrusted key stays outside by its key."""
     account = context.change.account
+    boundary = context.settings.boundary(account)
     found = []
+    owner = str(place.get("expected_bucket_owner") or "")
     key_account = str(place.get("kms_key_arn") or "").split(":")[4:5]
     if key_account and key_account[0] not in ("", account):
-        found.append(f"the KMS key is account {key_account[0]}'s")
-    owner = str(place.get("expected_bucket_owner") or "")
-    if owner and not context.settings.boundary(account).trusts_account(owner):
+        if not boundary.trusts_account(key_account[0]):
+            found.append(f"the KMS key is account {key_account[0]}'s")
+        elif not owner:
+            found.append(
+                f"the KMS key is account {key_account[0]}'s, which the settings trust, but no expected bucket owner "
+                "pins the bucket to an account (a bucket of that name may be any account's; set ExpectedBucketOwner "
+                "to have a central archive's export kept)"
+            )
+    if owner and not boundary.trusts_account(owner):
         found.append(f"the bucket's expected owner is account {owner}")
     return found
 
