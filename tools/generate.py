@@ -995,7 +995,9 @@ def _refuse_double_routing(built: list[EnforcerRule]) -> None:
 #: event has a ``source`` beginning ``aws.`` (so ``{ prefix: "aws." }`` misses none of them) and that the value is
 #: ``aws.`` plus the service prefix of the Service Authorization Reference, which lists ``sso-directory`` ("AWS IAM
 #: Identity Center directory (service prefix: sso-directory)"): ``aws.sso-directory`` by that documented rule, still
-#: no captured delivery. Its EventBridge reference has pages for ``aws.identitystore`` and ``aws.sso-oauth`` only.
+#: no captured delivery. The EventBridge Events Reference has pages for ``aws.sso`` (events-ref-sso: ``eventSource``
+#: ``sso.amazonaws.com``, which confirms the template's exact ``aws.sso`` rules), ``aws.sso-oauth`` and
+#: ``aws.identitystore``, and none found for ``sso-directory`` or ``identitystore-scim`` (review-gdkms-s14 F3).
 #: SCIM calls are authorized by a bearer token, not IAM: no service prefix was found for them. Routing unchanged.
 UNCONFIRMED_EVENTBRIDGE_SOURCES = frozenset({"identitystore-scim.amazonaws.com", "sso-directory.amazonaws.com"})
 ANY_AWS_SOURCE = '{ prefix: "aws." }'
