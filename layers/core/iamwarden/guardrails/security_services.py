@@ -803,9 +803,11 @@ def _outside(context: RuleContext, place: Mapping[str, Any]) -> list[str]:
 
     An expected owner the settings trust (``trusted_accounts``, ``managed_accounts``: a central log archive) is no
     export outside (review-guard-s13 F2): GuardDuty itself refuses to export to a bucket that account does not own.
-    Nor is a central archive's own KMS key (issue 15), but only with the bucket pinned: a trusted key beside no
-    expected owner could encrypt for a bucket of that name in any account, so it stays outside; a trusted owner
-    beside an untrusted key stays outside by its key."""
+    Nor is a central archive's own KMS key (issue 15), but only beside its own bucket: a key of another account counts
+    only when that account is the pinned expected owner and the settings trust it (review-gdkms-s14 F1). A trusted key
+    beside no expected owner could encrypt for a bucket of that name in any account; beside another account's bucket
+    (this one's, or another trusted one's) it lets a second account read what the first holds: both stay outside, as
+    does a trusted owner beside an untrusted key (by its key)."""
     account = context.change.account
     boundary = context.settings.boundary(account)
     found = []
@@ -818,7 +820,13 @@ def _outside(context: RuleContext, place: Mapping[str, Any]) -> list[str]:
             found.append(
                 f"the KMS key is account {key_account[0]}'s, which the settings trust, but no expected bucket owner "
                 "pins the bucket to an account (a bucket of that name may be any account's; set ExpectedBucketOwner "
-                "to have a central archive's export kept)"
+                "to that account to have a central archive's export kept)"
+            )
+        elif owner != key_account[0] and (owner == account or boundary.trusts_account(owner)):
+            found.append(
+                f"the KMS key is account {key_account[0]}'s, which the settings trust, but the bucket is pinned to "
+                f"account {owner} (only a central archive's own key beside its own bucket is kept: here account "
+                f"{key_account[0]} can read what account {owner}'s bucket holds)"
             )
     if owner and not boundary.trusts_account(owner):
         found.append(f"the bucket's expected owner is account {owner}")
@@ -1140,6 +1148,10 @@ def _destination_moved(
         )
     # Only what the event changed goes back (the rest is sent as read when the step runs): no earlier change reverted.
     restore = {key: str(kept[key]) for key in _PLACE_KEYS if key in moved and kept.get(key)}
+    if _foreign_key(restore, change.account):
+        # A central archive's key goes back only beside its own bucket owner, recorded with it (``_outside`` keeps no
+        # other): never beside whatever owner is live, the half the create alerts on (review-gdkms-s14 F2).
+        restore["expected_bucket_owner"] = str(kept["expected_bucket_owner"])
     if moved.get("expected_bucket_owner") and "expected_bucket_owner" not in restore:
         # An update omitting the owner leaves the stored one: a restore cannot clear what the event set.
         return _alerted(
@@ -1194,6 +1206,12 @@ def _destination_moved(
         )
     )
     return evaluation
+
+
+def _foreign_key(place: Mapping[str, Any], account: str) -> str:
+    """The account of ``place``'s KMS key when it is not ``account``; "" for this account's key, or none."""
+    key_account = str(place.get("kms_key_arn") or "").split(":")[4:5]
+    return key_account[0] if key_account and key_account[0] not in ("", account) else ""
 
 
 _API_NAMES = {
@@ -2844,10 +2862,19 @@ class RestorePublishingDestination:
             if error_code(exc) == _REFUSED and _gone(run.aws, detector, destination):
                 return  # deleted meanwhile: another change's doing
             raise classify(exc, "UpdatePublishingDestination", resource=destination) from exc
+        account = step.target.split(":")[4]
+        as_read = (
+            f" (KMS key {restore['kms_key_arn']} put back; its expected bucket owner stays as read: "
+            f"{restore.get('expected_bucket_owner') or 'none'}, not the one IAM Warden recorded with that key)"
+            if _foreign_key(step.parameters["restore"], account)
+            and "expected_bucket_owner" not in step.parameters["restore"]
+            else ""
+        )  # a step planned before review-gdkms-s14 F2 restores another account's key without its recorded owner
         done.append(
             f"put publishing destination {step.parameters['destination_id']} of GuardDuty detector "
             f"{step.parameters['detector_id']} back to {restore['destination_arn']}"
             + (f" (expected bucket owner {owner})" if owner else "")
+            + as_read
         )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
