@@ -991,6 +991,14 @@ def _refuse_double_routing(built: list[EnforcerRule]) -> None:
 #: (jSherz/automate-aws-access-removal ``infrastructure/main.tf``, and its handler test's hand-written envelope,
 #: not a captured delivery; other CDK stacks' ``CreateUser`` alerts), which fits the rule but confirms nothing; for
 #: SCIM none was found but jief123/aws-idc-scim's ``aws.cloudtrail``. Both stay unconfirmed.
+#: Session 14: the EventBridge User Guide ("AWS service event metadata", eb-events-structure) says every AWS service's
+#: event has a ``source`` beginning ``aws.`` (so ``{ prefix: "aws." }`` misses none of them) and that the value is
+#: ``aws.`` plus the service prefix of the Service Authorization Reference, which lists ``sso-directory`` ("AWS IAM
+#: Identity Center directory (service prefix: sso-directory)"): ``aws.sso-directory`` by that documented rule, still
+#: no captured delivery. The EventBridge Events Reference has pages for ``aws.sso`` (events-ref-sso: ``eventSource``
+#: ``sso.amazonaws.com``, which confirms the template's exact ``aws.sso`` rules), ``aws.sso-oauth`` and
+#: ``aws.identitystore``, and none found for ``sso-directory`` or ``identitystore-scim`` (review-gdkms-s14 F3).
+#: SCIM calls are authorized by a bearer token, not IAM: no service prefix was found for them. Routing unchanged.
 UNCONFIRMED_EVENTBRIDGE_SOURCES = frozenset({"identitystore-scim.amazonaws.com", "sso-directory.amazonaws.com"})
 ANY_AWS_SOURCE = '{ prefix: "aws." }'
 

@@ -833,3 +833,136 @@ def test_a_recreated_export_is_recorded_with_its_pinned_owner(account: Account, 
     snapshot = recorded.snapshot(PUBLISHING_DESTINATION, made)
     assert snapshot is not None
     assert snapshot.data["expected_bucket_owner"] == HOME_ACCOUNT
+
+
+# Issue 15 (session 14): a central archive's own KMS key, with the bucket pinned to the archive, is kept at the create
+# and re-created as recorded; either half alone (a trusted key with no pinned owner, or a trusted owner with an
+# untrusted key) is alerted at the create and never kept, so a later delete is not re-created.
+
+ARCHIVE_KEY = f"arn:aws:kms:{REGION}:{ARCHIVE}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+
+
+DEV = "222233334444"  # another account the settings trust
+
+
+def _create_to(
+    account: Account, enforcer: EnforcerService, key: str, owner: str | None, trusted: str = ARCHIVE
+) -> list[Any]:
+    account.set("trusted_accounts", trusted)
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    event = _event("created")
+    properties = event["detail"]["requestParameters"]["destinationProperties"]
+    properties["kmsKeyArn"] = key
+    if owner is not None:
+        properties["expectedBucketOwner"] = owner
+    findings: list[Any] = enforcer.handle(event)["findings"]
+    return findings
+
+
+def test_a_central_archive_export_with_its_own_key_is_kept_and_recreated_pinned(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    assert _create_to(account, enforcer, ARCHIVE_KEY, ARCHIVE) == []
+    archived = {"DestinationArn": BUCKET, "KmsKeyArn": ARCHIVE_KEY, "ExpectedBucketOwner": ARCHIVE}
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:  # no HeadBucket stubbed
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": archived},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+    recorded = enforcer.executor.recorded
+    assert recorded is not None
+    made = recorded.snapshot(
+        PUBLISHING_DESTINATION,
+        f"arn:aws:guardduty:{REGION}:{HOME_ACCOUNT}:detector/{DETECTOR}/publishingdestination/{MADE}",
+    )
+    assert made is not None
+    assert (made.data["kms_key_arn"], made.data["expected_bucket_owner"]) == (ARCHIVE_KEY, ARCHIVE)
+
+
+def test_a_central_archive_export_moved_away_is_put_back_to_the_archives_key_and_owner(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    assert _create_to(account, enforcer, ARCHIVE_KEY, ARCHIVE) == []
+    archived = {"DestinationArn": BUCKET, "KmsKeyArn": ARCHIVE_KEY, "ExpectedBucketOwner": ARCHIVE}
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:  # no HeadBucket stubbed
+        stubber.add_response(
+            "describe_publishing_destination",
+            _described(DESTINATION, {**MOVED, "ExpectedBucketOwner": ARCHIVE}),
+            described,
+        )
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": archived})
+        finding = _only(enforcer.handle(_event("moved")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+
+
+@pytest.mark.parametrize(
+    "half",
+    [
+        (ARCHIVE_KEY, None, "which the settings trust, but no expected bucket owner pins the bucket"),
+        (ARCHIVE_KEY, "444455556666", "the bucket's expected owner is account 444455556666"),
+        (DROP_KEY, ARCHIVE, "the KMS key is account 444455556666's"),
+        (ARCHIVE_KEY, HOME_ACCOUNT, f"which the settings trust, but the bucket is pinned to account {HOME_ACCOUNT}"),
+        (
+            ARCHIVE_KEY.replace(ARCHIVE, DEV),
+            ARCHIVE,
+            f"the KMS key is account {DEV}'s, which the settings trust, but the bucket is pinned to account {ARCHIVE}",
+        ),
+    ],
+    ids=[
+        "trusted-key-unpinned",
+        "trusted-key-untrusted-owner",
+        "untrusted-key-trusted-owner",
+        "trusted-key-own-bucket",
+        "trusted-key-other-trusted-bucket",
+    ],
+)
+def test_half_a_central_archive_is_alerted_at_the_create_and_its_delete_never_recreated(
+    account: Account,
+    enforcer: EnforcerService,
+    export_bucket: Any,
+    notifier: RecordingNotifier,
+    half: tuple[str, str | None, str],
+) -> None:
+    key, owner, said = half
+    [created] = _create_to(account, enforcer, key, owner, trusted=f"{ARCHIVE},{DEV}")
+    alert = _alert(notifier)
+    assert (created["outcome"], alert.severity) == (Outcome.ALERTED, Severity.HIGH)
+    assert said in alert.reason
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # the judgement; no create stubbed
+        deleted = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert (deleted["outcome"], deleted["done"]) == (Outcome.ALERTED, [])
+    [unknown] = _alert(notifier).needs_context
+    assert "IAM Warden has no record of it" in unknown
+
+
+def test_a_key_only_move_of_a_central_archive_export_puts_back_the_archives_key_with_its_owner(
+    account: Account, enforcer: EnforcerService, export_bucket: Any
+) -> None:
+    """Review-gdkms-s14 F2 (the reviewer's key-only probe): the live owner was set to another account by an earlier
+    update never put back; the event moves only the key. The archive's key goes back with the archive as owner."""
+    assert _create_to(account, enforcer, ARCHIVE_KEY, ARCHIVE) == []
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"] = {"kmsKeyArn": DROP_KEY}
+    live = {"DestinationArn": BUCKET, "KmsKeyArn": DROP_KEY, "ExpectedBucketOwner": "444455556666"}
+    archived = {"DestinationArn": BUCKET, "KmsKeyArn": ARCHIVE_KEY, "ExpectedBucketOwner": ARCHIVE}
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber, Stubber(export_bucket) as s3:  # no HeadBucket stubbed
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, live), described)
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": archived})
+        finding = _only(enforcer.handle(event))
+        stubber.assert_no_pending_responses()
+        s3.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from botocore.exceptions import ClientError
 
 from iamwarden.adapters.errors import TransientAwsError
 from iamwarden.domain.catalog import Severity
-from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.findings import Judgement, RemediationStep, Verdict
 from iamwarden.domain.recorded import PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.security_services import PUBLISHING_DESTINATION
+from iamwarden.guardrails.remediation import StepRun
+from iamwarden.guardrails.security_services import PUBLISHING_DESTINATION, RestorePublishingDestination
 from tests.conftest import load_event
 
 ACCOUNT = "111122223333"
@@ -532,3 +533,336 @@ def test_a_recreate_without_a_recorded_owner_that_s3_refuses_says_it_is_unconfir
     ):
         assert reading in needs
     assert f"since it could not confirm the bucket is account {ACCOUNT}'s" in finding.reason
+
+
+# Issue 15 (session 14): a central archive's own KMS key. An export encrypted with a key of another account is a
+# central archive's only when its bucket is pinned (ExpectedBucketOwner) to that same account and the settings trust it
+# (trusted_accounts or managed_accounts): kept at the create, re-created and put back like an own-account one. Each half
+# alone, and a trusted key beside another account's bucket (this one's, or another trusted one's), stays outside.
+
+ARCHIVE_KEY = f"arn:aws:kms:eu-west-1:{ARCHIVE}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+DEV = "222233334444"  # a managed workload account
+VENDOR = "777788889999"  # a vendor listed in trusted_accounts
+
+
+def _key_of(account: str) -> str:
+    return f"arn:aws:kms:eu-west-1:{account}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+
+
+def _created_to(key: str, owner: str | None) -> dict[str, Any]:
+    event = _event("created")
+    properties = event["detail"]["requestParameters"]["destinationProperties"]
+    properties["kmsKeyArn"] = key
+    if owner is not None:
+        properties["expectedBucketOwner"] = owner
+    return event
+
+
+@pytest.mark.parametrize(
+    ("settings", "archive"),
+    [
+        (TRUSTING, ARCHIVE),
+        (Settings(managed_accounts=frozenset({ACCOUNT, ARCHIVE})), ARCHIVE),  # the archive is a managed account
+        # The rule's reach, stated in the README: any account the settings trust counts, its own key beside its own
+        # bucket, a managed workload account's or a listed vendor's as much as a log archive's.
+        (Settings(managed_accounts=frozenset({ACCOUNT, DEV})), DEV),
+        (Settings(trusted_accounts=frozenset({VENDOR})), VENDOR),
+    ],
+    ids=[
+        "archive-key-and-bucket",
+        "managed-archive",
+        "managed-workload-own-key-and-bucket",
+        "vendor-own-key-and-bucket",
+    ],
+)
+def test_a_new_export_with_a_trusted_accounts_own_key_beside_its_own_bucket_is_compliant_and_kept(
+    settings: Settings, archive: str
+) -> None:
+    judged = judge_event(_created_to(_key_of(archive), archive), settings)
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+    [snapshot] = judged.observed
+    assert dict(snapshot.data) == {**KEPT, "kms_key_arn": _key_of(archive), "expected_bucket_owner": archive}
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "owner", "said", "unsaid"),
+    [
+        (
+            TRUSTING,
+            ARCHIVE_KEY,
+            None,
+            f"the KMS key is account {ARCHIVE}'s, which the settings trust, but no expected bucket owner pins the "
+            "bucket to an account",
+            "the bucket's expected owner",
+        ),
+        (
+            TRUSTING,
+            ARCHIVE_KEY,
+            "",
+            "which the settings trust, but no expected bucket owner pins the bucket",
+            "the bucket's expected owner",
+        ),
+        (
+            TRUSTING,
+            ARCHIVE_KEY,
+            ATTACKER,
+            f"the bucket's expected owner is account {ATTACKER}",
+            "the KMS key is",
+        ),
+        (TRUSTING, FOREIGN_KEY, ARCHIVE, f"the KMS key is account {ATTACKER}'s)", "the bucket's expected owner"),
+        (TRUSTING, FOREIGN_KEY, None, f"the KMS key is account {ATTACKER}'s)", "which the settings trust"),
+        (
+            Settings(),
+            ARCHIVE_KEY,
+            ARCHIVE,
+            f"the KMS key is account {ARCHIVE}'s; the bucket's expected owner is account {ARCHIVE})",
+            "which the settings trust",
+        ),
+        (
+            TRUSTING,
+            ARCHIVE_KEY,
+            ACCOUNT,
+            f"the KMS key is account {ARCHIVE}'s, which the settings trust, but the bucket is pinned to account "
+            f"{ACCOUNT}",
+            "the bucket's expected owner",
+        ),
+        (
+            Settings(trusted_accounts=frozenset({ARCHIVE, DEV})),
+            _key_of(DEV),
+            ARCHIVE,
+            f"the KMS key is account {DEV}'s, which the settings trust, but the bucket is pinned to account {ARCHIVE}",
+            "the bucket's expected owner",
+        ),
+        (
+            Settings(managed_accounts=frozenset({ACCOUNT, DEV}), trusted_accounts=frozenset({ARCHIVE})),
+            _key_of(DEV),
+            ARCHIVE,
+            f"the KMS key is account {DEV}'s, which the settings trust, but the bucket is pinned to account {ARCHIVE}",
+            "the bucket's expected owner",
+        ),
+    ],
+    ids=[
+        "trusted-key-no-owner",
+        "trusted-key-owner-emptied",
+        "trusted-key-untrusted-owner",
+        "untrusted-key-trusted-owner",
+        "untrusted-key-no-owner",
+        "nothing-trusted",
+        "trusted-key-own-bucket",
+        "trusted-key-other-trusted-bucket",
+        "managed-key-archive-bucket",
+    ],
+)
+def test_a_new_export_with_only_half_a_central_archive_is_alerted_and_not_kept(
+    settings: Settings, key: str, owner: str | None, said: str, unsaid: str
+) -> None:
+    """Attacker's halves: a trusted key beside a bucket no owner pins (a bucket of that name in any account) or pinned
+    to an untrusted account; a trusted bucket owner beside an untrusted key (the key's owner decrypts)."""
+    judged = judge_event(_created_to(key, owner), settings)
+    assert judged.observed == ()
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert said in finding.reason
+    assert unsaid not in finding.reason
+    assert finding.needs_context
+
+
+def test_a_deleted_central_archive_export_is_recreated_with_its_key_and_owner_unasked() -> None:
+    s3 = _S3({})  # it would answer 404: the archive's bucket is not asked about
+    recorded = _kept(kms_key_arn=ARCHIVE_KEY, expected_bucket_owner=ARCHIVE)
+    [finding] = judge_event(
+        _event("deleted"), TRUSTING, recorded=recorded, live_clients=_live(_GuardDuty([]), s3)
+    ).findings
+    assert finding.needs_context == ()
+    [step] = finding.plan
+    assert step.parameters == {
+        "detector_id": DETECTOR,
+        **KEPT,
+        "kms_key_arn": ARCHIVE_KEY,
+        "expected_bucket_owner": ARCHIVE,
+    }
+    assert f"KmsKeyArn={ARCHIVE_KEY},ExpectedBucketOwner={ARCHIVE}." in finding.reason
+    assert s3.asked == []
+
+
+def test_a_moved_central_archive_export_is_put_back_to_its_key_and_owner_unasked() -> None:
+    s3 = _S3({})
+    recorded = _kept(kms_key_arn=ARCHIVE_KEY, expected_bucket_owner=ARCHIVE)
+    [finding] = judge_event(
+        _event("moved"), TRUSTING, recorded=recorded, live_clients=_live(_GuardDuty([]), s3)
+    ).findings
+    [step] = finding.plan
+    assert step.parameters["restore"] == {
+        "destination_arn": BUCKET,
+        "kms_key_arn": ARCHIVE_KEY,
+        "expected_bucket_owner": ARCHIVE,
+    }
+    assert s3.asked == []
+
+
+def test_a_key_only_move_of_a_central_archive_export_puts_back_the_archives_owner_with_its_key() -> None:
+    """Review-gdkms-s14 F2: the archive's key goes back only beside the archive's bucket owner, whatever owner is live
+    (an earlier update may have set another, not put back): never the half the create alerts on."""
+    recorded = _kept(kms_key_arn=ARCHIVE_KEY, expected_bucket_owner=ARCHIVE)
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"] = {"kmsKeyArn": FOREIGN_KEY}
+    s3 = _S3({})
+    [finding] = judge_event(event, TRUSTING, recorded=recorded, live_clients=_live(_GuardDuty([]), s3)).findings
+    [step] = finding.plan
+    assert step.parameters["restore"] == {"kms_key_arn": ARCHIVE_KEY, "expected_bucket_owner": ARCHIVE}
+    assert step.parameters["changed_to"] == {"kms_key_arn": FOREIGN_KEY}
+    assert f"puts it back where it recorded it: {'aws guardduty update-publishing-destination'}" in finding.reason
+    assert f"--destination-properties KmsKeyArn={ARCHIVE_KEY},ExpectedBucketOwner={ARCHIVE}." in finding.reason
+    assert s3.asked == []
+    live = {"destination_arn": BUCKET, "kms_key_arn": FOREIGN_KEY, "expected_bucket_owner": ATTACKER}
+    written = RestorePublishingDestination._restored(step, {"found": live})
+    assert written == {"destination_arn": BUCKET, "kms_key_arn": ARCHIVE_KEY, "expected_bucket_owner": ARCHIVE}
+    # What the step writes is a central archive by the create's own rule.
+    create = _created_to(ARCHIVE_KEY, ARCHIVE)
+    create["detail"]["requestParameters"]["destinationProperties"]["destinationArn"] = written["destination_arn"]
+    assert judge_event(create, TRUSTING).findings == ()
+
+
+class _Updating:
+    """GuardDuty's ``UpdatePublishingDestination``, as a step's account clients reach it."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def client(self, service: str) -> Any:
+        assert service == "guardduty"
+        return self
+
+    def update_publishing_destination(self, **request: Any) -> dict[str, Any]:
+        self.sent.append(request)
+        return {}
+
+
+@pytest.mark.parametrize(
+    ("restore", "said"),
+    [
+        ({"kms_key_arn": ARCHIVE_KEY, "expected_bucket_owner": ARCHIVE}, ""),
+        (
+            {"kms_key_arn": ARCHIVE_KEY},
+            f"its expected bucket owner stays as read: {ATTACKER}, not the one IAM Warden recorded with that key",
+        ),
+        ({"kms_key_arn": KEY}, ""),
+    ],
+    ids=["planned-with-its-owner", "planned-before-f2", "own-key"],
+)
+def test_a_key_only_put_back_says_when_another_accounts_key_goes_back_beside_the_live_owner(
+    restore: dict[str, str], said: str
+) -> None:
+    """Review-gdkms-s14 F2: a step planned without the archive's owner does not claim the recorded place."""
+    step = RemediationStep(
+        RestorePublishingDestination.action,
+        ARN,
+        {
+            "detector_id": DETECTOR,
+            "destination_id": DESTINATION,
+            "restore": restore,
+            "changed_to": {"kms_key_arn": FOREIGN_KEY},
+        },
+        "put it back",
+    )
+    live = {"destination_arn": BUCKET, "kms_key_arn": FOREIGN_KEY, "expected_bucket_owner": ATTACKER}
+    aws = _Updating()
+    done: list[str] = []
+    RestorePublishingDestination().apply(cast(StepRun, _Run(aws)), step, {"found": live}, done)
+    [sent] = aws.sent
+    assert sent["DestinationProperties"]["KmsKeyArn"] == restore["kms_key_arn"]
+    assert sent["DestinationProperties"]["ExpectedBucketOwner"] == restore.get("expected_bucket_owner", ATTACKER)
+    [line] = done
+    assert line.startswith(f"put publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back to ")
+    assert (said in line) if said else ("stays as read" not in line)
+
+
+class _Run:
+    def __init__(self, aws: _Updating) -> None:
+        self.aws = aws
+
+
+def test_a_key_only_move_of_an_own_key_export_still_leaves_the_live_owner() -> None:
+    """This account's key puts back no owner (review F7: remove what the change added, no more)."""
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"] = {"kmsKeyArn": FOREIGN_KEY}
+    [finding] = judge_event(event, TRUSTING, recorded=_kept(expected_bucket_owner=ARCHIVE)).findings
+    [step] = finding.plan
+    assert step.parameters["restore"] == {"kms_key_arn": KEY}
+
+
+@pytest.mark.parametrize("kind", ["deleted", "moved"])
+@pytest.mark.parametrize(
+    ("settings", "data", "said"),
+    [
+        (TRUSTING, {"kms_key_arn": ARCHIVE_KEY}, "which the settings trust, but no expected bucket owner"),
+        (Settings(), {"kms_key_arn": ARCHIVE_KEY, "expected_bucket_owner": ARCHIVE}, f"account {ARCHIVE}'s"),
+        (
+            TRUSTING,
+            {"kms_key_arn": ARCHIVE_KEY, "expected_bucket_owner": ACCOUNT},
+            f"but the bucket is pinned to account {ACCOUNT}",
+        ),
+        (
+            Settings(trusted_accounts=frozenset({ARCHIVE, DEV})),
+            {"kms_key_arn": _key_of(DEV), "expected_bucket_owner": ARCHIVE},
+            f"but the bucket is pinned to account {ARCHIVE}",
+        ),
+    ],
+    ids=["unpinned", "trust-withdrawn", "key-beside-own-bucket", "key-beside-other-trusted-bucket"],
+)
+def test_a_record_with_half_a_central_archive_is_never_put_back(
+    kind: str, settings: Settings, data: dict[str, str], said: str
+) -> None:
+    """A record judged with today's settings: the trust withdrawn since, or (kept before this rule) no pinned owner,
+    or a key beside another account's bucket (kept before review-gdkms-s14 F1)."""
+    s3 = _S3({"acme-guardduty-findings": ACCOUNT})
+    [finding] = judge_event(
+        _event(kind), settings, recorded=_kept(**data), live_clients=_live(_GuardDuty([]), s3)
+    ).findings
+    assert finding.plan == ()
+    [unknown] = finding.needs_context
+    assert "exports outside the account" in unknown
+    assert said in unknown
+    assert s3.asked == []
+
+
+# Session 13's D6: the re-create (delete path) and the put-back (move path) confirm a recorded bucket's owner through
+# one helper; the same record and the same S3 must get the same answer on both paths.
+
+
+@pytest.mark.parametrize(
+    ("settings", "data", "owners"),
+    [
+        (Settings(), {}, {"acme-guardduty-findings": ACCOUNT}),
+        (Settings(), {}, {}),
+        (Settings(), {}, {"acme-guardduty-findings": ATTACKER}),
+        (Settings(), {"expected_bucket_owner": ACCOUNT}, {"acme-guardduty-findings": ATTACKER}),
+        (TRUSTING, {"expected_bucket_owner": ARCHIVE}, {}),
+        (TRUSTING, {"kms_key_arn": ARCHIVE_KEY, "expected_bucket_owner": ARCHIVE}, {}),
+    ],
+    ids=["confirmed", "gone", "other-owner", "recorded-owner-refused", "trusted-pinned", "archive-key-and-bucket"],
+)
+def test_the_recreate_and_the_put_back_confirm_the_bucket_owner_alike(
+    settings: Settings, data: dict[str, str], owners: dict[str, str]
+) -> None:
+    answers = {}
+    for kind in ("deleted", "moved"):
+        s3 = _S3(owners)
+        [finding] = judge_event(
+            _event(kind), settings, recorded=_kept(**data), live_clients=_live(_GuardDuty([]), s3)
+        ).findings
+        answers[kind] = (finding, s3.asked)
+    (deleted, asked_deleted), (moved, asked_moved) = answers["deleted"], answers["moved"]
+    assert asked_deleted == asked_moved
+    assert deleted.needs_context == moved.needs_context
+    assert bool(deleted.plan) == bool(moved.plan)
+    if deleted.plan:
+        [recreate], [restore] = deleted.plan, moved.plan
+        assert recreate.parameters["expected_bucket_owner"] == restore.parameters["restore"]["expected_bucket_owner"]
+    else:
+        assert (deleted.severity, moved.severity) == (Severity.CRITICAL, Severity.CRITICAL)
+
+        def why(reason: str) -> str:
+            return reason.split("since it could not confirm", 1)[1].split("check the bucket, then:", 1)[0]
+
+        assert why(deleted.reason) == why(moved.reason)

@@ -154,8 +154,11 @@ HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 #: by ``path`` (its published failed record: ``"path": "emails"``), ``PutUser`` replaces the whole user (the SCIM
 #: Implementation Developer Guide, PutUser, https://docs.aws.amazon.com/singlesignon/latest/developerguide/putuser.html:
 #: "An existing user can be overwritten", ``givenName``/``familyName``/``userName``/``displayName`` required; whether
-#: an attribute it omits is cleared it does not say). CloudTrail hides the body's values (the User Guide's SCIM
-#: ``CreateUser`` record: ``HIDDEN_DUE_TO_SECURITY_REASONS``; booleans such as ``active`` in clear).
+#: an attribute it omits is cleared it does not say, and SCIM leaves it to the server: RFC 7644 section 3.5.1, an
+#: omitted ``readWrite`` attribute "MAY be assumed to be not asserted"; the service provider "MAY assume that any
+#: existing values are to be cleared, or ... MAY assign a default value"; so "may remove"). CloudTrail hides the
+#: body's values (the User Guide's SCIM ``CreateUser`` record: ``HIDDEN_DUE_TO_SECURITY_REASONS``; booleans such as
+#: ``active`` in clear).
 SCIM_USER_UPDATES = frozenset({"PatchUser", "PutUser"})
 
 GROUP_ADMIN = RuleSpec(

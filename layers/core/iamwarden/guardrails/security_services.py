@@ -58,7 +58,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -797,18 +797,38 @@ def _kept_destination(context: RuleContext, arn: str) -> tuple[Mapping[str, Any]
 
 
 def _outside(context: RuleContext, place: Mapping[str, Any]) -> list[str]:
-    """What sends a destination's findings to another account, in words: a KMS key of another account, or an
-    expected bucket owner that is not this account (an S3 ARN names no account: a bucket's owner is not known).
+    """What sends a destination's findings to another account, in words: a KMS key of an account the settings do not
+    trust, or an expected bucket owner that is not this account nor one they trust (an S3 ARN names no account: a
+    bucket's owner is not known).
 
     An expected owner the settings trust (``trusted_accounts``, ``managed_accounts``: a central log archive) is no
-    export outside (review-guard-s13 F2): GuardDuty itself refuses to export to a bucket that account does not own."""
+    export outside (review-guard-s13 F2): GuardDuty itself refuses to export to a bucket that account does not own.
+    Nor is a central archive's own KMS key (issue 15), but only beside its own bucket: a key of another account counts
+    only when that account is the pinned expected owner and the settings trust it (review-gdkms-s14 F1). A trusted key
+    beside no expected owner could encrypt for a bucket of that name in any account; beside another account's bucket
+    (this one's, or another trusted one's) it lets a second account read what the first holds: both stay outside, as
+    does a trusted owner beside an untrusted key (by its key)."""
     account = context.change.account
+    boundary = context.settings.boundary(account)
     found = []
+    owner = str(place.get("expected_bucket_owner") or "")
     key_account = str(place.get("kms_key_arn") or "").split(":")[4:5]
     if key_account and key_account[0] not in ("", account):
-        found.append(f"the KMS key is account {key_account[0]}'s")
-    owner = str(place.get("expected_bucket_owner") or "")
-    if owner and not context.settings.boundary(account).trusts_account(owner):
+        if not boundary.trusts_account(key_account[0]):
+            found.append(f"the KMS key is account {key_account[0]}'s")
+        elif not owner:
+            found.append(
+                f"the KMS key is account {key_account[0]}'s, which the settings trust, but no expected bucket owner "
+                "pins the bucket to an account (a bucket of that name may be any account's; set ExpectedBucketOwner "
+                "to that account to have a central archive's export kept)"
+            )
+        elif owner != key_account[0] and (owner == account or boundary.trusts_account(owner)):
+            found.append(
+                f"the KMS key is account {key_account[0]}'s, which the settings trust, but the bucket is pinned to "
+                f"account {owner} (only a central archive's own key beside its own bucket is kept: here account "
+                f"{key_account[0]} can read what account {owner}'s bucket holds)"
+            )
+    if owner and not boundary.trusts_account(owner):
         found.append(f"the bucket's expected owner is account {owner}")
     return found
 
@@ -895,6 +915,36 @@ def _export_bucket_unverified(context: RuleContext, destination_arn: str, owner:
     change = context.change
     return _bucket_unverified(
         context.live_clients(change.account, change.region), destination_arn, owner, change.account
+    )
+
+
+def _confirmed_owner(
+    context: RuleContext,
+    evaluation: Evaluation,
+    place: Mapping[str, Any],
+    *,
+    reason: str,
+    refused: str,
+    command: Callable[[str], str],
+) -> tuple[str, Evaluation | None]:
+    """The account the export bucket of a recorded destination (``place``) must belong to, and, when it is not
+    confirmed, the critical alert-only answer that says why (``refused``: what IAM Warden does not do; ``command``:
+    the way back pinned to that owner, once the bucket is checked). One check for the re-create and the put-back
+    (session 13's D6), so the two never judge one bucket apart."""
+    owner = _expected_owner(place, context.change.account)
+    unverified = _export_bucket_unverified(context, str(place.get("destination_arn") or ""), owner)
+    if not unverified:
+        return owner, None
+    return owner, _alerted(
+        context,
+        evaluation,
+        GUARDDUTY_DISABLED,
+        Severity.CRITICAL,
+        str(evaluation.resource_arn),
+        reason=reason + f"IAM Warden does not {refused}, since it could not confirm the bucket is account "
+        f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
+        f"receive GuardDuty's findings; check the bucket, then: {command(owner)}.",
+        needs=(f"the export bucket's owner: {unverified}",),
     )
 
 
@@ -1000,23 +1050,19 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
             + f"The record names only its id, so IAM Warden cannot re-create it; if it was not meant: {command}.",
             needs=(f"the bucket and KMS key of destination {destination} ({why})",),
         )
-    owner = _expected_owner(kept, change.account)
-    pinned_command = _destination_command(detector, {**kept, "expected_bucket_owner": owner})
-    unverified = _export_bucket_unverified(context, str(kept.get("destination_arn") or ""), owner)
-    if unverified:
-        return _alerted(
-            context,
-            evaluation,
-            GUARDDUTY_DISABLED,
-            Severity.CRITICAL,
-            arn,
-            reason=reason + f"IAM Warden does not re-create it, since it could not confirm the bucket is account "
-            f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
-            f"receive GuardDuty's findings; check the bucket, then: {pinned_command}.",
-            needs=(f"the export bucket's owner: {unverified}",),
-        )
+    recorded = kept
+    owner, unconfirmed = _confirmed_owner(
+        context,
+        evaluation,
+        recorded,
+        reason=reason,
+        refused="re-create it",
+        command=lambda owner: _destination_command(detector, {**recorded, "expected_bucket_owner": owner}),
+    )
+    if unconfirmed is not None:
+        return unconfirmed
     kept = {**kept, "expected_bucket_owner": owner}  # pinned: GuardDuty refuses a same-name bucket elsewhere
-    command = pinned_command
+    command = _destination_command(detector, kept)
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
@@ -1102,6 +1148,10 @@ def _destination_moved(
         )
     # Only what the event changed goes back (the rest is sent as read when the step runs): no earlier change reverted.
     restore = {key: str(kept[key]) for key in _PLACE_KEYS if key in moved and kept.get(key)}
+    if _foreign_key(restore, change.account):
+        # A central archive's key goes back only beside its own bucket owner, recorded with it (``_outside`` keeps no
+        # other): never beside whatever owner is live, the half the create alerts on (review-gdkms-s14 F2).
+        restore["expected_bucket_owner"] = str(kept["expected_bucket_owner"])
     if moved.get("expected_bucket_owner") and "expected_bucket_owner" not in restore:
         # An update omitting the owner leaves the stored one: a restore cannot clear what the event set.
         return _alerted(
@@ -1117,25 +1167,24 @@ def _destination_moved(
             needs=(f"how to clear the expected bucket owner of destination {destination} (none was recorded)",),
         )
     if "destination_arn" in restore:
-        owner = _expected_owner({**kept, **restore}, change.account)
-        unverified = _export_bucket_unverified(context, restore["destination_arn"], owner)
+        put_back = dict(restore)
+        owner, unconfirmed = _confirmed_owner(
+            context,
+            evaluation,
+            {**kept, **restore},
+            reason=reason,
+            refused="put it back",
+            command=lambda owner: (
+                back
+                + ",".join(
+                    f"{_API_NAMES[key]}={value}" for key, value in {**put_back, "expected_bucket_owner": owner}.items()
+                )
+            ),
+        )
         # Pinned (review-guard-s13 F1): GuardDuty itself refuses a bucket of that name made later elsewhere.
         restore["expected_bucket_owner"] = owner
-        if unverified:
-            return _alerted(
-                context,
-                evaluation,
-                GUARDDUTY_DISABLED,
-                Severity.CRITICAL,
-                arn,
-                reason=reason + "IAM Warden does not put it back, since it could not confirm the bucket is account "
-                f"{owner}'s: {unverified}. Were it deleted and made again in another account, that account would "
-                "receive GuardDuty's findings; check the bucket, then: "
-                + f"{back}"
-                + ",".join(f"{_API_NAMES[key]}={value}" for key, value in restore.items())
-                + ".",
-                needs=(f"the export bucket's owner: {unverified}",),
-            )
+        if unconfirmed is not None:
+            return unconfirmed
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
@@ -1157,6 +1206,12 @@ def _destination_moved(
         )
     )
     return evaluation
+
+
+def _foreign_key(place: Mapping[str, Any], account: str) -> str:
+    """The account of ``place``'s KMS key when it is not ``account``; "" for this account's key, or none."""
+    key_account = str(place.get("kms_key_arn") or "").split(":")[4:5]
+    return key_account[0] if key_account and key_account[0] not in ("", account) else ""
 
 
 _API_NAMES = {
@@ -2807,10 +2862,19 @@ class RestorePublishingDestination:
             if error_code(exc) == _REFUSED and _gone(run.aws, detector, destination):
                 return  # deleted meanwhile: another change's doing
             raise classify(exc, "UpdatePublishingDestination", resource=destination) from exc
+        account = step.target.split(":")[4]
+        as_read = (
+            f" (KMS key {restore['kms_key_arn']} put back; its expected bucket owner stays as read: "
+            f"{restore.get('expected_bucket_owner') or 'none'}, not the one IAM Warden recorded with that key)"
+            if _foreign_key(step.parameters["restore"], account)
+            and "expected_bucket_owner" not in step.parameters["restore"]
+            else ""
+        )  # a step planned before review-gdkms-s14 F2 restores another account's key without its recorded owner
         done.append(
             f"put publishing destination {step.parameters['destination_id']} of GuardDuty detector "
             f"{step.parameters['detector_id']} back to {restore['destination_arn']}"
             + (f" (expected bucket owner {owner})" if owner else "")
+            + as_read
         )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
