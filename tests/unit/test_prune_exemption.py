@@ -196,3 +196,164 @@ def test_the_rule_reads_the_tag_with_the_pruners_own_parser() -> None:
 def test_the_tag_and_cap_are_the_pruners_defaults() -> None:
     assert PruneSettings().exempt_tag == EXEMPT_TAG
     assert PruneSettings().max_exempt_days == MAX_EXEMPT_DAYS
+
+
+# --- the operator's pruner settings (issue 15, session 14) ---------------------------------------------------------
+
+CUSTOM_TAG = "acme:keep-permissions-until"
+UNTAG_SAMPLE = "prune-exemption-untagrole.json"
+
+
+def _with(prune: dict[str, Any]) -> Settings:
+    settings, problems = parse_settings({"prune": prune})
+    assert problems == []  # the pruner reports its own settings' problems, not the enforcer
+    return settings
+
+
+def test_a_custom_exempt_tag_is_watched_and_the_default_one_then_is_not() -> None:
+    settings = _with({"exempt_tag": CUSTOM_TAG})
+
+    [finding] = _ours(_judge(_event([{"key": CUSTOM_TAG, "value": "2027-01-10"}]), settings))
+    default = _judge(_event(), settings)
+
+    assert finding.severity is Severity.MEDIUM
+    assert f"(tag {CUSTOM_TAG})" in finding.reason
+    assert _ours(default) == []
+    assert f"no {CUSTOM_TAG} tag set on role app-backend" in default.reason
+
+
+def test_an_exemption_beyond_the_cap_is_told_until_when_it_really_holds() -> None:
+    """Event day 2026-11-21, tag 2027-06-30, max_exempt_days 30: the pruner skips the role until about 2026-12-21."""
+    [finding] = _ours(_judge(_event(), _with({"max_exempt_days": "30"})))
+
+    assert "until about 2026-12-21 only, not 2027-06-30" in finding.reason
+    assert "max_exempt_days (30)" in finding.reason
+    assert finding.offending[0]["holds_until"] == "2026-12-21"
+    assert finding.offending[0]["capped"] is True
+
+
+def test_an_exemption_within_the_cap_holds_until_its_date_or_sooner() -> None:
+    [finding] = _ours(_judge(_event([{"key": EXEMPT_TAG, "value": "2026-12-01"}]), _with({})))
+
+    assert "skips it until 2026-12-01, or sooner" in finding.reason
+    assert "only, not" not in finding.reason
+    assert finding.offending[0] == {
+        "role": "app-backend",
+        "key": EXEMPT_TAG,
+        "value": "2026-12-01",
+        "until": "2026-12-01",
+        "holds_until": "2026-12-01",
+        "capped": False,
+    }
+
+
+def test_offline_without_settings_the_defaults_are_an_assumption_said_in_the_finding() -> None:
+    [offline] = _ours(_judge(_event(), Settings()))
+    [read] = _ours(_judge(_event(), _with({})))
+
+    assert f"assumed: the pruner's settings were not read, so its defaults: exempt_tag {EXEMPT_TAG}" in offline.reason
+    assert "(assumed:" not in read.reason
+    assert "until about 2027-02-19 only" in read.reason  # 90 days from 2026-11-21
+
+
+@pytest.mark.parametrize(
+    ("values", "tag", "days"),
+    [
+        ({"exempt_tag": "  "}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"exempt_tag": ["a", "b"]}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": "ninety"}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": "0"}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": "401"}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": True}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": " 45 ", "exempt_tag": f" {CUSTOM_TAG} "}, CUSTOM_TAG, 45),
+    ],
+)
+def test_an_invalid_pruner_setting_falls_back_as_the_pruner_falls_back(
+    values: dict[str, Any], tag: str, days: int
+) -> None:
+    """The rule judges with what the pruner will use: the same readers, the same fallbacks (the pruner reports it)."""
+    from iamwarden.prune.domain.settings import parse_prune_settings
+
+    pruner, pruner_problems = parse_prune_settings({"prune": values})
+    ours = _with(values).prune_tag
+
+    assert (ours.exempt_tag, ours.max_exempt_days) == (pruner.exempt_tag, pruner.max_exempt_days) == (tag, days)
+    assert ours.known
+    assert bool(pruner_problems) == (days != 45)  # the pruner reports each invalid one
+
+
+def test_a_new_role_with_a_custom_exempt_tag_is_alerted_but_not_untagged_by_a_grant_that_names_the_default() -> None:
+    settings = _with({"exempt_tag": CUSTOM_TAG})
+
+    [finding] = _ours(_judge(_create_role([{"key": CUSTOM_TAG, "value": "2027-01-10"}]), settings))
+
+    assert finding.severity is Severity.MEDIUM
+    assert finding.plan == ()
+    assert f"Not removed: IAM Warden's grant removes only the tag {EXEMPT_TAG}" in finding.reason
+
+
+# --- UntagRole of the exempt tag --------------------------------------------------------------------------------
+
+
+def _untag(keys: list[str] | None = None, **detail: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(UNTAG_SAMPLE))
+    if keys is not None:
+        event["detail"]["requestParameters"]["tagKeys"] = keys
+    event["detail"].update(detail)
+    return event
+
+
+def test_removing_the_exempt_tag_tells_the_owners_the_pruner_may_act_again() -> None:
+    judgement = _judge(_untag(), _with({}))
+
+    [finding] = _ours(judgement)
+    assert finding.severity is Severity.LOW
+    assert finding.resource_arn == ROLE_ARN  # alerts go to the role's owners (its owner tags)
+    assert finding.plan == ()
+    assert finding.needs_context == ()
+    assert (
+        "removed tag iamwarden:prune-exempt-until from role app-backend: the pruner may now remove unused actions "
+        "from app-backend on its next run, announced 7 days ahead"
+    ) in finding.reason
+    assert "developer" in finding.reason
+
+
+def test_removing_the_exempt_tag_says_the_operators_notice_and_tag() -> None:
+    settings = _with({"exempt_tag": CUSTOM_TAG, "notice_days": "3"})
+
+    [finding] = _ours(_judge(_untag(["team", CUSTOM_TAG.upper()]), settings))
+    default = _judge(_untag([EXEMPT_TAG]), settings)
+
+    assert "announced 3 days ahead" in finding.reason
+    assert f"removed tag {CUSTOM_TAG.upper()} from role" in finding.reason
+    assert _ours(default) == []
+
+
+@pytest.mark.parametrize("keys", [["team"], [], ["owner", "cost-center"]])
+def test_removing_other_tags_is_nothing(keys: list[str]) -> None:
+    judgement = _judge(_untag(keys), _with({}))
+
+    assert _ours(judgement) == []
+    assert "no iamwarden:prune-exempt-until tag removed from role app-backend" in judgement.reason
+
+
+def test_a_failed_untag_is_not_judged() -> None:
+    judgement = _judge(_untag(errorCode="AccessDenied", errorMessage="not authorized to perform iam:UntagRole"))
+
+    assert _ours(judgement) == []
+
+
+def test_an_operator_removing_the_exempt_tag_is_compliant_but_not_through_cloudformation() -> None:
+    settings, _ = parse_settings({"rules": {"iamwarden-tampered": {"operators": [DEVELOPER_ROLE]}}})
+    cloudformation = _untag()
+    cloudformation["detail"]["userIdentity"]["invokedBy"] = "cloudformation.amazonaws.com"
+
+    assert _ours(_judge(_untag(), settings)) == []
+    [finding] = _ours(_judge(cloudformation, settings))
+    assert "through CloudFormation" in finding.reason
+
+
+def test_offline_an_untag_says_the_notice_is_assumed() -> None:
+    [finding] = _ours(_judge(_untag(), Settings()))
+
+    assert "assumed: the pruner's settings were not read" in finding.reason
