@@ -224,7 +224,8 @@ def test_unreadable_settings_fail_the_event_rather_than_judge_on_defaults(
     def refuse(*_: Any, **__: Any) -> dict[str, str]:
         raise RuntimeError("AccessDenied: ssm:GetParametersByPath")
 
-    monkeypatch.setattr(enforcer.settings_source.provider, "get_multiple", refuse)
+    source: Any = enforcer.settings_source  # SsmSettingsSource, as Lambda wires it
+    monkeypatch.setattr(source.provider, "get_multiple", refuse)
 
     with pytest.raises(SettingsUnavailableError):
         enforcer.handle(_tag_role_event())
