@@ -286,3 +286,57 @@ def test_cancel_and_rollback_record_the_callers_arn(stack: Stack, monkeypatch: p
     assert (code, err) == (0, "")
     assert "+ ec2:*" in out
     assert stack.store.plan(applied).history[-1]["what"] == f"rolled back by {caller}"
+
+
+def test_the_planners_run_lists_the_roles_the_exempt_tag_keeps_out_without_an_iam_call_per_role(stack: Stack) -> None:
+    """Each worker records what its role read showed (until, the tag's value); the next planner run lists the roles
+    still exempt from the states it reads anyway: its only IAM call is ListRoles."""
+    today = stack.clock.now.date()
+    soon = (today + timedelta(days=10)).isoformat()
+    far = (today + timedelta(days=400)).isoformat()
+    tag = stack.settings.exempt_tag
+    short = create_role(stack.iam, "short", {"main": POLICY}, tags={tag: soon})
+    capped = create_role(stack.iam, "capped", {"main": POLICY}, tags={tag: f" {far} "})
+    bad = create_role(stack.iam, "bad", {"main": POLICY}, tags={tag: "forever"})
+    planned = create_role(stack.iam, "planned", {"main": POLICY})
+    seen_long_ago(stack, planned)  # the others are warming up: "bad" is skipped, but not for its tag
+    stack.stub.generate(planned)  # Access Advisor (Stubber): the one role that gets a plan
+    stack.stub.page([service("s3", stack.clock.now - timedelta(days=1)), service("ec2", None)])
+    stack.stub.granting(planned, {"ec2": ["inline:main"]})
+    calls: list[str] = []
+    stack.runtime.factory.session.events.register("before-call.iam", lambda model, **_: calls.append(model.name))
+    pruner, _ = stack.runtime.pruner()
+    outcomes = {
+        arn.rsplit("/", 1)[1]: pruner.process_role(ACCOUNT, arn).outcome for arn in (short, capped, bad, planned)
+    }
+    assert outcomes == {"short": "skipped", "capped": "skipped", "bad": "skipped", "planned": "reported"}
+    assert stack.store.role(ACCOUNT, bad).exempt_until is None  # "forever" is no date: no exemption
+    calls.clear()
+
+    result = stack.runtime.plan_run()
+
+    cap = (today + timedelta(days=stack.settings.max_exempt_days)).isoformat()
+    assert result["exempted"] == [
+        {"account": ACCOUNT, "role_arn": capped, "until": cap, "asked": far, "capped": True},
+        {"account": ACCOUNT, "role_arn": short, "until": soon, "asked": soon, "capped": False},
+    ]
+    assert calls == ["ListRoles"]
+
+
+def test_a_role_whose_exemption_ended_or_was_removed_leaves_the_runs_list(stack: Stack) -> None:
+    tag = stack.settings.exempt_tag
+    soon = (stack.clock.now.date() + timedelta(days=2)).isoformat()
+    short = create_role(stack.iam, "short", {"main": POLICY}, tags={tag: soon})
+    untagged = create_role(stack.iam, "untagged", {"main": POLICY}, tags={tag: soon})
+    pruner, _ = stack.runtime.pruner()
+    for arn in (short, untagged):
+        assert pruner.process_role(ACCOUNT, arn).outcome == "skipped"
+    assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [short, untagged]
+
+    stack.iam.untag_role(RoleName="untagged", TagKeys=[tag])
+    assert pruner.process_role(ACCOUNT, untagged).outcome == "skipped"  # warming up now, not exempt
+    assert stack.store.role(ACCOUNT, untagged).exempt_until is None
+    assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [short]
+
+    stack.clock.advance(3)  # the tag's date has passed: not listed even before the role's next run
+    assert stack.runtime.plan_run()["exempted"] == []

@@ -32,6 +32,7 @@ from iamwarden.prune.domain.decide import (
     SERVICE_LINKED_PATH,
     RemovalRule,
     exempt_tag_key,
+    exempt_until,
     exemption_notes,
     recent_grants,
     skip_reason,
@@ -135,6 +136,7 @@ class Pruner:
             ledger=updated_ledger(role, state.ledger, now, settings.exempt_tag), last_checked=now.isoformat()
         )
         reason = skip_reason(role, settings, now, state.ledger) or warming_up(role, state.ledger, settings, now)
+        state = self._with_exemption(state, role, reason, now)
         if reason:
             self._save(store, state._replace(last_outcome="skipped"), now)
             tag = role.tags.get(settings.exempt_tag)
@@ -308,7 +310,8 @@ class Pruner:
         why = f"the role is exempt since the announcement: {reason}"
         expired = plan.with_event(PlanStatus.EXPIRED, now, why)
         store.save_plan(expired, now)
-        self._save(store, cleared._replace(ledger=ledger, last_outcome="skipped"), now)
+        exempted = self._with_exemption(cleared._replace(ledger=ledger), role, reason, now)
+        self._save(store, exempted._replace(last_outcome="skipped"), now)
         self._notify(NoticeKind.NOT_APPLIED, expired, f"Plan {plan.plan_id} was not applied: {why}")
         return RoleOutcome(plan.role_arn, "skipped", why, plan.plan_id)
 
@@ -363,6 +366,15 @@ class Pruner:
             ),
             max_growth=self.settings.max_growth,
         )
+
+    def _with_exemption(self, state: RoleState, role: RoleFacts, reason: str | None, now: datetime) -> RoleState:
+        """The state with the exempt tag's exemption as this read found it (the run summary's source), or none: set
+        only when the role is skipped because of the tag, from the tags the role read already holds."""
+        tag = self.settings.exempt_tag
+        until = exempt_until(role, self.settings, now, state.ledger) if reason else None
+        if until is None or not str(reason).startswith(f"exempted by tag {tag}"):
+            return state._replace(exempt_until=None, exempt_asked=None)
+        return state._replace(exempt_until=until.isoformat(), exempt_asked=role.tags.get(tag, "").strip())
 
     def _exempted(self, role: RoleFacts, reason: str) -> None:
         """Tell the owners and the security channel that a role exempted itself by tag (once per tag value)."""
@@ -549,6 +561,38 @@ def select_roles(
             if len(chosen) >= settings.max_roles_per_run:
                 break
     return chosen
+
+
+class ExemptedRole(NamedTuple):
+    """A role the pruner skipped because of the exempt tag, as its worker last read it."""
+
+    account: str
+    role_arn: str
+    until: str  # the last day the exemption holds (the tag's date, or the cap)
+    asked: str  # the tag's value
+    capped: bool  # the cap (max_exempt_days) ends it before the tag's date
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+def exempted_roles(
+    roles: Mapping[str, Iterable[RoleSummary]], states: Mapping[str, Mapping[str, RoleState]], now: datetime
+) -> list[ExemptedRole]:
+    """The listed roles whose last read found them exempt by tag, still in force today: from the states the planner
+    reads anyway (each worker recorded what the role's own read showed), so no IAM call per role. A tag added or
+    removed since a role's last run shows on its next run."""
+    today = now.date().isoformat()
+    exempted: list[ExemptedRole] = []
+    for account, summaries in sorted(roles.items()):
+        known = states.get(account, {})
+        for role in sorted(summaries, key=lambda summary: summary.arn):
+            state = known.get(role.arn)
+            if state is None or not state.exempt_until or state.exempt_until < today:
+                continue
+            asked = state.exempt_asked or ""
+            exempted.append(ExemptedRole(account, role.arn, state.exempt_until, asked, asked != state.exempt_until))
+    return exempted
 
 
 def rule_of(plan: PrunePlan) -> RemovalRule:
