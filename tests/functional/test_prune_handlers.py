@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from datetime import timedelta
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 import pytest
@@ -310,7 +311,6 @@ def test_the_planners_run_lists_the_roles_the_exempt_tag_keeps_out_without_an_ia
         arn.rsplit("/", 1)[1]: pruner.process_role(ACCOUNT, arn).outcome for arn in (short, capped, bad, planned)
     }
     assert outcomes == {"short": "skipped", "capped": "skipped", "bad": "skipped", "planned": "reported"}
-    assert stack.store.role(ACCOUNT, bad).exempt_until is None  # "forever" is no date: no exemption
     calls.clear()
 
     result = stack.runtime.plan_run()
@@ -335,8 +335,58 @@ def test_a_role_whose_exemption_ended_or_was_removed_leaves_the_runs_list(stack:
 
     stack.iam.untag_role(RoleName="untagged", TagKeys=[tag])
     assert pruner.process_role(ACCOUNT, untagged).outcome == "skipped"  # warming up now, not exempt
-    assert stack.store.role(ACCOUNT, untagged).exempt_until is None
     assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [short]
 
     stack.clock.advance(3)  # the tag's date has passed: not listed even before the role's next run
     assert stack.runtime.plan_run()["exempted"] == []
+
+
+class PreviousRoleState(NamedTuple):
+    """The role state as the previous release (main 527b727) reads it: ``RoleState(**body)``, which raises on any
+    other key, so a state this version writes must hold no other (review s14 prunetag F1: a rollback must not stop
+    the pruner)."""
+
+    account: str
+    role_arn: str
+    version: int = 0
+    active_plan_id: str | None = None
+    last_applied_plan_id: str | None = None
+    applied_at: str | None = None
+    pending_job_id: str | None = None
+    pending_job_started: str | None = None
+    snoozed_until: str | None = None
+    last_checked: str | None = None
+    last_outcome: str | None = None
+    ledger: Any = None
+
+
+def test_a_state_this_version_writes_is_read_by_the_previous_releases_strict_reader(stack: Stack) -> None:
+    """Rolling back must not stop the pruner: the previous reader takes exactly its own fields."""
+    soon = (stack.clock.now.date() + timedelta(days=10)).isoformat()
+    exempt = create_role(stack.iam, "exempt", {"main": POLICY}, tags={stack.settings.exempt_tag: soon})
+    plain = create_role(stack.iam, "plain", {"main": POLICY})
+    pruner, _ = stack.runtime.pruner()
+    for arn in (exempt, plain):
+        assert pruner.process_role(ACCOUNT, arn).outcome == "skipped"
+        item = stack.runtime.factory.home_client("dynamodb").get_item(
+            TableName=stack.store.table, Key={"pk": {"S": f"ACCOUNT#{ACCOUNT}"}, "sk": {"S": f"ROLE#{arn}"}}
+        )["Item"]
+        body = json.loads(zlib.decompress(item["body"]["B"]))
+        assert PreviousRoleState(**body).role_arn == arn  # TypeError on a field the previous release lacks
+    assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [exempt]
+
+
+def test_the_runs_exempted_list_leaves_out_roles_exempt_for_an_earlier_reason(stack: Stack) -> None:
+    """Own roles, exempt_roles and break-glass roles are never pruned whatever their tag: the planner's list of roles
+    the tag keeps out names none of them, as the worker would not skip them for their tag."""
+    soon = (stack.clock.now.date() + timedelta(days=10)).isoformat()
+    tag = stack.settings.exempt_tag
+    tagged = create_role(stack.iam, "tagged", {"main": POLICY}, tags={tag: soon})
+    listed = create_role(stack.iam, "listed", {"main": POLICY}, tags={tag: soon})
+    glass = create_role(stack.iam, "glass", {"main": POLICY}, tags={tag: soon})
+    pruner, _ = stack.runtime.pruner()
+    for arn in (tagged, listed, glass):
+        assert pruner.process_role(ACCOUNT, arn).outcome == "skipped"
+    assert len(stack.runtime.plan_run()["exempted"]) == 3
+    stack.settings = stack.settings._replace(exempt_roles=("listed",), break_glass_principals=(glass,))
+    assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [tagged]

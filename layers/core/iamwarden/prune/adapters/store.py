@@ -41,10 +41,8 @@ class RoleState(NamedTuple):
     last_checked: str | None = None
     last_outcome: str | None = None
     ledger: Mapping[str, str] = MappingProxyType({})
-    #: The last day the exempt tag exempted the role when the worker last read it (capped: ``decide.exempt_until``),
-    #: and the date the tag asked for: what the planner's run summary lists, with no IAM call of its own.
-    exempt_until: str | None = None
-    exempt_asked: str | None = None
+    # No field may be added here without a reader that ignores unknown ones in the release a rollback goes back to:
+    # that release reads ``RoleState(**body)`` (test_prune_handlers, PREVIOUS_ROLE_STATE_FIELDS).
 
     def to_body(self) -> dict[str, Any]:
         body = self._asdict()

@@ -130,7 +130,7 @@ class PruneRuntime:
             "roles_listed": sum(len(items) for items in roles.values()),
             # Roles skipped because of the exempt tag (as each one's last run read it): the pruner sends no run
             # summary message, so this list is in the planner's log line (and its answer) only.
-            "exempted": [role.to_dict() for role in exempted_roles(roles, states, now)],
+            "exempted": [role.to_dict() for role in exempted_roles(settings, roles, states, now)],
             "problems": [str(problem) for problem in problems],
         }
 

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from iamwarden.domain.arns import parse_role_arn
+from iamwarden.domain.prune_tag import tag_date
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.executor import Executor
 from iamwarden.prune.adapters.iam_reader import IamReader
@@ -31,8 +32,8 @@ from iamwarden.prune.domain.decide import (
     IDENTITY_CENTER_PATH,
     SERVICE_LINKED_PATH,
     RemovalRule,
+    exempt_tag_first_key,
     exempt_tag_key,
-    exempt_until,
     exemption_notes,
     recent_grants,
     skip_reason,
@@ -136,7 +137,6 @@ class Pruner:
             ledger=updated_ledger(role, state.ledger, now, settings.exempt_tag), last_checked=now.isoformat()
         )
         reason = skip_reason(role, settings, now, state.ledger) or warming_up(role, state.ledger, settings, now)
-        state = self._with_exemption(state, role, reason, now)
         if reason:
             self._save(store, state._replace(last_outcome="skipped"), now)
             tag = role.tags.get(settings.exempt_tag)
@@ -310,8 +310,7 @@ class Pruner:
         why = f"the role is exempt since the announcement: {reason}"
         expired = plan.with_event(PlanStatus.EXPIRED, now, why)
         store.save_plan(expired, now)
-        exempted = self._with_exemption(cleared._replace(ledger=ledger), role, reason, now)
-        self._save(store, exempted._replace(last_outcome="skipped"), now)
+        self._save(store, cleared._replace(ledger=ledger, last_outcome="skipped"), now)
         self._notify(NoticeKind.NOT_APPLIED, expired, f"Plan {plan.plan_id} was not applied: {why}")
         return RoleOutcome(plan.role_arn, "skipped", why, plan.plan_id)
 
@@ -366,15 +365,6 @@ class Pruner:
             ),
             max_growth=self.settings.max_growth,
         )
-
-    def _with_exemption(self, state: RoleState, role: RoleFacts, reason: str | None, now: datetime) -> RoleState:
-        """The state with the exempt tag's exemption as this read found it (the run summary's source), or none: set
-        only when the role is skipped because of the tag, from the tags the role read already holds."""
-        tag = self.settings.exempt_tag
-        until = exempt_until(role, self.settings, now, state.ledger) if reason else None
-        if until is None or not str(reason).startswith(f"exempted by tag {tag}"):
-            return state._replace(exempt_until=None, exempt_asked=None)
-        return state._replace(exempt_until=until.isoformat(), exempt_asked=role.tags.get(tag, "").strip())
 
     def _exempted(self, role: RoleFacts, reason: str) -> None:
         """Tell the owners and the security channel that a role exempted itself by tag (once per tag value)."""
@@ -532,12 +522,8 @@ def select_roles(
         known = states.get(account, {})
         ranked: list[tuple[int, str, str]] = []
         for role in summaries:
-            if (
-                role.path.startswith((SERVICE_LINKED_PATH, IDENTITY_CENTER_PATH))
-                or role.name.startswith("AWSReservedSSO_")
-                or settings.is_own_role(role.arn, account)
-                or settings.is_exempt_role(role.name, role.arn)
-                or now - role.created < timedelta(days=settings.min_role_age_days)
+            if _never_pruned(settings, account, role) or now - role.created < timedelta(
+                days=settings.min_role_age_days
             ):
                 continue
             state = known.get(role.arn)
@@ -577,22 +563,46 @@ class ExemptedRole(NamedTuple):
 
 
 def exempted_roles(
-    roles: Mapping[str, Iterable[RoleSummary]], states: Mapping[str, Mapping[str, RoleState]], now: datetime
+    settings: PruneSettings,
+    roles: Mapping[str, Iterable[RoleSummary]],
+    states: Mapping[str, Mapping[str, RoleState]],
+    now: datetime,
 ) -> list[ExemptedRole]:
-    """The listed roles whose last read found them exempt by tag, still in force today: from the states the planner
-    reads anyway (each worker recorded what the role's own read showed), so no IAM call per role. A tag added or
-    removed since a role's last run shows on its next run."""
-    today = now.date().isoformat()
+    """The listed roles the exempt tag keeps out of pruning today, as each one's last worker run read the tag: from
+    the ledgers the planner reads anyway (the tag's value and the day the pruner first saw the tag, the very facts
+    ``decide.exempt_until`` counts from), so no IAM call per role and no new stored field. Roles never pruned for an
+    earlier reason (service-linked, Identity Center, IAM Warden's own, exempt_roles, break-glass) are not listed,
+    as the worker does not skip them for their tag. A tag added or removed since a role's last run shows on its next
+    run."""
+    tag = settings.exempt_tag
+    value_prefix = exempt_tag_key(tag, "")
+    today = now.date()
     exempted: list[ExemptedRole] = []
     for account, summaries in sorted(roles.items()):
         known = states.get(account, {})
         for role in sorted(summaries, key=lambda summary: summary.arn):
             state = known.get(role.arn)
-            if state is None or not state.exempt_until or state.exempt_until < today:
+            if state is None or _never_pruned(settings, account, role):
                 continue
-            asked = state.exempt_asked or ""
-            exempted.append(ExemptedRole(account, role.arn, state.exempt_until, asked, asked != state.exempt_until))
+            first = state.ledger.get(exempt_tag_first_key(tag))
+            values = [key[len(value_prefix) :] for key in state.ledger if key.startswith(value_prefix)]
+            asked = tag_date(values[0]) if first and len(values) == 1 else None
+            if asked is None or first is None:
+                continue  # no tag at the last read, or no date: no exemption
+            until = min(asked, datetime.fromisoformat(first).date() + timedelta(days=settings.max_exempt_days))
+            if until >= today:
+                exempted.append(ExemptedRole(account, role.arn, until.isoformat(), values[0], until != asked))
     return exempted
+
+
+def _never_pruned(settings: PruneSettings, account: str, role: RoleSummary) -> bool:
+    """``select_roles``' filters for roles that are never pruned whatever their tag."""
+    return (
+        role.path.startswith((SERVICE_LINKED_PATH, IDENTITY_CENTER_PATH))
+        or role.name.startswith("AWSReservedSSO_")
+        or settings.is_own_role(role.arn, account)
+        or settings.is_exempt_role(role.name, role.arn)
+    )
 
 
 def rule_of(plan: PrunePlan) -> RemovalRule:
