@@ -240,6 +240,7 @@ def test_untagging_the_exempt_tag_alerts_the_roles_owners(
 
     account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "owner", "Value": "payments"}])
     account.set("prune/notice_days", "5")
+    account.set("prune/mode", "notify")
     account.set("rules/prune-exemption-granted/mode", "remediate")
 
     finding = _only(enforcer.handle(copy.deepcopy(load_event("prune-exemption-untagrole.json"))))
@@ -254,3 +255,17 @@ def test_untagging_the_exempt_tag_alerts_the_roles_owners(
     resolved = owner.owner_of(alert.finding, ("owner", "team"))
     assert resolved is not None
     assert resolved.team == "payments"
+
+
+@pytest.mark.parametrize(("key", "value"), [("prune/enabled", "false"), ("prune/accounts", "999988887777")])
+def test_untagging_the_exempt_tag_where_the_pruner_does_not_act_alerts_nobody(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, key: str, value: str
+) -> None:
+    """The settings read from SSM say the pruner does not act on the account: removing the tag changes nothing."""
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "owner", "Value": "payments"}])
+    account.set(key, value)
+
+    result = enforcer.handle(copy.deepcopy(load_event("prune-exemption-untagrole.json")))
+
+    assert result["findings"] == []
+    assert notifier.sent == []

@@ -13,10 +13,11 @@ import pytest
 
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.prune_tag import PRUNE_MODES
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.prune_exemption import EXEMPT_TAG, MAX_EXEMPT_DAYS, exempt_tag_set, tag_date
-from iamwarden.prune.domain.settings import PruneSettings
+from iamwarden.prune.domain.settings import PruneMode, PruneSettings, parse_prune_settings
 from tests.conftest import load_event
 
 RULE = "prune-exemption-granted"
@@ -295,7 +296,7 @@ def test_a_new_role_with_a_custom_exempt_tag_is_alerted_but_not_untagged_by_a_gr
 # --- UntagRole of the exempt tag --------------------------------------------------------------------------------
 
 
-def _untag(keys: list[str] | None = None, **detail: Any) -> dict[str, Any]:
+def _untag(keys: list[Any] | None = None, **detail: Any) -> dict[str, Any]:
     event = copy.deepcopy(load_event(UNTAG_SAMPLE))
     if keys is not None:
         event["detail"]["requestParameters"]["tagKeys"] = keys
@@ -304,7 +305,7 @@ def _untag(keys: list[str] | None = None, **detail: Any) -> dict[str, Any]:
 
 
 def test_removing_the_exempt_tag_tells_the_owners_the_pruner_may_act_again() -> None:
-    judgement = _judge(_untag(), _with({}))
+    judgement = _judge(_untag(), _with({"mode": "notify"}))
 
     [finding] = _ours(judgement)
     assert finding.severity is Severity.LOW
@@ -319,7 +320,7 @@ def test_removing_the_exempt_tag_tells_the_owners_the_pruner_may_act_again() -> 
 
 
 def test_removing_the_exempt_tag_says_the_operators_notice_and_tag() -> None:
-    settings = _with({"exempt_tag": CUSTOM_TAG, "notice_days": "3"})
+    settings = _with({"exempt_tag": CUSTOM_TAG, "notice_days": "3", "mode": "enforce"})
 
     [finding] = _ours(_judge(_untag(["team", CUSTOM_TAG.upper()]), settings))
     default = _judge(_untag([EXEMPT_TAG]), settings)
@@ -357,3 +358,126 @@ def test_offline_an_untag_says_the_notice_is_assumed() -> None:
     [finding] = _ours(_judge(_untag(), Settings()))
 
     assert "assumed: the pruner's settings were not read" in finding.reason
+
+
+# --- review s14 F3: a tagKeys the rule cannot read is unknown, never compliant ------------------------------------
+
+
+@pytest.mark.parametrize("keys", [EXEMPT_TAG, {"0": EXEMPT_TAG}, [7], ["team", None], None])
+def test_an_untag_whose_keys_cannot_be_read_is_an_alert_that_says_what_is_unknown(keys: Any) -> None:
+    event = _untag()
+    if keys is None:
+        del event["detail"]["requestParameters"]["tagKeys"]
+    else:
+        event["detail"]["requestParameters"]["tagKeys"] = keys
+
+    judgement = _judge(event, _with({"mode": "notify"}))
+
+    [finding] = _ours(judgement)
+    assert finding.severity is Severity.LOW
+    assert finding.plan == ()  # alert only
+    assert finding.needs_context == ("which tag keys were removed: the record's tagKeys is no list of key names",)
+    assert "does not list the removed tag keys in a form IAM Warden reads" in finding.reason
+    assert "if one was iamwarden:prune-exempt-until, the pruner may now remove unused actions" in finding.reason
+
+
+def test_an_exempt_key_among_keys_that_cannot_be_read_is_still_known_removed() -> None:
+    keys: list[Any] = [7, EXEMPT_TAG]
+    [finding] = _ours(_judge(_untag(keys), _with({})))
+
+    assert finding.needs_context == ()
+    assert f"removed tag {EXEMPT_TAG} from role app-backend" in finding.reason
+
+
+def test_an_operator_removing_keys_that_cannot_be_read_is_compliant() -> None:
+    settings, _ = parse_settings({"rules": {"iamwarden-tampered": {"operators": [DEVELOPER_ROLE]}}})
+
+    assert _ours(_judge(_untag(EXEMPT_TAG), settings)) == []  # type: ignore[arg-type]
+
+
+# --- review s14 F2: no alert when the pruner does not act on the account -----------------------------------------
+
+HOME = "111122223333"  # the sample's account
+
+
+def _home(prune: dict[str, Any], home: str | None = HOME) -> Settings:
+    settings, _ = parse_settings({"prune": prune})
+    return settings._replace(own=settings.own._replace(home_account=home))
+
+
+@pytest.mark.parametrize(
+    ("prune", "home", "why"),
+    [
+        ({"enabled": "false"}, HOME, "the pruner is off (prune/enabled)"),
+        ({"enabled": "maybe"}, HOME, "the pruner is off (prune/enabled)"),  # the pruner's fallback: pulled
+        ({"accounts": ["999988887777"]}, HOME, "the pruner does not manage account 111122223333 (prune/accounts)"),
+        ({}, "999988887777", "the pruner does not manage account 111122223333 (prune/accounts)"),
+    ],
+)
+def test_removing_the_tag_where_the_pruner_does_not_act_is_compliant_and_says_why(
+    prune: dict[str, Any], home: str, why: str
+) -> None:
+    judgement = _judge(_untag(), _home(prune, home))
+
+    assert _ours(judgement) == []
+    assert why in judgement.reason
+
+
+@pytest.mark.parametrize(
+    "prune",
+    [
+        {"mode": "notify"},
+        {"mode": "notify", "accounts": ["999988887777", HOME]},
+        {"mode": "notify", "accounts": f"999988887777,{HOME}", "enabled": "true"},
+    ],
+)
+def test_removing_the_tag_where_the_pruner_acts_is_the_alert(prune: dict[str, Any]) -> None:
+    [finding] = _ours(_judge(_untag(), _home(prune)))
+
+    assert "the pruner may now remove unused actions from app-backend" in finding.reason
+
+
+def test_in_report_mode_the_alert_says_a_plan_is_recorded_and_nothing_announced() -> None:
+    [report] = _ours(_judge(_untag(), _home({"mode": "report"})))
+    [enforce] = _ours(_judge(_untag(), _home({"mode": "report", "modes": {HOME: "enforce"}})))
+
+    assert "the pruner may now record a plan to remove unused actions from app-backend" in report.reason
+    assert "report mode in account 111122223333: nothing is announced or removed" in report.reason
+    assert "announced" not in report.reason.replace("nothing is announced", "")
+    assert "announced 7 days ahead (enforce mode in account 111122223333" in enforce.reason
+
+
+def test_the_alert_says_an_expired_tag_changes_nothing_as_the_record_holds_no_value() -> None:
+    [finding] = _ours(_judge(_untag(), _home({})))
+
+    assert "If the tag's date had already passed, nothing changes (the record does not hold its value)" in (
+        finding.reason
+    )
+
+
+def test_the_rule_knows_the_pruners_modes() -> None:
+    assert tuple(PruneMode) == PRUNE_MODES
+    assert PRUNE_MODES[0] == PruneSettings().mode  # the default
+
+
+@pytest.mark.parametrize(
+    "prune",
+    [
+        {"enabled": "maybe"},
+        {"enabled": "False "},
+        {"accounts": ["12345"]},
+        {"accounts": f"999988887777, {HOME}"},
+        {"mode": "loud", "modes": {HOME: "enforce", "999988887777": "nope"}},
+    ],
+)
+def test_where_and_how_the_pruner_acts_is_read_as_the_pruner_reads_it(prune: dict[str, Any]) -> None:
+    pruner, _ = parse_prune_settings({"prune": prune})
+    rule = _with_problems(prune).prune_tag
+
+    assert (rule.enabled, rule.accounts, rule.mode) == (pruner.enabled, pruner.accounts, pruner.mode.value)
+    assert dict(rule.account_modes) == {account: mode.value for account, mode in pruner.account_modes.items()}
+
+
+def _with_problems(prune: dict[str, Any]) -> Settings:
+    settings, _ = parse_settings({"prune": prune})
+    return settings

@@ -411,7 +411,7 @@ def parse_settings(
         public_access_block_buckets_per_run=heartbeat_values.get(
             "public_access_block_buckets_per_run", HEARTBEAT_KEYS["public_access_block_buckets_per_run"][0]
         ),
-        prune_tag=prune_tag_settings(flat),  # the pruner reports its own settings' problems
+        prune_tag=prune_tag_settings(flat, _string_list),  # the pruner reports its own settings' problems
     )
     return settings, problems
 

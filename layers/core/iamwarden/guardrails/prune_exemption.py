@@ -214,9 +214,13 @@ class PruneExemptionRule:
 
     def _untagged(self, context: RuleContext, evaluation: Evaluation, role: str, arn: str) -> Evaluation:
         """``UntagRole`` of the exempt tag: the pruner may judge the role again; its owners are told (low, alert only:
-        the tag's value is gone from the record, and putting an exemption back is the operators' call)."""
+        the tag's value is gone from the record, and putting an exemption back is the operators' call). Keys the
+        record does not list readably are unknown, never compliant (review s14 F3); where the pruner does not act
+        (off, or not managing the account) removing the tag changes nothing (F2)."""
         pruner = context.settings.prune_tag
-        keys = context.change.request_parameters.get("tagKeys")
+        change = context.change
+        keys = change.request_parameters.get("tagKeys")
+        readable = isinstance(keys, list) and all(isinstance(item, str) for item in keys)
         key = next(
             (
                 item
@@ -225,32 +229,61 @@ class PruneExemptionRule:
             ),
             None,
         )
-        if key is None:
+        if key is None and readable:
             evaluation.compliant.append(f"no {pruner.exempt_tag} tag removed from role {role}{_assumed(pruner)}")
             return evaluation
-        actor = context.change.actor
+        removed = f"tag {key}" if key is not None else "tags"
+        actor = change.actor
         cloudformation = actor.invoked_by == CLOUDFORMATION
         operator = None if cloudformation else self._operator(context)
         if operator is not None:
             evaluation.compliant.append(
-                f"{actor.display} is an operator ({operator!r}) and removed tag {key} from role {role}"
+                f"{actor.display} is an operator ({operator!r}) and removed {removed} from role {role}"
             )
             return evaluation
+        idle = _pruner_idle(pruner, change.account, context.settings.own.home_account)
+        if idle:
+            evaluation.compliant.append(
+                f"{actor.display} removed {removed} from role {role}, but {idle}: removing the pruner's exempt tag "
+                "lets it do nothing there"
+            )
+            return evaluation
+        mode = pruner.mode_for(change.account)
+        if mode == "report":
+            act = (
+                f"the pruner may now record a plan to remove unused actions from {role} on its next run (report mode "
+                f"in account {change.account}: nothing is announced or removed)"
+            )
+        else:
+            applied = "applied on that date" if mode == "enforce" else "not applied"
+            act = (
+                f"the pruner may now remove unused actions from {role} on its next run, announced "
+                f"{pruner.notice_days} days ahead ({mode} mode in account {change.account}: {applied})"
+            )
+        cancel = "" if mode == "report" else ", or cancels the announced plan"
+        what = f"removed {removed} from role {role}: {act}"
+        needs: tuple[str, ...] = ()
+        if key is None:
+            what = (
+                f"removed tags from role {role}, but the record does not list the removed tag keys in a form IAM "
+                f"Warden reads (tagKeys: {keys!r}): if one was {pruner.exempt_tag}, {act}"
+            )
+            needs = ("which tag keys were removed: the record's tagKeys is no list of key names",)
         evaluation.findings.append(
             context.finding(
                 PRUNE_EXEMPTION_GRANTED,
                 severity=Severity.LOW,
                 resource_arn=arn,
                 reason=(
-                    f"{actor.display}{_through(cloudformation)} removed tag {key} from role {role}: the pruner may "
-                    f"now remove unused actions from {role} on its next run, announced {pruner.notice_days} days "
-                    "ahead (notify and enforce mode; report mode only records the plan). If the role must keep "
-                    f"them, an operator tags it {pruner.exempt_tag}=YYYY-MM-DD again (an exemption lasts at most "
-                    f"max_exempt_days, {pruner.max_exempt_days}, from the day the pruner first saw the tag on the "
-                    f"role), or cancels the announced plan.{_assumed(pruner)}"
+                    f"{actor.display}{_through(cloudformation)} {what}. If the tag's date had already passed, "
+                    "nothing changes (the record does not hold its value). If the role must keep them, an operator "
+                    f"tags it {pruner.exempt_tag}=YYYY-MM-DD again (an exemption lasts at most max_exempt_days, "
+                    f"{pruner.max_exempt_days}, from the day the pruner first saw the tag on the role){cancel}."
+                    f"{_assumed(pruner)}"
                 ),
                 plan=[],
-                offending=[{"role": role, "key": key}],
+                offending=[{"role": role, "key": key}] if key is not None else [{"role": role, "tag_keys": keys}],
+                needs_context=needs,
             )
         )
         return evaluation
@@ -295,6 +328,15 @@ def _holds(until: date, held: date, max_days: int) -> str:
             f"{until.isoformat()}: an exemption lasts at most {cap}."
         )
     return f"The pruner skips it until {until.isoformat()}, or sooner: an exemption lasts at most {cap}."
+
+
+def _pruner_idle(pruner: PruneTagSettings, account: str, home_account: str | None) -> str:
+    """Why the pruner does not act on ``account``'s roles at all, or "" (it does, or that is unknown)."""
+    if not pruner.enabled:
+        return "the pruner is off (prune/enabled)"
+    if pruner.manages(account, home_account) is False:
+        return f"the pruner does not manage account {account} (prune/accounts)"
+    return ""
 
 
 def _assumed(pruner: PruneTagSettings) -> str:

@@ -27,7 +27,10 @@ from iamwarden.domain.prune_tag import (
     MAX_EXEMPT_DAYS_BOUNDS,
     NOTICE_DAYS,
     NOTICE_DAYS_BOUNDS,
+    setting_accounts,
+    setting_boolean,
     setting_integer,
+    setting_mode,
     setting_text,
 )
 from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _refuse_match_all, _string_list, flatten
@@ -226,11 +229,7 @@ def parse_prune_settings(
             elif name in ("always_keep",):
                 given[name] = tuple(_action_pattern(item) for item in _string_list(raw))
             elif name == "accounts":
-                accounts = _string_list(raw)
-                bad = [item for item in accounts if not ACCOUNT_ID.fullmatch(item)]
-                if bad:
-                    raise ValueError(f"must be 12-digit account ids, got {', '.join(map(repr, bad))}")
-                given[name] = tuple(accounts)
+                given[name] = setting_accounts(_string_list(raw))
             elif name in _PATTERN_KEYS:
                 given[name] = tuple(_string_list(raw))
             else:
@@ -261,17 +260,12 @@ def _unknown(path: str) -> str:
 
 
 def _mode(raw: Any) -> PruneMode:
-    if isinstance(raw, str) and raw.strip().lower() in tuple(PruneMode):
-        return PruneMode(raw.strip().lower())
-    raise ValueError(f"must be one of {', '.join(PruneMode)}, got {raw!r}")
+    return PruneMode(setting_mode(raw))
 
 
-def _boolean(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
-        return raw.strip().lower() == "true"
-    raise ValueError(f"must be true or false, got {raw!r}")
+#: The enforcer's ``prune-exemption-granted`` reads enabled, accounts and the modes with these same readers
+#: (``domain.prune_tag``), so it knows where removing the exempt tag lets the pruner act.
+_boolean = setting_boolean
 
 
 #: The enforcer's ``prune-exemption-granted`` reads exempt_tag, max_exempt_days and notice_days with these same readers
