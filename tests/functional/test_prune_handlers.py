@@ -390,3 +390,27 @@ def test_the_runs_exempted_list_leaves_out_roles_exempt_for_an_earlier_reason(st
     assert len(stack.runtime.plan_run()["exempted"]) == 3
     stack.settings = stack.settings._replace(exempt_roles=("listed",), break_glass_principals=(glass,))
     assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [tagged]
+
+
+def test_the_planners_log_line_bounds_the_exempted_list_and_its_answer_keeps_it_whole(
+    stack: Stack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One CloudWatch event holds at most 256 KB: the log line names how many roles and the first few only."""
+    from iamwarden.prune.app import runtime
+
+    monkeypatch.setattr(runtime, "EXEMPTED_LOGGED", 2)
+    soon = (stack.clock.now.date() + timedelta(days=10)).isoformat()
+    arns = [create_role(stack.iam, f"r{n}", {"main": POLICY}, tags={stack.settings.exempt_tag: soon}) for n in range(3)]
+    pruner, _ = stack.runtime.pruner()
+    for arn in arns:
+        assert pruner.process_role(ACCOUNT, arn).outcome == "skipped"
+    planner = load("prune_planner")
+    setattr(planner, "RUNTIME", stack.runtime)  # noqa: B010 - replace the container-wide runtime
+    caplog.set_level("INFO")
+
+    result = planner.lambda_handler({}, FakeLambdaContext())
+
+    assert [role["role_arn"] for role in result["exempted"]] == arns  # the answer: every role
+    [line] = [record.__dict__ for record in caplog.records if record.getMessage() == "pruner run planned"]
+    assert [role["role_arn"] for role in line["exempted"]] == arns[:2]
+    assert line["exempted_count"] == 3

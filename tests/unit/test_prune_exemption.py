@@ -250,9 +250,11 @@ def test_an_exemption_within_the_cap_holds_until_its_date_or_sooner() -> None:
 
 def test_offline_without_settings_the_defaults_are_an_assumption_said_in_the_finding() -> None:
     [offline] = _ours(_judge(_event(), Settings()))
-    [read] = _ours(_judge(_event(), _with({})))
+    [read] = _ours(_judge(_event(), _with({"enabled": "true"})))  # the stack always sets prune/enabled
 
-    assert f"assumed: the pruner's settings were not read, so its defaults: exempt_tag {EXEMPT_TAG}" in offline.reason
+    assert f"assumed: no pruner settings (prune/...) were read, so its defaults: exempt_tag {EXEMPT_TAG}" in (
+        offline.reason
+    )
     assert "(assumed:" not in read.reason
     assert "until about 2027-02-19 only" in read.reason  # 90 days from 2026-11-21
 
@@ -357,7 +359,7 @@ def test_an_operator_removing_the_exempt_tag_is_compliant_but_not_through_cloudf
 def test_offline_an_untag_says_the_notice_is_assumed() -> None:
     [finding] = _ours(_judge(_untag(), Settings()))
 
-    assert "assumed: the pruner's settings were not read" in finding.reason
+    assert "assumed: no pruner settings (prune/...) were read" in finding.reason
 
 
 # --- review s14 F3: a tagKeys the rule cannot read is unknown, never compliant ------------------------------------
@@ -481,3 +483,16 @@ def test_where_and_how_the_pruner_acts_is_read_as_the_pruner_reads_it(prune: dic
 def _with_problems(prune: dict[str, Any]) -> Settings:
     settings, _ = parse_settings({"prune": prune})
     return settings
+
+
+@pytest.mark.parametrize("values", [{}, {"rules": {}}, {"prune": {}}, {"break_glass_principals": [DEVELOPER_ROLE]}])
+def test_a_settings_file_without_a_pruner_section_says_the_default_tag_is_assumed(values: dict[str, Any]) -> None:
+    """``iamwarden evaluate --config`` with a rules-only file: the pruner's tag is not known from it (review s14 F5)."""
+    settings, _ = parse_settings(values)
+
+    [finding] = _ours(_judge(_event(), settings))
+
+    assert settings.prune_tag.known is False
+    assert f"(assumed: no pruner settings (prune/...) were read, so its defaults: exempt_tag {EXEMPT_TAG}" in (
+        finding.reason
+    )

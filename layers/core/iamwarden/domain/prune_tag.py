@@ -46,8 +46,9 @@ class PruneTagSettings(NamedTuple):
     """What the enforcer knows of the pruner's settings: the tag it reads, the cap, the notice (``prune/...``).
 
     Read from the same SSM tree as the pruner reads them and with the same parsers, each invalid value falling back
-    as the pruner falls back (it reports the problem itself). ``known`` is False only where no settings were read at
-    all (``iamwarden evaluate`` without a settings file): the defaults are then an assumption, said in the finding."""
+    as the pruner falls back (it reports the problem itself). ``known`` is False where no ``prune/`` setting was read
+    (``iamwarden evaluate`` without a settings file, or with one that has no pruner section; the stack always sets
+    ``prune/enabled``): the defaults are then an assumption, said in the finding (review s14 F5)."""
 
     exempt_tag: str = EXEMPT_TAG
     max_exempt_days: int = MAX_EXEMPT_DAYS
@@ -152,4 +153,5 @@ def prune_tag_settings(flat: Mapping[str, Any], string_list: Callable[[Any], lis
             given[name] = read(raw)
         except ValueError:
             continue  # the pruner reports it and uses the default: so does the rule
-    return PruneTagSettings(**given)
+    known = any(path.startswith("prune/") for path in flat)  # a file without a pruner section: defaults assumed
+    return PruneTagSettings(**given, known=known)

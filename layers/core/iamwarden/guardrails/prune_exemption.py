@@ -340,11 +340,11 @@ def _pruner_idle(pruner: PruneTagSettings, account: str, home_account: str | Non
 
 
 def _assumed(pruner: PruneTagSettings) -> str:
-    """What the verdict assumed when the pruner's settings were not read (offline, no settings file)."""
+    """What the verdict assumed when no pruner setting was read (offline: no settings file, or no pruner section)."""
     if pruner.known:
         return ""
     return (
-        f" (assumed: the pruner's settings were not read, so its defaults: exempt_tag {pruner.exempt_tag}, "
+        f" (assumed: no pruner settings (prune/...) were read, so its defaults: exempt_tag {pruner.exempt_tag}, "
         f"max_exempt_days {pruner.max_exempt_days}, notice_days {pruner.notice_days})"
     )
 

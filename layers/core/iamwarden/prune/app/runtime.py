@@ -57,6 +57,19 @@ def read_settings(
     return settings_from_values(values)
 
 
+#: How many exempted roles the planner's log line names (the answer keeps them all): one CloudWatch log event holds
+#: at most 256 KB (review s14 F4).
+EXEMPTED_LOGGED = 50
+
+
+def planned_log(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The planner's answer as its log line says it: the exempted roles counted, the first ``EXEMPTED_LOGGED`` named."""
+    exempted = list(result.get("exempted", ()))
+    if not exempted:
+        return dict(result)
+    return {**result, "exempted": exempted[:EXEMPTED_LOGGED], "exempted_count": len(exempted)}
+
+
 class PruneRuntime:
     def __init__(
         self,
