@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from iamwarden.prune.app.runtime import planned_log
 from iamwarden.prune.app.wiring import build_prune_runtime
 
 logger = Logger()
@@ -21,5 +22,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = RUNTIME.plan_run()
     for problem in result.get("problems", []):
         logger.warning("invalid pruner setting", extra={"problem": problem})
-    logger.info("pruner run planned", extra=result)
+    logger.info("pruner run planned", extra=planned_log(result))  # the exempted list bounded
     return result

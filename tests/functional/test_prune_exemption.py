@@ -160,3 +160,112 @@ def test_a_role_re_created_under_the_name_since_the_event_keeps_its_tag(
 
     assert finding["done"] == []
     assert _tags(account) == {TAG: "2027-06-30"}
+
+
+# --- the operator's pruner settings, read from SSM as the pruner reads them (session 14) -------------------------
+
+CUSTOM_TAG = "acme:keep-permissions-until"
+
+
+def _tag_role_event(key: str = TAG, value: str = "2027-06-30") -> dict[str, Any]:
+    event = copy.deepcopy(load_event(SAMPLE))
+    event["detail"]["requestParameters"]["tags"] = [{"key": key, "value": value}]
+    return event
+
+
+def test_the_enforcer_watches_the_tag_name_the_pruner_reads_from_ssm(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("prune/exempt_tag", CUSTOM_TAG)
+
+    default = enforcer.handle(_tag_role_event())
+    custom = _only(enforcer.handle(_tag_role_event(CUSTOM_TAG)))
+
+    assert default["findings"] == []
+    assert custom["outcome"] == Outcome.ALERTED
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert f"(tag {CUSTOM_TAG})" in alert.finding.reason
+    assert "(assumed:" not in alert.finding.reason  # the settings were read
+
+
+def test_the_alert_says_until_when_the_capped_exemption_really_holds(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("prune/max_exempt_days", "30")
+
+    _only(enforcer.handle(_tag_role_event()))
+
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert "until about 2026-12-21 only, not 2027-06-30" in alert.finding.reason
+
+
+def test_an_invalid_pruner_setting_is_judged_as_the_pruner_falls_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """prune/max_exempt_days 'soon' and an exempt_tag of spaces: the pruner uses 90 and the default tag (and reports
+    them itself); the rule judges with the same."""
+    account.set("prune/max_exempt_days", "soon")
+    account.set("prune/exempt_tag", "   ")
+
+    _only(enforcer.handle(_tag_role_event()))
+
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert "until about 2027-02-19 only" in alert.finding.reason
+
+
+def test_unreadable_settings_fail_the_event_rather_than_judge_on_defaults(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iamwarden.adapters.ssm_settings import SettingsUnavailableError
+
+    def refuse(*_: Any, **__: Any) -> dict[str, str]:
+        raise RuntimeError("AccessDenied: ssm:GetParametersByPath")
+
+    source: Any = enforcer.settings_source  # SsmSettingsSource, as Lambda wires it
+    monkeypatch.setattr(source.provider, "get_multiple", refuse)
+
+    with pytest.raises(SettingsUnavailableError):
+        enforcer.handle(_tag_role_event())
+    assert notifier.sent == []
+
+
+def test_untagging_the_exempt_tag_alerts_the_roles_owners(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    from iamwarden.adapters.clients import ClientFactory
+    from iamwarden.adapters.owners import OwnerResolver
+
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "owner", "Value": "payments"}])
+    account.set("prune/notice_days", "5")
+    account.set("prune/mode", "notify")
+    account.set("rules/prune-exemption-granted/mode", "remediate")
+
+    finding = _only(enforcer.handle(copy.deepcopy(load_event("prune-exemption-untagrole.json"))))
+
+    assert finding["outcome"] == Outcome.ALERTED  # alert-only: nothing to put back, the value is not in the record
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert "may now remove unused actions from app-backend on its next run, announced 5 days ahead" in (
+        alert.finding.reason
+    )
+    owner = OwnerResolver(ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session))
+    resolved = owner.owner_of(alert.finding, ("owner", "team"))
+    assert resolved is not None
+    assert resolved.team == "payments"
+
+
+@pytest.mark.parametrize(("key", "value"), [("prune/enabled", "false"), ("prune/accounts", "999988887777")])
+def test_untagging_the_exempt_tag_where_the_pruner_does_not_act_alerts_nobody(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, key: str, value: str
+) -> None:
+    """The settings read from SSM say the pruner does not act on the account: removing the tag changes nothing."""
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "owner", "Value": "payments"}])
+    account.set(key, value)
+
+    result = enforcer.handle(copy.deepcopy(load_event("prune-exemption-untagrole.json")))
+
+    assert result["findings"] == []
+    assert notifier.sent == []

@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from datetime import timedelta
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 import pytest
@@ -286,3 +287,130 @@ def test_cancel_and_rollback_record_the_callers_arn(stack: Stack, monkeypatch: p
     assert (code, err) == (0, "")
     assert "+ ec2:*" in out
     assert stack.store.plan(applied).history[-1]["what"] == f"rolled back by {caller}"
+
+
+def test_the_planners_run_lists_the_roles_the_exempt_tag_keeps_out_without_an_iam_call_per_role(stack: Stack) -> None:
+    """Each worker records what its role read showed (until, the tag's value); the next planner run lists the roles
+    still exempt from the states it reads anyway: its only IAM call is ListRoles."""
+    today = stack.clock.now.date()
+    soon = (today + timedelta(days=10)).isoformat()
+    far = (today + timedelta(days=400)).isoformat()
+    tag = stack.settings.exempt_tag
+    short = create_role(stack.iam, "short", {"main": POLICY}, tags={tag: soon})
+    capped = create_role(stack.iam, "capped", {"main": POLICY}, tags={tag: f" {far} "})
+    bad = create_role(stack.iam, "bad", {"main": POLICY}, tags={tag: "forever"})
+    planned = create_role(stack.iam, "planned", {"main": POLICY})
+    seen_long_ago(stack, planned)  # the others are warming up: "bad" is skipped, but not for its tag
+    stack.stub.generate(planned)  # Access Advisor (Stubber): the one role that gets a plan
+    stack.stub.page([service("s3", stack.clock.now - timedelta(days=1)), service("ec2", None)])
+    stack.stub.granting(planned, {"ec2": ["inline:main"]})
+    calls: list[str] = []
+    stack.runtime.factory.session.events.register("before-call.iam", lambda model, **_: calls.append(model.name))
+    pruner, _ = stack.runtime.pruner()
+    outcomes = {
+        arn.rsplit("/", 1)[1]: pruner.process_role(ACCOUNT, arn).outcome for arn in (short, capped, bad, planned)
+    }
+    assert outcomes == {"short": "skipped", "capped": "skipped", "bad": "skipped", "planned": "reported"}
+    calls.clear()
+
+    result = stack.runtime.plan_run()
+
+    cap = (today + timedelta(days=stack.settings.max_exempt_days)).isoformat()
+    assert result["exempted"] == [
+        {"account": ACCOUNT, "role_arn": capped, "until": cap, "asked": far, "capped": True},
+        {"account": ACCOUNT, "role_arn": short, "until": soon, "asked": soon, "capped": False},
+    ]
+    assert calls == ["ListRoles"]
+
+
+def test_a_role_whose_exemption_ended_or_was_removed_leaves_the_runs_list(stack: Stack) -> None:
+    tag = stack.settings.exempt_tag
+    soon = (stack.clock.now.date() + timedelta(days=2)).isoformat()
+    short = create_role(stack.iam, "short", {"main": POLICY}, tags={tag: soon})
+    untagged = create_role(stack.iam, "untagged", {"main": POLICY}, tags={tag: soon})
+    pruner, _ = stack.runtime.pruner()
+    for arn in (short, untagged):
+        assert pruner.process_role(ACCOUNT, arn).outcome == "skipped"
+    assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [short, untagged]
+
+    stack.iam.untag_role(RoleName="untagged", TagKeys=[tag])
+    assert pruner.process_role(ACCOUNT, untagged).outcome == "skipped"  # warming up now, not exempt
+    assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [short]
+
+    stack.clock.advance(3)  # the tag's date has passed: not listed even before the role's next run
+    assert stack.runtime.plan_run()["exempted"] == []
+
+
+class PreviousRoleState(NamedTuple):
+    """The role state as the previous release (main 527b727) reads it: ``RoleState(**body)``, which raises on any
+    other key, so a state this version writes must hold no other (review s14 prunetag F1: a rollback must not stop
+    the pruner)."""
+
+    account: str
+    role_arn: str
+    version: int = 0
+    active_plan_id: str | None = None
+    last_applied_plan_id: str | None = None
+    applied_at: str | None = None
+    pending_job_id: str | None = None
+    pending_job_started: str | None = None
+    snoozed_until: str | None = None
+    last_checked: str | None = None
+    last_outcome: str | None = None
+    ledger: Any = None
+
+
+def test_a_state_this_version_writes_is_read_by_the_previous_releases_strict_reader(stack: Stack) -> None:
+    """Rolling back must not stop the pruner: the previous reader takes exactly its own fields."""
+    soon = (stack.clock.now.date() + timedelta(days=10)).isoformat()
+    exempt = create_role(stack.iam, "exempt", {"main": POLICY}, tags={stack.settings.exempt_tag: soon})
+    plain = create_role(stack.iam, "plain", {"main": POLICY})
+    pruner, _ = stack.runtime.pruner()
+    for arn in (exempt, plain):
+        assert pruner.process_role(ACCOUNT, arn).outcome == "skipped"
+        item = stack.runtime.factory.home_client("dynamodb").get_item(
+            TableName=stack.store.table, Key={"pk": {"S": f"ACCOUNT#{ACCOUNT}"}, "sk": {"S": f"ROLE#{arn}"}}
+        )["Item"]
+        body = json.loads(zlib.decompress(item["body"]["B"]))
+        assert PreviousRoleState(**body).role_arn == arn  # TypeError on a field the previous release lacks
+    assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [exempt]
+
+
+def test_the_runs_exempted_list_leaves_out_roles_exempt_for_an_earlier_reason(stack: Stack) -> None:
+    """Own roles, exempt_roles and break-glass roles are never pruned whatever their tag: the planner's list of roles
+    the tag keeps out names none of them, as the worker would not skip them for their tag."""
+    soon = (stack.clock.now.date() + timedelta(days=10)).isoformat()
+    tag = stack.settings.exempt_tag
+    tagged = create_role(stack.iam, "tagged", {"main": POLICY}, tags={tag: soon})
+    listed = create_role(stack.iam, "listed", {"main": POLICY}, tags={tag: soon})
+    glass = create_role(stack.iam, "glass", {"main": POLICY}, tags={tag: soon})
+    pruner, _ = stack.runtime.pruner()
+    for arn in (tagged, listed, glass):
+        assert pruner.process_role(ACCOUNT, arn).outcome == "skipped"
+    assert len(stack.runtime.plan_run()["exempted"]) == 3
+    stack.settings = stack.settings._replace(exempt_roles=("listed",), break_glass_principals=(glass,))
+    assert [role["role_arn"] for role in stack.runtime.plan_run()["exempted"]] == [tagged]
+
+
+def test_the_planners_log_line_bounds_the_exempted_list_and_its_answer_keeps_it_whole(
+    stack: Stack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One CloudWatch event holds at most 256 KB: the log line names how many roles and the first few only."""
+    from iamwarden.prune.app import runtime
+
+    monkeypatch.setattr(runtime, "EXEMPTED_LOGGED", 2)
+    soon = (stack.clock.now.date() + timedelta(days=10)).isoformat()
+    arns = [create_role(stack.iam, f"r{n}", {"main": POLICY}, tags={stack.settings.exempt_tag: soon}) for n in range(3)]
+    pruner, _ = stack.runtime.pruner()
+    for arn in arns:
+        assert pruner.process_role(ACCOUNT, arn).outcome == "skipped"
+    planner = load("prune_planner")
+    setattr(planner, "RUNTIME", stack.runtime)  # noqa: B010 - replace the container-wide runtime
+    caplog.set_level("INFO")
+
+    result = planner.lambda_handler({}, FakeLambdaContext())
+
+    assert [role["role_arn"] for role in result["exempted"]] == arns  # the answer: every role
+    [line] = [record.__dict__ for record in caplog.records if record.getMessage() == "pruner run planned"]
+    assert [role["role_arn"] for role in line["exempted"]] == arns[:2]
+    assert line["exempted_count"] == 3

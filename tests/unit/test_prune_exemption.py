@@ -13,10 +13,11 @@ import pytest
 
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.prune_tag import PRUNE_MODES
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.prune_exemption import EXEMPT_TAG, MAX_EXEMPT_DAYS, exempt_tag_set, tag_date
-from iamwarden.prune.domain.settings import PruneSettings
+from iamwarden.prune.domain.settings import PruneMode, PruneSettings, parse_prune_settings
 from tests.conftest import load_event
 
 RULE = "prune-exemption-granted"
@@ -196,3 +197,302 @@ def test_the_rule_reads_the_tag_with_the_pruners_own_parser() -> None:
 def test_the_tag_and_cap_are_the_pruners_defaults() -> None:
     assert PruneSettings().exempt_tag == EXEMPT_TAG
     assert PruneSettings().max_exempt_days == MAX_EXEMPT_DAYS
+
+
+# --- the operator's pruner settings (issue 15, session 14) ---------------------------------------------------------
+
+CUSTOM_TAG = "acme:keep-permissions-until"
+UNTAG_SAMPLE = "prune-exemption-untagrole.json"
+
+
+def _with(prune: dict[str, Any]) -> Settings:
+    settings, problems = parse_settings({"prune": prune})
+    assert problems == []  # the pruner reports its own settings' problems, not the enforcer
+    return settings
+
+
+def test_a_custom_exempt_tag_is_watched_and_the_default_one_then_is_not() -> None:
+    settings = _with({"exempt_tag": CUSTOM_TAG})
+
+    [finding] = _ours(_judge(_event([{"key": CUSTOM_TAG, "value": "2027-01-10"}]), settings))
+    default = _judge(_event(), settings)
+
+    assert finding.severity is Severity.MEDIUM
+    assert f"(tag {CUSTOM_TAG})" in finding.reason
+    assert _ours(default) == []
+    assert f"no {CUSTOM_TAG} tag set on role app-backend" in default.reason
+
+
+def test_an_exemption_beyond_the_cap_is_told_until_when_it_really_holds() -> None:
+    """Event day 2026-11-21, tag 2027-06-30, max_exempt_days 30: the pruner skips the role until about 2026-12-21."""
+    [finding] = _ours(_judge(_event(), _with({"max_exempt_days": "30"})))
+
+    assert "until about 2026-12-21 only, not 2027-06-30" in finding.reason
+    assert "max_exempt_days (30)" in finding.reason
+    assert finding.offending[0]["holds_until"] == "2026-12-21"
+    assert finding.offending[0]["capped"] is True
+
+
+def test_an_exemption_within_the_cap_holds_until_its_date_or_sooner() -> None:
+    [finding] = _ours(_judge(_event([{"key": EXEMPT_TAG, "value": "2026-12-01"}]), _with({})))
+
+    assert "skips it until 2026-12-01, or sooner" in finding.reason
+    assert "only, not" not in finding.reason
+    assert finding.offending[0] == {
+        "role": "app-backend",
+        "key": EXEMPT_TAG,
+        "value": "2026-12-01",
+        "until": "2026-12-01",
+        "holds_until": "2026-12-01",
+        "capped": False,
+    }
+
+
+def test_offline_without_settings_the_defaults_are_an_assumption_said_in_the_finding() -> None:
+    [offline] = _ours(_judge(_event(), Settings()))
+    [read] = _ours(_judge(_event(), _with({"enabled": "true"})))  # the stack always sets prune/enabled
+
+    assert f"assumed: no pruner settings (prune/...) were read, so its defaults: exempt_tag {EXEMPT_TAG}" in (
+        offline.reason
+    )
+    assert "(assumed:" not in read.reason
+    assert "until about 2027-02-19 only" in read.reason  # 90 days from 2026-11-21
+
+
+@pytest.mark.parametrize(
+    ("values", "tag", "days"),
+    [
+        ({"exempt_tag": "  "}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"exempt_tag": ["a", "b"]}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": "ninety"}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": "0"}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": "401"}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": True}, EXEMPT_TAG, MAX_EXEMPT_DAYS),
+        ({"max_exempt_days": " 45 ", "exempt_tag": f" {CUSTOM_TAG} "}, CUSTOM_TAG, 45),
+    ],
+)
+def test_an_invalid_pruner_setting_falls_back_as_the_pruner_falls_back(
+    values: dict[str, Any], tag: str, days: int
+) -> None:
+    """The rule judges with what the pruner will use: the same readers, the same fallbacks (the pruner reports it)."""
+    from iamwarden.prune.domain.settings import parse_prune_settings
+
+    pruner, pruner_problems = parse_prune_settings({"prune": values})
+    ours = _with(values).prune_tag
+
+    assert (ours.exempt_tag, ours.max_exempt_days) == (pruner.exempt_tag, pruner.max_exempt_days) == (tag, days)
+    assert ours.known
+    assert bool(pruner_problems) == (days != 45)  # the pruner reports each invalid one
+
+
+def test_a_new_role_with_a_custom_exempt_tag_is_alerted_but_not_untagged_by_a_grant_that_names_the_default() -> None:
+    settings = _with({"exempt_tag": CUSTOM_TAG})
+
+    [finding] = _ours(_judge(_create_role([{"key": CUSTOM_TAG, "value": "2027-01-10"}]), settings))
+
+    assert finding.severity is Severity.MEDIUM
+    assert finding.plan == ()
+    assert f"Not removed: IAM Warden's grant removes only the tag {EXEMPT_TAG}" in finding.reason
+
+
+# --- UntagRole of the exempt tag --------------------------------------------------------------------------------
+
+
+def _untag(keys: list[Any] | None = None, **detail: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(UNTAG_SAMPLE))
+    if keys is not None:
+        event["detail"]["requestParameters"]["tagKeys"] = keys
+    event["detail"].update(detail)
+    return event
+
+
+def test_removing_the_exempt_tag_tells_the_owners_the_pruner_may_act_again() -> None:
+    judgement = _judge(_untag(), _with({"mode": "notify"}))
+
+    [finding] = _ours(judgement)
+    assert finding.severity is Severity.LOW
+    assert finding.resource_arn == ROLE_ARN  # alerts go to the role's owners (its owner tags)
+    assert finding.plan == ()
+    assert finding.needs_context == ()
+    assert (
+        "removed tag iamwarden:prune-exempt-until from role app-backend: the pruner may now remove unused actions "
+        "from app-backend on its next run, announced 7 days ahead"
+    ) in finding.reason
+    assert "developer" in finding.reason
+
+
+def test_removing_the_exempt_tag_says_the_operators_notice_and_tag() -> None:
+    settings = _with({"exempt_tag": CUSTOM_TAG, "notice_days": "3", "mode": "enforce"})
+
+    [finding] = _ours(_judge(_untag(["team", CUSTOM_TAG.upper()]), settings))
+    default = _judge(_untag([EXEMPT_TAG]), settings)
+
+    assert "announced 3 days ahead" in finding.reason
+    assert f"removed tag {CUSTOM_TAG.upper()} from role" in finding.reason
+    assert _ours(default) == []
+
+
+@pytest.mark.parametrize("keys", [["team"], [], ["owner", "cost-center"]])
+def test_removing_other_tags_is_nothing(keys: list[str]) -> None:
+    judgement = _judge(_untag(keys), _with({}))
+
+    assert _ours(judgement) == []
+    assert "no iamwarden:prune-exempt-until tag removed from role app-backend" in judgement.reason
+
+
+def test_a_failed_untag_is_not_judged() -> None:
+    judgement = _judge(_untag(errorCode="AccessDenied", errorMessage="not authorized to perform iam:UntagRole"))
+
+    assert _ours(judgement) == []
+
+
+def test_an_operator_removing_the_exempt_tag_is_compliant_but_not_through_cloudformation() -> None:
+    settings, _ = parse_settings({"rules": {"iamwarden-tampered": {"operators": [DEVELOPER_ROLE]}}})
+    cloudformation = _untag()
+    cloudformation["detail"]["userIdentity"]["invokedBy"] = "cloudformation.amazonaws.com"
+
+    assert _ours(_judge(_untag(), settings)) == []
+    [finding] = _ours(_judge(cloudformation, settings))
+    assert "through CloudFormation" in finding.reason
+
+
+def test_offline_an_untag_says_the_notice_is_assumed() -> None:
+    [finding] = _ours(_judge(_untag(), Settings()))
+
+    assert "assumed: no pruner settings (prune/...) were read" in finding.reason
+
+
+# --- review s14 F3: a tagKeys the rule cannot read is unknown, never compliant ------------------------------------
+
+
+@pytest.mark.parametrize("keys", [EXEMPT_TAG, {"0": EXEMPT_TAG}, [7], ["team", None], None])
+def test_an_untag_whose_keys_cannot_be_read_is_an_alert_that_says_what_is_unknown(keys: Any) -> None:
+    event = _untag()
+    if keys is None:
+        del event["detail"]["requestParameters"]["tagKeys"]
+    else:
+        event["detail"]["requestParameters"]["tagKeys"] = keys
+
+    judgement = _judge(event, _with({"mode": "notify"}))
+
+    [finding] = _ours(judgement)
+    assert finding.severity is Severity.LOW
+    assert finding.plan == ()  # alert only
+    assert finding.needs_context == ("which tag keys were removed: the record's tagKeys is no list of key names",)
+    assert "does not list the removed tag keys in a form IAM Warden reads" in finding.reason
+    assert "if one was iamwarden:prune-exempt-until, the pruner may now remove unused actions" in finding.reason
+
+
+def test_an_exempt_key_among_keys_that_cannot_be_read_is_still_known_removed() -> None:
+    keys: list[Any] = [7, EXEMPT_TAG]
+    [finding] = _ours(_judge(_untag(keys), _with({})))
+
+    assert finding.needs_context == ()
+    assert f"removed tag {EXEMPT_TAG} from role app-backend" in finding.reason
+
+
+def test_an_operator_removing_keys_that_cannot_be_read_is_compliant() -> None:
+    settings, _ = parse_settings({"rules": {"iamwarden-tampered": {"operators": [DEVELOPER_ROLE]}}})
+
+    assert _ours(_judge(_untag(EXEMPT_TAG), settings)) == []  # type: ignore[arg-type]
+
+
+# --- review s14 F2: no alert when the pruner does not act on the account -----------------------------------------
+
+HOME = "111122223333"  # the sample's account
+
+
+def _home(prune: dict[str, Any], home: str | None = HOME) -> Settings:
+    settings, _ = parse_settings({"prune": prune})
+    return settings._replace(own=settings.own._replace(home_account=home))
+
+
+@pytest.mark.parametrize(
+    ("prune", "home", "why"),
+    [
+        ({"enabled": "false"}, HOME, "the pruner is off (prune/enabled)"),
+        ({"enabled": "maybe"}, HOME, "the pruner is off (prune/enabled)"),  # the pruner's fallback: pulled
+        ({"accounts": ["999988887777"]}, HOME, "the pruner does not manage account 111122223333 (prune/accounts)"),
+        ({}, "999988887777", "the pruner does not manage account 111122223333 (prune/accounts)"),
+    ],
+)
+def test_removing_the_tag_where_the_pruner_does_not_act_is_compliant_and_says_why(
+    prune: dict[str, Any], home: str, why: str
+) -> None:
+    judgement = _judge(_untag(), _home(prune, home))
+
+    assert _ours(judgement) == []
+    assert why in judgement.reason
+
+
+@pytest.mark.parametrize(
+    "prune",
+    [
+        {"mode": "notify"},
+        {"mode": "notify", "accounts": ["999988887777", HOME]},
+        {"mode": "notify", "accounts": f"999988887777,{HOME}", "enabled": "true"},
+    ],
+)
+def test_removing_the_tag_where_the_pruner_acts_is_the_alert(prune: dict[str, Any]) -> None:
+    [finding] = _ours(_judge(_untag(), _home(prune)))
+
+    assert "the pruner may now remove unused actions from app-backend" in finding.reason
+
+
+def test_in_report_mode_the_alert_says_a_plan_is_recorded_and_nothing_announced() -> None:
+    [report] = _ours(_judge(_untag(), _home({"mode": "report"})))
+    [enforce] = _ours(_judge(_untag(), _home({"mode": "report", "modes": {HOME: "enforce"}})))
+
+    assert "the pruner may now record a plan to remove unused actions from app-backend" in report.reason
+    assert "report mode in account 111122223333: nothing is announced or removed" in report.reason
+    assert "announced" not in report.reason.replace("nothing is announced", "")
+    assert "announced 7 days ahead (enforce mode in account 111122223333" in enforce.reason
+
+
+def test_the_alert_says_an_expired_tag_changes_nothing_as_the_record_holds_no_value() -> None:
+    [finding] = _ours(_judge(_untag(), _home({})))
+
+    assert "If the tag's date had already passed, nothing changes (the record does not hold its value)" in (
+        finding.reason
+    )
+
+
+def test_the_rule_knows_the_pruners_modes() -> None:
+    assert tuple(PruneMode) == PRUNE_MODES
+    assert PRUNE_MODES[0] == PruneSettings().mode  # the default
+
+
+@pytest.mark.parametrize(
+    "prune",
+    [
+        {"enabled": "maybe"},
+        {"enabled": "False "},
+        {"accounts": ["12345"]},
+        {"accounts": f"999988887777, {HOME}"},
+        {"mode": "loud", "modes": {HOME: "enforce", "999988887777": "nope"}},
+    ],
+)
+def test_where_and_how_the_pruner_acts_is_read_as_the_pruner_reads_it(prune: dict[str, Any]) -> None:
+    pruner, _ = parse_prune_settings({"prune": prune})
+    rule = _with_problems(prune).prune_tag
+
+    assert (rule.enabled, rule.accounts, rule.mode) == (pruner.enabled, pruner.accounts, pruner.mode.value)
+    assert dict(rule.account_modes) == {account: mode.value for account, mode in pruner.account_modes.items()}
+
+
+def _with_problems(prune: dict[str, Any]) -> Settings:
+    settings, _ = parse_settings({"prune": prune})
+    return settings
+
+
+@pytest.mark.parametrize("values", [{}, {"rules": {}}, {"prune": {}}, {"break_glass_principals": [DEVELOPER_ROLE]}])
+def test_a_settings_file_without_a_pruner_section_says_the_default_tag_is_assumed(values: dict[str, Any]) -> None:
+    """``iamwarden evaluate --config`` with a rules-only file: the pruner's tag is not known from it (review s14 F5)."""
+    settings, _ = parse_settings(values)
+
+    [finding] = _ours(_judge(_event(), settings))
+
+    assert settings.prune_tag.known is False
+    assert f"(assumed: no pruner settings (prune/...) were read, so its defaults: exempt_tag {EXEMPT_TAG}" in (
+        finding.reason
+    )

@@ -27,6 +27,7 @@ from iamwarden.domain.catalog import RULES, Mode, OptionSpec, default_mode, opti
 from iamwarden.domain.exceptions import SettingsError, SettingsProblem
 from iamwarden.domain.exposure import ACCOUNT_ID, ORGANIZATION_ID, TrustBoundary
 from iamwarden.domain.own import OwnIdentity
+from iamwarden.domain.prune_tag import PruneTagSettings, prune_tag_settings
 from iamwarden.domain.wildcards import matches_any
 
 #: Role name patterns the Access Advisor pruner never prunes (its own safety margin; the enforcer knows its own
@@ -232,6 +233,9 @@ class Settings(NamedTuple):
     member_checks_per_run: int = HEARTBEAT_KEYS["member_checks_per_run"][0]
     #: How many buckets' Block Public Access each heartbeat run reads, taken in turn (``heartbeat/...``).
     public_access_block_buckets_per_run: int = HEARTBEAT_KEYS["public_access_block_buckets_per_run"][0]
+    #: The pruner's exempt tag, its cap and notice (``prune/...``, read as the pruner reads them) for the rule that
+    #: watches the tag; not known (defaults assumed) when no settings were read.
+    prune_tag: PruneTagSettings = PruneTagSettings(known=False)
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id) or RuleSettings(rule_id, default_mode(rule_id))
@@ -407,6 +411,7 @@ def parse_settings(
         public_access_block_buckets_per_run=heartbeat_values.get(
             "public_access_block_buckets_per_run", HEARTBEAT_KEYS["public_access_block_buckets_per_run"][0]
         ),
+        prune_tag=prune_tag_settings(flat, _string_list),  # the pruner reports its own settings' problems
     )
     return settings, problems
 

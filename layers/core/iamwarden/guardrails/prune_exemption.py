@@ -6,6 +6,14 @@ day). Whoever may tag a role can so keep its unused permissions: an intruder's f
 process that would take them away (issue 15). The tag is IAM's: ``iam:TagRole`` sets it on a role, ``iam:CreateRole``
 on a new one; CloudTrail records the request's ``roleName`` and ``tags`` (``key``/``value``).
 
+The tag's name, the cap and the notice are the pruner's own settings (``prune/exempt_tag``, ``max_exempt_days``,
+``notice_days``: ``Settings.prune_tag``, read from the same SSM tree with the same parsers), so a custom tag name is
+watched and the default one then is not; offline with no settings the defaults are assumed, and the finding says so.
+An exemption beyond the cap is told as the pruner will read it: until the cap, not the tag's date.
+
+``UntagRole`` of the exempt tag by a non-operator is a low alert to the role's owners: the pruner may judge the role
+again on its next run (nothing to remediate: the value removed is not in the record).
+
 The key and the value are read as the pruner reads them (``iamwarden.domain.prune_tag``: the exact key, the same
 date parser), so the rule alerts the exemptions the pruner grants. A tag that sets a future date, by a caller not
 matched by ``rules/iamwarden-tampered/operators``, is a finding (medium). A change CloudFormation made
@@ -24,7 +32,7 @@ with it again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import is_gone
@@ -32,15 +40,13 @@ from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.prune_tag import EXEMPT_TAG, tag_date
+from iamwarden.domain.prune_tag import EXEMPT_TAG, MAX_EXEMPT_DAYS, PruneTagSettings, tag_date
 from iamwarden.domain.rule_exceptions import operator_pattern
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 
 __all__ = ["EXEMPT_TAG", "MAX_EXEMPT_DAYS", "PRUNE_EXEMPTION_GRANTED", "exempt_tag_set", "tag_date"]
 
-#: The pruner's cap on an exemption (``PruneSettings.max_exempt_days``'s default), as the alert tells it.
-MAX_EXEMPT_DAYS = 90
 #: Whose ``operators`` patterns say who may exempt a role: the same people who may change IAM Warden's settings.
 OPERATORS_RULE = "iamwarden-tampered"
 #: The service CloudTrail names in ``invokedBy`` when CloudFormation made the call with its caller's credentials.
@@ -52,7 +58,7 @@ PRUNE_EXEMPTION_GRANTED = RuleSpec(
     id="prune-exemption-granted",
     title="Role exempted from permission pruning by someone not an operator",
     event_source="iam.amazonaws.com",
-    event_names=frozenset({"TagRole", "CreateRole"}),
+    event_names=frozenset({"TagRole", "CreateRole", "UntagRole"}),
     risk=(
         f"The tag {EXEMPT_TAG} makes the permission pruner skip a role: whoever may tag roles can keep a role's "
         "unused permissions, an intruder's foothold among them, out of the pruner's reach."
@@ -64,8 +70,9 @@ PRUNE_EXEMPTION_GRANTED = RuleSpec(
 )
 
 
-def exempt_tag_set(request: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The key (as sent) and value a request's ``tags`` set for the exempt tag, or None when it sets none.
+def exempt_tag_set(request: Mapping[str, Any], exempt_tag: str = EXEMPT_TAG) -> tuple[str, str] | None:
+    """The key (as sent) and value a request's ``tags`` set for ``exempt_tag`` (the pruner's ``prune/exempt_tag``),
+    or None when it sets none.
 
     The exact key first (what the pruner reads); else a key equal to it in another case (IAM rejects a request
     holding both, so at most one of each kind is there)."""
@@ -76,10 +83,10 @@ def exempt_tag_set(request: Mapping[str, Any]) -> tuple[str, str] | None:
         if not isinstance(tag, Mapping):
             continue
         key, value = tag.get("key"), tag.get("value")
-        if not isinstance(key, str) or key.casefold() != EXEMPT_TAG.casefold():
+        if not isinstance(key, str) or key.casefold() != exempt_tag.casefold():
             continue
         found = (key, value if isinstance(value, str) else "")
-        if key == EXEMPT_TAG:
+        if key == exempt_tag:
             exact = found
         else:
             other = found
@@ -94,18 +101,22 @@ def _event_day(time: str) -> date | None:
 
 
 class PruneExemptionRule:
-    """Role tags that exempt a role from pruning, set by anyone but the operators."""
+    """Role tags that exempt a role from pruning, set (or taken off) by anyone but the operators."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (PRUNE_EXEMPTION_GRANTED,)
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
+        pruner = context.settings.prune_tag
+        exempt_tag = pruner.exempt_tag
         role = context.request_text("roleName")
         arn = f"arn:{context.partition}:iam::{change.account}:role/{role}"
         evaluation = Evaluation(resource_arn=arn)
-        tag = exempt_tag_set(change.request_parameters)
+        if change.event_name == "UntagRole":
+            return self._untagged(context, evaluation, role, arn)
+        tag = exempt_tag_set(change.request_parameters, exempt_tag)
         if tag is None:
-            evaluation.compliant.append(f"no {EXEMPT_TAG} tag set on role {role}")
+            evaluation.compliant.append(f"no {exempt_tag} tag set on role {role}{_assumed(pruner)}")
             return evaluation
         key, value = tag
         until = tag_date(value)
@@ -122,9 +133,9 @@ class PruneExemptionRule:
             )
             return evaluation
         created = change.event_name == "CreateRole"
-        if key != EXEMPT_TAG and created:
+        if key != exempt_tag and created:
             evaluation.compliant.append(
-                f"tag {key} on new role {role} is not the pruner's {EXEMPT_TAG} (the pruner reads the key exactly): "
+                f"tag {key} on new role {role} is not the pruner's {exempt_tag} (the pruner reads the key exactly): "
                 "it exempts nothing"
             )
             return evaluation
@@ -136,27 +147,31 @@ class PruneExemptionRule:
                 f"{actor.display} is an operator ({operator!r}) and exempted role {role} from pruning until {value}"
             )
             return evaluation
-        through = (
-            " through CloudFormation (a stack's change gets no operator pass: CloudFormation acts with whoever "
-            "deployed the stack, whatever stack it is)"
-            if cloudformation
-            else ""
-        )
+        through = _through(cloudformation)
         add_operator = f"Add the caller to rules/{OPERATORS_RULE}/operators if they may grant exemptions."
-        if key != EXEMPT_TAG:
+        held = until if day is None else min(until, day + timedelta(days=pruner.max_exempt_days))
+        offending = {
+            "role": role,
+            "key": key,
+            "value": value,
+            "until": until.isoformat(),
+            "holds_until": held.isoformat(),
+            "capped": held < until,
+        }
+        if key != exempt_tag:
             evaluation.findings.append(
                 context.finding(
                     PRUNE_EXEMPTION_GRANTED,
                     severity=Severity.LOW,
                     resource_arn=arn,
                     reason=(
-                        f"{actor.display}{through} tagged role {role} with {key}={value}, the pruner's {EXEMPT_TAG} "
+                        f"{actor.display}{through} tagged role {role} with {key}={value}, the pruner's {exempt_tag} "
                         "in another case. The pruner reads the key exactly: this exempts the role from pruning "
-                        f"until {until.isoformat()} only if the role already held {EXEMPT_TAG} and IAM kept that "
-                        f"key's case. {add_operator}"
+                        f"until {held.isoformat()} only if the role already held {exempt_tag} and IAM kept that "
+                        f"key's case. {add_operator}{_assumed(pruner)}"
                     ),
                     plan=[],
-                    offending=[{"role": role, "key": key, "value": value, "until": until.isoformat()}],
+                    offending=[offending],
                     needs_context=("the case of the role's existing tag key, which the record does not say",),
                 )
             )
@@ -165,27 +180,110 @@ class PruneExemptionRule:
         reason = (
             f"{actor.display}{through} {what} {role} "
             f"{'exempt ' if created else ''}from permission pruning until {until.isoformat()} (tag {key}). "
-            f"The pruner skips it until the earlier of {until.isoformat()} and max_exempt_days "
-            f"({MAX_EXEMPT_DAYS} unless set otherwise) after the day it first saw the tag on this role. "
-            f"{add_operator}"
+            f"{_holds(until, held, pruner.max_exempt_days)} {add_operator}"
         )
+        # IAM Warden may remove the default tag only (its grant names it, tools/generate.py RemovePruneExemptTags).
+        removable = key.casefold() == EXEMPT_TAG.casefold()
+        if created and not removable:
+            reason += (
+                f" Not removed: IAM Warden's grant removes only the tag {EXEMPT_TAG}; remove {key} by hand if the "
+                "exemption is not wanted."
+            )
+        reason += _assumed(pruner)
+        plan = [
+            RemediationStep(
+                RemoveRoleTag.action,
+                arn,
+                {"role_name": role, "key": key, "value": value, **_created_role_id(change)},
+                f"remove tag {key} from role {role} (undo: tag it again with {value})",
+            )
+        ]
         evaluation.findings.append(
             context.finding(
                 PRUNE_EXEMPTION_GRANTED,
                 severity=Severity.MEDIUM,
                 resource_arn=arn,
                 reason=reason,
-                plan=[
-                    RemediationStep(
-                        RemoveRoleTag.action,
-                        arn,
-                        {"role_name": role, "key": key, "value": value, **_created_role_id(change)},
-                        f"remove tag {key} from role {role} (undo: tag it again with {value})",
-                    )
-                ],
-                offending=[{"role": role, "key": key, "value": value, "until": until.isoformat()}],
+                plan=plan if removable or not created else [],
+                offending=[offending],
                 # A new role held no tag before; a TagRole record does not say what the role held (F1).
                 needs_context=() if created else (UNKNOWN_BEFORE,),
+            )
+        )
+        return evaluation
+
+    def _untagged(self, context: RuleContext, evaluation: Evaluation, role: str, arn: str) -> Evaluation:
+        """``UntagRole`` of the exempt tag: the pruner may judge the role again; its owners are told (low, alert only:
+        the tag's value is gone from the record, and putting an exemption back is the operators' call). Keys the
+        record does not list readably are unknown, never compliant (review s14 F3); where the pruner does not act
+        (off, or not managing the account) removing the tag changes nothing (F2)."""
+        pruner = context.settings.prune_tag
+        change = context.change
+        keys = change.request_parameters.get("tagKeys")
+        readable = isinstance(keys, list) and all(isinstance(item, str) for item in keys)
+        key = next(
+            (
+                item
+                for item in (keys if isinstance(keys, list) else ())
+                if isinstance(item, str) and item.casefold() == pruner.exempt_tag.casefold()
+            ),
+            None,
+        )
+        if key is None and readable:
+            evaluation.compliant.append(f"no {pruner.exempt_tag} tag removed from role {role}{_assumed(pruner)}")
+            return evaluation
+        removed = f"tag {key}" if key is not None else "tags"
+        actor = change.actor
+        cloudformation = actor.invoked_by == CLOUDFORMATION
+        operator = None if cloudformation else self._operator(context)
+        if operator is not None:
+            evaluation.compliant.append(
+                f"{actor.display} is an operator ({operator!r}) and removed {removed} from role {role}"
+            )
+            return evaluation
+        idle = _pruner_idle(pruner, change.account, context.settings.own.home_account)
+        if idle:
+            evaluation.compliant.append(
+                f"{actor.display} removed {removed} from role {role}, but {idle}: removing the pruner's exempt tag "
+                "lets it do nothing there"
+            )
+            return evaluation
+        mode = pruner.mode_for(change.account)
+        if mode == "report":
+            act = (
+                f"the pruner may now record a plan to remove unused actions from {role} on its next run (report mode "
+                f"in account {change.account}: nothing is announced or removed)"
+            )
+        else:
+            applied = "applied on that date" if mode == "enforce" else "not applied"
+            act = (
+                f"the pruner may now remove unused actions from {role} on its next run, announced "
+                f"{pruner.notice_days} days ahead ({mode} mode in account {change.account}: {applied})"
+            )
+        cancel = "" if mode == "report" else ", or cancels the announced plan"
+        what = f"removed {removed} from role {role}: {act}"
+        needs: tuple[str, ...] = ()
+        if key is None:
+            what = (
+                f"removed tags from role {role}, but the record does not list the removed tag keys in a form IAM "
+                f"Warden reads (tagKeys: {keys!r}): if one was {pruner.exempt_tag}, {act}"
+            )
+            needs = ("which tag keys were removed: the record's tagKeys is no list of key names",)
+        evaluation.findings.append(
+            context.finding(
+                PRUNE_EXEMPTION_GRANTED,
+                severity=Severity.LOW,
+                resource_arn=arn,
+                reason=(
+                    f"{actor.display}{_through(cloudformation)} {what}. If the tag's date had already passed, "
+                    "nothing changes (the record does not hold its value). If the role must keep them, an operator "
+                    f"tags it {pruner.exempt_tag}=YYYY-MM-DD again (an exemption lasts at most max_exempt_days, "
+                    f"{pruner.max_exempt_days}, from the day the pruner first saw the tag on the role){cancel}."
+                    f"{_assumed(pruner)}"
+                ),
+                plan=[],
+                offending=[{"role": role, "key": key}] if key is not None else [{"role": role, "tag_keys": keys}],
+                needs_context=needs,
             )
         )
         return evaluation
@@ -205,6 +303,50 @@ class PruneExemptionRule:
             ),
             None,
         )
+
+
+def _through(cloudformation: bool) -> str:
+    return (
+        " through CloudFormation (a stack's change gets no operator pass: CloudFormation acts with whoever "
+        "deployed the stack, whatever stack it is)"
+        if cloudformation
+        else ""
+    )
+
+
+def _holds(until: date, held: date, max_days: int) -> str:
+    """How long the pruner really skips the role: the tag's date, capped at ``max_exempt_days`` from the day it first
+    sees the tag (``decide.exempt_until``); counted here from the call's day, the pruner's next run may be a day
+    later, and a tag it saw on the role before starts the count earlier."""
+    cap = (
+        f"max_exempt_days ({max_days}) counted from the day the pruner first sees the tag on the role (its next run, "
+        "or earlier if it saw the tag there before)"
+    )
+    if held < until:
+        return (
+            f"The pruner reads it as exempting the role until about {held.isoformat()} only, not "
+            f"{until.isoformat()}: an exemption lasts at most {cap}."
+        )
+    return f"The pruner skips it until {until.isoformat()}, or sooner: an exemption lasts at most {cap}."
+
+
+def _pruner_idle(pruner: PruneTagSettings, account: str, home_account: str | None) -> str:
+    """Why the pruner does not act on ``account``'s roles at all, or "" (it does, or that is unknown)."""
+    if not pruner.enabled:
+        return "the pruner is off (prune/enabled)"
+    if pruner.manages(account, home_account) is False:
+        return f"the pruner does not manage account {account} (prune/accounts)"
+    return ""
+
+
+def _assumed(pruner: PruneTagSettings) -> str:
+    """What the verdict assumed when no pruner setting was read (offline: no settings file, or no pruner section)."""
+    if pruner.known:
+        return ""
+    return (
+        f" (assumed: no pruner settings (prune/...) were read, so its defaults: exempt_tag {pruner.exempt_tag}, "
+        f"max_exempt_days {pruner.max_exempt_days}, notice_days {pruner.notice_days})"
+    )
 
 
 def _created_role_id(change: CloudTrailChange) -> dict[str, str]:

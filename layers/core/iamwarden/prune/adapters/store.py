@@ -41,6 +41,8 @@ class RoleState(NamedTuple):
     last_checked: str | None = None
     last_outcome: str | None = None
     ledger: Mapping[str, str] = MappingProxyType({})
+    # No field may be added here without a reader that ignores unknown ones in the release a rollback goes back to:
+    # that release reads ``RoleState(**body)`` (test_prune_handlers, PREVIOUS_ROLE_STATE_FIELDS).
 
     def to_body(self) -> dict[str, Any]:
         body = self._asdict()

@@ -18,7 +18,7 @@ from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.own import OwnIdentity, own_roles_from_environment
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.store import PruneStore, RoleState
-from iamwarden.prune.app.service import Pruner, RoleOutcome, RoleSummary, select_roles
+from iamwarden.prune.app.service import Pruner, RoleOutcome, RoleSummary, exempted_roles, select_roles
 from iamwarden.prune.domain.catalogue import ActionCatalogue, PolicySentryCatalogue
 from iamwarden.prune.domain.notices import NoticeSender, PruneNotice
 from iamwarden.prune.domain.settings import PruneSettings, parse_prune_settings
@@ -55,6 +55,19 @@ def read_settings(
     """Read with ``adapters.ssm_settings.SsmParameters`` (``get_multiple``, recursive, cached ``max_age`` seconds)."""
     values: Mapping[str, Any] = provider.get_multiple(prefix.rstrip("/"), recursive=True, max_age=max_age)
     return settings_from_values(values)
+
+
+#: How many exempted roles the planner's log line names (the answer keeps them all): one CloudWatch log event holds
+#: at most 256 KB (review s14 F4).
+EXEMPTED_LOGGED = 50
+
+
+def planned_log(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The planner's answer as its log line says it: the exempted roles counted, the first ``EXEMPTED_LOGGED`` named."""
+    exempted = list(result.get("exempted", ()))
+    if not exempted:
+        return dict(result)
+    return {**result, "exempted": exempted[:EXEMPTED_LOGGED], "exempted_count": len(exempted)}
 
 
 class PruneRuntime:
@@ -99,7 +112,8 @@ class PruneRuntime:
     # --- planner
 
     def plan_run(self) -> dict[str, Any]:
-        """Send one queue message per role chosen for this run; returns counts for the log."""
+        """Send one queue message per role chosen for this run; returns counts for the log, and the roles the exempt
+        tag keeps out of pruning (``exempted``: role, until, capped or not)."""
         settings, problems = self._settings()
         if not settings.enabled:
             return {"sent": 0, "disabled": True, "problems": [str(problem) for problem in problems]}
@@ -112,7 +126,8 @@ class PruneRuntime:
         for account in accounts:
             roles[account] = list_roles(self.factory.client("iam", account, self.region))
             states[account] = {state.role_arn: state for state in store.roles(account)}
-        chosen = select_roles(settings, roles, states, self._clock())
+        now = self._clock()
+        chosen = select_roles(settings, roles, states, now)
         sqs = self.factory.home_client("sqs")
         for start in range(0, len(chosen), _SQS_BATCH):
             entries = [
@@ -126,6 +141,9 @@ class PruneRuntime:
             "sent": len(chosen),
             "accounts": len(accounts),
             "roles_listed": sum(len(items) for items in roles.values()),
+            # Roles skipped because of the exempt tag (as each one's last run read it): the pruner sends no run
+            # summary message, so this list is in the planner's log line (and its answer) only.
+            "exempted": [role.to_dict() for role in exempted_roles(settings, roles, states, now)],
             "problems": [str(problem) for problem in problems],
         }
 

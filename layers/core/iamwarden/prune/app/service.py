@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from iamwarden.domain.arns import parse_role_arn
+from iamwarden.domain.prune_tag import tag_date
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.executor import Executor
 from iamwarden.prune.adapters.iam_reader import IamReader
@@ -31,6 +32,7 @@ from iamwarden.prune.domain.decide import (
     IDENTITY_CENTER_PATH,
     SERVICE_LINKED_PATH,
     RemovalRule,
+    exempt_tag_first_key,
     exempt_tag_key,
     exemption_notes,
     recent_grants,
@@ -520,12 +522,8 @@ def select_roles(
         known = states.get(account, {})
         ranked: list[tuple[int, str, str]] = []
         for role in summaries:
-            if (
-                role.path.startswith((SERVICE_LINKED_PATH, IDENTITY_CENTER_PATH))
-                or role.name.startswith("AWSReservedSSO_")
-                or settings.is_own_role(role.arn, account)
-                or settings.is_exempt_role(role.name, role.arn)
-                or now - role.created < timedelta(days=settings.min_role_age_days)
+            if _never_pruned(settings, account, role) or now - role.created < timedelta(
+                days=settings.min_role_age_days
             ):
                 continue
             state = known.get(role.arn)
@@ -549,6 +547,62 @@ def select_roles(
             if len(chosen) >= settings.max_roles_per_run:
                 break
     return chosen
+
+
+class ExemptedRole(NamedTuple):
+    """A role the pruner skipped because of the exempt tag, as its worker last read it."""
+
+    account: str
+    role_arn: str
+    until: str  # the last day the exemption holds (the tag's date, or the cap)
+    asked: str  # the tag's value
+    capped: bool  # the cap (max_exempt_days) ends it before the tag's date
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+def exempted_roles(
+    settings: PruneSettings,
+    roles: Mapping[str, Iterable[RoleSummary]],
+    states: Mapping[str, Mapping[str, RoleState]],
+    now: datetime,
+) -> list[ExemptedRole]:
+    """The listed roles the exempt tag keeps out of pruning today, as each one's last worker run read the tag: from
+    the ledgers the planner reads anyway (the tag's value and the day the pruner first saw the tag, the very facts
+    ``decide.exempt_until`` counts from), so no IAM call per role and no new stored field. Roles never pruned for an
+    earlier reason (service-linked, Identity Center, IAM Warden's own, exempt_roles, break-glass) are not listed,
+    as the worker does not skip them for their tag. A tag added or removed since a role's last run shows on its next
+    run."""
+    tag = settings.exempt_tag
+    value_prefix = exempt_tag_key(tag, "")
+    today = now.date()
+    exempted: list[ExemptedRole] = []
+    for account, summaries in sorted(roles.items()):
+        known = states.get(account, {})
+        for role in sorted(summaries, key=lambda summary: summary.arn):
+            state = known.get(role.arn)
+            if state is None or _never_pruned(settings, account, role):
+                continue
+            first = state.ledger.get(exempt_tag_first_key(tag))
+            values = [key[len(value_prefix) :] for key in state.ledger if key.startswith(value_prefix)]
+            asked = tag_date(values[0]) if first and len(values) == 1 else None
+            if asked is None or first is None:
+                continue  # no tag at the last read, or no date: no exemption
+            until = min(asked, datetime.fromisoformat(first).date() + timedelta(days=settings.max_exempt_days))
+            if until >= today:
+                exempted.append(ExemptedRole(account, role.arn, until.isoformat(), values[0], until != asked))
+    return exempted
+
+
+def _never_pruned(settings: PruneSettings, account: str, role: RoleSummary) -> bool:
+    """``select_roles``' filters for roles that are never pruned whatever their tag."""
+    return (
+        role.path.startswith((SERVICE_LINKED_PATH, IDENTITY_CENTER_PATH))
+        or role.name.startswith("AWSReservedSSO_")
+        or settings.is_own_role(role.arn, account)
+        or settings.is_exempt_role(role.name, role.arn)
+    )
 
 
 def rule_of(plan: PrunePlan) -> RemovalRule:

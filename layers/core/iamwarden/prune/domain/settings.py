@@ -21,7 +21,18 @@ from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.own import OwnIdentity, names_match
-from iamwarden.domain.prune_tag import EXEMPT_TAG
+from iamwarden.domain.prune_tag import (
+    EXEMPT_TAG,
+    MAX_EXEMPT_DAYS,
+    MAX_EXEMPT_DAYS_BOUNDS,
+    NOTICE_DAYS,
+    NOTICE_DAYS_BOUNDS,
+    setting_accounts,
+    setting_boolean,
+    setting_integer,
+    setting_mode,
+    setting_text,
+)
 from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _refuse_match_all, _string_list, flatten
 from iamwarden.domain.wildcards import arn_match, matches_any, wildcard_match
 
@@ -75,7 +86,7 @@ class PruneSettings(NamedTuple):
     unused_days: int = 90
     min_role_age_days: int = 90
     recent_days: int = 14
-    notice_days: int = 7
+    notice_days: int = NOTICE_DAYS
     watch_days: int = 14
     rollback_snooze_days: int = 90  # after a rollback the role gets no new plan for this long
     max_growth: int = 3  # a wildcard is expanded only if the policy stays within this many times its size
@@ -86,7 +97,7 @@ class PruneSettings(NamedTuple):
     exempt_actions: tuple[ExemptAction, ...] = ()
     exempt_tag: str = EXEMPT_TAG
     #: An exempt-until tag counts for at most this many days from the day the pruner first saw its value (F17).
-    max_exempt_days: int = 90
+    max_exempt_days: int = MAX_EXEMPT_DAYS
     #: The enforcer's ``break_glass_principals`` (read from the same settings): those roles are never pruned (F22).
     break_glass_principals: tuple[str, ...] = ()
     exempt_sid_prefix: str = "NOPRUNE"
@@ -162,10 +173,10 @@ _INT_BOUNDS: Mapping[str, tuple[int, int]] = {
     "unused_days": (30, 400),  # Access Advisor tracks at most 400 days
     "min_role_age_days": (0, 3650),
     "recent_days": (1, 400),
-    "notice_days": (1, 90),
+    "notice_days": NOTICE_DAYS_BOUNDS,  # shared with the enforcer (domain.prune_tag)
     "watch_days": (1, 90),
     "rollback_snooze_days": (0, 400),
-    "max_exempt_days": (1, 400),
+    "max_exempt_days": MAX_EXEMPT_DAYS_BOUNDS,
     "max_growth": (1, 100),
     "max_roles_per_run": (1, 100_000),
     "max_roles_per_account": (1, 100_000),
@@ -218,18 +229,11 @@ def parse_prune_settings(
             elif name in ("always_keep",):
                 given[name] = tuple(_action_pattern(item) for item in _string_list(raw))
             elif name == "accounts":
-                accounts = _string_list(raw)
-                bad = [item for item in accounts if not ACCOUNT_ID.fullmatch(item)]
-                if bad:
-                    raise ValueError(f"must be 12-digit account ids, got {', '.join(map(repr, bad))}")
-                given[name] = tuple(accounts)
+                given[name] = setting_accounts(_string_list(raw))
             elif name in _PATTERN_KEYS:
                 given[name] = tuple(_string_list(raw))
             else:
-                text = str(raw).strip() if isinstance(raw, str | int) else ""
-                if not text:
-                    raise ValueError(f"must be a non-empty string, got {raw!r}")
-                given[name] = text
+                given[name] = setting_text(raw)
         except ValueError as exc:
             problems.append(SettingsProblem(path, str(exc)))
             if name == "enabled":
@@ -256,29 +260,17 @@ def _unknown(path: str) -> str:
 
 
 def _mode(raw: Any) -> PruneMode:
-    if isinstance(raw, str) and raw.strip().lower() in tuple(PruneMode):
-        return PruneMode(raw.strip().lower())
-    raise ValueError(f"must be one of {', '.join(PruneMode)}, got {raw!r}")
+    return PruneMode(setting_mode(raw))
 
 
-def _boolean(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
-        return raw.strip().lower() == "true"
-    raise ValueError(f"must be true or false, got {raw!r}")
+#: The enforcer's ``prune-exemption-granted`` reads enabled, accounts and the modes with these same readers
+#: (``domain.prune_tag``), so it knows where removing the exempt tag lets the pruner act.
+_boolean = setting_boolean
 
 
-def _integer(raw: Any, low: int, high: int) -> int:
-    if isinstance(raw, bool):
-        raise ValueError(f"must be a whole number, got {raw!r}")
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise ValueError(f"must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"must be between {low} and {high}, got {value}")
-    return value
+#: The enforcer's ``prune-exemption-granted`` reads exempt_tag, max_exempt_days and notice_days with these same readers
+#: (``domain.prune_tag``), so it judges a tag as the pruner will read it.
+_integer = setting_integer
 
 
 def _action_pattern(item: str) -> str:
