@@ -36,11 +36,13 @@ its exact spelling; a policy's Sids are unique, so that is still exact.
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.errors import TransientAwsError, error_code
-from iamwarden.domain.catalog import Mode, RuleSpec, Severity
+from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
+from iamwarden.domain.events import instant
 from iamwarden.domain.exceptions import RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
@@ -59,6 +61,18 @@ from iamwarden.guardrails.remediation import (
     restore_statements,
     statement_list,
     statement_reference,
+)
+
+#: The option of a restorable rule (the same spelling and default as Block Public Access's): how old a record of the
+#: policy may be for its older statement to be put back in place of a widened one (review s13 R4).
+RECORD_MAX_AGE = "record_max_age_days"
+RECORD_MAX_AGE_OPTION = OptionSpec(
+    "choice",
+    "30",
+    "how many days IAM Warden trusts its record of the policy to put an older statement back in place of a wider one "
+    "under its Sid; with an older record the wider statement is removed outright (the older one may have been changed "
+    "or revoked while the rule was off, or by a call IAM Warden did not judge)",
+    ("7", "30", "90", "365"),
 )
 
 
@@ -303,6 +317,21 @@ class RemovePolicyStatements:
         )
 
 
+def _too_old(context: RuleContext, spec: RuleSpec, taken_at: str) -> str:
+    """Why IAM Warden's record of a policy, taken at ``taken_at``, is too old to put a statement of it back ("" when it
+    is young enough): older than the rule's ``record_max_age_days`` before the change, or a time that does not read."""
+    default = spec.options[RECORD_MAX_AGE].default
+    chosen = context.rule(spec.id).options.get(RECORD_MAX_AGE, default)
+    days = int(chosen if isinstance(chosen, str) else chosen[0])
+    taken, happened = instant(taken_at), instant(context.change.time)
+    if taken is not None and happened is not None and happened - taken <= timedelta(days=days):
+        return ""
+    return (
+        f"IAM Warden's record of the policy, taken at {taken_at}, is older than {days} days ({RECORD_MAX_AGE}), and "
+        "the statement may have been changed or revoked since, so only the wider statement is removed"
+    )
+
+
 def _restores(step: RemediationStep) -> dict[str, Mapping[str, Any]]:
     """The older statement to put back in place of each offending one (by meaning), where the plan says."""
     return {
@@ -522,6 +551,8 @@ class ResourcePolicyRule:
         #: put back. A service with an unrouted by-Sid removal (SQS/SNS/Lambda ``RemovePermission``, an access point's
         #: ``DeleteAccessPointPolicy``) may have revoked it unseen, and a restore would re-grant it (review 2 N1).
         self.restorable = restorable
+        if restorable and any(RECORD_MAX_AGE not in spec.options for spec in self.specs):
+            raise ValueError(f"a restorable rule needs the {RECORD_MAX_AGE} option: {public.id}, {cross_account.id}")
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         name = self.resource_name(context)
@@ -686,6 +717,12 @@ class ResourcePolicyRule:
                 "predate it."
             )
         restores = {s.position: old for s, _ in certain if (old := (restores or {}).get(s.position)) is not None}
+        stale = _too_old(context, spec, since) if restores else ""
+        if stale:
+            for position, old in restores.items():
+                wider = _labels([(s, e) for s, e in certain if s.position == position])
+                text += f" {_capitalised(_recorded_label(old))}, which {wider} replaced, is not put back: {stale}."
+            restores = {}
         acts = context.rule(spec.id).mode is Mode.REMEDIATE and not context.alert_only
         for s, _ in acting:
             if s.position in restores:
