@@ -317,6 +317,26 @@ class RemovePolicyStatements:
         )
 
 
+def _derived(previous: Snapshot, document: Mapping[str, Any], taken: str) -> Snapshot:
+    """A record derived from ``previous`` by one statement's addition or removal: ``document`` as of ``taken``, with the
+    previous record's marks (pending, accepted, alerted) kept for the statements still in it. Kept only while
+    ``previous`` is still the stored record (``base``: two derivations from one record would lose one change)."""
+    live = {statement_meaning(s) for s in statement_list(document)}
+    data: dict[str, Any] = {"policy": dict(document), "pending": sorted(set(previous.data.get("pending") or ()) & live)}
+    for mark in ("accepted", "alerted"):
+        kept = sorted(set(previous.data.get(mark) or ()) & live)
+        if kept:
+            data[mark] = kept
+    return Snapshot(
+        previous.kind,
+        previous.resource_arn,
+        taken,
+        data,
+        whatever_the_verdict=True,
+        base=(previous.taken_at, previous.rank),
+    )
+
+
 def _too_old(context: RuleContext, spec: RuleSpec, taken_at: str) -> str:
     """Why IAM Warden's record of a policy, taken at ``taken_at``, is too old to put a statement of it back ("" when it
     is young enough): older than the rule's ``record_max_age_days`` before the change, or a time that does not read."""
@@ -559,6 +579,14 @@ class ResourcePolicyRule:
         arn = self.resource_arn(context, name)
         evaluation = Evaluation(resource_arn=arn)
         where = self.describe(name)
+        sid = self.removed_sid(context)
+        if sid is not None:
+            # A by-Sid removal (RemovePermission) reaches the record: the next change is judged without it.
+            kept = self._without(context, arn, sid)
+            if kept is not None:
+                evaluation.observed.append(kept)
+            evaluation.compliant.append(f"the change removes statement {sid} from the policy of {where}")
+            return evaluation
         if self.clears(context):
             # The next change is judged against no policy: everything it puts in is its own (issue 13 item 7).
             if context.recorded is not None:
@@ -886,6 +914,36 @@ class ResourcePolicyRule:
         """Whether the change creates the resource with its policy: everything in it is then the change's own."""
         return context.change.event_name.startswith("Create") or context.change.event_name == "ReplicateKey"
 
+    def removed_sid(self, context: RuleContext) -> str | None:
+        """The Sid a by-Sid removal (SQS/SNS ``RemovePermission``'s ``label``) takes out of the policy; None when the
+        change is no such removal."""
+        return None
+
+    def _recorded_before(self, context: RuleContext, arn: str) -> tuple[Snapshot, Mapping[str, Any]] | None:
+        """The record of the policy from before the change and its document, when it holds one (not unknown, usable,
+        taken before the change's second)."""
+        if context.recorded is None:
+            return None
+        kind = resource_policy_kind(self.policy_slot(context))
+        previous = context.recorded.snapshot(kind, record_key(arn, context.change.account))
+        if previous is None or previous.unusable or not previous.taken_before(context.change.time):
+            return None
+        document = previous.data.get("policy")
+        return (previous, document) if isinstance(document, Mapping) else None
+
+    def _without(self, context: RuleContext, arn: str, sid: str) -> Snapshot | None:
+        """The record with the statement of Sid ``sid`` taken out, its marks kept for what stays; None (the record left
+        alone) when there is no usable record or it holds no statement of that Sid."""
+        found = self._recorded_before(context, arn)
+        if found is None:
+            return None
+        previous, document = found
+        statements = statement_list(document)
+        left = [s for s in statements if not (isinstance(s, Mapping) and s.get("Sid") == sid)]
+        if len(left) == len(statements):
+            return None
+        return _derived(previous, {**document, "Statement": left}, observed_at(context.change.time))
+
     def clears(self, context: RuleContext) -> bool:
         """Whether the change removes the resource's policy (one of ``deletions``; a service whose removal is a put of
         nothing, SQS's ``Policy`` of "", says so itself)."""
@@ -905,11 +963,21 @@ class ResourcePolicyRule:
     def _seen(self, context: RuleContext, arn: str, policy: Policy, by_sid: bool) -> Snapshot:
         """What the change leaves as the resource's policy, the next change's "before" (``domain.recorded``
         ``RESOURCE_POLICY``). Only what the judged event set: a call that failed is never judged, so never kept.
-        An ``AddPermission``-style change shows one statement, not the document: the record then says it is
+        An ``AddPermission``-style change shows one statement, not the document: it is added to a known record (in
+        place of any statement of its Sid, the record's marks kept); with no known record, the record then says it is
         unknown (``policy`` None) unless the statement is removed (the record before it holds again)."""
         kind = resource_policy_kind(self.policy_slot(context))
         taken = observed_at(context.change.time)
         if by_sid:
+            # Added to a known record, the statement replaces any of its Sid; the marks (an operator's acceptance)
+            # stay for the statements still in force. Unknown before, unknown after.
+            found = self._recorded_before(context, arn)
+            if found is not None:
+                previous, document = found
+                sids = {s.sid for s in policy.statements}
+                left = [s for s in statement_list(document) if not (isinstance(s, Mapping) and s.get("Sid") in sids)]
+                added = [dict(s.raw) for s in policy.statements]
+                return _derived(previous, {**document, "Statement": left + added}, taken)
             return Snapshot(
                 kind, record_key(arn, context.change.account), taken, {"policy": None}, whatever_the_verdict=True
             )
