@@ -3,8 +3,9 @@
 * ``RemovePermission`` (SQS and SNS: ``label``) takes the statement of that Sid out of the record, keeping the marks
   of the statements that stay; a record without it, an unknown record (``policy`` None), a record of another account
   or one newer than the call is left alone.
-* ``AddPermission`` adds its statement to a known record (in place of any of its Sid) and keeps an operator's
-  ``accepted`` marks for the statements still in force (on main the record became unknown and the marks were lost).
+* ``AddPermission`` leaves the record unknown (``policy`` None), as on main, even when it was known: a record derived
+  from it lost pending marks, outlived a whole put judged late and handed an acceptance to another statement granting
+  the same (review s14 F0-F2).
 
 The events are the samples ``sqs-add-permission-unknown-account.json`` / ``sns-add-permission-unknown-account.json``;
 RemovePermission records are those with ``eventName`` RemovePermission and only ``queueUrl``/``topicArn`` and ``label``
@@ -38,7 +39,6 @@ LATER = "2026-12-02T10:00:00.000+00:00"
 
 OWN = {"Sid": "Own", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "SQS:*"}
 PARTNER = {"Sid": "partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::555566667777:root"}}
-VENDOR_OLD = {"Sid": "vendor-send", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}
 
 
 class FakeRecorded:
@@ -156,52 +156,33 @@ def test_a_failed_remove_permission_changes_nothing(service: str) -> None:
 
 
 @pytest.mark.parametrize(("service", "rule", "key"), RULES)
-def test_add_permission_adds_to_a_known_record_and_keeps_an_operator_s_acceptance(
-    service: str, rule: Any, key: str
+@pytest.mark.parametrize("mode", [Mode.ALERT, Mode.REMEDIATE])
+@pytest.mark.parametrize(
+    "marks",
+    [
+        {},
+        {"accepted": [statement_meaning(PARTNER)]},  # an operator's acceptance (review s14 F2)
+        {"pending": [statement_meaning(PARTNER)]},  # a statement put in while it could not be removed (F0)
+    ],
+)
+def test_add_permission_leaves_even_a_known_record_unknown_with_no_mark_carried(
+    service: str, rule: Any, key: str, mode: Mode, marks: dict[str, list[str]]
 ) -> None:
-    """On main an AddPermission made the record unknown (``policy`` None): the partner share an operator put back with
-    ``iamwarden undo`` (accepted) was then the next change's again. Now the record holds it, still accepted."""
-    label = "vendor-send" if service == "sqs" else "partner-publish"  # the sample's
-    older = {**VENDOR_OLD, "Sid": label}  # a statement of the same Sid on record (removed unseen and re-added)
-    marks = {"accepted": [statement_meaning(PARTNER)]}
-    evaluation = judged(
-        rule,
-        load_event(f"{service}-add-permission-unknown-account.json"),
-        FakeRecorded(record(key, OWN, PARTNER, older, marks=marks)),
-        Mode.ALERT,
-    )
-
-    [finding] = evaluation.findings  # the vendor's new share, alerted
-    [kept] = evaluation.observed
-    statements = kept.data["policy"]["Statement"]
-    assert statements[:2] == [OWN, PARTNER]
-    assert older not in statements  # replaced by the statement of its Sid the call wrote
-    [added] = statements[2:]
-    assert added["Sid"] == label
-    assert kept.data["accepted"] == [statement_meaning(PARTNER)]
-    assert kept.base == (BEFORE, 0)
-    assert finding.plan  # alerted in alert mode with the plan a remediation would run
-
-
-@pytest.mark.parametrize(("service", "rule", "key"), RULES)
-def test_an_added_statement_removed_by_the_remediation_leaves_the_record_as_before_with_its_acceptance(
-    service: str, rule: Any, key: str
-) -> None:
-    marks = {"accepted": [statement_meaning(PARTNER)]}
+    """Review s14 F0-F2: an AddPermission shows one statement, never the document. A record derived from the known one
+    lost pending marks, outlived a whole put judged late and handed an acceptance to another statement granting the
+    same; so the record says the policy is unknown (as on main), and the next whole put is judged whole."""
     evaluation = judged(
         rule,
         load_event(f"{service}-add-permission-unknown-account.json"),
         FakeRecorded(record(key, OWN, PARTNER, marks=marks)),
+        mode,
     )
-    [finding] = evaluation.findings
+
+    [finding] = evaluation.findings  # the vendor's new share
     assert finding.plan[0].parameters["statements"][0]["match"] == "sid"
     [kept] = evaluation.observed
-    assert kept.if_remediated is not None
-    assert kept.if_remediated["policy"] == document(OWN, PARTNER)
-    assert kept.if_remediated["accepted"] == [statement_meaning(PARTNER)]
-    [added] = kept.data["policy"]["Statement"][2:]
-    assert kept.data["pending"] == [statement_meaning(added)]  # the change's: never older while it stays
-    assert kept.data["accepted"] == [statement_meaning(PARTNER)]
+    assert kept.data == {"policy": None}
+    assert kept.base is None  # not derived: never refused as a lost update, never refusing a later whole put
 
 
 @pytest.mark.parametrize(("service", "rule", "key"), RULES)

@@ -318,9 +318,10 @@ class RemovePolicyStatements:
 
 
 def _derived(previous: Snapshot, document: Mapping[str, Any], taken: str) -> Snapshot:
-    """A record derived from ``previous`` by one statement's addition or removal: ``document`` as of ``taken``, with the
-    previous record's marks (pending, accepted, alerted) kept for the statements still in it. Kept only while
-    ``previous`` is still the stored record (``base``: two derivations from one record would lose one change)."""
+    """A record derived from ``previous`` by one statement's removal (``RemovePermission``): ``document`` as of
+    ``taken``, with the previous record's marks (pending, accepted, alerted) kept for the statements still in it. Kept
+    only while ``previous`` is still the stored record (``base``: two derivations from one record would lose one
+    change)."""
     live = {statement_meaning(s) for s in statement_list(document)}
     data: dict[str, Any] = {"policy": dict(document), "pending": sorted(set(previous.data.get("pending") or ()) & live)}
     for mark in ("accepted", "alerted"):
@@ -963,21 +964,13 @@ class ResourcePolicyRule:
     def _seen(self, context: RuleContext, arn: str, policy: Policy, by_sid: bool) -> Snapshot:
         """What the change leaves as the resource's policy, the next change's "before" (``domain.recorded``
         ``RESOURCE_POLICY``). Only what the judged event set: a call that failed is never judged, so never kept.
-        An ``AddPermission``-style change shows one statement, not the document: it is added to a known record (in
-        place of any statement of its Sid, the record's marks kept); with no known record, the record then says it is
-        unknown (``policy`` None) unless the statement is removed (the record before it holds again)."""
+        An ``AddPermission``-style change shows one statement, not the document: the record then says it is
+        unknown (``policy`` None) unless the statement is removed (the record before it holds again). It is never
+        derived from a known record (review s14 F0-F2): event order against a whole put judged late is uncertain, and
+        the marks (pending, accepted) would outlive or pass between statements."""
         kind = resource_policy_kind(self.policy_slot(context))
         taken = observed_at(context.change.time)
         if by_sid:
-            # Added to a known record, the statement replaces any of its Sid; the marks (an operator's acceptance)
-            # stay for the statements still in force. Unknown before, unknown after.
-            found = self._recorded_before(context, arn)
-            if found is not None:
-                previous, document = found
-                sids = {s.sid for s in policy.statements}
-                left = [s for s in statement_list(document) if not (isinstance(s, Mapping) and s.get("Sid") in sids)]
-                added = [dict(s.raw) for s in policy.statements]
-                return _derived(previous, {**document, "Statement": left + added}, taken)
             return Snapshot(
                 kind, record_key(arn, context.change.account), taken, {"policy": None}, whatever_the_verdict=True
             )
