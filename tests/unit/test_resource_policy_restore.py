@@ -613,11 +613,37 @@ def test_an_older_statement_is_put_back_only_from_a_record_younger_than_record_m
     assert not any(line.startswith("restored") for line in done)
 
 
-def test_a_record_time_that_does_not_read_is_too_old_to_restore_from() -> None:
+def test_a_record_time_that_does_not_read_is_no_before_to_restore_from() -> None:
+    """The first gate: a record whose time does not read is no "before" at all (``Snapshot.taken_before``), so
+    ``_too_old`` is never asked and nothing is restored."""
     policy = document(OWN, WIDENED)
     [finding] = judged_with_max_age(policy, FakeRecorded(seen(OWN, TEAM, taken="zzzz")), None).findings
-    # a record whose time does not read is no "before" at all (``taken_before``): nothing is restored
     assert restored(finding) == [None]
+
+
+@pytest.mark.parametrize(
+    ("taken", "change_time"),
+    [
+        ("zzzz", None),  # the record's time does not read
+        (BEFORE, "zzzz"),  # the change's time does not read
+        ("", None),
+    ],
+)
+def test_too_old_counts_a_time_that_does_not_read_as_too_old(taken: str, change_time: str | None) -> None:
+    """The second gate itself (review s14 F4: the test above never reaches it): ``_too_old`` fails safe on its own,
+    whatever ``taken_before`` lets through."""
+    from iamwarden.guardrails.resource_policy import _too_old
+    from tests.unit.test_resource_policy import PUBLIC, context
+
+    judged = context(document(OWN, WIDENED))
+    assert _too_old(judged, PUBLIC, BEFORE) == ""  # control: a readable, hour-old record is fresh
+    if change_time is not None:
+        judged = judged._replace(change=judged.change._replace(time=change_time))
+    reason = _too_old(judged, PUBLIC, taken)
+    assert reason == (
+        f"IAM Warden's record of the policy, taken at {taken}, is older than 30 days (record_max_age_days), and the "
+        "statement may have been changed or revoked since, so only the wider statement is removed"
+    )
 
 
 def test_a_restorable_rule_without_record_max_age_days_is_refused_at_import() -> None:
