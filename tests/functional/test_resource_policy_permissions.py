@@ -10,7 +10,9 @@
 
 Events: ``sqs-policy-public.json`` (SetQueueAttributes) and ``sqs-add-permission-unknown-account.json`` with their
 policy, label, time and ids changed; the RemovePermission record is the latter with ``eventName`` RemovePermission and
-only ``queueUrl`` and ``label`` (assembled from the SQS API model: no published CloudTrail record was found).
+only ``queueUrl`` and ``label``, as the AWS SQS Developer Guide's CloudTrail example of RemovePermission shows
+("Logging Amazon SQS API calls using AWS CloudTrail",
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-logging-using-cloudtrail.html).
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@
 
 The events are the samples ``sqs-add-permission-unknown-account.json`` / ``sns-add-permission-unknown-account.json``;
 RemovePermission records are those with ``eventName`` RemovePermission and only ``queueUrl``/``topicArn`` and ``label``
-(assembled from the SQS and SNS API models: no published CloudTrail record of either was found).
+(SQS: as the AWS SQS Developer Guide's CloudTrail example of RemovePermission shows, "Logging Amazon SQS API calls
+using AWS CloudTrail", https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-logging-using-cloudtrail.html;
+SNS: assembled from the SNS API model, ``TopicArn`` and ``Label``, as no published CloudTrail record was found).
 """
 
 from __future__ import annotations

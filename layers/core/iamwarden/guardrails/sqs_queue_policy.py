@@ -145,9 +145,11 @@ class SqsQueuePolicyRule(ResourcePolicyRule):
         )
 
     def removed_sid(self, context: RuleContext) -> str | None:
-        """``RemovePermission`` (``queueUrl`` and ``label`` in the request; assembled from the SQS API model, whose
-        RemovePermission takes ``QueueUrl`` and ``Label``, in CloudTrail's camel case as AddPermission's) removes the
-        statement of Sid ``label``, the one an AddPermission of that label wrote."""
+        """``RemovePermission`` (``queueUrl`` and ``label`` in the request, as the AWS SQS Developer Guide's CloudTrail
+        example shows: "Logging Amazon SQS API calls using AWS CloudTrail",
+        https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-logging-using-cloudtrail.html,
+        awsdocs/amazon-sqs-developer-guide doc_source/sqs-logging-using-cloudtrail.md) removes the statement of Sid
+        ``label``, the one an AddPermission of that label wrote."""
         if context.change.event_name != "RemovePermission":
             return None
         return context.request_text("label")
