@@ -321,3 +321,58 @@ def test_a_bucket_s_record_names_its_account(bucket: Account, enforcer: Enforcer
     assert _record(bucket) is not None
     assert recorded.snapshot(RESOURCE_POLICY, ARN) is None
     assert recorded.snapshot(RESOURCE_POLICY, f"{ARN}#444455556666") is None
+
+
+def _later(event: dict[str, Any], when: str) -> dict[str, Any]:
+    event["time"] = event["detail"]["eventTime"] = when
+    return event
+
+
+@pytest.mark.parametrize(
+    ("max_age", "when", "restores"),
+    [
+        (None, "2026-10-20T11:02:00Z", True),  # exactly the default 30 days before the change: still trusted
+        (None, "2026-10-20T11:01:59Z", False),  # a second more: too old
+        ("90", "2026-09-19T11:02:00Z", True),  # two months, under a chosen 90 days
+        ("7", "2026-11-11T11:02:00Z", False),  # eight days, over a chosen 7
+    ],
+)
+def test_a_stale_record_puts_nothing_back_the_widened_statement_is_removed_outright(
+    bucket: Account,
+    enforcer: EnforcerService,
+    notifier: RecordingNotifier,
+    *,
+    max_age: str | None,
+    when: str,
+    restores: bool,
+) -> None:
+    """Review s13 R4: the record of a bucket's policy may be stale (the rules off for a while, a dead-lettered or
+    unjudged PutBucketPolicy): an older statement is put back only from a record at most ``record_max_age_days`` old;
+    from an older one the widened statement is removed outright, and the alert says why nothing is put back."""
+    bucket.set(f"rules/{PUBLIC}/mode", "remediate")
+    if max_age is not None:
+        bucket.set(f"rules/{PUBLIC}/record_max_age_days", max_age)
+    assert enforcer.handle(_later(_put(bucket, 1, OWN, TEAM), when))["findings"] == []
+    widened = {**TEAM, "Principal": "*"}
+
+    [finding] = enforcer.handle(_put(bucket, 2, OWN, widened))["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == (PUBLIC, Outcome.REMEDIATED)
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    if restores:
+        assert _live(bucket) == _document(OWN, TEAM)
+        assert any("restored statement TeamRead" in line for line in finding["done"])
+        return
+    assert _live(bucket) == _document(OWN)
+    assert not any("restored statement" in line for line in finding["done"])
+    assert "IAM Warden puts back" not in alert.reason
+    assert (
+        "Statement TeamRead, which statement 1 (TeamRead) replaced, is not put back: IAM Warden's record of the "
+        f"policy, taken at {when[:-1]}.000+00:00, is older than {max_age or '30'} days (record_max_age_days)"
+    ) in alert.reason
+    kept = _record(bucket)
+    assert kept is not None
+    assert kept.data["policy"] == _document(OWN)  # what the plan left, no older statement
+    enforcer.executor.undo(finding["remediation_id"])
+    assert _live(bucket) == _document(OWN, widened)

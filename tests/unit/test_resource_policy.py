@@ -22,15 +22,25 @@ from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.base import RuleContext
 from iamwarden.guardrails.registry import ACTIONS, RULES
 from iamwarden.guardrails.remediation import AuditEntry
-from iamwarden.guardrails.resource_policy import PolicyResource, RemovePolicyStatements, ResourcePolicyRule
+from iamwarden.guardrails.resource_policy import (
+    RECORD_MAX_AGE,
+    RECORD_MAX_AGE_OPTION,
+    PolicyResource,
+    RemovePolicyStatements,
+    ResourcePolicyRule,
+)
 
 ACCOUNT = "111122223333"
 OUTSIDER = "999988887777"
 QUEUE_ARN = f"arn:aws:sqs:eu-west-1:{ACCOUNT}:orders"
 
 SET_QUEUE = frozenset({"SetQueue"})
-PUBLIC = RuleSpec("example-queue-policy-public", "Queue open to the public", "sqs.amazonaws.com", SET_QUEUE, "p.")
-SHARED = RuleSpec("example-queue-policy-cross", "Queue shared", "sqs.amazonaws.com", SET_QUEUE, "c.")
+#: A restorable rule needs ``record_max_age_days`` (how old a record may be to put an older statement back).
+_MAX_AGE = {RECORD_MAX_AGE: RECORD_MAX_AGE_OPTION}
+PUBLIC = RuleSpec(
+    "example-queue-policy-public", "Queue open to the public", "sqs.amazonaws.com", SET_QUEUE, "p.", _MAX_AGE
+)
+SHARED = RuleSpec("example-queue-policy-cross", "Queue shared", "sqs.amazonaws.com", SET_QUEUE, "c.", _MAX_AGE)
 QUEUE = PolicyResource(
     noun="queue",
     name_parameter="queueName",

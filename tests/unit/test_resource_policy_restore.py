@@ -549,3 +549,110 @@ def test_the_alert_never_advises_putting_back_an_older_statement_that_was_itself
     assert says in finding.reason
     if says == "itself offending":
         assert "if it is still wanted" not in finding.reason
+
+
+# --- Review s13 R4: a record older than record_max_age_days puts nothing back -------------------------------------
+
+
+def judged_with_max_age(policy: dict[str, Any], recorded: FakeRecorded, days: str | None) -> Any:
+    """The restorable queue, both rules remediating, with ``record_max_age_days`` set to ``days`` (None: default)."""
+    from iamwarden.domain.catalog import Mode
+    from iamwarden.domain.settings import RuleSettings, Settings
+    from tests.unit.test_resource_policy import PUBLIC, SHARED, context, make
+
+    rule, _, _ = make(restorable=True)
+    options = {"record_max_age_days": days} if days is not None else {}
+    settings = Settings(
+        rules={spec.id: RuleSettings(spec.id, Mode.REMEDIATE, options=options) for spec in (PUBLIC, SHARED)}
+    )
+    return rule.evaluate(context(policy)._replace(settings=settings, recorded=recorded))
+
+
+#: The change is judged at 2026-12-04T08:00:00Z: a record of exactly 30 days before is at the default's boundary.
+THIRTY_DAYS_BEFORE = "2026-11-04T08:00:00.000+00:00"
+JUST_OVER_THIRTY = "2026-11-04T07:59:59.000+00:00"
+
+
+@pytest.mark.parametrize(
+    ("taken", "days", "restores"),
+    [
+        (BEFORE, None, True),  # an hour old: fresh
+        (THIRTY_DAYS_BEFORE, None, True),  # exactly the default 30 days: still trusted
+        (JUST_OVER_THIRTY, None, False),  # one second over: stale
+        ("2026-10-04T08:00:00.000+00:00", None, False),  # two months old
+        ("2026-11-28T08:00:00.000+00:00", "7", True),  # six days, under a chosen 7
+        ("2026-11-26T08:00:00.000+00:00", "7", False),  # eight days, over a chosen 7
+        ("2026-11-28T08:00:00.000+00:00", "90", True),
+        ("2026-10-04T08:00:00.000+00:00", "90", True),  # two months, under a chosen 90
+    ],
+)
+def test_an_older_statement_is_put_back_only_from_a_record_younger_than_record_max_age_days(
+    taken: str, days: str | None, restores: bool
+) -> None:
+    policy = document(OWN, WIDENED)
+    [finding] = judged_with_max_age(policy, FakeRecorded(seen(OWN, TEAM, taken=taken)), days).findings
+
+    assert planned(finding) == [WIDENED]
+    _, endpoint, _, done = remediate(policy, finding)
+    if restores:
+        assert restored(finding) == [TEAM]
+        assert live(endpoint) == document(OWN, TEAM)
+        assert "is not put back" not in finding.reason
+        return
+    assert restored(finding) == [None]
+    assert "restore" not in finding.plan[0].summary
+    assert "IAM Warden puts back" not in finding.reason
+    limit = days or "30"
+    assert (
+        f"Statement Team, which statement 1 (Team) replaced, is not put back: IAM Warden's record of the policy, taken "
+        f"at {taken}, is older than {limit} days (record_max_age_days), and the statement may have been changed or "
+        "revoked since, so only the wider statement is removed."
+    ) in finding.reason
+    assert "put the older one back by hand if it is still wanted" in finding.reason
+    assert live(endpoint) == document(OWN)  # removed outright, nothing put back
+    assert not any(line.startswith("restored") for line in done)
+
+
+def test_a_record_time_that_does_not_read_is_no_before_to_restore_from() -> None:
+    """The first gate: a record whose time does not read is no "before" at all (``Snapshot.taken_before``), so
+    ``_too_old`` is never asked and nothing is restored."""
+    policy = document(OWN, WIDENED)
+    [finding] = judged_with_max_age(policy, FakeRecorded(seen(OWN, TEAM, taken="zzzz")), None).findings
+    assert restored(finding) == [None]
+
+
+@pytest.mark.parametrize(
+    ("taken", "change_time"),
+    [
+        ("zzzz", None),  # the record's time does not read
+        (BEFORE, "zzzz"),  # the change's time does not read
+        ("", None),
+    ],
+)
+def test_too_old_counts_a_time_that_does_not_read_as_too_old(taken: str, change_time: str | None) -> None:
+    """The second gate itself (review s14 F4: the test above never reaches it): ``_too_old`` fails safe on its own,
+    whatever ``taken_before`` lets through."""
+    from iamwarden.guardrails.resource_policy import _too_old
+    from tests.unit.test_resource_policy import PUBLIC, context
+
+    judged = context(document(OWN, WIDENED))
+    assert _too_old(judged, PUBLIC, BEFORE) == ""  # control: a readable, hour-old record is fresh
+    if change_time is not None:
+        judged = judged._replace(change=judged.change._replace(time=change_time))
+    reason = _too_old(judged, PUBLIC, taken)
+    assert reason == (
+        f"IAM Warden's record of the policy, taken at {taken}, is older than 30 days (record_max_age_days), and the "
+        "statement may have been changed or revoked since, so only the wider statement is removed"
+    )
+
+
+def test_a_restorable_rule_without_record_max_age_days_is_refused_at_import() -> None:
+    from iamwarden.domain.catalog import RuleSpec
+    from iamwarden.guardrails.resource_policy import ResourcePolicyRule
+    from tests.unit.test_resource_policy import QUEUE, make
+
+    _, action, _ = make()
+    bare = RuleSpec("example-bare", "Bare", "sqs.amazonaws.com", frozenset({"SetQueue"}), "r.")
+    with pytest.raises(ValueError, match="record_max_age_days"):
+        ResourcePolicyRule(bare, bare, QUEUE, action, restorable=True)
+    assert ResourcePolicyRule(bare, bare, QUEUE, action).restorable is False  # no restore, no option needed

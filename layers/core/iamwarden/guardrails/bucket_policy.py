@@ -12,7 +12,13 @@ from iamwarden.domain.arns import bucket_arn
 from iamwarden.domain.catalog import RuleSpec
 from iamwarden.domain.documents import PolicyKind
 from iamwarden.guardrails.remediation import AccountClients
-from iamwarden.guardrails.resource_policy import PolicyResource, RemovePolicyStatements, ResourcePolicyRule
+from iamwarden.guardrails.resource_policy import (
+    RECORD_MAX_AGE,
+    RECORD_MAX_AGE_OPTION,
+    PolicyResource,
+    RemovePolicyStatements,
+    ResourcePolicyRule,
+)
 
 S3_BUCKET_POLICY_PUBLIC = RuleSpec(
     id="s3-bucket-policy-public",
@@ -25,6 +31,8 @@ S3_BUCKET_POLICY_PUBLIC = RuleSpec(
         "strangers can read, change or delete the data it covers."
     ),
     resource_types=frozenset({"AWS::S3::Bucket"}),
+    # How old a record of the policy may be to put an older statement back in place of a widened one (review s13 R4).
+    options={RECORD_MAX_AGE: RECORD_MAX_AGE_OPTION},
 )
 
 S3_BUCKET_POLICY_CROSS_ACCOUNT = RuleSpec(
@@ -41,6 +49,8 @@ S3_BUCKET_POLICY_CROSS_ACCOUNT = RuleSpec(
         "see nor control who they are or what they do with the data."
     ),
     resource_types=frozenset({"AWS::S3::Bucket"}),
+    # How old a record of the policy may be to put an older statement back in place of a widened one (review s13 R4).
+    options={RECORD_MAX_AGE: RECORD_MAX_AGE_OPTION},
 )
 
 BUCKET = PolicyResource(

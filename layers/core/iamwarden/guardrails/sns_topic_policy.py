@@ -33,7 +33,8 @@ from iamwarden.guardrails.resource_policy import (
     ResourcePolicyRule,
 )
 
-_EVENTS = frozenset({"CreateTopic", "SetTopicAttributes", "AddPermission"})
+#: ``RemovePermission`` judges nothing: it takes the statement of its ``label`` out of IAM Warden's record.
+_EVENTS = frozenset({"CreateTopic", "SetTopicAttributes", "AddPermission", "RemovePermission"})
 
 SNS_TOPIC_POLICY_PUBLIC = RuleSpec(
     id="sns-topic-policy-public",
@@ -150,6 +151,14 @@ class SnsTopicPolicyRule(ResourcePolicyRule):
 
     def display_name(self, name: str) -> str:
         return name.rsplit(":", 1)[-1]
+
+    def removed_sid(self, context: RuleContext) -> str | None:
+        """``RemovePermission`` (``topicArn`` and ``label`` in the request; assembled from the SNS API model, whose
+        RemovePermission takes ``TopicArn`` and ``Label``, in CloudTrail's camel case as AddPermission's) removes the
+        statement of Sid ``label``, the one an AddPermission of that label wrote."""
+        if context.change.event_name != "RemovePermission":
+            return None
+        return context.request_text("label")
 
     def new_policy(self, context: RuleContext) -> NewPolicy | None:
         change = context.change

@@ -33,7 +33,8 @@ from iamwarden.guardrails.resource_policy import (
     ResourcePolicyRule,
 )
 
-_EVENTS = frozenset({"CreateQueue", "SetQueueAttributes", "AddPermission"})
+#: ``RemovePermission`` judges nothing: it takes the statement of its ``label`` out of IAM Warden's record.
+_EVENTS = frozenset({"CreateQueue", "SetQueueAttributes", "AddPermission", "RemovePermission"})
 
 SQS_QUEUE_POLICY_PUBLIC = RuleSpec(
     id="sqs-queue-policy-public",
@@ -142,6 +143,16 @@ class SqsQueuePolicyRule(ResourcePolicyRule):
             and isinstance(attributes, dict)
             and attributes.get("Policy") == ""
         )
+
+    def removed_sid(self, context: RuleContext) -> str | None:
+        """``RemovePermission`` (``queueUrl`` and ``label`` in the request, as the AWS SQS Developer Guide's CloudTrail
+        example shows: "Logging Amazon SQS API calls using AWS CloudTrail",
+        https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-logging-using-cloudtrail.html,
+        awsdocs/amazon-sqs-developer-guide doc_source/sqs-logging-using-cloudtrail.md) removes the statement of Sid
+        ``label``, the one an AddPermission of that label wrote."""
+        if context.change.event_name != "RemovePermission":
+            return None
+        return context.request_text("label")
 
     def new_policy(self, context: RuleContext) -> NewPolicy | None:
         change = context.change
