@@ -79,7 +79,7 @@ from iamwarden.domain.escalation import (
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
-from iamwarden.domain.managed_documents import ListsPolicyVersions, PolicyVersions
+from iamwarden.domain.managed_documents import ListsPolicyVersions, PolicyVersion, PolicyVersions
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
 from iamwarden.domain.recorded import POLICY_DEFAULT, Snapshot, observed_at
@@ -1477,6 +1477,9 @@ class AttachedPolicyRule:
             return evaluation
         policy = parse_policy(dict(version.document), field=f"version {version.version_id} of {policy_arn}")
         judged = judge_holder_change(context, arn, f"{kind} {principal}", policy_arn, policy)
+        judged, two_ways = _every_reading(
+            context, version, judged, arn=arn, label=f"{kind} {principal}", policy_arn=policy_arn
+        )
         risk = judged.risk
         plan = [detach_step(arn, kind, principal, policy_arn)]
         if not risk.escalations and judged.needs_context:
@@ -1515,10 +1518,39 @@ class AttachedPolicyRule:
                     {"policy_arn": policy_arn, "version_id": version.version_id},
                     *_offending_of_change(judged),
                 ],
-                needs_context=tuple(dict.fromkeys((*judged.needs_context, *added.needs_context))),
+                needs_context=tuple(dict.fromkeys((*judged.needs_context, *added.needs_context, *two_ways))),
             )
         )
         return evaluation
+
+
+def _every_reading(
+    context: RuleContext, version: PolicyVersion, judged: PrincipalChange, *, arn: str, label: str, policy_arn: str
+) -> tuple[PrincipalChange, tuple[str, ...]]:
+    """The attached policy judged on every reading of its text (``PolicyVersion.readings``: a key named twice with
+    different values, which AWS documents no reading of; session 13 note, last-wins decided an attach silently).
+    Every reading opening a method, or none: ``judged`` (the last-wins reading) stands as it is. When they disagree,
+    the judgement of a reading that opens one, and why the finding is alert-only (``needs_context``)."""
+    if not version.readings:
+        return judged, ()
+    where = f"version {version.version_id} of {policy_arn}"
+    others = []
+    for reading in version.readings:
+        try:
+            policy = parse_policy(dict(reading), field=f"a reading of {where}")
+        except InvalidEventError:  # a reading IAM would have refused: the policy exists, so it is not AWS's
+            continue
+        others.append(judge_holder_change(context, arn, label, policy_arn, policy))
+    opening = [reading for reading in (judged, *others) if reading.risk.escalations]
+    if not opening or len(opening) == 1 + len(others):
+        return judged, ()
+    ways = {2: "two", 3: "three"}.get(1 + len(others), str(1 + len(others)))
+    return opening[0], (
+        f"this policy can be read {ways} ways: the text of {where} names a key twice with different values, AWS "
+        f"documents no reading of it, and {len(opening)} of the readings open a privilege-escalation method for "
+        f"{label} while the other{'s do' if 1 + len(others) - len(opening) > 1 else ' does'} not (alerted only: "
+        "rewrite the policy with each key once)",
+    )
 
 
 # --- proportional remediation: what to cut out of a document, and the cut as a plan step -----------
