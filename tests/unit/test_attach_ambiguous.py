@@ -24,16 +24,19 @@ RULE = "privilege-escalation"
 
 
 class Texts:
-    """A reader answering the default version as IAM does: the document's text (``read_version``)."""
+    """A reader answering version v1 (the default) as IAM does: the document's text (``read_version``)."""
 
-    def __init__(self, document: object) -> None:
+    def __init__(self, document: object, policy: str = POLICY) -> None:
         self.found = read_version("v1", document)
+        self.policy = policy
+        self.reads = 0
 
     def default_version(self, account: str, policy_arn: str) -> PolicyVersion | None:
-        return self.found if policy_arn == POLICY else None
+        return self.found if policy_arn == self.policy else None
 
     def version(self, account: str, policy_arn: str, version_id: str) -> PolicyVersion | None:
-        return self.found if (policy_arn, version_id) == (POLICY, "v1") else None
+        self.reads += 1
+        return self.found if (policy_arn, version_id) == (self.policy, "v1") else None
 
 
 def _text(body: str) -> str:
@@ -116,3 +119,41 @@ def test_a_document_read_already_decoded_has_one_reading() -> None:
 def test_a_text_that_is_not_json_is_an_error_of_the_read() -> None:
     with pytest.raises(ValueError, match="Expecting value"):
         read_version("v1", "not a policy")
+
+
+# --- SetDefaultPolicyVersion of such a version -----------------------------------------------------------------
+
+APP_DEPLOY = "arn:aws:iam::111122223333:policy/app-deploy"
+
+
+def _made_default(document: object) -> tuple[Judgement, Texts]:
+    reader = Texts(document, APP_DEPLOY)
+    settings = Settings(
+        own=SAMPLE_OWN, rules={"policy-version-admin": RuleSettings("policy-version-admin", Mode.REMEDIATE)}
+    )
+    return judge_event(load_event("set-default-policy-version.json"), settings, reader), reader
+
+
+def test_a_default_version_read_two_ways_that_disagree_is_alerted_only() -> None:
+    judged, reader = _made_default(_text('"Action": "*", "Action": "s3:GetObject"'))
+    [finding] = judged.findings
+    assert finding.rule_id == "policy-version-admin"
+    assert finding.severity is Severity.CRITICAL
+    assert not finding.certain
+    assert finding.needs_context[-1].startswith(
+        f"this policy can be read two ways: the text of version v1 of {APP_DEPLOY} names a key twice"
+    )
+    assert reader.reads == 1  # the version is read once: its readings are judged from what was read
+
+
+def test_a_default_version_admin_on_every_reading_is_as_before() -> None:
+    [finding] = _made_default(_text('"Action": "iam:*", "Action": "*"'))[0].findings
+    [once] = _made_default(_text('"Action": "*"'))[0].findings
+    assert (finding.rule_id, finding.severity) == (once.rule_id, once.severity)
+    assert finding.needs_context == once.needs_context
+    assert [step.action for step in finding.plan] == [step.action for step in once.plan]
+
+
+def test_a_default_version_no_reading_of_which_offends_is_compliant() -> None:
+    judged, _ = _made_default(_text('"Action": "s3:ListBucket", "Action": "s3:GetObject"'))
+    assert judged.verdict is Verdict.COMPLIANT

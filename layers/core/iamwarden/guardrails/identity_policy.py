@@ -967,6 +967,40 @@ class PolicyVersionRule:
     )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
+        """A ``SetDefaultPolicyVersion`` whose version's text names a key twice (``PolicyVersion.readings``) is
+        judged on every reading, as the engine judges an event's own text (``engine._read_either_way``): the same
+        findings on every reading stand as they are; readings that disagree make every finding of any reading
+        alert-only (``needs_context``). ``CreatePolicyVersion`` carries its text: the engine reads that every way."""
+        if context.change.event_name != "SetDefaultPolicyVersion" or context.documents is None:
+            return self._evaluate(context)
+        reader = _VersionsRead(context.documents)
+        evaluation = self._evaluate(context._replace(documents=reader))
+        policy_arn, version_id = context.request_text("policyArn"), context.request_text("versionId")
+        version = reader.read.get((policy_arn, version_id))
+        if version is None or not version.readings:
+            return evaluation
+        readings = [evaluation.findings]
+        for document in version.readings:
+            try:
+                other = self._evaluate(context._replace(documents=reader.reading(policy_arn, version_id, document)))
+            except InvalidEventError:  # a reading IAM would have refused: the version exists, so it is not AWS's
+                continue
+            readings.append(other.findings)
+        if all(_found(reading) == _found(evaluation.findings) for reading in readings):
+            return evaluation
+        ways = {2: "two", 3: "three"}.get(len(readings), str(len(readings)))
+        why = (
+            f"this policy can be read {ways} ways: the text of version {version_id} of {policy_arn} names a key "
+            "twice with different values, AWS documents no reading of it, and the readings disagree on what the new "
+            "default grants (alerted only: rewrite the policy with each key once)"
+        )
+        merged: list[Finding] = []
+        for reading in readings:
+            merged.extend(f for f in reading if _found([f]) - _found(merged))
+        evaluation.findings[:] = [f._replace(needs_context=(*f.needs_context, why)) for f in merged]
+        return evaluation
+
+    def _evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         policy_arn = context.request_text("policyArn")
         evaluation = Evaluation(resource_arn=policy_arn)
@@ -1522,6 +1556,42 @@ class AttachedPolicyRule:
             )
         )
         return evaluation
+
+
+class _VersionsRead:
+    """A documents reader that remembers the versions it read (their other readings), and can answer one version
+    with one of its readings instead (``PolicyVersionRule.evaluate``). Anything else is the reader's own."""
+
+    def __init__(self, documents: Any, substitute: tuple[str, str, PolicyVersion] | None = None) -> None:
+        self._documents = documents
+        self._substitute = substitute
+        self.read: dict[tuple[str, str], PolicyVersion] = {}
+
+    def __getattr__(self, name: str) -> Any:  # ``policy_versions`` when the reader lists them (ListsPolicyVersions)
+        return getattr(self._documents, name)
+
+    def default_version(self, account: str, policy_arn: str) -> PolicyVersion | None:
+        found: PolicyVersion | None = self._documents.default_version(account, policy_arn)
+        return found
+
+    def version(self, account: str, policy_arn: str, version_id: str) -> PolicyVersion | None:
+        if self._substitute is not None and self._substitute[:2] == (policy_arn, version_id):
+            return self._substitute[2]
+        found: PolicyVersion | None = self._documents.version(account, policy_arn, version_id)
+        if found is not None:
+            self.read[(policy_arn, version_id)] = found
+        return found
+
+    def reading(self, policy_arn: str, version_id: str, document: Mapping[str, Any]) -> "_VersionsRead":
+        return _VersionsRead(self._documents, (policy_arn, version_id, PolicyVersion(version_id, document)))
+
+
+def _found(findings: Sequence[Finding]) -> set[tuple[str, str, str, tuple[tuple[str, str], ...]]]:
+    """What findings come to, reading against reading: rule, resource, severity, and what each plan step does."""
+    return {
+        (f.rule_id, f.resource_arn, f.severity.value, tuple((str(step.action), step.target) for step in f.plan))
+        for f in findings
+    }
 
 
 def _every_reading(
