@@ -157,3 +157,16 @@ def test_a_default_version_admin_on_every_reading_is_as_before() -> None:
 def test_a_default_version_no_reading_of_which_offends_is_compliant() -> None:
     judged, _ = _made_default(_text('"Action": "s3:ListBucket", "Action": "s3:GetObject"'))
     assert judged.verdict is Verdict.COMPLIANT
+
+
+# --- CreatePolicyVersion as the default carries its text: the engine reads it every way -------------------------
+
+
+def test_a_new_default_version_whose_text_disagrees_with_itself_is_alerted_only() -> None:
+    event = load_event("create-policy-version-admin.json")
+    event["detail"]["requestParameters"]["policyDocument"] = _text('"Action": "*", "Action": "s3:GetObject"')
+    [finding] = judge_event(event, Settings(own=SAMPLE_OWN)).findings
+    assert finding.rule_id == "policy-version-admin"
+    assert finding.severity is Severity.CRITICAL
+    assert not finding.certain
+    assert "requestParameters.policyDocument: Statement[0].Action" in finding.needs_context[-1]
