@@ -14,7 +14,7 @@ import pytest
 
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.findings import Judgement, StepAction, Verdict
-from iamwarden.domain.managed_documents import PolicyVersion, read_version
+from iamwarden.domain.managed_documents import PolicyVersion, PolicyVersions, read_version
 from iamwarden.domain.settings import RuleSettings, Settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import SAMPLE_OWN, load_event
@@ -170,3 +170,27 @@ def test_a_new_default_version_whose_text_disagrees_with_itself_is_alerted_only(
     assert finding.severity is Severity.CRITICAL
     assert not finding.certain
     assert "requestParameters.policyDocument: Statement[0].Action" in finding.needs_context[-1]
+
+
+class Listing(Texts):
+    """``Texts`` that also lists the policy's versions (as the live reader and authorization details do): v0 was the
+    default before v1, and v0 grants nothing to escalate with."""
+
+    V0 = PolicyVersion("v0", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*"}]})
+
+    def policy_versions(self, account: str, policy_arn: str) -> PolicyVersions | None:
+        return PolicyVersions("v0", (self.V0, self.found)) if policy_arn == self.policy else None
+
+
+def test_a_default_version_read_every_way_still_has_its_listing() -> None:
+    # Review s14 R1: the reader remembering what it read hid policy_versions from isinstance(ListsPolicyVersions) on
+    # Python 3.12+, so the previous default (v0) was lost for every SetDefaultPolicyVersion.
+    for body in ('"Action": "*"', '"Action": "iam:*", "Action": "*"'):
+        reader = Listing(_text(body), APP_DEPLOY)
+        settings = Settings(
+            own=SAMPLE_OWN, rules={"policy-version-admin": RuleSettings("policy-version-admin", Mode.REMEDIATE)}
+        )
+        [finding] = judge_event(load_event("set-default-policy-version.json"), settings, reader).findings
+        assert finding.plan[0].parameters["previous_version"] == "v0"
+        assert finding.certain
+        assert reader.reads == 1

@@ -79,7 +79,12 @@ from iamwarden.domain.escalation import (
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
-from iamwarden.domain.managed_documents import ListsPolicyVersions, PolicyVersion, PolicyVersions
+from iamwarden.domain.managed_documents import (
+    ListsPolicyVersions,
+    ManagedPolicyDocuments,
+    PolicyVersion,
+    PolicyVersions,
+)
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
 from iamwarden.domain.recorded import POLICY_DEFAULT, Snapshot, observed_at
@@ -973,7 +978,7 @@ class PolicyVersionRule:
         alert-only (``needs_context``). ``CreatePolicyVersion`` carries its text: the engine reads that every way."""
         if context.change.event_name != "SetDefaultPolicyVersion" or context.documents is None:
             return self._evaluate(context)
-        reader = _VersionsRead(context.documents)
+        reader = versions_read(context.documents)
         evaluation = self._evaluate(context._replace(documents=reader))
         policy_arn, version_id = context.request_text("policyArn"), context.request_text("versionId")
         version = reader.read.get((policy_arn, version_id))
@@ -1560,30 +1565,66 @@ class AttachedPolicyRule:
 
 class _VersionsRead:
     """A documents reader that remembers the versions it read (their other readings), and can answer one version
-    with one of its readings instead (``PolicyVersionRule.evaluate``). Anything else is the reader's own."""
+    with one of its readings instead (``PolicyVersionRule.evaluate``). Only ``ManagedPolicyDocuments``' methods:
+    a reader that also lists versions is wrapped in ``_VersionsListed`` (``versions_read``), whose
+    ``policy_versions`` is a real method, so ``isinstance(..., ListsPolicyVersions)`` sees it (review s14 R1:
+    ``runtime_checkable`` looks members up statically since Python 3.12, never through ``__getattr__``)."""
 
-    def __init__(self, documents: Any, substitute: tuple[str, str, PolicyVersion] | None = None) -> None:
+    def __init__(
+        self, documents: ManagedPolicyDocuments, substitute: tuple[str, str, PolicyVersion] | None = None
+    ) -> None:
         self._documents = documents
         self._substitute = substitute
         self.read: dict[tuple[str, str], PolicyVersion] = {}
 
-    def __getattr__(self, name: str) -> Any:  # ``policy_versions`` when the reader lists them (ListsPolicyVersions)
-        return getattr(self._documents, name)
+    def _answered(self, policy_arn: str, found: PolicyVersion | None) -> PolicyVersion | None:
+        """``found``, or the reading put in its place when it is the substituted version."""
+        substitute = self._substitute
+        if found is not None and substitute is not None and substitute[:2] == (policy_arn, found.version_id):
+            return substitute[2]
+        return found
 
     def default_version(self, account: str, policy_arn: str) -> PolicyVersion | None:
-        found: PolicyVersion | None = self._documents.default_version(account, policy_arn)
-        return found
+        return self._answered(policy_arn, self._documents.default_version(account, policy_arn))
 
     def version(self, account: str, policy_arn: str, version_id: str) -> PolicyVersion | None:
         if self._substitute is not None and self._substitute[:2] == (policy_arn, version_id):
             return self._substitute[2]
-        found: PolicyVersion | None = self._documents.version(account, policy_arn, version_id)
+        found = self._documents.version(account, policy_arn, version_id)
         if found is not None:
             self.read[(policy_arn, version_id)] = found
         return found
 
     def reading(self, policy_arn: str, version_id: str, document: Mapping[str, Any]) -> "_VersionsRead":
-        return _VersionsRead(self._documents, (policy_arn, version_id, PolicyVersion(version_id, document)))
+        return versions_read(self._documents, (policy_arn, version_id, PolicyVersion(version_id, document)))
+
+
+class _VersionsListed(_VersionsRead):
+    """``_VersionsRead`` of a reader that lists a policy's versions (live, authorization details)."""
+
+    def __init__(
+        self,
+        documents: ManagedPolicyDocuments,
+        lister: ListsPolicyVersions,
+        substitute: tuple[str, str, PolicyVersion] | None = None,
+    ) -> None:
+        super().__init__(documents, substitute)
+        self._lister = lister
+
+    def policy_versions(self, account: str, policy_arn: str) -> PolicyVersions | None:
+        listed = self._lister.policy_versions(account, policy_arn)
+        if listed is None or self._substitute is None or self._substitute[0] != policy_arn:
+            return listed
+        return listed._replace(versions=tuple(self._answered(policy_arn, v) or v for v in listed.versions))
+
+
+def versions_read(
+    documents: ManagedPolicyDocuments, substitute: tuple[str, str, PolicyVersion] | None = None
+) -> _VersionsRead:
+    """``documents`` wrapped to remember what it read, listing versions exactly when ``documents`` does."""
+    if isinstance(documents, ListsPolicyVersions):
+        return _VersionsListed(documents, documents, substitute)
+    return _VersionsRead(documents, substitute)
 
 
 def _found(findings: Sequence[Finding]) -> set[tuple[str, str, str, tuple[tuple[str, str], ...]]]:
