@@ -3,7 +3,8 @@
 moto keeps a policy document's text as it was given (``GetPolicyVersion`` answers it; botocore's
 ``json_decode_policies`` then keeps each key's last value): the live reader keeps the text before that decode, so the
 attach is judged on every reading (session 13 note). Every reading admin: remediated as before; readings that disagree:
-alerted only, the policy left attached, with why (``needs_context``).
+remediated as well when one reading opens a method with certainty (review s14, the lead's decision), the alert saying
+which reading grants what.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
+from urllib.parse import unquote
 
+import pytest
+
+from iamwarden.adapters.iam_documents import _TEXT, _keep_text
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.findings import Outcome
 from tests.conftest import load_event
@@ -38,11 +43,17 @@ def _attached(account: Account) -> list[str]:
     return [p["PolicyArn"] for p in account.iam.list_attached_role_policies(RoleName="app")["AttachedPolicies"]]
 
 
-def test_moto_keeps_the_text_as_given() -> None:
-    # What the test rests on: json.loads keeps the last value, the text both.
+def test_moto_keeps_the_text_as_given(account: Account) -> None:
+    # What the tests below rest on (review s14 R8): moto answers GetPolicyVersion with the text as given, botocore
+    # decodes it keeping the last value, and the live reader's hook keeps the text before that.
     text = _text('"Action": "*", "Action": "s3:GetObject"')
-    assert json.loads(text)["Statement"][0]["Action"] == "s3:GetObject"
-    assert text.count('"Action"') == 2
+    arn = account.iam.create_policy(PolicyName="two-ways", PolicyDocument=text)["Policy"]["Arn"]
+    _keep_text(account.iam)
+    read = account.iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
+    assert read["Document"]["Statement"][0]["Action"] == "s3:GetObject"  # botocore's last-wins decode
+    kept = unquote(read[_TEXT])
+    assert kept.count('"Action"') == 2
+    assert json.loads(kept) == json.loads(text)
 
 
 def test_every_reading_admin_is_remediated_as_before(
@@ -57,25 +68,32 @@ def test_every_reading_admin_is_remediated_as_before(
     assert _attached(account) == []
 
 
-def test_readings_that_disagree_are_alerted_and_the_policy_stays(
-    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+@pytest.mark.parametrize(
+    "body",
+    ['"Action": "*", "Action": "s3:GetObject"', '"Action": "s3:GetObject", "Action": "*"'],
+)
+def test_one_reading_admin_is_remediated_and_the_alert_says_which_reading_grants_what(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, body: str
 ) -> None:
+    # The lead's decision (review s14 R7): a harmless duplicate key does not turn a remediable attach into an alert.
     account.set("rules/privilege-escalation/mode", "remediate")
-    arn, event = _attach(account, _text('"Action": "*", "Action": "s3:GetObject"'))
+    arn, event = _attach(account, _text(body))
 
     findings = {finding["rule"]: finding for finding in enforcer.handle(event)["findings"]}
 
-    # boto3's reading (s3:GetObject) would have called it compliant; the first value grants everything.
-    assert findings["privilege-escalation"]["outcome"] == Outcome.ALERTED
-    assert _attached(account) == [arn]
+    # Whichever value boto3 keeps, one reading grants everything: detached (the inverse of the attach on any reading).
+    assert findings["privilege-escalation"]["outcome"] == Outcome.REMEDIATED
+    assert _attached(account) == []
     [escalation] = [
         sent.finding for sent in notifier.sent if sent.finding and sent.finding.rule_id == "privilege-escalation"
     ]
-    assert escalation.needs_context == (
-        f"this policy can be read two ways: the text of version v1 of {arn} names a key twice with different "
-        "values, AWS documents no reading of it, and 1 of the readings open a privilege-escalation method for role "
-        "app while the other does not (alerted only: rewrite the policy with each key once)",
-    )
+    assert escalation.certain
+    assert (
+        f"This policy can be read two ways: the text of version v1 of {arn} names a key twice with different "
+        "values, and AWS documents no reading of it. Read with each key's last value (as boto3 reads it), it "
+    ) in escalation.reason
+    assert "it opens admin-equivalent access" in escalation.reason
+    assert "it opens nothing IAM Warden guards against" in escalation.reason
 
 
 def test_no_reading_offending_is_compliant(account: Account, enforcer: EnforcerService) -> None:

@@ -59,25 +59,61 @@ def test_every_reading_admin_is_certain_as_before() -> None:
     assert finding.plan[0].action is StepAction.DETACH_MANAGED_POLICY
 
 
+HEAD = (
+    f"this policy can be read two ways: the text of version v1 of {POLICY} names a key twice with different values, "
+    "and AWS documents no reading of it. Read with each key's last value (as boto3 reads it), it "
+)
+OFFLINE = "whether app-s3-read was already attached to role app-backend before this event"
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "readings"),
     [
-        '"Action": "*", "Action": "s3:GetObject"',  # the last value (boto3's) grants little: was compliant
-        '"Action": "s3:GetObject", "Action": "*"',  # the last value grants everything: was certain
+        (
+            '"Action": "*", "Action": "s3:GetObject"',  # the last value (boto3's) grants little: was compliant
+            "opens nothing IAM Warden guards against; another way (reading 2), it may open admin-equivalent access",
+        ),
+        (
+            '"Action": "s3:GetObject", "Action": "*"',  # the last value grants everything
+            "may open admin-equivalent access (it rests on what IAM Warden could not know); another way (reading 2), "
+            "it opens nothing IAM Warden guards against",
+        ),
     ],
 )
-def test_readings_that_disagree_are_alerted_only_with_the_worst_readings_severity(body: str) -> None:
+def test_readings_that_disagree_offline_are_alerted_with_the_worst_readings_severity(body: str, readings: str) -> None:
+    # Offline, whether the policy was attached before is unknown on every reading: no reading is certain, so the
+    # finding is alert-only (live, where that is known, the admin reading is remediated: the functional test).
     judged = _attach(_text(body))
     [finding] = judged.findings
     assert finding.rule_id == RULE
     assert finding.severity is Severity.CRITICAL
-    assert not finding.certain  # never remediated: which reading AWS enforces is unknown
+    assert not finding.certain
     assert finding.plan[0].action is StepAction.DETACH_MANAGED_POLICY  # what remediate would do, said in the alert
-    [two_ways] = [fact for fact in finding.needs_context if fact.startswith("this policy can be read")]
-    assert two_ways.startswith(
-        f"this policy can be read two ways: the text of version v1 of {POLICY} names a key twice with different "
-        "values, AWS documents no reading of it, and 1 of the readings open a privilege-escalation method for role "
-        "app-backend while the other does not"
+    assert finding.needs_context[0] == OFFLINE
+    [two_ways] = finding.needs_context[1:]
+    assert two_ways.startswith(HEAD + readings)
+    assert two_ways.endswith("(alerted only: rewrite the policy with each key once)")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"Action": "iam:PassRole", "Action": "s3:GetObject"',  # review s14 R3: was compliant (last value harmless)
+        '"Action": "s3:GetObject", "Action": "iam:PassRole"',
+    ],
+)
+def test_a_reading_that_only_may_open_a_method_is_never_silently_compliant(body: str) -> None:
+    [once] = _attach(_text('"Action": "iam:PassRole"')).findings  # one reading: high, check it by hand
+    judged = _attach(_text(body))
+    assert judged.verdict is Verdict.VIOLATION
+    [finding] = judged.findings
+    assert (finding.rule_id, finding.severity, finding.reason) == (once.rule_id, once.severity, once.reason)
+    assert not finding.certain
+    assert finding.needs_context[:-1] == once.needs_context
+    assert finding.needs_context[-1].startswith(HEAD)
+    assert (
+        "it may open a privilege-escalation method (it rests on what IAM Warden could not know)"
+        in (finding.needs_context[-1])
     )
 
 
@@ -91,7 +127,15 @@ def test_an_url_encoded_text_as_iam_returns_it_is_read_every_way() -> None:
 def test_a_condition_key_in_two_cases_is_three_readings() -> None:
     condition = '"Condition": {"StringEquals": {"aws:SourceIp": "192.0.2.1", "AWS:SOURCEIP": "198.51.100.1"}}'
     found = read_version("v1", _text('"Action": "*", ' + condition))
-    assert len(found.readings) >= 1  # the two spellings read as one key, keeping the first or the last
+    # boto3's reading keeps both spellings; the others keep one each (condition keys are case-insensitive).
+    assert [reading["Statement"][0]["Condition"] for reading in found.readings] == [
+        {"StringEquals": {"aws:SourceIp": "192.0.2.1"}},
+        {"StringEquals": {"aws:SourceIp": "198.51.100.1"}},
+    ]
+    # Every reading grants everything: the finding is the one-reading finding, with no "two ways" line.
+    [finding] = _attach(_text('"Action": "*", ' + condition)).findings
+    [once] = _attach(_text('"Action": "*"')).findings
+    assert (finding.severity, finding.needs_context) == (once.severity, once.needs_context)
 
 
 def test_no_reading_offending_is_compliant() -> None:
@@ -100,15 +144,26 @@ def test_no_reading_offending_is_compliant() -> None:
     assert judged.findings == ()
 
 
-def test_a_reading_iam_would_have_refused_is_not_counted() -> None:
-    # The first value of Effect is no effect at all: IAM accepted the policy, so that reading is not AWS's, and the
-    # one it could be grants everything: certain, as with one reading.
-    text = '{"Statement": [{"Effect": "Sometimes", "Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+@pytest.mark.parametrize(
+    "effects",
+    ['"Effect": "Sometimes", "Effect": "Allow"', '"Effect": "Allow", "Effect": "Sometimes"'],  # review s14 R5
+)
+def test_a_reading_iam_would_have_refused_is_dropped_wherever_it_is(effects: str) -> None:
+    # One value of Effect is no effect at all: IAM accepted the policy, so that reading is not AWS's, first or last
+    # (boto3's); the one left grants everything: the finding of a text read one way.
+    text = '{"Statement": [{' + effects + ', "Action": "*", "Resource": "*"}]}'
     assert len(read_version("v1", text).readings) == 1
-    [finding] = _attach(text).findings
+    judged = _attach(text)
+    [finding] = judged.findings
     [once] = _attach(_text('"Action": "*"')).findings
-    assert finding.severity is Severity.CRITICAL
-    assert finding.needs_context == once.needs_context
+    assert (finding.rule_id, finding.severity, finding.needs_context) == (RULE, Severity.CRITICAL, once.needs_context)
+
+
+def test_a_text_no_reading_of_which_parses_is_invalid() -> None:
+    text = '{"Statement": [{"Effect": "Sometimes", "Effect": "Never", "Action": "*", "Resource": "*"}]}'
+    judged = _attach(text)
+    assert judged.verdict is Verdict.INVALID
+    assert judged.findings == ()
 
 
 def test_a_document_read_already_decoded_has_one_reading() -> None:
@@ -134,14 +189,20 @@ def _made_default(document: object) -> tuple[Judgement, Texts]:
     return judge_event(load_event("set-default-policy-version.json"), settings, reader), reader
 
 
-def test_a_default_version_read_two_ways_that_disagree_is_alerted_only() -> None:
+def test_a_default_version_read_two_ways_with_no_previous_default_known_is_alerted_only() -> None:
+    # Without a listing the plan would write a new version from one reading of the text: a guess (review s14 R9).
     judged, reader = _made_default(_text('"Action": "*", "Action": "s3:GetObject"'))
     [finding] = judged.findings
     assert finding.rule_id == "policy-version-admin"
     assert finding.severity is Severity.CRITICAL
     assert not finding.certain
     assert finding.needs_context[-1].startswith(
-        f"this policy can be read two ways: the text of version v1 of {APP_DEPLOY} names a key twice"
+        f"this policy can be read two ways: the text of version v1 of {APP_DEPLOY} names a key twice with different "
+        "values, and AWS documents no reading of it. Read with each key's last value (as boto3 reads it), it opens "
+        "nothing IAM Warden guards against; another way (reading 2), it opens admin-equivalent access"
+    )
+    assert finding.needs_context[-1].endswith(
+        "(alerted only: undoing it would write a new document from one reading, a guess)"
     )
     assert reader.reads == 1  # the version is read once: its readings are judged from what was read
 
@@ -163,13 +224,18 @@ def test_a_default_version_no_reading_of_which_offends_is_compliant() -> None:
 
 
 def test_a_new_default_version_whose_text_disagrees_with_itself_is_alerted_only() -> None:
+    # Offline no previous default is known: undoing it would write a new version from one reading (a guess).
     event = load_event("create-policy-version-admin.json")
     event["detail"]["requestParameters"]["policyDocument"] = _text('"Action": "*", "Action": "s3:GetObject"')
     [finding] = judge_event(event, Settings(own=SAMPLE_OWN)).findings
     assert finding.rule_id == "policy-version-admin"
     assert finding.severity is Severity.CRITICAL
     assert not finding.certain
-    assert "requestParameters.policyDocument: Statement[0].Action" in finding.needs_context[-1]
+    assert finding.needs_context[-1].startswith(
+        "this policy can be read two ways: the event's policy text (requestParameters.policyDocument: "
+        "Statement[0].Action) names a key twice"
+    )
+    assert finding.needs_context[-1].endswith("a guess)")
 
 
 class Listing(Texts):
@@ -194,3 +260,58 @@ def test_a_default_version_read_every_way_still_has_its_listing() -> None:
         assert finding.plan[0].parameters["previous_version"] == "v0"
         assert finding.certain
         assert reader.reads == 1
+
+
+def _listed_default(body: str) -> Judgement:
+    settings = Settings(
+        own=SAMPLE_OWN,
+        rules={rule: RuleSettings(rule, Mode.REMEDIATE) for rule in ("policy-version-admin", "privilege-escalation")},
+    )
+    return judge_event(load_event("set-default-policy-version.json"), settings, Listing(_text(body), APP_DEPLOY))
+
+
+@pytest.mark.parametrize("body", ['"Action": "*", "Action": "s3:GetObject"', '"Action": "s3:GetObject", "Action": "*"'])
+def test_a_default_version_one_reading_of_which_is_admin_is_restored_with_which_reading_grants_what(body: str) -> None:
+    # The lead's decision (review s14 R7): one harmless duplicate key must not turn a remediable default into an
+    # alert. The previous default (v0) is known: making it the default again undoes the change on every reading.
+    [finding] = _listed_default(body).findings
+    assert finding.rule_id == "policy-version-admin"
+    assert finding.severity is Severity.CRITICAL
+    assert finding.certain
+    assert finding.plan[0].parameters["previous_version"] == "v0"
+    assert "This policy can be read two ways: the text of version v1 of " in finding.reason
+    assert "it opens nothing IAM Warden guards against" in finding.reason
+    assert "it opens admin-equivalent access" in finding.reason
+    assert finding.reason.endswith(
+        "IAM Warden acts on the reading that opens the most (rewrite the policy with each key once)."
+    )
+
+
+def test_readings_opening_different_things_are_compared_by_what_they_open_not_by_rule() -> None:
+    # Review s14 R2: both readings offend (one admin, one a method), under two rules and severities: the admin
+    # reading's finding stands, certain, and the reason names both readings.
+    [finding] = _listed_default('"Action": "iam:CreateAccessKey", "Action": "*"').findings
+    assert finding.rule_id == "policy-version-admin"
+    assert finding.certain
+    assert finding.plan[0].parameters["previous_version"] == "v0"
+    assert "it opens admin-equivalent access; another way (reading 2), it opens CreateAccessKey" in finding.reason
+
+
+@pytest.mark.parametrize("body", ['"Action": "*", "Action": "s3:GetObject"', '"Action": "s3:GetObject", "Action": "*"'])
+def test_a_new_default_version_one_reading_of_which_is_admin_is_undone_when_the_previous_default_is_known(
+    body: str,
+) -> None:
+    # The lead's decision for CreatePolicyVersion (the engine's readings): the previous default (v0) is listed, so
+    # the admin reading's plan, making v0 the default again, runs whichever reading AWS holds.
+    event = load_event("create-policy-version-admin.json")
+    event["detail"]["requestParameters"]["policyDocument"] = _text(body)
+    reader = Listing(_text('"Action": "s3:GetObject"'), APP_DEPLOY)
+    settings = Settings(
+        own=SAMPLE_OWN, rules={"policy-version-admin": RuleSettings("policy-version-admin", Mode.REMEDIATE)}
+    )
+    [finding] = judge_event(event, settings, reader).findings
+    assert finding.rule_id == "policy-version-admin"
+    assert finding.certain
+    assert finding.plan[0].parameters["previous_version"] == "v0"
+    assert "This policy can be read two ways: the event's policy text (" in finding.reason
+    assert "it opens admin-equivalent access" in finding.reason

@@ -321,14 +321,25 @@ def _read_either_way(
     reading. When every reading AWS could have accepted gives the same findings, they stand as they are, plans and
     all (remediated as any other). When the readings disagree, every finding of any reading is alerted, never
     remediated (``needs_context``): which one AWS enforces is unknown. A reading the rules find invalid is one AWS
-    would have refused, and the call succeeded, so it is not AWS's.
+    would have refused, and the call succeeded, so it is not AWS's. A ``CreatePolicyVersion`` is decided as the
+    managed-policy rules decide a default version read every way (``readings.decide``).
     """
     readings = [] if invalid is not None else [findings]
-    for parameters in others:
+    labels = [] if invalid is not None else ["with each key's last value"]
+    for number, parameters in enumerate(others, 2):
         change = context.change._replace(request_parameters=parameters)
         judged = _findings_on(context._replace(change=change), guardrails, exceptions, now)
         if judged is not None:
             readings.append(judged)
+            labels.append(f"another way (reading {number})")
+    if context.change.event_name == "CreatePolicyVersion":
+        # A new default version is decided as a default made of an existing one (review s14, the lead's decision):
+        # a reading that opens something with certainty is undone, plans and all; see ``readings.decide``.
+        from iamwarden.domain.readings import Reading, decide  # noqa: PLC0415 -- only for a text read two ways
+        from iamwarden.guardrails.identity_policy import restores_a_known_version  # noqa: PLC0415
+
+        named = [Reading(label, found) for label, found in zip(labels, readings, strict=True)]
+        return decide(named, f"the event's policy text ({'; '.join(where)})", acts=restores_a_known_version)
     if invalid is None and all(_same_findings(findings, reading) for reading in readings):
         return findings
     why = (

@@ -87,6 +87,7 @@ from iamwarden.domain.managed_documents import (
 )
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
+from iamwarden.domain.readings import Reading, decide
 from iamwarden.domain.recorded import POLICY_DEFAULT, Snapshot, observed_at
 from iamwarden.domain.variables import names_own_user_only
 from iamwarden.guardrails.attachments import (
@@ -973,37 +974,14 @@ class PolicyVersionRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         """A ``SetDefaultPolicyVersion`` whose version's text names a key twice (``PolicyVersion.readings``) is
-        judged on every reading, as the engine judges an event's own text (``engine._read_either_way``): the same
-        findings on every reading stand as they are; readings that disagree make every finding of any reading
-        alert-only (``needs_context``). ``CreatePolicyVersion`` carries its text: the engine reads that every way."""
+        judged on every reading (``_judged_every_way``). ``CreatePolicyVersion`` carries its text: the engine reads
+        that every way, deciding as here (``engine._read_either_way``)."""
         if context.change.event_name != "SetDefaultPolicyVersion" or context.documents is None:
             return self._evaluate(context)
-        reader = versions_read(context.documents)
-        evaluation = self._evaluate(context._replace(documents=reader))
-        policy_arn, version_id = context.request_text("policyArn"), context.request_text("versionId")
-        version = reader.read.get((policy_arn, version_id))
-        if version is None or not version.readings:
-            return evaluation
-        readings = [evaluation.findings]
-        for document in version.readings:
-            try:
-                other = self._evaluate(context._replace(documents=reader.reading(policy_arn, version_id, document)))
-            except InvalidEventError:  # a reading IAM would have refused: the version exists, so it is not AWS's
-                continue
-            readings.append(other.findings)
-        if all(_found(reading) == _found(evaluation.findings) for reading in readings):
-            return evaluation
-        ways = {2: "two", 3: "three"}.get(len(readings), str(len(readings)))
-        why = (
-            f"this policy can be read {ways} ways: the text of version {version_id} of {policy_arn} names a key "
-            "twice with different values, AWS documents no reading of it, and the readings disagree on what the new "
-            "default grants (alerted only: rewrite the policy with each key once)"
+        version_id = context.request_text("versionId")
+        return _judged_every_way(
+            context, context.documents, self._evaluate, context.request_text("policyArn"), version_id
         )
-        merged: list[Finding] = []
-        for reading in readings:
-            merged.extend(f for f in reading if _found([f]) - _found(merged))
-        evaluation.findings[:] = [f._replace(needs_context=(*f.needs_context, why)) for f in merged]
-        return evaluation
 
     def _evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
@@ -1473,6 +1451,12 @@ class AttachedPolicyRule:
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset((IAM, name) for name in ATTACH_PRINCIPAL)
 
     def evaluate(self, context: RuleContext) -> Evaluation:
+        """The attached policy's default version judged on every reading of its text (``_judged_every_way``)."""
+        if context.documents is None:
+            return self._evaluate(context)
+        return _judged_every_way(context, context.documents, self._evaluate, context.request_text("policyArn"), None)
+
+    def _evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         kind, parameter = ATTACH_PRINCIPAL[change.event_name]
         principal = context.request_text(parameter)
@@ -1516,9 +1500,6 @@ class AttachedPolicyRule:
             return evaluation
         policy = parse_policy(dict(version.document), field=f"version {version.version_id} of {policy_arn}")
         judged = judge_holder_change(context, arn, f"{kind} {principal}", policy_arn, policy)
-        judged, two_ways = _every_reading(
-            context, version, judged, arn=arn, label=f"{kind} {principal}", policy_arn=policy_arn
-        )
         risk = judged.risk
         plan = [detach_step(arn, kind, principal, policy_arn)]
         if not risk.escalations and judged.needs_context:
@@ -1557,7 +1538,7 @@ class AttachedPolicyRule:
                     {"policy_arn": policy_arn, "version_id": version.version_id},
                     *_offending_of_change(judged),
                 ],
-                needs_context=tuple(dict.fromkeys((*judged.needs_context, *added.needs_context, *two_ways))),
+                needs_context=tuple(dict.fromkeys((*judged.needs_context, *added.needs_context))),
             )
         )
         return evaluation
@@ -1576,6 +1557,7 @@ class _VersionsRead:
         self._documents = documents
         self._substitute = substitute
         self.read: dict[tuple[str, str], PolicyVersion] = {}
+        self.defaults: dict[str, PolicyVersion] = {}
 
     def _answered(self, policy_arn: str, found: PolicyVersion | None) -> PolicyVersion | None:
         """``found``, or the reading put in its place when it is the substituted version."""
@@ -1585,7 +1567,10 @@ class _VersionsRead:
         return found
 
     def default_version(self, account: str, policy_arn: str) -> PolicyVersion | None:
-        return self._answered(policy_arn, self._documents.default_version(account, policy_arn))
+        found = self._documents.default_version(account, policy_arn)
+        if found is not None:
+            self.defaults.setdefault(policy_arn, found)
+        return self._answered(policy_arn, found)
 
     def version(self, account: str, policy_arn: str, version_id: str) -> PolicyVersion | None:
         if self._substitute is not None and self._substitute[:2] == (policy_arn, version_id):
@@ -1627,40 +1612,53 @@ def versions_read(
     return _VersionsRead(documents, substitute)
 
 
-def _found(findings: Sequence[Finding]) -> set[tuple[str, str, str, tuple[tuple[str, str], ...]]]:
-    """What findings come to, reading against reading: rule, resource, severity, and what each plan step does."""
-    return {
-        (f.rule_id, f.resource_arn, f.severity.value, tuple((str(step.action), step.target) for step in f.plan))
-        for f in findings
-    }
-
-
-def _every_reading(
-    context: RuleContext, version: PolicyVersion, judged: PrincipalChange, *, arn: str, label: str, policy_arn: str
-) -> tuple[PrincipalChange, tuple[str, ...]]:
-    """The attached policy judged on every reading of its text (``PolicyVersion.readings``: a key named twice with
-    different values, which AWS documents no reading of; session 13 note, last-wins decided an attach silently).
-    Every reading opening a method, or none: ``judged`` (the last-wins reading) stands as it is. When they disagree,
-    the judgement of a reading that opens one, and why the finding is alert-only (``needs_context``)."""
-    if not version.readings:
-        return judged, ()
-    where = f"version {version.version_id} of {policy_arn}"
-    others = []
-    for reading in version.readings:
+def _judged_every_way(
+    context: RuleContext,
+    documents: ManagedPolicyDocuments,
+    evaluate: Callable[[RuleContext], Evaluation],
+    policy_arn: str,
+    version_id: str | None,
+) -> Evaluation:
+    """``evaluate`` (a rule judging one version of ``policy_arn``: ``version_id``, or its default when None) run on
+    every reading of that version's text (``PolicyVersion.readings``: a key named twice with different values, which
+    AWS documents no reading of; session 13 note, last-wins decided silently), decided by ``readings.decide`` (review
+    s14, the lead's decision). The version is read once. A reading that does not parse is dropped wherever it is,
+    boto3's last-wins one too (IAM accepted the policy, so it is not AWS's: review s14 R5); the rest decide."""
+    reader = versions_read(documents)
+    first: Evaluation | None = None
+    invalid: InvalidEventError | None = None
+    try:
+        first = evaluate(context._replace(documents=reader))
+    except InvalidEventError as exc:
+        invalid = exc
+    version = reader.defaults.get(policy_arn) if version_id is None else reader.read.get((policy_arn, version_id))
+    if version is None or not version.readings:
+        if first is None:
+            raise invalid or InvalidEventError(f"{policy_arn} could not be judged")
+        return first
+    readings = [] if first is None else [Reading("with each key's last value (as boto3 reads it)", first.findings)]
+    for number, document in enumerate(version.readings, 2):
         try:
-            policy = parse_policy(dict(reading), field=f"a reading of {where}")
-        except InvalidEventError:  # a reading IAM would have refused: the policy exists, so it is not AWS's
+            other = evaluate(context._replace(documents=reader.reading(policy_arn, version.version_id, document)))
+        except InvalidEventError:
             continue
-        others.append(judge_holder_change(context, arn, label, policy_arn, policy))
-    opening = [reading for reading in (judged, *others) if reading.risk.escalations]
-    if not opening or len(opening) == 1 + len(others):
-        return judged, ()
-    ways = {2: "two", 3: "three"}.get(1 + len(others), str(1 + len(others)))
-    return opening[0], (
-        f"this policy can be read {ways} ways: the text of {where} names a key twice with different values, AWS "
-        f"documents no reading of it, and {len(opening)} of the readings open a privilege-escalation method for "
-        f"{label} while the other{'s do' if 1 + len(others) - len(opening) > 1 else ' does'} not (alerted only: "
-        "rewrite the policy with each key once)",
+        first = first or other
+        readings.append(Reading(f"another way (reading {number})", other.findings))
+    if first is None:
+        raise invalid or InvalidEventError(f"{policy_arn} could not be judged")
+    first.findings[:] = decide(
+        readings, f"the text of version {version.version_id} of {policy_arn}", acts=restores_a_known_version
+    )
+    return first
+
+
+def restores_a_known_version(finding: Finding) -> bool:
+    """Whether the finding's plan undoes a change without writing a document from the text: a detach, or the
+    previous default made the default again. Without a known previous default the plan writes a new version from
+    one reading of the text, which for a text read two ways is a guess (review s14 R9)."""
+    return all(
+        step.action != RestoreDefaultPolicyVersion.action or "previous_version" in step.parameters
+        for step in finding.plan
     )
 
 
