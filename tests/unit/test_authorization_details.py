@@ -328,8 +328,15 @@ def test_evaluate_judges_every_reading_of_a_managed_policy_text_in_the_details(t
     assert (code, err) == (0, "")
     [finding] = [line for line in _lines(out) if line.get("rule") == "privilege-escalation"]
     assert finding["verdict"] == "violation"
-    assert finding["certain"] is False
-    assert any(fact.startswith("this policy can be read two ways") for fact in finding["needs_context"])
+    # The details know everything else (the policy was attached before: nothing to detach): one reading grants
+    # everything with certainty, and the reason says which reading grants what (review s14, the lead's decision).
+    assert finding["certain"] is True
+    assert (
+        "This policy can be read two ways: the text of version v1 of arn:aws:iam::111122223333:policy/app-s3-read "
+        "names a key twice with different values, and AWS documents no reading of it. Read with each key's last "
+        "value (as boto3 reads it), it opens nothing IAM Warden guards against; another way (reading 2), it opens "
+        "admin-equivalent access."
+    ) in finding["reason"]
     # The details as the AWS CLI prints them (Document an object) hold one reading: compliant, as before.
     _, unchanged, _ = _evaluate("--authorization-details", str(DETAILS), event)
     assert [line["verdict"] for line in _lines(unchanged)] == ["compliant"]

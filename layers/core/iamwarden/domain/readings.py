@@ -13,8 +13,6 @@ methods) and whether that is certain, never by severity or rule:
 - no reading offends: nothing.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -89,8 +87,21 @@ def _worst(findings: Sequence[Finding]) -> int:
     return min((_RANK[finding.severity] for finding in findings), default=len(_RANK))
 
 
+def restores_a_known_version(finding: Finding) -> bool:
+    """Whether the finding's plan undoes the change without writing a document from the text: a detach, or the
+    previous default made the default again. A policy-version step that knows no previous default
+    (``identity_policy.policy_version_step``: ``version_id`` and the ``statements`` to cut, no ``previous_version``)
+    writes a new version from one reading of the text, which for a text read two ways is a guess (review s14 R9)."""
+    return not any(
+        "version_id" in step.parameters
+        and "statements" in step.parameters
+        and "previous_version" not in step.parameters
+        for step in finding.plan
+    )
+
+
 def decide(
-    readings: Sequence[Reading], where: str, *, acts: Callable[[Finding], bool] = lambda finding: True
+    readings: Sequence[Reading], where: str, *, acts: Callable[[Finding], bool] = restores_a_known_version
 ) -> list[Finding]:
     """The findings that stand for a text read every way (see the module). ``where``: what names a key twice (the
     text of version v1 of <arn>). ``acts``: whether a certain finding's plan may run on an ambiguous text (a plan that

@@ -33,6 +33,7 @@ from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, RemediationStep, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.readings import Reading, decide
 from iamwarden.domain.recorded import OWN_ROLE, PastRemediation, Recorded, Snapshot
 from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
@@ -335,11 +336,8 @@ def _read_either_way(
     if context.change.event_name == "CreatePolicyVersion":
         # A new default version is decided as a default made of an existing one (review s14, the lead's decision):
         # a reading that opens something with certainty is undone, plans and all; see ``readings.decide``.
-        from iamwarden.domain.readings import Reading, decide  # noqa: PLC0415 -- only for a text read two ways
-        from iamwarden.guardrails.identity_policy import restores_a_known_version  # noqa: PLC0415
-
         named = [Reading(label, found) for label, found in zip(labels, readings, strict=True)]
-        return decide(named, f"the event's policy text ({'; '.join(where)})", acts=restores_a_known_version)
+        return decide(named, f"the event's policy text ({'; '.join(where)})")
     if invalid is None and all(_same_findings(findings, reading) for reading in readings):
         return findings
     why = (

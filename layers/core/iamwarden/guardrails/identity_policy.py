@@ -1646,20 +1646,8 @@ def _judged_every_way(
         readings.append(Reading(f"another way (reading {number})", other.findings))
     if first is None:
         raise invalid or InvalidEventError(f"{policy_arn} could not be judged")
-    first.findings[:] = decide(
-        readings, f"the text of version {version.version_id} of {policy_arn}", acts=restores_a_known_version
-    )
+    first.findings[:] = decide(readings, f"the text of version {version.version_id} of {policy_arn}")
     return first
-
-
-def restores_a_known_version(finding: Finding) -> bool:
-    """Whether the finding's plan undoes a change without writing a document from the text: a detach, or the
-    previous default made the default again. Without a known previous default the plan writes a new version from
-    one reading of the text, which for a text read two ways is a guess (review s14 R9)."""
-    return all(
-        step.action != RestoreDefaultPolicyVersion.action or "previous_version" in step.parameters
-        for step in finding.plan
-    )
 
 
 # --- proportional remediation: what to cut out of a document, and the cut as a plan step -----------
