@@ -10,6 +10,7 @@ policy that lets neither the account's IAM policies nor IAM Warden in shuts it o
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.lockout import Remediator, lockout, lockout_flag_set, may_hold_in_account, remediator
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus, RuleException
 from iamwarden.domain.settings import RuleSettings, Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.kms_key_policy import account_statements, lets_the_account_in
@@ -591,3 +593,45 @@ def test_a_remediating_plan_that_leaves_a_lock_out_is_dropped_while_an_uncertain
     assert public.if_denied.startswith("IAM Warden is shut out of arn:aws:kms:")
     assert not shared.certain
     assert shared.if_denied == ""
+
+
+def _public_alone_leaves_other(settings: Settings, **judging: Any) -> None:
+    """The public finding of [Everyone, Other] when the cross-account finding is exempted: only the public plan would
+    run, and it leaves {Other}, which lets no one of the account in (KMS would refuse the put)."""
+    judgement = judge_event(_key_event(EVERYONE, OTHER), settings, **judging)
+    [public] = judgement.findings  # the exempted one is not a finding
+    assert public.rule_id == "kms-key-policy-public"
+    assert public.plan == ()
+    assert public.severity is Severity.CRITICAL
+    assert "IAM Warden cannot remove it: the plans on this key would together leave a key policy" in public.reason
+
+
+def test_an_exempted_findings_plan_is_not_counted_with_the_plans_that_run() -> None:
+    # Review s14 R6: an operator-accepted partner share (allow_resources on the cross-account rule, or allow_actors)
+    # exempts that finding after the rule ran, so its plan never runs; counting it called the two "all removed".
+    shared = "kms-key-policy-cross-account"
+    for exempting in (
+        RuleSettings(shared, Mode.REMEDIATE, allow_resources=("arn:aws:kms:*:*:key/*",)),
+        RuleSettings(shared, Mode.REMEDIATE, allow_actors=("arn:aws:sts::111122223333:assumed-role/*",)),
+    ):
+        rules = {"kms-key-policy-public": RuleSettings("kms-key-policy-public", Mode.REMEDIATE), shared: exempting}
+        _public_alone_leaves_other(Settings(own=SAMPLE_OWN, rules=rules))
+
+
+def test_a_finding_an_active_exception_covers_is_not_counted_with_the_plans_that_run() -> None:
+    now = datetime(2026, 12, 2, 9, 20, tzinfo=UTC)  # just after the sample event (2026-12-02T09:14:22Z)
+    key = _by_rule_in(_key_event(EVERYONE, OTHER), _remediating(*KMS_RULES))["kms-key-policy-cross-account"]
+    approved = now - timedelta(hours=1)
+    exception = RuleException(
+        "ex-partner",
+        ExceptionScope("kms-key-policy-cross-account", resource_pattern=key.resource_arn, literal=True),
+        "a partner share the security team accepted",
+        "arn:aws:iam::111122223333:user/alice",
+        now - timedelta(hours=2),
+        5,
+        ExceptionStatus.APPROVED,
+        "arn:aws:iam::111122223333:user/bob",
+        approved,
+        approved + timedelta(days=5),  # approval + days, as the desk sets it
+    )
+    _public_alone_leaves_other(_remediating(*KMS_RULES), exceptions=[exception], now=now)

@@ -165,6 +165,7 @@ def judge_change(
             origin_access_identities,
             live_clients,
             recorded,
+            lambda finding: _exemption(finding, settings) or _excepted(finding, exceptions, now, change, settings),
         ),
     )
     rule_ids: list[str] = []

@@ -363,9 +363,16 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
         remediate mode. An uncertain finding's plan, or an alert-mode rule's, is never carried out, so counting it
         could call a remainder "all removed" that the plans which do run leave locked (KMS refuses the put: retries
         and a dead letter instead of a clean final alert). When no rule of the key is in remediate mode, the plans of
-        the certain findings are read together as remediate mode would run them (what their alerts show)."""
+        the certain findings are read together as remediate mode would run them (what their alerts show). A finding
+        the engine exempts afterwards (``allow_actors``, ``allow_resources``, an active exception) runs nothing
+        either, so it is not counted (review s14 R6: ``RuleContext.exempted`` decides it before the union)."""
         judged = super()._unless_all_shut_out(context, policy, arn, findings)
-        certain = [finding for finding in judged if finding.plan and finding.certain and not finding.alert_only]
+        exempted = context.exempted
+        certain = [
+            finding
+            for finding in judged
+            if finding.plan and finding.certain and not finding.alert_only and not (exempted and exempted(finding))
+        ]
         counted = [finding for finding in certain if finding.mode is Mode.REMEDIATE] or certain
         planned = [step for finding in counted for step in finding.plan]
         left = _left_by(policy, planned)
