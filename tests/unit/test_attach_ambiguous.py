@@ -315,3 +315,14 @@ def test_a_new_default_version_one_reading_of_which_is_admin_is_undone_when_the_
     assert finding.plan[0].parameters["previous_version"] == "v0"
     assert "This policy can be read two ways: the event's policy text (" in finding.reason
     assert "it opens admin-equivalent access" in finding.reason
+
+
+@pytest.mark.parametrize("body", ['"Action": "*", "Action": "s3:*"', '"Action": "s3:*", "Action": "*"'])
+def test_a_whole_service_reading_and_an_admin_reading_disagree_and_the_admin_one_is_acted_on(body: str) -> None:
+    # Review s14 R2: both readings offend under one rule (high for s3:* everywhere, critical for *): they open
+    # different things, so the admin reading's critical finding stands, certain, whichever value boto3 keeps.
+    [finding] = _listed_default(body).findings
+    assert (finding.rule_id, finding.severity, finding.certain) == ("policy-version-admin", Severity.CRITICAL, True)
+    assert finding.plan[0].parameters["previous_version"] == "v0"
+    assert "it opens every action of s3 on every resource" in finding.reason
+    assert "it opens admin-equivalent access" in finding.reason

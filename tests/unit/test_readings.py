@@ -107,3 +107,9 @@ def test_a_long_list_of_methods_is_cut_short() -> None:
     many = tuple(f"M{number}" for number in range(8))
     [finding] = decide([Reading("with each key's last value", []), Reading("b", [_finding(opens=many)])], WHERE)
     assert "it opens M0, M1, M2, M3, M4 and 3 more methods." in finding.reason
+
+
+def test_a_whole_service_on_every_resource_is_not_admin() -> None:
+    whole = _finding()._replace(offending=({"why": "allows every action of s3 on every resource", "statement": {}},))
+    assert opened([whole]) == ("every action of s3 on every resource",)
+    assert opened([whole, _finding(admin=True)]) == (ADMIN,)

@@ -22,6 +22,8 @@ from iamwarden.domain.findings import Finding
 _WAYS = {2: "two", 3: "three", 4: "four"}
 _RANK = {severity: rank for rank, severity in enumerate(Severity)}  # CRITICAL first
 ADMIN = "admin-equivalent access"
+#: How ``escalation._admin_statements`` says a grant gives a whole service on every resource (high, not critical).
+_WHOLE_SERVICE = "allows every action of "
 
 
 class Reading(NamedTuple):
@@ -33,7 +35,8 @@ class Reading(NamedTuple):
 
 def opened(findings: Iterable[Finding]) -> tuple[str, ...]:
     """What the findings say the change opens, from their ``offending`` data: admin-equivalent access (which opens
-    every method, so it is all that is said), else method names (a holder's items included), in the order named."""
+    every method, so it is all that is said), else whole services on every resource and method names (a holder's
+    items included), in the order named."""
     names: dict[str, None] = {}
 
     def scan(items: Iterable[Any]) -> None:
@@ -43,7 +46,9 @@ def opened(findings: Iterable[Finding]) -> tuple[str, ...]:
             if "method" in item:
                 names[str(item["method"])] = None
             elif "why" in item and "statement" in item:
-                names[ADMIN] = None
+                why = str(item["why"])
+                # A whole service on every resource (``escalation._admin_statements``, not critical) is not admin.
+                names[why.removeprefix("allows ") if why.startswith(_WHOLE_SERVICE) else ADMIN] = None
             inner = item.get("items")
             if isinstance(inner, list):
                 scan(inner)
