@@ -235,3 +235,31 @@ def test_a_malformed_policy_refusal_of_an_ordinary_key_plan_is_still_retried(
     _refuse(enforcer, "PutKeyPolicy", "MalformedPolicyDocumentException", "kms")
     with pytest.raises(EnforcementFailedError):
         enforcer.handle(event)
+
+
+def test_an_uncertain_findings_plan_does_not_count_and_the_public_key_ends_in_one_final_critical(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    # Review s13 R3's probe: the Service statement's cross-account finding is uncertain (no aws:SourceAccount), so
+    # only the public plan would run, leaving {Service}, which KMS's lockout safety check refuses (retries, then the
+    # dead letter). Counting only the plans that run, nothing is tried and the alert says why, once. (moto has no
+    # lockout safety check: before the fix it accepted the put and the key was left to a lone Service statement.)
+    service = {
+        "Sid": "Service",
+        "Effect": "Allow",
+        "Principal": {"Service": "example.amazonaws.com"},
+        "Action": "kms:*",
+    }
+    event, key = _key_event(account, EVERYONE, service)
+    findings, calls = _calls(enforcer, event)  # no EnforcementFailedError: nothing to retry
+    assert {f["rule"]: f["outcome"] for f in findings} == {
+        "kms-key-policy-public": Outcome.ALERTED,
+        "kms-key-policy-cross-account": Outcome.ALERTED,
+    }
+    assert "kms:PutKeyPolicy" not in calls
+    assert [s["Sid"] for s in _live(account, key)] == ["Everyone", "Service"]
+    [public] = [
+        sent.finding for sent in notifier.sent if sent.finding and sent.finding.rule_id == "kms-key-policy-public"
+    ]
+    assert public.severity.value == "critical"
+    assert "IAM Warden cannot remove it: the plans on this key would together leave a key policy" in public.reason

@@ -307,3 +307,36 @@ def test_a_groups_members_are_the_users_whose_group_list_names_it() -> None:
     assert directory.members_of("arn:aws:iam::111122223333:group/devs") == ("arn:aws:iam::111122223333:user/bob",)
     assert directory.members_of("arn:aws:iam::111122223333:group/ops") == ()
     assert directory.members_of("arn:aws:iam::111122223333:group/other") is None  # not in the file: unknown
+
+
+def test_evaluate_judges_every_reading_of_a_managed_policy_text_in_the_details(tmp_path: Path) -> None:
+    # The API (not the AWS CLI, which prints it as an object) returns Document as URL-encoded text; a text naming
+    # Action twice is read every way (session 13 note): the last value grants s3:GetObject, the first everything.
+    details = json.loads(DETAILS.read_text())
+    text = (
+        '{"Version": "2012-10-17", "Statement": '
+        '[{"Effect": "Allow", "Action": "*", "Action": "s3:GetObject", "Resource": "*"}]}'
+    )
+    [policy] = [p for p in details["Policies"] if p["PolicyName"] == "app-s3-read"]
+    policy["PolicyVersionList"][0]["Document"] = quote(text, safe="")
+    path = tmp_path / "details.json"
+    path.write_text(json.dumps(details))
+    event = str(ROOT / "events" / "attach-customer-managed.json")
+
+    code, out, err = _evaluate("--authorization-details", str(path), event)
+
+    assert (code, err) == (0, "")
+    [finding] = [line for line in _lines(out) if line.get("rule") == "privilege-escalation"]
+    assert finding["verdict"] == "violation"
+    # The details know everything else (the policy was attached before: nothing to detach): one reading grants
+    # everything with certainty, and the reason says which reading grants what (review s14, the lead's decision).
+    assert finding["certain"] is True
+    assert (
+        "This policy can be read two ways: the text of version v1 of arn:aws:iam::111122223333:policy/app-s3-read "
+        "names a key twice with different values, and AWS documents no reading of it. Read with each key's last "
+        "value (as boto3 reads it), it opens nothing IAM Warden guards against; another way (reading 2), it opens "
+        "admin-equivalent access."
+    ) in finding["reason"]
+    # The details as the AWS CLI prints them (Document an object) hold one reading: compliant, as before.
+    _, unchanged, _ = _evaluate("--authorization-details", str(DETAILS), event)
+    assert [line["verdict"] for line in _lines(unchanged)] == ["compliant"]

@@ -861,6 +861,8 @@ def test_the_rule_context_carries_each_reader_in_its_own_field(monkeypatch: pyte
     assert context.recorded is not None
     assert context.recorded.snapshot("kind", "arn") is None
     assert readers["recorded"].asked[-1] == ("kind", "arn")
+    # Whether the engine will exempt a finding, decided before a rule's findings act together (review s14 R6).
+    assert context.exempted is not None
 
 
 def test_a_finding_built_by_position_has_each_value_in_the_field_of_its_name() -> None:
@@ -944,6 +946,7 @@ BUILT_FROM_TUPLES: dict[type[Any], tuple[str, ...]] = {
         "origin_access_identities",
         "live_clients",
         "recorded",
+        "exempted",
     ),
     Judgement: (
         "verdict",

@@ -10,15 +10,17 @@ policy that lets neither the account's IAM policies nor IAM Warden in shuts it o
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from iamwarden.domain.catalog import Severity
+from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.lockout import Remediator, lockout, lockout_flag_set, may_hold_in_account, remediator
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.policy import parse_policy
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus, RuleException
+from iamwarden.domain.settings import RuleSettings, Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.kms_key_policy import account_statements, lets_the_account_in
 from tests.conftest import SAMPLE_HOME_ACCOUNT, SAMPLE_OWN, load_event
@@ -528,3 +530,108 @@ def test_an_everyone_statement_only_another_account_can_meet_does_not_let_the_ac
         locked = found["kms-key-policy-locks-out-account"]
         assert "only AWS Support" in locked.reason
         assert "The account is not locked out" not in " ".join(f.reason for f in found.values())
+
+
+# --- review s13 R3: the plans read together are the plans that will run ------------------------------------------
+
+SERVICE = {"Sid": "Service", "Effect": "Allow", "Principal": {"Service": "example.amazonaws.com"}, "Action": "kms:*"}
+KMS_RULES = ("kms-key-policy-public", "kms-key-policy-cross-account")
+
+
+def _remediating(*rule_ids: str) -> Settings:
+    return Settings(own=SAMPLE_OWN, rules={rule: RuleSettings(rule, Mode.REMEDIATE) for rule in rule_ids})
+
+
+def _by_rule_in(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    return {f.rule_id: f for f in judge_event(event, settings).findings}
+
+
+def test_an_uncertain_findings_plan_is_not_counted_with_the_plans_that_run() -> None:
+    # The review's probe: the Service statement has no aws:SourceAccount, so its cross-account finding is uncertain
+    # (alerted, never run). Only the public plan runs, and it leaves {Service}: no one of the account let in, so KMS
+    # would refuse the put. Counting the uncertain plan too called it "all removed" (retries, then a dead letter).
+    found = _by_rule_in(_key_event(EVERYONE, SERVICE), _remediating(*KMS_RULES))
+    public, shared = found["kms-key-policy-public"], found["kms-key-policy-cross-account"]
+    assert public.plan == ()
+    assert public.severity is Severity.CRITICAL
+    assert "IAM Warden cannot remove it: the plans on this key would together leave a key policy" in public.reason
+    assert public.needs_context[-1].startswith("the plans on this key would together leave a key policy")
+    # The uncertain finding is alerted as it was: its plan never ran, so nothing is said of it here.
+    assert not shared.certain
+    assert shared.plan
+    assert "cannot remove it" not in shared.reason
+
+
+def test_an_alert_mode_rules_plan_is_not_counted_with_the_plans_that_run() -> None:
+    # Public remediates, cross-account only alerts: the public plan alone leaves {Other}, which lets no one of the
+    # account in. Read with the cross-account plan (which never runs), the two removed everything.
+    found = _by_rule_in(_key_event(EVERYONE, OTHER), _remediating("kms-key-policy-public"))
+    public, shared = found["kms-key-policy-public"], found["kms-key-policy-cross-account"]
+    assert public.plan == ()
+    assert public.severity is Severity.CRITICAL
+    assert "IAM Warden cannot remove it" in public.reason
+    assert _removed(shared) == [1]
+    assert "cannot remove it" not in shared.reason
+
+
+def test_plans_that_run_and_together_remove_every_statement_all_run_in_remediate_mode() -> None:
+    # Both rules remediate and both findings are certain: together they leave nothing (KMS's default comes back).
+    found = _by_rule_in(_key_event(EVERYONE, OTHER), _remediating(*KMS_RULES))
+    assert _removed(found["kms-key-policy-public"]) == [0]
+    assert _removed(found["kms-key-policy-cross-account"]) == [1]
+    assert found["kms-key-policy-public"].severity is Severity.CRITICAL
+    assert "cannot remove it" not in found["kms-key-policy-public"].reason
+
+
+def test_a_remediating_plan_that_leaves_a_lock_out_is_dropped_while_an_uncertain_one_is_left_as_it_was() -> None:
+    # The doubt branch only touches counted findings too: a root statement under a condition IAM Warden cannot tell
+    # is left; the public plan stands with a note and a final "shut out" alert, the uncertain one has neither.
+    root = {**ROOT, "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}
+    found = _by_rule_in(_key_event(EVERYONE, SERVICE, root), _remediating(*KMS_RULES))
+    public, shared = found["kms-key-policy-public"], found["kms-key-policy-cross-account"]
+    assert _removed(public) == [0]
+    assert public.if_denied.startswith("IAM Warden is shut out of arn:aws:kms:")
+    assert not shared.certain
+    assert shared.if_denied == ""
+
+
+def _public_alone_leaves_other(settings: Settings, **judging: Any) -> None:
+    """The public finding of [Everyone, Other] when the cross-account finding is exempted: only the public plan would
+    run, and it leaves {Other}, which lets no one of the account in (KMS would refuse the put)."""
+    judgement = judge_event(_key_event(EVERYONE, OTHER), settings, **judging)
+    [public] = judgement.findings  # the exempted one is not a finding
+    assert public.rule_id == "kms-key-policy-public"
+    assert public.plan == ()
+    assert public.severity is Severity.CRITICAL
+    assert "IAM Warden cannot remove it: the plans on this key would together leave a key policy" in public.reason
+
+
+def test_an_exempted_findings_plan_is_not_counted_with_the_plans_that_run() -> None:
+    # Review s14 R6: an operator-accepted partner share (allow_resources on the cross-account rule, or allow_actors)
+    # exempts that finding after the rule ran, so its plan never runs; counting it called the two "all removed".
+    shared = "kms-key-policy-cross-account"
+    for exempting in (
+        RuleSettings(shared, Mode.REMEDIATE, allow_resources=("arn:aws:kms:*:*:key/*",)),
+        RuleSettings(shared, Mode.REMEDIATE, allow_actors=("arn:aws:sts::111122223333:assumed-role/*",)),
+    ):
+        rules = {"kms-key-policy-public": RuleSettings("kms-key-policy-public", Mode.REMEDIATE), shared: exempting}
+        _public_alone_leaves_other(Settings(own=SAMPLE_OWN, rules=rules))
+
+
+def test_a_finding_an_active_exception_covers_is_not_counted_with_the_plans_that_run() -> None:
+    now = datetime(2026, 12, 2, 9, 20, tzinfo=UTC)  # just after the sample event (2026-12-02T09:14:22Z)
+    key = _by_rule_in(_key_event(EVERYONE, OTHER), _remediating(*KMS_RULES))["kms-key-policy-cross-account"]
+    approved = now - timedelta(hours=1)
+    exception = RuleException(
+        "ex-partner",
+        ExceptionScope("kms-key-policy-cross-account", resource_pattern=key.resource_arn, literal=True),
+        "a partner share the security team accepted",
+        "arn:aws:iam::111122223333:user/alice",
+        now - timedelta(hours=2),
+        5,
+        ExceptionStatus.APPROVED,
+        "arn:aws:iam::111122223333:user/bob",
+        approved,
+        approved + timedelta(days=5),  # approval + days, as the desk sets it
+    )
+    _public_alone_leaves_other(_remediating(*KMS_RULES), exceptions=[exception], now=now)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from iamwarden.adapters.errors import classify, is_aws_error, is_gone
-from iamwarden.domain.managed_documents import PolicyVersion, PolicyVersions, decoded
+from iamwarden.domain.managed_documents import PolicyVersion, PolicyVersions, read_version
 
 
 class ClientSource(Protocol):
@@ -52,15 +52,17 @@ class LiveManagedPolicyDocuments:
         if _aws_managed(policy_arn) and key in self._versions:
             return self._versions[key]
         iam = self._clients.client("iam", account, self._region)
+        _keep_text(iam)
         try:
-            document = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version_id)["PolicyVersion"]["Document"]
+            read = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version_id)["PolicyVersion"]
+            document = read.get(_TEXT, read["Document"])
         except Exception as exc:
             if not is_aws_error(exc):
                 raise
             if is_gone(exc):
                 return None
             raise classify(exc, "GetPolicyVersion", resource=policy_arn) from exc
-        found = PolicyVersion(version_id, decoded(document))
+        found = read_version(version_id, document)
         if _aws_managed(policy_arn):
             self._versions[key] = found
         return found
@@ -87,6 +89,25 @@ class LiveManagedPolicyDocuments:
                 self._versions[key] = version
             versions.append(self._versions[key])
         return PolicyVersions(default, tuple(versions))
+
+
+#: Where ``_keep_text`` leaves the text of a ``GetPolicyVersion`` answer's document (a key of no IAM shape).
+_TEXT = "IamWardenDocumentText"
+
+
+def _keep_text(iam: Any) -> None:
+    """Keep the document text of ``GetPolicyVersion`` answers: botocore's ``json_decode_policies`` (registered on
+    ``after-call.iam``) turns it into a dict, keeping only the last value of a key named twice, and a more specific
+    ``after-call.iam.GetPolicyVersion`` handler runs before it. Registered once per client (``unique_id``)."""
+    events = getattr(getattr(iam, "meta", None), "events", None)
+    if events is not None:  # a botocore client (a test's stand-in has none: its documents are dicts)
+        events.register("after-call.iam.GetPolicyVersion", _kept_text, unique_id="iamwarden-policy-text")
+
+
+def _kept_text(parsed: Any, **_: Any) -> None:
+    version = parsed.get("PolicyVersion") if isinstance(parsed, dict) else None
+    if isinstance(version, dict) and isinstance(version.get("Document"), str):
+        version[_TEXT] = version["Document"]
 
 
 def _aws_managed(policy_arn: str) -> bool:

@@ -29,7 +29,7 @@ from urllib.parse import unquote
 from iamwarden.domain.directory import PrincipalKey, StaticDirectory, group_source, inline_source
 from iamwarden.domain.events import json_type_name
 from iamwarden.domain.exceptions import IamWardenError, InvalidEventError
-from iamwarden.domain.managed_documents import PolicyVersion
+from iamwarden.domain.managed_documents import PolicyVersion, read_version
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 
@@ -225,7 +225,13 @@ class _Reader:
             at = f"{where}.PolicyVersionList[{index}]"
             version_id = _text(version, "VersionId", at)
             parsed = _document(version, "Document", at)
-            documents[version_id] = PolicyVersion(version_id, parsed.raw)
+            raw = version.get("Document")
+            # The file's text keeps a key named twice (``read_version``: every reading); a decoded one has one.
+            documents[version_id] = (
+                read_version(version_id, raw)._replace(document=parsed.raw)
+                if isinstance(raw, str)
+                else PolicyVersion(version_id, parsed.raw)
+            )
             if version.get("IsDefaultVersion") is True:
                 if default is not None:
                     raise AuthorizationDetailsError(f"{where} must have exactly one version with IsDefaultVersion true")

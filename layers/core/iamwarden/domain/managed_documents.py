@@ -17,10 +17,17 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 from urllib.parse import unquote
 
+from iamwarden.domain.documents import other_readings
+
 
 class PolicyVersion(NamedTuple):
     version_id: str
+    #: The document as boto3 reads it: the last value of each key a text names twice.
     document: Mapping[str, Any]
+    #: The document's other readings (``documents.other_readings``, each parsed) when its text names a key twice with
+    #: different values, or a condition key in two cases: AWS documents no reading of such a text, so a rule judges
+    #: every one (``read_version``). Empty for a text with one reading, and for a document read already decoded.
+    readings: tuple[Mapping[str, Any], ...] = ()
 
 
 class ManagedPolicyDocuments(Protocol):
@@ -61,3 +68,15 @@ def decoded(document: Any) -> Mapping[str, Any]:
         parsed: Mapping[str, Any] = json.loads(unquote(document))
         return parsed
     return dict(document)
+
+
+def read_version(version_id: str, document: Any) -> PolicyVersion:
+    """A version as IAM returned it (``GetPolicyVersion``'s ``Document``, or an authorization details file's): the
+    URL-encoded text keeps every key it names, so its other readings are known (session 13 note: an attach was
+    judged on the last-wins reading alone). A document already decoded (a dict) has lost them: it has one."""
+    if not isinstance(document, str):
+        return PolicyVersion(version_id, dict(document))
+    text = unquote(document)  # as ``decoded`` reads it
+    parsed: Mapping[str, Any] = json.loads(text)
+    others = other_readings(text) if isinstance(parsed, dict) else ()
+    return PolicyVersion(version_id, parsed, tuple(json.loads(reading) for reading in others))

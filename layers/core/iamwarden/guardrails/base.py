@@ -44,6 +44,10 @@ class RuleContext(NamedTuple):
     #: IAM Warden's own remediations and last-known-good snapshots (the audit table): live in the enforcer,
     #: None offline, where a verdict resting on them says so.
     recorded: Recorded | None = None
+    #: Whether the engine will exempt a finding (allow_actors, allow_resources, an active exception), and why: a
+    #: rule whose findings act together (the KMS key's plans, review s14 R6) counts only those that will run.
+    #: None: nothing is exempted (a context built outside the engine).
+    exempted: Callable[[Finding], str | None] | None = None
 
     @property
     def partition(self) -> str:

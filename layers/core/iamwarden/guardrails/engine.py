@@ -33,6 +33,7 @@ from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, RemediationStep, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.readings import Reading, decide
 from iamwarden.domain.recorded import OWN_ROLE, PastRemediation, Recorded, Snapshot
 from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
@@ -164,6 +165,7 @@ def judge_change(
             origin_access_identities,
             live_clients,
             recorded,
+            lambda finding: _exemption(finding, settings) or _excepted(finding, exceptions, now, change, settings),
         ),
     )
     rule_ids: list[str] = []
@@ -321,14 +323,22 @@ def _read_either_way(
     reading. When every reading AWS could have accepted gives the same findings, they stand as they are, plans and
     all (remediated as any other). When the readings disagree, every finding of any reading is alerted, never
     remediated (``needs_context``): which one AWS enforces is unknown. A reading the rules find invalid is one AWS
-    would have refused, and the call succeeded, so it is not AWS's.
+    would have refused, and the call succeeded, so it is not AWS's. A ``CreatePolicyVersion`` is decided as the
+    managed-policy rules decide a default version read every way (``readings.decide``).
     """
     readings = [] if invalid is not None else [findings]
-    for parameters in others:
+    labels = [] if invalid is not None else ["with each key's last value"]
+    for number, parameters in enumerate(others, 2):
         change = context.change._replace(request_parameters=parameters)
         judged = _findings_on(context._replace(change=change), guardrails, exceptions, now)
         if judged is not None:
             readings.append(judged)
+            labels.append(f"another way (reading {number})")
+    if context.change.event_name == "CreatePolicyVersion":
+        # A new default version is decided as a default made of an existing one (review s14, the lead's decision):
+        # a reading that opens something with certainty is undone, plans and all; see ``readings.decide``.
+        named = [Reading(label, found) for label, found in zip(labels, readings, strict=True)]
+        return decide(named, f"the event's policy text ({'; '.join(where)})")
     if invalid is None and all(_same_findings(findings, reading) for reading in readings):
         return findings
     why = (

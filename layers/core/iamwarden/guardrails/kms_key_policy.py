@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import error_code, ignoring
-from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
@@ -357,12 +357,28 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
         check (the caller must still be able to call PutKeyPolicy), so no plan on the key runs (adding a root
         statement would add more than the change did, and running only some plans could leave the key open). Plans
         that together remove every statement put KMS's default policy back: they all run. A remainder that cannot
-        be told keeps the plans, and a refusal of their put is then final (``if_denied``)."""
+        be told keeps the plans, and a refusal of their put is then final (``if_denied``).
+
+        Only the plans that will run are read together (review s13 R3): those of certain findings whose rule is in
+        remediate mode. An uncertain finding's plan, or an alert-mode rule's, is never carried out, so counting it
+        could call a remainder "all removed" that the plans which do run leave locked (KMS refuses the put: retries
+        and a dead letter instead of a clean final alert). When no rule of the key is in remediate mode, the plans of
+        the certain findings are read together as remediate mode would run them (what their alerts show). A finding
+        the engine exempts afterwards (``allow_actors``, ``allow_resources``, an active exception) runs nothing
+        either, so it is not counted (review s14 R6: ``RuleContext.exempted`` decides it before the union)."""
         judged = super()._unless_all_shut_out(context, policy, arn, findings)
-        planned = [step for finding in judged for step in finding.plan]
+        exempted = context.exempted
+        certain = [
+            finding
+            for finding in judged
+            if finding.plan and finding.certain and not finding.alert_only and not (exempted and exempted(finding))
+        ]
+        counted = [finding for finding in certain if finding.mode is Mode.REMEDIATE] or certain
+        planned = [step for finding in counted for step in finding.plan]
         left = _left_by(policy, planned)
         if not planned or left is None:
             return judged
+        runs = {id(finding) for finding in counted}
         account = arn.split(":")[4]
         who = remediator(context.settings.own, context.change.account, context.partition)
         let_in = lets_the_account_in(left, account, context.partition, who)
@@ -381,7 +397,7 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
                     reason=f"{finding.reason} Note: {doubt}.",
                     if_denied=finding.if_denied or f"IAM Warden is shut out of {arn}: {doubt}. {remedy}",
                 )
-                if finding.plan
+                if id(finding) in runs
                 else finding
                 for finding in judged
             ]
@@ -404,7 +420,7 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
                 needs_context=(*finding.needs_context, why),
                 reason=f"{finding.reason} IAM Warden cannot remove it: {why}. {remedy}",
             )
-            if finding.plan
+            if id(finding) in runs
             else finding
             for finding in judged
         ]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from iamwarden.domain.managed_documents import PolicyVersion, decoded
+from iamwarden.domain.managed_documents import PolicyVersion, read_version
 
 
 class AuthorizationDetailsError(ValueError):
@@ -57,8 +57,7 @@ class AuthorizationDetails:
                     listed = policy.get("PolicyVersionList") or []
                     for version in listed:
                         version_id = str(version["VersionId"])
-                        document = decoded(version["Document"])
-                        versions.setdefault(arn, {})[version_id] = PolicyVersion(version_id, document)
+                        versions.setdefault(arn, {})[version_id] = read_version(version_id, version["Document"])
                         if version.get("IsDefaultVersion") is True:
                             defaults[arn] = version_id
                     if isinstance(policy.get("DefaultVersionId"), str):
