@@ -79,6 +79,7 @@ from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.app.public_access_seed import (
     DEFAULT_BUCKETS_PER_RUN,
     DEFAULT_MAX_AGE_DAYS,
+    MemberPublicAccessBlockSeed,
     PublicAccessBlockSeed,
     is_gap,
 )
@@ -975,8 +976,16 @@ class MemberSnapshots:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         coverage: MemberCoverage | None = None,
         client_in: Callable[[str, str, str], Any] | None = None,
+        public_access_seed: Callable[[str], MemberPublicAccessBlockSeed] | None = None,
     ) -> None:
         self.store = store
+        #: ``account -> its Block Public Access reads`` through its snapshot role (``app.public_access_seed``), taken
+        #: with its snapshots; None: not read. Each account keeps its own cursor and reads up to ``per_run`` buckets;
+        #: the bucket reads of all member accounts share one time budget a run (``BUDGET_SECONDS``).
+        self.public_access_seed = public_access_seed
+        #: account -> what the last refresh's Block Public Access reads there covered (``report()``).
+        self.public_access_reports: dict[str, dict[str, Any]] = {}
+        self._seed_deadline: float | None = None
         #: Which (account, region) pairs are watched and in what turn (``app.member_coverage``); None: the accounts
         #: of ``accounts`` in turn, in the heartbeat's region only.
         self.coverage = coverage
@@ -1037,6 +1046,7 @@ class MemberSnapshots:
         stored, problems = 0, []
         started = self.monotonic()
         self.taken, self.deferred = [], []
+        self.public_access_reports, self._seed_deadline = {}, None
         for position, account in enumerate(accounts):
             if self.monotonic() - started > self.budget_seconds:
                 self.deferred = accounts[position:]
@@ -1062,6 +1072,7 @@ class MemberSnapshots:
         member stack instance its forwarding. An account whose snapshot role cannot be assumed is not watched: said.
         """
         self.taken, self.deferred, self.covered = [], [], None
+        self.public_access_reports, self._seed_deadline = {}, None
         problems: list[str] = []
         try:
             state = coverage.load()
@@ -1128,6 +1139,7 @@ class MemberSnapshots:
     def _account_refresh(self, account: str, cloudtrail: Any, iam: Any) -> tuple[int, list[str]]:
         self.taken.append(account)
         stack_role_ids, unread = self.stack_role_ids(account)
+        seed = self._public_access_seed(account)
         refresh = SnapshotRefresh(
             self.store,
             cloudtrail,
@@ -1140,9 +1152,23 @@ class MemberSnapshots:
             home_account=self.home_account,
             stack_role_ids=stack_role_ids,
             stack_roles=self.stack_role_names(),
+            public_access_blocks=seed,
         )
         stored, problems = refresh.refresh()
+        if seed is not None and (seed.listed or seed.refused is not None):
+            self.public_access_reports[account] = seed.report()
         return stored, [*unread, *problems]
+
+    def _public_access_seed(self, account: str) -> MemberPublicAccessBlockSeed | None:
+        """``account``'s Block Public Access reads, their time budget what is left of the run's: the first member
+        account's reads start the budget, so more accounts never lengthen the heartbeat."""
+        if self.public_access_seed is None:
+            return None
+        seed = self.public_access_seed(account)
+        if self._seed_deadline is None:
+            self._seed_deadline = self.monotonic() + seed.budget_seconds
+        seed.budget_seconds = max(0.0, self._seed_deadline - self.monotonic())
+        return seed
 
     def known_role_ids(self, account: str) -> frozenset[str]:
         """The RoleIds of ``account``'s member roles as the heartbeat first read them (``own-role`` snapshots):
@@ -1694,6 +1720,7 @@ class Heartbeat:
                     covered = self.member_snapshots.covered.as_dict()
                     refreshed["member_coverage"] = covered
                     logger.info("member coverage", extra={"member_coverage": covered})
+                refreshed |= self.member_public_access_block_coverage()
             if self.trail_coverage is not None:
                 problems += self.trail_coverage.problems()
         finally:
@@ -1720,6 +1747,19 @@ class Heartbeat:
         log = logger.warning if report["not_read"] else logger.info
         log("Block Public Access coverage", extra={"public_access_block": report})
         return {"public_access_block": report}
+
+    def member_public_access_block_coverage(self) -> dict[str, Any]:
+        """The member accounts' Block Public Access reads this run, by account, as ``public_access_block_coverage``;
+        an account whose member stack is from before these reads is named "member stack needs an update" (answer
+        and log, no alert: nothing is broken, its calls are judged as without a record until the StackSet is
+        updated)."""
+        reports = self.member_snapshots.public_access_reports if self.member_snapshots is not None else {}
+        if not reports:
+            return {}
+        unread = any("needs_update" in report or report.get("not_read") for report in reports.values())
+        log = logger.warning if unread else logger.info
+        log("member accounts' Block Public Access coverage", extra={"public_access_block_members": reports})
+        return {"public_access_block_members": dict(reports)}
 
     def notice(self, notices: list[str]) -> dict[str, Any]:
         """The SNS publish request for what the heartbeat says once and is no problem (a code hash not known yet)."""
@@ -2357,6 +2397,48 @@ def _public_access_seed(
             clients[bucket_region] = session.client("s3", region_name=bucket_region, config=reads)
         return clients[bucket_region]
 
+    per_run, max_age_days = _seed_settings(settings)
+    return PublicAccessBlockSeed(
+        s3_in(region),
+        session.client("s3control", region_name=region, config=retry_config()),
+        account,
+        partition_of(region),
+        s3_in=s3_in,
+        per_run=per_run,
+        max_age_days=max_age_days,
+        cursor=cursor,
+        listing=session.client("s3", region_name=region, config=retry_config()),
+    )
+
+
+def _member_public_access_seed(
+    factory: ClientFactory, region: str, settings: Callable[[], Settings], cursor: Any
+) -> Callable[[str], MemberPublicAccessBlockSeed]:
+    """A member account's Block Public Access reads through its snapshot role (``factory``), as the home account's:
+    each bucket in its own Region with the short timeouts, the listing with the house's retries, its own cursor."""
+    reads = retry_config(**SEED_READS)
+    per_run, max_age_days = _seed_settings(settings)
+
+    def seed(account: str) -> MemberPublicAccessBlockSeed:
+        return MemberPublicAccessBlockSeed(
+            factory.client("s3", account, region, config=reads),
+            factory.client("s3control", account, region),
+            account,
+            partition_of(region),
+            s3_in=lambda bucket_region: factory.client("s3", account, bucket_region, config=reads),
+            per_run=per_run,
+            max_age_days=max_age_days,
+            cursor=cursor,
+            listing=factory.client("s3", account, region),
+        )
+
+    return seed
+
+
+def _seed_settings(settings: Callable[[], Settings] | None) -> tuple[Callable[[], int], Callable[[], int]]:
+    """How many buckets a run reads per account, and the rule's maximum record age, from the settings (their
+    defaults when they cannot be read: the settings' own problem is the heartbeat's check of them)."""
+
     def per_run() -> int:
         if settings is None:
             return DEFAULT_BUCKETS_PER_RUN
@@ -2375,17 +2457,7 @@ def _public_access_seed(
             logger.warning("heartbeat settings not read (%s): records older than %d days", exc, DEFAULT_MAX_AGE_DAYS)
             return DEFAULT_MAX_AGE_DAYS
 
-    return PublicAccessBlockSeed(
-        s3_in(region),
-        session.client("s3control", region_name=region, config=retry_config()),
-        account,
-        partition_of(region),
-        s3_in=s3_in,
-        per_run=per_run,
-        max_age_days=max_age_days,
-        cursor=cursor,
-        listing=session.client("s3", region_name=region, config=retry_config()),
-    )
+    return per_run, max_age_days
 
 
 def _own_function_guard(
@@ -2484,6 +2556,7 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
         cloudwatch_in=lambda account: factory.client("cloudwatch", account, region),
         coverage=coverage,
         client_in=factory.client,
+        public_access_seed=_member_public_access_seed(factory, region, lambda: settings.current().settings, store),
     )
 
 
