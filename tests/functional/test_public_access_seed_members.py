@@ -10,6 +10,7 @@ other accounts are still read.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import boto3
 import pytest
@@ -39,7 +40,7 @@ WEBSITE = {**ALL_BLOCKED, "BlockPublicPolicy": False, "RestrictPublicBuckets": F
 
 def _buckets(session: boto3.Session, member: str, configuration: dict[str, bool]) -> list[str]:
     """Two buckets in ``member`` with ``configuration``, and the account's own configuration all on."""
-    s3 = session.client("s3")
+    s3: Any = session.client("s3")  # the settings as a plain mapping
     names = [f"{member}-data", f"{member}-site"]
     for name in names:
         s3.create_bucket(Bucket=name)
