@@ -366,8 +366,12 @@ def _parse_actor(identity: dict[str, Any], detail: dict[str, Any]) -> Actor:
         get("invokedBy"),
         detail.get("sourceIPAddress"),
     )
-    for value in texts:  # the usual shape: each a non-empty string or absent, kept as read
-        if not ((type(value) is str and value) or value is None):
+    for value in texts:  # the usual shape, kept as read: each a non-empty string, or absent
+        if not value:
+            if value is not None:
+                texts = _actor_texts(identity, issuer, detail)
+                break
+        elif type(value) is not str:
             texts = _actor_texts(identity, issuer, detail)
             break
     kind, arn, account_id, principal_id, user_name, issuer_arn, issuer_type, invoked_by, source_ip = texts
