@@ -355,65 +355,63 @@ def _parse_actor(identity: dict[str, Any], detail: dict[str, Any]) -> Actor:
     console = from_console is True or (isinstance(from_console, str) and from_console.lower() == "true")
     console = console or (user_agent or "").lower() in _CONSOLE_AGENTS
     get = identity.get
-    texts = (  # in _ACTOR_TEXTS' order
-        get("type"),
-        get("arn"),
-        get("accountId"),
-        get("principalId"),
-        get("userName"),
-        issuer.get("arn"),
-        issuer.get("type"),
-        get("invokedBy"),
-        detail.get("sourceIPAddress"),
-    )
-    for value in texts:  # the usual shape, kept as read: each a non-empty string, or absent
-        if not value:
-            if value is not None:
-                texts = _actor_texts(identity, issuer, detail)
-                break
-        elif type(value) is not str:
-            texts = _actor_texts(identity, issuer, detail)
-            break
-    kind, arn, account_id, principal_id, user_name, issuer_arn, issuer_type, invoked_by, source_ip = texts
+    kind = get("type")
+    arn = get("arn")
+    account_id = get("accountId")
+    principal_id = get("principalId")
+    user_name = get("userName")
+    invoked_by = get("invokedBy")
+    issuer_arn = issuer.get("arn")
+    issuer_type = issuer.get("type")
+    source_ip = detail.get("sourceIPAddress")
+    issuer_where = "detail.userIdentity.sessionContext.sessionIssuer"
+    # Each read inline when it is a non-empty string or absent, through ``_text`` (which raises) otherwise.
     return new_tuple(
         Actor,
         (
-            kind or "Unknown",
-            arn,
-            account_id,
-            principal_id,
-            user_name,
-            issuer_arn,
-            issuer_type,
-            invoked_by,
+            (kind if type(kind) is str and kind else None if kind is None else _text(identity, "type", where))
+            or "Unknown",
+            arn if type(arn) is str and arn else None if arn is None else _text(identity, "arn", where),
+            account_id
+            if type(account_id) is str and account_id
+            else None
+            if account_id is None
+            else _text(identity, "accountId", where),
+            principal_id
+            if type(principal_id) is str and principal_id
+            else None
+            if principal_id is None
+            else _text(identity, "principalId", where),
+            user_name
+            if type(user_name) is str and user_name
+            else None
+            if user_name is None
+            else _text(identity, "userName", where),
+            issuer_arn
+            if type(issuer_arn) is str and issuer_arn
+            else None
+            if issuer_arn is None
+            else _text(issuer, "arn", issuer_where),
+            issuer_type
+            if type(issuer_type) is str and issuer_type
+            else None
+            if issuer_type is None
+            else _text(issuer, "type", issuer_where),
+            invoked_by
+            if type(invoked_by) is str and invoked_by
+            else None
+            if invoked_by is None
+            else _text(identity, "invokedBy", where),
             mfa is True or (isinstance(mfa, str) and mfa.lower() == "true"),
-            source_ip,
+            source_ip
+            if type(source_ip) is str and source_ip
+            else None
+            if source_ip is None
+            else _text(detail, "sourceIPAddress", "detail"),
             user_agent,
             console,
         ),
     )
-
-
-#: ``_parse_actor``'s texts: where each is read (0 the identity, 1 its session issuer, 2 the record), its key, and
-#: how an error names where it is.
-_ACTOR_TEXTS = (
-    (0, "type", "detail.userIdentity"),
-    (0, "arn", "detail.userIdentity"),
-    (0, "accountId", "detail.userIdentity"),
-    (0, "principalId", "detail.userIdentity"),
-    (0, "userName", "detail.userIdentity"),
-    (1, "arn", "detail.userIdentity.sessionContext.sessionIssuer"),
-    (1, "type", "detail.userIdentity.sessionContext.sessionIssuer"),
-    (0, "invokedBy", "detail.userIdentity"),
-    (2, "sourceIPAddress", "detail"),
-)
-
-
-def _actor_texts(identity: Mapping[str, Any], issuer: Mapping[str, Any], detail: Mapping[str, Any]) -> tuple[Any, ...]:
-    """``_parse_actor``'s texts when one is not the usual shape, read in the same order through ``_text``: "" reads
-    as absent, another type raises naming the field (the first such in that order)."""
-    sources = (identity, issuer, detail)
-    return tuple(_text(sources[source], key, where) for source, key, where in _ACTOR_TEXTS)
 
 
 def _load_json(raw: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
