@@ -304,3 +304,4 @@ class MemberPublicAccessBlockSeed(PublicAccessBlockSeed):
         if self.refused is not None:
             return {"needs_update": f"{NEEDS_UPDATE} (its snapshot role is refused {self.refused})"}
         return super().report()
+DEFERRED_ACCOUNT = "x"
