@@ -260,8 +260,11 @@ class PublicAccessBlockSeed:
         )
 
 
-#: What the heartbeat's answer and log say of a member account whose snapshot role is refused these reads.
-NEEDS_UPDATE = "member stack needs an update"
+#: What the heartbeat's answer and log say of a member account whose snapshot role is refused these reads: a stack
+#: from before them, or an organisation policy (SCP) or a boundary that denies them: AccessDenied cannot tell which.
+NEEDS_UPDATE = "member stack needs an update, or an SCP/boundary refuses the read"
+#: What they say of a member account the run's time budget did not reach: the next run starts with it.
+DEFERRED_ACCOUNT = "not read this run (time budget): the next run starts with this account"
 
 
 class MemberPublicAccessBlockSeed(PublicAccessBlockSeed):
@@ -274,6 +277,10 @@ class MemberPublicAccessBlockSeed(PublicAccessBlockSeed):
         super().__init__(*args, **kwargs)
         #: The refused call of the last run (``s3:GetAccountPublicAccessBlock (AccessDenied)``); None: not refused.
         self.refused: str | None = None
+        #: When (``monotonic``) the run's member bucket reads must stop, shared by every member account of the run:
+        #: the bucket loop gets what is left when it starts (after this account's own and listing reads); None: its
+        #: own ``budget_seconds``.
+        self.deadline: float | None = None
 
     def take_account(self) -> list[Snapshot]:
         self.refused = None
@@ -290,6 +297,8 @@ class MemberPublicAccessBlockSeed(PublicAccessBlockSeed):
     def take_buckets(self) -> list[Snapshot]:
         if self.refused is not None:
             return []  # the stack is not updated: its buckets are refused too
+        if self.deadline is not None:
+            self.budget_seconds = max(0.0, self.deadline - self.monotonic())
         try:
             return super().take_buckets()
         except Exception as exc:
@@ -304,4 +313,3 @@ class MemberPublicAccessBlockSeed(PublicAccessBlockSeed):
         if self.refused is not None:
             return {"needs_update": f"{NEEDS_UPDATE} (its snapshot role is refused {self.refused})"}
         return super().report()
-DEFERRED_ACCOUNT = "x"
