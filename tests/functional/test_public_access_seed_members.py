@@ -276,6 +276,9 @@ def test_every_member_account_gets_its_turn_and_one_left_for_later_is_named(
         assert _record(account, f"arn:aws:s3:::{name}") is not None, name
     named = [r for r in caplog.records if r.levelno == logging.WARNING and MEMBER_B in r.getMessage()]
     assert named, "the account left for a later run is named in the log"
+    summary = next(r for r in caplog.records if hasattr(r, "public_access_block_members"))  # the first run's
+    assert summary.levelno == logging.WARNING
+    assert summary.public_access_block_members[MEMBER_B] == {"deferred_account": DEFERRED_ACCOUNT}
     assert first["whole"] is True, first["problems"]
 
 

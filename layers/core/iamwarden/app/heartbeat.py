@@ -1828,13 +1828,16 @@ class Heartbeat:
 
     def member_public_access_block_coverage(self) -> dict[str, Any]:
         """The member accounts' Block Public Access reads this run, by account, as ``public_access_block_coverage``;
-        an account whose member stack is from before these reads is named "member stack needs an update" (answer
-        and log, no alert: nothing is broken, its calls are judged as without a record until the StackSet is
-        updated)."""
+        an account whose snapshot role is refused them is named ``NEEDS_UPDATE`` and one the run's time budget did
+        not reach ``DEFERRED_ACCOUNT`` (answer and a WARNING log, no alert: nothing is broken, its calls are judged
+        as without a record meanwhile)."""
         reports = self.member_snapshots.public_access_reports if self.member_snapshots is not None else {}
         if not reports:
             return {}
-        unread = any("needs_update" in report or report.get("not_read") for report in reports.values())
+        unread = any(
+            "needs_update" in report or "deferred_account" in report or report.get("not_read")
+            for report in reports.values()
+        )
         log = logger.warning if unread else logger.info
         log("member accounts' Block Public Access coverage", extra={"public_access_block_members": reports})
         return {"public_access_block_members": dict(reports)}

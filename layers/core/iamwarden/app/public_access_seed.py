@@ -269,9 +269,9 @@ DEFERRED_ACCOUNT = "not read this run (time budget): the next run starts with th
 
 class MemberPublicAccessBlockSeed(PublicAccessBlockSeed):
     """A member account's reads through its snapshot role: the same rules as the home account's (gaps only, its own
-    cursor). A member stack deployed before its snapshot role had these reads is refused them (AccessDenied): that
-    account is named "member stack needs an update" in the answer and log, its buckets are not read, and the run
-    goes on; any other failure is the heartbeat problem it is at home."""
+    cursor). A member stack deployed before its snapshot role had these reads is refused them (AccessDenied), as is
+    one where an SCP or a boundary denies them: that account is named (``NEEDS_UPDATE``) in the answer and log, its
+    buckets are not read, and the run goes on; any other failure is the heartbeat problem it is at home."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
