@@ -800,7 +800,14 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
         "iam:GetRole",
         "iam:ListRolePolicies",
         "iam:GetRolePolicy",
+        # Block Public Access records (app.public_access_seed): the account's, its buckets', through this role.
+        "s3:ListAllMyBuckets",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:GetBucketPublicAccessBlock",
     } <= {call.action for call in calls}
+    assert {call.resource for call in calls if call.action == "s3:GetBucketPublicAccessBlock"} == {
+        "arn:aws:s3:::member-trail-logs"
+    }
     assert f"arn:aws:cloudtrail:eu-west-1:{MEMBER}:trail/eu-audit" in {
         call.resource for call in calls if call.action == "cloudtrail:GetEventSelectors"
     }, "the trail homed in another region is read there"

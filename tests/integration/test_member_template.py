@@ -313,7 +313,26 @@ def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read(
         "cloudwatch:GetMetricData",
         # app.member_coverage: the enabled regions, one without an instance of the stack said once a day.
         "ec2:DescribeRegions",
+        # app.public_access_seed: the account's Block Public Access and its buckets' in turn (the central grant's).
+        "s3:ListAllMyBuckets",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:GetBucketPublicAccessBlock",
     }
+    statements = policy["PolicyDocument"]["Statement"]
+    [buckets] = [s for s in statements if s["Sid"] == "ReadBucketBlockPublicAccessForRecords"]
+    assert buckets["Action"] == "s3:GetBucketPublicAccessBlock"
+    assert _sub(buckets["Resource"]) == "arn:${AWS::Partition}:s3:::*"
+    # S3 ARNs name no account: pinned to this account's buckets, as the central heartbeat's grant is.
+    assert buckets["Condition"] == {"StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}}
+    [central] = [
+        statement
+        for policy in translated_template()["Resources"]["HeartbeatRole"]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if isinstance(statement, dict) and statement.get("Sid") == "ReadBucketBlockPublicAccessForRecords"
+    ]
+    assert central["Condition"] == buckets["Condition"]
+    [account] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadBlockPublicAccessForRecords"]
+    assert sorted(account["Action"]) == ["s3:GetAccountPublicAccessBlock", "s3:ListAllMyBuckets"]
     [rules] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadForwardingRules"]
     assert sorted(_sub(resource) for resource in rules["Resource"]) == sorted(
         f"arn:${{AWS::Partition}}:events:*:${{AWS::AccountId}}:rule/{name}" for name in declared.MEMBER_RULE_PATTERNS

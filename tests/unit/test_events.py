@@ -468,3 +468,63 @@ def test_an_aws_service_source_or_none_is_accepted(source: Any) -> None:
     """Any AWS service's source passes (SCIM and sso-directory records have no documented one, review s11 F8); an
     envelope without a source (a replayed record) is judged on its record."""
     assert parse_event(_with("source", source)).event_name == "CreateUser"
+
+
+# --- the actor's texts (review s13 D2: one read of the nine, the checking reads only when one is unusual) ---------
+
+_ACTOR_FIELDS = [
+    ("detail.userIdentity.type", "type"),
+    ("detail.userIdentity.arn", "arn"),
+    ("detail.userIdentity.accountId", "account_id"),
+    ("detail.userIdentity.principalId", "principal_id"),
+    ("detail.userIdentity.userName", "user_name"),
+    ("detail.userIdentity.sessionContext.sessionIssuer.arn", "session_issuer_arn"),
+    ("detail.userIdentity.sessionContext.sessionIssuer.type", "session_issuer_type"),
+    ("detail.userIdentity.invokedBy", "invoked_by"),
+    ("detail.sourceIPAddress", "source_ip"),
+]
+
+
+def _full_identity_event() -> dict[str, Any]:
+    """Every one of the nine texts set, each to a value of its own."""
+    return make_event(
+        identity={
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::111122223333:assumed-role/deployer/ci",
+            "accountId": "111122223333",
+            "principalId": "AROAEXAMPLE:ci",
+            "userName": "deployer-user",
+            "invokedBy": "cloudformation.amazonaws.com",
+            "sessionContext": {
+                "sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/deployer"},
+                "attributes": {"mfaAuthenticated": "false"},
+            },
+        },
+        sourceIPAddress="203.0.113.7",
+    )
+
+
+@pytest.mark.parametrize(("path", "field"), _ACTOR_FIELDS, ids=[path for path, _ in _ACTOR_FIELDS])
+@pytest.mark.parametrize("form", [json.dumps, lambda raw: json.dumps(raw).encode(), lambda raw: raw])
+def test_each_actor_text_reads_empty_as_absent_and_refuses_another_type_naming_it(
+    path: str, field: str, form: Callable[[dict[str, Any]], Any]
+) -> None:
+    """Each of the nine, in each form: the usual value kept in its own field; "" read as absent (the others kept in
+    theirs, so the checking reads keep the order of the usual one); a number refused, naming that field."""
+    raw = _full_identity_event()
+    usual = parse_event(form(raw)).actor
+    *parents, leaf = path.split(".")
+    node: Any = raw
+    for key in parents:
+        node = node[key]
+    expected = node[leaf]
+    assert getattr(usual, field) == expected
+
+    node[leaf] = ""
+    emptied = parse_event(form(raw)).actor
+    assert getattr(emptied, field) == ("Unknown" if field == "type" else None)
+    assert emptied._replace(**{field: getattr(usual, field)}) == usual
+
+    node[leaf] = 7
+    with pytest.raises(InvalidEventError, match=rf"^{path.replace('.', '[.]')} must be a string, got a number$"):
+        parse_event(form(raw))

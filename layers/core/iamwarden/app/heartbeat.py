@@ -76,10 +76,15 @@ from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.member_coverage import Coverage, CoverageState, MemberCoverage, Pair, Watched, enabled_regions
 from iamwarden.app.own_function_guard import DeployRecord, Executes, OwnFunctionGuard
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
+from iamwarden.app.public_access_seed import BUDGET_SECONDS as PUBLIC_ACCESS_BLOCK_BUDGET_SECONDS
+from iamwarden.app.public_access_seed import CURSOR as PUBLIC_ACCESS_BLOCK_CURSOR
 from iamwarden.app.public_access_seed import (
     DEFAULT_BUCKETS_PER_RUN,
     DEFAULT_MAX_AGE_DAYS,
+    DEFERRED_ACCOUNT,
+    MemberPublicAccessBlockSeed,
     PublicAccessBlockSeed,
+    buckets_after,
     is_gap,
 )
 from iamwarden.app.trail_coverage import TrailCoverage
@@ -405,7 +410,6 @@ class SnapshotRefresh:
         ``listed_subscriptions`` answers the alert topic's listing where the run has read it already
         (``RunReads``)."""
         now = self.clock()
-        stored, problems = 0, []
         details = once(lambda: read_authorization_details(self.iam))
         takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
             ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
@@ -436,6 +440,18 @@ class SnapshotRefresh:
             )
         takers += self._public_access_block_takers()
         self.replaced_roles = []
+        stored, problems = self._taken(takers)
+        elsewhere, failures = self.refresh_trails_elsewhere(now)
+        return stored + elsewhere, problems + self.replaced_roles + failures
+
+    def refresh_public_access_blocks(self) -> tuple[int, list[str]]:
+        """Only the Block Public Access reads, as ``refresh`` takes them: a member account's, read after every
+        member account's other snapshots so that they never push those to a later run (review bpamember-s14 F2)."""
+        return self._taken(self._public_access_block_takers())
+
+    def _taken(self, takers: Iterable[tuple[str, Callable[[], list[Snapshot]]]]) -> tuple[int, list[str]]:
+        """Each taker's snapshots stored; one failing is a problem naming it, and the others are still taken."""
+        stored, problems = 0, []
         for what, take in takers:
             try:
                 started = self.clock()
@@ -449,8 +465,7 @@ class SnapshotRefresh:
                     f"the snapshots of the {what} of {self.account} in {self.region} cannot be refreshed "
                     f"({error_code(exc) or exc}): a restore falls back to the previous one, or only alerts"
                 )
-        elsewhere, failures = self.refresh_trails_elsewhere(now)
-        return stored + elsewhere, problems + self.replaced_roles + failures
+        return stored, problems
 
     def _public_access_block_takers(self) -> tuple[tuple[str, Callable[[], list[Snapshot]]], ...]:
         """The account's Block Public Access and this turn's buckets' (``app.public_access_seed``), when read."""
@@ -930,6 +945,9 @@ MEMBER_ACCOUNTS_PER_RUN = 10
 #: Seconds the member accounts may take a run: the heartbeat's 30-second timeout must leave room for its alert,
 #: so the accounts not reached in time wait for a later run (they are not a problem: nothing is broken).
 MEMBER_SNAPSHOT_BUDGET_SECONDS = 15.0
+#: The id of the Block Public Access cursor (``public_access_seed.CURSOR``) kept for the member accounts' turn: the
+#: member account a run began last (no account id: no bucket cursor is kept under it).
+MEMBER_CURSOR = "member-accounts"
 
 
 #: Snapshot kinds the enforcer keeps too: the heartbeat's read never replaces a later record of a judged event.
@@ -975,8 +993,16 @@ class MemberSnapshots:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         coverage: MemberCoverage | None = None,
         client_in: Callable[[str, str, str], Any] | None = None,
+        public_access_seed: Callable[[str], MemberPublicAccessBlockSeed] | None = None,
     ) -> None:
         self.store = store
+        #: ``account -> its Block Public Access reads`` through its snapshot role (``app.public_access_seed``), taken
+        #: after every account's snapshots and forwarding (``refresh_public_access_blocks``); None: not read. Each
+        #: account keeps its own bucket cursor and reads up to ``per_run`` buckets.
+        self.public_access_seed = public_access_seed
+        #: account -> what the last refresh's Block Public Access reads there covered (``report()``), or that the
+        #: run's time budget did not reach it (``DEFERRED_ACCOUNT``).
+        self.public_access_reports: dict[str, dict[str, Any]] = {}
         #: Which (account, region) pairs are watched and in what turn (``app.member_coverage``); None: the accounts
         #: of ``accounts`` in turn, in the heartbeat's region only.
         self.coverage = coverage
@@ -1037,6 +1063,7 @@ class MemberSnapshots:
         stored, problems = 0, []
         started = self.monotonic()
         self.taken, self.deferred = [], []
+        self.public_access_reports = {}
         for position, account in enumerate(accounts):
             if self.monotonic() - started > self.budget_seconds:
                 self.deferred = accounts[position:]
@@ -1054,7 +1081,8 @@ class MemberSnapshots:
             problems += failures
             problems += self.forwarding_problems(account)
             problems += self.path_problems(account, iam)
-        return stored, problems
+        count, failures = self.refresh_public_access_blocks(self.taken, started)
+        return stored + count, problems + failures
 
     def refresh_pairs(self, coverage: MemberCoverage) -> tuple[int, list[str]]:
         """This run's turn of the watched (account, region) pairs (``app.member_coverage``): in the heartbeat's
@@ -1062,6 +1090,7 @@ class MemberSnapshots:
         member stack instance its forwarding. An account whose snapshot role cannot be assumed is not watched: said.
         """
         self.taken, self.deferred, self.covered = [], [], None
+        self.public_access_reports = {}
         problems: list[str] = []
         try:
             state = coverage.load()
@@ -1123,7 +1152,8 @@ class MemberSnapshots:
                 f"the heartbeat's member coverage record cannot be written ({error_code(exc) or exc}): the next run "
                 "checks the same pairs again"
             )
-        return stored, problems
+        count, failures = self.refresh_public_access_blocks(self.taken, started)
+        return stored + count, problems + failures
 
     def _account_refresh(self, account: str, cloudtrail: Any, iam: Any) -> tuple[int, list[str]]:
         self.taken.append(account)
@@ -1143,6 +1173,80 @@ class MemberSnapshots:
         )
         stored, problems = refresh.refresh()
         return stored, [*unread, *problems]
+
+    def refresh_public_access_blocks(self, accounts: Sequence[str], started: float) -> tuple[int, list[str]]:
+        """The Block Public Access reads of ``accounts`` (those whose snapshots this run took), after every account's
+        snapshots and forwarding (issue 15's checks come first: review bpamember-s14 F2), within what is left of the
+        member loop's budget (begun at ``started``), at most ``BUDGET_SECONDS``: the heartbeat is no longer than
+        without them. The accounts are taken in turn from the one after the last account a run began
+        (``MEMBER_CURSOR``), so an account whose reads spend the budget never keeps the others out run after run
+        (F1); one the budget does not reach is named in the answer and log (``DEFERRED_ACCOUNT``)."""
+        if self.public_access_seed is None or not accounts:
+            return 0, []
+        left = max(0.0, self.budget_seconds - (self.monotonic() - started))
+        deadline = self.monotonic() + min(PUBLIC_ACCESS_BLOCK_BUDGET_SECONDS, left)
+        order = buckets_after(accounts, len(accounts), self._member_cursor())
+        stored, problems, begun = 0, [], ""
+        for position, account in enumerate(order):
+            if self.monotonic() >= deadline:
+                for deferred in order[position:]:
+                    self.public_access_reports[deferred] = {"deferred_account": DEFERRED_ACCOUNT}
+                logger.warning(
+                    "Block Public Access of member accounts %s not read this run (time budget): the next run "
+                    "starts with %s",
+                    ", ".join(order[position:]),
+                    account,
+                )
+                break
+            begun = account
+            try:
+                cloudtrail, iam = self.clients(account)
+                seed = self.public_access_seed(account)
+            except Exception as exc:
+                problems.append(
+                    f"the Block Public Access of account {account} cannot be read: its snapshot role cannot be used "
+                    f"({error_code(exc) or exc})"
+                )
+                continue
+            seed.monotonic, seed.deadline = self.monotonic, deadline  # one clock, one deadline for the run
+            refresh = SnapshotRefresh(
+                self.store,
+                cloudtrail,
+                iam,
+                account,
+                region=self.region,
+                clock=self.clock,
+                home_account=self.home_account,
+                public_access_blocks=seed,
+            )
+            count, failures = refresh.refresh_public_access_blocks()
+            stored += count
+            problems += failures
+            if seed.listed or seed.refused is not None:
+                self.public_access_reports[account] = seed.report()
+        if begun:
+            self._save_member_cursor(begun)
+        return stored, problems
+
+    def _member_cursor(self) -> str:
+        """The member account the last run's Block Public Access reads began last ("" at first, or unread)."""
+        read = getattr(self.store, "snapshot", None)
+        if read is None:
+            return ""
+        try:
+            saved = read(PUBLIC_ACCESS_BLOCK_CURSOR, MEMBER_CURSOR)
+        except Exception as exc:
+            logger.warning("member Block Public Access cursor not read (%s): starting at the first account", exc)
+            return ""
+        after = saved.data.get("after") if saved is not None else None
+        return after if isinstance(after, str) else ""
+
+    def _save_member_cursor(self, account: str) -> None:
+        """Keep the account this run began last; a failed write only starts the next run where this one did."""
+        try:
+            self.store.put_all([Snapshot(PUBLIC_ACCESS_BLOCK_CURSOR, MEMBER_CURSOR, self.clock(), {"after": account})])
+        except Exception as exc:
+            logger.warning("member Block Public Access cursor not saved (%s)", exc)
 
     def known_role_ids(self, account: str) -> frozenset[str]:
         """The RoleIds of ``account``'s member roles as the heartbeat first read them (``own-role`` snapshots):
@@ -1694,6 +1798,7 @@ class Heartbeat:
                     covered = self.member_snapshots.covered.as_dict()
                     refreshed["member_coverage"] = covered
                     logger.info("member coverage", extra={"member_coverage": covered})
+                refreshed |= self.member_public_access_block_coverage()
             if self.trail_coverage is not None:
                 problems += self.trail_coverage.problems()
         finally:
@@ -1720,6 +1825,22 @@ class Heartbeat:
         log = logger.warning if report["not_read"] else logger.info
         log("Block Public Access coverage", extra={"public_access_block": report})
         return {"public_access_block": report}
+
+    def member_public_access_block_coverage(self) -> dict[str, Any]:
+        """The member accounts' Block Public Access reads this run, by account, as ``public_access_block_coverage``;
+        an account whose snapshot role is refused them is named ``NEEDS_UPDATE`` and one the run's time budget did
+        not reach ``DEFERRED_ACCOUNT`` (answer and a WARNING log, no alert: nothing is broken, its calls are judged
+        as without a record meanwhile)."""
+        reports = self.member_snapshots.public_access_reports if self.member_snapshots is not None else {}
+        if not reports:
+            return {}
+        unread = any(
+            "needs_update" in report or "deferred_account" in report or report.get("not_read")
+            for report in reports.values()
+        )
+        log = logger.warning if unread else logger.info
+        log("member accounts' Block Public Access coverage", extra={"public_access_block_members": reports})
+        return {"public_access_block_members": dict(reports)}
 
     def notice(self, notices: list[str]) -> dict[str, Any]:
         """The SNS publish request for what the heartbeat says once and is no problem (a code hash not known yet)."""
@@ -2357,6 +2478,52 @@ def _public_access_seed(
             clients[bucket_region] = session.client("s3", region_name=bucket_region, config=reads)
         return clients[bucket_region]
 
+    per_run, max_age_days = _seed_settings(settings, account)
+    return PublicAccessBlockSeed(
+        s3_in(region),
+        session.client("s3control", region_name=region, config=retry_config()),
+        account,
+        partition_of(region),
+        s3_in=s3_in,
+        per_run=per_run,
+        max_age_days=max_age_days,
+        cursor=cursor,
+        listing=session.client("s3", region_name=region, config=retry_config()),
+    )
+
+
+def _member_public_access_seed(
+    factory: ClientFactory, region: str, settings: Callable[[], Settings], cursor: Any
+) -> Callable[[str], MemberPublicAccessBlockSeed]:
+    """A member account's Block Public Access reads through its snapshot role (``factory``), as the home account's:
+    each bucket in its own Region with the short timeouts, the listing with the house's retries, its own cursor, and
+    the rule's settings as the enforcer judges that account's events (its ``accounts/<id>/rules`` overrides)."""
+
+    def seed(account: str) -> MemberPublicAccessBlockSeed:
+        per_run, max_age_days = _seed_settings(settings, account)
+        return MemberPublicAccessBlockSeed(
+            factory.client("s3", account, region, timeouts=SEED_READS),
+            factory.client("s3control", account, region),
+            account,
+            partition_of(region),
+            s3_in=lambda bucket_region: factory.client("s3", account, bucket_region, timeouts=SEED_READS),
+            per_run=per_run,
+            max_age_days=max_age_days,
+            cursor=cursor,
+            listing=factory.client("s3", account, region),
+        )
+
+    return seed
+
+
+def _seed_settings(
+    settings: Callable[[], Settings] | None, account: str | None = None
+) -> tuple[Callable[[], int], Callable[[], int]]:
+    """How many buckets a run reads per account, and the rule's maximum record age, from the settings (their
+    defaults when they cannot be read: the settings' own problem is the heartbeat's check of them). The age is
+    ``account``'s, as the enforcer judges its events (``Settings.for_account``): a record the rule still trusts there
+    is never replaced, one it no longer trusts is a gap (review bpamember-s14 F4); None: the global setting."""
+
     def per_run() -> int:
         if settings is None:
             return DEFAULT_BUCKETS_PER_RUN
@@ -2370,22 +2537,13 @@ def _public_access_seed(
         if settings is None:
             return DEFAULT_MAX_AGE_DAYS
         try:
-            return int(settings().rule(S3_PUBLIC_ACCESS_BLOCK_DISABLED.id).choice("record_max_age_days"))
+            current = settings() if account is None else settings().for_account(account)
+            return int(current.rule(S3_PUBLIC_ACCESS_BLOCK_DISABLED.id).choice("record_max_age_days"))
         except Exception as exc:  # as per_run: the settings' own problem is reported by their check
             logger.warning("heartbeat settings not read (%s): records older than %d days", exc, DEFAULT_MAX_AGE_DAYS)
             return DEFAULT_MAX_AGE_DAYS
 
-    return PublicAccessBlockSeed(
-        s3_in(region),
-        session.client("s3control", region_name=region, config=retry_config()),
-        account,
-        partition_of(region),
-        s3_in=s3_in,
-        per_run=per_run,
-        max_age_days=max_age_days,
-        cursor=cursor,
-        listing=session.client("s3", region_name=region, config=retry_config()),
-    )
+    return per_run, max_age_days
 
 
 def _own_function_guard(
@@ -2484,6 +2642,7 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
         cloudwatch_in=lambda account: factory.client("cloudwatch", account, region),
         coverage=coverage,
         client_in=factory.client,
+        public_access_seed=_member_public_access_seed(factory, region, lambda: settings.current().settings, store),
     )
 
 

@@ -17,6 +17,9 @@ ended: later is the safe side, as a call made before that date finds the record 
 there is a gap (``is_gap``: no record, a deletion marker from before the run, or an expired record). A read never
 replaces a record the enforcer kept: that may be the "before" of a turn-off whose event is still on its way, which
 the read would show already (review pab-s13 F1/F3).
+
+Member accounts are read the same way through their snapshot role (``MemberPublicAccessBlockSeed``), each with its
+own cursor and ``per_run`` buckets; a member stack from before these reads (refused) is named, never a problem.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from iamwarden.adapters.errors import error_code, is_gone
+from iamwarden.adapters.errors import error_code, is_access_denied, is_gone
 from iamwarden.domain.arns import account_public_access_block_arn, bucket_arn
 from iamwarden.domain.events import instant
 from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
@@ -255,3 +258,58 @@ class PublicAccessBlockSeed:
         return Snapshot(
             PUBLIC_ACCESS_BLOCK, arn, self.clock(), {"configuration": configuration, "account": self.account}
         )
+
+
+#: What the heartbeat's answer and log say of a member account whose snapshot role is refused these reads: a stack
+#: from before them, or an organisation policy (SCP) or a boundary that denies them: AccessDenied cannot tell which.
+NEEDS_UPDATE = "member stack needs an update, or an SCP/boundary refuses the read"
+#: What they say of a member account the run's time budget did not reach: the next run starts with it.
+DEFERRED_ACCOUNT = "not read this run (time budget): the next run starts with this account"
+
+
+class MemberPublicAccessBlockSeed(PublicAccessBlockSeed):
+    """A member account's reads through its snapshot role: the same rules as the home account's (gaps only, its own
+    cursor). A member stack deployed before its snapshot role had these reads is refused them (AccessDenied), as is
+    one where an SCP or a boundary denies them: that account is named (``NEEDS_UPDATE``) in the answer and log, its
+    buckets are not read, and the run goes on; any other failure is the heartbeat problem it is at home."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The refused call of the last run (``s3:GetAccountPublicAccessBlock (AccessDenied)``); None: not refused.
+        self.refused: str | None = None
+        #: When (``monotonic``) the run's member bucket reads must stop, shared by every member account of the run:
+        #: the bucket loop gets what is left when it starts (after this account's own and listing reads); None: its
+        #: own ``budget_seconds``.
+        self.deadline: float | None = None
+
+    def take_account(self) -> list[Snapshot]:
+        self.refused = None
+        self.listed, self.read, self.unread, self.deferred = 0, 0, [], []
+        try:
+            return super().take_account()
+        except Exception as exc:
+            if not is_access_denied(exc):
+                raise
+            self.refused = f"s3:GetAccountPublicAccessBlock ({error_code(exc)})"
+            logger.warning("Block Public Access of member account %s not read: %s", self.account, self.refused)
+            return []
+
+    def take_buckets(self) -> list[Snapshot]:
+        if self.refused is not None:
+            return []  # the stack is not updated: its buckets are refused too
+        if self.deadline is not None:
+            self.budget_seconds = max(0.0, self.deadline - self.monotonic())
+        try:
+            return super().take_buckets()
+        except Exception as exc:
+            if not is_access_denied(exc):
+                raise
+            self.refused = f"s3:ListAllMyBuckets ({error_code(exc)})"
+            logger.warning("Block Public Access of member account %s not read: %s", self.account, self.refused)
+            return []
+
+    def report(self) -> dict[str, Any]:
+        """As at home, or, when refused, that the member stack needs an update and which call was refused."""
+        if self.refused is not None:
+            return {"needs_update": f"{NEEDS_UPDATE} (its snapshot role is refused {self.refused})"}
+        return super().report()

@@ -108,7 +108,8 @@ HEARTBEAT_KEYS: Mapping[str, tuple[int, int, int, str]] = {
         100,
         0,
         1000,
-        "buckets whose Block Public Access the heartbeat reads a run, in turn (app.public_access_seed; 0: none)",
+        "buckets whose Block Public Access the heartbeat reads a run per account (the security account and each member"
+        " account it reads), in turn (app.public_access_seed; 0: none)",
     ),
 }
 
