@@ -5,8 +5,6 @@
 cannot drift apart (review s13 prunex F3).
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
