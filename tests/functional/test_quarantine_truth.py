@@ -20,12 +20,14 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
+from iamwarden.alerts.notifications import Notification, finding_notification
 from iamwarden.app.executor import StepRun
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome, RemediationStep
-from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, QUARANTINE_TAGS, QuarantineUser
+from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME
+from iamwarden.guardrails.iam_user import QUARANTINE_TAGS, QuarantineUser
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -222,6 +224,8 @@ def test_a_transient_refusal_is_named_every_other_write_done_and_then_raised_for
         f"deleted the console password of {USER}",
         f"deactivated service-specific credential {GIT}",
         f"tagged {USER} with iamwarden:quarantine-finding=f-1",
+        # This attempt's own verdict, which the alert reads (review s13 N1).
+        "the quarantine holds (a deny-all is on); 1 refused write will be retried with the event",
     ]
 
 
@@ -437,6 +441,82 @@ def test_a_quarantine_that_holds_and_fails_for_a_retry_is_alerted_at_the_rule_s_
     assert f"NOT deactivated: access key {key} of backdoor-admin (Throttling); retried with the event" in sent.actions
     assert sent.actions[-1] == "the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
     assert QUARANTINE_POLICY_NAME in account.iam.list_user_policies(UserName="backdoor-admin")["PolicyNames"]
+
+
+def _rebuilt_failure_alert(account: Account, notifier: RecordingNotifier) -> Notification:
+    """The failure alert as ``redeliver`` rebuilds it from the audit record, which holds every attempt's lines (the
+    enforcer sends a failure alert once per remediation: the first attempt's)."""
+    [first] = [n for n in notifier.sent if n.outcome is Outcome.REMEDIATION_FAILED]
+    assert first.finding is not None
+    assert first.remediation_id is not None
+    record = account.audit().get(first.remediation_id)
+    assert record is not None
+    return finding_notification(
+        Outcome.REMEDIATION_FAILED,
+        first.finding,
+        first.change,
+        first.remediation_id,
+        settings_prefix="/iamwarden",
+        done=tuple(record.done),
+    )
+
+
+def test_a_retried_quarantine_whose_deny_all_was_lifted_and_refused_is_alerted_critical(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s13 N1: attempt 1 puts the deny-all on and a key write is throttled; the deny-all is lifted; on the
+    retry the deny-all is refused. The record holds both attempts' lines, but the alert reads the latest: critical,
+    no "holds" line (before: the rule's severity and "the quarantine holds")."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    account.iam.create_access_key(UserName="backdoor-admin")
+    account.session.events.register_first("before-call.iam.UpdateAccessKey", _refused("Throttling", "UpdateAccessKey"))
+    # Registered before the enforcer's clients are made (they copy the session's handlers), refusing from attempt 2.
+    retry: list[bool] = []
+    for operation in ("PutUserPermissionsBoundary", "PutUserPolicy"):
+        refuse = _refused("AccessDenied", operation)
+        account.session.events.register_first(
+            f"before-call.iam.{operation}", lambda _refuse=refuse, **kwargs: _refuse(**kwargs) if retry else None
+        )
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(load_event("create-user-backdoor-cli.json"))
+    account.iam.delete_user_policy(UserName="backdoor-admin", PolicyName=QUARANTINE_POLICY_NAME)
+    account.iam.delete_user_permissions_boundary(UserName="backdoor-admin")
+    retry.append(True)
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(load_event("create-user-backdoor-cli.json"))
+
+    alert = _rebuilt_failure_alert(account, notifier)
+
+    assert alert.finding is not None
+    assert alert.finding.severity is Severity.CRITICAL
+    # Both attempts' lines are kept: the first attempt's deny-all and its "holds" line, then the retry's refusal.
+    assert f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} to backdoor-admin" in alert.actions
+    assert any(line.endswith("backdoor-admin is NOT quarantined") for line in alert.actions)
+    assert not alert.actions[-1].startswith("the quarantine holds")
+
+
+def test_a_write_throttled_on_two_attempts_is_counted_once_in_the_alert(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s13 N1: the same key throttled on the first attempt and on its retry is one write to retry, not two
+    (before: the alert counted every attempt's refused lines)."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    account.iam.create_access_key(UserName="backdoor-admin")
+    account.session.events.register_first("before-call.iam.UpdateAccessKey", _refused("Throttling", "UpdateAccessKey"))
+    for _ in range(2):
+        with pytest.raises(EnforcementFailedError):
+            enforcer.handle(load_event("create-user-backdoor-cli.json"))
+
+    alert = _rebuilt_failure_alert(account, notifier)
+
+    assert alert.finding is not None
+    assert alert.finding.severity is Severity.HIGH
+    assert sum(line.endswith("; retried with the event") for line in alert.actions) == 2  # the record keeps both
+    assert (
+        alert.actions[-1] == "the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
+    )
 
 
 # --- a role quarantine knows its role by RoleId (issue 15) -------------------------------------------------------

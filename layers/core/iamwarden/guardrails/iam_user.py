@@ -15,6 +15,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.quarantine import NOT_QUARANTINED, QUARANTINE_POLICY_NAME, RETRIED, held_line
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
@@ -44,7 +45,6 @@ IAM_USER_CREATED = RuleSpec(
     ),
 )
 
-QUARANTINE_POLICY_NAME = "iamwarden-quarantine"
 QUARANTINE_TAG_FINDING = "iamwarden:quarantine-finding"
 QUARANTINE_TAG_TIME = "iamwarden:quarantined-at"
 #: The ARN the quarantine's audit record is kept under: the tag moves with the user through a rename or re-path
@@ -381,6 +381,8 @@ class QuarantineUser:
         if transient:
             # The quarantine holds (a deny-all is on) but a write refused for a passing reason is not given up: the
             # run fails so the event is retried, and the retry, reading the live state again, does only what is left.
+            # This attempt's own line (review s13 N1): the alert reads the latest attempt's, never every attempt's.
+            done.append(held_line(len(transient)))
             raise transient[0]
 
     def _deny_all(
@@ -409,7 +411,7 @@ class QuarantineUser:
                     )
                     done.append(
                         f"NOT set: the deny-all permissions boundary {boundary} "
-                        f"({error_code(boundary_error) or type(boundary_error).__name__}); {name} is NOT quarantined"
+                        f"({error_code(boundary_error) or type(boundary_error).__name__}); {name}{NOT_QUARANTINED}"
                     )
                     return boundary_error  # neither deny-all holds: the boundary's refusal says why
                 done.append(
@@ -523,11 +525,6 @@ class QuarantineUser:
                 "--password ..."
             )
         return restored
-
-
-#: How a quarantine's ``NOT`` line ends when the write was refused for a passing reason: the step fails once every
-#: other write is done, and the event is retried (lead decision s13). The failure alert counts these lines.
-RETRIED = "; retried with the event"
 
 
 def _tolerated(

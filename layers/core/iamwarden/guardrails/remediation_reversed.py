@@ -52,6 +52,7 @@ from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, RemediationStep
+from iamwarden.domain.quarantine import DENY_ALL_DONE, QUARANTINE_POLICY_NAME
 from iamwarden.domain.recorded import PastRemediation, Snapshot, observed_at
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import (
@@ -65,7 +66,6 @@ from iamwarden.guardrails.credentials import (
 )
 from iamwarden.guardrails.iam_user import (
     DENY_ALL_POLICY,
-    QUARANTINE_POLICY_NAME,
     QUARANTINE_TAG_ARN,
     QUARANTINE_TAG_FINDING,
     QUARANTINE_TAGS,
@@ -82,7 +82,6 @@ from iamwarden.guardrails.tampering import (
     quarantines_in_force,
     unexcused_undo,
 )
-from iamwarden.guardrails.tampering import ROLE_DENY_ALL_DONE as _ROLE_DENY_ALL_DONE
 from iamwarden.guardrails.tampering import RoleQuarantines as _RoleQuarantines
 from iamwarden.guardrails.tampering import of_this_role as _of_this_role
 
@@ -285,17 +284,13 @@ def user_boundary_quarantines(context: RuleContext, user: str, arn: str) -> list
     return [past for past in by if any(line.startswith(_BOUNDARY_DONE) for line in past.done)]
 
 
-#: How a quarantine's ``done`` says a deny-all went on (``QuarantineUser.apply``).
-_DENY_ALL_DONE = ("attached deny-all inline policy", "set the deny-all permissions boundary")
-
-
 def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediation]:
     """The user quarantines among ``remediations``; one that failed part-way only when its deny-all went on."""
     return [
         past
         for past in remediations
         if past.steps(QuarantineUser.action)
-        and (past.status != FAILED or any(line.startswith(_DENY_ALL_DONE) for line in past.done))
+        and (past.status != FAILED or any(line.startswith(DENY_ALL_DONE) for line in past.done))
     ]
 
 
@@ -723,7 +718,7 @@ class RemediationReversedRule:
         # A quarantine that failed part-way counts only when its done shows a deny-all went on the role.
         by = _shown(
             quarantines_in_force(context, arn),
-            lambda line: line.endswith(f" on role {role}") and line.startswith(_ROLE_DENY_ALL_DONE),
+            lambda line: line.endswith(f" on role {role}") and line.startswith(DENY_ALL_DONE),
         )
         if not by:
             evaluation.compliant.append(f"role {role} is not quarantined by IAM Warden")
