@@ -394,6 +394,49 @@ def test_undo_turns_on_only_the_keys_the_quarantine_itself_shut(
     assert not any(refused in line for line in undone.restored)
 
 
+@pytest.mark.parametrize("refused", ["PutUserPermissionsBoundary", "PutUserPolicy"])
+def test_undo_leaves_a_deny_all_whose_own_write_was_refused_and_that_someone_put_on_since(
+    account: Account, enforcer: EnforcerService, refused: str
+) -> None:
+    """Review s13 N3: the quarantine's write of one deny-all was refused (a NOT line; the other deny-all held), and
+    the security team put that deny-all on by hand afterwards: ``iamwarden undo`` lifts only the deny-all the record
+    shows IAM Warden wrote. Before: undo removed both (live deny-all, none before)."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    refuse = _refused("AccessDenied", refused)
+    hook = f"before-call.iam.{refused}"
+    account.session.events.register_first(hook, refuse)
+
+    [finding] = enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
+    assert finding["outcome"] == Outcome.REMEDIATED
+    account.session.events.unregister(hook, refuse)
+    boundary = "arn:aws:iam::aws:policy/AWSDenyAll"
+    if refused == "PutUserPermissionsBoundary":  # by hand, after the quarantine
+        account.iam.put_user_permissions_boundary(UserName="backdoor-admin", PermissionsBoundary=boundary)
+    else:
+        account.iam.put_user_policy(
+            UserName="backdoor-admin", PolicyName=QUARANTINE_POLICY_NAME, PolicyDocument=json.dumps(_DENY_ALL)
+        )
+
+    undone = enforcer.executor.undo(str(finding["remediation_id"]), actor=OPERATOR)
+
+    user = account.iam.get_user(UserName="backdoor-admin")["User"]
+    policies = account.iam.list_user_policies(UserName="backdoor-admin")["PolicyNames"]
+    if refused == "PutUserPermissionsBoundary":
+        assert user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == boundary  # the team's, kept
+        assert policies == []  # the quarantine's own inline deny-all, lifted
+        assert any(line.startswith("left the permissions boundary as it is") for line in undone.restored)
+    else:
+        assert policies == [QUARANTINE_POLICY_NAME]  # the team's, kept
+        assert "PermissionsBoundary" not in user  # the quarantine's own boundary, lifted
+        assert any(
+            line.startswith(f"left the inline policy {QUARANTINE_POLICY_NAME} as it is") for line in undone.restored
+        )
+
+
+_DENY_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+
+
 def test_with_no_deny_all_the_quarantine_is_a_failed_remediation_alerted_critical(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:

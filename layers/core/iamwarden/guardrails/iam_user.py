@@ -466,7 +466,18 @@ class QuarantineUser:
             restored.append(f"user {name} is now called {user['UserName']} (found by its UserId {user['UserId']})")
             name = user["UserName"]
         live_boundary = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-        if before["quarantine_policy"] is None:
+        # A deny-all is lifted only when the record shows IAM Warden's own write of it went through (review s13 N3):
+        # one whose write was refused (a ``NOT`` line) and that someone put on since is not the quarantine's to lift.
+        wrote_policy = shut is None or any(
+            line.startswith(f"attached deny-all inline policy {policy_name} ") for line in shut
+        )
+        wrote_boundary = shut is None or any(line.startswith("set the deny-all permissions boundary ") for line in shut)
+        if not wrote_policy:
+            if before["quarantine_policy"] != DENY_ALL_POLICY:
+                restored.append(
+                    f"left the inline policy {policy_name} as it is: the record shows no write of it by the quarantine"
+                )
+        elif before["quarantine_policy"] is None:
             with ignoring():
                 iam.delete_user_policy(UserName=name, PolicyName=policy_name)
                 restored.append(f"removed deny-all inline policy {policy_name}")
@@ -477,7 +488,11 @@ class QuarantineUser:
             restored.append(f"restored inline policy {policy_name} as it was")
         boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
         # A record from before the boundary step has no "boundary" key: that quarantine set none, so none is lifted.
-        if "boundary" in before and before["boundary"] != boundary and live_boundary == boundary:
+        if not wrote_boundary and "boundary" in before and before["boundary"] != boundary:
+            restored.append(
+                f"left the permissions boundary as it is: the record shows no write of {boundary} by the quarantine"
+            )
+        elif "boundary" in before and before["boundary"] != boundary and live_boundary == boundary:
             if before["boundary"] is None:
                 with ignoring():
                     iam.delete_user_permissions_boundary(UserName=name)
