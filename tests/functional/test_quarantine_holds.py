@@ -440,7 +440,16 @@ def test_a_quarantine_record_without_a_user_id_never_deletes_a_new_users_passwor
     alert = _alert(notifier)
     assert alert.severity.value == "medium"
     assert "captured no UserId" in alert.reason
-    assert alert.needs_context
+    # The whole finding, pinned (review s13 D5 folded the role and user shapes into one helper).
+    live_id = account.iam.get_user(UserName=USER)["User"]["UserId"]
+    assert alert.needs_context == (
+        f"whether user {USER} (UserId {live_id}) is the user IAM Warden quarantined in {quarantine}",
+    )
+    assert alert.offending == ({"remediation_id": quarantine},)
+    assert alert.reason.endswith(
+        f"whose name IAM Warden quarantined in {quarantine}; that record captured no UserId, so it cannot say "
+        "whether this is the same user or a new one of the same name: nothing is done."
+    )
     assert account.iam.get_login_profile(UserName=USER)["LoginProfile"]["UserName"] == USER
 
 

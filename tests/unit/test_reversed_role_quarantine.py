@@ -102,7 +102,16 @@ def test_a_role_quarantine_that_cannot_say_whose_it_was_is_alerted_not_acted_on(
     [finding] = _judged(past, live=live)
     assert finding.plan == ()
     assert finding.severity.value == "medium"
-    assert finding.needs_context
+    # The whole finding, pinned (review s13 D5 folded the role and user shapes into one helper).
+    assert finding.needs_context == (
+        f"whether role {ROLE} (RoleId {ROLE_ID if live else 'unknown'}) is the role IAM Warden quarantined in rem-9",
+    )
+    assert finding.offending == ({"remediation_id": "rem-9"},)
+    assert finding.reason.endswith(
+        "IAM Warden quarantined a role of that name in rem-9, but cannot tell whether it is this role (the record "
+        "captured no RoleId, and the role's creation time cannot place it, or the role was not read live): nothing "
+        "is done."
+    )
 
 
 @pytest.mark.parametrize(

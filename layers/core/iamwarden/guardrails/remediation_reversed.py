@@ -324,22 +324,41 @@ def _role_not_judged(
         )
         return evaluation
     latest = found.unknown[-1]
+    return _whose_record_unknown(
+        context,
+        evaluation,
+        arn,
+        latest,
+        reason=(
+            f"{context.change.actor.display} {did}; IAM Warden quarantined a role of that name in "
+            f"{latest.remediation_id}, but cannot tell whether it is this role (the record captured no RoleId, "
+            "and the role's creation time cannot place it, or the role was not read live): nothing is done."
+        ),
+        principal=f"role {role} (RoleId {found.live_id or 'unknown'}) is the role",
+    )
+
+
+def _whose_record_unknown(
+    context: RuleContext,
+    evaluation: Evaluation,
+    arn: str,
+    latest: PastRemediation,
+    *,
+    reason: str,
+    principal: str,
+) -> Evaluation:
+    """The medium alert, nothing done, when a quarantine record in force cannot say whether the principal changed now
+    is the one it quarantined (a user's or role's record without its UserId or RoleId): ``principal`` reads
+    "<kind> <name> (<Id> <id>) is the <kind>" in what is left to know (review s13 D5: one shape for both kinds)."""
     evaluation.findings.append(
         context.finding(
             REMEDIATION_REVERSED,
             severity=Severity.MEDIUM,
             resource_arn=arn,
-            reason=(
-                f"{context.change.actor.display} {did}; IAM Warden quarantined a role of that name in "
-                f"{latest.remediation_id}, but cannot tell whether it is this role (the record captured no RoleId, "
-                "and the role's creation time cannot place it, or the role was not read live): nothing is done."
-            ),
+            reason=reason,
             plan=[],
             offending=[{"remediation_id": latest.remediation_id}],
-            needs_context=[
-                f"whether role {role} (RoleId {found.live_id or 'unknown'}) is the role IAM Warden quarantined in "
-                f"{latest.remediation_id}"
-            ],
+            needs_context=[f"whether {principal} IAM Warden quarantined in {latest.remediation_id}"],
         )
     )
     return evaluation
@@ -915,25 +934,18 @@ def _whose_unknown(
     if not legacy:
         return None
     latest = legacy[-1]
-    evaluation.findings.append(
-        context.finding(
-            REMEDIATION_REVERSED,
-            severity=Severity.MEDIUM,
-            resource_arn=arn,
-            reason=(
-                f"{context.change.actor.display} made a change ({context.change.event_name}) to user {user}, whose "
-                f"name IAM Warden quarantined in {latest.remediation_id}; that record captured no UserId, so it "
-                "cannot say whether this is the same user or a new one of the same name: nothing is done."
-            ),
-            plan=[],
-            offending=[{"remediation_id": latest.remediation_id}],
-            needs_context=[
-                f"whether user {user} (UserId {live.user_id if live is not None else 'unknown'}) is the user "
-                f"IAM Warden quarantined in {latest.remediation_id}"
-            ],
-        )
+    return _whose_record_unknown(
+        context,
+        evaluation,
+        arn,
+        latest,
+        reason=(
+            f"{context.change.actor.display} made a change ({context.change.event_name}) to user {user}, whose "
+            f"name IAM Warden quarantined in {latest.remediation_id}; that record captured no UserId, so it "
+            "cannot say whether this is the same user or a new one of the same name: nothing is done."
+        ),
+        principal=f"user {user} (UserId {live.user_id if live is not None else 'unknown'}) is the user",
     )
-    return evaluation
 
 
 #: What each quarantine-lifting user event did, for the finding's reason.
