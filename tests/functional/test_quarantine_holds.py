@@ -11,6 +11,7 @@ heartbeat keeps no ``AWSDenyAll`` as the known-good boundary. R8: an undo after 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -349,15 +350,65 @@ def _wipe(account: Account, user: str = USER) -> None:
     iam.delete_user(UserName=user)
 
 
-def _strip_user_ids(account: Account, quarantine: str) -> None:
-    """The quarantine's record as one made before session 11 holds it: no captured UserId."""
+def _strip_user_ids(account: Account, quarantine: str, *, created_at: datetime | None = None) -> None:
+    """The quarantine's record as one made before session 11 holds it: no captured UserId (and, given, written at
+    ``created_at``)."""
     table = account.audit().table_name
     item = account.dynamodb.get_item(TableName=table, Key={"remediation_id": {"S": quarantine}})["Item"]
     before = json.loads(item["before"]["S"])
     for captured in before:
         captured.pop("user_id", None)
     item["before"] = {"S": json.dumps(before)}
+    if created_at is not None:
+        assert "created_at" in item
+        item["created_at"] = {"S": created_at.isoformat(timespec="milliseconds")}
     account.dynamodb.put_item(TableName=table, Item=item)
+
+
+def _created(account: Account) -> datetime:
+    created = account.iam.get_user(UserName=USER)["User"]["CreateDate"]
+    assert isinstance(created, datetime)
+    return created
+
+
+def test_a_record_without_a_user_id_written_after_the_live_user_was_created_is_its_quarantine(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Issue 15 (as roles are): a record that captured no UserId, written when the live user already existed, is
+    that user's quarantine (names are unique at any instant): a new password is a reversal, deleted. Before: a
+    medium alert, the password kept."""
+    _, quarantine = _quarantined(account, enforcer)
+    _strip_user_ids(account, quarantine, created_at=_created(account) + timedelta(hours=1))
+    account.iam.create_login_profile(UserName=USER, Password="Str0ng!Passw0rd-x", PasswordResetRequired=True)
+
+    result = enforcer.handle(
+        _by(_event("create-login-profile.json", "00000000-0000-4000-8000-0000000d0311", userName=USER), HELPDESK)
+    )
+
+    assert _rules(result)[REVERSED] == Outcome.REMEDIATED
+    assert _alert(notifier).severity.value == "critical"
+    with pytest.raises(account.iam.exceptions.NoSuchEntityException):
+        account.iam.get_login_profile(UserName=USER)
+
+
+def test_a_record_without_a_user_id_written_before_the_live_user_was_created_is_another_users(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Issue 15: a user created after the record was written is not the user quarantined (a name used again): its
+    new password reverses nothing, no alert, the password kept. Before: a medium alert."""
+    _, quarantine = _quarantined(account, enforcer)
+    _wipe(account)
+    account.iam.create_user(UserName=USER)
+    _strip_user_ids(account, quarantine, created_at=_created(account) - timedelta(hours=1))
+    account.iam.create_login_profile(UserName=USER, Password="Str0ng!Passw0rd-x", PasswordResetRequired=True)
+
+    result = enforcer.handle(
+        _by(_event("create-login-profile.json", "00000000-0000-4000-8000-0000000d0312", userName=USER), HELPDESK)
+    )
+
+    assert REVERSED not in _rules(result)
+    assert not [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == REVERSED]
+    assert account.iam.get_login_profile(UserName=USER)["LoginProfile"]["UserName"] == USER
 
 
 @pytest.mark.parametrize("how", ["undone-then-deleted", "deleted-without-undo", "renamed-into-the-name"])
@@ -427,9 +478,10 @@ def test_a_quarantine_record_without_a_user_id_never_deletes_a_new_users_passwor
     """Review s12 F3: a record made before session 11 captured no UserId, so it cannot say whether the user holding
     the name now is the one quarantined: a medium alert with what is unknown, the password kept."""
     _, quarantine = _quarantined(account, enforcer)
-    _strip_user_ids(account, quarantine)
     _wipe(account)
     account.iam.create_user(UserName=USER)
+    # Written within the second the live user was created: CreateDate cannot place it either (issue 15).
+    _strip_user_ids(account, quarantine, created_at=_created(account) + timedelta(milliseconds=500))
     account.iam.create_login_profile(UserName=USER, Password="Str0ng!Passw0rd-x", PasswordResetRequired=True)
 
     result = enforcer.handle(

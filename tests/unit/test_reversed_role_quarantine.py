@@ -21,7 +21,7 @@ from iamwarden.domain.recorded import PastRemediation
 from iamwarden.guardrails.base import Evaluation
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.remediation_reversed import _role_not_judged
-from iamwarden.guardrails.tampering import of_this_role
+from iamwarden.guardrails.tampering import existed_when_recorded, of_this_role
 from tests.conftest import SAMPLE_HOME_ACCOUNT, SAMPLE_OWN, load_event
 from tests.unit.test_reversed_roles_anywhere import Audit, operators_settings
 
@@ -226,3 +226,21 @@ def test_a_failed_quarantine_of_this_very_role_that_put_no_deny_all_on_leaves_th
     write to IAM Warden's own role is tampering's (second reading s13 N2: without this filter, main's silence)."""
     failed = _quarantine("failed", f"revoked older sessions of role {ROLE}")
     assert _own_findings(event_name, ROLE_ID, failed) == {"iamwarden-tampered": ["critical"]}
+
+
+@pytest.mark.parametrize(
+    ("created", "recorded_at", "placed"),
+    [
+        (datetime(2026, 11, 20, 9, 0, tzinfo=UTC), "2026-11-20T09:41:00Z", True),
+        (datetime(2026, 11, 20, 10, 0, tzinfo=UTC), "2026-11-20T09:41:00Z", False),
+        (datetime(2026, 11, 20, 9, 41, tzinfo=UTC), "2026-11-20T09:41:00.500+00:00", None),  # within the second
+        (None, "2026-11-20T09:41:00Z", None),  # no CreateDate
+        ("2026-11-20T09:00:00Z", "not a time", None),  # an unreadable record time
+    ],
+)
+def test_a_record_without_an_id_is_placed_by_the_principal_s_creation(
+    created: object, recorded_at: str, placed: bool | None
+) -> None:
+    """Issue 15: the one rule that places a user's and a role's records without an id (names are unique at any
+    instant): before the record, the principal quarantined; after it, another; within the second, unknown."""
+    assert existed_when_recorded(created, recorded_at) is placed

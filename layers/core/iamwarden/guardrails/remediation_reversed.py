@@ -76,6 +76,7 @@ from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anyw
 from iamwarden.guardrails.tampering import (
     QUARANTINE_POLICY,
     StopFunction,
+    existed_when_recorded,
     function_name,
     holding,
     quarantine_step,
@@ -155,6 +156,8 @@ class LiveUser(NamedTuple):
     user_id: str | None
     arn: str | None
     tags: Mapping[str, str]
+    #: ``CreateDate``: places a record that captured no UserId, as a role's record is placed (issue 15).
+    created: object = None
 
 
 def _deactivated_keys(past: PastRemediation) -> set[str]:
@@ -209,7 +212,12 @@ def _live_user(context: RuleContext, user: str) -> LiveUser | None:
         raise
     tags = {str(tag.get("Key")): str(tag.get("Value")) for tag in listed if isinstance(tag, Mapping)}
     user_id, arn = found.get("UserId"), found.get("Arn")
-    return LiveUser(user_id if isinstance(user_id, str) else None, arn if isinstance(arn, str) else None, tags)
+    return LiveUser(
+        user_id if isinstance(user_id, str) else None,
+        arn if isinstance(arn, str) else None,
+        tags,
+        found.get("CreateDate"),
+    )
 
 
 def _user_history(context: RuleContext, arn: str, live: LiveUser | None) -> list[PastRemediation]:
@@ -265,12 +273,19 @@ def _in_force_of(past: PastRemediation) -> bool:
 
 
 def _of_this_user(quarantines: Sequence[PastRemediation], live: LiveUser | None) -> list[PastRemediation]:
-    """The quarantines in force that captured the live user's own UserId (review s12 F2/F3)."""
-    user_id = live.user_id if live is not None else None
+    """The quarantines in force that captured the live user's own UserId (review s12 F2/F3), or, a record that
+    captured none, written when the live user already existed (its ``CreateDate``; names are unique at any instant),
+    as a role's record is placed (issue 15)."""
+    if live is None:
+        return []
     return [
         past
         for past in quarantines
-        if _in_force_of(past) and user_id is not None and user_id in _recorded_user_ids(past)
+        if _in_force_of(past)
+        and (
+            (live.user_id is not None and live.user_id in _recorded_user_ids(past))
+            or (not _recorded_user_ids(past) and existed_when_recorded(live.created, past.created_at) is True)
+        )
     ]
 
 
@@ -930,7 +945,16 @@ def _whose_unknown(
     """An everyday change of a user whose name has a quarantine in force that captured no UserId (a record made
     before session 11): it cannot say whose it was, so a medium alert and nothing done (review s12 F3); None when
     there is no such record."""
-    legacy = [past for past in _quarantines(remediations) if _in_force_of(past) and not _recorded_user_ids(past)]
+    # Placed by the live user's CreateDate where it can be (issue 15): one written while this user existed is its
+    # quarantine (``_of_this_user``), one written before it was created another user's; only the rest are unknown.
+    created = live.created if live is not None else None
+    legacy = [
+        past
+        for past in _quarantines(remediations)
+        if _in_force_of(past)
+        and not _recorded_user_ids(past)
+        and existed_when_recorded(created, past.created_at) is None
+    ]
     if not legacy:
         return None
     latest = legacy[-1]

@@ -1012,6 +1012,18 @@ def _instant(value: object) -> datetime | None:
     return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
+def existed_when_recorded(created: object, recorded_at: str) -> bool | None:
+    """Whether a principal (its live ``CreateDate``) existed when a record that captured no id was written: names
+    are unique at any instant, so True says the record is this principal's and False another's of the name; None:
+    no usable CreateDate or record time, or both within the second (CreateDate cannot say which came first)."""
+    born, recorded = _instant(created), _instant(recorded_at)
+    if born is None or recorded is None:
+        return None
+    if born + _CREATE_DATE_SLACK <= recorded:
+        return True
+    return None if born <= recorded else False
+
+
 class RoleQuarantines(NamedTuple):
     """A role's quarantines in force, sorted by whose they are: ``mine`` are of the live role (its RoleId captured,
     or, a record without one, the live role created before it), ``unknown`` cannot say (offline, or a record without
