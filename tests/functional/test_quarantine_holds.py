@@ -371,24 +371,50 @@ def _created(account: Account) -> datetime:
     return created
 
 
-def test_a_record_without_a_user_id_written_after_the_live_user_was_created_is_its_quarantine(
-    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+@pytest.mark.parametrize("change", ["password", "untag"])
+@pytest.mark.parametrize("who", ["the-same-user", "renamed-into-the-name"])
+def test_a_record_without_a_user_id_written_while_the_live_user_existed_is_only_a_medium_alert(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, change: str, who: str
 ) -> None:
-    """Issue 15 (as roles are): a record that captured no UserId, written when the live user already existed, is
-    that user's quarantine (names are unique at any instant): a new password is a reversal, deleted. Before: a
-    medium alert, the password kept."""
-    _, quarantine = _quarantined(account, enforcer)
-    _strip_user_ids(account, quarantine, created_at=_created(account) + timedelta(hours=1))
-    account.iam.create_login_profile(UserName=USER, Password="Str0ng!Passw0rd-x", PasswordResetRequired=True)
+    """Review s14 F1: users can be renamed (``UpdateUser --new-user-name``), so a user that existed when a record
+    without a UserId was written may be an older user moved into the quarantined name (dev-bot here). CreateDate only
+    rules a record out; a user that existed then stays the medium "cannot tell" alert: no critical, the new password
+    kept, no quarantine of it."""
+    if who == "renamed-into-the-name":
+        account.iam.create_user(UserName="dev-bot")
+        devbot_created = account.iam.get_user(UserName="dev-bot")["User"]["CreateDate"]
+        key = account.iam.create_access_key(UserName="dev-bot")["AccessKey"]["AccessKeyId"]
+        _, quarantine = _quarantined(account, enforcer)
+        _strip_user_ids(account, quarantine, created_at=devbot_created + timedelta(hours=1))
+        _wipe(account)
+        account.iam.update_user(UserName="dev-bot", NewUserName=USER)
+    else:
+        key, quarantine = _quarantined(account, enforcer)
+        _strip_user_ids(account, quarantine, created_at=_created(account) + timedelta(hours=1))
+    before = {"keys": _keys(account), "policies": _policies(account), "boundary": _boundary(account)}
+    notifier.sent.clear()
+    if change == "password":
+        account.iam.create_login_profile(UserName=USER, Password="Str0ng!Passw0rd-x", PasswordResetRequired=True)
+        event = _event("create-login-profile.json", "00000000-0000-4000-8000-0000000d0311", userName=USER)
+        event = _by(event, HELPDESK)
+    else:
+        account.iam.tag_user(UserName=USER, Tags=[{"Key": QUARANTINE_TAG_FINDING, "Value": "x"}])
+        account.iam.untag_user(UserName=USER, TagKeys=[QUARANTINE_TAG_FINDING])
+        event = load_event("untag-user-quarantine-tags.json")
+        event["detail"]["eventID"] = "00000000-0000-4000-8000-0000000d0313"
 
-    result = enforcer.handle(
-        _by(_event("create-login-profile.json", "00000000-0000-4000-8000-0000000d0311", userName=USER), HELPDESK)
-    )
+    result = enforcer.handle(event)
 
-    assert _rules(result)[REVERSED] == Outcome.REMEDIATED
-    assert _alert(notifier).severity.value == "critical"
-    with pytest.raises(account.iam.exceptions.NoSuchEntityException):
-        account.iam.get_login_profile(UserName=USER)
+    assert _rules(result)[REVERSED] != Outcome.REMEDIATED
+    alert = _alert(notifier)
+    assert alert.rule_id == REVERSED
+    assert alert.severity.value == "medium"
+    assert "captured no UserId" in alert.reason
+    assert not alert.plan
+    assert {"keys": _keys(account), "policies": _policies(account), "boundary": _boundary(account)} == before
+    assert before["keys"] == {key: "Active" if who == "renamed-into-the-name" else "Inactive"}
+    if change == "password":
+        assert account.iam.get_login_profile(UserName=USER)["LoginProfile"]["UserName"] == USER
 
 
 def test_a_record_without_a_user_id_written_before_the_live_user_was_created_is_another_users(

@@ -156,7 +156,7 @@ class LiveUser(NamedTuple):
     user_id: str | None
     arn: str | None
     tags: Mapping[str, str]
-    #: ``CreateDate``: places a record that captured no UserId, as a role's record is placed (issue 15).
+    #: ``CreateDate``: rules out a record that captured no UserId, written before this user existed (issue 15).
     created: object = None
 
 
@@ -273,20 +273,12 @@ def _in_force_of(past: PastRemediation) -> bool:
 
 
 def _of_this_user(quarantines: Sequence[PastRemediation], live: LiveUser | None) -> list[PastRemediation]:
-    """The quarantines in force that captured the live user's own UserId (review s12 F2/F3), or, a record that
-    captured none, written when the live user already existed (its ``CreateDate``; names are unique at any instant),
-    as a role's record is placed (issue 15)."""
-    if live is None:
+    """The quarantines in force that captured the live user's own UserId (review s12 F2/F3). A record that captured
+    none is never taken for this user's, even written while it existed: users, unlike roles, can be renamed into the
+    name (review s14 F1), so ``CreateDate`` only rules such a record out (``_whose_unknown``)."""
+    if live is None or live.user_id is None:
         return []
-    return [
-        past
-        for past in quarantines
-        if _in_force_of(past)
-        and (
-            (live.user_id is not None and live.user_id in _recorded_user_ids(past))
-            or (not _recorded_user_ids(past) and existed_when_recorded(live.created, past.created_at) is True)
-        )
-    ]
+    return [past for past in quarantines if _in_force_of(past) and live.user_id in _recorded_user_ids(past)]
 
 
 def user_boundary_quarantines(context: RuleContext, user: str, arn: str) -> list[PastRemediation]:
@@ -945,15 +937,15 @@ def _whose_unknown(
     """An everyday change of a user whose name has a quarantine in force that captured no UserId (a record made
     before session 11): it cannot say whose it was, so a medium alert and nothing done (review s12 F3); None when
     there is no such record."""
-    # Placed by the live user's CreateDate where it can be (issue 15): one written while this user existed is its
-    # quarantine (``_of_this_user``), one written before it was created another user's; only the rest are unknown.
+    # CreateDate only rules a record out (issue 15): one written before this user was created is another user's. One
+    # written while it existed is still unknown: an older user may have been renamed into the name (review s14 F1).
     created = live.created if live is not None else None
     legacy = [
         past
         for past in _quarantines(remediations)
         if _in_force_of(past)
         and not _recorded_user_ids(past)
-        and existed_when_recorded(created, past.created_at) is None
+        and existed_when_recorded(created, past.created_at) is not False
     ]
     if not legacy:
         return None
