@@ -224,8 +224,9 @@ def test_a_transient_refusal_is_named_every_other_write_done_and_then_raised_for
         f"deleted the console password of {USER}",
         f"deactivated service-specific credential {GIT}",
         f"tagged {USER} with iamwarden:quarantine-finding=f-1",
-        # This attempt's own verdict, which the alert reads (review s13 N1).
-        "the quarantine holds (a deny-all is on); 1 refused write will be retried with the event",
+        # This attempt's own verdict, which the alert reads (review s13 N1), with its time (review s14 F3).
+        "attempt at 2026-12-06T02:00:00.000+00:00: the quarantine holds (a deny-all is on); 1 refused write will be "
+        "retried with the event",
     ]
 
 
@@ -482,7 +483,10 @@ def test_a_quarantine_that_holds_and_fails_for_a_retry_is_alerted_at_the_rule_s_
     assert sent.finding is not None
     assert sent.finding.severity is Severity.HIGH  # iam-user-created's own
     assert f"NOT deactivated: access key {key} of backdoor-admin (Throttling); retried with the event" in sent.actions
-    assert sent.actions[-1] == "the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
+    assert sent.actions[-1].startswith("attempt at ")
+    assert sent.actions[-1].endswith(
+        ": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
+    )
     assert QUARANTINE_POLICY_NAME in account.iam.list_user_policies(UserName="backdoor-admin")["PolicyNames"]
 
 
@@ -537,6 +541,12 @@ def test_a_retried_quarantine_whose_deny_all_was_lifted_and_refused_is_alerted_c
     assert f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} to backdoor-admin" in alert.actions
     assert any(line.endswith("backdoor-admin is NOT quarantined") for line in alert.actions)
     assert not alert.actions[-1].startswith("the quarantine holds")
+    # The first attempt's "holds" line says which attempt it was, and reads as past (review s14 F3).
+    [earlier] = [line for line in alert.actions if line.startswith("attempt at ")]
+    assert earlier.endswith(": the quarantine held then (a deny-all was on); 1 refused write left to the retry"), (
+        earlier
+    )
+    assert not [line for line in alert.actions if "quarantine holds" in line or "will be retried" in line]
 
 
 def test_a_write_throttled_on_two_attempts_is_counted_once_in_the_alert(
@@ -557,9 +567,50 @@ def test_a_write_throttled_on_two_attempts_is_counted_once_in_the_alert(
     assert alert.finding is not None
     assert alert.finding.severity is Severity.HIGH
     assert sum(line.endswith("; retried with the event") for line in alert.actions) == 2  # the record keeps both
-    assert (
-        alert.actions[-1] == "the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
+    assert alert.actions[-1].endswith(
+        ": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
     )
+    # Each attempt's line says which attempt it is; only the latest reads as current (review s14 F3).
+    attempts = [line for line in alert.actions if line.startswith("attempt at ")]
+    assert len(attempts) == 2
+    assert attempts[0].endswith(": the quarantine held then (a deny-all was on); 1 refused write left to the retry")
+    assert sum("will be retried" in line for line in alert.actions) == 1
+
+
+def test_a_quarantine_retried_to_success_does_not_show_the_earlier_retry_as_current(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s14 F3 (probe P3): attempt 1's key write is throttled, attempt 2 deactivates it. The remediated alert
+    keeps attempt 1's line, with its time and in the past tense, never "will be retried" as if still to come."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    key = account.iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
+    first: list[bool] = []
+    refuse = _refused("Throttling", "UpdateAccessKey")
+    account.session.events.register_first(
+        "before-call.iam.UpdateAccessKey", lambda **kwargs: None if first else refuse(**kwargs)
+    )
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(load_event("create-user-backdoor-cli.json"))
+    first.append(True)
+
+    enforcer.handle(load_event("create-user-backdoor-cli.json"))
+
+    [sent] = [n for n in notifier.sent if n.outcome is Outcome.REMEDIATED]
+    assert f"deactivated access key {key}" in sent.actions
+    [earlier] = [line for line in sent.actions if line.startswith("attempt at ")]
+    assert earlier.endswith(": the quarantine held then (a deny-all was on); 1 refused write left to the retry")
+    assert not [line for line in sent.actions if "quarantine holds" in line or "will be retried" in line]
+    # The record keeps attempt 1's own line as written.
+    assert sent.remediation_id is not None
+    record = account.audit().get(sent.remediation_id)
+    assert record is not None
+    assert [line for line in record.done if line.startswith("attempt at ")] == [
+        earlier.replace(
+            "held then (a deny-all was on); 1 refused write left to the retry",
+            "holds (a deny-all is on); 1 refused write will be retried with the event",
+        )
+    ]
 
 
 # --- a role quarantine knows its role by RoleId (issue 15) -------------------------------------------------------

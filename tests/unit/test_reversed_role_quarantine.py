@@ -241,6 +241,7 @@ def test_a_failed_quarantine_of_this_very_role_that_put_no_deny_all_on_leaves_th
 def test_a_record_without_an_id_is_placed_by_the_principal_s_creation(
     created: object, recorded_at: str, placed: bool | None
 ) -> None:
-    """Issue 15: the one rule that places a user's and a role's records without an id (names are unique at any
-    instant): before the record, the principal quarantined; after it, another; within the second, unknown."""
+    """Issue 15: the one rule for records without an id (names are unique at any instant): created after the record,
+    another principal; within the second, unknown; before it, a role's record is placed (a user's stays unknown: users
+    can be renamed into a name, review s14 F1)."""
     assert existed_when_recorded(created, recorded_at) is placed

@@ -13,7 +13,7 @@ from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
-from iamwarden.domain.quarantine import DENY_ALL_DONE, RETRIED, held_line, latest_verdict
+from iamwarden.domain.quarantine import DENY_ALL_DONE, RETRIED, as_earlier, held_line, latest_verdict
 from iamwarden.guardrails.registry import ACTIONS
 
 #: What a remediation reports as done when every step found nothing left to undo: the change
@@ -34,6 +34,8 @@ def _failed_quarantine(finding: Finding, done: tuple[str, ...]) -> tuple[Finding
     if not any(step.action in QUARANTINES for step in finding.plan):
         return finding, done
     verdict = latest_verdict(done)
+    # Earlier attempts' "holds" lines read as what they were (review s14 F3); only the latest attempt's stands.
+    done = as_earlier(done, keep_latest=verdict == "held")
     if verdict in (None, "not quarantined"):
         return finding._replace(severity=Severity.CRITICAL), done
     if verdict == "held":
@@ -79,7 +81,8 @@ def finding_notification(
     if outcome is Outcome.ALERTED:
         actions = tuple(step.summary for step in finding.plan)  # ``error``: why a remediate-mode finding was held
     elif outcome is Outcome.REMEDIATED:
-        actions = done or (ALREADY_COMPLIANT,)
+        # A quarantine retried to success: its earlier attempts' "holds" lines are past (review s14 F3).
+        actions = (as_earlier(done, keep_latest=False) if done else ()) or (ALREADY_COMPLIANT,)
     elif outcome is Outcome.REMEDIATION_FAILED:
         finding, actions = _failed_quarantine(finding, done)
     else:

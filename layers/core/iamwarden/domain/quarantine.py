@@ -29,11 +29,49 @@ NOT_QUARANTINED = " is NOT quarantined"
 HELD = "the quarantine holds (a deny-all is on)"
 
 
-def held_line(retried: int) -> str:
-    """The line an attempt whose deny-all holds ends with, counting its own writes refused for a passing reason."""
-    if not retried:
-        return HELD
-    return f"{HELD}; {retried} refused write{'s' if retried > 1 else ''} will be retried with the event"
+#: How an attempt's own ``HELD`` line starts: the attempt's time, so that a record (and the error, the DLQ message)
+#: holding every attempt's lines says which attempt each verdict is (review s14 F3).
+ATTEMPT = "attempt at "
+
+#: How an earlier attempt's ``HELD`` line reads in an alert: it held then, not necessarily now (review s14 F3).
+HELD_EARLIER = "the quarantine held then (a deny-all was on)"
+
+
+def held_line(retried: int, at: str | None = None) -> str:
+    """The line an attempt whose deny-all holds ends with, counting its own writes refused for a passing reason;
+    ``at``: the attempt's time, which starts the line."""
+    line = HELD
+    if retried:
+        line = f"{HELD}; {retried} refused write{'s' if retried > 1 else ''} will be retried with the event"
+    return f"{ATTEMPT}{at}: {line}" if at is not None else line
+
+
+def _held(line: str) -> tuple[str, str] | None:
+    """An attempt's ``HELD`` line split into its ``attempt at T: `` prefix (empty on a line from before it) and the
+    rest; None: not such a line. A time has no ``": "`` in it, and no line that is not IAM Warden's starts so."""
+    if line.startswith(HELD):
+        return "", line
+    if line.startswith(ATTEMPT):
+        at, separator, rest = line.partition(": ")
+        if separator and rest.startswith(HELD):
+            return f"{at}{separator}", rest
+    return None
+
+
+def as_earlier(done: tuple[str, ...] | list[str], *, keep_latest: bool) -> tuple[str, ...]:
+    """``done`` for an alert: every attempt's ``HELD`` line in the past tense ("held then", "left to the
+    retry"), except the latest when ``keep_latest`` (a failed run whose latest attempt held: its own line stands).
+    So a retry's success or its refusal never shows an earlier attempt's "will be retried" as current."""
+    held = [index for index, line in enumerate(done) if _held(line) is not None]
+    current = held[-1] if keep_latest and held else None
+    lines = list(done)
+    for index in held:
+        if index == current:
+            continue
+        prefix, rest = _held(lines[index]) or ("", "")
+        rest = rest.replace(HELD, HELD_EARLIER, 1).replace("will be retried with the event", "left to the retry")
+        lines[index] = f"{prefix}{rest}"
+    return tuple(lines)
 
 
 def latest_verdict(done: tuple[str, ...] | list[str]) -> str | None:
@@ -43,7 +81,7 @@ def latest_verdict(done: tuple[str, ...] | list[str]) -> str | None:
     for line in reversed(done):
         if line.endswith(NOT_QUARANTINED):
             return "not quarantined"
-        if line.startswith(HELD):
+        if _held(line) is not None:
             return "held"
         if line.startswith(DENY_ALL_DONE):
             return "deny-all on"

@@ -382,7 +382,7 @@ class QuarantineUser:
             # The quarantine holds (a deny-all is on) but a write refused for a passing reason is not given up: the
             # run fails so the event is retried, and the retry, reading the live state again, does only what is left.
             # This attempt's own line (review s13 N1): the alert reads the latest attempt's, never every attempt's.
-            done.append(held_line(len(transient)))
+            done.append(held_line(len(transient), run.now))  # with its time: which attempt (review s14 F3)
             raise transient[0]
 
     def _deny_all(
