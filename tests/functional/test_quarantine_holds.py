@@ -11,6 +11,7 @@ heartbeat keeps no ``AWSDenyAll`` as the known-good boundary. R8: an undo after 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -349,15 +350,91 @@ def _wipe(account: Account, user: str = USER) -> None:
     iam.delete_user(UserName=user)
 
 
-def _strip_user_ids(account: Account, quarantine: str) -> None:
-    """The quarantine's record as one made before session 11 holds it: no captured UserId."""
+def _strip_user_ids(account: Account, quarantine: str, *, created_at: datetime | None = None) -> None:
+    """The quarantine's record as one made before session 11 holds it: no captured UserId (and, given, written at
+    ``created_at``)."""
     table = account.audit().table_name
     item = account.dynamodb.get_item(TableName=table, Key={"remediation_id": {"S": quarantine}})["Item"]
     before = json.loads(item["before"]["S"])
     for captured in before:
         captured.pop("user_id", None)
     item["before"] = {"S": json.dumps(before)}
+    if created_at is not None:
+        assert "created_at" in item
+        item["created_at"] = {"S": created_at.isoformat(timespec="milliseconds")}
     account.dynamodb.put_item(TableName=table, Item=item)
+
+
+def _created(account: Account) -> datetime:
+    created = account.iam.get_user(UserName=USER)["User"]["CreateDate"]
+    assert isinstance(created, datetime)
+    return created
+
+
+@pytest.mark.parametrize("change", ["password", "untag"])
+@pytest.mark.parametrize("who", ["the-same-user", "renamed-into-the-name"])
+def test_a_record_without_a_user_id_written_while_the_live_user_existed_is_only_a_medium_alert(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, change: str, who: str
+) -> None:
+    """Review s14 F1: users can be renamed (``UpdateUser --new-user-name``), so a user that existed when a record
+    without a UserId was written may be an older user moved into the quarantined name (dev-bot here). CreateDate only
+    rules a record out; a user that existed then stays the medium "cannot tell" alert: no critical, the new password
+    kept, no quarantine of it."""
+    if who == "renamed-into-the-name":
+        account.iam.create_user(UserName="dev-bot")
+        devbot_created = account.iam.get_user(UserName="dev-bot")["User"]["CreateDate"]
+        key = account.iam.create_access_key(UserName="dev-bot")["AccessKey"]["AccessKeyId"]
+        _, quarantine = _quarantined(account, enforcer)
+        _strip_user_ids(account, quarantine, created_at=devbot_created + timedelta(hours=1))
+        _wipe(account)
+        account.iam.update_user(UserName="dev-bot", NewUserName=USER)
+    else:
+        key, quarantine = _quarantined(account, enforcer)
+        _strip_user_ids(account, quarantine, created_at=_created(account) + timedelta(hours=1))
+    before = {"keys": _keys(account), "policies": _policies(account), "boundary": _boundary(account)}
+    notifier.sent.clear()
+    if change == "password":
+        account.iam.create_login_profile(UserName=USER, Password="Str0ng!Passw0rd-x", PasswordResetRequired=True)
+        event = _event("create-login-profile.json", "00000000-0000-4000-8000-0000000d0311", userName=USER)
+        event = _by(event, HELPDESK)
+    else:
+        account.iam.tag_user(UserName=USER, Tags=[{"Key": QUARANTINE_TAG_FINDING, "Value": "x"}])
+        account.iam.untag_user(UserName=USER, TagKeys=[QUARANTINE_TAG_FINDING])
+        event = load_event("untag-user-quarantine-tags.json")
+        event["detail"]["eventID"] = "00000000-0000-4000-8000-0000000d0313"
+
+    result = enforcer.handle(event)
+
+    assert _rules(result)[REVERSED] != Outcome.REMEDIATED
+    alert = _alert(notifier)
+    assert alert.rule_id == REVERSED
+    assert alert.severity.value == "medium"
+    assert "captured no UserId" in alert.reason
+    assert not alert.plan
+    assert {"keys": _keys(account), "policies": _policies(account), "boundary": _boundary(account)} == before
+    assert before["keys"] == {key: "Active" if who == "renamed-into-the-name" else "Inactive"}
+    if change == "password":
+        assert account.iam.get_login_profile(UserName=USER)["LoginProfile"]["UserName"] == USER
+
+
+def test_a_record_without_a_user_id_written_before_the_live_user_was_created_is_another_users(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Issue 15: a user created after the record was written is not the user quarantined (a name used again): its
+    new password reverses nothing, no alert, the password kept. Before: a medium alert."""
+    _, quarantine = _quarantined(account, enforcer)
+    _wipe(account)
+    account.iam.create_user(UserName=USER)
+    _strip_user_ids(account, quarantine, created_at=_created(account) - timedelta(hours=1))
+    account.iam.create_login_profile(UserName=USER, Password="Str0ng!Passw0rd-x", PasswordResetRequired=True)
+
+    result = enforcer.handle(
+        _by(_event("create-login-profile.json", "00000000-0000-4000-8000-0000000d0312", userName=USER), HELPDESK)
+    )
+
+    assert REVERSED not in _rules(result)
+    assert not [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == REVERSED]
+    assert account.iam.get_login_profile(UserName=USER)["LoginProfile"]["UserName"] == USER
 
 
 @pytest.mark.parametrize("how", ["undone-then-deleted", "deleted-without-undo", "renamed-into-the-name"])
@@ -427,9 +504,10 @@ def test_a_quarantine_record_without_a_user_id_never_deletes_a_new_users_passwor
     """Review s12 F3: a record made before session 11 captured no UserId, so it cannot say whether the user holding
     the name now is the one quarantined: a medium alert with what is unknown, the password kept."""
     _, quarantine = _quarantined(account, enforcer)
-    _strip_user_ids(account, quarantine)
     _wipe(account)
     account.iam.create_user(UserName=USER)
+    # Written within the second the live user was created: CreateDate cannot place it either (issue 15).
+    _strip_user_ids(account, quarantine, created_at=_created(account) + timedelta(milliseconds=500))
     account.iam.create_login_profile(UserName=USER, Password="Str0ng!Passw0rd-x", PasswordResetRequired=True)
 
     result = enforcer.handle(
@@ -440,7 +518,16 @@ def test_a_quarantine_record_without_a_user_id_never_deletes_a_new_users_passwor
     alert = _alert(notifier)
     assert alert.severity.value == "medium"
     assert "captured no UserId" in alert.reason
-    assert alert.needs_context
+    # The whole finding, pinned (review s13 D5 folded the role and user shapes into one helper).
+    live_id = account.iam.get_user(UserName=USER)["User"]["UserId"]
+    assert alert.needs_context == (
+        f"whether user {USER} (UserId {live_id}) is the user IAM Warden quarantined in {quarantine}",
+    )
+    assert alert.offending == ({"remediation_id": quarantine},)
+    assert alert.reason.endswith(
+        f"whose name IAM Warden quarantined in {quarantine}; that record captured no UserId, so it cannot say "
+        "whether this is the same user or a new one of the same name: nothing is done."
+    )
     assert account.iam.get_login_profile(UserName=USER)["LoginProfile"]["UserName"] == USER
 
 

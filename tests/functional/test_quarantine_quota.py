@@ -23,7 +23,8 @@ from botocore.stub import ANY, Stubber
 from iamwarden.app.executor import StepRun
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.findings import Outcome, RemediationStep
-from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, QuarantineUser
+from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME, latest_verdict
+from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QuarantineUser
 from iamwarden.guardrails.tampering import QuarantineRole, quarantine_step
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
@@ -237,6 +238,33 @@ def test_a_role_quarantine_with_the_boundary_refused_holds_through_the_inline_de
 
     assert done[0] == f"put the deny-all inline policy iamwarden-quarantine on role {role}"
     assert done[1].startswith(f"NOT set: the deny-all permissions boundary {DENY_ALL_BOUNDARY} on role {role}")
+
+
+def test_a_role_quarantine_with_both_deny_alls_refused_says_so_in_its_record() -> None:
+    """Review s13 N1: the record names the refused writes and ends "is NOT quarantined", so the failure alert reads
+    this attempt's truth rather than an earlier attempt's deny-all line (before: no line, only the raised error)."""
+    role = "iamwarden-heartbeat-us-east-1"
+    arn = f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}"
+    iam, stub = _stubbed()
+    stub.add_client_error("put_role_permissions_boundary", service_error_code="AccessDenied")
+    stub.add_client_error("put_role_policy", service_error_code="LimitExceeded")
+    aws = cast(Any, SimpleNamespace(iam=iam))
+    earlier = [f"put the deny-all inline policy iamwarden-quarantine on role {role}"]  # an earlier attempt's
+    done: list[str] = []
+
+    with stub, pytest.raises(ClientError) as raised:
+        QuarantineRole().apply(
+            StepRun(aws, "f-1", "2026-12-05T19:00:00.000+00:00"),
+            quarantine_step(role, arn, "a test"),
+            {"exists": True, "policy": None, "boundary": None},
+            done,
+        )
+    stub.assert_no_pending_responses()
+
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"  # the boundary's refusal says why
+    assert done[0] == f"NOT put: the deny-all inline policy iamwarden-quarantine on role {role} (LimitExceeded)"
+    assert done[1].endswith(f"(AccessDenied); role {role} is NOT quarantined")
+    assert latest_verdict([*earlier, *done]) == "not quarantined"
 
 
 def _refuse_boundaries(**_: Any) -> None:

@@ -20,12 +20,14 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
+from iamwarden.alerts.notifications import Notification, finding_notification
 from iamwarden.app.executor import StepRun
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome, RemediationStep
-from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, QUARANTINE_TAGS, QuarantineUser
+from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME
+from iamwarden.guardrails.iam_user import QUARANTINE_TAGS, QuarantineUser
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -222,6 +224,9 @@ def test_a_transient_refusal_is_named_every_other_write_done_and_then_raised_for
         f"deleted the console password of {USER}",
         f"deactivated service-specific credential {GIT}",
         f"tagged {USER} with iamwarden:quarantine-finding=f-1",
+        # This attempt's own verdict, which the alert reads (review s13 N1), with its time (review s14 F3).
+        "attempt at 2026-12-06T02:00:00.000+00:00: the quarantine holds (a deny-all is on); 1 refused write will be "
+        "retried with the event",
     ]
 
 
@@ -390,6 +395,49 @@ def test_undo_turns_on_only_the_keys_the_quarantine_itself_shut(
     assert not any(refused in line for line in undone.restored)
 
 
+@pytest.mark.parametrize("refused", ["PutUserPermissionsBoundary", "PutUserPolicy"])
+def test_undo_leaves_a_deny_all_whose_own_write_was_refused_and_that_someone_put_on_since(
+    account: Account, enforcer: EnforcerService, refused: str
+) -> None:
+    """Review s13 N3: the quarantine's write of one deny-all was refused (a NOT line; the other deny-all held), and
+    the security team put that deny-all on by hand afterwards: ``iamwarden undo`` lifts only the deny-all the record
+    shows IAM Warden wrote. Before: undo removed both (live deny-all, none before)."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    refuse = _refused("AccessDenied", refused)
+    hook = f"before-call.iam.{refused}"
+    account.session.events.register_first(hook, refuse)
+
+    [finding] = enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
+    assert finding["outcome"] == Outcome.REMEDIATED
+    account.session.events.unregister(hook, refuse)
+    boundary = "arn:aws:iam::aws:policy/AWSDenyAll"
+    if refused == "PutUserPermissionsBoundary":  # by hand, after the quarantine
+        account.iam.put_user_permissions_boundary(UserName="backdoor-admin", PermissionsBoundary=boundary)
+    else:
+        account.iam.put_user_policy(
+            UserName="backdoor-admin", PolicyName=QUARANTINE_POLICY_NAME, PolicyDocument=json.dumps(_DENY_ALL)
+        )
+
+    undone = enforcer.executor.undo(str(finding["remediation_id"]), actor=OPERATOR)
+
+    user = account.iam.get_user(UserName="backdoor-admin")["User"]
+    policies = account.iam.list_user_policies(UserName="backdoor-admin")["PolicyNames"]
+    if refused == "PutUserPermissionsBoundary":
+        assert user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == boundary  # the team's, kept
+        assert policies == []  # the quarantine's own inline deny-all, lifted
+        assert any(line.startswith("left the permissions boundary as it is") for line in undone.restored)
+    else:
+        assert policies == [QUARANTINE_POLICY_NAME]  # the team's, kept
+        assert "PermissionsBoundary" not in user  # the quarantine's own boundary, lifted
+        assert any(
+            line.startswith(f"left the inline policy {QUARANTINE_POLICY_NAME} as it is") for line in undone.restored
+        )
+
+
+_DENY_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+
+
 def test_with_no_deny_all_the_quarantine_is_a_failed_remediation_alerted_critical(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
@@ -435,8 +483,134 @@ def test_a_quarantine_that_holds_and_fails_for_a_retry_is_alerted_at_the_rule_s_
     assert sent.finding is not None
     assert sent.finding.severity is Severity.HIGH  # iam-user-created's own
     assert f"NOT deactivated: access key {key} of backdoor-admin (Throttling); retried with the event" in sent.actions
-    assert sent.actions[-1] == "the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
+    assert sent.actions[-1].startswith("attempt at ")
+    assert sent.actions[-1].endswith(
+        ": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
+    )
     assert QUARANTINE_POLICY_NAME in account.iam.list_user_policies(UserName="backdoor-admin")["PolicyNames"]
+
+
+def _rebuilt_failure_alert(account: Account, notifier: RecordingNotifier) -> Notification:
+    """The failure alert as ``redeliver`` rebuilds it from the audit record, which holds every attempt's lines (the
+    enforcer sends a failure alert once per remediation: the first attempt's)."""
+    [first] = [n for n in notifier.sent if n.outcome is Outcome.REMEDIATION_FAILED]
+    assert first.finding is not None
+    assert first.remediation_id is not None
+    record = account.audit().get(first.remediation_id)
+    assert record is not None
+    return finding_notification(
+        Outcome.REMEDIATION_FAILED,
+        first.finding,
+        first.change,
+        first.remediation_id,
+        settings_prefix="/iamwarden",
+        done=tuple(record.done),
+    )
+
+
+def test_a_retried_quarantine_whose_deny_all_was_lifted_and_refused_is_alerted_critical(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s13 N1: attempt 1 puts the deny-all on and a key write is throttled; the deny-all is lifted; on the
+    retry the deny-all is refused. The record holds both attempts' lines, but the alert reads the latest: critical,
+    no "holds" line (before: the rule's severity and "the quarantine holds")."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    account.iam.create_access_key(UserName="backdoor-admin")
+    account.session.events.register_first("before-call.iam.UpdateAccessKey", _refused("Throttling", "UpdateAccessKey"))
+    # Registered before the enforcer's clients are made (they copy the session's handlers), refusing from attempt 2.
+    retry: list[bool] = []
+    for operation in ("PutUserPermissionsBoundary", "PutUserPolicy"):
+        refuse = _refused("AccessDenied", operation)
+        account.session.events.register_first(
+            f"before-call.iam.{operation}", lambda _refuse=refuse, **kwargs: _refuse(**kwargs) if retry else None
+        )
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(load_event("create-user-backdoor-cli.json"))
+    account.iam.delete_user_policy(UserName="backdoor-admin", PolicyName=QUARANTINE_POLICY_NAME)
+    account.iam.delete_user_permissions_boundary(UserName="backdoor-admin")
+    retry.append(True)
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(load_event("create-user-backdoor-cli.json"))
+
+    alert = _rebuilt_failure_alert(account, notifier)
+
+    assert alert.finding is not None
+    assert alert.finding.severity is Severity.CRITICAL
+    # Both attempts' lines are kept: the first attempt's deny-all and its "holds" line, then the retry's refusal.
+    assert f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} to backdoor-admin" in alert.actions
+    assert any(line.endswith("backdoor-admin is NOT quarantined") for line in alert.actions)
+    assert not alert.actions[-1].startswith("the quarantine holds")
+    # The first attempt's "holds" line says which attempt it was, and reads as past (review s14 F3).
+    [earlier] = [line for line in alert.actions if line.startswith("attempt at ")]
+    assert earlier.endswith(": the quarantine held then (a deny-all was on); 1 refused write left to the retry"), (
+        earlier
+    )
+    assert not [line for line in alert.actions if "quarantine holds" in line or "will be retried" in line]
+
+
+def test_a_write_throttled_on_two_attempts_is_counted_once_in_the_alert(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s13 N1: the same key throttled on the first attempt and on its retry is one write to retry, not two
+    (before: the alert counted every attempt's refused lines)."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    account.iam.create_access_key(UserName="backdoor-admin")
+    account.session.events.register_first("before-call.iam.UpdateAccessKey", _refused("Throttling", "UpdateAccessKey"))
+    for _ in range(2):
+        with pytest.raises(EnforcementFailedError):
+            enforcer.handle(load_event("create-user-backdoor-cli.json"))
+
+    alert = _rebuilt_failure_alert(account, notifier)
+
+    assert alert.finding is not None
+    assert alert.finding.severity is Severity.HIGH
+    assert sum(line.endswith("; retried with the event") for line in alert.actions) == 2  # the record keeps both
+    assert alert.actions[-1].endswith(
+        ": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
+    )
+    # Each attempt's line says which attempt it is; only the latest reads as current (review s14 F3).
+    attempts = [line for line in alert.actions if line.startswith("attempt at ")]
+    assert len(attempts) == 2
+    assert attempts[0].endswith(": the quarantine held then (a deny-all was on); 1 refused write left to the retry")
+    assert sum("will be retried" in line for line in alert.actions) == 1
+
+
+def test_a_quarantine_retried_to_success_does_not_show_the_earlier_retry_as_current(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s14 F3 (probe P3): attempt 1's key write is throttled, attempt 2 deactivates it. The remediated alert
+    keeps attempt 1's line, with its time and in the past tense, never "will be retried" as if still to come."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    key = account.iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
+    first: list[bool] = []
+    refuse = _refused("Throttling", "UpdateAccessKey")
+    account.session.events.register_first(
+        "before-call.iam.UpdateAccessKey", lambda **kwargs: None if first else refuse(**kwargs)
+    )
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(load_event("create-user-backdoor-cli.json"))
+    first.append(True)
+
+    enforcer.handle(load_event("create-user-backdoor-cli.json"))
+
+    [sent] = [n for n in notifier.sent if n.outcome is Outcome.REMEDIATED]
+    assert f"deactivated access key {key}" in sent.actions
+    [earlier] = [line for line in sent.actions if line.startswith("attempt at ")]
+    assert earlier.endswith(": the quarantine held then (a deny-all was on); 1 refused write left to the retry")
+    assert not [line for line in sent.actions if "quarantine holds" in line or "will be retried" in line]
+    # The record keeps attempt 1's own line as written.
+    assert sent.remediation_id is not None
+    record = account.audit().get(sent.remediation_id)
+    assert record is not None
+    assert [line for line in record.done if line.startswith("attempt at ")] == [
+        earlier.replace(
+            "held then (a deny-all was on); 1 refused write left to the retry",
+            "holds (a deny-all is on); 1 refused write will be retried with the event",
+        )
+    ]
 
 
 # --- a role quarantine knows its role by RoleId (issue 15) -------------------------------------------------------

@@ -155,10 +155,6 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
         "the alert dispatcher (alert model, renderers, SNS and owner adapters, ~20 M instructions) is built with "
         "the enforcer's first alert: most events alert nothing (README, Benchmarks)"
     ),
-    ("iamwarden.alerts.notifications", "iamwarden.guardrails.iam_user"): (
-        "the quarantine module (its plans, credentials and undo) is needed only to word a failed quarantine's alert: "
-        "the enforcer's cold start never imports it (tests/unit/test_cold_import.py)"
-    ),
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack"): _SLACK,
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack_app"): _SLACK,
     ("iamwarden.prune.adapters.alert_notices", "iamwarden.adapters.slack"): _SLACK,

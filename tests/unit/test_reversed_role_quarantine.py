@@ -21,7 +21,7 @@ from iamwarden.domain.recorded import PastRemediation
 from iamwarden.guardrails.base import Evaluation
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.remediation_reversed import _role_not_judged
-from iamwarden.guardrails.tampering import of_this_role
+from iamwarden.guardrails.tampering import existed_when_recorded, of_this_role
 from tests.conftest import SAMPLE_HOME_ACCOUNT, SAMPLE_OWN, load_event
 from tests.unit.test_reversed_roles_anywhere import Audit, operators_settings
 
@@ -102,7 +102,16 @@ def test_a_role_quarantine_that_cannot_say_whose_it_was_is_alerted_not_acted_on(
     [finding] = _judged(past, live=live)
     assert finding.plan == ()
     assert finding.severity.value == "medium"
-    assert finding.needs_context
+    # The whole finding, pinned (review s13 D5 folded the role and user shapes into one helper).
+    assert finding.needs_context == (
+        f"whether role {ROLE} (RoleId {ROLE_ID if live else 'unknown'}) is the role IAM Warden quarantined in rem-9",
+    )
+    assert finding.offending == ({"remediation_id": "rem-9"},)
+    assert finding.reason.endswith(
+        "IAM Warden quarantined a role of that name in rem-9, but cannot tell whether it is this role (the record "
+        "captured no RoleId, and the role's creation time cannot place it, or the role was not read live): nothing "
+        "is done."
+    )
 
 
 @pytest.mark.parametrize(
@@ -217,3 +226,22 @@ def test_a_failed_quarantine_of_this_very_role_that_put_no_deny_all_on_leaves_th
     write to IAM Warden's own role is tampering's (second reading s13 N2: without this filter, main's silence)."""
     failed = _quarantine("failed", f"revoked older sessions of role {ROLE}")
     assert _own_findings(event_name, ROLE_ID, failed) == {"iamwarden-tampered": ["critical"]}
+
+
+@pytest.mark.parametrize(
+    ("created", "recorded_at", "placed"),
+    [
+        (datetime(2026, 11, 20, 9, 0, tzinfo=UTC), "2026-11-20T09:41:00Z", True),
+        (datetime(2026, 11, 20, 10, 0, tzinfo=UTC), "2026-11-20T09:41:00Z", False),
+        (datetime(2026, 11, 20, 9, 41, tzinfo=UTC), "2026-11-20T09:41:00.500+00:00", None),  # within the second
+        (None, "2026-11-20T09:41:00Z", None),  # no CreateDate
+        ("2026-11-20T09:00:00Z", "not a time", None),  # an unreadable record time
+    ],
+)
+def test_a_record_without_an_id_is_placed_by_the_principal_s_creation(
+    created: object, recorded_at: str, placed: bool | None
+) -> None:
+    """Issue 15: the one rule for records without an id (names are unique at any instant): created after the record,
+    another principal; within the second, unknown; before it, a role's record is placed (a user's stays unknown: users
+    can be renamed into a name, review s14 F1)."""
+    assert existed_when_recorded(created, recorded_at) is placed

@@ -13,6 +13,7 @@ from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.domain.quarantine import DENY_ALL_DONE, RETRIED, as_earlier, held_line, latest_verdict
 from iamwarden.guardrails.registry import ACTIONS
 
 #: What a remediation reports as done when every step found nothing left to undo: the change
@@ -26,26 +27,23 @@ QUARANTINES = frozenset({"quarantine_user", "quarantine_role"})
 
 
 def _failed_quarantine(finding: Finding, done: tuple[str, ...]) -> tuple[Finding, tuple[str, ...]]:
-    """A failed plan with a quarantine: critical when no deny-all went on; else the rule's severity, and a line
-    saying the quarantine holds and how many refused writes the retry will do."""
+    """A failed plan with a quarantine: critical when the latest attempt left no deny-all on; else the rule's
+    severity, and the line saying the quarantine holds and how many refused writes the retry will do. Only the latest
+    attempt's line counts (review s13 N1): ``done`` adds up every attempt's lines, and a deny-all lifted between
+    attempts must not read as holding."""
     if not any(step.action in QUARANTINES for step in finding.plan):
         return finding, done
-    # Imported here: the quarantine module is not loaded at cold start (tests/unit/test_cold_import.py).
-    from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, RETRIED  # noqa: PLC0415
-
-    # How a quarantine's ``done`` says a deny-all went on (``QuarantineUser._deny_all``, ``QuarantineRole.apply``).
-    deny_all_done = (
-        "set the deny-all permissions boundary ",
-        f"attached deny-all inline policy {QUARANTINE_POLICY_NAME} ",
-        f"put the deny-all inline policy {QUARANTINE_POLICY_NAME} on role ",
-    )
-    if not any(line.startswith(deny_all_done) for line in done):
+    verdict = latest_verdict(done)
+    # Earlier attempts' "holds" lines read as what they were (review s14 F3); only the latest attempt's stands.
+    done = as_earlier(done, keep_latest=verdict == "held")
+    if verdict in (None, "not quarantined"):
         return finding._replace(severity=Severity.CRITICAL), done
-    retried = sum(line.endswith(RETRIED) for line in done)
-    held = "the quarantine holds (a deny-all is on)"
-    if retried:
-        held += f"; {retried} refused write{'s' if retried > 1 else ''} will be retried with the event"
-    return finding, (*done, held)
+    if verdict == "held":
+        return finding, done  # the attempt's own line says it, with its own count
+    # A deny-all went on and no later line says otherwise (a later step failed, or a record from before the
+    # attempt's own line): the refused writes after that deny-all are the ones the retry will do.
+    last = max(index for index, line in enumerate(done) if line.startswith(DENY_ALL_DONE))
+    return finding, (*done, held_line(sum(line.endswith(RETRIED) for line in done[last:])))
 
 
 class Notification(NamedTuple):
@@ -83,7 +81,8 @@ def finding_notification(
     if outcome is Outcome.ALERTED:
         actions = tuple(step.summary for step in finding.plan)  # ``error``: why a remediate-mode finding was held
     elif outcome is Outcome.REMEDIATED:
-        actions = done or (ALREADY_COMPLIANT,)
+        # A quarantine retried to success: its earlier attempts' "holds" lines are past (review s14 F3).
+        actions = (as_earlier(done, keep_latest=False) if done else ()) or (ALREADY_COMPLIANT,)
     elif outcome is Outcome.REMEDIATION_FAILED:
         finding, actions = _failed_quarantine(finding, done)
     else:

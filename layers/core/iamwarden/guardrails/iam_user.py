@@ -15,6 +15,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.quarantine import NOT_QUARANTINED, QUARANTINE_POLICY_NAME, RETRIED, held_line
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
@@ -44,7 +45,6 @@ IAM_USER_CREATED = RuleSpec(
     ),
 )
 
-QUARANTINE_POLICY_NAME = "iamwarden-quarantine"
 QUARANTINE_TAG_FINDING = "iamwarden:quarantine-finding"
 QUARANTINE_TAG_TIME = "iamwarden:quarantined-at"
 #: The ARN the quarantine's audit record is kept under: the tag moves with the user through a rename or re-path
@@ -381,6 +381,8 @@ class QuarantineUser:
         if transient:
             # The quarantine holds (a deny-all is on) but a write refused for a passing reason is not given up: the
             # run fails so the event is retried, and the retry, reading the live state again, does only what is left.
+            # This attempt's own line (review s13 N1): the alert reads the latest attempt's, never every attempt's.
+            done.append(held_line(len(transient), run.now))  # with its time: which attempt (review s14 F3)
             raise transient[0]
 
     def _deny_all(
@@ -409,7 +411,7 @@ class QuarantineUser:
                     )
                     done.append(
                         f"NOT set: the deny-all permissions boundary {boundary} "
-                        f"({error_code(boundary_error) or type(boundary_error).__name__}); {name} is NOT quarantined"
+                        f"({error_code(boundary_error) or type(boundary_error).__name__}); {name}{NOT_QUARANTINED}"
                     )
                     return boundary_error  # neither deny-all holds: the boundary's refusal says why
                 done.append(
@@ -464,7 +466,18 @@ class QuarantineUser:
             restored.append(f"user {name} is now called {user['UserName']} (found by its UserId {user['UserId']})")
             name = user["UserName"]
         live_boundary = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-        if before["quarantine_policy"] is None:
+        # A deny-all is lifted only when the record shows IAM Warden's own write of it went through (review s13 N3):
+        # one whose write was refused (a ``NOT`` line) and that someone put on since is not the quarantine's to lift.
+        wrote_policy = shut is None or any(
+            line.startswith(f"attached deny-all inline policy {policy_name} ") for line in shut
+        )
+        wrote_boundary = shut is None or any(line.startswith("set the deny-all permissions boundary ") for line in shut)
+        if not wrote_policy:
+            if before["quarantine_policy"] != DENY_ALL_POLICY:
+                restored.append(
+                    f"left the inline policy {policy_name} as it is: the record shows no write of it by the quarantine"
+                )
+        elif before["quarantine_policy"] is None:
             with ignoring():
                 iam.delete_user_policy(UserName=name, PolicyName=policy_name)
                 restored.append(f"removed deny-all inline policy {policy_name}")
@@ -475,7 +488,11 @@ class QuarantineUser:
             restored.append(f"restored inline policy {policy_name} as it was")
         boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
         # A record from before the boundary step has no "boundary" key: that quarantine set none, so none is lifted.
-        if "boundary" in before and before["boundary"] != boundary and live_boundary == boundary:
+        if not wrote_boundary and "boundary" in before and before["boundary"] != boundary:
+            restored.append(
+                f"left the permissions boundary as it is: the record shows no write of {boundary} by the quarantine"
+            )
+        elif "boundary" in before and before["boundary"] != boundary and live_boundary == boundary:
             if before["boundary"] is None:
                 with ignoring():
                     iam.delete_user_permissions_boundary(UserName=name)
@@ -523,11 +540,6 @@ class QuarantineUser:
                 "--password ..."
             )
         return restored
-
-
-#: How a quarantine's ``NOT`` line ends when the write was refused for a passing reason: the step fails once every
-#: other write is done, and the event is retried (lead decision s13). The failure alert counts these lines.
-RETRIED = "; retried with the event"
 
 
 def _tolerated(

@@ -52,6 +52,7 @@ from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, RemediationStep
+from iamwarden.domain.quarantine import DENY_ALL_DONE, QUARANTINE_POLICY_NAME
 from iamwarden.domain.recorded import PastRemediation, Snapshot, observed_at
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import (
@@ -65,7 +66,6 @@ from iamwarden.guardrails.credentials import (
 )
 from iamwarden.guardrails.iam_user import (
     DENY_ALL_POLICY,
-    QUARANTINE_POLICY_NAME,
     QUARANTINE_TAG_ARN,
     QUARANTINE_TAG_FINDING,
     QUARANTINE_TAGS,
@@ -76,13 +76,13 @@ from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anyw
 from iamwarden.guardrails.tampering import (
     QUARANTINE_POLICY,
     StopFunction,
+    existed_when_recorded,
     function_name,
     holding,
     quarantine_step,
     quarantines_in_force,
     unexcused_undo,
 )
-from iamwarden.guardrails.tampering import ROLE_DENY_ALL_DONE as _ROLE_DENY_ALL_DONE
 from iamwarden.guardrails.tampering import RoleQuarantines as _RoleQuarantines
 from iamwarden.guardrails.tampering import of_this_role as _of_this_role
 
@@ -156,6 +156,8 @@ class LiveUser(NamedTuple):
     user_id: str | None
     arn: str | None
     tags: Mapping[str, str]
+    #: ``CreateDate``: rules out a record that captured no UserId, written before this user existed (issue 15).
+    created: object = None
 
 
 def _deactivated_keys(past: PastRemediation) -> set[str]:
@@ -210,7 +212,12 @@ def _live_user(context: RuleContext, user: str) -> LiveUser | None:
         raise
     tags = {str(tag.get("Key")): str(tag.get("Value")) for tag in listed if isinstance(tag, Mapping)}
     user_id, arn = found.get("UserId"), found.get("Arn")
-    return LiveUser(user_id if isinstance(user_id, str) else None, arn if isinstance(arn, str) else None, tags)
+    return LiveUser(
+        user_id if isinstance(user_id, str) else None,
+        arn if isinstance(arn, str) else None,
+        tags,
+        found.get("CreateDate"),
+    )
 
 
 def _user_history(context: RuleContext, arn: str, live: LiveUser | None) -> list[PastRemediation]:
@@ -266,13 +273,12 @@ def _in_force_of(past: PastRemediation) -> bool:
 
 
 def _of_this_user(quarantines: Sequence[PastRemediation], live: LiveUser | None) -> list[PastRemediation]:
-    """The quarantines in force that captured the live user's own UserId (review s12 F2/F3)."""
-    user_id = live.user_id if live is not None else None
-    return [
-        past
-        for past in quarantines
-        if _in_force_of(past) and user_id is not None and user_id in _recorded_user_ids(past)
-    ]
+    """The quarantines in force that captured the live user's own UserId (review s12 F2/F3). A record that captured
+    none is never taken for this user's, even written while it existed: users, unlike roles, can be renamed into the
+    name (review s14 F1), so ``CreateDate`` only rules such a record out (``_whose_unknown``)."""
+    if live is None or live.user_id is None:
+        return []
+    return [past for past in quarantines if _in_force_of(past) and live.user_id in _recorded_user_ids(past)]
 
 
 def user_boundary_quarantines(context: RuleContext, user: str, arn: str) -> list[PastRemediation]:
@@ -285,17 +291,13 @@ def user_boundary_quarantines(context: RuleContext, user: str, arn: str) -> list
     return [past for past in by if any(line.startswith(_BOUNDARY_DONE) for line in past.done)]
 
 
-#: How a quarantine's ``done`` says a deny-all went on (``QuarantineUser.apply``).
-_DENY_ALL_DONE = ("attached deny-all inline policy", "set the deny-all permissions boundary")
-
-
 def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediation]:
     """The user quarantines among ``remediations``; one that failed part-way only when its deny-all went on."""
     return [
         past
         for past in remediations
         if past.steps(QuarantineUser.action)
-        and (past.status != FAILED or any(line.startswith(_DENY_ALL_DONE) for line in past.done))
+        and (past.status != FAILED or any(line.startswith(DENY_ALL_DONE) for line in past.done))
     ]
 
 
@@ -329,22 +331,41 @@ def _role_not_judged(
         )
         return evaluation
     latest = found.unknown[-1]
+    return _whose_record_unknown(
+        context,
+        evaluation,
+        arn,
+        latest,
+        reason=(
+            f"{context.change.actor.display} {did}; IAM Warden quarantined a role of that name in "
+            f"{latest.remediation_id}, but cannot tell whether it is this role (the record captured no RoleId, "
+            "and the role's creation time cannot place it, or the role was not read live): nothing is done."
+        ),
+        principal=f"role {role} (RoleId {found.live_id or 'unknown'}) is the role",
+    )
+
+
+def _whose_record_unknown(
+    context: RuleContext,
+    evaluation: Evaluation,
+    arn: str,
+    latest: PastRemediation,
+    *,
+    reason: str,
+    principal: str,
+) -> Evaluation:
+    """The medium alert, nothing done, when a quarantine record in force cannot say whether the principal changed now
+    is the one it quarantined (a user's or role's record without its UserId or RoleId): ``principal`` reads
+    "<kind> <name> (<Id> <id>) is the <kind>" in what is left to know (review s13 D5: one shape for both kinds)."""
     evaluation.findings.append(
         context.finding(
             REMEDIATION_REVERSED,
             severity=Severity.MEDIUM,
             resource_arn=arn,
-            reason=(
-                f"{context.change.actor.display} {did}; IAM Warden quarantined a role of that name in "
-                f"{latest.remediation_id}, but cannot tell whether it is this role (the record captured no RoleId, "
-                "and the role's creation time cannot place it, or the role was not read live): nothing is done."
-            ),
+            reason=reason,
             plan=[],
             offending=[{"remediation_id": latest.remediation_id}],
-            needs_context=[
-                f"whether role {role} (RoleId {found.live_id or 'unknown'}) is the role IAM Warden quarantined in "
-                f"{latest.remediation_id}"
-            ],
+            needs_context=[f"whether {principal} IAM Warden quarantined in {latest.remediation_id}"],
         )
     )
     return evaluation
@@ -723,7 +744,7 @@ class RemediationReversedRule:
         # A quarantine that failed part-way counts only when its done shows a deny-all went on the role.
         by = _shown(
             quarantines_in_force(context, arn),
-            lambda line: line.endswith(f" on role {role}") and line.startswith(_ROLE_DENY_ALL_DONE),
+            lambda line: line.endswith(f" on role {role}") and line.startswith(DENY_ALL_DONE),
         )
         if not by:
             evaluation.compliant.append(f"role {role} is not quarantined by IAM Warden")
@@ -916,29 +937,31 @@ def _whose_unknown(
     """An everyday change of a user whose name has a quarantine in force that captured no UserId (a record made
     before session 11): it cannot say whose it was, so a medium alert and nothing done (review s12 F3); None when
     there is no such record."""
-    legacy = [past for past in _quarantines(remediations) if _in_force_of(past) and not _recorded_user_ids(past)]
+    # CreateDate only rules a record out (issue 15): one written before this user was created is another user's. One
+    # written while it existed is still unknown: an older user may have been renamed into the name (review s14 F1).
+    created = live.created if live is not None else None
+    legacy = [
+        past
+        for past in _quarantines(remediations)
+        if _in_force_of(past)
+        and not _recorded_user_ids(past)
+        and existed_when_recorded(created, past.created_at) is not False
+    ]
     if not legacy:
         return None
     latest = legacy[-1]
-    evaluation.findings.append(
-        context.finding(
-            REMEDIATION_REVERSED,
-            severity=Severity.MEDIUM,
-            resource_arn=arn,
-            reason=(
-                f"{context.change.actor.display} made a change ({context.change.event_name}) to user {user}, whose "
-                f"name IAM Warden quarantined in {latest.remediation_id}; that record captured no UserId, so it "
-                "cannot say whether this is the same user or a new one of the same name: nothing is done."
-            ),
-            plan=[],
-            offending=[{"remediation_id": latest.remediation_id}],
-            needs_context=[
-                f"whether user {user} (UserId {live.user_id if live is not None else 'unknown'}) is the user "
-                f"IAM Warden quarantined in {latest.remediation_id}"
-            ],
-        )
+    return _whose_record_unknown(
+        context,
+        evaluation,
+        arn,
+        latest,
+        reason=(
+            f"{context.change.actor.display} made a change ({context.change.event_name}) to user {user}, whose "
+            f"name IAM Warden quarantined in {latest.remediation_id}; that record captured no UserId, so it "
+            "cannot say whether this is the same user or a new one of the same name: nothing is done."
+        ),
+        principal=f"user {user} (UserId {live.user_id if live is not None else 'unknown'}) is the user",
     )
-    return evaluation
 
 
 #: What each quarantine-lifting user event did, for the finding's reason.

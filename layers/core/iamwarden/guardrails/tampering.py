@@ -78,6 +78,7 @@ from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match
+from iamwarden.domain.quarantine import DENY_ALL_DONE, NOT_QUARANTINED, QUARANTINE_POLICY_NAME
 from iamwarden.domain.recorded import (
     OWN_CODE,
     OWN_POLICY,
@@ -102,7 +103,7 @@ from iamwarden.domain.settings_guard import (
 )
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, deny_all_boundary
+from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, deny_all_boundary
 from iamwarden.guardrails.lambda_permissions import RemoveLambdaPermission
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
@@ -982,11 +983,6 @@ def unexcused_undo(context: RuleContext, past: PastRemediation) -> str | None:
     return None
 
 
-#: How a role quarantine's ``done`` says a deny-all went on the role (``QuarantineRole.apply``).
-ROLE_DENY_ALL_DONE = (
-    f"put the deny-all inline policy {QUARANTINE_POLICY} on role ",
-    "set the deny-all permissions boundary ",
-)
 #: A role's ``CreateDate`` has whole seconds: a role created within this of a record's time is not sorted by it.
 _CREATE_DATE_SLACK = timedelta(seconds=1)
 
@@ -1014,6 +1010,18 @@ def _instant(value: object) -> datetime | None:
     else:
         return None
     return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+
+
+def existed_when_recorded(created: object, recorded_at: str) -> bool | None:
+    """Whether a principal (its live ``CreateDate``) existed when a record that captured no id was written: names
+    are unique at any instant, so True says the record is this principal's and False another's of the name; None:
+    no usable CreateDate or record time, or both within the second (CreateDate cannot say which came first)."""
+    born, recorded = _instant(created), _instant(recorded_at)
+    if born is None or recorded is None:
+        return None
+    if born + _CREATE_DATE_SLACK <= recorded:
+        return True
+    return None if born <= recorded else False
 
 
 class RoleQuarantines(NamedTuple):
@@ -1078,7 +1086,7 @@ def quarantined(context: RuleContext, role: str, arn: str) -> bool:
         for past in quarantines_in_force(context, arn)
         # As remediation-reversed reads them: one that failed part-way only when a deny-all went on the role.
         if past.status != "failed"
-        or any(line.endswith(f" on role {role}") and line.startswith(ROLE_DENY_ALL_DONE) for line in past.done)
+        or any(line.endswith(f" on role {role}") and line.startswith(DENY_ALL_DONE) for line in past.done)
     ]
     found = of_this_role(context, role, by)
     return bool(found.mine or found.unknown)
@@ -2784,7 +2792,17 @@ class QuarantineRole:
                 done.append(f"put the deny-all inline policy {policy} on role {role}")
             except Exception as exc:
                 if boundary_error is not None:
-                    raise boundary_error from exc  # neither deny-all holds: the boundary's refusal says why
+                    # Neither deny-all holds: said in the record (review s13 N1: the alert reads the latest
+                    # attempt's lines), and the boundary's refusal says why.
+                    done.append(
+                        f"NOT put: the deny-all inline policy {policy} on role {role} "
+                        f"({error_code(exc) or type(exc).__name__})"
+                    )
+                    done.append(
+                        f"NOT set: the deny-all permissions boundary {boundary} on role {role} "
+                        f"({error_code(boundary_error) or type(boundary_error).__name__}); role {role}{NOT_QUARANTINED}"
+                    )
+                    raise boundary_error from exc
                 done.append(
                     f"NOT put: the deny-all inline policy {policy} ({error_code(exc) or type(exc).__name__}); the "
                     f"deny-all boundary {boundary} holds"

@@ -1,0 +1,73 @@
+"""The failed-quarantine alert read from a record (``alerts.notifications._failed_quarantine``): which attempt's line
+counts, and how many refused writes the retry will do (review s14 F3, F4)."""
+
+from iamwarden.alerts.notifications import finding_notification
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.domain.quarantine import held_line
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import load_event
+
+USER = "backdoor-admin"
+POLICY = f"attached deny-all inline policy iamwarden-quarantine to {USER}"
+RETRIED_KEY = f"NOT deactivated: access key AKIAEXAMPLEKEY000001 of {USER} (Throttling); retried with the event"
+RETRIED_PASSWORD = f"NOT deleted: the console password of {USER} (Throttling); retried with the event"
+
+
+def _quarantine_finding() -> Finding:
+    [finding] = judge_event(load_event("create-user-backdoor-cli.json"), Settings()).findings
+    assert [step.action for step in finding.plan] == ["quarantine_user"]
+    return finding
+
+
+def _failed(done: tuple[str, ...]) -> tuple[Severity, tuple[str, ...]]:
+    notice = finding_notification(
+        Outcome.REMEDIATION_FAILED, _quarantine_finding(), None, "rem-x", settings_prefix="/iamwarden", done=done
+    )
+    assert notice.finding is not None
+    return notice.finding.severity, notice.actions
+
+
+def test_a_record_from_before_the_attempt_lines_counts_only_the_refusals_after_its_last_deny_all() -> None:
+    """Review s14 F4: a record written before each attempt wrote its own line (main's), two attempts whose deny-all
+    was put on again by the retry: the retry will do the refusals after the last deny-all line only (1, not 3)."""
+    done = (POLICY, RETRIED_KEY, RETRIED_PASSWORD, POLICY, RETRIED_KEY)
+
+    severity, actions = _failed(done)
+
+    assert severity is Severity.HIGH  # the rule's own: a deny-all is on
+    assert actions == (*done, "the quarantine holds (a deny-all is on); 1 refused write will be retried with the event")
+
+
+def test_only_the_latest_attempt_s_held_line_reads_as_current() -> None:
+    """Review s14 F3: each attempt's line says which attempt (its time); an earlier one reads as past."""
+    first, second = "2026-12-06T02:00:00.000+00:00", "2026-12-06T02:01:00.000+00:00"
+    done = (POLICY, RETRIED_KEY, RETRIED_PASSWORD, held_line(2, first), RETRIED_KEY, held_line(1, second))
+
+    severity, actions = _failed(done)
+
+    assert severity is Severity.HIGH
+    assert actions[:3] == done[:3]
+    assert actions[3] == (
+        f"attempt at {first}: the quarantine held then (a deny-all was on); 2 refused writes left to the retry"
+    )
+    assert actions[5] == (
+        f"attempt at {second}: the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
+    )
+
+
+def test_a_retry_that_is_not_quarantined_shows_no_earlier_held_line_as_current() -> None:
+    done = (
+        POLICY,
+        RETRIED_KEY,
+        held_line(1, "2026-12-06T02:00:00.000+00:00"),
+        f"NOT attached: deny-all inline policy iamwarden-quarantine to {USER} (AccessDenied); "
+        f"{USER} is NOT quarantined",
+    )
+
+    severity, actions = _failed(done)
+
+    assert severity is Severity.CRITICAL
+    assert not [line for line in actions if "holds" in line or "will be retried" in line]
+    assert actions[2].endswith(": the quarantine held then (a deny-all was on); 1 refused write left to the retry")
