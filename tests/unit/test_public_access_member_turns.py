@@ -47,6 +47,11 @@ class _Store:
         return 1
 
 
+def _seed(_: str) -> Any:
+    """A seed the faked refresh never reads: what the phase asks of it after the reads."""
+    return SimpleNamespace(listed=1, refused=None, report=lambda: {"read": 1})
+
+
 def _members(
     monkeypatch: pytest.MonkeyPatch, accounts: list[str], clock: _Clock, spend: float
 ) -> tuple[hb.MemberSnapshots, Counter[str], _Store]:
@@ -67,7 +72,7 @@ def _members(
         home_account=HOME,
         region=REGION,
         monotonic=clock,
-        public_access_seed=lambda _: SimpleNamespace(listed=1, refused=None, report=lambda: {"read": 1}),
+        public_access_seed=_seed,
     )
     return members, begun, store
 
@@ -141,7 +146,7 @@ def test_an_unreadable_turn_record_starts_with_the_first_account_and_still_reads
     def refused(*_: Any) -> Any:
         raise RuntimeError("throttled")
 
-    store.snapshot = refused  # type: ignore[method-assign]
+    monkeypatch.setattr(store, "snapshot", refused)
     _run(members, accounts, clock, 10.0)
 
     assert begun == Counter({"111111111111": 1})
