@@ -339,3 +339,6 @@ def test_a_members_bucket_reads_time_out_soon_through_its_snapshot_role(account:
     assert factory.client("s3", MEMBER_A, REGION, timeouts=dict(SEED_READS)) is not factory.client(
         "s3", MEMBER_A, REGION
     )
+    longer = factory.client("s3", MEMBER_A, REGION, timeouts={**SEED_READS, "read_timeout": 9})
+    assert longer is not factory.client("s3", MEMBER_A, REGION, timeouts=dict(SEED_READS)), "other timeouts: its own"
+    assert longer.meta.config.read_timeout == 9

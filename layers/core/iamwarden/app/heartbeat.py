@@ -48,6 +48,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
@@ -84,7 +85,6 @@ from iamwarden.app.public_access_seed import (
     DEFERRED_ACCOUNT,
     MemberPublicAccessBlockSeed,
     PublicAccessBlockSeed,
-    buckets_after,
     is_gap,
 )
 from iamwarden.app.trail_coverage import TrailCoverage
@@ -1081,7 +1081,7 @@ class MemberSnapshots:
             problems += failures
             problems += self.forwarding_problems(account)
             problems += self.path_problems(account, iam)
-        count, failures = self.refresh_public_access_blocks(self.taken, started)
+        count, failures = self.guarded_public_access_blocks(self.taken, started)
         return stored + count, problems + failures
 
     def refresh_pairs(self, coverage: MemberCoverage) -> tuple[int, list[str]]:
@@ -1152,7 +1152,7 @@ class MemberSnapshots:
                 f"the heartbeat's member coverage record cannot be written ({error_code(exc) or exc}): the next run "
                 "checks the same pairs again"
             )
-        count, failures = self.refresh_public_access_blocks(self.taken, started)
+        count, failures = self.guarded_public_access_blocks(self.taken, started)
         return stored + count, problems + failures
 
     def _account_refresh(self, account: str, cloudtrail: Any, iam: Any) -> tuple[int, list[str]]:
@@ -1178,27 +1178,30 @@ class MemberSnapshots:
         """The Block Public Access reads of ``accounts`` (those whose snapshots this run took), after every account's
         snapshots and forwarding (issue 15's checks come first: review bpamember-s14 F2), within what is left of the
         member loop's budget (begun at ``started``), at most ``BUDGET_SECONDS``: the heartbeat is no longer than
-        without them. The accounts are taken in turn from the one after the last account a run began
-        (``MEMBER_CURSOR``), so an account whose reads spend the budget never keeps the others out run after run
-        (F1); one the budget does not reach is named in the answer and log (``DEFERRED_ACCOUNT``)."""
+        without them. The accounts are taken in the order each was last begun, never begun first, oldest next
+        (``MEMBER_CURSOR`` keeps when each account was begun, by a counter): that does not depend on which window of
+        pairs a run takes (second review R1: one "after" account over windows sent each run back to its window's
+        first account), so an account is begun within as many of its window's runs as the window has accounts, and
+        one whose reads spend the budget never keeps the others out (F1); one the budget does not reach is named in
+        the answer and log (``DEFERRED_ACCOUNT``)."""
         if self.public_access_seed is None or not accounts:
             return 0, []
         left = max(0.0, self.budget_seconds - (self.monotonic() - started))
         deadline = self.monotonic() + min(PUBLIC_ACCESS_BLOCK_BUDGET_SECONDS, left)
-        order = buckets_after(accounts, len(accounts), self._member_cursor())
-        stored, problems, begun = 0, [], ""
+        turns = self._member_turns()
+        order = sorted(set(accounts), key=lambda member: (turns.get(member, 0), member))
+        stored, problems, begun = 0, [], list[str]()
         for position, account in enumerate(order):
             if self.monotonic() >= deadline:
                 for deferred in order[position:]:
                     self.public_access_reports[deferred] = {"deferred_account": DEFERRED_ACCOUNT}
                 logger.warning(
-                    "Block Public Access of member accounts %s not read this run (time budget): the next run "
-                    "starts with %s",
+                    "Block Public Access of member accounts %s not read this run (time budget): they go before "
+                    "every account read since, the next time their snapshots are taken",
                     ", ".join(order[position:]),
-                    account,
                 )
                 break
-            begun = account
+            begun.append(account)
             try:
                 cloudtrail, iam = self.clients(account)
                 seed = self.public_access_seed(account)
@@ -1225,28 +1228,43 @@ class MemberSnapshots:
             if seed.listed or seed.refused is not None:
                 self.public_access_reports[account] = seed.report()
         if begun:
-            self._save_member_cursor(begun)
+            self._save_member_turns(turns, begun)
         return stored, problems
 
-    def _member_cursor(self) -> str:
-        """The member account the last run's Block Public Access reads began last ("" at first, or unread)."""
+    def guarded_public_access_blocks(self, accounts: Sequence[str], started: float) -> tuple[int, list[str]]:
+        """``refresh_public_access_blocks``, an unexpected error in it one heartbeat problem: it never drops the
+        problems the member loop found before it (second review: the guard)."""
+        try:
+            return self.refresh_public_access_blocks(accounts, started)
+        except Exception as exc:
+            logger.exception("member Block Public Access reads failed")
+            return 0, [f"the member accounts' Block Public Access reads failed ({error_code(exc) or exc})"]
+
+    def _member_turns(self) -> dict[str, int]:
+        """When each member account's Block Public Access reads were last begun (a counter: higher is later; none
+        at first, or when unread: then the accounts go by id)."""
         read = getattr(self.store, "snapshot", None)
         if read is None:
-            return ""
+            return {}
         try:
             saved = read(PUBLIC_ACCESS_BLOCK_CURSOR, MEMBER_CURSOR)
         except Exception as exc:
-            logger.warning("member Block Public Access cursor not read (%s): starting at the first account", exc)
-            return ""
-        after = saved.data.get("after") if saved is not None else None
-        return after if isinstance(after, str) else ""
+            logger.warning("member Block Public Access turns not read (%s): accounts go by id", exc)
+            return {}
+        turns = saved.data.get("begun") if saved is not None else None
+        if not isinstance(turns, Mapping):
+            return {}
+        return {k: int(v) for k, v in turns.items() if isinstance(k, str) and isinstance(v, int | Decimal)}
 
-    def _save_member_cursor(self, account: str) -> None:
-        """Keep the account this run began last; a failed write only starts the next run where this one did."""
+    def _save_member_turns(self, turns: Mapping[str, int], begun: Sequence[str]) -> None:
+        """Mark the accounts this run began as the latest, in the order begun; a failed write only orders the next
+        run as this one was (logged)."""
+        last = max(turns.values(), default=0)
+        kept = {**turns, **{account: last + n for n, account in enumerate(begun, start=1)}}
         try:
-            self.store.put_all([Snapshot(PUBLIC_ACCESS_BLOCK_CURSOR, MEMBER_CURSOR, self.clock(), {"after": account})])
+            self.store.put_all([Snapshot(PUBLIC_ACCESS_BLOCK_CURSOR, MEMBER_CURSOR, self.clock(), {"begun": kept})])
         except Exception as exc:
-            logger.warning("member Block Public Access cursor not saved (%s)", exc)
+            logger.warning("member Block Public Access turns not saved (%s)", exc)
 
     def known_role_ids(self, account: str) -> frozenset[str]:
         """The RoleIds of ``account``'s member roles as the heartbeat first read them (``own-role`` snapshots):
