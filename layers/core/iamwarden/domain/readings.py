@@ -9,6 +9,10 @@ methods) and whether that is certain, never by severity or rule:
 - they agree: the first reading's findings stand as they are;
 - some reading opens something with certainty: that reading's findings (the worst such) stand, certain, plans and
   all, and the reason says which reading grants what;
+- either way, a certain finding whose plan would write a policy version (no known previous default that is safe
+  and read one way: ``restores_a_known_version``) is alerted only: the write would take boto3's last-wins text and
+  cut what another reading named, a guess (review 2 of s14, F1); the plans that stand are marked ``read_two_ways``
+  so the executor refuses such a write too;
 - only uncertain readings offend: every finding of any reading, the worst severity first, alert-only with why;
 - no reading offends: nothing.
 """
