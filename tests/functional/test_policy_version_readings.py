@@ -204,3 +204,24 @@ def test_the_executor_refuses_to_write_a_version_for_a_text_read_two_ways(accoun
 
     assert done == []
     assert _versions(account, arn) == ("v2", ["v1", "v2"])
+
+
+def test_a_new_default_over_a_previous_default_read_two_ways_is_alerted_saying_so(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """v2 reads one way; v1, the previous default, reads two ways (``iam:*`` first, ``s3:ListBucket`` last). What v2
+    adds is judged against v1's last value only, and v1 is no safe default to restore: alerted, saying why (F2)."""
+    _remediate(account)
+    v1 = _statements('{"Effect": "Allow", "Action": "iam:*", "Action": "s3:ListBucket", "Resource": "*"}')
+    arn = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=v1)["Policy"]["Arn"]
+    account.iam.create_role(RoleName="app-deploy-holder", AssumeRolePolicyDocument=HOLDER_TRUST)
+    account.iam.attach_role_policy(RoleName="app-deploy-holder", PolicyArn=arn)
+    event = _created_default(account, arn, json.dumps(UNSAFE_V1))
+
+    result = enforcer.handle(event)
+
+    assert _versions(account, arn) == ("v2", ["v1", "v2"])
+    assert result["findings"], result
+    assert {f["outcome"] for f in result["findings"]} == {"alerted"}
+    needs = [need for sent in notifier.sent if sent.finding for need in sent.finding.needs_context]
+    assert any(need.startswith("the previous default v1 reads two ways: what this change adds") for need in needs)
