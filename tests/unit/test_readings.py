@@ -11,8 +11,8 @@ from typing import Any
 
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.events import parse_event
-from iamwarden.domain.findings import Finding
-from iamwarden.domain.readings import ADMIN, Reading, decide, opened
+from iamwarden.domain.findings import Finding, RemediationStep, StepAction
+from iamwarden.domain.readings import ADMIN, NO_WRITE, READ_TWO_WAYS, Reading, decide, opened
 from tests.conftest import load_event
 
 CHANGE = parse_event(load_event("attach-customer-managed.json"))
@@ -81,7 +81,8 @@ def test_a_certain_reading_whose_plan_may_not_run_on_an_ambiguous_text_is_alerte
     [finding] = decide(readings, WHERE, acts=lambda finding: False)
     assert not finding.certain
     assert finding.needs_context[-1].endswith(
-        "(alerted only: undoing it would write a new document from one reading, a guess)"
+        "(alerted only: the policy reads two ways; IAM Warden will not write a version from either reading; its plan "
+        "would write one)"
     )
 
 
@@ -113,3 +114,49 @@ def test_a_whole_service_on_every_resource_is_not_admin() -> None:
     whole = _finding()._replace(offending=({"why": "allows every action of s3 on every resource", "statement": {}},))
     assert opened([whole]) == ("every action of s3 on every resource",)
     assert opened([whole, _finding(admin=True)]) == (ADMIN,)
+
+
+# --- a policy-version plan on a text read two ways (review 2 of s14, F1) ---------------------------------------
+
+_RESTORE = StepAction("restore_default_policy_version", ())
+
+
+def _version_plan(**extra: Any) -> tuple[RemediationStep, ...]:
+    parameters = {"policy_arn": "p", "version_id": "v2", "delete_version": False, "statements": [], **extra}
+    return (RemediationStep(_RESTORE, "p", parameters),)
+
+
+def test_a_known_safe_previous_default_is_restored_and_the_plan_is_marked_for_the_executor() -> None:
+    readings = [
+        Reading("with each key's last value", []),
+        Reading("another way", [_finding(admin=True, plan=_version_plan(previous_version="v1"))]),
+    ]
+    [finding] = decide(readings, WHERE)
+    assert finding.certain
+    [step] = finding.plan
+    assert step.parameters[READ_TWO_WAYS] == WHERE
+    assert step.parameters["previous_version"] == "v1"
+
+
+def test_an_unsafe_previous_default_leaves_a_certain_reading_alerted_saying_why() -> None:
+    plan = _version_plan(previous_version="v1", previous_unsafe="the previous default v1 is not safe either")
+    readings = [Reading("with each key's last value", []), Reading("another way", [_finding(admin=True, plan=plan)])]
+    [finding] = decide(readings, WHERE)
+    assert not finding.certain
+    assert finding.needs_context[-1].endswith(f"(alerted only: {NO_WRITE}; the previous default v1 is not safe either)")
+    assert READ_TWO_WAYS not in finding.plan[0].parameters
+
+
+def test_readings_that_agree_are_alerted_when_undoing_would_write_a_version() -> None:
+    first = [_finding(admin=True, plan=_version_plan())]
+    [finding] = decide([Reading("with each key's last value", first), Reading("another way", first)], WHERE)
+    assert not finding.certain
+    assert finding.needs_context[-1].endswith(
+        f"(alerted only: {NO_WRITE}; which version was the default before is not known)"
+    )
+
+
+def test_readings_that_agree_and_detach_stand_unmarked() -> None:
+    detach = (RemediationStep(StepAction("detach_role_policy", ()), "r", {"role_name": "app"}),)
+    first = [_finding(admin=True, plan=detach)]
+    assert decide([Reading("with each key's last value", first), Reading("another way", first)], WHERE) == first

@@ -9,6 +9,10 @@ methods) and whether that is certain, never by severity or rule:
 - they agree: the first reading's findings stand as they are;
 - some reading opens something with certainty: that reading's findings (the worst such) stand, certain, plans and
   all, and the reason says which reading grants what;
+- either way, a certain finding whose plan would write a policy version (no known previous default that is safe
+  and read one way: ``restores_a_known_version``) is alerted only: the write would take boto3's last-wins text and
+  cut what another reading named, a guess (review 2 of s14, F1); the plans that stand are marked ``read_two_ways``
+  so the executor refuses such a write too;
 - only uncertain readings offend: every finding of any reading, the worst severity first, alert-only with why;
 - no reading offends: nothing.
 """
@@ -92,17 +96,58 @@ def _worst(findings: Sequence[Finding]) -> int:
     return min((_RANK[finding.severity] for finding in findings), default=len(_RANK))
 
 
+#: Why a finding on a text read two ways is alerted only when undoing it would write a version (review 2 of s14 F1).
+NO_WRITE = "the policy reads two ways; IAM Warden will not write a version from either reading"
+#: The step parameter ``decide`` sets on a policy-version step of a text read two ways: the executor then refuses
+#: to write a version (``RestoreDefaultPolicyVersion.apply``), whatever the judgement said.
+READ_TWO_WAYS = "read_two_ways"
+#: The step parameter a rule sets when the previous default it names is not safe to make the default again as it
+#: is (unsafe, read two ways itself, or not read): the executor would then write a version from the text.
+PREVIOUS_UNSAFE = "previous_unsafe"
+
+
+def _version_step(parameters: Mapping[str, Any]) -> bool:
+    return "version_id" in parameters and "statements" in parameters
+
+
+def _no_restore(finding: Finding) -> list[str]:
+    """Why each policy-version step of the finding would write a version instead of restoring a known one."""
+    return [
+        str(step.parameters.get(PREVIOUS_UNSAFE) or "which version was the default before is not known")
+        for step in finding.plan
+        if _version_step(step.parameters)
+        and ("previous_version" not in step.parameters or PREVIOUS_UNSAFE in step.parameters)
+    ]
+
+
 def restores_a_known_version(finding: Finding) -> bool:
-    """Whether the finding's plan undoes the change without writing a document from the text: a detach, or the
-    previous default made the default again. A policy-version step that knows no previous default
-    (``identity_policy.policy_version_step``: ``version_id`` and the ``statements`` to cut, no ``previous_version``)
-    writes a new version from one reading of the text, which for a text read two ways is a guess (review s14 R9)."""
-    return not any(
-        "version_id" in step.parameters
-        and "statements" in step.parameters
-        and "previous_version" not in step.parameters
+    """Whether the finding's plan undoes the change without writing a document from the text: a detach, or a known
+    previous default that is itself safe and read one way made the default again. A policy-version step that knows
+    no previous default (``identity_policy.policy_version_step``: ``version_id`` and the ``statements`` to cut, no
+    ``previous_version``), or whose previous default the rule found unsafe (``previous_unsafe``), would write a new
+    version from one reading of the text, which for a text read two ways is a guess (review s14 R9, review 2 F1)."""
+    return not _no_restore(finding)
+
+
+def _marked(finding: Finding, where: str) -> Finding:
+    """The finding with its policy-version steps marked as acting on a text read two ways (the executor's guard)."""
+    if not any(_version_step(step.parameters) for step in finding.plan):
+        return finding
+    plan = tuple(
+        step._replace(parameters={**step.parameters, READ_TWO_WAYS: where}) if _version_step(step.parameters) else step
         for step in finding.plan
     )
+    return finding._replace(plan=plan)
+
+
+def _alerted(findings: Iterable[Finding], why: str) -> list[Finding]:
+    return [finding._replace(needs_context=(*finding.needs_context, why)) for finding in findings]
+
+
+def _written(findings: Sequence[Finding]) -> str | None:
+    """Why undoing the certain findings would write a version (None: each restores a known version or detaches)."""
+    reasons = [reason for finding in findings if finding.certain for reason in _no_restore(finding)]
+    return "; ".join(dict.fromkeys(reasons)) if reasons else None
 
 
 def decide(
@@ -113,14 +158,18 @@ def decide(
     writes a document from one reading would be a guess): when it may not, the finding is alerted only."""
     if not readings:
         return []
-    if len({(opened(reading.findings), _kind(reading.findings)) for reading in readings}) == 1:
-        return list(readings[0].findings)
     ways = _WAYS.get(len(readings), str(len(readings)))
     described = "; ".join(f"{reading.label}, it {_grants(reading.findings)}" for reading in readings)
     head = (
         f"this policy can be read {ways} ways: {where} names a key twice with different values, and AWS documents "
         f"no reading of it. Read {described}"
     )
+    if len({(opened(reading.findings), _kind(reading.findings)) for reading in readings}) == 1:
+        agreed = readings[0].findings
+        written = _written(agreed)
+        if written is None and all(acts(finding) for finding in agreed if finding.certain):
+            return [_marked(finding, where) for finding in agreed]
+        return _alerted(agreed, f"{head} (alerted only: {NO_WRITE}; {written or 'its plan would write one'})")
     certain = [reading for reading in readings if _kind(reading.findings) == "certain"]
     if certain:
         worst = min(certain, key=lambda reading: (_worst(reading.findings), -len(opened(reading.findings))))
@@ -129,11 +178,12 @@ def decide(
                 f"{head[0].upper()}{head[1:]}. A policy that can be read two ways is a defect by itself: IAM Warden "
                 "acts on the reading that opens the most (rewrite the policy with each key once)."
             )
-            return [finding._replace(reason=f"{finding.reason} {told}") for finding in worst.findings]
-        why = f"{head} (alerted only: undoing it would write a new document from one reading, a guess)"
+            return [_marked(finding._replace(reason=f"{finding.reason} {told}"), where) for finding in worst.findings]
+        written = _written(worst.findings)
+        why = f"{head} (alerted only: {NO_WRITE}; {written or 'its plan would write one'})"
     else:
         why = f"{head} (alerted only: rewrite the policy with each key once)"
     merged: dict[tuple[str, str], Finding] = {}
     for finding in sorted((f for reading in readings for f in reading.findings), key=lambda f: _RANK[f.severity]):
         merged.setdefault((finding.rule_id, finding.resource_arn), finding)
-    return [finding._replace(needs_context=(*finding.needs_context, why)) for finding in merged.values()]
+    return _alerted(merged.values(), why)

@@ -87,7 +87,7 @@ from iamwarden.domain.managed_documents import (
 )
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
-from iamwarden.domain.readings import Reading, decide
+from iamwarden.domain.readings import NO_WRITE, PREVIOUS_UNSAFE, READ_TWO_WAYS, Reading, decide
 from iamwarden.domain.recorded import POLICY_DEFAULT, Snapshot, observed_at
 from iamwarden.domain.variables import names_own_user_only
 from iamwarden.guardrails.attachments import (
@@ -1067,11 +1067,17 @@ class PolicyVersionRule:
             # Without a listing there is no earlier version to weigh: a restore needs one that is safe outright.
             added_methods=None if risk.admin or previous is ABSENT else added,
         )
-        restore_unknown: tuple[str, ...] = ()
+        unrestorable = _unrestorable(listed, previous_id, step.parameters.get("added_methods"))
+        if unrestorable is not None:
+            # Said on the plan (``readings.restores_a_known_version``): for a text read two ways, the write it would
+            # fall back to is a guess, so that finding is alerted only (review 2 of s14, F1).
+            step = step._replace(parameters={**step.parameters, PREVIOUS_UNSAFE: unrestorable})
+        restore_unknown: tuple[str, ...] = _previous_read_two_ways(listed, previous_id)
         if previous_id is None and previous is not ABSENT and _rewritten(dict(policy.raw), step) is None:
             # Several versions may have been the default and no grant of this one may stay: putting one back would
             # be a guess (it may grant more than was ever in force, or lack a Deny the default held), so alert only.
             restore_unknown = (
+                *restore_unknown,
                 previous.fact
                 or f"which version of {name} was the default before {version_id} (IAM keeps no record of it)",
             )
@@ -1231,6 +1237,42 @@ def _previous_default(
     # the default was deleted, or a default superseded before the change (review s11 finding 5).
     lone = next(iter(others)) if len(others) == 1 else None
     return Previous(tuple(others.values()), fact), (lone if lone is not None and _created_after_v1(context) else None)
+
+
+def _listed_version(listed: PolicyVersions | None, version_id: str | None) -> PolicyVersion | None:
+    if listed is None or version_id is None:
+        return None
+    return next((version for version in listed.versions if version.version_id == version_id), None)
+
+
+def _unrestorable(listed: PolicyVersions | None, previous_id: str | None, added: Any) -> str | None:
+    """Why the known previous default ``previous_id`` cannot be made the default again as it was read (None: it
+    can, or none is known): not read, read two ways itself, or not safe (``_unsafe``, as ``safe_version`` judges
+    it). The executor judges it again live; this says at judgement time that its plan would write a version."""
+    if previous_id is None:
+        return None
+    version = _listed_version(listed, previous_id)
+    if version is None:
+        return f"the previous default {previous_id} was not read"
+    if version.readings:
+        return f"the previous default {previous_id} reads two ways too"
+    try:
+        unsafe = _unsafe(parse_policy(dict(version.document), field=f"version {previous_id}"), added)
+    except InvalidEventError:
+        return f"the previous default {previous_id} does not parse"
+    return f"the previous default {previous_id} is not safe either" if unsafe else None
+
+
+def _previous_read_two_ways(listed: PolicyVersions | None, previous_id: str | None) -> tuple[str, ...]:
+    """A doubt when the previous default's own text reads two ways: what the change adds is judged against its last
+    value only, which may hide what the change opens (review 2 of s14, F2), so the finding is alerted only."""
+    version = _listed_version(listed, previous_id)
+    if version is None or not version.readings:
+        return ()
+    return (
+        f"the previous default {previous_id} reads two ways: what this change adds is judged on its last value "
+        "only, and it is not made the default again",
+    )
 
 
 def _created_after_v1(context: RuleContext) -> bool:
@@ -2138,6 +2180,13 @@ class RestoreDefaultPolicyVersion:
         if target is not None:
             run.aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=target)
             done.append(f"made version {target} of {arn} the default again (was {offending})")
+        elif step.parameters.get(READ_TWO_WAYS):
+            # The write would take botocore's last-wins decode of a text read two ways, and cut what another reading
+            # named: a guess (review 2 of s14, F1). The judgement alerts such a finding; this is the second guard.
+            raise RemediationError(
+                f"{NO_WRITE} ({step.parameters[READ_TWO_WAYS]}), and no previous default of {arn} is safe to make "
+                "the default again; nothing was changed: rewrite the policy with each key once"
+            )
         else:
             self._write_safe_version(run.aws, step, before, done)
         if step.parameters.get("delete_version"):

@@ -3,8 +3,8 @@
 AWS documents no reading of a policy text that names a key twice with different values (or a condition key in two
 cases). For ``Put*Policy`` and ``CreatePolicyVersion`` the engine judges every reading (``engine._read_either_way``);
 a new managed policy (``CreatePolicy``) is attached to nothing, so no rule judged it (review s11 note); when it is
-attached later, ``privilege-escalation`` judges every reading of the text IAM returns (``PolicyVersion.readings``). So
-the document is judged here, when it is created, on every reading (``documents.other_readings``): when any reading
+attached or made the default later, the rules judge every reading of the text IAM returns (``PolicyVersion.readings``).
+So the document is judged here, when it is created, on every reading (``documents.other_readings``): when any reading
 grants admin-equivalent access or opens a privilege-escalation method (``escalation.assess``, the document alone),
 it is alerted, never remediated (IAM Warden does not delete a policy; detaching it later is the attach rules' job);
 when the readings disagree, the finding says which value AWS enforces is unknown (``needs_context``). A document
@@ -88,8 +88,10 @@ class AmbiguousManagedPolicyRule:
             f"{change.actor.display} created the managed policy {name} with a document that names a key twice "
             f"({where}): AWS documents no reading of it, and "
             + ("one reading" if disagree else "every reading")
-            + f" {what}. When it is attached, IAM Warden judges every reading, and alerts only while they disagree. "
-            "IAM Warden alerts only: rewrite the policy with each key once."
+            + f" {what}. When it is attached or made the default, IAM Warden judges every reading: one that opens "
+            "something with certainty is undone (detached, or the known previous default made the default again; "
+            "IAM Warden never writes a version from either reading), uncertain ones are alerted. Here IAM Warden "
+            "alerts only: rewrite the policy with each key once."
         )
         unknown = (
             (
