@@ -1072,7 +1072,9 @@ class PolicyVersionRule:
             # Said on the plan (``readings.restores_a_known_version``): for a text read two ways, the write it would
             # fall back to is a guess, so that finding is alerted only (review 2 of s14, F1).
             step = step._replace(parameters={**step.parameters, PREVIOUS_UNSAFE: unrestorable})
-        restore_unknown: tuple[str, ...] = _previous_read_two_ways(listed, previous_id)
+        restore_unknown: tuple[str, ...] = _previous_read_two_ways(
+            listed, previous_id, tuple(path.method.name for path in assess(policy).escalations), bool(risk.admin)
+        )
         if previous_id is None and previous is not ABSENT and _rewritten(dict(policy.raw), step) is None:
             # Several versions may have been the default and no grant of this one may stay: putting one back would
             # be a guess (it may grant more than was ever in force, or lack a Deny the default held), so alert only.
@@ -1245,29 +1247,58 @@ def _listed_version(listed: PolicyVersions | None, version_id: str | None) -> Po
     return next((version for version in listed.versions if version.version_id == version_id), None)
 
 
+def _reading_verdicts(version: PolicyVersion, added: Any) -> list[bool]:
+    """For each reading of ``version`` that parses (its last-wins document first, then its other readings), whether
+    it may not be the default (``_unsafe``). A reading that does not parse is one IAM would have refused: dropped."""
+    verdicts = []
+    for number, document in enumerate((version.document, *version.readings)):
+        try:
+            verdicts.append(_unsafe(parse_policy(dict(document), field=f"version {version.version_id}"), added))
+        except InvalidEventError:
+            if number == 0 and not version.readings:
+                raise
+    return verdicts
+
+
 def _unrestorable(listed: PolicyVersions | None, previous_id: str | None, added: Any) -> str | None:
     """Why the known previous default ``previous_id`` cannot be made the default again as it was read (None: it
-    can, or none is known): not read, read two ways itself, or not safe (``_unsafe``, as ``safe_version`` judges
-    it). The executor judges it again live; this says at judgement time that its plan would write a version."""
+    can, or none is known): not read, not parsing, or not safe in some reading (``_unsafe``, as ``safe_version``
+    judges it). A previous default that reads two ways but is safe in every reading is restorable: restoring it
+    rests on known facts (review 3 of s14, R1). The executor judges it again live; this says at judgement time that
+    its plan would write a version."""
     if previous_id is None:
         return None
     version = _listed_version(listed, previous_id)
     if version is None:
         return f"the previous default {previous_id} was not read"
-    if version.readings:
-        return f"the previous default {previous_id} reads two ways too"
     try:
-        unsafe = _unsafe(parse_policy(dict(version.document), field=f"version {previous_id}"), added)
+        verdicts = _reading_verdicts(version, added)
     except InvalidEventError:
         return f"the previous default {previous_id} does not parse"
-    return f"the previous default {previous_id} is not safe either" if unsafe else None
+    if not verdicts:
+        return f"the previous default {previous_id} does not parse"
+    if any(verdicts):
+        if version.readings:
+            return f"the previous default {previous_id} reads two ways and is not safe in every reading"
+        return f"the previous default {previous_id} is not safe either"
+    return None
 
 
-def _previous_read_two_ways(listed: PolicyVersions | None, previous_id: str | None) -> tuple[str, ...]:
-    """A doubt when the previous default's own text reads two ways: what the change adds is judged against its last
-    value only, which may hide what the change opens (review 2 of s14, F2), so the finding is alerted only."""
+def _previous_read_two_ways(
+    listed: PolicyVersions | None, previous_id: str | None, methods: Sequence[str], admin: bool
+) -> tuple[str, ...]:
+    """A doubt when the previous default's own text reads two ways AND its readings differ on the new version's own
+    methods ``methods`` (one reading holds one, another does not): what the change adds is judged against its last
+    value only, which may hide what the change opens (review 2 of s14, F2), so the finding is alerted only. An admin
+    change is judged on itself, and a previous default whose readings agree raises no doubt (review 3 of s14, R1)."""
     version = _listed_version(listed, previous_id)
-    if version is None or not version.readings:
+    if admin or version is None or not version.readings:
+        return ()
+    try:
+        verdicts = _reading_verdicts(version, tuple(methods))
+    except InvalidEventError:
+        return ()
+    if len(set(verdicts)) < 2:
         return ()
     return (
         f"the previous default {previous_id} reads two ways: what this change adds is judged on its last value "
