@@ -132,6 +132,17 @@ class PastRemediation(NamedTuple):
         """The parameters of each step of ``action`` (``deactivate_access_key``)."""
         return tuple(step.get("parameters", {}) for step in self.plan if step.get("action") == action)
 
+    def captured(self, action: str, field: str) -> set[str]:
+        """The text values ``field`` that the steps of ``action`` captured in their before-state (a quarantine's
+        ``user_id`` or ``role_id``; none for records made before the step captured it)."""
+        return {
+            str(self.before[index][field])
+            for index, step in enumerate(self.plan)
+            if step.get("action") == action
+            and index < len(self.before)
+            and isinstance(self.before[index].get(field), str)
+        }
+
 
 class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""

@@ -183,17 +183,6 @@ def _deactivated_keys(past: PastRemediation) -> set[str]:
     return keys
 
 
-def _recorded_user_ids(past: PastRemediation) -> set[str]:
-    """The UserIds a remediation's quarantine steps captured (none for older records or other actions)."""
-    return {
-        str(past.before[index]["user_id"])
-        for index, step in enumerate(past.plan)
-        if step.get("action") == QuarantineUser.action
-        and index < len(past.before)
-        and isinstance(past.before[index].get("user_id"), str)
-    }
-
-
 def _live_user(context: RuleContext, user: str) -> LiveUser | None:
     """``GetUser`` (and ``ListUserTags``) of ``user``: ``GetUser`` is a permission ``QuarantineUser`` declares,
     ``ListUserTags`` the enforcer's owner-tag reading (``ReadOwnerTags``); None offline or when the user is gone."""
@@ -243,7 +232,7 @@ def _user_history(context: RuleContext, arn: str, live: LiveUser | None) -> list
             continue
         seen.add(current)
         for past in holding(context, current):
-            ids = _recorded_user_ids(past)
+            ids = past.captured(QuarantineUser.action, "user_id")
             if user_id is not None and ids and user_id not in ids:
                 continue  # another user's (a name used again)
             if not trusted and (user_id is None or user_id not in ids):
@@ -278,7 +267,11 @@ def _of_this_user(quarantines: Sequence[PastRemediation], live: LiveUser | None)
     name (review s14 F1), so ``CreateDate`` only rules such a record out (``_whose_unknown``)."""
     if live is None or live.user_id is None:
         return []
-    return [past for past in quarantines if _in_force_of(past) and live.user_id in _recorded_user_ids(past)]
+    return [
+        past
+        for past in quarantines
+        if _in_force_of(past) and live.user_id in past.captured(QuarantineUser.action, "user_id")
+    ]
 
 
 def user_boundary_quarantines(context: RuleContext, user: str, arn: str) -> list[PastRemediation]:
@@ -944,7 +937,7 @@ def _whose_unknown(
         past
         for past in _quarantines(remediations)
         if _in_force_of(past)
-        and not _recorded_user_ids(past)
+        and not past.captured(QuarantineUser.action, "user_id")
         and existed_when_recorded(created, past.created_at) is not False
     ]
     if not legacy:

@@ -987,17 +987,6 @@ def unexcused_undo(context: RuleContext, past: PastRemediation) -> str | None:
 _CREATE_DATE_SLACK = timedelta(seconds=1)
 
 
-def _recorded_role_ids(past: PastRemediation) -> set[str]:
-    """The RoleIds a remediation's role quarantine steps captured (none for records made before issue 15)."""
-    return {
-        str(past.before[index]["role_id"])
-        for index, step in enumerate(past.plan)
-        if step.get("action") == QuarantineRole.action
-        and index < len(past.before)
-        and isinstance(past.before[index].get("role_id"), str)
-    }
-
-
 def _instant(value: object) -> datetime | None:
     """A timestamp as an aware datetime (boto3 gives ``CreateDate`` as one; records and fakes give ISO text)."""
     if isinstance(value, datetime):
@@ -1059,7 +1048,7 @@ def of_this_role(context: RuleContext, role: str, by: Sequence[PastRemediation])
     mine: list[PastRemediation] = []
     unknown: list[PastRemediation] = []
     for past in by:
-        ids = _recorded_role_ids(past)
+        ids = past.captured(QuarantineRole.action, "role_id")
         if ids and live_id is not None:
             if live_id in ids:
                 mine.append(past)
