@@ -1249,14 +1249,14 @@ def _listed_version(listed: PolicyVersions | None, version_id: str | None) -> Po
 
 def _reading_verdicts(version: PolicyVersion, added: Any) -> list[bool]:
     """For each reading of ``version`` that parses (its last-wins document first, then its other readings), whether
-    it may not be the default (``_unsafe``). A reading that does not parse is one IAM would have refused: dropped."""
+    it may not be the default (``_unsafe``). A reading that does not parse is one IAM would have refused: dropped
+    (empty: no reading parses)."""
     verdicts = []
-    for number, document in enumerate((version.document, *version.readings)):
+    for document in (version.document, *version.readings):
         try:
             verdicts.append(_unsafe(parse_policy(dict(document), field=f"version {version.version_id}"), added))
         except InvalidEventError:
-            if number == 0 and not version.readings:
-                raise
+            continue
     return verdicts
 
 
@@ -1271,10 +1271,7 @@ def _unrestorable(listed: PolicyVersions | None, previous_id: str | None, added:
     version = _listed_version(listed, previous_id)
     if version is None:
         return f"the previous default {previous_id} was not read"
-    try:
-        verdicts = _reading_verdicts(version, added)
-    except InvalidEventError:
-        return f"the previous default {previous_id} does not parse"
+    verdicts = _reading_verdicts(version, added)
     if not verdicts:
         return f"the previous default {previous_id} does not parse"
     if any(verdicts):
@@ -1294,11 +1291,7 @@ def _previous_read_two_ways(
     version = _listed_version(listed, previous_id)
     if admin or version is None or not version.readings:
         return ()
-    try:
-        verdicts = _reading_verdicts(version, tuple(methods))
-    except InvalidEventError:
-        return ()
-    if len(set(verdicts)) < 2:
+    if len(set(_reading_verdicts(version, tuple(methods)))) < 2:
         return ()
     return (
         f"the previous default {previous_id} reads two ways: what this change adds is judged on its last value "
