@@ -30,9 +30,10 @@ from tests.aws_fixtures import function_environment
 from tests.conftest import ROOT
 
 _PROBE = """
-import json, sys, typing
+import gc, json, sys, typing
 import app
 cold = sorted(sys.modules)
+collector = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
 from iamwarden.guardrails import registry
 registry.load_all()
 
@@ -45,7 +46,7 @@ for name, module in sorted(sys.modules.items()):
             fields = getattr(value, "__annotations__", {})
             forward += [f"{name}.{value.__name__}.{f}" for f, t in fields.items() if isinstance(t, typing.ForwardRef)]
 from iamwarden.alerts.interactions import UNDO_COMMAND
-print(json.dumps({"forward": forward, "cold": cold, "all": sorted(sys.modules),
+print(json.dumps({"forward": forward, "cold": cold, "all": sorted(sys.modules), "collector": collector,
                   "undo_command": [app.SLACK_UNDO_COMMAND, UNDO_COMMAND]}))
 """
 
@@ -100,6 +101,13 @@ def test_modules_only_some_paths_need_are_not_imported_at_cold_start() -> None:
 
     assert "iamwarden.app.service" in result["cold"]
     assert [name for name in NOT_AT_COLD_START if name in result["cold"]] == []
+
+
+def test_the_handler_import_leaves_the_collector_on_with_what_it_built_frozen() -> None:
+    collector = _probe()["collector"]
+
+    assert collector["enabled"] is True  # each event's garbage is still collected
+    assert collector["frozen"] > 10_000  # the import's objects (boto3's, Powertools', the core's) are out of its walks
 
 
 def test_the_handler_recognises_the_slack_undo_command_the_interaction_endpoint_sends() -> None:
