@@ -38,7 +38,8 @@ OTHER_ACCOUNT_ROLE = "arn:aws:iam::444455556666:role/audit-reader"
 
 
 def _client(service: str, region: str) -> Any:
-    return boto3.client(service, region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=region)
+    return cast(Any, session).client(service)
 
 
 class _Clients:
