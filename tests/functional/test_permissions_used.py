@@ -2704,7 +2704,9 @@ def test_everything_the_enforcer_calls_is_allowed_by_its_role(
     made = requests.take()
     runtime = [r for r in made if r.action.split(":")[0] in ("dynamodb", "ssm", "sqs", "sts", "logs", "xray")]
     remediation = [r for r in made if r not in runtime]
-    assert {r.action.split(":")[0] for r in remediation} == {"iam", "s3"}
+    # cloudtrail: the user quarantine's look-up of the role sessions the user assumed before (LookupEvents).
+    assert {r.action.split(":")[0] for r in remediation} == {"iam", "s3", "cloudtrail"}
+    assert {r.action for r in remediation if r.action.startswith("cloudtrail:")} == {"cloudtrail:LookupEvents"}
     assert {r.action for r in runtime} >= {"ssm:GetParametersByPath", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     assert_role_allows(runtime, "enforcer-runtime")
     assert_role_allows(remediation, "enforcer-remediations")
