@@ -365,7 +365,8 @@ class QuarantineUser:
         if denied is not None:
             raise denied  # neither deny-all holds: a failed quarantine, whatever else was shut
         # Role sessions the user assumed before: listed with the command that revokes them, never revoked (issue 15).
-        done.extend(earlier_sessions_lines(run.aws, name, run.now))
+        for line in earlier_sessions_lines(run.aws, name, run.now):
+            done.append(line)  # one by one: the executor records each appended line as it happens
         tags = before["tags"]
         if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
             # The tags are bookkeeping (review s11 R10): a user's tag quota filled beforehand must not fail the
