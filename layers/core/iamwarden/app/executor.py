@@ -59,6 +59,11 @@ class AccountClients:
         """Any service's client, with the same retries, member-account role and call log."""
         return self._factory.client(service, self.account, self.region)
 
+    def client_in(self, service: str, region: str) -> Any:
+        """A client of this account in another region (a quarantine's CloudTrail look-up in us-east-1, where STS's
+        global endpoint logs)."""
+        return self._factory.client(service, self.account, region)
+
     def root_task_client(self, service: str, task_policy_arn: str) -> Any:
         """A client as this account's root user, limited to ``task_policy_arn`` (``sts:AssumeRoot``)."""
         return self._factory.root_task_client(service, self.account, self.region, task_policy_arn)

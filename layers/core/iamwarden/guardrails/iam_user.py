@@ -19,6 +19,7 @@ from iamwarden.domain.quarantine import NOT_QUARANTINED, QUARANTINE_POLICY_NAME,
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
+from iamwarden.guardrails.session_lookup import earlier_sessions_lines
 
 IAM_USER_CREATED = RuleSpec(
     id="iam-user-created",
@@ -245,6 +246,7 @@ class QuarantineUser:
         "iam:ListServiceSpecificCredentials",
         "iam:UpdateServiceSpecificCredential",
         "iam:TagUser",
+        "cloudtrail:LookupEvents",  # the role sessions the user assumed before: listed, never revoked
     )
     action: ClassVar[StepAction] = StepAction("quarantine_user", permissions)
     undo_permissions: ClassVar[Permissions] = (
@@ -362,6 +364,9 @@ class QuarantineUser:
                     )
         if denied is not None:
             raise denied  # neither deny-all holds: a failed quarantine, whatever else was shut
+        # Role sessions the user assumed before: listed with the command that revokes them, never revoked (issue 15).
+        for line in earlier_sessions_lines(run.aws, name, run.now):
+            done.append(line)  # one by one: the executor records each appended line as it happens
         tags = before["tags"]
         if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
             # The tags are bookkeeping (review s11 R10): a user's tag quota filled beforehand must not fail the
