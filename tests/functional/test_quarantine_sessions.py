@@ -12,7 +12,10 @@ gist.github.com/jmelloy/82f70d872be47b775ac28e7a225f5049), as the JSON string ``
 """
 
 import json
+import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -20,11 +23,19 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from iamwarden.app.executor import StepRun
-from iamwarden.domain.earlier_sessions import PREFIX
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.app.executor import AccountClients, StepRun
+from iamwarden.domain.earlier_sessions import MAX_LISTED, PREFIX
 from iamwarden.domain.findings import RemediationStep
-from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, QuarantineUser
-from iamwarden.guardrails.session_lookup import MAX_PAGES, PAGE_SIZE
+from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME
+from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QuarantineUser
+from iamwarden.guardrails.session_lookup import (
+    DEADLINE_SECONDS,
+    LOOKUP_CLIENT,
+    MAX_PAGES,
+    PAGE_SIZE,
+    earlier_sessions_lines,
+)
 from tests.aws_fixtures import HOME_ACCOUNT
 
 USER = "backdoor"
@@ -49,8 +60,9 @@ class _Clients:
         self.account, self.region, self.iam, self._trails = HOME_ACCOUNT, region, iam, trails
         self.asked: list[tuple[str, str]] = []
 
-    def client_in(self, service: str, region: str) -> Any:
+    def client_in(self, service: str, region: str, *, timeouts: Mapping[str, int] | None = None) -> Any:
         self.asked.append((service, region))
+        self.timeouts = timeouts
         return self._trails[region]
 
 
@@ -189,8 +201,10 @@ def test_sessions_found_in_both_regions_are_listed_with_one_revoke_command_per_r
         for _, stub in trails.values():
             stub.assert_no_pending_responses()
     said = "\n".join(_sessions(done))
-    assert f"{PREFIX} of {USER} (CloudTrail AssumeRole calls since 2026-12-05T14:00:00Z in {REGION}, us-east-1)" in said
-    assert "3 still valid at the quarantine" in said
+    assert (
+        f"{PREFIX} of {USER} (CloudTrail AssumeRole calls since 2026-12-05T14:00:00Z, looked up in {REGION}, "
+        "us-east-1 only): 3 may still be valid at the quarantine;"
+    ) in said
     assert f"{DEPLOY} as session 'laptop', assumed 2026-12-06T01:00:00Z (seen in {REGION})" in said
     assert f"{DEPLOY} as session 'ci', assumed 2026-12-06T00:30:00Z (seen in us-east-1)" in said
     assert "'x-acct'" in said
@@ -213,9 +227,11 @@ def test_no_session_found_says_so() -> None:
     with iam_stub, trails[REGION][1], trails["us-east-1"][1]:
         done = _quarantine(iam, trails)
     said = _sessions(done)
-    assert said[0].endswith("none found that is still valid")
+    # Never a bare "none found" (review s14 F3): where it looked, and that this is not an all-clear.
+    assert f"looked up in {REGION}, us-east-1 only): none found in {REGION}, us-east-1 that is still valid" in said[0]
+    assert "This is not an all-clear: calls through other regions' STS endpoints" in said[0]
     assert not any("put-role-policy" in line for line in done)
-    assert said[-1].startswith(f"{PREFIX}: not looked up: AssumeRole calls to other regions' STS endpoints")
+    assert said[-1].startswith(f"{PREFIX}: not looked up: AssumeRole calls through other regions' STS endpoints")
 
 
 def test_in_us_east_1_the_lookup_runs_once() -> None:
@@ -225,7 +241,7 @@ def test_in_us_east_1_the_lookup_runs_once() -> None:
     with iam_stub, trails["us-east-1"][1]:
         done = _quarantine(iam, trails, region="us-east-1")
         trails["us-east-1"][1].assert_no_pending_responses()
-    assert "in us-east-1)" in _sessions(done)[0]
+    assert "looked up in us-east-1 only)" in _sessions(done)[0]
 
 
 def test_a_refused_lookup_is_unknown_and_the_quarantine_stands() -> None:
@@ -241,7 +257,8 @@ def test_a_refused_lookup_is_unknown_and_the_quarantine_stands() -> None:
     assert any("'laptop'" in line for line in said)  # what the other region showed is still listed
 
 
-def test_a_throttle_past_the_retries_is_unknown_and_not_retried() -> None:
+def test_a_page_refused_after_one_read_keeps_what_was_read() -> None:
+    """(Stubber answers before botocore's retry loop: the attempts themselves are tested against a real endpoint.)"""
     iam, iam_stub = _iam_holding()
     trails = _trails(REGION, "us-east-1")
     _expect_page(trails[REGION][1], [_event(_record())], more="page-2")
@@ -274,7 +291,7 @@ def test_the_lookup_stops_at_its_page_bound_and_says_so() -> None:
     said = _sessions(done)
     assert f"{PREFIX} in {REGION}: the lookup stopped at its page bound; older calls may be missing" in said
     assert not any("unknown" in line for line in said)
-    assert f"{MAX_PAGES} still valid at the quarantine" in said[0]
+    assert f"{MAX_PAGES} may still be valid at the quarantine" in said[0]
 
 
 @pytest.mark.parametrize(
@@ -295,14 +312,14 @@ def test_a_malformed_cloudtrail_event_is_counted_not_guessed(malformed: str) -> 
         done = _quarantine(iam, trails)
     said = _sessions(done)
     assert f"{PREFIX} in {REGION}: 1 AssumeRole record(s) could not be read" in said
-    assert "1 still valid at the quarantine" in said[0]
+    assert "1 may still be valid at the quarantine" in said[0]
 
 
 def test_a_lookup_that_cannot_start_is_one_unknown_line_and_the_quarantine_stands() -> None:
     iam, iam_stub = _iam_holding()
 
     class _Broken(_Clients):
-        def client_in(self, service: str, region: str) -> Any:
+        def client_in(self, service: str, region: str, *, timeouts: Mapping[str, int] | None = None) -> Any:
             raise RuntimeError("no credentials for the region")
 
     done: list[str] = []
@@ -343,3 +360,248 @@ def test_clients_that_reach_no_other_region_say_nothing() -> None:
     with iam_stub:
         QuarantineUser().apply(StepRun(cast(Any, SimpleNamespace(iam=iam)), "f-1", NOW), step, _before(), done)
     assert _sessions(done) == []
+
+
+def _step() -> RemediationStep:
+    return RemediationStep(
+        QuarantineUser.action, USER_ARN, {"user_name": USER, "quarantine_policy_name": QUARANTINE_POLICY_NAME}
+    )
+
+
+def test_the_lookup_asks_for_its_own_client_of_one_attempt_with_short_timeouts() -> None:
+    iam, iam_stub = _iam_holding()
+    trails = _trails(REGION, "us-east-1")
+    _expect_page(trails[REGION][1], [])
+    _expect_page(trails["us-east-1"][1], [])
+    clients = _Clients(iam, {name: client for name, (client, _) in trails.items()})
+    with iam_stub, trails[REGION][1], trails["us-east-1"][1]:
+        QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", NOW), _step(), _before(), [])
+    assert clients.timeouts == LOOKUP_CLIENT
+
+
+class _Endpoint:
+    """A local HTTP endpoint answering every request with one status and body, counting the requests it got: a real
+    botocore client goes through its whole retry loop against it (a Stubber answers before that loop)."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        counter = self
+        self.requests = 0
+
+        class _Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                counter.requests += 1
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "_Endpoint":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code"),
+    [
+        (400, {"__type": "ThrottlingException", "message": "Rate exceeded"}, "ThrottlingException"),
+        (500, {"__type": "InternalFailure", "message": "not implemented"}, "InternalFailure"),
+        (503, {"__type": "ServiceUnavailable", "message": "slow down"}, "ServiceUnavailable"),
+    ],
+)
+def test_a_throttled_or_failing_cloudtrail_gets_one_attempt_per_region_and_the_quarantine_stands(
+    monkeypatch: pytest.MonkeyPatch, status: int, body: dict[str, Any], code: str
+) -> None:
+    """Review s14 F1/F2: through the executor's real clients (``ClientFactory``, the lookup's ``LOOKUP_CLIENT``), a
+    throttle or a 5xx is one request per region, not botocore's 8 retried ones (about 40 s each)."""
+    iam, iam_stub = _iam_holding()
+    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION)
+    clients = AccountClients(ClientFactory(HOME_ACCOUNT, session=session), HOME_ACCOUNT, REGION)
+    monkeypatch.setattr(AccountClients, "iam", property(lambda _: iam))
+    with _Endpoint(status, body) as endpoint, iam_stub:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", endpoint.url)
+        done: list[str] = []
+        QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", NOW), _step(), _before(), done)
+        iam_stub.assert_no_pending_responses()
+    assert endpoint.requests == 2  # one per region (eu-west-1, us-east-1): no retry
+    said = _sessions(done)
+    assert f"{PREFIX} in {REGION}: unknown (LookupEvents failed: {code})" in said
+    assert f"{PREFIX} in us-east-1: unknown (LookupEvents failed: {code})" in said
+    assert "unknown: no region's lookup completed" in said[0]
+
+
+class _Clock:
+    """A clock that moves ``step`` seconds each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_one_time_bound_for_every_page_and_region_together() -> None:
+    """Review s14 F1: no call starts once ``DEADLINE_SECONDS`` have passed; what was read is kept, the rest is named."""
+    trails = _trails(REGION, "us-east-1")
+    # Each clock read moves 3 s: the start (3), then the checks before each page (6, 9 ...); the deadline is 3 + 8.
+    for page in range(2):
+        _expect_page(
+            trails[REGION][1],
+            [_event(_record(session=f"s{page}"))],
+            token=f"t{page}" if page else None,
+            more=f"t{page + 1}",
+        )
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()})
+    with trails[REGION][1], trails["us-east-1"][1]:  # us-east-1 has nothing queued: a call there would fail
+        said = earlier_sessions_lines(clients, USER, NOW, clock=_Clock(3.0))
+        trails[REGION][1].assert_no_pending_responses()
+    assert f"{PREFIX} in {REGION}: unknown past what was read (the lookup's time bound ran out" in "\n".join(said)
+    assert f"{PREFIX} in us-east-1: unknown past what was read" in "\n".join(said)
+    assert "2 may still be valid at the quarantine" in said[0]
+    assert DEADLINE_SECONDS == 8.0
+
+
+def test_cloudtrails_own_expiration_format_is_read() -> None:
+    """Review s14 F5: real records say ``"Dec 9, 2025, 5:31:31 PM"`` (UTC); an expired one is left out, a live one
+    listed with its expiry, an unreadable one listed as unknown (never dropped, never called certainly valid)."""
+    trails = _trails(REGION, "us-east-1")
+    _expect_page(
+        trails[REGION][1],
+        [
+            _event(_record(session="expired", expires="Dec 6, 2026, 1:59:59 AM")),
+            _event(_record(session="live", expires="Dec 6, 2026, 1:00:00 PM")),
+            _event(_record(session="old-style", expires="Dec 6, 2026 2:30:00 AM")),
+            _event(_record(session="odd", expires="tomorrow")),
+        ],
+    )
+    _expect_page(trails["us-east-1"][1], [])
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()})
+    with trails[REGION][1], trails["us-east-1"][1]:
+        said = earlier_sessions_lines(clients, USER, NOW)
+    text = "\n".join(said)
+    assert "'expired'" not in text
+    assert "'live', assumed 2026-12-06T01:00:00Z (seen in eu-west-1), expires Dec 6, 2026, 1:00:00 PM" in text
+    assert "'old-style'" in text
+    assert (
+        "'odd', assumed 2026-12-06T01:00:00Z (seen in eu-west-1), expires unknown ('tomorrow' could not be read)"
+        in (text)
+    )
+    assert "3 may still be valid at the quarantine (1 with an expiry IAM Warden could not read)" in said[0]
+
+
+def test_the_listing_is_bounded_and_counts_the_rest() -> None:
+    """Review s14 F6 / review3 R3: at most ``MAX_LISTED`` sessions and commands, the rest counted."""
+    trails = _trails("us-east-1")
+    roles = [f"arn:aws:iam::{HOME_ACCOUNT}:role/{'p/' * 200}r{index:02}" for index in range(MAX_LISTED + 5)]
+    records = [_event(_record(role, "s", at=f"2026-12-06T01:{index:02}:00Z")) for index, role in enumerate(roles)]
+    _expect_page(trails["us-east-1"][1], records)
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    with trails["us-east-1"][1]:
+        said = earlier_sessions_lines(clients, USER, NOW)
+    assert f"{MAX_LISTED + 5} may still be valid" in said[0]
+    assert sum(" as session 's'" in line for line in said) == MAX_LISTED
+    assert sum("put-role-policy" in line for line in said) == MAX_LISTED
+    assert f"{PREFIX}: and 5 more session(s) not listed, of 5 more role(s) with no command here: " in "\n".join(said)
+    assert "r14 as session" in "\n".join(said)  # the latest first
+    assert "r00 as session" not in "\n".join(said)
+    assert len(json.dumps(said)) < 40_000
+
+
+def test_a_session_of_another_user_that_had_the_name_is_left_out() -> None:
+    """Review s14 F8: the record's ``principalId`` must be the captured ``UserId``."""
+    trails = _trails("us-east-1")
+    other = _record(session="previous-owner")
+    other["userIdentity"]["principalId"] = "AIDAPREVIOUSUSER0001"
+    _expect_page(trails["us-east-1"][1], [_event(other), _event(_record(session="mine"))])
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    with trails["us-east-1"][1]:
+        said = earlier_sessions_lines(clients, USER, NOW, user_id="AIDAEXAMPLEUSERID0001")
+    assert "'mine'" in "\n".join(said)
+    assert "'previous-owner'" not in "\n".join(said)
+
+
+def test_the_sessions_come_last_after_the_tags_and_the_attempts_verdict() -> None:
+    """Review s14 F1 / review3 R3: a retried quarantine writes its tags and its held line first, then the lookup,
+    then raises for the retry; Slack's section cut then drops session lines, never the verdict."""
+    iam = _client("iam", "us-east-1")
+    stub = Stubber(iam)
+    stub.add_response("put_user_permissions_boundary", {}, {"UserName": USER, "PermissionsBoundary": DENY_ALL_BOUNDARY})
+    stub.add_response(
+        "put_user_policy", {}, {"UserName": USER, "PolicyName": QUARANTINE_POLICY_NAME, "PolicyDocument": ANY}
+    )
+    stub.add_client_error("update_access_key", service_error_code="Throttling", http_status_code=400)
+    stub.add_response("tag_user", {}, {"UserName": USER, "Tags": ANY})
+    trails = _trails("us-east-1")
+    _expect_page(trails["us-east-1"][1], [_event(_record())])
+    clients = _Clients(iam, {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    before = {**_before(), "access_keys": [{"id": "AKIAEXAMPLEKEY000001", "status": "Active"}]}
+    done: list[str] = []
+    with stub, trails["us-east-1"][1], pytest.raises(Exception, match="Throttling"):
+        QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", NOW), _step(), before, done)
+    first = next(index for index, line in enumerate(done) if line.startswith(PREFIX))
+    assert any(line.startswith("tagged backdoor") for line in done[:first])
+    assert any(line.startswith("attempt at ") for line in done[:first])
+    assert all(line.startswith(PREFIX) for line in done[first:])
+
+
+class _Recorded(list[str]):
+    """The executor's ``done`` on a retry: this attempt's lines, and ``all_done`` with the earlier attempts' too."""
+
+    def __init__(self, earlier: list[str]) -> None:
+        super().__init__()
+        self.earlier = earlier
+
+    def all_done(self) -> list[str]:
+        return [*self.earlier, *self]
+
+
+def test_a_retry_does_not_look_up_again_when_an_earlier_attempt_did() -> None:
+    """Review3 R2 / review s14 F7: once per remediation, so the alert has one block and one cutoff."""
+    iam = _client("iam", "us-east-1")
+    stub = Stubber(iam)  # deny-alls and tags already on: nothing to write
+    clients = _Clients(iam, {})
+    tagged = {
+        "iamwarden:quarantine-finding": "f-1",
+        "iamwarden:quarantined-at": NOW,
+        "iamwarden:quarantined-arn": USER_ARN,
+    }
+    before = {**_before(), "quarantine_policy": DENY_ALL_POLICY, "boundary": DENY_ALL_BOUNDARY, "tags": tagged}
+    done = _Recorded([f"{PREFIX} of {USER} (...): none found"])
+    with stub:
+        QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", "2026-12-06T02:05:00+00:00"), _step(), before, done)
+    assert clients.asked == []
+    assert list(done) == []
+
+
+def test_a_retry_that_looks_up_cuts_at_the_time_the_quarantine_first_held() -> None:
+    """Review3 R2: the first attempt tagged the user with its time but never recorded a lookup (killed before it):
+    the retry's commands cut at that first time, not at the retry's own."""
+    iam = _client("iam", "us-east-1")
+    trails = _trails("us-east-1")
+    _expect_page(trails["us-east-1"][1], [_event(_record())])
+    clients = _Clients(iam, {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    tagged = {
+        "iamwarden:quarantine-finding": "f-1",
+        "iamwarden:quarantined-at": NOW,
+        "iamwarden:quarantined-arn": USER_ARN,
+    }
+    before = {**_before(), "quarantine_policy": DENY_ALL_POLICY, "boundary": DENY_ALL_BOUNDARY, "tags": tagged}
+    done = _Recorded(["tagged backdoor with iamwarden:quarantine-finding=f-1"])
+    with Stubber(iam), trails["us-east-1"][1]:
+        QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", "2026-12-06T02:05:00+00:00"), _step(), before, done)
+    [command] = [line for line in done if "put-role-policy" in line]
+    assert '"aws:TokenIssueTime":"2026-12-06T02:00:00Z"' in command

@@ -59,10 +59,10 @@ class AccountClients:
         """Any service's client, with the same retries, member-account role and call log."""
         return self._factory.client(service, self.account, self.region)
 
-    def client_in(self, service: str, region: str) -> Any:
+    def client_in(self, service: str, region: str, *, timeouts: Mapping[str, int] | None = None) -> Any:
         """A client of this account in another region (a quarantine's CloudTrail look-up in us-east-1, where STS's
-        global endpoint logs)."""
-        return self._factory.client(service, self.account, region)
+        global endpoint logs); ``timeouts``: its own retries and timeouts (``ClientFactory.client``)."""
+        return self._factory.client(service, self.account, region, timeouts=timeouts)
 
     def root_task_client(self, service: str, task_policy_arn: str) -> Any:
         """A client as this account's root user, limited to ``task_policy_arn`` (``sts:AssumeRoot``)."""

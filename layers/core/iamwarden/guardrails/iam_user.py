@@ -19,7 +19,7 @@ from iamwarden.domain.quarantine import NOT_QUARANTINED, QUARANTINE_POLICY_NAME,
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
-from iamwarden.guardrails.session_lookup import earlier_sessions_lines
+from iamwarden.guardrails.session_lookup import earlier_sessions_lines, looked_up_before
 
 IAM_USER_CREATED = RuleSpec(
     id="iam-user-created",
@@ -364,9 +364,6 @@ class QuarantineUser:
                     )
         if denied is not None:
             raise denied  # neither deny-all holds: a failed quarantine, whatever else was shut
-        # Role sessions the user assumed before: listed with the command that revokes them, never revoked (issue 15).
-        for line in earlier_sessions_lines(run.aws, name, run.now):
-            done.append(line)  # one by one: the executor records each appended line as it happens
         tags = before["tags"]
         if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
             # The tags are bookkeeping (review s11 R10): a user's tag quota filled beforehand must not fail the
@@ -388,6 +385,14 @@ class QuarantineUser:
             # run fails so the event is retried, and the retry, reading the live state again, does only what is left.
             # This attempt's own line (review s13 N1): the alert reads the latest attempt's, never every attempt's.
             done.append(held_line(len(transient), run.now))  # with its time: which attempt (review s14 F3)
+        # Role sessions the user assumed before: listed with the command that revokes them, never revoked (issue 15).
+        # The last thing the step does (review s14 F1, review3 R3: after the tags and this attempt's verdict), once per
+        # remediation (review3 R2), cut at the time the quarantine first held (its tag, written by the first attempt).
+        if not looked_up_before(done):
+            first = tags.get(QUARANTINE_TAG_TIME) if tags.get(QUARANTINE_TAG_FINDING) == run.finding_id else None
+            for line in earlier_sessions_lines(run.aws, name, first or run.now, user_id=before.get("user_id")):
+                done.append(line)  # one by one: the executor records each appended line as it happens
+        if transient:
             raise transient[0]
 
     def _deny_all(

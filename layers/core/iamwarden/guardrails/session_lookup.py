@@ -1,28 +1,38 @@
 """The CloudTrail look-up of the role sessions a quarantined user assumed before its quarantine (issue 15).
 
-Called by the user quarantine once a deny-all holds; it only reads and never revokes (see
-``domain.earlier_sessions``). Best-effort on purpose: any failure is a line saying what is unknown, never a failed
-or retried quarantine. Here rather than in ``adapters``: a guardrail's step may import only the domain and
-``adapters.errors``; like every remediation step it calls AWS through the run's clients (no boto3 import).
+Called by the user quarantine as the last thing it does, once a deny-all holds and the tags are written; it only
+reads and never revokes (see ``domain.earlier_sessions``). Best-effort on purpose: any failure is a line saying what
+is unknown, never a failed or retried quarantine. Here rather than in ``adapters``: a guardrail's step may import only
+the domain and ``adapters.errors``; like every remediation step it calls AWS through the run's clients (no boto3).
 
 ``LookupEvents`` (CloudTrail API reference): one lookup attribute per call besides the time range (here
-``Username``, so ``AssumeRole`` is picked out of the answer), at most 50 events a page, and "two per second, per
-account, per Region": the shared client configuration's adaptive retries (``adapters.clients.retry_config``) slow the
-calls down on throttling; a throttle past them ends that region's lookup as unknown.
+``Username``, so ``AssumeRole`` is picked out of the answer), at most 50 events a page, and a rate limit of a few
+calls per second per account and region, shared with every other caller. So the lookup has its own client: one
+attempt with short timeouts (``LOOKUP_CLIENT``), and one time bound for all its pages and regions together
+(``DEADLINE_SECONDS``): a throttled or failing CloudTrail costs the quarantine seconds, never its Lambda's 60 s, and
+moto_server (which answers ``LookupEvents`` with a 500) costs the demo and the load tests one quick call
+(review s14 F1, F2).
 """
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from iamwarden.adapters.errors import error_code
 from iamwarden.domain import earlier_sessions
-from iamwarden.domain.earlier_sessions import GLOBAL_STS_REGION, LOOKBACK, RegionLookup, Session
+from iamwarden.domain.earlier_sessions import GLOBAL_STS_REGION, LOOKBACK, PREFIX, RegionLookup, Session
 
 #: Pages read per region at most (50 events each): a user who made more calls in 12 hours than this is named as a
 #: truncated lookup, and the enforcer's time stays bounded.
 MAX_PAGES = 5
 PAGE_SIZE = 50
+#: The lookup's client (``ClientFactory.client`` ``timeouts``): one attempt, no retry of a throttle or a 5xx, short
+#: connect and read timeouts; a call costs at most about 6 s. botocore's ``retries.max_attempts`` counts the retries
+#: after the first request (0: one request; measured against a local endpoint in test_quarantine_sessions).
+LOOKUP_CLIENT: Mapping[str, int] = {"max_attempts": 0, "connect_timeout": 2, "read_timeout": 4}
+#: Every page of every region together: no call is started after this many seconds.
+DEADLINE_SECONDS = 8.0
 
 
 @runtime_checkable
@@ -35,16 +45,37 @@ class RegionalClients(Protocol):
     @property
     def region(self) -> str: ...
 
-    def client_in(self, service: str, region: str) -> Any: ...
+    def client_in(self, service: str, region: str, *, timeouts: Mapping[str, int] | None = None) -> Any: ...
 
 
-def look_up(cloudtrail: Any, region: str, user_name: str, quarantined_at: datetime) -> RegionLookup:
-    """The user's ``AssumeRole`` calls CloudTrail holds for ``region`` in the 12 hours before the quarantine."""
+def looked_up_before(done: object) -> bool:
+    """Whether an earlier attempt of this remediation already recorded the lookup (the executor's ``done`` also holds
+    the earlier attempts' lines, ``all_done``): it is made once per remediation, so a retried quarantine's alert lists
+    the sessions once, with one cutoff (review3 R2)."""
+    all_done = getattr(done, "all_done", None)
+    earlier = all_done() if callable(all_done) else done
+    return isinstance(earlier, list | tuple) and any(str(line).startswith(PREFIX) for line in earlier)
+
+
+def look_up(
+    cloudtrail: Any,
+    region: str,
+    user_name: str,
+    quarantined_at: datetime,
+    *,
+    user_id: str | None = None,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> RegionLookup:
+    """The user's ``AssumeRole`` calls CloudTrail holds for ``region`` in the 12 hours before the quarantine.
+
+    ``out_of_time``: whether the lookup's overall time bound has run out (checked before each call)."""
     sessions: list[Session] = []
     unreadable = 0
     token: Mapping[str, str] = {}
     try:
         for _ in range(MAX_PAGES):
+            if out_of_time():
+                return RegionLookup(region, tuple(sessions), unreadable=unreadable, timed_out=True)
             page = cloudtrail.lookup_events(
                 LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": user_name}],
                 StartTime=quarantined_at - LOOKBACK,
@@ -55,7 +86,9 @@ def look_up(cloudtrail: Any, region: str, user_name: str, quarantined_at: dateti
             for event in page.get("Events") or ():
                 if event.get("EventName") != "AssumeRole":
                     continue
-                found = earlier_sessions.session_of(event.get("CloudTrailEvent"), region, user_name, quarantined_at)
+                found = earlier_sessions.session_of(
+                    event.get("CloudTrailEvent"), region, user_name, quarantined_at, user_id
+                )
                 if found == earlier_sessions.UNREADABLE:
                     unreadable += 1
                 elif isinstance(found, Session):
@@ -69,21 +102,37 @@ def look_up(cloudtrail: Any, region: str, user_name: str, quarantined_at: dateti
     return RegionLookup(region, tuple(sessions), truncated=True, unreadable=unreadable)
 
 
-def earlier_sessions_lines(aws: object, user_name: str, now: str) -> list[str]:
+def earlier_sessions_lines(
+    aws: object,
+    user_name: str,
+    quarantined_at: str,
+    *,
+    user_id: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[str]:
     """What the quarantine's record and alert say about the user's earlier role sessions; never raises.
 
-    Looked up in the run's region and in us-east-1 (STS's global endpoint). A run whose clients cannot reach
-    another region (a test double) looks nothing up and says nothing."""
+    ``quarantined_at``: when the quarantine first held (ISO 8601), the window's end and the revoke cutoff. Looked up in
+    the run's region and in us-east-1 (STS's global endpoint). A run whose clients cannot reach another region (a test
+    double) looks nothing up and says nothing."""
     if not isinstance(aws, RegionalClients):
         return []
     try:
-        quarantined_at = earlier_sessions.parse_quarantine_time(now)
-        if quarantined_at is None:
-            return earlier_sessions.failed(user_name, f"the quarantine time {now!r} is not a time")
-        regions = dict.fromkeys((aws.region, GLOBAL_STS_REGION))
+        at = earlier_sessions.parse_quarantine_time(quarantined_at)
+        if at is None:
+            return earlier_sessions.failed(user_name, f"the quarantine time {quarantined_at!r} is not a time")
+        deadline = clock() + DEADLINE_SECONDS
         lookups = [
-            look_up(aws.client_in("cloudtrail", region), region, user_name, quarantined_at) for region in regions
+            look_up(
+                aws.client_in("cloudtrail", region, timeouts=LOOKUP_CLIENT),
+                region,
+                user_name,
+                at,
+                user_id=user_id,
+                out_of_time=lambda: clock() >= deadline,
+            )
+            for region in dict.fromkeys((aws.region, GLOBAL_STS_REGION))
         ]
-        return earlier_sessions.lines(user_name, aws.account, quarantined_at, lookups)
+        return earlier_sessions.lines(user_name, aws.account, at, lookups)
     except Exception as exc:  # the quarantine holds whatever happens here
         return earlier_sessions.failed(user_name, error_code(exc) or type(exc).__name__)
