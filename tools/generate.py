@@ -773,7 +773,8 @@ SCOPES: tuple[Scope, ...] = (
         ("cloudtrail:LookupEvents",),
         (ANY,),
         comment="A user quarantine lists the role sessions the user assumed before it (read only, never revoked); "
-        "LookupEvents has no resource type (Service Authorization Reference): granted on every resource.",
+        "LookupEvents takes no resource ARN (its Service Authorization Reference row is not confirmed here): "
+        "granted on every resource.",
     ),
 )
 
