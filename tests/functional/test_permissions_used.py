@@ -53,6 +53,7 @@ from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
 from iamwarden.guardrails.registry import ACTIONS
 from iamwarden.guardrails.security_services import RecreatePublishingDestination
+from iamwarden.guardrails.session_lookup import LOOKUP_CLIENT
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve, resolved_properties
 from tests.conftest import load_event
 from tests.functional import guardrail_cases as cases
@@ -2526,7 +2527,7 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     answer_service_specific_credentials(aws.iam)
     answer_delete_file_system_policy(aws.client("efs"))
     for region in (scenario.region, "us-east-1"):
-        answer_lookup_events(aws.client_in("cloudtrail", region))
+        answer_lookup_events(aws.client_in("cloudtrail", region, timeouts=LOOKUP_CLIENT))
     cases._emulate_object_lambda_policies(account, aws.s3control)  # moto has no Object Lambda
     if scenario.answers is not None:
         scenario.answers(aws)

@@ -21,10 +21,16 @@ from typing import Any, cast
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.slack import render_slack
+from iamwarden.alerts.message import build_message
 from iamwarden.app.executor import AccountClients, StepRun
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.earlier_sessions import MAX_LISTED, PREFIX
 from iamwarden.domain.findings import RemediationStep
 from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME
@@ -37,6 +43,8 @@ from iamwarden.guardrails.session_lookup import (
     earlier_sessions_lines,
 )
 from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
 
 USER = "backdoor"
 USER_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:user/{USER}"
@@ -605,3 +613,64 @@ def test_a_retry_that_looks_up_cuts_at_the_time_the_quarantine_first_held() -> N
         QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", "2026-12-06T02:05:00+00:00"), _step(), before, done)
     [command] = [line for line in done if "put-role-policy" in line]
     assert '"aws:TokenIssueTime":"2026-12-06T02:00:00Z"' in command
+
+
+def _answer_roles(account: Account, roles: int) -> None:
+    """LookupEvents answered (moto has none) with one live session of each of ``roles`` roles, made by the user."""
+
+    def looked_up(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        user = json.loads(params["body"])["LookupAttributes"][0]["AttributeValue"]
+        events = [
+            _event(
+                {
+                    **_record(f"arn:aws:iam::{HOME_ACCOUNT}:role/team/deploy-role-{index}", user),
+                    "userIdentity": {"type": "IAMUser", "userName": user},
+                    "eventTime": "2030-01-01T00:00:00Z",
+                    "responseElements": {"credentials": {"expiration": "Jan 1, 2099, 1:00:00 AM"}},
+                }
+            )
+            for index in range(roles)
+        ]
+        return AWSResponse("https://cloudtrail.amazonaws.com/", 200, HTTPHeaders(), None), {"Events": events}
+
+    account.session.events.register_first("before-call.cloudtrail.LookupEvents", cast(Any, looked_up))
+
+
+def test_a_retried_quarantine_lists_the_sessions_once_and_slack_keeps_the_verdict(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review3 R2/R3 through the enforcer: attempt 1's key write throttled (retried), attempt 2 succeeds; the user
+    assumed 12 roles. One block and one command per listed role in the record; in Slack both alerts keep their
+    verdict (attempt 1's held line, attempt 2's deactivated key) whatever the session lines cost."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    account.iam.create_access_key(UserName="backdoor-admin")
+    _answer_roles(account, MAX_LISTED + 2)
+    retried: list[bool] = []
+
+    def refuse_once(**_: Any) -> None:
+        if not retried:
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "UpdateAccessKey")
+
+    account.session.events.register_first("before-call.iam.UpdateAccessKey", refuse_once)
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(load_event("create-user-backdoor-cli.json"))
+    retried.append(True)
+    [finding] = enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
+
+    done = finding["done"]
+    assert sum(line.startswith(f"{PREFIX} of backdoor-admin") for line in done) == 1
+    assert sum("AWSRevokeOlderSessions" in line for line in done) == MAX_LISTED
+    assert f"{PREFIX}: and 2 more session(s) not listed" in "\n".join(done)
+    failed, succeeded = notifier.sent
+    sections = {}
+    for notification in (failed, succeeded):
+        blocks = render_slack(build_message(notification))["blocks"]
+        [section] = [
+            block["text"]["text"]
+            for block in blocks
+            if block.get("type") == "section" and "What IAM Warden" in block.get("text", {}).get("text", "")
+        ]
+        sections[notification.outcome] = section
+    assert "attempt at " in sections[failed.outcome]
+    assert "• deactivated access key" in sections[succeeded.outcome]

@@ -27,6 +27,7 @@ from iamwarden.alerts.notifications import Notification
 from iamwarden.domain.arns import bucket_of_arn
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.earlier_sessions import PREFIX as EARLIER_SESSIONS
 from iamwarden.domain.events import Actor, CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
@@ -357,7 +358,22 @@ def _owner_text(owner: Owner | None, routed: bool) -> str:
 def _what_we_did(
     outcome: Outcome, finding: Finding, actions: tuple[str, ...], error: str | None, *, reported: bool
 ) -> list[Section]:
-    """``reported``: the actions are the enforcer's own lines (past tense), not the plan's summaries."""
+    """``reported``: the actions are the enforcer's own lines (past tense), not the plan's summaries. A user
+    quarantine's earlier role sessions (only read, never changed) get their own last section: however long, they never
+    push what was done, or an attempt's verdict, out of a channel's per-section cut (review3 R3)."""
+    sessions = tuple(line for line in actions if line.startswith(EARLIER_SESSIONS))
+    if not sessions or outcome not in (Outcome.REMEDIATED, Outcome.REMEDIATION_FAILED):
+        return _what_we_changed(outcome, finding, actions, error, reported=reported)
+    own = tuple(line for line in actions if not line.startswith(EARLIER_SESSIONS))
+    return [
+        *_what_we_changed(outcome, finding, own, error, reported=reported),
+        Section("Earlier role sessions of the quarantined user (listed, not revoked)", sessions, True),
+    ]
+
+
+def _what_we_changed(
+    outcome: Outcome, finding: Finding, actions: tuple[str, ...], error: str | None, *, reported: bool
+) -> list[Section]:
     if outcome is Outcome.REMEDIATED:
         if not actions:
             return [Section("What IAM Warden did", ("The live state was already safe; nothing to change.",))]
