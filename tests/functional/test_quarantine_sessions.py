@@ -674,3 +674,39 @@ def test_a_retried_quarantine_lists_the_sessions_once_and_slack_keeps_the_verdic
         sections[notification.outcome] = section
     assert "attempt at " in sections[failed.outcome]
     assert "• deactivated access key" in sections[succeeded.outcome]
+
+
+def _slack_section(notification: Any, heading: str) -> str:
+    blocks = render_slack(build_message(notification))["blocks"]
+    [section] = [
+        block["text"]["text"]
+        for block in blocks
+        if block.get("type") == "section" and block.get("text", {}).get("text", "").startswith(f"*{heading}")
+    ]
+    return str(section)
+
+
+def test_a_failed_quarantines_what_went_wrong_keeps_not_done_in_slack(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s15 F2 (a regression vs main): the failure's error text (``executor._failed``) holds no session lines,
+    so Slack's 3,000-character cut keeps "Not done" and "The risky change may still be in place"; the sessions
+    are in their own section (and in the record's ``done``)."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    account.iam.create_access_key(UserName="backdoor-admin")
+    _answer_roles(account, MAX_LISTED + 2)
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "UpdateAccessKey")
+
+    account.session.events.register_first("before-call.iam.UpdateAccessKey", refuse)
+    with pytest.raises(EnforcementFailedError) as raised:
+        enforcer.handle(load_event("create-user-backdoor-cli.json"))
+    [failed] = notifier.sent
+    wrong = _slack_section(failed, "What went wrong")
+    assert "Not done: " in wrong
+    assert "The risky change may still be in place" in wrong
+    assert PREFIX not in wrong
+    assert PREFIX not in str(raised.value)
+    assert any(line.startswith(PREFIX) for line in failed.actions)

@@ -16,6 +16,7 @@ from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.earlier_sessions import PREFIX as EARLIER_SESSIONS
 from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.recorded import ATTACHMENTS, KeepsSnapshots, Recorded, Snapshot
@@ -396,9 +397,12 @@ class RemediationExecutor:
             record = self.audit.get(remediation_id) if not isinstance(exc, AuditError) else None
         except AuditError:
             record = None
+        # What was only read (a quarantined user's earlier role sessions) stays out of the error: the record's
+        # ``done`` and the alert's own section carry it, and Slack's section cut keeps "Not done" (review s15 F2).
+        changed = [line for line in done if not line.startswith(EARLIER_SESSIONS)]
         message = (
             f"remediation {remediation_id} of {finding.rule_id} on {finding.resource_arn} failed: {_describe(exc)}. "
-            f"Done: {'; '.join(done) or 'nothing'}. Not done: {not_done}."
+            f"Done: {'; '.join(changed) or 'nothing'}. Not done: {not_done}."
         )
         if unrecorded is not None:
             message += f" IAM Warden could not record this outcome in the audit table: {unrecorded}."
