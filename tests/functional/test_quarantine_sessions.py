@@ -31,15 +31,23 @@ from iamwarden.adapters.slack import render_slack
 from iamwarden.alerts.message import build_message
 from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
-from iamwarden.domain.earlier_sessions import MAX_LISTED, PREFIX
+from iamwarden.domain.earlier_sessions import (
+    MAX_LISTED,
+    MORE_NAMES_CHARS,
+    NOT_LOOKED_UP,
+    PREFIX,
+    complete_block,
+    latest_block,
+)
 from iamwarden.domain.findings import RemediationStep
-from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME
+from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME, held_line
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QuarantineUser
 from iamwarden.guardrails.session_lookup import (
     DEADLINE_SECONDS,
     LOOKUP_CLIENT,
     MAX_PAGES,
     PAGE_SIZE,
+    TRIES,
     earlier_sessions_lines,
 )
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -54,6 +62,16 @@ QUARANTINED_AT = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 REGION = "eu-west-1"
 DEPLOY = f"arn:aws:iam::{HOME_ACCOUNT}:role/ci/deploy"
 OTHER_ACCOUNT_ROLE = "arn:aws:iam::444455556666:role/audit-reader"
+#: How the alert names DEPLOY: from AWS's session ARN, which carries the role's name and not its path.
+DEPLOY_SHOWN = f"arn:aws:iam::{HOME_ACCOUNT}:role/deploy"
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The lookup's waits before a second try, recorded instead of slept (tests never wait)."""
+    waited: list[float] = []
+    monkeypatch.setattr("iamwarden.guardrails.session_lookup._pause", waited.append)
+    return waited
 
 
 def _client(service: str, region: str) -> Any:
@@ -72,6 +90,12 @@ class _Clients:
         self.asked.append((service, region))
         self.timeouts = timeouts
         return self._trails[region]
+
+
+def _session_arn(role_arn: str, session: str) -> str:
+    """AWS's ARN of the session (STS API reference, ``AssumeRole``, ``AssumedRoleUser.Arn``:
+    ``arn:aws:sts::123456789012:assumed-role/demo/John``): the role's name, never its path."""
+    return f"arn:aws:sts::{role_arn.split(':')[4]}:assumed-role/{role_arn.rsplit('/', 1)[-1]}/{session}"
 
 
 def _record(
@@ -99,7 +123,7 @@ def _record(
         "requestParameters": {"roleArn": role_arn, "roleSessionName": session},
         "responseElements": {
             "credentials": {"accessKeyId": "ASIAEXAMPLE000000001", "sessionToken": "x", "expiration": expires},
-            "assumedRoleUser": {"assumedRoleId": f"AROAEXAMPLE:{session}", "arn": f"{role_arn}/{session}"},
+            "assumedRoleUser": {"assumedRoleId": f"AROAEXAMPLE:{session}", "arn": _session_arn(role_arn, session)},
         },
         **changes,
     }
@@ -213,17 +237,22 @@ def test_sessions_found_in_both_regions_are_listed_with_one_revoke_command_per_r
         f"{PREFIX} of {USER} (CloudTrail AssumeRole calls since 2026-12-05T14:00:00Z, looked up in {REGION}, "
         "us-east-1 only): 3 may still be valid at the quarantine;"
     ) in said
-    assert f"{DEPLOY} as session 'laptop', assumed 2026-12-06T01:00:00Z (seen in {REGION})" in said
-    assert f"{DEPLOY} as session 'ci', assumed 2026-12-06T00:30:00Z (seen in us-east-1)" in said
-    assert "'x-acct'" in said
-    assert "'refused'" not in said
-    assert "'old'" not in said
+    # One line per role (review s15 F1), the role as AWS wrote it (the session's ARN, no path: review s15 F6).
+    assert (
+        f"{PREFIX}: `{DEPLOY_SHOWN}`: 2 session(s), the latest `laptop` assumed 2026-12-06T01:00:00Z "
+        f"(seen in {REGION}, us-east-1), the last expires 2026-12-06T13:00:00Z; to revoke its sessions issued before "
+        "the quarantine, run: `aws iam put-role-policy --role-name deploy --policy-name AWSRevokeOlderSessions"
+    ) in said
+    assert "`x-acct`" in said
+    assert "refused" not in said
+    assert "`old`" not in said
     commands = [line for line in done if "aws iam put-role-policy" in line]
     assert len(commands) == 2  # one per role, not per session
-    assert any("--role-name deploy --policy-name AWSRevokeOlderSessions" in line for line in commands)
     [cross] = [line for line in commands if OTHER_ACCOUNT_ROLE in line]
-    assert "in account 444455556666 (the role's account)" in cross
+    assert f"`{OTHER_ACCOUNT_ROLE}` (account 444455556666): 1 session(s)" in cross
+    assert "run in account 444455556666: `aws iam put-role-policy --role-name audit-reader" in cross
     assert '"aws:TokenIssueTime":"2026-12-06T02:00:00Z"' in cross
+    assert commands[0].startswith(f"{PREFIX}: `{DEPLOY_SHOWN}`")  # this account's role first
     assert any(line.startswith("tagged backdoor") for line in done)
 
 
@@ -262,7 +291,7 @@ def test_a_refused_lookup_is_unknown_and_the_quarantine_stands() -> None:
         iam_stub.assert_no_pending_responses()
     said = _sessions(done)
     assert f"{PREFIX} in us-east-1: unknown (LookupEvents failed: AccessDeniedException)" in said
-    assert any("'laptop'" in line for line in said)  # what the other region showed is still listed
+    assert any("`laptop`" in line for line in said)  # what the other region showed is still listed
 
 
 def test_a_page_refused_after_one_read_keeps_what_was_read() -> None:
@@ -270,16 +299,20 @@ def test_a_page_refused_after_one_read_keeps_what_was_read() -> None:
     iam, iam_stub = _iam_holding()
     trails = _trails(REGION, "us-east-1")
     _expect_page(trails[REGION][1], [_event(_record())], more="page-2")
-    trails[REGION][1].add_client_error("lookup_events", service_error_code="ThrottlingException", http_status_code=400)
+    for _ in range(TRIES):  # throttled on its second try too
+        trails[REGION][1].add_client_error(
+            "lookup_events", service_error_code="ThrottlingException", http_status_code=400
+        )
     _expect_page(trails["us-east-1"][1], [])
     with iam_stub, trails[REGION][1], trails["us-east-1"][1]:
         done = _quarantine(iam, trails)
+        trails[REGION][1].assert_no_pending_responses()
     said = _sessions(done)
     assert (
         f"{PREFIX} in {REGION}: unknown (LookupEvents failed: ThrottlingException); "
-        "the sessions above were read before it failed"
+        "the sessions below were read before it failed"
     ) in said
-    assert any("'laptop'" in line for line in said)
+    assert any("`laptop`" in line for line in said)
 
 
 def test_the_lookup_stops_at_its_page_bound_and_says_so() -> None:
@@ -307,8 +340,9 @@ def test_the_lookup_stops_at_its_page_bound_and_says_so() -> None:
     [
         "{not json",
         json.dumps(["a list"]),
-        json.dumps(_record(requestParameters={"roleSessionName": "no-role"})),
-        json.dumps(_record(requestParameters=None)),
+        # No AWS-written session ARN, and no role the caller named either:
+        json.dumps(_record(requestParameters={"roleSessionName": "no-role"}, responseElements={"credentials": {}})),
+        json.dumps(_record(requestParameters=None, responseElements=None)),
     ],
 )
 def test_a_malformed_cloudtrail_event_is_counted_not_guessed(malformed: str) -> None:
@@ -430,11 +464,12 @@ class _Endpoint:
         (503, {"__type": "ServiceUnavailable", "message": "slow down"}, "ServiceUnavailable"),
     ],
 )
-def test_a_throttled_or_failing_cloudtrail_gets_one_attempt_per_region_and_the_quarantine_stands(
-    monkeypatch: pytest.MonkeyPatch, status: int, body: dict[str, Any], code: str
+def test_a_throttled_or_failing_cloudtrail_gets_two_tries_per_region_and_the_quarantine_stands(
+    monkeypatch: pytest.MonkeyPatch, status: int, body: dict[str, Any], code: str, waits: list[float]
 ) -> None:
-    """Review s14 F1/F2: through the executor's real clients (``ClientFactory``, the lookup's ``LOOKUP_CLIENT``), a
-    throttle or a 5xx is one request per region, not botocore's 8 retried ones (about 40 s each)."""
+    """Review s14 F1/F2, review s15 F4: through the executor's real clients (``ClientFactory``, the lookup's
+    ``LOOKUP_CLIENT``), a throttle or a 5xx is two requests per region (the lookup's own second try after a short
+    wait), not botocore's 8 retried ones (about 40 s each)."""
     iam, iam_stub = _iam_holding()
     session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION)
     clients = AccountClients(ClientFactory(HOME_ACCOUNT, session=session), HOME_ACCOUNT, REGION)
@@ -444,11 +479,53 @@ def test_a_throttled_or_failing_cloudtrail_gets_one_attempt_per_region_and_the_q
         done: list[str] = []
         QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", NOW), _step(), _before(), done)
         iam_stub.assert_no_pending_responses()
-    assert endpoint.requests == 2  # one per region (eu-west-1, us-east-1): no retry
+    assert endpoint.requests == 2 * TRIES == 4  # two per region (eu-west-1, us-east-1): botocore retries none
+    assert len(waits) == 2  # one short wait per region, before its second try
+    assert all(0 < wait <= 0.2 for wait in waits)
     said = _sessions(done)
     assert f"{PREFIX} in {REGION}: unknown (LookupEvents failed: {code})" in said
     assert f"{PREFIX} in us-east-1: unknown (LookupEvents failed: {code})" in said
     assert "unknown: no region's lookup completed" in said[0]
+
+
+def test_a_throttle_the_second_try_gets_past_is_read_through(waits: list[float]) -> None:
+    """Review s15 F4: one refusal for the rate limit (shared with every caller) does not blind the lookup."""
+    trails = _trails("us-east-1")
+    trails["us-east-1"][1].add_client_error(
+        "lookup_events", service_error_code="ThrottlingException", http_status_code=400
+    )
+    _expect_page(trails["us-east-1"][1], [_event(_record())])
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    with trails["us-east-1"][1]:
+        said = earlier_sessions_lines(clients, USER, NOW)
+        trails["us-east-1"][1].assert_no_pending_responses()
+    assert "1 may still be valid" in said[0]
+    assert not any("unknown" in line for line in said)
+    assert len(waits) == 1
+
+
+def test_a_refusal_no_second_try_can_help_gets_one_try(waits: list[float]) -> None:
+    trails = _trails("us-east-1")
+    trails["us-east-1"][1].add_client_error("lookup_events", service_error_code="AccessDeniedException")
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    with trails["us-east-1"][1]:
+        said = earlier_sessions_lines(clients, USER, NOW)
+    assert f"{PREFIX} in us-east-1: unknown (LookupEvents failed: AccessDeniedException)" in said
+    assert waits == []
+
+
+def test_no_second_try_once_the_time_bound_ran_out(waits: list[float]) -> None:
+    trails = _trails("us-east-1")
+    trails["us-east-1"][1].add_client_error(
+        "lookup_events", service_error_code="ThrottlingException", http_status_code=400
+    )
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    # Each clock read moves 5 s: the deadline is 5 + 8 = 13; checked at 10 before the call, at 15 after the wait.
+    with trails["us-east-1"][1]:  # nothing else queued: a second call would fail with another error
+        said = earlier_sessions_lines(clients, USER, NOW, clock=_Clock(5.0))
+        trails["us-east-1"][1].assert_no_pending_responses()
+    assert f"{PREFIX} in us-east-1: unknown (LookupEvents failed: ThrottlingException)" in said
+    assert len(waits) == 1
 
 
 class _Clock:
@@ -490,10 +567,20 @@ def test_cloudtrails_own_expiration_format_is_read() -> None:
     _expect_page(
         trails[REGION][1],
         [
-            _event(_record(session="expired", expires="Dec 6, 2026, 1:59:59 AM")),
-            _event(_record(session="live", expires="Dec 6, 2026, 1:00:00 PM")),
-            _event(_record(session="old-style", expires="Dec 6, 2026 2:30:00 AM")),
-            _event(_record(session="odd", expires="tomorrow")),
+            _event(
+                _record(
+                    f"arn:aws:iam::{HOME_ACCOUNT}:role/expired", session="expired", expires="Dec 6, 2026, 1:59:59 AM"
+                )
+            ),
+            _event(
+                _record(f"arn:aws:iam::{HOME_ACCOUNT}:role/live", session="live", expires="Dec 6, 2026, 1:00:00 PM")
+            ),
+            _event(
+                _record(
+                    f"arn:aws:iam::{HOME_ACCOUNT}:role/old-style", session="old-style", expires="Dec 6, 2026 2:30:00 AM"
+                )
+            ),
+            _event(_record(f"arn:aws:iam::{HOME_ACCOUNT}:role/odd", session="odd", expires="tomorrow")),
         ],
     )
     _expect_page(trails["us-east-1"][1], [])
@@ -501,18 +588,24 @@ def test_cloudtrails_own_expiration_format_is_read() -> None:
     with trails[REGION][1], trails["us-east-1"][1]:
         said = earlier_sessions_lines(clients, USER, NOW)
     text = "\n".join(said)
-    assert "'expired'" not in text
-    assert "'live', assumed 2026-12-06T01:00:00Z (seen in eu-west-1), expires Dec 6, 2026, 1:00:00 PM" in text
-    assert "'old-style'" in text
+    assert "role/expired" not in text
     assert (
-        "'odd', assumed 2026-12-06T01:00:00Z (seen in eu-west-1), expires unknown ('tomorrow' could not be read)"
-        in (text)
-    )
+        "role/live`: 1 session(s), the latest `live` assumed 2026-12-06T01:00:00Z (seen in eu-west-1), the last "
+        "expires 2026-12-06T13:00:00Z;"
+    ) in text
+    assert (
+        "role/old-style`: 1 session(s), the latest `old-style` assumed 2026-12-06T01:00:00Z (seen in eu-west-1), "
+        "the last expires 2026-12-06T02:30:00Z;"
+    ) in text
+    assert (
+        "role/odd`: 1 session(s), the latest `odd` assumed 2026-12-06T01:00:00Z (seen in eu-west-1), expiry "
+        "unknown (`tomorrow` could not be read);"
+    ) in text
     assert "3 may still be valid at the quarantine (1 with an expiry IAM Warden could not read)" in said[0]
 
 
-def test_the_listing_is_bounded_and_counts_the_rest() -> None:
-    """Review s14 F6 / review3 R3: at most ``MAX_LISTED`` sessions and commands, the rest counted."""
+def test_the_listing_is_bounded_per_role_and_names_the_rest() -> None:
+    """Review s14 F6, review s15 F1: at most ``MAX_LISTED`` roles, one line and one command each; the rest named."""
     trails = _trails("us-east-1")
     roles = [f"arn:aws:iam::{HOME_ACCOUNT}:role/{'p/' * 200}r{index:02}" for index in range(MAX_LISTED + 5)]
     records = [_event(_record(role, "s", at=f"2026-12-06T01:{index:02}:00Z")) for index, role in enumerate(roles)]
@@ -520,13 +613,57 @@ def test_the_listing_is_bounded_and_counts_the_rest() -> None:
     clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()}, "us-east-1")
     with trails["us-east-1"][1]:
         said = earlier_sessions_lines(clients, USER, NOW)
+    text = "\n".join(said)
     assert f"{MAX_LISTED + 5} may still be valid" in said[0]
-    assert sum(" as session 's'" in line for line in said) == MAX_LISTED
     assert sum("put-role-policy" in line for line in said) == MAX_LISTED
-    assert f"{PREFIX}: and 5 more session(s) not listed, of 5 more role(s) with no command here: " in "\n".join(said)
-    assert "r14 as session" in "\n".join(said)  # the latest first
-    assert "r00 as session" not in "\n".join(said)
+    assert "role/r14`: 1 session(s)" in text  # the latest first
+    assert "role/r00`: 1 session(s)" not in text
+    more = f"{PREFIX}: and 5 more role(s) (5 session(s)) with no command here: "
+    [named] = [line for line in said if line.startswith(more)]
+    assert all(f"`arn:aws:iam::{HOME_ACCOUNT}:role/r{index:02}`" in named for index in range(5))
     assert len(json.dumps(said)) < 40_000
+
+
+def test_later_sessions_of_another_role_never_hide_this_accounts_role() -> None:
+    """Review s15 F1 (probe p4 a): one session of this account's ``OrgAdmin``, then ten later ones of a role in the
+    intruder's own account: ``OrgAdmin`` is listed first, with its command."""
+    trails = _trails("us-east-1")
+    admin = f"arn:aws:iam::{HOME_ACCOUNT}:role/OrgAdmin"
+    foreign = "arn:aws:iam::999988887777:role/j"
+    records = [_event(_record(admin, "a", at="2026-12-06T00:10:00Z"))] + [
+        _event(_record(foreign, f"j{index}", at=f"2026-12-06T01:{index:02}:00Z")) for index in range(10)
+    ]
+    _expect_page(trails["us-east-1"][1], records)
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    with trails["us-east-1"][1]:
+        said = earlier_sessions_lines(clients, USER, NOW)
+    roles = [line for line in said if "put-role-policy" in line]
+    assert len(roles) == 2
+    assert roles[0].startswith(f"{PREFIX}: `{admin}`: 1 session(s), the latest `a` assumed 2026-12-06T00:10:00Z")
+    assert "run: `aws iam put-role-policy --role-name OrgAdmin " in roles[0]
+    assert roles[1].startswith(f"{PREFIX}: `{foreign}` (account 999988887777): 10 session(s), the latest `j9`")
+    assert "11 may still be valid" in said[0]
+
+
+def test_the_roles_past_the_bound_are_named_within_a_bound() -> None:
+    trails = _trails("us-east-1")
+    roles = [f"arn:aws:iam::{HOME_ACCOUNT}:role/{'n' * 60}{index:03}" for index in range(200)]
+    records = [_event(_record(role, "s", at=f"2026-12-06T01:{index % 60:02}:00Z")) for index, role in enumerate(roles)]
+    for start in range(0, 200, 50):
+        _expect_page(
+            trails["us-east-1"][1],
+            records[start : start + 50],
+            token=f"t{start}" if start else None,
+            more=f"t{start + 50}" if start + 50 < 200 else None,
+        )
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    with trails["us-east-1"][1]:
+        said = earlier_sessions_lines(clients, USER, NOW)
+    [named] = [line for line in said if " more role(s) " in line]
+    assert named.startswith(f"{PREFIX}: and {200 - MAX_LISTED} more role(s) ({200 - MAX_LISTED} session(s))")
+    assert len(named) < MORE_NAMES_CHARS + 300
+    assert named.count("`arn:aws:iam::") == len(named.split("`, `"))
+    assert f" and {200 - MAX_LISTED - named.count('`arn:aws:iam::')} more not named; " in named
 
 
 def test_a_session_of_another_user_that_had_the_name_is_left_out() -> None:
@@ -538,8 +675,8 @@ def test_a_session_of_another_user_that_had_the_name_is_left_out() -> None:
     clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()}, "us-east-1")
     with trails["us-east-1"][1]:
         said = earlier_sessions_lines(clients, USER, NOW, user_id="AIDAEXAMPLEUSERID0001")
-    assert "'mine'" in "\n".join(said)
-    assert "'previous-owner'" not in "\n".join(said)
+    assert "`mine`" in "\n".join(said)
+    assert "previous-owner" not in "\n".join(said)
 
 
 def test_the_sessions_come_last_after_the_tags_and_the_attempts_verdict() -> None:
@@ -588,7 +725,7 @@ def test_a_retry_does_not_look_up_again_when_an_earlier_attempt_did() -> None:
         "iamwarden:quarantined-arn": USER_ARN,
     }
     before = {**_before(), "quarantine_policy": DENY_ALL_POLICY, "boundary": DENY_ALL_BOUNDARY, "tags": tagged}
-    done = _Recorded([f"{PREFIX} of {USER} (...): none found"])
+    done = _Recorded([f"{PREFIX} of {USER} (...): none found in us-east-1 that is still valid", f"{NOT_LOOKED_UP}..."])
     with stub:
         QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", "2026-12-06T02:05:00+00:00"), _step(), before, done)
     assert clients.asked == []
@@ -613,6 +750,67 @@ def test_a_retry_that_looks_up_cuts_at_the_time_the_quarantine_first_held() -> N
         QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", "2026-12-06T02:05:00+00:00"), _step(), before, done)
     [command] = [line for line in done if "put-role-policy" in line]
     assert '"aws:TokenIssueTime":"2026-12-06T02:00:00Z"' in command
+    # Review s15 F7: a tag is what anyone allowed iam:TagUser can set: the alert says the cutoff came from it.
+    assert f"{PREFIX}: the cutoff {NOW} is read from the user's iamwarden:quarantined-at tag" in done[1]
+
+
+def _retry(earlier: list[str], tags: dict[str, str], events: list[dict[str, Any]]) -> list[str]:
+    """A retried quarantine (deny-alls and tags on, nothing to write) after ``earlier`` lines were recorded."""
+    iam = _client("iam", "us-east-1")
+    trails = _trails("us-east-1")
+    _expect_page(trails["us-east-1"][1], events)
+    clients = _Clients(iam, {name: client for name, (client, _) in trails.items()}, "us-east-1")
+    before = {**_before(), "quarantine_policy": DENY_ALL_POLICY, "boundary": DENY_ALL_BOUNDARY, "tags": tags}
+    done = _Recorded(earlier)
+    with Stubber(iam), trails["us-east-1"][1]:
+        QuarantineUser().apply(StepRun(cast(Any, clients), "f-1", "2026-12-06T02:05:00+00:00"), _step(), before, done)
+        trails["us-east-1"][1].assert_no_pending_responses()
+    return list(done)
+
+
+HELD_AT_NOW = held_line(1, NOW)  # the first attempt's own line: it held at NOW, one write left for the retry
+
+
+@pytest.mark.parametrize(
+    "earlier_block",
+    [
+        [f"{PREFIX} of {USER} (...): unknown: no region's lookup completed (see below)", f"{NOT_LOOKED_UP}..."],
+        [f"{PREFIX} of {USER} (...): 1 may still be valid", f"{PREFIX} in us-east-1: unknown (LookupEvents failed: X)"],
+        [f"{PREFIX} of {USER}: unknown (the CloudTrail lookup failed: RuntimeError)"],
+        [f"{PREFIX} of {USER} (...): none found in us-east-1 that is still valid"],  # cut short: no last line
+    ],
+)
+def test_a_retry_looks_up_again_when_the_earlier_lookup_was_incomplete(earlier_block: list[str]) -> None:
+    """Review s15 F4: an incomplete earlier block (a region unknown, or cut short) is looked up again; the new block's
+    lines are marked with the retry's time, so none repeats an earlier one, and the alert shows the new one only."""
+    earlier = ["tagged backdoor with iamwarden:quarantine-finding=f-1", HELD_AT_NOW, *earlier_block]
+    tags = {
+        "iamwarden:quarantine-finding": "f-1",
+        "iamwarden:quarantined-at": NOW,
+        "iamwarden:quarantined-arn": USER_ARN,
+    }
+    done = _retry(earlier, tags, [_event(_record())])
+    again = f"{PREFIX} (looked up again at 2026-12-06T02:05:00+00:00)"
+    assert done
+    assert all(line.startswith(again) for line in done)
+    assert not set(done) & set(earlier)
+    assert latest_block([*earlier, *done]) == done
+    assert any(line.startswith(f"{again}: `{DEPLOY_SHOWN}`: 1 session(s)") for line in done)
+    assert complete_block([*earlier, *done])
+
+
+def test_the_cutoff_is_the_records_first_holding_attempt_not_a_tag() -> None:
+    """Review s15 F7: the tag can be set by anyone allowed iam:TagUser on the user; IAM Warden's own record says when
+    the quarantine first held, and the lookup's window and the commands' cutoff are that time."""
+    forged = {
+        "iamwarden:quarantine-finding": "f-1",
+        "iamwarden:quarantined-at": "2025-01-01T00:00:00+00:00",
+        "iamwarden:quarantined-arn": USER_ARN,
+    }
+    done = _retry(["tagged backdoor with iamwarden:quarantine-finding=f-1", HELD_AT_NOW], forged, [_event(_record())])
+    [command] = [line for line in done if "put-role-policy" in line]
+    assert '"aws:TokenIssueTime":"2026-12-06T02:00:00Z"' in command  # _expect_page checked the window's end too
+    assert not any("tag" in line for line in done)
 
 
 def _answer_roles(account: Account, roles: int) -> None:
@@ -661,7 +859,7 @@ def test_a_retried_quarantine_lists_the_sessions_once_and_slack_keeps_the_verdic
     done = finding["done"]
     assert sum(line.startswith(f"{PREFIX} of backdoor-admin") for line in done) == 1
     assert sum("AWSRevokeOlderSessions" in line for line in done) == MAX_LISTED
-    assert f"{PREFIX}: and 2 more session(s) not listed" in "\n".join(done)
+    assert f"{PREFIX}: and 2 more role(s) (2 session(s)) with no command here: " in "\n".join(done)
     failed, succeeded = notifier.sent
     sections = {}
     for notification in (failed, succeeded):
@@ -674,6 +872,19 @@ def test_a_retried_quarantine_lists_the_sessions_once_and_slack_keeps_the_verdic
         sections[notification.outcome] = section
     assert "attempt at " in sections[failed.outcome]
     assert "• deactivated access key" in sections[succeeded.outcome]
+    # Review s15 F3: in Slack, the caveats come first and every listed role keeps its command, uncut.
+    for notification in (failed, succeeded):
+        blocks = render_slack(build_message(notification))["blocks"]
+        shown = "\n".join(
+            block["text"]["text"]
+            for block in blocks
+            if block.get("type") == "section"
+            and block.get("text", {}).get("text", "").startswith("*Earlier role sessions of the quarantined user")
+        )
+        assert "truncated" not in shown
+        assert shown.count("`aws iam put-role-policy --role-name deploy-role-") == MAX_LISTED
+        assert shown.index("not looked up: ") < shown.index("put-role-policy")
+        assert "and 2 more role(s)" in shown
 
 
 def _slack_section(notification: Any, heading: str) -> str:

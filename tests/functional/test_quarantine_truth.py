@@ -569,9 +569,8 @@ def test_a_write_throttled_on_two_attempts_is_counted_once_in_the_alert(
     assert alert.finding is not None
     assert alert.finding.severity is Severity.HIGH
     assert sum(line.endswith("; retried with the event") for line in alert.actions) == 2  # the record keeps both
-    assert alert.actions[-1].endswith(
-        ": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
-    )
+    *_, verdict = (line for line in alert.actions if not line.startswith(EARLIER_SESSIONS))
+    assert verdict.endswith(": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event")
     # Each attempt's line says which attempt it is; only the latest reads as current (review s14 F3).
     attempts = [line for line in alert.actions if line.startswith("attempt at ")]
     assert len(attempts) == 2

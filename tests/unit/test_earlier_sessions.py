@@ -10,6 +10,9 @@ from iamwarden.domain import earlier_sessions as es
 
 AT = datetime(2026, 12, 6, 2, 0, 0, 250_000, tzinfo=UTC)
 ROLE = "arn:aws:iam::111122223333:role/team/ci/deploy"
+#: AWS's ARN of a session of ROLE, and the role as read from it (no path: the session's ARN carries none).
+SESSION_ARN = "arn:aws:sts::111122223333:assumed-role/deploy/laptop"
+ROLE_SHOWN = "arn:aws:iam::111122223333:role/deploy"
 
 
 def _record(**changes: Any) -> dict[str, Any]:
@@ -19,7 +22,11 @@ def _record(**changes: Any) -> dict[str, Any]:
         "eventTime": "2026-12-06T01:00:00Z",
         "userIdentity": {"type": "IAMUser", "userName": "backdoor"},
         "requestParameters": {"roleArn": ROLE, "roleSessionName": "laptop"},
-        "responseElements": {"credentials": {"expiration": "2026-12-06T13:00:00Z"}},
+        "responseElements": {
+            "credentials": {"expiration": "2026-12-06T13:00:00Z"},
+            # STS API reference, AssumeRole, AssumedRoleUser.Arn: arn:aws:sts::123456789012:assumed-role/demo/John
+            "assumedRoleUser": {"assumedRoleId": "AROAEXAMPLE:laptop", "arn": SESSION_ARN},
+        },
         **changes,
     }
 
@@ -52,8 +59,49 @@ def test_the_command_names_the_role_without_its_path_and_carries_the_document() 
 
 def test_a_session_is_read_from_the_record() -> None:
     assert _session(_record()) == es.Session(
-        ROLE, "laptop", "2026-12-06T01:00:00Z", "2026-12-06T13:00:00Z", "eu-west-1"
+        ROLE_SHOWN, "laptop", "2026-12-06T01:00:00Z", "2026-12-06T13:00:00Z", "eu-west-1", es.ASSUMED_ROLE_USER
     )
+
+
+def test_the_role_is_the_one_aws_wrote_not_the_callers_text() -> None:
+    """Review s15 F6: ``responseElements.assumedRoleUser.arn`` is AWS's; ``requestParameters.roleArn`` the caller's."""
+    written = _record(requestParameters={"roleArn": "arn:aws:iam::111122223333:role/x/DEPLOY", "roleSessionName": "y"})
+    session = _session(written)
+    assert isinstance(session, es.Session)
+    assert (session.role_arn, session.session_name) == (ROLE_SHOWN, "laptop")
+
+
+def test_without_aws_s_session_arn_the_callers_role_is_used_and_said() -> None:
+    session = _session(_record(responseElements={"credentials": {"expiration": "2026-12-06T13:00:00Z"}}))
+    assert session == es.Session(
+        ROLE, "laptop", "2026-12-06T01:00:00Z", "2026-12-06T13:00:00Z", "eu-west-1", es.ROLE_ARN
+    )
+    assert isinstance(session, es.Session)
+    [line] = [
+        line
+        for line in es.lines("b", "111122223333", AT, [es.RegionLookup("eu-west-1", (session,))])
+        if "put-role" in line
+    ]
+    assert f"`{ROLE}`: 1 session(s)" in line
+    assert "role as the caller wrote it (requestParameters.roleArn: the record has no " in line
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::111122223333:role/deploy",  # not a session's ARN
+        "arn:aws:sts::111122223333:assumed-role/deploy",  # no session name
+        "arn:aws:sts:::assumed-role/deploy/s",  # no account
+        "arn:aws:sts::111122223333:federated-user/bob",
+        12,
+    ],
+)
+def test_a_session_arn_that_is_none_falls_back_to_the_callers_role(arn: object) -> None:
+    record = _record()
+    record["responseElements"]["assumedRoleUser"]["arn"] = arn
+    session = _session(record)
+    assert isinstance(session, es.Session)
+    assert (session.role_arn, session.read_from) == (ROLE, es.ROLE_ARN)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +121,13 @@ def test_what_is_no_live_session_of_the_user_is_left_out(changes: dict[str, Any]
 
 @pytest.mark.parametrize(
     "record",
-    ["{", "[]", "null", json.dumps(_record(requestParameters={})), json.dumps(_record(requestParameters="x"))],
+    [
+        "{",
+        "[]",
+        "null",
+        json.dumps(_record(requestParameters={}, responseElements={})),
+        json.dumps(_record(requestParameters="x", responseElements="y")),
+    ],
 )
 def test_an_unreadable_record_is_said_unreadable(record: str) -> None:
     assert es.session_of(record, "eu-west-1", "backdoor", AT) == es.UNREADABLE
@@ -86,9 +140,9 @@ def test_a_record_without_an_expiration_is_kept_with_it_unknown() -> None:
     [line] = [
         line
         for line in es.lines("backdoor", "111122223333", AT, [es.RegionLookup("eu-west-1", (session,))])
-        if "as session" in line
+        if "put-role-policy" in line
     ]
-    assert line.endswith("expires unknown")
+    assert "(seen in eu-west-1), expiry unknown;" in line
 
 
 def test_lines_say_what_was_found_and_what_could_not_be_seen() -> None:
@@ -109,27 +163,52 @@ def test_lines_say_what_was_found_and_what_could_not_be_seen() -> None:
         "us-east-1 only): 3 may still be valid at the quarantine (1 with an expiry IAM Warden could not read)"
     )
     assert "IAM Warden does not revoke them" in said[0]
-    sessions = [line for line in said if "as session" in line]
-    assert [line.split("as session ")[1].split(",")[0] for line in sessions] == [
-        "'later'",
-        "'laptop'",
-        "'x'",
-    ]  # latest first
-    commands = [line for line in said if "put-role-policy" in line]
-    assert len(commands) == 2
-    assert "run: aws iam put-role-policy --role-name deploy" in commands[0]
-    assert "run in account 444455556666 (the role's account):" in commands[1]
-    assert any(
-        line.startswith(f"{es.PREFIX}: these commands cut sessions issued before the quarantine") for line in said
-    )
-    assert f"{es.PREFIX} in eu-west-1: the lookup stopped at its page bound; older calls may be missing" in said
-    assert f"{es.PREFIX} in eu-west-1: 2 AssumeRole record(s) could not be read" in said
-    assert (
+    # Review s15 F3: what could not be seen comes before the roles; the roles come last, one line each (F1).
+    assert said[1:6] == [
+        f"{es.PREFIX} in eu-west-1: the lookup stopped at its page bound; older calls may be missing",
+        f"{es.PREFIX} in eu-west-1: 2 AssumeRole record(s) could not be read",
         f"{es.PREFIX} in us-east-1: unknown (LookupEvents failed: AccessDenied); "
-        "the sessions above were read before it failed"
-    ) in said
-    assert said[-1].startswith(f"{es.PREFIX}: not looked up: AssumeRole calls through other regions' STS endpoints")
-    assert "calls made under an earlier name of the user, sessions chained from these (role to role)" in said[-1]
+        "the sessions below were read before it failed",
+        f"{es.PREFIX}: not looked up: AssumeRole calls through other regions' STS endpoints, calls made under an "
+        "earlier name of the user, sessions chained from these (role to role), and calls older than 12 h or not yet "
+        "delivered by CloudTrail",
+        f"{es.PREFIX}: these commands cut sessions issued before the quarantine (2026-12-06T02:00:01Z); a session "
+        "issued after it (while the deny-alls were still taking effect, or chained from a listed session role to "
+        "role) is not cut: the console's Revoke active sessions cuts at the moment it is used",
+    ]
+    document = json.dumps(es.revoke_policy(AT), separators=(",", ":"))
+    assert said[6:] == [
+        f"{es.PREFIX}: `{ROLE}`: 2 session(s), the latest `later` assumed 2026-12-06T01:30:00Z (seen in eu-west-1), "
+        "the last expires 2026-12-06T13:00:00Z; to revoke its sessions issued before the quarantine, run: "
+        f"`aws iam put-role-policy --role-name deploy --policy-name AWSRevokeOlderSessions --policy-document "
+        f"'{document}'`",
+        f"{es.PREFIX}: `arn:aws:iam::444455556666:role/reader` (account 444455556666): 1 session(s), the latest `x` "
+        "assumed 2026-12-06T00:00:00Z (seen in us-east-1), expiry unknown; to revoke its sessions issued before the "
+        "quarantine, run in account 444455556666: `aws iam put-role-policy --role-name reader --policy-name "
+        f"AWSRevokeOlderSessions --policy-document '{document}'`",
+    ]
+
+
+def test_a_complete_block_is_not_looked_up_again_and_an_incomplete_one_is() -> None:
+    """Review s15 F4/F7: "complete" is a whole block (its last line there) with nothing unknown."""
+    found = es.Session(ROLE_SHOWN, "laptop", "2026-12-06T01:00:00Z", "2026-12-06T13:00:00Z", "us-east-1")
+    whole = es.lines("b", "111122223333", AT, [es.RegionLookup("us-east-1", (found,))])
+    assert es.complete_block(["other line", *whole])
+    assert not es.complete_block(whole[:1])  # cut short
+    assert not es.complete_block([])
+    refused = es.lines("b", "111122223333", AT, [es.RegionLookup("us-east-1", error="Throttling")])
+    assert not es.complete_block(refused)
+    assert not es.complete_block(es.failed("b", "RuntimeError"))
+    again = es.looked_up_again(whole, "2026-12-06T02:05:00+00:00")
+    assert es.latest_block([*refused, "attempt at x", *again]) == again
+    assert es.complete_block([*refused, *again])
+    assert not es.complete_block([*whole, *es.looked_up_again(refused, "T")])  # the latest counts
+
+
+def test_the_headline_and_caveats_alone_never_say_unknown_when_all_was_read() -> None:
+    found = es.Session(ROLE_SHOWN, "laptop", "2026-12-06T01:00:00Z", "tomorrow", "us-east-1")
+    said = es.lines("b", "111122223333", AT, [es.RegionLookup("us-east-1", (found,))])
+    assert not any(es.UNKNOWN in line for line in said)  # an unreadable expiry is no incomplete lookup
 
 
 def test_no_line_is_read_as_a_deny_all_or_a_retry() -> None:

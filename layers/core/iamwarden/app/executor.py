@@ -7,7 +7,7 @@ whether the plan succeeded or failed part way. ``undo`` puts the before-state
 back into the current state and records that as well.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
@@ -432,6 +432,16 @@ class _Progress(list[str]):
 
     def append(self, line: str) -> None:
         super().append(line)
+        self._record()
+
+    def extend(self, lines: Iterable[str]) -> None:
+        """Several lines in one write: a block recorded whole or not at all (review s15 F7)."""
+        added = list(lines)
+        super().extend(added)
+        if added:
+            self._record()
+
+    def _record(self) -> None:
         # If this write fails the plan goes on (half a remediation is worse than none); ``finish`` records it all.
         with suppress(AuditError):
             self._audit.record_progress(

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, NamedTuple
 
-#: Sessions listed at most, and roles given a revoke command at most (review s14 F6, review3 R3): the record stays far
-#: below DynamoDB's 400 KB item and the alert's verdict lines are never pushed out; the rest are counted.
+#: Roles listed at most, one line each with its revoke command (review s14 F6, review s15 F1: per role, not per
+#: session, so later sessions of one role never push another role out); the rest are named, bounded.
 MAX_LISTED = 10
 #: The formats CloudTrail writes ``responseElements.credentials.expiration`` in besides ISO 8601 (UTC).
 _EXPIRATION_FORMATS = ("%b %d, %Y, %I:%M:%S %p", "%b %d, %Y %I:%M:%S %p")
@@ -41,6 +41,19 @@ REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"
 PREFIX = "earlier role sessions"
 #: What ``session_of`` answers for a record it cannot read.
 UNREADABLE: Final = "unreadable"
+#: Where a session's role is read: AWS's own ARN of the session (``arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION``,
+#: STS API reference, ``AssumeRole``, ``AssumedRoleUser``), else the caller's ``requestParameters.roleArn``.
+ASSUMED_ROLE_USER = "responseElements.assumedRoleUser.arn"
+ROLE_ARN = "requestParameters.roleArn"
+#: What every line saying a lookup's result is unknown or incomplete holds, and no other line (a retried
+#: remediation looks up again when its earlier block holds it: review s15 F4).
+UNKNOWN = ": unknown"
+#: How the last line of a whole block starts (a block without it was cut short).
+NOT_LOOKED_UP = f"{PREFIX}: not looked up: "
+#: How a block looked up again by a retried remediation marks its every line (review s15 F4).
+AGAIN = " (looked up again at "
+#: Role names listed past ``MAX_LISTED`` roles, in characters at most (review s15 F1).
+MORE_NAMES_CHARS = 1000
 
 
 class Session(NamedTuple):
@@ -51,6 +64,9 @@ class Session(NamedTuple):
     issued: str
     expires: str | None
     region: str
+    #: Where the role and session name were read (review s15 F6): ``ASSUMED_ROLE_USER`` (written by AWS) or, when a
+    #: record has none, ``ROLE_ARN`` (the caller's own text).
+    read_from: str = "responseElements.assumedRoleUser.arn"
 
 
 class RegionLookup(NamedTuple):
@@ -125,12 +141,19 @@ def session_of(
     principal = identity.get("principalId")
     if user_id and isinstance(principal, str) and principal != user_id:
         return None  # another user that had this name
-    request = record.get("requestParameters")
-    request = request if isinstance(request, dict) else {}
-    role_arn, session_name = request.get("roleArn"), request.get("roleSessionName")
+    response = record.get("responseElements")
+    assumed = response.get("assumedRoleUser") if isinstance(response, dict) else None
+    from_aws = _role_of_session(assumed.get("arn") if isinstance(assumed, dict) else None)
+    role_arn: object
+    session_name: object
+    if from_aws is not None:
+        (role_arn, session_name), read_from = from_aws, ASSUMED_ROLE_USER
+    else:  # no AWS-written session ARN: the caller's own text, said so
+        request = record.get("requestParameters")
+        request = request if isinstance(request, dict) else {}
+        role_arn, session_name, read_from = request.get("roleArn"), request.get("roleSessionName"), ROLE_ARN
     if not isinstance(role_arn, str) or ":role/" not in role_arn:
         return UNREADABLE
-    response = record.get("responseElements")
     credentials = response.get("credentials") if isinstance(response, dict) else None
     expiration = credentials.get("expiration") if isinstance(credentials, dict) else None
     expires = expiration_time(expiration)
@@ -142,7 +165,23 @@ def session_of(
         str(record.get("eventTime") or "?"),
         expiration if isinstance(expiration, str) else None,
         region,
+        read_from,
     )
+
+
+def _role_of_session(value: object) -> tuple[str, str] | None:
+    """The role's ARN (without its path, which the session's ARN does not carry) and the session's name, from AWS's
+    ``arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION``; None when ``value`` is not one."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sts" or not parts[4]:
+        return None
+    kind, _, rest = parts[5].partition("/")
+    name, _, session = rest.partition("/")
+    if kind != "assumed-role" or not name or not session:
+        return None
+    return f"arn:{parts[1]}:iam::{parts[4]}:role/{name}", session
 
 
 def token_issue_time(quarantined_at: datetime) -> str:
@@ -207,7 +246,7 @@ def _headline(user_name: str, since: str, lookups: Sequence[RegionLookup], sessi
             "them: revoking cuts every session of the role issued before that time, everyone's"
         )
     if not complete:
-        return head + "unknown: no region's lookup completed (see below)"
+        return head.removesuffix(": ") + f"{UNKNOWN}: no region's lookup completed (see below)"
     return head + (
         f"none found in {', '.join(complete)} that is still valid. This is not an all-clear: calls through other "
         "regions' STS endpoints (the SDKs' and CLI's default) were not looked up, and CloudTrail may not have "
@@ -215,60 +254,92 @@ def _headline(user_name: str, since: str, lookups: Sequence[RegionLookup], sessi
     )
 
 
-def lines(user_name: str, account: str, quarantined_at: datetime, lookups: Sequence[RegionLookup]) -> list[str]:
-    """What the alert says: the sessions found (at most ``MAX_LISTED``), one revoke command per role listed, and what
-    the lookup could not see. ``quarantined_at``: when the quarantine first held (the revoke commands' cutoff)."""
-    sessions = sorted(
-        {(s.role_arn, s.session_name, s.issued): s for lookup in lookups for s in lookup.sessions}.values(),
-        key=lambda s: (s.issued, s.role_arn),
-        reverse=True,  # the latest first: the ones that stay valid longest
+def code(value: str) -> str:
+    """``value`` as a code span (the alerts' light markup, ``alerts.message.code``): Slack shows a command's ``*`` and
+    ``_`` as typed, and a backtick inside cannot end the span early (review s15 F3)."""
+    return "`" + value.replace("`", "'").replace("\n", " ") + "`"
+
+
+class _Role(NamedTuple):
+    """What the alert says of one role: its sessions, the latest first."""
+
+    role_arn: str
+    sessions: tuple[Session, ...]
+
+
+def _roles(sessions: Sequence[Session], account: str) -> list[_Role]:
+    """The roles the sessions are of: this account's first (the ones a responder here can revoke), then the others;
+    in each, the role with the latest session first."""
+    by_role: dict[str, list[Session]] = {}
+    for session in sorted(sessions, key=lambda s: (s.issued, s.session_name), reverse=True):
+        by_role.setdefault(session.role_arn, []).append(session)
+    roles = [_Role(arn, tuple(found)) for arn, found in by_role.items()]
+    return sorted(roles, key=lambda role: role_account(role.role_arn) != account)  # stable: latest first kept
+
+
+def _role_line(role: _Role, account: str, quarantined_at: datetime) -> str:
+    latest = role.sessions[0]
+    readable = [at for at in (expiration_time(s.expires) for s in role.sessions) if at is not None]
+    unread = len(role.sessions) - len(readable)
+    raw = next((s.expires for s in role.sessions if s.expires and expiration_time(s.expires) is None), None)
+    expires = (
+        f"the last expires {max(readable).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        if readable
+        else "expiry unknown" + (f" ({code(raw)} could not be read)" if raw else "")
+    ) + (f" ({unread} with an expiry IAM Warden could not read)" if unread and readable else "")
+    other = role_account(role.role_arn)
+    mine = not other or other == account
+    regions = ", ".join(dict.fromkeys(s.region for s in role.sessions))
+    told = (
+        f"; role as the caller wrote it ({ROLE_ARN}: the record has no {ASSUMED_ROLE_USER})"
+        if any(s.read_from == ROLE_ARN for s in role.sessions)
+        else ""
     )
+    return (
+        f"{PREFIX}: {code(role.role_arn)}{'' if mine else f' (account {other})'}: {len(role.sessions)} session(s), "
+        f"the latest {code(latest.session_name)} assumed {latest.issued} (seen in {regions}), {expires}{told}; "
+        f"to revoke its sessions issued before the quarantine, run{'' if mine else f' in account {other}'}: "
+        f"{code(revoke_command(role.role_arn, quarantined_at))}"
+    )
+
+
+def _more_roles(rest: Sequence[_Role]) -> str:
+    """The roles past ``MAX_LISTED``, named (bounded to ``MORE_NAMES_CHARS``) so none is hidden (review s15 F1)."""
+    named: list[str] = []
+    room = MORE_NAMES_CHARS
+    for role in rest:
+        quoted = code(role.role_arn)
+        if len(quoted) + 2 > room:
+            break
+        named.append(quoted)
+        room -= len(quoted) + 2
+    unnamed = len(rest) - len(named)
+    sessions = sum(len(role.sessions) for role in rest)
+    return (
+        f"{PREFIX}: and {len(rest)} more role(s) ({sessions} session(s)) with no command here: {', '.join(named)}"
+        + (f" and {unnamed} more not named" if unnamed else "")
+        + "; see CloudTrail's Event history for AssumeRole by this user"
+    )
+
+
+def lines(user_name: str, account: str, quarantined_at: datetime, lookups: Sequence[RegionLookup]) -> list[str]:
+    """What the alert says, what could not be seen first (review s15 F3: a channel that cuts keeps the caveats): the
+    headline, each region's unknowns, what was not looked up, the cutoff; then one line per role (at most
+    ``MAX_LISTED``, this account's first) with its revoke command, and the roles past the bound named.
+    ``quarantined_at``: when the quarantine first held (the revoke commands' cutoff)."""
+    sessions = list({(s.role_arn, s.session_name, s.issued): s for lookup in lookups for s in lookup.sessions}.values())
+    roles = _roles(sessions, account)
     since = token_issue_time(quarantined_at - LOOKBACK)
     said = [_headline(user_name, since, lookups, sessions)]
-    listed = sessions[:MAX_LISTED]
-    for session in listed:
-        expires = (
-            session.expires
-            if expiration_time(session.expires) is not None
-            else f"unknown ({session.expires!r} could not be read)"
-            if session.expires
-            else "unknown"
-        )
-        said.append(
-            f"{PREFIX}: {session.role_arn} as session {session.session_name!r}, assumed {session.issued} "
-            f"(seen in {session.region}), expires {expires}"
-        )
-    roles: dict[str, None] = dict.fromkeys(session.role_arn for session in listed)
-    for role_arn in roles:
-        other = role_account(role_arn)
-        where = f" in account {other} (the role's account)" if other and other != account else ""
-        said.append(
-            f"{PREFIX}: to revoke the older sessions of {role_arn}, run{where}: "
-            f"{revoke_command(role_arn, quarantined_at)}"
-        )
-    if roles:
-        # Review s14 F4: the cutoff is the quarantine's own time; what came after it is not cut by these commands.
-        said.append(
-            f"{PREFIX}: these commands cut sessions issued before the quarantine ({token_issue_time(quarantined_at)}); "
-            "a session issued after it (while the deny-alls were still taking effect, or chained from a listed "
-            "session role to role) is not cut: the console's Revoke active sessions cuts at the moment it is used"
-        )
-    if len(sessions) > len(listed):
-        more_roles = len({s.role_arn for s in sessions} - set(roles))
-        said.append(
-            f"{PREFIX}: and {len(sessions) - len(listed)} more session(s) not listed"
-            + (f", of {more_roles} more role(s) with no command here" if more_roles else "")
-            + ": see CloudTrail's Event history for AssumeRole by this user"
-        )
     for lookup in lookups:
         if lookup.error is not None:
             said.append(
-                f"{PREFIX} in {lookup.region}: unknown (LookupEvents failed: {lookup.error})"
-                + ("; the sessions above were read before it failed" if lookup.sessions else "")
+                f"{PREFIX} in {lookup.region}{UNKNOWN} (LookupEvents failed: {lookup.error})"
+                + ("; the sessions below were read before it failed" if lookup.sessions else "")
             )
         elif lookup.timed_out:
             said.append(
-                f"{PREFIX} in {lookup.region}: unknown past what was read (the lookup's time bound ran out before "
+                f"{PREFIX} in {lookup.region}{UNKNOWN} past what was read (the lookup's time bound ran out before "
                 "this region was read through; calls may be missing)"
             )
         elif lookup.truncated:
@@ -278,16 +349,59 @@ def lines(user_name: str, account: str, quarantined_at: datetime, lookups: Seque
         if lookup.unreadable:
             said.append(f"{PREFIX} in {lookup.region}: {lookup.unreadable} AssumeRole record(s) could not be read")
     said.append(
-        f"{PREFIX}: not looked up: AssumeRole calls through other regions' STS endpoints, calls made under an earlier "
+        f"{NOT_LOOKED_UP}AssumeRole calls through other regions' STS endpoints, calls made under an earlier "
         f"name of the user, sessions chained from these (role to role), and calls older than {_hours(LOOKBACK)} h "
         "or not yet delivered by CloudTrail"
     )
+    if roles:
+        # Review s14 F4: the cutoff is the quarantine's own time; what came after it is not cut by these commands.
+        said.append(
+            f"{PREFIX}: these commands cut sessions issued before the quarantine ({token_issue_time(quarantined_at)}); "
+            "a session issued after it (while the deny-alls were still taking effect, or chained from a listed "
+            "session role to role) is not cut: the console's Revoke active sessions cuts at the moment it is used"
+        )
+    said.extend(_role_line(role, account, quarantined_at) for role in roles[:MAX_LISTED])
+    if len(roles) > MAX_LISTED:
+        said.append(_more_roles(roles[MAX_LISTED:]))
     return said
+
+
+def looked_up_again(block: Sequence[str], at: str) -> list[str]:
+    """A block a retried remediation looked up again (the earlier one was incomplete): every line marked with its
+    time, so no line repeats an earlier one and a reader tells the blocks apart (review s15 F4)."""
+    return [f"{PREFIX}{AGAIN}{at}){line[len(PREFIX) :]}" for line in block]
+
+
+def latest_block(done: Sequence[str]) -> list[str]:
+    """The lines of the latest block in ``done`` (the one the alert shows): those marked as the last one is."""
+    own = [line for line in done if line.startswith(PREFIX)]
+    if not own:
+        return []
+    mark = _mark(own[-1])
+    return [line for line in own if _mark(line) == mark]
+
+
+def complete_block(done: Sequence[str]) -> bool:
+    """Whether ``done`` holds a whole block with nothing unknown: then a retry does not look up again."""
+    block = latest_block(done)
+    return (
+        bool(block)
+        and not any(UNKNOWN in line for line in block)
+        and any(line.replace(_mark(line), PREFIX, 1).startswith(NOT_LOOKED_UP) for line in block)
+    )
+
+
+def _mark(line: str) -> str:
+    """``PREFIX``, or ``PREFIX (looked up again at T)`` on a block looked up again."""
+    if line.startswith(PREFIX + AGAIN):
+        end = line.find(")", len(PREFIX + AGAIN))
+        return line[: end + 1] if end != -1 else PREFIX
+    return PREFIX
 
 
 def failed(user_name: str, reason: str) -> list[str]:
     """The one line when the lookup could not run at all (the quarantine stands regardless)."""
-    return [f"{PREFIX} of {user_name}: unknown (the CloudTrail lookup failed: {reason})"]
+    return [f"{PREFIX} of {user_name}{UNKNOWN} (the CloudTrail lookup failed: {reason})"]
 
 
 def parse_quarantine_time(now: str) -> datetime | None:

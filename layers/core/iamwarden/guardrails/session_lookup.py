@@ -14,6 +14,7 @@ moto_server (which answers ``LookupEvents`` with a 500) costs the demo and the l
 (review s14 F1, F2).
 """
 
+import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -21,7 +22,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from iamwarden.adapters.errors import error_code
 from iamwarden.domain import earlier_sessions
-from iamwarden.domain.earlier_sessions import GLOBAL_STS_REGION, LOOKBACK, PREFIX, RegionLookup, Session
+from iamwarden.domain.earlier_sessions import GLOBAL_STS_REGION, LOOKBACK, RegionLookup, Session
+from iamwarden.domain.quarantine import ATTEMPT, HELD
 
 #: Pages read per region at most (50 events each): a user who made more calls in 12 hours than this is named as a
 #: truncated lookup, and the enforcer's time stays bounded.
@@ -48,13 +50,52 @@ class RegionalClients(Protocol):
     def client_in(self, service: str, region: str, *, timeouts: Mapping[str, int] | None = None) -> Any: ...
 
 
-def looked_up_before(done: object) -> bool:
-    """Whether an earlier attempt of this remediation already recorded the lookup (the executor's ``done`` also holds
-    the earlier attempts' lines, ``all_done``): it is made once per remediation, so a retried quarantine's alert lists
-    the sessions once, with one cutoff (review3 R2)."""
+#: Error codes a quick second try may get past (throttling; a 5xx is told by its HTTP status).
+_RETRYABLE = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable"}
+)
+#: Tries per call at most (review s15 F4): one more within the deadline for a throttle or a 5xx, after a short jittered
+#: wait, so a rate limit shared with every other caller does not blind the lookup at its first refusal.
+TRIES = 2
+BACKOFF_SECONDS = (0.2, 0.6)
+
+
+def earlier_lines(done: object) -> list[str]:
+    """Every line this remediation recorded so far: the executor's ``done`` holds the earlier attempts' too
+    (``all_done``)."""
     all_done = getattr(done, "all_done", None)
     earlier = all_done() if callable(all_done) else done
-    return isinstance(earlier, list | tuple) and any(str(line).startswith(PREFIX) for line in earlier)
+    return [str(line) for line in earlier] if isinstance(earlier, list | tuple) else []
+
+
+def looked_up_before(done: object) -> bool:
+    """Whether an earlier attempt of this remediation already recorded a whole lookup with nothing unknown: then it is
+    not made again, so a retried quarantine's alert lists the sessions once, with one cutoff (review3 R2). An
+    incomplete one (a refused, throttled or timed-out region, or a block cut short) is looked up again (review s15
+    F4)."""
+    return earlier_sessions.complete_block(earlier_lines(done))
+
+
+def first_held_at(done: object) -> str | None:
+    """When the quarantine first held, from IAM Warden's own record (review s15 F7): the time of the first attempt's
+    ``attempt at T: the quarantine holds`` line; None when no earlier attempt recorded one."""
+    for line in earlier_lines(done):
+        if line.startswith(ATTEMPT) and HELD in line:
+            at = line[len(ATTEMPT) :].split(": ", 1)[0]
+            if earlier_sessions.parse_quarantine_time(at) is not None:
+                return at
+    return None
+
+
+def _pause(seconds: float) -> None:
+    """The wait before a second try (replaced in tests, which never wait)."""
+    time.sleep(seconds)
+
+
+def _retryable(exc: Exception) -> bool:
+    code = error_code(exc)
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in _RETRYABLE or (isinstance(status, int) and status >= 500)
 
 
 def look_up(
@@ -65,10 +106,11 @@ def look_up(
     *,
     user_id: str | None = None,
     out_of_time: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] | None = None,
 ) -> RegionLookup:
     """The user's ``AssumeRole`` calls CloudTrail holds for ``region`` in the 12 hours before the quarantine.
 
-    ``out_of_time``: whether the lookup's overall time bound has run out (checked before each call)."""
+    ``out_of_time``: whether the lookup's overall time bound has run out (checked before each call and each try)."""
     sessions: list[Session] = []
     unreadable = 0
     token: Mapping[str, str] = {}
@@ -76,13 +118,22 @@ def look_up(
         for _ in range(MAX_PAGES):
             if out_of_time():
                 return RegionLookup(region, tuple(sessions), unreadable=unreadable, timed_out=True)
-            page = cloudtrail.lookup_events(
-                LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": user_name}],
-                StartTime=quarantined_at - LOOKBACK,
-                EndTime=quarantined_at,
-                MaxResults=PAGE_SIZE,
-                **token,
-            )
+            for attempt in range(TRIES):
+                try:
+                    page = cloudtrail.lookup_events(
+                        LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": user_name}],
+                        StartTime=quarantined_at - LOOKBACK,
+                        EndTime=quarantined_at,
+                        MaxResults=PAGE_SIZE,
+                        **token,
+                    )
+                    break
+                except Exception as exc:
+                    if attempt + 1 >= TRIES or not _retryable(exc):
+                        raise
+                    (sleep or _pause)(BACKOFF_SECONDS[attempt] * random.uniform(0.5, 1.0))  # noqa: S311  (jitter, not a secret)
+                    if out_of_time():
+                        raise
             for event in page.get("Events") or ():
                 if event.get("EventName") != "AssumeRole":
                     continue
@@ -109,6 +160,7 @@ def earlier_sessions_lines(
     *,
     user_id: str | None = None,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
 ) -> list[str]:
     """What the quarantine's record and alert say about the user's earlier role sessions; never raises.
 
@@ -130,6 +182,7 @@ def earlier_sessions_lines(
                 at,
                 user_id=user_id,
                 out_of_time=lambda: clock() >= deadline,
+                sleep=sleep,
             )
             for region in dict.fromkeys((aws.region, GLOBAL_STS_REGION))
         ]
