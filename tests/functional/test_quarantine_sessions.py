@@ -560,6 +560,27 @@ def test_one_time_bound_for_every_page_and_region_together() -> None:
     assert DEADLINE_SECONDS == 8.0
 
 
+def test_the_time_bound_is_cut_to_the_runs_time_left() -> None:
+    """Review s15 F5: with 25 s left in the Lambda run (20 s reserved), the bound is 5 s, not 8."""
+    trails = _trails(REGION, "us-east-1")
+    _expect_page(trails[REGION][1], [_event(_record(session="s0"))], more="t1")
+    clients = _Clients(cast(Any, None), {name: client for name, (client, _) in trails.items()})
+    cast(Any, clients).remaining_seconds = lambda: 25.0
+    # Each clock read moves 3 s: the start (3), the deadline 3 + 5 = 8; page 1 at 6, page 2 would be at 9.
+    with trails[REGION][1], trails["us-east-1"][1]:  # nothing more queued: a second page would fail otherwise
+        said = earlier_sessions_lines(clients, USER, NOW, clock=_Clock(3.0))
+        trails[REGION][1].assert_no_pending_responses()
+    assert f"{PREFIX} in {REGION}: unknown past what was read (the lookup's time bound ran out" in "\n".join(said)
+
+
+def test_with_too_little_time_left_in_the_run_nothing_is_looked_up() -> None:
+    clients = _Clients(cast(Any, None), {})
+    cast(Any, clients).remaining_seconds = lambda: 19.0
+    said = earlier_sessions_lines(clients, USER, NOW)
+    assert said == [f"{PREFIX} of {USER}: unknown (not looked up: the Lambda run had less than 20 s left)"]
+    assert clients.asked == []
+
+
 def test_cloudtrails_own_expiration_format_is_read() -> None:
     """Review s14 F5: real records say ``"Dec 9, 2025, 5:31:31 PM"`` (UTC); an expired one is left out, a live one
     listed with its expiry, an unreadable one listed as unknown (never dropped, never called certainly valid)."""

@@ -37,11 +37,20 @@ def remediation_id_of(finding: Finding) -> str:
 class AccountClients:
     """The IAM and S3 clients of one account and region, from the shared factory."""
 
-    def __init__(self, factory: ClientFactory, account: str, region: str, audit: AuditLog | None = None) -> None:
+    def __init__(
+        self,
+        factory: ClientFactory,
+        account: str,
+        region: str,
+        audit: AuditLog | None = None,
+        remaining_seconds: Callable[[], float] | None = None,
+    ) -> None:
         self._factory = factory
         self.account = account
         self.region = region
         self._audit = audit
+        #: The Lambda run's time left (its context), for a best-effort step's own bound; None: not known.
+        self.remaining_seconds = remaining_seconds
 
     @property
     def iam(self) -> Any:
@@ -113,6 +122,8 @@ class RemediationExecutor:
         self.audit = audit
         self._clock = clock
         self.recorded = recorded
+        #: The Lambda run's time left, once its context is registered (``wiring``); None: not known (tests, CLI).
+        self.remaining_seconds: Callable[[], float] | None = None
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
@@ -132,7 +143,7 @@ class RemediationExecutor:
         existing = self.audit.get(remediation_id)
         if existing is not None and existing.status in (AuditStatus.REMEDIATED, AuditStatus.UNDONE):
             return existing, False  # a retry or duplicate: never a second action
-        aws = AccountClients(self.clients, finding.account, finding.region, self.audit)
+        aws = AccountClients(self.clients, finding.account, finding.region, self.audit, self.remaining_seconds)
         # Typed as the steps that record ask for it (``KeepsRun``): a field renamed here is a type error, not a
         # silent "nothing kept".
         run: KeepsRun = StepRun(

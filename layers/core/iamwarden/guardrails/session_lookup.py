@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from iamwarden.adapters.errors import error_code
 from iamwarden.domain import earlier_sessions
-from iamwarden.domain.earlier_sessions import GLOBAL_STS_REGION, LOOKBACK, RegionLookup, Session
+from iamwarden.domain.earlier_sessions import GLOBAL_STS_REGION, LOOKBACK, PREFIX, UNKNOWN, RegionLookup, Session
 from iamwarden.domain.quarantine import ATTEMPT, HELD
 
 #: Pages read per region at most (50 events each): a user who made more calls in 12 hours than this is named as a
@@ -35,6 +35,9 @@ PAGE_SIZE = 50
 LOOKUP_CLIENT: Mapping[str, int] = {"max_attempts": 0, "connect_timeout": 2, "read_timeout": 4}
 #: Every page of every region together: no call is started after this many seconds.
 DEADLINE_SECONDS = 8.0
+#: The Lambda run's time the lookup leaves to what follows it (the outcome's record, the alerts, a call already
+#: started running to its timeouts): with less than this left it looks nothing up (review s15 F5).
+RESERVED_SECONDS = 20.0
 
 
 @runtime_checkable
@@ -173,7 +176,16 @@ def earlier_sessions_lines(
         at = earlier_sessions.parse_quarantine_time(quarantined_at)
         if at is None:
             return earlier_sessions.failed(user_name, f"the quarantine time {quarantined_at!r} is not a time")
-        deadline = clock() + DEADLINE_SECONDS
+        budget = DEADLINE_SECONDS
+        remaining = getattr(aws, "remaining_seconds", None)
+        if callable(remaining):
+            budget = min(budget, float(remaining()) - RESERVED_SECONDS)
+            if budget <= 0:
+                return [
+                    f"{PREFIX} of {user_name}{UNKNOWN} (not looked up: the Lambda run had less than "
+                    f"{RESERVED_SECONDS:.0f} s left)"
+                ]
+        deadline = clock() + budget
         lookups = [
             look_up(
                 aws.client_in("cloudtrail", region, timeouts=LOOKUP_CLIENT),
