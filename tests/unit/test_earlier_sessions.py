@@ -263,3 +263,18 @@ def test_no_region_completed_is_unknown_never_none_found() -> None:
     timed = es.lines("backdoor", "111122223333", AT, [es.RegionLookup("us-east-1", timed_out=True)])
     assert timed[0].endswith("unknown: no region's lookup completed (see below)")
     assert "none found" not in "\n".join(said + timed)
+
+
+def test_an_alert_shows_a_retrys_block_only_when_it_is_complete_or_names_as_many_roles() -> None:
+    """Review2 sessions-s15 R1: a first lookup found a role and was then throttled; the retry's lookup was throttled
+    at once: the alert keeps showing the first block (the role and its command), not the emptier one."""
+    found = es.Session(ROLE_SHOWN, "laptop", "2026-12-06T01:00:00Z", "2026-12-06T13:00:00Z", "us-east-1")
+    first = es.lines("b", "111122223333", AT, [es.RegionLookup("us-east-1", (found,), error="Throttling")])
+    worse = es.looked_up_again(
+        es.lines("b", "111122223333", AT, [es.RegionLookup("us-east-1", error="Throttling")]), "T1"
+    )
+    assert es.shown_block([*first, "attempt at x", *worse]) == first
+    whole = es.looked_up_again(es.lines("b", "111122223333", AT, [es.RegionLookup("us-east-1", ())]), "T2")
+    assert es.shown_block([*first, *worse, *whole]) == whole  # a complete later lookup is the truth now
+    assert es.shown_block([*worse, *first]) == first
+    assert es.shown_block([]) == []

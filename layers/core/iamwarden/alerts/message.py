@@ -28,7 +28,7 @@ from iamwarden.domain.arns import bucket_of_arn
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.earlier_sessions import PREFIX as EARLIER_SESSIONS
-from iamwarden.domain.earlier_sessions import latest_block
+from iamwarden.domain.earlier_sessions import shown_block
 from iamwarden.domain.events import Actor, CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
@@ -362,7 +362,7 @@ def _what_we_did(
     """``reported``: the actions are the enforcer's own lines (past tense), not the plan's summaries. A user
     quarantine's earlier role sessions (only read, never changed) get their own last section: however long, they never
     push what was done, or an attempt's verdict, out of a channel's per-section cut (review3 R3)."""
-    sessions = latest_block(actions)  # a retry that looked up again: its block only, never both (review s15 F4)
+    sessions = shown_block(actions)  # one block, never both: the latest, unless it names fewer roles and is incomplete
     if not sessions or outcome not in (Outcome.REMEDIATED, Outcome.REMEDIATION_FAILED):
         return _what_we_changed(outcome, finding, actions, error, reported=reported)
     own = tuple(line for line in actions if not line.startswith(EARLIER_SESSIONS))

@@ -383,12 +383,28 @@ def latest_block(done: Sequence[str]) -> list[str]:
 
 def complete_block(done: Sequence[str]) -> bool:
     """Whether ``done`` holds a whole block with nothing unknown: then a retry does not look up again."""
-    block = latest_block(done)
+    return _complete(latest_block(done))
+
+
+def _complete(block: Sequence[str]) -> bool:
     return (
         bool(block)
         and not any(UNKNOWN in line for line in block)
         and any(line.replace(_mark(line), PREFIX, 1).startswith(NOT_LOOKED_UP) for line in block)
     )
+
+
+def shown_block(done: Sequence[str]) -> list[str]:
+    """The block an alert shows: the latest when it is complete; otherwise the one that names the most roles (the
+    latest of those), so a retry whose lookup did worse never hides a role an earlier lookup found (review2
+    sessions-s15 R1). The record keeps every block."""
+    own = [line for line in done if line.startswith(PREFIX)]
+    blocks = [[line for line in own if _mark(line) == mark] for mark in dict.fromkeys(map(_mark, own))]
+    if not blocks:
+        return []
+    if _complete(blocks[-1]):
+        return blocks[-1]
+    return max(reversed(blocks), key=lambda block: sum(REVOKE_POLICY_NAME in line for line in block))
 
 
 def _mark(line: str) -> str:
