@@ -768,6 +768,14 @@ SCOPES: tuple[Scope, ...] = (
         Condition("ForAllValues:StringEqualsIgnoreCase", "aws:TagKeys", "iamwarden:prune-exempt-until"),
         comment="prune-exemption-granted removes the pruner's exempt tag, and no other tag.",
     ),
+    Scope(
+        "LookUpQuarantinedUsersSessions",
+        ("cloudtrail:LookupEvents",),
+        (ANY,),
+        comment="A user quarantine lists the role sessions the user assumed before it (read only, never revoked); "
+        "LookupEvents takes no resource ARN (its Service Authorization Reference row is not confirmed here): "
+        "granted on every resource.",
+    ),
 )
 
 

@@ -163,3 +163,27 @@ def test_with_the_placeholder_slack_secret_alerts_go_to_sns_only_and_nothing_is_
     metrics = _emf(capsys.readouterr().out)
     assert not [blob for blob in metrics if "AlertDeliveryFailed" in blob]
     assert [blob["AlertsDelivered"] for blob in metrics if "AlertsDelivered" in blob] == [1.0]  # SNS alone
+
+
+@dataclass
+class _LateContext(FakeLambdaContext):
+    """A run with little time left (review sessions-s15 F5)."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@pytest.mark.parametrize(("context", "looked_up"), [(FakeLambdaContext(), True), (_LateContext(), False)])
+def test_a_quarantine_looks_up_earlier_sessions_only_with_time_left_in_the_run(
+    enforcer: ModuleType, account: Account, context: FakeLambdaContext, looked_up: bool
+) -> None:
+    """The Lambda context's remaining time reaches the quarantine's earlier-sessions lookup through the wiring: with
+    less than its reserve left it looks nothing up and says so; the quarantine stands either way."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    result = enforcer.lambda_handler(load_event("create-user-backdoor-cli.json"), context)
+    [finding] = result["findings"]
+    assert finding["outcome"] == "remediated"
+    skipped = "earlier role sessions of backdoor-admin: unknown (not looked up: the Lambda run had less than 20 s left)"
+    assert (skipped in finding["done"]) is not looked_up
+    assert any(line.startswith("earlier role sessions of backdoor-admin") for line in finding["done"])

@@ -53,6 +53,7 @@ from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
 from iamwarden.guardrails.registry import ACTIONS
 from iamwarden.guardrails.security_services import RecreatePublishingDestination
+from iamwarden.guardrails.session_lookup import LOOKUP_CLIENT
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve, resolved_properties
 from tests.conftest import load_event
 from tests.functional import guardrail_cases as cases
@@ -2443,6 +2444,27 @@ def answer_service_specific_credentials(iam: Any) -> None:
     iam.meta.events.register("before-call.iam.DeleteServiceSpecificCredential", deleted)
 
 
+def answer_lookup_events(cloudtrail: Any) -> None:
+    """moto has no CloudTrail ``LookupEvents``: answered here (botocore's hooks, as a Stubber would) with one
+    ``AssumeRole`` of the quarantined user, so a quarantine's look-up of its earlier sessions is a real call."""
+
+    def looked_up(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        body = params["body"]  # the JSON protocol's serialised request
+        user = json.loads(body)["LookupAttributes"][0]["AttributeValue"]
+        record = {
+            "eventSource": "sts.amazonaws.com",
+            "eventName": "AssumeRole",
+            "eventTime": "2026-11-21T08:00:00Z",
+            "userIdentity": {"type": "IAMUser", "userName": user},
+            "requestParameters": {"roleArn": f"arn:aws:iam::{HOME_ACCOUNT}:role/deploy", "roleSessionName": user},
+            "responseElements": {"credentials": {"expiration": "2026-11-21T20:00:00Z"}},
+        }
+        event = {"EventName": "AssumeRole", "CloudTrailEvent": json.dumps(record)}
+        return AWSResponse("https://cloudtrail.amazonaws.com/", 200, HTTPHeaders(), None), {"Events": [event]}
+
+    cloudtrail.meta.events.register("before-call.cloudtrail.LookupEvents", looked_up)
+
+
 #: Actions moto cannot run, and the test that checks their calls against their declarations instead.
 NOT_IN_MOTO = {
     StepAction.DELETE_ROOT_ACCESS_KEY: "tests/functional/test_root_access_key.py (sts:AssumeRoot through Stubber)",
@@ -2504,6 +2526,8 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     )
     answer_service_specific_credentials(aws.iam)
     answer_delete_file_system_policy(aws.client("efs"))
+    for region in (scenario.region, "us-east-1"):
+        answer_lookup_events(aws.client_in("cloudtrail", region, timeouts=LOOKUP_CLIENT))
     cases._emulate_object_lambda_policies(account, aws.s3control)  # moto has no Object Lambda
     if scenario.answers is not None:
         scenario.answers(aws)
@@ -2681,7 +2705,9 @@ def test_everything_the_enforcer_calls_is_allowed_by_its_role(
     made = requests.take()
     runtime = [r for r in made if r.action.split(":")[0] in ("dynamodb", "ssm", "sqs", "sts", "logs", "xray")]
     remediation = [r for r in made if r not in runtime]
-    assert {r.action.split(":")[0] for r in remediation} == {"iam", "s3"}
+    # cloudtrail: the user quarantine's look-up of the role sessions the user assumed before (LookupEvents).
+    assert {r.action.split(":")[0] for r in remediation} == {"iam", "s3", "cloudtrail"}
+    assert {r.action for r in remediation if r.action.startswith("cloudtrail:")} == {"cloudtrail:LookupEvents"}
     assert {r.action for r in runtime} >= {"ssm:GetParametersByPath", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     assert_role_allows(runtime, "enforcer-runtime")
     assert_role_allows(remediation, "enforcer-remediations")

@@ -24,6 +24,7 @@ from iamwarden.alerts.notifications import Notification, finding_notification
 from iamwarden.app.executor import StepRun
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.catalog import Severity
+from iamwarden.domain.earlier_sessions import PREFIX as EARLIER_SESSIONS
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome, RemediationStep
 from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME
@@ -483,10 +484,11 @@ def test_a_quarantine_that_holds_and_fails_for_a_retry_is_alerted_at_the_rule_s_
     assert sent.finding is not None
     assert sent.finding.severity is Severity.HIGH  # iam-user-created's own
     assert f"NOT deactivated: access key {key} of backdoor-admin (Throttling); retried with the event" in sent.actions
-    assert sent.actions[-1].startswith("attempt at ")
-    assert sent.actions[-1].endswith(
-        ": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
-    )
+    # The attempt's verdict is its last own line; only the earlier role sessions it looked up come after it, in their
+    # own alert section (review3 R3).
+    *_, verdict = (line for line in sent.actions if not line.startswith(EARLIER_SESSIONS))
+    assert verdict.startswith("attempt at ")
+    assert verdict.endswith(": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event")
     assert QUARANTINE_POLICY_NAME in account.iam.list_user_policies(UserName="backdoor-admin")["PolicyNames"]
 
 
@@ -567,9 +569,8 @@ def test_a_write_throttled_on_two_attempts_is_counted_once_in_the_alert(
     assert alert.finding is not None
     assert alert.finding.severity is Severity.HIGH
     assert sum(line.endswith("; retried with the event") for line in alert.actions) == 2  # the record keeps both
-    assert alert.actions[-1].endswith(
-        ": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event"
-    )
+    *_, verdict = (line for line in alert.actions if not line.startswith(EARLIER_SESSIONS))
+    assert verdict.endswith(": the quarantine holds (a deny-all is on); 1 refused write will be retried with the event")
     # Each attempt's line says which attempt it is; only the latest reads as current (review s14 F3).
     attempts = [line for line in alert.actions if line.startswith("attempt at ")]
     assert len(attempts) == 2

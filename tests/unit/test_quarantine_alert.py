@@ -1,7 +1,12 @@
 """The failed-quarantine alert read from a record (``alerts.notifications._failed_quarantine``): which attempt's line
 counts, and how many refused writes the retry will do (review s14 F3, F4)."""
 
+from datetime import UTC, datetime
+
+from iamwarden.adapters.slack import SECTION_LIMIT, render_slack
+from iamwarden.alerts.message import build_message
 from iamwarden.alerts.notifications import finding_notification
+from iamwarden.domain import earlier_sessions as es
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.quarantine import held_line
@@ -71,3 +76,34 @@ def test_a_retry_that_is_not_quarantined_shows_no_earlier_held_line_as_current()
     assert severity is Severity.CRITICAL
     assert not [line for line in actions if "holds" in line or "will be retried" in line]
     assert actions[2].endswith(": the quarantine held then (a deny-all was on); 1 refused write left to the retry")
+
+
+def _sessions_shown(done: tuple[str, ...]) -> list[str]:
+    notice = finding_notification(
+        Outcome.REMEDIATED, _quarantine_finding(), None, "rem-x", settings_prefix="/iamwarden", done=done
+    )
+    blocks = render_slack(build_message(notice))["blocks"]
+    texts = [block["text"]["text"] for block in blocks if block.get("type") == "section" and "text" in block]
+    assert all(len(text) <= SECTION_LIMIT for text in texts)
+    return [text for text in texts if text.startswith("*Earlier role sessions of the quarantined user")]
+
+
+def test_the_sessions_block_is_shown_whole_in_slack_and_only_the_latest_one() -> None:
+    """Review s15 F3/F4: ten roles with long names, each with its command, fill more than one Slack section: the
+    block goes into as many sections as it needs, in order, none cut; of a block looked up again, only the latest."""
+    at = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+    sessions = tuple(
+        es.Session(f"arn:aws:iam::111122223333:role/{'r' * 60}{index}", "s", "2026-12-06T01:00:00Z", None, "us-east-1")
+        for index in range(es.MAX_LISTED)
+    )
+    incomplete = es.lines(USER, "111122223333", at, [es.RegionLookup("us-east-1", error="Throttling")])
+    latest = es.looked_up_again(
+        es.lines(USER, "111122223333", at, [es.RegionLookup("us-east-1", sessions)]), "2026-12-06T02:05:00+00:00"
+    )
+    shown = _sessions_shown((POLICY, *incomplete, held_line(0, "2026-12-06T02:05:00+00:00"), *latest))
+    assert len(shown) > 1
+    text = "\n".join(shown)
+    assert "truncated" not in text
+    assert text.count("`aws iam put-role-policy --role-name ") == es.MAX_LISTED
+    assert "Throttling" not in text  # the earlier, incomplete block is in the record, not shown again
+    assert text.index("not looked up: ") < text.index("put-role-policy")

@@ -27,6 +27,8 @@ from iamwarden.alerts.notifications import Notification
 from iamwarden.domain.arns import bucket_of_arn
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.earlier_sessions import PREFIX as EARLIER_SESSIONS
+from iamwarden.domain.earlier_sessions import shown_block
 from iamwarden.domain.events import Actor, CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
@@ -357,7 +359,46 @@ def _owner_text(owner: Owner | None, routed: bool) -> str:
 def _what_we_did(
     outcome: Outcome, finding: Finding, actions: tuple[str, ...], error: str | None, *, reported: bool
 ) -> list[Section]:
-    """``reported``: the actions are the enforcer's own lines (past tense), not the plan's summaries."""
+    """``reported``: the actions are the enforcer's own lines (past tense), not the plan's summaries. A user
+    quarantine's earlier role sessions (only read, never changed) get their own last section: however long, they never
+    push what was done, or an attempt's verdict, out of a channel's per-section cut (review3 R3)."""
+    sessions = shown_block(actions)  # one block, never both: the latest, unless it names fewer roles and is incomplete
+    if not sessions or outcome not in (Outcome.REMEDIATED, Outcome.REMEDIATION_FAILED):
+        return _what_we_changed(outcome, finding, actions, error, reported=reported)
+    own = tuple(line for line in actions if not line.startswith(EARLIER_SESSIONS))
+    return [
+        *_what_we_changed(outcome, finding, own, error, reported=reported),
+        *_sessions_sections(sessions),
+    ]
+
+
+#: What one section of the earlier-sessions block holds at most, in characters once escaped: below Slack's 3,000 per
+#: section (the tightest channel's cut), so no role line or its command is cut away (review s15 F3).
+SESSIONS_SECTION_CHARS = 2_700
+
+
+def _sessions_sections(lines: list[str]) -> list[Section]:
+    """The block in as many sections as its lines need, in order (what was not seen comes first): a line is never
+    split, and one longer than a section alone gets a section of its own."""
+    heading = "Earlier role sessions of the quarantined user (listed, not revoked)"
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        cost = len(line) + 4 * sum(line.count(mark) for mark in "&<>") + 3  # escaped, bullet and newline
+        if chunks[-1] and size + cost > SESSIONS_SECTION_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
+        size += cost
+    return [
+        Section(heading if index == 0 else f"{heading}, continued", tuple(chunk), True)
+        for index, chunk in enumerate(chunks)
+    ]
+
+
+def _what_we_changed(
+    outcome: Outcome, finding: Finding, actions: tuple[str, ...], error: str | None, *, reported: bool
+) -> list[Section]:
     if outcome is Outcome.REMEDIATED:
         if not actions:
             return [Section("What IAM Warden did", ("The live state was already safe; nothing to change.",))]

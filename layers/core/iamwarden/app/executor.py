@@ -7,7 +7,7 @@ whether the plan succeeded or failed part way. ``undo`` puts the before-state
 back into the current state and records that as well.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
@@ -16,6 +16,7 @@ from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.earlier_sessions import PREFIX as EARLIER_SESSIONS
 from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.recorded import ATTACHMENTS, KeepsSnapshots, Recorded, Snapshot
@@ -36,11 +37,20 @@ def remediation_id_of(finding: Finding) -> str:
 class AccountClients:
     """The IAM and S3 clients of one account and region, from the shared factory."""
 
-    def __init__(self, factory: ClientFactory, account: str, region: str, audit: AuditLog | None = None) -> None:
+    def __init__(
+        self,
+        factory: ClientFactory,
+        account: str,
+        region: str,
+        audit: AuditLog | None = None,
+        remaining_seconds: Callable[[], float] | None = None,
+    ) -> None:
         self._factory = factory
         self.account = account
         self.region = region
         self._audit = audit
+        #: The Lambda run's time left (its context), for a best-effort step's own bound; None: not known.
+        self.remaining_seconds = remaining_seconds
 
     @property
     def iam(self) -> Any:
@@ -58,6 +68,11 @@ class AccountClients:
     def client(self, service: str) -> Any:
         """Any service's client, with the same retries, member-account role and call log."""
         return self._factory.client(service, self.account, self.region)
+
+    def client_in(self, service: str, region: str, *, timeouts: Mapping[str, int] | None = None) -> Any:
+        """A client of this account in another region (a quarantine's CloudTrail look-up in us-east-1, where STS's
+        global endpoint logs); ``timeouts``: its own retries and timeouts (``ClientFactory.client``)."""
+        return self._factory.client(service, self.account, region, timeouts=timeouts)
 
     def root_task_client(self, service: str, task_policy_arn: str) -> Any:
         """A client as this account's root user, limited to ``task_policy_arn`` (``sts:AssumeRoot``)."""
@@ -107,6 +122,8 @@ class RemediationExecutor:
         self.audit = audit
         self._clock = clock
         self.recorded = recorded
+        #: The Lambda run's time left, once its context is registered (``wiring``); None: not known (tests, CLI).
+        self.remaining_seconds: Callable[[], float] | None = None
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
@@ -126,7 +143,7 @@ class RemediationExecutor:
         existing = self.audit.get(remediation_id)
         if existing is not None and existing.status in (AuditStatus.REMEDIATED, AuditStatus.UNDONE):
             return existing, False  # a retry or duplicate: never a second action
-        aws = AccountClients(self.clients, finding.account, finding.region, self.audit)
+        aws = AccountClients(self.clients, finding.account, finding.region, self.audit, self.remaining_seconds)
         # Typed as the steps that record ask for it (``KeepsRun``): a field renamed here is a type error, not a
         # silent "nothing kept".
         run: KeepsRun = StepRun(
@@ -391,9 +408,12 @@ class RemediationExecutor:
             record = self.audit.get(remediation_id) if not isinstance(exc, AuditError) else None
         except AuditError:
             record = None
+        # What was only read (a quarantined user's earlier role sessions) stays out of the error: the record's
+        # ``done`` and the alert's own section carry it, and Slack's section cut keeps "Not done" (review s15 F2).
+        changed = [line for line in done if not line.startswith(EARLIER_SESSIONS)]
         message = (
             f"remediation {remediation_id} of {finding.rule_id} on {finding.resource_arn} failed: {_describe(exc)}. "
-            f"Done: {'; '.join(done) or 'nothing'}. Not done: {not_done}."
+            f"Done: {'; '.join(changed) or 'nothing'}. Not done: {not_done}."
         )
         if unrecorded is not None:
             message += f" IAM Warden could not record this outcome in the audit table: {unrecorded}."
@@ -423,6 +443,16 @@ class _Progress(list[str]):
 
     def append(self, line: str) -> None:
         super().append(line)
+        self._record()
+
+    def extend(self, lines: Iterable[str]) -> None:
+        """Several lines in one write: a block recorded whole or not at all (review s15 F7)."""
+        added = list(lines)
+        super().extend(added)
+        if added:
+            self._record()
+
+    def _record(self) -> None:
         # If this write fails the plan goes on (half a remediation is worse than none); ``finish`` records it all.
         with suppress(AuditError):
             self._audit.record_progress(

@@ -130,6 +130,8 @@ def build_enforcer_service(
             register(context)
         if set_deadline is not None:
             set_deadline(context)
+        # A quarantine's earlier-sessions lookup bounds itself by the run's time left too (review sessions-s15 F5).
+        executor.remaining_seconds = lambda: context.get_remaining_time_in_millis() / 1000
 
     region = os.environ.get("AWS_REGION") or "us-east-1"
     return EnforcerService(

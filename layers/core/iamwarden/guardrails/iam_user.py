@@ -13,12 +13,14 @@ from typing import Any, ClassVar, NamedTuple
 from iamwarden.adapters.errors import error_code, ignoring, is_gone, is_transient
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
+from iamwarden.domain.earlier_sessions import PREFIX, looked_up_again
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.quarantine import NOT_QUARANTINED, QUARANTINE_POLICY_NAME, RETRIED, held_line
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
+from iamwarden.guardrails.session_lookup import earlier_lines, earlier_sessions_lines, first_held_at, looked_up_before
 
 IAM_USER_CREATED = RuleSpec(
     id="iam-user-created",
@@ -245,6 +247,7 @@ class QuarantineUser:
         "iam:ListServiceSpecificCredentials",
         "iam:UpdateServiceSpecificCredential",
         "iam:TagUser",
+        "cloudtrail:LookupEvents",  # the role sessions the user assumed before: listed, never revoked
     )
     action: ClassVar[StepAction] = StepAction("quarantine_user", permissions)
     undo_permissions: ClassVar[Permissions] = (
@@ -383,7 +386,32 @@ class QuarantineUser:
             # run fails so the event is retried, and the retry, reading the live state again, does only what is left.
             # This attempt's own line (review s13 N1): the alert reads the latest attempt's, never every attempt's.
             done.append(held_line(len(transient), run.now))  # with its time: which attempt (review s14 F3)
+        # Role sessions the user assumed before: listed with the command that revokes them, never revoked (issue 15).
+        # The last thing the step does (review s14 F1, review3 R3: after the tags and this attempt's verdict), once per
+        # remediation unless the earlier lookup was incomplete (review3 R2, review s15 F4).
+        if not looked_up_before(done):
+            done.extend(self._earlier_sessions(run, name, before, done))  # one write: never half a block (s15 F7)
+        if transient:
             raise transient[0]
+
+    @staticmethod
+    def _earlier_sessions(run: StepRun, name: str, before: Mapping[str, Any], done: list[str]) -> list[str]:
+        """The earlier-sessions block, cut at the time the quarantine first held: from IAM Warden's own record (the
+        first holding attempt's line), else, said so, the user's ``quarantined-at`` tag (anyone allowed
+        ``iam:TagUser`` can set it: review s15 F7), else this attempt's time. A block looked up again is marked so."""
+        held = first_held_at(done)
+        tags = before["tags"]
+        tagged = tags.get(QUARANTINE_TAG_TIME) if tags.get(QUARANTINE_TAG_FINDING) == run.finding_id else None
+        block = earlier_sessions_lines(run.aws, name, held or tagged or run.now, user_id=before.get("user_id"))
+        if block and held is None and tagged:
+            block.insert(
+                1,
+                f"{PREFIX}: the cutoff {tagged} is read from the user's {QUARANTINE_TAG_TIME} tag (IAM Warden's record "
+                "holds no earlier attempt's time; anyone allowed iam:TagUser on the user can change that tag)",
+            )
+        if block and any(line.startswith(PREFIX) for line in earlier_lines(done)):
+            return looked_up_again(block, run.now)
+        return block
 
     def _deny_all(
         self, iam: Any, name: str, step: RemediationStep, before: Mapping[str, Any], done: list[str]
