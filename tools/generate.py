@@ -708,6 +708,7 @@ SCOPES: tuple[Scope, ...] = (
             "sso:DetachManagedPolicyFromPermissionSet",
             "sso:GetInlinePolicyForPermissionSet",
             "sso:DeleteInlinePolicyFromPermissionSet",
+            "sso:PutInlinePolicyToPermissionSet",
             "sso:ListAccountsForProvisionedPermissionSet",
             "sso:ProvisionPermissionSet",
             "sso:ListAccountAssignments",

@@ -5,7 +5,8 @@ so the IAM changes it makes there are (rightly) never judged: the change to watc
 permission set, in the Identity Center instance's region (``sso.amazonaws.com``):
 
 * ``AttachManagedPolicyToPermissionSet`` of an admin-equivalent AWS-managed policy -> detach exactly it;
-* ``PutInlinePolicyToPermissionSet`` of an admin-equivalent or escalating inline policy -> delete it;
+* ``PutInlinePolicyToPermissionSet`` of an admin-equivalent or escalating inline policy -> take its offending
+  statements out and keep the rest (delete it when nothing is left), only while the set still holds that policy;
 * ``AttachCustomerManagedPolicyReferenceToPermissionSet``: the set now takes in, in each account it is provisioned
   to, that account's own customer-managed policy of that name and path, which IAM Warden does not read there. Alerted
   (high) with what is unknown and the command that takes the reference off, never remediated on a guess: the same
@@ -86,10 +87,12 @@ from iamwarden.domain.events import CloudTrailChange, instant, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.statement_meaning import statement_meaning
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.identity_policy import proportional_cut
 from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT
-from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, statement_list
 
 #: Calls that set which session tags (``aws:PrincipalTag/<key>``) every permission set's role gets from the user's
 #: identity-source attributes (attributes for access control, ABAC): review s10 finding 10.
@@ -257,11 +260,24 @@ class PermissionSetRule:
                 return evaluation
             what = "; ".join([g.why for g in risk.admin] + [f"escalation {p.describe()}" for p in risk.escalations])
             reason = f"{actor} put an inline policy on permission set {permission_set} that grants {what}"
+            cuts, kept = proportional_cut(decoded, risk)
+            if kept is None:
+                reason += (
+                    "; the remediation deletes it, and the set is left with no inline policy (CloudTrail records only "
+                    "the new policy, not the one it replaced: put that back by hand if the set had one)"
+                )
+                described = f"delete the inline policy of permission set {permission_set} and provision the set again"
+            else:
+                taken = ", ".join(str(cut.get("sid") or f"Statement[{cut['index']}]") for cut in cuts)
+                described = (
+                    f"take {taken} out of the inline policy of permission set {permission_set}, keep the rest, "
+                    "and provision the set again"
+                )
             step = RemediationStep(
                 DeletePermissionSetInlinePolicy.action,
                 permission_set,
-                base,
-                f"delete the inline policy of permission set {permission_set} and provision the set again",
+                {**base, "event_policy": decoded, "kept_policy": kept},
+                described,
             )
             severity = Severity.CRITICAL if risk.critical else Severity.HIGH
         else:
@@ -1833,11 +1849,20 @@ class DetachPermissionSetPolicy:
 
 
 class DeletePermissionSetInlinePolicy:
-    """Delete a permission set's inline policy and provision it (undo puts the captured policy back)."""
+    """Take what an admin ``PutInlinePolicyToPermissionSet`` added out of the set's inline policy, and provision it.
+
+    The plan carries the event's document (``event_policy``) and what is left of it without the offending
+    statements (``kept_policy``; None: nothing is left, so the policy is deleted). It acts only while the live
+    inline policy still means what the event put (statement by statement, so Identity Center's re-spelling is no
+    change): a later put is someone's new change, judged by its own event. Undo puts the captured policy back
+    only while the set still holds what the remediation left. Plans recorded before the event's document was kept
+    (no ``event_policy``) delete whatever inline policy is live, as they did then.
+    """
 
     permissions: ClassVar[Permissions] = (
         "sso:GetInlinePolicyForPermissionSet",
         "sso:DeleteInlinePolicyFromPermissionSet",
+        "sso:PutInlinePolicyToPermissionSet",
         "sso:ListAccountsForProvisionedPermissionSet",
         "sso:ProvisionPermissionSet",
     )
@@ -1867,30 +1892,60 @@ class DeletePermissionSetInlinePolicy:
         return {"inline_policy": self._policy(aws, step)}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if before["inline_policy"] is None:
-            return
+        live = before["inline_policy"]
         p = step.parameters
+        if live is None or ("event_policy" in p and not _means(live, p["event_policy"])):
+            return  # nothing there, or changed since the event: that change is judged by its own event
         client = run.aws.client("sso-admin")
-        with ignoring(*_GONE):
-            client.delete_inline_policy_from_permission_set(
-                InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"]
+        kept = p.get("kept_policy")
+        if kept is not None:
+            client.put_inline_policy_to_permission_set(
+                InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"], InlinePolicy=json.dumps(kept)
             )
-            done.append(f"deleted the inline policy of permission set {p['permission_set_arn']}")
+            done.append(f"took the admin grant out of the inline policy of permission set {p['permission_set_arn']}")
+        else:
+            with ignoring(*_GONE):
+                client.delete_inline_policy_from_permission_set(
+                    InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"]
+                )
+                done.append(f"deleted the inline policy of permission set {p['permission_set_arn']}")
         if _provision(client, p["instance_arn"], p["permission_set_arn"]):
             done.append(f"provisioned permission set {p['permission_set_arn']} to its accounts")
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if before["inline_policy"] is None or self._policy(aws, step) is not None:
-            return []  # nothing was deleted, or a policy was put since (kept)
         p = step.parameters
+        captured = before["inline_policy"]
+        if captured is None or ("event_policy" in p and not _means(captured, p["event_policy"])):
+            return []  # the remediation changed nothing
+        live = self._policy(aws, step)
+        kept = p.get("kept_policy")
+        if kept is None and live is not None:
+            return []  # a policy was put since (kept)
+        if kept is not None and (live is None or not _means(live, kept)):
+            raise UndoError(
+                f"the inline policy of permission set {p['permission_set_arn']} changed since the remediation; "
+                "put it back by hand from the audit record"
+            )
         client = aws.client("sso-admin")
         client.put_inline_policy_to_permission_set(
-            InstanceArn=p["instance_arn"],
-            PermissionSetArn=p["permission_set_arn"],
-            InlinePolicy=before["inline_policy"],
+            InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"], InlinePolicy=captured
         )
         _provision(client, p["instance_arn"], p["permission_set_arn"])
         return [f"put the inline policy of permission set {p['permission_set_arn']} back"]
+
+
+def _means(text: str, document: Any) -> bool:
+    """Whether the policy ``text`` (as Identity Center returns it) grants what ``document`` does, statement by
+    statement: a re-spelling (whitespace, a one-item list) is the same policy; text that does not parse is not."""
+    try:
+        live = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    if not isinstance(live, dict) or not isinstance(document, dict):
+        return False
+    return sorted(map(statement_meaning, statement_list(live))) == sorted(
+        map(statement_meaning, statement_list(document))
+    )
 
 
 class DeleteAccountAssignment:
