@@ -708,7 +708,6 @@ SCOPES: tuple[Scope, ...] = (
             "sso:DetachManagedPolicyFromPermissionSet",
             "sso:GetInlinePolicyForPermissionSet",
             "sso:DeleteInlinePolicyFromPermissionSet",
-            "sso:PutInlinePolicyToPermissionSet",
             "sso:ListAccountsForProvisionedPermissionSet",
             "sso:ProvisionPermissionSet",
             "sso:ListAccountAssignments",

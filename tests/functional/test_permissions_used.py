@@ -2362,34 +2362,6 @@ def _sso(action: StepAction) -> Scenario:
     return Scenario(_permission_set(action), BUCKET_REGION, _permission_set_answers(action))
 
 
-#: An admin statement put beside a read: the cut keeps the read (``PutInlinePolicyToPermissionSet`` in apply).
-SSO_READ = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-reports/*"}
-SSO_PUT = {"Version": "2012-10-17", "Statement": [SSO_READ, {"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-SSO_KEPT = {"Version": "2012-10-17", "Statement": [SSO_READ]}
-
-
-def _inline_statement_cut(account: Account) -> RemediationStep:
-    del account
-    return _step(
-        StepAction.DELETE_PERMISSION_SET_INLINE_POLICY, SSO_SET, **SSO_BASE, event_policy=SSO_PUT, kept_policy=SSO_KEPT
-    )
-
-
-def _inline_statement_cut_answers(aws: AccountClients) -> None:
-    _answering(
-        aws.client("sso-admin"),
-        {
-            "GetInlinePolicyForPermissionSet": [
-                {"InlinePolicy": json.dumps(SSO_PUT)},
-                {"InlinePolicy": json.dumps(SSO_KEPT)},
-            ],
-            "PutInlinePolicyToPermissionSet": [{}, {}],
-            "ListAccountsForProvisionedPermissionSet": [{"AccountIds": ["444455556666"]}] * 2,
-            "ProvisionPermissionSet": [{"PermissionSetProvisioningStatus": {"Status": "IN_PROGRESS"}}] * 2,
-        },
-    )
-
-
 SCENARIOS.update(
     {
         "start-trail-logging": Scenario(_stopped_trail, BUCKET_REGION),
@@ -2426,9 +2398,6 @@ SCENARIOS.update(
         ),
         "detach-permission-set-policy": _sso(StepAction.DETACH_PERMISSION_SET_POLICY),
         "delete-permission-set-inline-policy": _sso(StepAction.DELETE_PERMISSION_SET_INLINE_POLICY),
-        "cut-permission-set-inline-policy": Scenario(
-            _inline_statement_cut, BUCKET_REGION, _inline_statement_cut_answers
-        ),
         "delete-account-assignment": _sso(StepAction.DELETE_ACCOUNT_ASSIGNMENT),
         "delete-identity-center-group-membership": Scenario(_identity_center_group_member, BUCKET_REGION),
         "start-guardduty-monitoring": Scenario(_monitoring_stopped, BUCKET_REGION, _monitoring_answers),

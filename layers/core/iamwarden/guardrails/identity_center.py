@@ -5,8 +5,9 @@ so the IAM changes it makes there are (rightly) never judged: the change to watc
 permission set, in the Identity Center instance's region (``sso.amazonaws.com``):
 
 * ``AttachManagedPolicyToPermissionSet`` of an admin-equivalent AWS-managed policy -> detach exactly it;
-* ``PutInlinePolicyToPermissionSet`` of an admin-equivalent or escalating inline policy -> take its offending
-  statements out and keep the rest (delete it when nothing is left), only while the set still holds that policy;
+* ``PutInlinePolicyToPermissionSet`` of an admin-equivalent or escalating inline policy -> delete it, only while the
+  set still holds that policy (the alert gives the command that puts its harmless rest back: IAM Warden's role does
+  not write permission-set policies);
 * ``AttachCustomerManagedPolicyReferenceToPermissionSet``: the set now takes in, in each account it is provisioned
   to, that account's own customer-managed policy of that name and path, which IAM Warden does not read there. Alerted
   (high) with what is unknown and the command that takes the reference off, never remediated on a guess: the same
@@ -214,6 +215,29 @@ def _provision(client: Any, instance: str, permission_set: str) -> bool:
     return True
 
 
+#: How long a document the alert spells out in a command; a longer one is in the audit record (the plan).
+_COMMAND_DOCUMENT = 1500
+
+
+def _kept_by_hand(instance: str, permission_set: str, cuts: list[dict[str, Any]], kept: Mapping[str, Any]) -> str:
+    """What the alert says of the rest of an admin inline policy: the delete takes it too, and IAM Warden does not
+    write permission-set policies itself (a role that may write them can make any set admin, organisation-wide:
+    review s15 idc F3), so a person puts the rest back once checked, with the command given."""
+    taken = ", ".join(sorted({str(cut.get("sid") or f"Statement[{cut['index']}]") for cut in cuts}))
+    document = json.dumps(kept, separators=(",", ":"))
+    if len(document) > _COMMAND_DOCUMENT:
+        return (
+            f"; the delete also takes the rest of that policy (all but {taken}): check it and put it back by hand "
+            "(the rest is in the audit record's plan, event_policy without those statements)"
+        )
+    return (
+        f"; the delete also takes the rest of that policy (all but {taken}): check it, then put it back with "
+        f"aws sso-admin put-inline-policy-to-permission-set --instance-arn {instance} --permission-set-arn "
+        f"{permission_set} --inline-policy '{document}' and aws sso-admin provision-permission-set --instance-arn "
+        f"{instance} --permission-set-arn {permission_set} --target-type ALL_PROVISIONED_ACCOUNTS"
+    )
+
+
 class PermissionSetRule:
     """Admin-equivalent policies put on permission sets, and assignments of the organisation's admin sets."""
 
@@ -260,24 +284,19 @@ class PermissionSetRule:
                 return evaluation
             what = "; ".join([g.why for g in risk.admin] + [f"escalation {p.describe()}" for p in risk.escalations])
             reason = f"{actor} put an inline policy on permission set {permission_set} that grants {what}"
+            reason += (
+                "; the remediation deletes it, only while the set still holds this policy (CloudTrail records only "
+                "the new policy, not the one it replaced: put that back by hand if the set had one)"
+            )
             cuts, kept = proportional_cut(decoded, risk)
-            if kept is None:
-                reason += (
-                    "; the remediation deletes it, and the set is left with no inline policy (CloudTrail records only "
-                    "the new policy, not the one it replaced: put that back by hand if the set had one)"
-                )
-                described = f"delete the inline policy of permission set {permission_set} and provision the set again"
-            else:
-                taken = ", ".join(str(cut.get("sid") or f"Statement[{cut['index']}]") for cut in cuts)
-                described = (
-                    f"take {taken} out of the inline policy of permission set {permission_set}, keep the rest, "
-                    "and provision the set again"
-                )
+            if kept is not None:
+                reason += _kept_by_hand(instance, permission_set, cuts, kept)
             step = RemediationStep(
                 DeletePermissionSetInlinePolicy.action,
                 permission_set,
-                {**base, "event_policy": decoded, "kept_policy": kept},
-                described,
+                {**base, "event_policy": decoded},
+                f"delete the inline policy of permission set {permission_set} (while it is the one this event put) "
+                "and provision the set again",
             )
             severity = Severity.CRITICAL if risk.critical else Severity.HIGH
         else:
@@ -1849,20 +1868,18 @@ class DetachPermissionSetPolicy:
 
 
 class DeletePermissionSetInlinePolicy:
-    """Take what an admin ``PutInlinePolicyToPermissionSet`` added out of the set's inline policy, and provision it.
+    """Delete an admin inline policy of a permission set and provision the set (undo puts the captured policy back).
 
-    The plan carries the event's document (``event_policy``) and what is left of it without the offending
-    statements (``kept_policy``; None: nothing is left, so the policy is deleted). It acts only while the live
-    inline policy still means what the event put (statement by statement, so Identity Center's re-spelling is no
-    change): a later put is someone's new change, judged by its own event. Undo puts the captured policy back
-    only while the set still holds what the remediation left. Plans recorded before the event's document was kept
-    (no ``event_policy``) delete whatever inline policy is live, as they did then.
+    The plan carries the event's document (``event_policy``): the delete acts only while the live inline policy
+    still means it (statement by statement, so Identity Center's re-spelling is no change); a later put is someone's
+    new change, judged by its own event. The rest of the document goes with it: IAM Warden's role does not write
+    permission-set policies (the alert gives the command that puts the rest back). Plans recorded before the event's
+    document was kept (no ``event_policy``) delete whatever inline policy is live, as they did then.
     """
 
     permissions: ClassVar[Permissions] = (
         "sso:GetInlinePolicyForPermissionSet",
         "sso:DeleteInlinePolicyFromPermissionSet",
-        "sso:PutInlinePolicyToPermissionSet",
         "sso:ListAccountsForProvisionedPermissionSet",
         "sso:ProvisionPermissionSet",
     )
@@ -1897,18 +1914,11 @@ class DeletePermissionSetInlinePolicy:
         if live is None or ("event_policy" in p and not _means(live, p["event_policy"])):
             return  # nothing there, or changed since the event: that change is judged by its own event
         client = run.aws.client("sso-admin")
-        kept = p.get("kept_policy")
-        if kept is not None:
-            client.put_inline_policy_to_permission_set(
-                InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"], InlinePolicy=json.dumps(kept)
+        with ignoring(*_GONE):
+            client.delete_inline_policy_from_permission_set(
+                InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"]
             )
-            done.append(f"took the admin grant out of the inline policy of permission set {p['permission_set_arn']}")
-        else:
-            with ignoring(*_GONE):
-                client.delete_inline_policy_from_permission_set(
-                    InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"]
-                )
-                done.append(f"deleted the inline policy of permission set {p['permission_set_arn']}")
+            done.append(f"deleted the inline policy of permission set {p['permission_set_arn']}")
         if _provision(client, p["instance_arn"], p["permission_set_arn"]):
             done.append(f"provisioned permission set {p['permission_set_arn']} to its accounts")
 
@@ -1916,15 +1926,11 @@ class DeletePermissionSetInlinePolicy:
         p = step.parameters
         captured = before["inline_policy"]
         if captured is None or ("event_policy" in p and not _means(captured, p["event_policy"])):
-            return []  # the remediation changed nothing
-        live = self._policy(aws, step)
-        kept = p.get("kept_policy")
-        if kept is None and live is not None:
-            return []  # a policy was put since (kept)
-        if kept is not None and (live is None or not _means(live, kept)):
+            return []  # the remediation deleted nothing
+        if self._policy(aws, step) is not None:
             raise UndoError(
-                f"the inline policy of permission set {p['permission_set_arn']} changed since the remediation; "
-                "put it back by hand from the audit record"
+                f"permission set {p['permission_set_arn']} has another inline policy since the remediation; "
+                "put the earlier one back by hand from the audit record"
             )
         client = aws.client("sso-admin")
         client.put_inline_policy_to_permission_set(
