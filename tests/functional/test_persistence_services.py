@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.findings import Outcome
+from iamwarden.domain.findings import Outcome, RemediationStep
+from iamwarden.guardrails.identity_center import DeletePermissionSetInlinePolicy
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -99,7 +102,7 @@ def _permission_set(account: Account) -> str:
 
 
 def test_an_admin_inline_policy_of_a_permission_set_is_deleted_and_undo_puts_it_back(
-    account: Account, enforcer: EnforcerService
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     arn = _permission_set(account)
     sso = _sso(account)
@@ -112,9 +115,115 @@ def test_an_admin_inline_policy_of_a_permission_set_is_deleted_and_undo_puts_it_
 
     assert finding["outcome"] == Outcome.REMEDIATED
     assert not sso.get_inline_policy_for_permission_set(InstanceArn=INSTANCE, PermissionSetArn=arn).get("InlinePolicy")
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert "not the one it replaced" in alert.finding.reason
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     inline = sso.get_inline_policy_for_permission_set(InstanceArn=INSTANCE, PermissionSetArn=arn)["InlinePolicy"]
     assert json.loads(inline) == json.loads(ADMIN_INLINE)
+
+
+def _inline(account: Account, arn: str) -> Any:
+    text = (
+        _sso(account)
+        .get_inline_policy_for_permission_set(InstanceArn=INSTANCE, PermissionSetArn=arn)
+        .get("InlinePolicy")
+    )
+    return json.loads(text) if text else None
+
+
+def _admin_put(arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The published-shape sample that keeps a one-bucket read and adds ``*`` on ``*``, aimed at ``arn``."""
+    event = load_event("sso-put-inline-policy-admin.json")
+    event["detail"]["requestParameters"]["permissionSetArn"] = arn
+    return event, json.loads(event["detail"]["requestParameters"]["inlinePolicy"])
+
+
+def test_an_admin_statement_put_beside_a_read_deletes_the_policy_and_the_alert_gives_the_rest_back_as_a_command(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    arn = _permission_set(account)
+    event, document = _admin_put(arn)
+    _sso(account).put_inline_policy_to_permission_set(
+        InstanceArn=INSTANCE, PermissionSetArn=arn, InlinePolicy=json.dumps(document)
+    )
+    account.set("rules/permission-set-admin/mode", "remediate")
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _inline(account, arn) is None
+    alert = notifier.sent[0]
+    assert alert.finding is not None
+    rest = json.dumps({"Version": "2012-10-17", "Statement": [document["Statement"][0]]}, separators=(",", ":"))
+    assert "the delete also takes the rest of that policy (all but Break)" in alert.finding.reason
+    assert f"--permission-set-arn {arn} --inline-policy '{rest}'" in alert.finding.reason
+    aws = AccountClients(ClientFactory(HOME_ACCOUNT, session=account.session), HOME_ACCOUNT, REGION)
+    [step] = alert.finding.plan
+    action = DeletePermissionSetInlinePolicy()
+    done: list[str] = []  # the same step run again (a retry) finds the policy gone: nothing more is done
+    action.apply(StepRun(aws, "f-1", "2026-12-06T08:00:00.000+00:00"), step, action.capture(aws, step), done)
+    assert done == []
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _inline(account, arn) == document
+
+
+def test_an_inline_policy_changed_since_the_event_is_left_to_its_own_event(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    arn = _permission_set(account)
+    event, _ = _admin_put(arn)
+    later = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]}
+    _sso(account).put_inline_policy_to_permission_set(
+        InstanceArn=INSTANCE, PermissionSetArn=arn, InlinePolicy=json.dumps(later)
+    )
+    account.set("rules/permission-set-admin/mode", "remediate")
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["done"] == []
+    assert _inline(account, arn) == later
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)  # nothing was done: nothing to undo
+    assert _inline(account, arn) == later
+
+
+def test_undo_is_refused_when_the_set_has_another_inline_policy_since(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    arn = _permission_set(account)
+    event, document = _admin_put(arn)
+    sso = _sso(account)
+    sso.put_inline_policy_to_permission_set(
+        InstanceArn=INSTANCE, PermissionSetArn=arn, InlinePolicy=json.dumps(document)
+    )
+    account.set("rules/permission-set-admin/mode", "remediate")
+    finding = _only(enforcer.handle(event))
+    later = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]}
+    sso.put_inline_policy_to_permission_set(InstanceArn=INSTANCE, PermissionSetArn=arn, InlinePolicy=json.dumps(later))
+
+    with pytest.raises(UndoError, match="has another inline policy since the remediation"):
+        enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _inline(account, arn) == later
+
+
+def test_a_plan_recorded_before_the_event_document_was_kept_deletes_and_undoes_as_then(
+    account: Account,
+) -> None:
+    arn = _permission_set(account)
+    sso = _sso(account)
+    sso.put_inline_policy_to_permission_set(InstanceArn=INSTANCE, PermissionSetArn=arn, InlinePolicy=ADMIN_INLINE)
+    aws = AccountClients(ClientFactory(HOME_ACCOUNT, session=account.session), HOME_ACCOUNT, REGION)
+    step = RemediationStep(
+        DeletePermissionSetInlinePolicy.action, arn, {"instance_arn": INSTANCE, "permission_set_arn": arn}
+    )
+    action = DeletePermissionSetInlinePolicy()
+    before = action.capture(aws, step)
+    done: list[str] = []
+    action.apply(StepRun(aws, "f-1", "2026-12-06T08:00:00.000+00:00"), step, before, done)
+    assert done[0] == f"deleted the inline policy of permission set {arn}"
+    assert _inline(account, arn) is None
+    assert action.undo(aws, step, before) == [f"put the inline policy of permission set {arn} back"]
+    assert _inline(account, arn) == json.loads(ADMIN_INLINE)
 
 
 def _assignments(account: Account, arn: str) -> list[tuple[str, str]]:

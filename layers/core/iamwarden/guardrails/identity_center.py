@@ -5,7 +5,9 @@ so the IAM changes it makes there are (rightly) never judged: the change to watc
 permission set, in the Identity Center instance's region (``sso.amazonaws.com``):
 
 * ``AttachManagedPolicyToPermissionSet`` of an admin-equivalent AWS-managed policy -> detach exactly it;
-* ``PutInlinePolicyToPermissionSet`` of an admin-equivalent or escalating inline policy -> delete it;
+* ``PutInlinePolicyToPermissionSet`` of an admin-equivalent or escalating inline policy -> delete it, only while the
+  set still holds that policy (the alert gives the command that puts its harmless rest back: IAM Warden's role does
+  not write permission-set policies);
 * ``AttachCustomerManagedPolicyReferenceToPermissionSet``: the set now takes in, in each account it is provisioned
   to, that account's own customer-managed policy of that name and path, which IAM Warden does not read there. Alerted
   (high) with what is unknown and the command that takes the reference off, never remediated on a guess: the same
@@ -86,10 +88,12 @@ from iamwarden.domain.events import CloudTrailChange, instant, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.statement_meaning import statement_meaning
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.identity_policy import proportional_cut
 from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT
-from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, statement_list
 
 #: Calls that set which session tags (``aws:PrincipalTag/<key>``) every permission set's role gets from the user's
 #: identity-source attributes (attributes for access control, ABAC): review s10 finding 10.
@@ -211,6 +215,29 @@ def _provision(client: Any, instance: str, permission_set: str) -> bool:
     return True
 
 
+#: How long a document the alert spells out in a command; a longer one is in the audit record (the plan).
+_COMMAND_DOCUMENT = 1500
+
+
+def _kept_by_hand(instance: str, permission_set: str, cuts: list[dict[str, Any]], kept: Mapping[str, Any]) -> str:
+    """What the alert says of the rest of an admin inline policy: the delete takes it too, and IAM Warden does not
+    write permission-set policies itself (a role that may write them can make any set admin, organisation-wide:
+    review s15 idc F3), so a person puts the rest back once checked, with the command given."""
+    taken = ", ".join(sorted({str(cut.get("sid") or f"Statement[{cut['index']}]") for cut in cuts}))
+    document = json.dumps(kept, separators=(",", ":"))
+    if len(document) > _COMMAND_DOCUMENT:
+        return (
+            f"; the delete also takes the rest of that policy (all but {taken}): check it and put it back by hand "
+            "(the rest is in the audit record's plan, event_policy without those statements)"
+        )
+    return (
+        f"; the delete also takes the rest of that policy (all but {taken}): check it, then put it back with "
+        f"aws sso-admin put-inline-policy-to-permission-set --instance-arn {instance} --permission-set-arn "
+        f"{permission_set} --inline-policy '{document}' and aws sso-admin provision-permission-set --instance-arn "
+        f"{instance} --permission-set-arn {permission_set} --target-type ALL_PROVISIONED_ACCOUNTS"
+    )
+
+
 class PermissionSetRule:
     """Admin-equivalent policies put on permission sets, and assignments of the organisation's admin sets."""
 
@@ -257,11 +284,19 @@ class PermissionSetRule:
                 return evaluation
             what = "; ".join([g.why for g in risk.admin] + [f"escalation {p.describe()}" for p in risk.escalations])
             reason = f"{actor} put an inline policy on permission set {permission_set} that grants {what}"
+            reason += (
+                "; the remediation deletes it, only while the set still holds this policy (CloudTrail records only "
+                "the new policy, not the one it replaced: put that back by hand if the set had one)"
+            )
+            cuts, kept = proportional_cut(decoded, risk)
+            if kept is not None:
+                reason += _kept_by_hand(instance, permission_set, cuts, kept)
             step = RemediationStep(
                 DeletePermissionSetInlinePolicy.action,
                 permission_set,
-                base,
-                f"delete the inline policy of permission set {permission_set} and provision the set again",
+                {**base, "event_policy": decoded},
+                f"delete the inline policy of permission set {permission_set} (while it is the one this event put) "
+                "and provision the set again",
             )
             severity = Severity.CRITICAL if risk.critical else Severity.HIGH
         else:
@@ -1833,7 +1868,14 @@ class DetachPermissionSetPolicy:
 
 
 class DeletePermissionSetInlinePolicy:
-    """Delete a permission set's inline policy and provision it (undo puts the captured policy back)."""
+    """Delete an admin inline policy of a permission set and provision the set (undo puts the captured policy back).
+
+    The plan carries the event's document (``event_policy``): the delete acts only while the live inline policy
+    still means it (statement by statement, so Identity Center's re-spelling is no change); a later put is someone's
+    new change, judged by its own event. The rest of the document goes with it: IAM Warden's role does not write
+    permission-set policies (the alert gives the command that puts the rest back). Plans recorded before the event's
+    document was kept (no ``event_policy``) delete whatever inline policy is live, as they did then.
+    """
 
     permissions: ClassVar[Permissions] = (
         "sso:GetInlinePolicyForPermissionSet",
@@ -1867,9 +1909,10 @@ class DeletePermissionSetInlinePolicy:
         return {"inline_policy": self._policy(aws, step)}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if before["inline_policy"] is None:
-            return
+        live = before["inline_policy"]
         p = step.parameters
+        if live is None or ("event_policy" in p and not _means(live, p["event_policy"])):
+            return  # nothing there, or changed since the event: that change is judged by its own event
         client = run.aws.client("sso-admin")
         with ignoring(*_GONE):
             client.delete_inline_policy_from_permission_set(
@@ -1880,17 +1923,35 @@ class DeletePermissionSetInlinePolicy:
             done.append(f"provisioned permission set {p['permission_set_arn']} to its accounts")
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if before["inline_policy"] is None or self._policy(aws, step) is not None:
-            return []  # nothing was deleted, or a policy was put since (kept)
         p = step.parameters
+        captured = before["inline_policy"]
+        if captured is None or ("event_policy" in p and not _means(captured, p["event_policy"])):
+            return []  # the remediation deleted nothing
+        if self._policy(aws, step) is not None:
+            raise UndoError(
+                f"permission set {p['permission_set_arn']} has another inline policy since the remediation; "
+                "put the earlier one back by hand from the audit record"
+            )
         client = aws.client("sso-admin")
         client.put_inline_policy_to_permission_set(
-            InstanceArn=p["instance_arn"],
-            PermissionSetArn=p["permission_set_arn"],
-            InlinePolicy=before["inline_policy"],
+            InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"], InlinePolicy=captured
         )
         _provision(client, p["instance_arn"], p["permission_set_arn"])
         return [f"put the inline policy of permission set {p['permission_set_arn']} back"]
+
+
+def _means(text: str, document: Any) -> bool:
+    """Whether the policy ``text`` (as Identity Center returns it) grants what ``document`` does, statement by
+    statement: a re-spelling (whitespace, a one-item list) is the same policy; text that does not parse is not."""
+    try:
+        live = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    if not isinstance(live, dict) or not isinstance(document, dict):
+        return False
+    return sorted(map(statement_meaning, statement_list(live))) == sorted(
+        map(statement_meaning, statement_list(document))
+    )
 
 
 class DeleteAccountAssignment:
