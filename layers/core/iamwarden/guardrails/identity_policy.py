@@ -79,6 +79,7 @@ from iamwarden.domain.escalation import (
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
+from iamwarden.domain.held_readings import combinations, merged
 from iamwarden.domain.managed_documents import (
     ListsPolicyVersions,
     ManagedPolicyDocuments,
@@ -510,9 +511,46 @@ def judge_principal_change(
     # would act on it as far as this one would (alert while this one remediates: both report it).
     defer = context.rule(RESTRAINT_REMOVED_ID).mode.does_at_least(context.rule(PRIVILEGE_ESCALATION.id).mode)
     denies = dropped_denies(policy, replaced) if replaced is not None and defer else ()
-    risk_after = assess_principal(
-        current.replaced(source, with_statements(policy, denies)) if denies else after, directory
+    # Held policies that read more than one way are judged on every reading (issue 13): one combination, the
+    # principal as read, when none does.
+    read = combinations(current, changed=source)
+    judged = [
+        _added(combination.principal, source, policy, denies, previous=previous, directory=directory)
+        for combination in read.combinations
+    ]
+    befores = judged[0][1]
+    risk = merged([risk for risk, _ in judged], read)
+    if len(judged) > 1:
+        risk = decisive(risk)
+    # Capped and nothing found: a method needing two held documents read another way may be missed (never silent).
+    cannot_tell = read.partial and not risk.risky and _grants_part_of_a_method(policy)
+    return PrincipalChange(
+        risk,
+        _older_grants(risk, source),
+        _leads(risk, principal_arn),
+        (*risk.unknown, read.fact(found=False)) if cannot_tell else risk.unknown,
+        cannot_tell=cannot_tell,
+        whole=True,
+        source=source,
+        after=after,
+        befores=befores,
+        replaced=replaced,
     )
+
+
+def _added(
+    current: PrincipalPolicies,
+    source: str,
+    policy: Policy,
+    denies: Sequence[Statement],
+    *,
+    previous: Previous,
+    directory: RoleDirectory | None,
+) -> tuple[PolicyRisk, tuple[PolicyRisk, ...]]:
+    """What ``policy`` under ``source`` adds to ``current`` (one reading of its held policies): the event's own
+    admin grants and the methods new since BEFORE, decided; and BEFORE, once per document the source may have held."""
+    after = current.replaced(source, with_statements(policy, denies) if denies else policy)
+    risk_after = assess_principal(after, directory)
     # BEFORE matters only for what AFTER reaches: the analysis is the costly part of judging a principal.
     befores = (
         tuple(assess_principal(current.replaced(source, held), directory) for held in previous.documents or (None,))
@@ -523,18 +561,7 @@ def judge_principal_change(
     # admin-equivalent grant is judged on the document, whatever it replaced: the rule never accepts one.
     admin = tuple(grant for grant in risk_after.admin if grant.source == source)
     new = opened_since(risk_after.escalations, befores, previous) if befores else ()
-    risk = decisive(PolicyRisk(admin, new, tuple(dict.fromkeys(f for p in new for f in p.unknown))))
-    return PrincipalChange(
-        risk,
-        _older_grants(risk, source),
-        _leads(risk, principal_arn),
-        risk.unknown,
-        whole=True,
-        source=source,
-        after=after,
-        befores=befores,
-        replaced=replaced,
-    )
+    return decisive(PolicyRisk(admin, new, tuple(dict.fromkeys(f for p in new for f in p.unknown)))), befores
 
 
 def _inline_what(source: str, label: str) -> str:

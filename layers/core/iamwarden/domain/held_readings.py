@@ -1,0 +1,176 @@
+"""A principal's held policies read every way (issue 13: whole power).
+
+A held policy (another attached managed policy, an inline or group policy, the permissions boundary) whose text
+names a key twice with different values has no documented reading: boto3 keeps each key's last value, AWS may keep
+another. When a change is judged on the principal's whole power, an escalation split between such a policy and the
+change must not be missed because the last value is harmless, nor remediated because the last value completes it.
+So the change is judged on every combination of the held policies' readings (``combinations``) and the verdicts are
+merged (``merged``): what every combination reaches with certainty stays certain; what only some reach, or reach
+with certainty only in some, is alerted only, naming the ambiguous held policies (never remediated on a guess).
+
+The work is bounded: at most ``MAX_COMBINATIONS`` combinations are judged. Beyond that, each ambiguous document's
+readings are judged one at a time (the others on their last value) and whatever is found is alerted only, with the
+fact that not every combination was read (``Combinations.partial``). A principal whose policies read one way is one
+combination: the verdict is exactly the one on its last-wins reading.
+"""
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import product
+from typing import Any, NamedTuple
+from urllib.parse import unquote
+
+from iamwarden.domain.documents import other_readings
+from iamwarden.domain.escalation import PolicyRisk, content_key
+from iamwarden.domain.exceptions import IamWardenError
+from iamwarden.domain.policy import Policy, parse_policy
+from iamwarden.domain.principals import PrincipalPolicies
+
+#: How many combinations of held readings one judgement reads at most (a text has at most three readings:
+#: ``documents.other_readings`` gives two others, so two ambiguous documents are nine, three are 27).
+MAX_COMBINATIONS = 9
+#: What the permissions boundary is called among the ambiguous documents.
+BOUNDARY = "the permissions boundary"
+
+
+def parsed_readings(document: Any, field: str) -> tuple[Policy, ...]:
+    """The other readings of a held policy as IAM returned it (its text, possibly URL-encoded), parsed; empty for a
+    document already decoded (a dict has lost its duplicate keys) or a text with one reading. A reading that does
+    not parse is dropped: IAM accepted the policy, so it is not AWS's."""
+    if not isinstance(document, str):
+        return ()
+    found: list[Policy] = []
+    for reading in other_readings(unquote(document)):
+        try:
+            found.append(parse_policy(_loads(reading), field=f"{field} (another reading)"))
+        except (IamWardenError, ValueError, TypeError):
+            continue
+    return tuple(found)
+
+
+def _loads(text: str) -> Mapping[str, Any]:
+    loaded: Mapping[str, Any] = json.loads(text)
+    return loaded
+
+
+class Combination(NamedTuple):
+    """The principal with one reading of each ambiguous held document; ``label`` says which (empty: last values)."""
+
+    principal: PrincipalPolicies
+    label: str
+
+
+class Combinations(NamedTuple):
+    """The combinations to judge (the last-wins one first), the ambiguous documents by name, and whether the cap
+    left some combinations unread (``partial``)."""
+
+    combinations: tuple[Combination, ...]
+    ambiguous: tuple[str, ...]
+    partial: bool = False
+
+    def fact(self, *, found: bool = True) -> str:
+        """What a verdict reached in some readings only rests on (``needs_context``); ``found`` False: what a
+        capped judgement that found nothing cannot rule out."""
+        names = ", ".join(self.ambiguous)
+        why = (
+            f"which way AWS reads {names}: {'it names' if len(self.ambiguous) == 1 else 'each names'} a key twice "
+            "with different values, and AWS documents no reading of that"
+        )
+        if self.partial:
+            why += (
+                f" (more than {MAX_COMBINATIONS} combinations of readings: each document's readings were judged "
+                "alone, the others on their last value"
+            )
+            why += ")" if found else ", so a method that needs two of them read another way may be missed)"
+        return why + (
+            "; what this change opens is reached in some of its readings only" if found and not self.partial else ""
+        )
+
+
+def _key(policy: Policy, readings: tuple[Policy, ...]) -> tuple[Any, ...]:
+    return (content_key(policy), tuple(content_key(reading) for reading in readings))
+
+
+def combinations(principal: PrincipalPolicies, *, changed: str) -> Combinations:
+    """Every combination of the readings of the principal's ambiguous held documents, the source ``changed`` (the
+    change's own, judged by its rule) left out. One document held twice (attached and through a group, or as a
+    policy and as the boundary) is read the same way in both places: AWS reads one text once."""
+    documents: dict[tuple[Any, ...], tuple[list[str], tuple[Policy, ...]]] = {}
+    for named in principal.policies:
+        if named.readings and named.source != changed:
+            entry = documents.setdefault(_key(named.policy, named.readings), ([], (named.policy, *named.readings)))
+            entry[0].append(named.source)
+    if principal.boundary is not None and principal.boundary_readings:
+        boundary = (principal.boundary, *principal.boundary_readings)
+        documents.setdefault(_key(principal.boundary, principal.boundary_readings), ([], boundary))[0].append(BOUNDARY)
+    if not documents:
+        return Combinations((Combination(principal, ""),), ())
+    keys = list(documents)
+    names = tuple(" and ".join(documents[key][0]) for key in keys)
+    total = 1
+    for key in keys:
+        total *= len(documents[key][1])
+    choices: Iterable[tuple[int, ...]]
+    if total <= MAX_COMBINATIONS:
+        choices = product(*(range(len(documents[key][1])) for key in keys))
+    else:  # each document's readings alone, the others on their last value
+        choices = [
+            tuple(index if position == at else 0 for position in range(len(keys)))
+            for at, key in enumerate(keys)
+            for index in range(len(documents[key][1]))
+        ]
+    found: list[Combination] = []
+    for choice in dict.fromkeys(choices):
+        chosen = {key: documents[key][1][index] for key, index in zip(keys, choice, strict=True)}
+        label = "; ".join(
+            f"{name} read another way (reading {index + 1})" for name, index in zip(names, choice, strict=True) if index
+        )
+        found.append(Combination(_read(principal, chosen, changed), label))
+    return Combinations(tuple(found), names, partial=total > MAX_COMBINATIONS)
+
+
+def _read(principal: PrincipalPolicies, chosen: Mapping[tuple[Any, ...], Policy], changed: str) -> PrincipalPolicies:
+    """The principal with each ambiguous document read as ``chosen`` says, in place (the order kept)."""
+    policies = tuple(
+        named._replace(policy=chosen[_key(named.policy, named.readings)], readings=())
+        if named.readings and named.source != changed
+        else named
+        for named in principal.policies
+    )
+    boundary = principal.boundary
+    if boundary is not None and principal.boundary_readings:
+        boundary = chosen[_key(boundary, principal.boundary_readings)]
+    return principal._replace(policies=policies, boundary=boundary, boundary_readings=())
+
+
+def merged(risks: Sequence[PolicyRisk], read: Combinations) -> PolicyRisk:
+    """One verdict from the verdicts (``decisive`` already) on each combination, the last-wins one first: an admin
+    grant or a method every combination reaches with certainty stays as it is; one reached in the same way by every
+    combination (uncertain in each) stays as it is; anything else (reached by some only, or certain by some only,
+    or any verdict when the combinations were capped) names ``read.fact()`` as unknown: alerted, never remediated.
+    """
+    if len(risks) == 1 and not read.partial:
+        return risks[0]
+    fact = read.fact()
+    admin: dict[tuple[str, int], list[Any]] = {}
+    for risk in risks:
+        for grant in risk.admin:
+            admin.setdefault((grant.source, grant.statement.position), []).append(grant)
+    paths: dict[str, list[Any]] = {}
+    for risk in risks:
+        for path in risk.escalations:
+            paths.setdefault(path.method.name, []).append(path)
+
+    def settled(found: list[Any]) -> bool:
+        if read.partial or len(found) < len(risks):
+            return False
+        return all(item.certain for item in found) or not any(item.certain for item in found)
+
+    grants = tuple(
+        found[0] if settled(found) else found[0]._replace(unknown=(*found[0].unknown, fact)) for found in admin.values()
+    )
+    escalations = tuple(
+        found[0] if settled(found) else found[0]._replace(unknown=(*found[0].unknown, fact)) for found in paths.values()
+    )
+    unknown = (*risks[0].unknown, *(f for g in grants for f in g.unknown), *(f for p in escalations for f in p.unknown))
+    return PolicyRisk(grants, escalations, tuple(dict.fromkeys(unknown)))

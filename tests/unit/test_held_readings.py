@@ -1,0 +1,320 @@
+"""A principal's held policies read every way when a change is judged on its whole power (issue 13, item 3).
+
+A held policy (inline, attached, a group's, the permissions boundary) whose text names a key twice with different
+values has no documented reading: the change is judged on every combination of readings (``held_readings``). What
+every combination reaches with certainty stays certain; what some reach only is alerted, naming the ambiguous held
+policy; a principal read one way is judged exactly as before. Judged here through ``judge_event`` with a
+hand-built ``StaticDirectory`` and with an ``--authorization-details`` file (the offline reader).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from iamwarden.domain.authorization_details import authorization_details_directory
+from iamwarden.domain.directory import group_source, inline_source
+from iamwarden.domain.escalation import AdminGrant, PolicyRisk, assess, assess_principal
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.held_readings import BOUNDARY, MAX_COMBINATIONS, combinations, merged, parsed_readings
+from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from tests.unit.test_identity_policy_context import (
+    ACCOUNT,
+    LAMBDA,
+    PASS_ANY,
+    RUNNER,
+    _deploy_admin,
+    _directory,
+    _judge,
+    _put_role_policy,
+)
+
+HELD = inline_source("build-runner", "pass-any-role")
+
+
+def _statement_text(body: str) -> str:
+    return '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",' + body + ',"Resource":"*"}]}'
+
+
+#: Read with each key's last value it passes nothing; read with the first, it passes any role.
+PASS_FIRST = _statement_text('"Action":"iam:PassRole","Action":"s3:GetObject"')
+#: The other way round: boto3's reading passes any role.
+PASS_LAST = _statement_text('"Action":"s3:GetObject","Action":"iam:PassRole"')
+#: Every reading passes a role (on ``*`` or on every role of the account).
+PASS_EVERY_WAY = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole",'
+    f'"Resource":"arn:aws:iam::{ACCOUNT}:role/*","Resource":"*"}}]}}'
+)
+
+
+def _held(source: str, text: str) -> NamedPolicy:
+    return NamedPolicy(source, parse_policy(json.loads(text)), parsed_readings(text, source))
+
+
+def _runner(*held: NamedPolicy, boundary: str | None = None) -> PrincipalPolicies:
+    limit = None if boundary is None else _held(BOUNDARY, boundary)
+    return PrincipalPolicies(
+        RUNNER,
+        held,
+        None if limit is None else limit.policy,
+        boundary_readings=() if limit is None else limit.readings,
+    )
+
+
+def _put_lambda(runner: PrincipalPolicies) -> Judgement:
+    return _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), _directory(runner, _deploy_admin()))
+
+
+# --- the readings of a held text -------------------------------------------------------------------------------
+
+
+def test_a_text_with_one_reading_has_no_other_and_a_decoded_document_none() -> None:
+    assert parsed_readings(json.dumps(PASS_ANY), "p") == ()
+    assert parsed_readings(PASS_ANY, "p") == ()  # a dict has lost whatever its text named twice
+    [other] = parsed_readings(quote(PASS_FIRST), "p")  # IAM answers URL-encoded text
+    assert other.statements[0].actions == ("iam:passrole",)
+
+
+def test_a_reading_that_does_not_parse_is_dropped() -> None:
+    # IAM accepted the policy, so a reading it would have refused is not AWS's.
+    assert parsed_readings(_statement_text('"Action":"s3:GetObject","Effect":"Bogus","Effect":"Allow"'), "p") == ()
+
+
+# --- the combinations ---------------------------------------------------------------------------------------------
+
+
+def test_a_principal_read_one_way_is_one_combination_itself() -> None:
+    runner = _runner(NamedPolicy(HELD, parse_policy(PASS_ANY)))
+    read = combinations(runner, changed="inline build-runner/deploy-functions")
+    assert [(c.principal, c.label) for c in read.combinations] == [(runner, "")]
+    assert read.ambiguous == ()
+    assert merged([assess_principal(runner)], read) == assess_principal(runner)
+
+
+def test_each_reading_of_an_ambiguous_held_policy_is_a_combination_the_last_wins_one_first() -> None:
+    read = combinations(_runner(_held(HELD, PASS_FIRST)), changed="inline build-runner/deploy-functions")
+    assert read.ambiguous == (HELD,)
+    assert [c.label for c in read.combinations] == ["", f"{HELD} read another way (reading 2)"]
+    assert [c.principal.policies[0].policy.statements[0].actions for c in read.combinations] == [
+        ("s3:getobject",),
+        ("iam:passrole",),
+    ]
+    assert all(not c.principal.policies[0].readings for c in read.combinations)
+
+
+def test_the_changed_source_is_left_to_its_rule() -> None:
+    read = combinations(_runner(_held(HELD, PASS_FIRST)), changed=HELD)
+    assert len(read.combinations) == 1
+
+
+def test_one_text_held_twice_is_read_the_same_way_in_both_places() -> None:
+    shared = _held(f"arn:aws:iam::{ACCOUNT}:policy/shared", PASS_FIRST)
+    through_group = shared._replace(source=group_source("builders", shared.source))
+    read = combinations(_runner(shared, through_group), changed="x")
+    assert len(read.combinations) == 2
+    for combination in read.combinations:
+        first, second = combination.principal.policies
+        assert first.policy == second.policy
+
+
+def test_a_boundary_read_two_ways_is_combined_with_the_policies() -> None:
+    boundary = _statement_text('"Action":"*","Action":"s3:*"')
+    read = combinations(_runner(_held(HELD, PASS_FIRST), boundary=boundary), changed="x")
+    assert read.ambiguous == (HELD, BOUNDARY)
+    assert len(read.combinations) == 4
+    assert {c.principal.boundary.statements[0].actions for c in read.combinations if c.principal.boundary} == {
+        ("*",),
+        ("s3:*",),
+    }
+
+
+def test_beyond_the_cap_each_document_is_read_alone() -> None:
+    held = [
+        _held(inline_source("build-runner", f"p{n}"), PASS_FIRST.replace("s3:GetObject", f"s3:Get{n}"))
+        for n in range(4)
+    ]
+    read = combinations(_runner(*held), changed="x")
+    assert MAX_COMBINATIONS < 2**4
+    assert read.partial
+    assert len(read.combinations) == 1 + 4  # the last-wins one, then each document's other reading alone
+    assert "each document's readings were judged alone" in read.fact()
+
+
+# --- merging the verdicts -----------------------------------------------------------------------------------------
+
+
+def _admin_risk(*, unknown: tuple[str, ...] = ()) -> PolicyRisk:
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    grant = AdminGrant(policy.statements[0], "allows every action on every resource", True, "p", unknown)
+    return PolicyRisk((grant,), ())
+
+
+def test_what_every_combination_reaches_with_certainty_stays_certain() -> None:
+    read = combinations(_runner(_held(HELD, PASS_FIRST)), changed="x")
+    [grant] = merged([_admin_risk(), _admin_risk()], read).admin
+    assert grant.certain
+
+
+def test_what_some_combinations_reach_only_names_the_ambiguous_policy() -> None:
+    read = combinations(_runner(_held(HELD, PASS_FIRST)), changed="x")
+    for risks in ([PolicyRisk((), ()), _admin_risk()], [_admin_risk(), _admin_risk(unknown=("u",))]):
+        risk = merged(risks, read)
+        [grant] = risk.admin
+        assert not grant.certain
+        assert grant.unknown[-1] == read.fact()
+        assert read.fact() in risk.unknown
+        assert HELD in read.fact()
+
+
+def test_what_every_combination_reaches_uncertain_alike_keeps_its_own_unknown() -> None:
+    read = combinations(_runner(_held(HELD, PASS_FIRST)), changed="x")
+    [grant] = merged([_admin_risk(unknown=("u",)), _admin_risk(unknown=("v",))], read).admin
+    assert grant.unknown == ("u",)
+
+
+# --- judged on the whole principal (a hand-built directory) --------------------------------------------------------
+
+
+def test_a_method_the_held_policy_completes_in_another_reading_only_is_alerted_naming_it() -> None:
+    # main: compliant (the held policy read with its last value passes nothing).
+    judgement = _put_lambda(_runner(_held(HELD, PASS_FIRST)))
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = judgement.findings
+    assert finding.rule_id == "privilege-escalation"
+    assert not finding.certain
+    assert "PassExistingRoleToNewLambdaThenInvoke" in finding.reason
+    assert finding.needs_context[-1].startswith(f"which way AWS reads {HELD}: it names a key twice")
+    assert finding.needs_context[-1].endswith("what this change opens is reached in some of its readings only")
+
+
+def test_a_method_the_held_policy_completes_in_its_last_value_only_is_no_longer_certain() -> None:
+    # main: certain (boto3's reading passes any role); another reading does not.
+    [finding] = _put_lambda(_runner(_held(HELD, PASS_LAST))).findings
+    assert not finding.certain
+    assert HELD in finding.needs_context[-1]
+
+
+def test_a_method_every_reading_completes_is_certain_as_on_a_text_read_one_way() -> None:
+    [ambiguous] = _put_lambda(_runner(_held(HELD, PASS_EVERY_WAY))).findings
+    [plain] = _put_lambda(_runner(NamedPolicy(HELD, parse_policy(PASS_ANY)))).findings
+    assert ambiguous.certain
+    assert plain.certain
+    assert (ambiguous.rule_id, ambiguous.severity, ambiguous.plan) == (plain.rule_id, plain.severity, plain.plan)
+
+
+def test_a_same_value_duplicate_changes_nothing() -> None:
+    same = _statement_text('"Action":"iam:PassRole","Action":"iam:PassRole"')
+    twice = _put_lambda(_runner(_held(HELD, same)))
+    once = _put_lambda(_runner(NamedPolicy(HELD, parse_policy(PASS_ANY))))
+    assert (twice.verdict, twice.reason, twice.findings) == (once.verdict, once.reason, once.findings)
+
+
+@pytest.mark.parametrize("boundary", ['"Action":"*","Action":"s3:*"', '"Action":"s3:*","Action":"*"'])
+def test_a_boundary_read_two_ways_that_cuts_the_method_in_one_reading_is_uncertain(boundary: str) -> None:
+    runner = _runner(NamedPolicy(HELD, parse_policy(PASS_ANY)), boundary=_statement_text(boundary))
+    [finding] = _put_lambda(runner).findings
+    assert not finding.certain
+    assert f"which way AWS reads {BOUNDARY}" in finding.needs_context[-1]
+
+
+def test_a_boundary_that_cuts_the_method_in_every_reading_leaves_it_compliant() -> None:
+    runner = _runner(
+        NamedPolicy(HELD, parse_policy(PASS_ANY)), boundary=_statement_text('"Action":"s3:*","Action":"ec2:*"')
+    )
+    assert _put_lambda(runner).verdict is Verdict.COMPLIANT
+
+
+def test_beyond_the_cap_nothing_found_is_never_silent() -> None:
+    # Four held texts read two ways each (16 combinations): each one's readings judged alone find nothing, but the
+    # change grants part of a method, and two of them read another way together might complete it.
+    held = [
+        _held(inline_source("build-runner", f"p{n}"), _statement_text(f'"Action":"s3:Get{n}","Action":"s3:Put{n}"'))
+        for n in range(4)
+    ]
+    judgement = _put_lambda(_runner(*held))
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = judgement.findings
+    assert not finding.certain
+    assert "may be missed" in finding.needs_context[-1]
+
+
+def test_beyond_the_cap_a_method_found_is_alerted_only() -> None:
+    held = [
+        _held(
+            inline_source("build-runner", f"p{n}"),
+            PASS_EVERY_WAY if n == 0 else _statement_text(f'"Action":"s3:Get{n}","Action":"s3:Put{n}"'),
+        )
+        for n in range(5)
+    ]
+    [finding] = _put_lambda(_runner(*held)).findings
+    assert not finding.certain
+    assert "each document's readings were judged alone" in finding.needs_context[-1]
+
+
+# --- offline: an --authorization-details file ---------------------------------------------------------------------
+
+
+def _details(document: Any) -> dict[str, Any]:
+    role = {
+        "RoleName": "build-runner",
+        "Arn": RUNNER,
+        "RolePolicyList": [{"PolicyName": "pass-any-role", "PolicyDocument": document}],
+        "AttachedManagedPolicies": [],
+        "InstanceProfileList": [],
+    }
+    admin = {
+        "RoleName": "deploy-admin",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:role/deploy-admin",
+        "RolePolicyList": [
+            {
+                "PolicyName": "all",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                },
+            }
+        ],
+        "AttachedManagedPolicies": [],
+        "InstanceProfileList": [],
+    }
+    return {"RoleDetailList": [role, admin], "UserDetailList": [], "GroupDetailList": [], "Policies": []}
+
+
+def test_offline_a_held_inline_text_that_names_a_key_twice_is_read_every_way() -> None:
+    directory = authorization_details_directory(_details(quote(PASS_FIRST)))
+    [finding] = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory).findings
+    assert not finding.certain
+    assert HELD in finding.needs_context[-1]
+
+
+def test_offline_a_held_managed_default_and_boundary_keep_their_readings() -> None:
+    details = _details({"Version": "2012-10-17", "Statement": []})
+    policy = f"arn:aws:iam::{ACCOUNT}:policy/shared"
+    details["Policies"] = [
+        {
+            "PolicyName": "shared",
+            "Arn": policy,
+            "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": quote(PASS_FIRST)}],
+        }
+    ]
+    details["RoleDetailList"][0]["AttachedManagedPolicies"] = [{"PolicyName": "shared", "PolicyArn": policy}]
+    details["RoleDetailList"][0]["PermissionsBoundary"] = {
+        "PermissionsBoundaryArn": policy,
+        "PermissionsBoundaryType": "Policy",
+    }
+    directory = authorization_details_directory(details)
+    runner = directory.principal(RUNNER)
+    assert runner is not None
+    [shared] = [named for named in runner.policies if named.source == policy]
+    assert [reading.statements[0].actions for reading in shared.readings] == [("iam:passrole",)]
+    assert runner.boundary_readings == shared.readings
+
+
+def test_offline_a_decoded_document_has_lost_its_duplicates_and_is_judged_as_read() -> None:
+    directory = authorization_details_directory(_details(json.loads(PASS_FIRST)))
+    assert _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory).verdict is Verdict.COMPLIANT
+    assert assess(parse_policy(json.loads(PASS_FIRST))).escalations == ()
