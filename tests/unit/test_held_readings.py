@@ -22,6 +22,7 @@ from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.held_readings import BOUNDARY, MAX_COMBINATIONS, combinations, merged, parsed_readings
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from tests.conftest import ROOT
 from tests.unit.test_identity_policy_context import (
     ACCOUNT,
     LAMBDA,
@@ -31,6 +32,9 @@ from tests.unit.test_identity_policy_context import (
     _directory,
     _judge,
     _put_role_policy,
+)
+from tests.unit.test_identity_policy_context import (
+    _doc as _doc_of,
 )
 
 HELD = inline_source("build-runner", "pass-any-role")
@@ -318,3 +322,47 @@ def test_offline_a_decoded_document_has_lost_its_duplicates_and_is_judged_as_rea
     directory = authorization_details_directory(_details(json.loads(PASS_FIRST)))
     assert _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory).verdict is Verdict.COMPLIANT
     assert assess(parse_policy(json.loads(PASS_FIRST))).escalations == ()
+
+
+# --- differential: readings that grant the same change nothing ------------------------------------------------
+
+
+def _corpus_documents() -> list[dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted((ROOT / "tests" / "corpora" / "escalation").glob("*.json")):
+        for case in json.loads(path.read_text())["cases"]:
+            for item in case.get("policies", []):
+                found.setdefault(json.dumps(item["document"], sort_keys=True), item["document"])
+    return list(found.values())
+
+
+def _outcome(judgement: Judgement) -> list[Any]:
+    return [
+        judgement.verdict,
+        judgement.reason,
+        [(f.rule_id, f.severity, f.certain, f.reason, f.plan, f.needs_context) for f in judgement.findings],
+    ]
+
+
+def test_every_corpus_document_is_judged_the_same_when_the_held_readings_all_grant_the_same() -> None:
+    # Held policies and a boundary each carrying two other readings of the same content (nine combinations that all
+    # agree) must give exactly the verdict of the principal read one way: the combination machinery adds nothing.
+    documents = _corpus_documents()
+    assert len(documents) > 100
+    boundary = parse_policy(
+        _doc_of({"Effect": "Allow", "Action": ["s3:*", "lambda:*", "iam:PassRole"], "Resource": "*"})
+    )
+    passes = parse_policy(PASS_ANY)
+    one_way = PrincipalPolicies(RUNNER, (NamedPolicy(HELD, passes),), boundary)
+    every_way = PrincipalPolicies(
+        RUNNER,
+        (NamedPolicy(HELD, passes, (passes, passes)),),
+        boundary,
+        boundary_readings=(boundary, boundary),
+    )
+    assert len(combinations(every_way, changed="x").combinations) == MAX_COMBINATIONS
+    for document in documents:
+        event = _put_role_policy("build-runner", "deploy-functions", document)
+        plain = _judge(event, _directory(one_way, _deploy_admin()))
+        read = _judge(event, _directory(every_way, _deploy_admin()))
+        assert _outcome(read) == _outcome(plain), document
