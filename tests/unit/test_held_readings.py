@@ -9,12 +9,15 @@ hand-built ``StaticDirectory`` and with an ``--authorization-details`` file (the
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from iamwarden.app.cli import main
 from iamwarden.domain.authorization_details import authorization_details_directory
 from iamwarden.domain.directory import group_source, inline_source
 from iamwarden.domain.escalation import AdminGrant, PolicyRisk, assess, assess_principal
@@ -366,3 +369,25 @@ def test_every_corpus_document_is_judged_the_same_when_the_held_readings_all_gra
         plain = _judge(event, _directory(one_way, _deploy_admin()))
         read = _judge(event, _directory(every_way, _deploy_admin()))
         assert _outcome(read) == _outcome(plain), document
+
+
+@pytest.mark.parametrize("text", [PASS_FIRST, PASS_LAST])
+def test_iamwarden_evaluate_with_authorization_details_reads_a_held_text_every_way(text: str, tmp_path: Path) -> None:
+    # The sample split escalation (events/put-role-policy-split-escalation.json): with the fixture's details its
+    # finding is certain; with build-runner's pass-any-role given as a text that passes any role in one reading
+    # only, it is alerted only, naming that policy.
+    details = json.loads((ROOT / "events" / "context" / "authorization-details.json").read_text())
+    [runner] = [role for role in details["RoleDetailList"] if role["RoleName"] == "build-runner"]
+    [held] = [policy for policy in runner["RolePolicyList"] if policy["PolicyName"] == "pass-any-role"]
+    held["PolicyDocument"] = quote(text)
+    path = tmp_path / "details.json"
+    path.write_text(json.dumps(details))
+    out, err = io.StringIO(), io.StringIO()
+    event = str(ROOT / "events" / "put-role-policy-split-escalation.json")
+
+    code = main(["evaluate", "--authorization-details", str(path), event], stdout=out, stderr=err)
+
+    assert (code, err.getvalue()) == (0, "")
+    [finding] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert (finding["verdict"], finding["rule"], finding["certain"]) == ("violation", "privilege-escalation", False)
+    assert finding["needs_context"][-1].startswith(f"which way AWS reads {HELD}: it names a key twice")
