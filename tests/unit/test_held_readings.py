@@ -31,6 +31,7 @@ from tests.unit.test_identity_policy_context import (
     LAMBDA,
     PASS_ANY,
     RUNNER,
+    _allow,
     _deploy_admin,
     _directory,
     _judge,
@@ -235,13 +236,20 @@ def test_a_boundary_that_cuts_the_method_in_every_reading_leaves_it_compliant() 
     assert _put_lambda(runner).verdict is Verdict.COMPLIANT
 
 
+def _judged_apart(n: int) -> str:
+    """A held text the judgement reads two ways (its first reading allows ``s3:GetObject``, a catalogue action)."""
+    return _statement_text(f'"Action":"s3:GetObject","Action":"s3:List{n}"')
+
+
+def _harmless(n: int) -> str:
+    """A held text read two ways that no reading makes matter: neither names an action of the catalogue."""
+    return _statement_text(f'"Action":"s3:Get{n}","Action":"s3:Put{n}"')
+
+
 def test_beyond_the_cap_nothing_found_is_never_silent() -> None:
     # Four held texts read two ways each (16 combinations): each one's readings judged alone find nothing, but the
     # change grants part of a method, and two of them read another way together might complete it.
-    held = [
-        _held(inline_source("build-runner", f"p{n}"), _statement_text(f'"Action":"s3:Get{n}","Action":"s3:Put{n}"'))
-        for n in range(4)
-    ]
+    held = [_held(inline_source("build-runner", f"p{n}"), _judged_apart(n)) for n in range(4)]
     judgement = _put_lambda(_runner(*held))
     assert judgement.verdict is Verdict.VIOLATION
     [finding] = judgement.findings
@@ -253,7 +261,7 @@ def test_beyond_the_cap_a_method_found_is_alerted_only() -> None:
     held = [
         _held(
             inline_source("build-runner", f"p{n}"),
-            PASS_EVERY_WAY if n == 0 else _statement_text(f'"Action":"s3:Get{n}","Action":"s3:Put{n}"'),
+            PASS_EVERY_WAY if n == 0 else _judged_apart(n),
         )
         for n in range(5)
     ]
@@ -356,12 +364,20 @@ def test_every_corpus_document_is_judged_the_same_when_the_held_readings_all_gra
         _doc_of({"Effect": "Allow", "Action": ["s3:*", "lambda:*", "iam:PassRole"], "Resource": "*"})
     )
     passes = parse_policy(PASS_ANY)
+    # Readings that differ (so each is combined, in its own place) but grant the same: an action outside the
+    # catalogue added to the held policy and to the boundary (which no corpus document is judged on).
+    extra = ("sqs:ListQueues", "cloudwatch:GetMetricData")
+    held_readings = tuple(parse_policy(_doc_of(_allow(["iam:PassRole", action]))) for action in extra)
+    boundary_readings = tuple(
+        parse_policy(_doc_of({"Effect": "Allow", "Action": ["s3:*", "lambda:*", "iam:PassRole", a], "Resource": "*"}))
+        for a in extra
+    )
     one_way = PrincipalPolicies(RUNNER, (NamedPolicy(HELD, passes),), boundary)
     every_way = PrincipalPolicies(
         RUNNER,
-        (NamedPolicy(HELD, passes, (passes, passes)),),
+        (NamedPolicy(HELD, passes, held_readings),),
         boundary,
-        boundary_readings=(boundary, boundary),
+        boundary_readings=boundary_readings,
     )
     assert len(combinations(every_way, changed="x").combinations) == MAX_COMBINATIONS
     for document in documents:
@@ -391,3 +407,172 @@ def test_iamwarden_evaluate_with_authorization_details_reads_a_held_text_every_w
     [finding] = [json.loads(line) for line in out.getvalue().splitlines()]
     assert (finding["verdict"], finding["rule"], finding["certain"]) == ("violation", "privilege-escalation", False)
     assert finding["needs_context"][-1].startswith(f"which way AWS reads {HELD}: it names a key twice")
+
+
+# --- fix round (review of whole-s15): readings that cannot matter, the cap, the replaced document --------------------
+
+
+def _benign_runner(*plain: NamedPolicy, count: int = 4) -> PrincipalPolicies:
+    return _runner(*plain, *(_held(inline_source("build-runner", f"b{n}"), _harmless(n)) for n in range(count)))
+
+
+def test_held_readings_judged_alike_are_one_and_name_nothing() -> None:
+    # Four harmless texts read two ways each (16 combinations before): none is a combination, none is named.
+    read = combinations(_benign_runner(), changed="x")
+    assert (len(read.combinations), read.ambiguous, read.partial) == (1, (), False)
+
+
+def test_a_reading_that_differs_in_a_catalogue_action_is_still_combined() -> None:
+    read = combinations(_runner(_held(HELD, _judged_apart(0))), changed="x")
+    assert (len(read.combinations), read.ambiguous) == (2, (HELD,))
+
+
+@pytest.mark.parametrize(
+    ("document", "rule"),
+    [(_doc_of(_allow("*")), "inline-policy-admin"), (_doc_of(_allow("iam:*")), "inline-policy-admin")],
+)
+def test_an_admin_put_stays_certain_whatever_harmless_texts_the_principal_holds(document: Any, rule: str) -> None:
+    # Review F1: four planted texts that name a key twice no longer make an admin put alert-only.
+    event = _put_role_policy("build-runner", "x", document)
+    plain = _judge(event, _directory(_runner(), _deploy_admin()))
+    planted = _judge(event, _directory(_benign_runner(), _deploy_admin()))
+    [finding] = planted.findings
+    assert (finding.rule_id, finding.certain, finding.needs_context) == (rule, True, ())
+    assert _outcome(planted) == _outcome(plain)
+
+
+def test_the_split_escalation_stays_certain_whatever_harmless_texts_the_principal_holds() -> None:
+    plain = _put_lambda(_runner(NamedPolicy(HELD, parse_policy(PASS_ANY))))
+    planted = _put_lambda(_benign_runner(NamedPolicy(HELD, parse_policy(PASS_ANY))))
+    assert planted.findings[0].certain
+    assert _outcome(planted) == _outcome(plain)
+
+
+def test_beyond_the_cap_an_admin_put_no_reading_can_cancel_stays_certain() -> None:
+    # Four texts the judgement reads apart (16 combinations, capped), none differing in a Deny, no boundary: the
+    # change's own admin grant is the same in every combination, read or not.
+    held = [_held(inline_source("build-runner", f"p{n}"), _judged_apart(n)) for n in range(4)]
+    read = combinations(_runner(*held), changed="x")
+    assert (read.partial, read.restraints_one_way) == (True, True)
+    [finding] = _judge(_put_role_policy("build-runner", "x", _doc_of(_allow("*"))), _directory(_runner(*held))).findings
+    assert (finding.certain, finding.needs_context) == (True, ())
+
+
+def test_beyond_the_cap_a_method_the_change_reaches_alone_stays_certain_when_no_reading_can_cancel_it() -> None:
+    held = [_held(inline_source("build-runner", f"p{n}"), _judged_apart(n)) for n in range(4)]
+    event = _put_role_policy("build-runner", "x", _doc_of(_allow("iam:AttachRolePolicy")))
+    plain = _judge(event, _directory(_runner(), _deploy_admin()))
+    [finding] = _judge(event, _directory(_runner(*held), _deploy_admin())).findings
+    assert plain.findings[0].certain
+    assert (finding.rule_id, finding.certain, finding.needs_context) == ("privilege-escalation", True, ())
+
+
+def _denying(n: int, action: str) -> str:
+    """A held Deny that denies ``action`` with its last value, nothing the catalogue names with its first."""
+    return (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Deny",'
+        f'"Action":"s3:Nothing{n}","Action":"{action}","Resource":"*"}}]}}'
+    )
+
+
+@pytest.mark.parametrize("action", ["iam:UpdateAssumeRolePolicy", "iam:AttachUserPolicy"])
+def test_held_denies_that_read_away_together_alert_once_harmless_texts_are_set_aside(action: str) -> None:
+    # Review p3b: two Denies that cancel the method only with their last value, plus two harmless texts: all four
+    # combinations of the Denies are read (the harmless ones are no combination) and the one opening it alerts.
+    held = [_held(inline_source("build-runner", f"d{n}"), _denying(n, action)) for n in range(2)]
+    runner = _benign_runner(*held, count=2)
+    assert len(combinations(runner, changed="x").combinations) == 4
+    event = _put_role_policy("build-runner", "x", _doc_of(_allow(action)))
+    [finding] = _judge(event, _directory(runner, _deploy_admin())).findings
+    assert (finding.rule_id, finding.certain) == ("privilege-escalation", False)
+    assert "which way AWS reads inline build-runner/d0, inline build-runner/d1" in finding.needs_context[-1]
+
+
+@pytest.mark.parametrize("action", ["iam:UpdateAssumeRolePolicy", "iam:AttachUserPolicy"])
+def test_beyond_the_cap_a_change_granting_a_whole_method_is_never_silent(action: str) -> None:
+    # Review F3: four held Denies that cancel the method only with their last value (16 combinations, capped):
+    # each judged alone leaves three Denies, so nothing is found; the change is alerted, not compliant.
+    held = [_held(inline_source("build-runner", f"d{n}"), _denying(n, action)) for n in range(4)]
+    read = combinations(_runner(*held), changed="x")
+    assert (read.partial, read.restraints_one_way) == (True, False)
+    judgement = _judge(_put_role_policy("build-runner", "x", _doc_of(_allow(action))), _directory(_runner(*held)))
+    [finding] = judgement.findings
+    assert (judgement.verdict, finding.certain) == (Verdict.VIOLATION, False)
+    assert "may be missed" in finding.needs_context[-1]
+
+
+def test_beyond_the_cap_a_change_granting_nothing_of_the_catalogue_stays_compliant() -> None:
+    held = [_held(inline_source("build-runner", f"d{n}"), _denying(n, "iam:UpdateAssumeRolePolicy")) for n in range(4)]
+    event = _put_role_policy("build-runner", "x", _doc_of(_allow("sqs:ListQueues")))
+    assert _judge(event, _directory(_runner(*held))).verdict is Verdict.COMPLIANT
+
+
+def test_merged_counts_a_method_once_per_combination() -> None:
+    # Review F5: a combination holding the same method twice does not stand in for one that lacks it.
+    [path] = [p for p in assess(parse_policy(_doc_of(_allow("iam:AttachRolePolicy")))).escalations if p.certain]
+    read = combinations(_runner(_held(HELD, PASS_FIRST)), changed="x")
+    [kept] = merged([PolicyRisk((), (path, path)), PolicyRisk((), ())], read).escalations
+    assert not kept.certain
+    assert kept.unknown[-1] == read.fact()
+
+
+#: The document a put replaces, read two ways: its first reading already grants the Lambda method's actions.
+REPLACED_FIRST = _statement_text('"Action":["lambda:CreateFunction","lambda:InvokeFunction"],"Action":"s3:GetObject"')
+
+
+def test_a_put_replacing_a_document_read_two_ways_is_alerted_only() -> None:
+    # Review F2: if AWS kept the first value, the put added nothing, and putting back boto3's reading would remove
+    # Lambda grants that predated it: alerted only, naming the replaced document.
+    replaced = _held(inline_source("build-runner", "x"), REPLACED_FIRST)
+    runner = _runner(NamedPolicy(HELD, parse_policy(PASS_ANY)), replaced)
+    judgement = _judge(_put_role_policy("build-runner", "x", LAMBDA), _directory(runner, _deploy_admin()))
+    [finding] = judgement.findings
+    assert (finding.rule_id, finding.certain) == ("privilege-escalation", False)
+    assert finding.needs_context[-1].startswith(
+        "which way AWS read the document inline policy x of role build-runner held before this put"
+    )
+
+
+def test_a_put_replacing_a_document_whose_readings_are_judged_alike_is_as_on_main() -> None:
+    text = _statement_text('"Action":"s3:Get1","Action":"s3:Put1"')
+    runner = _runner(NamedPolicy(HELD, parse_policy(PASS_ANY)), _held(inline_source("build-runner", "x"), text))
+    plain = _runner(
+        NamedPolicy(HELD, parse_policy(PASS_ANY)),
+        NamedPolicy(inline_source("build-runner", "x"), parse_policy(json.loads(text))),
+    )
+    event = _put_role_policy("build-runner", "x", LAMBDA)
+    read = _judge(event, _directory(runner, _deploy_admin()))
+    assert read.findings[0].certain
+    assert _outcome(read) == _outcome(_judge(event, _directory(plain, _deploy_admin())))
+
+
+def test_iamwarden_evaluate_an_admin_attach_stays_certain_whatever_harmless_texts_are_held(tmp_path: Path) -> None:
+    # Review p1c: four harmless held inline texts naming a key twice (URL-encoded, as the file gives them) and an
+    # AttachRolePolicy of a customer-managed Allow * policy: certain, as with none.
+    details = _details(PASS_ANY)
+    details["RoleDetailList"][0]["RolePolicyList"].extend(
+        {"PolicyName": f"b{n}", "PolicyDocument": quote(_harmless(n))} for n in range(4)
+    )
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/all"
+    everything = quote(json.dumps(_doc_of(_allow("*"))))
+    details["Policies"] = [
+        {
+            "PolicyName": "all",
+            "Arn": arn,
+            "DefaultVersionId": "v1",
+            "AttachmentCount": 0,
+            "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": everything}],
+        }
+    ]
+    event = json.loads((ROOT / "events" / "attach-customer-managed.json").read_text())
+    event["detail"]["requestParameters"] = {"roleName": "build-runner", "policyArn": arn}
+    (tmp_path / "details.json").write_text(json.dumps(details))
+    (tmp_path / "event.json").write_text(json.dumps(event))
+    out, err = io.StringIO(), io.StringIO()
+
+    args = ["evaluate", "--authorization-details", str(tmp_path / "details.json"), str(tmp_path / "event.json")]
+    code = main(args, stdout=out, stderr=err)
+
+    assert (code, err.getvalue()) == (0, "")
+    [finding] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert (finding["verdict"], finding["rule"], finding["certain"]) == ("violation", "privilege-escalation", True)

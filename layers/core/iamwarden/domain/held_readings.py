@@ -8,22 +8,28 @@ So the change is judged on every combination of the held policies' readings (``c
 merged (``merged``): what every combination reaches with certainty stays certain; what only some reach, or reach
 with certainty only in some, is alerted only, naming the ambiguous held policies (never remediated on a guess).
 
+Readings the judgement cannot tell apart are dropped first (``judged_key``: the same Deny statements and the same
+Allow statements that cover a catalogue action, Sid aside): a text naming ``s3:GetObject`` or ``s3:PutObject`` is
+one reading to it, so harmless ambiguous texts neither multiply the combinations nor make a finding alert-only.
+
 The work is bounded: at most ``MAX_COMBINATIONS`` combinations are judged. Beyond that, each ambiguous document's
-readings are judged one at a time (the others on their last value) and whatever is found is alerted only, with the
-fact that not every combination was read (``Combinations.partial``). A principal whose policies read one way is one
-combination: the verdict is exactly the one on its last-wins reading.
+readings are judged one at a time (the others on their last value) and what is found is alerted only, with the
+fact that not every combination was read (``Combinations.partial``); except what no reading can change: when no
+remaining ambiguous document differs in a Deny and the boundary reads one way (``restraints_one_way``), the
+change's own admin grant, and a method the change's document reaches by itself, are decided as read. A principal
+whose policies read one way is one combination: the verdict is exactly the one on its last-wins reading.
 """
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import product
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from iamwarden.domain.documents import other_readings
-from iamwarden.domain.escalation import PolicyRisk, content_key
+from iamwarden.domain.escalation import PolicyRisk, catalogue_actions_covered, content_key
 from iamwarden.domain.exceptions import IamWardenError
-from iamwarden.domain.policy import Policy, parse_policy
+from iamwarden.domain.policy import Policy, Statement, parse_policy
 from iamwarden.domain.principals import PrincipalPolicies
 
 #: How many combinations of held readings one judgement reads at most (a text has at most three readings:
@@ -67,6 +73,9 @@ class Combinations(NamedTuple):
     combinations: tuple[Combination, ...]
     ambiguous: tuple[str, ...]
     partial: bool = False
+    #: No ambiguous document differs in a Deny statement and the boundary reads one way: no reading of what the
+    #: principal holds can cancel a grant (only add one).
+    restraints_one_way: bool = True
 
     def fact(self, *, found: bool = True) -> str:
         """What a verdict reached in some readings only rests on (``needs_context``); ``found`` False: what a
@@ -91,6 +100,59 @@ def _key(policy: Policy, readings: tuple[Policy, ...]) -> tuple[Any, ...]:
     return (content_key(policy), tuple(content_key(reading) for reading in readings))
 
 
+def _meaning(statement: Statement) -> tuple[Any, ...]:
+    """What a statement grants or denies, its Sid aside (a label grants nothing)."""
+    return (
+        statement.effect,
+        statement.actions,
+        statement.not_actions,
+        statement.resources,
+        statement.not_resources,
+        statement.conditions,
+        statement.principal,
+        statement.not_principal,
+    )
+
+
+def judged_key(policy: Policy) -> tuple[Any, ...]:
+    """What judging a change on the principal uses of a held document: every Deny (it may cancel any grant, the
+    change's own admin grant too) and every Allow that covers an action of the escalation catalogue; an Allow of
+    nothing the catalogue names (``s3:GetObject``) opens no method and is no admin grant of the change. Two
+    readings with the same key are judged alike."""
+    return tuple(
+        _meaning(statement)
+        for statement in policy.statements
+        if not statement.allows or catalogue_actions_covered(statement.actions, statement.not_actions)
+    )
+
+
+def _denies(policy: Policy) -> tuple[Any, ...]:
+    return tuple(_meaning(statement) for statement in policy.statements if not statement.allows)
+
+
+def read_alike(policy: Policy, readings: Sequence[Policy]) -> bool:
+    """Whether every reading of a held document is judged as ``policy`` (its last-wins reading) is."""
+    key = judged_key(policy)
+    return all(judged_key(reading) == key for reading in readings)
+
+
+def _distinct(
+    policy: Policy, readings: Sequence[Policy], key: Callable[[Policy], tuple[Any, ...]]
+) -> tuple[Policy, ...]:
+    """The readings judged otherwise than ``policy`` and than each other (``key``), in order."""
+    seen = {key(policy)}
+    kept: list[Policy] = []
+    for reading in readings:
+        if (meant := key(reading)) not in seen:
+            seen.add(meant)
+            kept.append(reading)
+    return tuple(kept)
+
+
+def _whole(policy: Policy) -> tuple[Any, ...]:
+    return tuple(_meaning(statement) for statement in policy.statements)
+
+
 def combinations(principal: PrincipalPolicies, *, changed: str) -> Combinations:
     """Every combination of the readings of the principal's ambiguous held documents, the source ``changed`` (the
     change's own, judged by its rule) left out. One document held twice (attached and through a group, or as a
@@ -98,11 +160,25 @@ def combinations(principal: PrincipalPolicies, *, changed: str) -> Combinations:
     documents: dict[tuple[Any, ...], tuple[list[str], tuple[Policy, ...]]] = {}
     for named in principal.policies:
         if named.readings and named.source != changed:
-            entry = documents.setdefault(_key(named.policy, named.readings), ([], (named.policy, *named.readings)))
-            entry[0].append(named.source)
+            # Readings judged alike are one (``judged_key``): they neither multiply nor doubt anything.
+            readings = _distinct(named.policy, named.readings, judged_key)
+            if readings:
+                entry = documents.setdefault(_key(named.policy, named.readings), ([], (named.policy, *readings)))
+                entry[0].append(named.source)
+    restraints_one_way = all(
+        _denies(reading) == _denies(alternatives[0])
+        for _, alternatives in documents.values()
+        for reading in alternatives
+    )
     if principal.boundary is not None and principal.boundary_readings:
-        boundary = (principal.boundary, *principal.boundary_readings)
-        documents.setdefault(_key(principal.boundary, principal.boundary_readings), ([], boundary))[0].append(BOUNDARY)
+        # The boundary's every Allow counts (an action it leaves out is cut): only a Sid apart is alike.
+        readings = _distinct(principal.boundary, principal.boundary_readings, _whole)
+        if readings:
+            boundary = (principal.boundary, *readings)
+            documents.setdefault(_key(principal.boundary, principal.boundary_readings), ([], boundary))[0].append(
+                BOUNDARY
+            )
+            restraints_one_way = False
     if not documents:
         return Combinations((Combination(principal, ""),), ())
     keys = list(documents)
@@ -126,51 +202,64 @@ def combinations(principal: PrincipalPolicies, *, changed: str) -> Combinations:
             f"{name} read another way (reading {index + 1})" for name, index in zip(names, choice, strict=True) if index
         )
         found.append(Combination(_read(principal, chosen, changed), label))
-    return Combinations(tuple(found), names, partial=total > MAX_COMBINATIONS)
+    return Combinations(tuple(found), names, partial=total > MAX_COMBINATIONS, restraints_one_way=restraints_one_way)
 
 
 def _read(principal: PrincipalPolicies, chosen: Mapping[tuple[Any, ...], Policy], changed: str) -> PrincipalPolicies:
     """The principal with each ambiguous document read as ``chosen`` says, in place (the order kept)."""
     policies = tuple(
-        named._replace(policy=chosen[_key(named.policy, named.readings)], readings=())
+        named._replace(policy=chosen.get(_key(named.policy, named.readings), named.policy), readings=())
         if named.readings and named.source != changed
         else named
         for named in principal.policies
     )
     boundary = principal.boundary
     if boundary is not None and principal.boundary_readings:
-        boundary = chosen[_key(boundary, principal.boundary_readings)]
+        boundary = chosen.get(_key(boundary, principal.boundary_readings), boundary)
     return principal._replace(policies=policies, boundary=boundary, boundary_readings=())
 
 
-def merged(risks: Sequence[PolicyRisk], read: Combinations) -> PolicyRisk:
+def merged(risks: Sequence[PolicyRisk], read: Combinations, *, own: Collection[str] = ()) -> PolicyRisk:
     """One verdict from the verdicts (``decisive`` already) on each combination, the last-wins one first: an admin
     grant or a method every combination reaches with certainty stays as it is; one reached in the same way by every
-    combination (uncertain in each) stays as it is; anything else (reached by some only, or certain by some only,
-    or any verdict when the combinations were capped) names ``read.fact()`` as unknown: alerted, never remediated.
+    combination (uncertain in each) stays as it is; anything else (reached by some only, or certain by some only)
+    names ``read.fact()`` as unknown: alerted, never remediated.
+
+    Capped (``read.partial``), only what no unread combination can change is decided as read: the change's own
+    admin grant, and a method in ``own`` (the change's document reaches it by itself), when no held reading can
+    cancel a grant (``read.restraints_one_way``); anything else names the fact.
     """
     if len(risks) == 1 and not read.partial:
         return risks[0]
     fact = read.fact()
-    admin: dict[tuple[str, int], list[Any]] = {}
-    for risk in risks:
+    # Kept per combination (its index), so a verdict counts once per combination whatever it holds twice.
+    admin: dict[tuple[str, int], dict[int, Any]] = {}
+    paths: dict[str, dict[int, Any]] = {}
+    for index, risk in enumerate(risks):
         for grant in risk.admin:
-            admin.setdefault((grant.source, grant.statement.position), []).append(grant)
-    paths: dict[str, list[Any]] = {}
-    for risk in risks:
+            admin.setdefault((grant.source, grant.statement.position), {}).setdefault(index, grant)
         for path in risk.escalations:
-            paths.setdefault(path.method.name, []).append(path)
+            paths.setdefault(path.method.name, {}).setdefault(index, path)
 
-    def settled(found: list[Any]) -> bool:
-        if read.partial or len(found) < len(risks):
+    def settled(found: dict[int, Any], *, unchangeable: bool) -> bool:
+        if len(found) < len(risks) or (read.partial and not (unchangeable and read.restraints_one_way)):
             return False
-        return all(item.certain for item in found) or not any(item.certain for item in found)
+        return all(item.certain for item in found.values()) or not any(item.certain for item in found.values())
 
-    grants = tuple(
-        found[0] if settled(found) else found[0]._replace(unknown=(*found[0].unknown, fact)) for found in admin.values()
-    )
-    escalations = tuple(
-        found[0] if settled(found) else found[0]._replace(unknown=(*found[0].unknown, fact)) for found in paths.values()
-    )
+    def kept(found: dict[int, Any], *, unchangeable: bool) -> Any:
+        first = next(iter(found.values()))
+        return first if settled(found, unchangeable=unchangeable) else first._replace(unknown=(*first.unknown, fact))
+
+    grants = tuple(kept(found, unchangeable=True) for found in admin.values())
+    escalations = tuple(kept(found, unchangeable=name in own) for name, found in paths.items())
     unknown = (*risks[0].unknown, *(f for g in grants for f in g.unknown), *(f for p in escalations for f in p.unknown))
     return PolicyRisk(grants, escalations, tuple(dict.fromkeys(unknown)))
+
+
+def doubted(risk: PolicyRisk, fact: str) -> PolicyRisk:
+    """``risk`` with ``fact`` unknown to every admin grant and path in it: alerted, never remediated."""
+    return PolicyRisk(
+        tuple(grant._replace(unknown=(*grant.unknown, fact)) for grant in risk.admin),
+        tuple(path._replace(unknown=(*path.unknown, fact)) for path in risk.escalations),
+        tuple(dict.fromkeys((*risk.unknown, fact))) if risk.risky else risk.unknown,
+    )

@@ -79,7 +79,7 @@ from iamwarden.domain.escalation import (
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
-from iamwarden.domain.held_readings import combinations, merged
+from iamwarden.domain.held_readings import combinations, doubted, merged, read_alike
 from iamwarden.domain.managed_documents import (
     ListsPolicyVersions,
     ManagedPolicyDocuments,
@@ -493,8 +493,11 @@ def judge_principal_change(
     current = directory.principal(principal_arn) if directory is not None else None
     if current is None:
         return _judge_holder_alone(directory, principal_arn, label, source, policy)
+    replaced_readings: tuple[Policy, ...] = ()
     if previous is STORED:
         previous = inline_previous(current, source, policy, _inline_what(source, label))
+        if previous.documents and context.recorded is None:
+            replaced_readings = next(named.readings for named in current.policies if named.source == source)
         if previous.documents and context.recorded is not None:
             # Live, the directory is read after the event: a document other than the event's is a later put (or
             # one IAM has not shown yet), never what this put replaced. The record taken before the event says.
@@ -519,11 +522,22 @@ def judge_principal_change(
         for combination in read.combinations
     ]
     befores = judged[0][1]
-    risk = merged([risk for risk, _ in judged], read)
-    if len(judged) > 1:
+    # Capped, a method the change's document reaches by itself is decided as read when no reading can cancel it.
+    own = frozenset(path.method.name for path in assess(policy).escalations if path.certain) if read.partial else ()
+    risk = merged([risk for risk, _ in judged], read, own=own)
+    if replaced is not None and not read_alike(replaced, replaced_readings):
+        # What the put added, and what putting the old document back would write, rest on how AWS read it.
+        risk = doubted(
+            risk,
+            f"which way AWS read the document {_inline_what(source, label)} held before this put: it names a key "
+            "twice with different values, and AWS documents no reading of that (what the put added, and what "
+            "putting it back restores, depend on it)",
+        )
+    if len(judged) > 1 or replaced_readings:
         risk = decisive(risk)
-    # Capped and nothing found: a method needing two held documents read another way may be missed (never silent).
-    cannot_tell = read.partial and not risk.risky and _grants_part_of_a_method(policy)
+    # Capped and nothing found: a method needing held documents read another way may be missed (never silent):
+    # whenever the change grants a catalogue action or drops a Deny, the only ways it can open one.
+    cannot_tell = read.partial and not risk.risky and _may_open_a_method(policy, previous)
     return PrincipalChange(
         risk,
         _older_grants(risk, source),
@@ -792,6 +806,15 @@ def _method_parts() -> tuple[
     )
     others = tuple(frozenset(method.actions) for method in methods if method.reach != "assumes-role")
     return spelled, parts, others
+
+
+def _may_open_a_method(policy: Policy, previous: Previous) -> bool:
+    """Whether putting ``policy`` in place of ``previous`` can open a method in some reading of what the principal
+    holds: it allows an action of the catalogue, or the document it replaced held a Deny (a Deny opens nothing)."""
+    return any(
+        statement.allows and catalogue_actions_covered(statement.actions, statement.not_actions)
+        for statement in policy.statements
+    ) or any(not statement.allows for held in previous.documents or () for statement in held.statements)
 
 
 def _grants_part_of_a_method(policy: Policy) -> bool:
