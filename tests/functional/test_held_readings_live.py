@@ -116,3 +116,40 @@ def test_a_method_every_reading_completes_is_remediated_as_before(account: Accou
 
     assert finding["outcome"] == Outcome.REMEDIATED
     assert _attached(account) == []
+
+
+def test_the_live_directory_keeps_the_readings_of_held_managed_boundary_and_group_texts(account: Account) -> None:
+    # Review F6: besides a role's inline text, a held managed policy (GetPolicyVersion), the permissions boundary,
+    # and a group's inline policy (a user's) keep their other reading, whether each is read directly or through
+    # GetAccountAuthorizationDetails (roles_matching and users_of read it first).
+    text = _text('"Action":"iam:PassRole","Action":"s3:GetObject","Resource":"*"')
+    iam = account.iam
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=EC2_TRUST)
+    arn = iam.create_policy(PolicyName="m", PolicyDocument=text)["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="app", PolicyArn=arn)
+    iam.put_role_permissions_boundary(RoleName="app", PermissionsBoundary=arn)
+    iam.create_user(UserName="u")
+    iam.create_group(GroupName="g")
+    iam.add_user_to_group(GroupName="g", UserName="u")
+    iam.put_group_policy(GroupName="g", PolicyName="gp", PolicyDocument=text)
+    for through_details in (False, True):
+        directory = LiveRoleDirectory(
+            ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
+        )
+        if through_details:
+            directory.roles_matching(HOME_ACCOUNT, "*")
+            directory.users_of(HOME_ACCOUNT)
+
+        role = directory.principal(f"arn:aws:iam::{HOME_ACCOUNT}:role/app")
+        user = directory.principal(f"arn:aws:iam::{HOME_ACCOUNT}:user/u")
+
+        assert role is not None
+        assert user is not None
+        [managed] = role.policies
+        [group] = user.policies
+        for held, readings in ((managed.policy, managed.readings), (role.boundary, role.boundary_readings)):
+            assert held is not None
+            assert held.statements[0].actions == ("s3:getobject",), through_details
+            assert [r.statements[0].actions for r in readings] == [("iam:passrole",)], through_details
+        assert group.source.startswith("group g: ")
+        assert [r.statements[0].actions for r in group.readings] == [("iam:passrole",)], through_details
