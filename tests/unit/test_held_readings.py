@@ -576,3 +576,43 @@ def test_iamwarden_evaluate_an_admin_attach_stays_certain_whatever_harmless_text
     assert (code, err.getvalue()) == (0, "")
     [finding] = [json.loads(line) for line in out.getvalue().splitlines()]
     assert (finding["verdict"], finding["rule"], finding["certain"]) == ("violation", "privilege-escalation", True)
+
+
+def _left_by(plan_parameters: dict[str, Any]) -> dict[str, Any]:
+    """The inline document a rewrite step leaves: its statements less those it cuts (whole, or some actions)."""
+    cuts = {cut["index"]: cut.get("actions") for cut in plan_parameters["statements"]}
+    kept = []
+    for index, statement in enumerate(plan_parameters["document"]["Statement"]):
+        if index not in cuts:
+            kept.append(statement)
+        elif cuts[index] is not None:
+            actions = [a for a in statement["Action"] if a not in cuts[index]]
+            if actions:
+                kept.append({**statement, "Action": actions})
+    return _doc_of(*kept)
+
+
+@pytest.mark.parametrize("held_action", ["lambda:CreateFunction", "lambda:InvokeFunction"])
+def test_a_certain_finding_is_cut_so_that_the_method_closes_in_every_reading(held_action: str) -> None:
+    # Review F4: a held text granting one of the Lambda actions in its first reading only. Every reading reaches the
+    # method (certain); the cut must close it in each, not only in boto3's (cutting lambda:CreateFunction leaves it
+    # open when the held text grants it).
+    amb = _held(
+        inline_source("build-runner", "amb"), _statement_text(f'"Action":"{held_action}","Action":"s3:GetObject"')
+    )
+    runner = _runner(NamedPolicy(HELD, parse_policy(PASS_ANY)), amb)
+    [finding] = _put_lambda(runner).findings
+    assert finding.certain
+    [step] = finding.plan
+    left = parse_policy(_left_by(dict(step.parameters)))
+    for reading in (amb.policy, *amb.readings):
+        principal = PrincipalPolicies(
+            RUNNER,
+            (
+                NamedPolicy(HELD, parse_policy(PASS_ANY)),
+                NamedPolicy(amb.source, reading),
+                NamedPolicy(inline_source("build-runner", "deploy-functions"), left),
+            ),
+        )
+        methods = [path.method.name for path in assess_principal(principal).escalations]
+        assert "PassExistingRoleToNewLambdaThenInvoke" not in methods, reading

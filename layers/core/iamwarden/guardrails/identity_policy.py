@@ -298,6 +298,9 @@ class PrincipalChange(NamedTuple):
     #: The document an inline put replaced, when it is known exactly and differs from the event's (authorization
     #: details taken before it, or the principal's record): the put is then undone by putting it back.
     replaced: Policy | None = None
+    #: The other combinations of the held policies' readings (``held_readings``), each as (AFTER, BEFOREs) like
+    #: ``after`` and ``befores``: what a plan leaves is checked in each, so a cut closes the method every way.
+    readings: tuple[tuple[PrincipalPolicies, tuple[PolicyRisk, ...]], ...] = ()
 
 
 class Previous(NamedTuple):
@@ -549,6 +552,10 @@ def judge_principal_change(
         after=after,
         befores=befores,
         replaced=replaced,
+        readings=tuple(
+            (combination.principal.replaced(source, policy), before)
+            for combination, (_, before) in zip(read.combinations[1:], judged[1:], strict=True)
+        ),
     )
 
 
@@ -1893,15 +1900,25 @@ def _still_opens(judged: PrincipalChange, directory: RoleDirectory | None) -> Ca
             return any(_still_opens(member, directory)(rest) for _, member in judged.members)
         if judged.after is None:
             return assess(rest).risky
-        risk = assess_principal(judged.after.replaced(judged.source, rest), directory)
-        if any(grant.source == judged.source for grant in risk.admin):
-            return True
-        befores = judged.befores or (PolicyRisk((), (), ()),)
+        # Every combination of the held policies' readings, the last-wins one first: the method must close in each.
         return any(
-            all(not _full_admin(before) and _new(path, before) for before in befores) for path in risk.escalations
+            _opens_in(after.replaced(judged.source, rest), judged.source, befores, directory)
+            for after, befores in ((judged.after, judged.befores), *judged.readings)
         )
 
     return still_open
+
+
+def _opens_in(
+    principal: PrincipalPolicies, source: str, befores: tuple[PolicyRisk, ...], directory: RoleDirectory | None
+) -> bool:
+    """Whether ``principal`` (holding a plan's rest under ``source``) has an admin grant of it, or a method new
+    since every one of ``befores``."""
+    risk = assess_principal(principal, directory)
+    if any(grant.source == source for grant in risk.admin):
+        return True
+    befores = befores or (PolicyRisk((), (), ()),)
+    return any(all(not _full_admin(before) and _new(path, before) for before in befores) for path in risk.escalations)
 
 
 def _entries(statement: Statement) -> list[str]:
