@@ -59,6 +59,17 @@ PASS_EVERY_WAY = (
 )
 
 
+def _as_main(principal: PrincipalPolicies) -> PrincipalPolicies:
+    """The principal as main reads it: every held text on each key's last value (its other readings dropped)."""
+    return principal._replace(
+        policies=tuple(named._replace(readings=()) for named in principal.policies), boundary_readings=()
+    )
+
+
+#: A text read two ways that differ in the Sid only: one document in meaning.
+SID_ONLY = _statement_text('"Sid":"a","Sid":"b","Action":"s3:Get1"')
+
+
 def _held(source: str, text: str) -> NamedPolicy:
     return NamedPolicy(source, parse_policy(json.loads(text)), parsed_readings(text, source))
 
@@ -140,7 +151,7 @@ def test_a_boundary_read_two_ways_is_combined_with_the_policies() -> None:
     }
 
 
-def test_beyond_the_cap_each_document_is_read_alone() -> None:
+def test_beyond_the_cap_only_the_last_values_are_read() -> None:
     held = [
         _held(inline_source("build-runner", f"p{n}"), PASS_FIRST.replace("s3:GetObject", f"s3:Get{n}"))
         for n in range(4)
@@ -148,8 +159,9 @@ def test_beyond_the_cap_each_document_is_read_alone() -> None:
     read = combinations(_runner(*held), changed="x")
     assert MAX_COMBINATIONS < 2**4
     assert read.partial
-    assert len(read.combinations) == 1 + 4  # the last-wins one, then each document's other reading alone
-    assert "each document's readings were judged alone" in read.fact()
+    [only] = read.combinations  # the last-wins one: judged as before held texts were read every way
+    assert only.principal == _as_main(_runner(*held))
+    assert "judged on each key's last value only" in read.fact()
 
 
 # --- merging the verdicts -----------------------------------------------------------------------------------------
@@ -257,7 +269,8 @@ def test_beyond_the_cap_nothing_found_is_never_silent() -> None:
     assert "may be missed" in finding.needs_context[-1]
 
 
-def test_beyond_the_cap_a_method_found_is_alerted_only() -> None:
+def test_beyond_the_cap_a_method_found_is_judged_as_on_the_last_values() -> None:
+    # Fix round 2: beyond the cap the verdict is exactly the one on the last values, never weakened by planted texts.
     held = [
         _held(
             inline_source("build-runner", f"p{n}"),
@@ -265,9 +278,10 @@ def test_beyond_the_cap_a_method_found_is_alerted_only() -> None:
         )
         for n in range(5)
     ]
-    [finding] = _put_lambda(_runner(*held)).findings
-    assert not finding.certain
-    assert "each document's readings were judged alone" in finding.needs_context[-1]
+    judgement = _put_lambda(_runner(*held))
+    [finding] = judgement.findings
+    assert (finding.certain, finding.needs_context) == (True, ())
+    assert _outcome(judgement) == _outcome(_put_lambda(_as_main(_runner(*held))))
 
 
 # --- offline: an --authorization-details file ---------------------------------------------------------------------
@@ -416,10 +430,17 @@ def _benign_runner(*plain: NamedPolicy, count: int = 4) -> PrincipalPolicies:
     return _runner(*plain, *(_held(inline_source("build-runner", f"b{n}"), _harmless(n)) for n in range(count)))
 
 
-def test_held_readings_judged_alike_are_one_and_name_nothing() -> None:
-    # Four harmless texts read two ways each (16 combinations before): none is a combination, none is named.
-    read = combinations(_benign_runner(), changed="x")
+def test_held_readings_the_same_in_meaning_are_one_and_name_nothing() -> None:
+    # Fix round 2: only readings that are the same document in meaning (a Sid apart) are one.
+    text = SID_ONLY
+    read = combinations(_runner(*(_held(inline_source("build-runner", f"s{n}"), text) for n in range(4))), changed="x")
     assert (len(read.combinations), read.ambiguous, read.partial) == (1, (), False)
+
+
+def test_held_readings_that_differ_in_anything_but_a_sid_count_however_harmless() -> None:
+    # Fix round 2 (review 2, R3): a reading the escalation judgement seems not to use is still another reading.
+    read = combinations(_benign_runner(count=2), changed="x")
+    assert (len(read.combinations), read.partial) == (4, False)
 
 
 def test_a_reading_that_differs_in_a_catalogue_action_is_still_combined() -> None:
@@ -452,8 +473,7 @@ def test_beyond_the_cap_an_admin_put_no_reading_can_cancel_stays_certain() -> No
     # Four texts the judgement reads apart (16 combinations, capped), none differing in a Deny, no boundary: the
     # change's own admin grant is the same in every combination, read or not.
     held = [_held(inline_source("build-runner", f"p{n}"), _judged_apart(n)) for n in range(4)]
-    read = combinations(_runner(*held), changed="x")
-    assert (read.partial, read.restraints_one_way) == (True, True)
+    assert combinations(_runner(*held), changed="x").partial
     [finding] = _judge(_put_role_policy("build-runner", "x", _doc_of(_allow("*"))), _directory(_runner(*held))).findings
     assert (finding.certain, finding.needs_context) == (True, ())
 
@@ -476,11 +496,11 @@ def _denying(n: int, action: str) -> str:
 
 
 @pytest.mark.parametrize("action", ["iam:UpdateAssumeRolePolicy", "iam:AttachUserPolicy"])
-def test_held_denies_that_read_away_together_alert_once_harmless_texts_are_set_aside(action: str) -> None:
-    # Review p3b: two Denies that cancel the method only with their last value, plus two harmless texts: all four
-    # combinations of the Denies are read (the harmless ones are no combination) and the one opening it alerts.
+def test_held_denies_that_read_away_together_alert_naming_them(action: str) -> None:
+    # Review p3b: two Denies that cancel the method only with their last value: all four combinations are read and
+    # the one opening it alerts, naming both.
     held = [_held(inline_source("build-runner", f"d{n}"), _denying(n, action)) for n in range(2)]
-    runner = _benign_runner(*held, count=2)
+    runner = _runner(*held)
     assert len(combinations(runner, changed="x").combinations) == 4
     event = _put_role_policy("build-runner", "x", _doc_of(_allow(action)))
     [finding] = _judge(event, _directory(runner, _deploy_admin())).findings
@@ -489,12 +509,26 @@ def test_held_denies_that_read_away_together_alert_once_harmless_texts_are_set_a
 
 
 @pytest.mark.parametrize("action", ["iam:UpdateAssumeRolePolicy", "iam:AttachUserPolicy"])
+def test_held_denies_that_read_away_together_beyond_the_cap_alert_that_a_method_may_be_missed(action: str) -> None:
+    # The same two Denies and two harmless texts (16 combinations, capped): judged on the last values the Denies
+    # cancel the method (compliant there, as before), but the change grants a catalogue action: alerted, not silent.
+    held = [_held(inline_source("build-runner", f"d{n}"), _denying(n, action)) for n in range(2)]
+    runner = _benign_runner(*held, count=2)
+    assert combinations(runner, changed="x").partial
+    event = _put_role_policy("build-runner", "x", _doc_of(_allow(action)))
+    assert _judge(event, _directory(_as_main(runner), _deploy_admin())).verdict is Verdict.COMPLIANT
+    [finding] = _judge(event, _directory(runner, _deploy_admin())).findings
+    assert (finding.rule_id, finding.certain) == ("privilege-escalation", False)
+    assert "inline build-runner/d0" in finding.needs_context[-1]
+    assert "may be missed" in finding.needs_context[-1]
+
+
+@pytest.mark.parametrize("action", ["iam:UpdateAssumeRolePolicy", "iam:AttachUserPolicy"])
 def test_beyond_the_cap_a_change_granting_a_whole_method_is_never_silent(action: str) -> None:
     # Review F3: four held Denies that cancel the method only with their last value (16 combinations, capped):
     # each judged alone leaves three Denies, so nothing is found; the change is alerted, not compliant.
     held = [_held(inline_source("build-runner", f"d{n}"), _denying(n, action)) for n in range(4)]
-    read = combinations(_runner(*held), changed="x")
-    assert (read.partial, read.restraints_one_way) == (True, False)
+    assert combinations(_runner(*held), changed="x").partial
     judgement = _judge(_put_role_policy("build-runner", "x", _doc_of(_allow(action))), _directory(_runner(*held)))
     [finding] = judgement.findings
     assert (judgement.verdict, finding.certain) == (Verdict.VIOLATION, False)
@@ -533,8 +567,10 @@ def test_a_put_replacing_a_document_read_two_ways_is_alerted_only() -> None:
     )
 
 
-def test_a_put_replacing_a_document_whose_readings_are_judged_alike_is_as_on_main() -> None:
-    text = _statement_text('"Action":"s3:Get1","Action":"s3:Put1"')
+def test_a_put_replacing_a_document_whose_readings_are_the_same_in_meaning_is_as_on_main() -> None:
+    # Fix round 2 (review 2, R2/R5): only a replaced text whose readings are one document in meaning (a Sid apart)
+    # is put back as certain; the old version of this test pinned a restore of s3:Put1 where AWS may hold s3:Get1.
+    text = SID_ONLY
     runner = _runner(NamedPolicy(HELD, parse_policy(PASS_ANY)), _held(inline_source("build-runner", "x"), text))
     plain = _runner(
         NamedPolicy(HELD, parse_policy(PASS_ANY)),

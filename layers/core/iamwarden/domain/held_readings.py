@@ -8,26 +8,25 @@ So the change is judged on every combination of the held policies' readings (``c
 merged (``merged``): what every combination reaches with certainty stays certain; what only some reach, or reach
 with certainty only in some, is alerted only, naming the ambiguous held policies (never remediated on a guess).
 
-Readings the judgement cannot tell apart are dropped first (``judged_key``: the same Deny statements and the same
-Allow statements that cover a catalogue action, Sid aside): a text naming ``s3:GetObject`` or ``s3:PutObject`` is
-one reading to it, so harmless ambiguous texts neither multiply the combinations nor make a finding alert-only.
+Readings that are the same document in meaning (every statement's grant, Sid aside) are one: a text naming
+``Sid`` twice reads one way. Readings that differ in anything else count, however harmless they look.
 
-The work is bounded: at most ``MAX_COMBINATIONS`` combinations are judged. Beyond that, each ambiguous document's
-readings are judged one at a time (the others on their last value) and what is found is alerted only, with the
-fact that not every combination was read (``Combinations.partial``); except what no reading can change: when no
-remaining ambiguous document differs in a Deny and the boundary reads one way (``restraints_one_way``), the
-change's own admin grant, and a method the change's document reaches by itself, are decided as read. A principal
-whose policies read one way is one combination: the verdict is exactly the one on its last-wins reading.
+The work is bounded: at most ``MAX_COMBINATIONS`` combinations are judged. Beyond that (``Combinations.partial``)
+the verdict is exactly the one on the last-wins reading of every held text (as before held texts were read every
+way): never made alert-only by planted texts; when it finds nothing and the change may open a method, the rule
+adds an alert-only finding naming the ambiguous held texts (a method needing them read another way may be
+missed). A principal whose policies read one way is one combination: the verdict is exactly the one on its
+last-wins reading.
 """
 
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import product
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from iamwarden.domain.documents import other_readings
-from iamwarden.domain.escalation import PolicyRisk, catalogue_actions_covered, content_key
+from iamwarden.domain.escalation import PolicyRisk, content_key
 from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.domain.policy import Policy, Statement, parse_policy
 from iamwarden.domain.principals import PrincipalPolicies
@@ -73,9 +72,6 @@ class Combinations(NamedTuple):
     combinations: tuple[Combination, ...]
     ambiguous: tuple[str, ...]
     partial: bool = False
-    #: No ambiguous document differs in a Deny statement and the boundary reads one way: no reading of what the
-    #: principal holds can cancel a grant (only add one).
-    restraints_one_way: bool = True
 
     def fact(self, *, found: bool = True) -> str:
         """What a verdict reached in some readings only rests on (``needs_context``); ``found`` False: what a
@@ -87,10 +83,9 @@ class Combinations(NamedTuple):
         )
         if self.partial:
             why += (
-                f" (more than {MAX_COMBINATIONS} combinations of readings: each document's readings were judged "
-                "alone, the others on their last value"
+                f" (more than {MAX_COMBINATIONS} combinations of readings: judged on each key's last value only, "
+                "so a method that needs some of them read another way may be missed)"
             )
-            why += ")" if found else ", so a method that needs two of them read another way may be missed)"
         return why + (
             "; what this change opens is reached in some of its readings only" if found and not self.partial else ""
         )
@@ -114,26 +109,11 @@ def _meaning(statement: Statement) -> tuple[Any, ...]:
     )
 
 
-def judged_key(policy: Policy) -> tuple[Any, ...]:
-    """What judging a change on the principal uses of a held document: every Deny (it may cancel any grant, the
-    change's own admin grant too) and every Allow that covers an action of the escalation catalogue; an Allow of
-    nothing the catalogue names (``s3:GetObject``) opens no method and is no admin grant of the change. Two
-    readings with the same key are judged alike."""
-    return tuple(
-        _meaning(statement)
-        for statement in policy.statements
-        if not statement.allows or catalogue_actions_covered(statement.actions, statement.not_actions)
-    )
-
-
-def _denies(policy: Policy) -> tuple[Any, ...]:
-    return tuple(_meaning(statement) for statement in policy.statements if not statement.allows)
-
-
 def read_alike(policy: Policy, readings: Sequence[Policy]) -> bool:
-    """Whether every reading of a held document is judged as ``policy`` (its last-wins reading) is."""
-    key = judged_key(policy)
-    return all(judged_key(reading) == key for reading in readings)
+    """Whether every reading of a held document is the same document in meaning as ``policy`` (its last-wins
+    reading), Sid aside: only then is what putting it back writes known."""
+    key = _whole(policy)
+    return all(_whole(reading) == key for reading in readings)
 
 
 def _distinct(
@@ -160,25 +140,19 @@ def combinations(principal: PrincipalPolicies, *, changed: str) -> Combinations:
     documents: dict[tuple[Any, ...], tuple[list[str], tuple[Policy, ...]]] = {}
     for named in principal.policies:
         if named.readings and named.source != changed:
-            # Readings judged alike are one (``judged_key``): they neither multiply nor doubt anything.
-            readings = _distinct(named.policy, named.readings, judged_key)
+            # Readings the same in meaning (a Sid apart) are one: they neither multiply nor doubt anything.
+            readings = _distinct(named.policy, named.readings, _whole)
             if readings:
                 entry = documents.setdefault(_key(named.policy, named.readings), ([], (named.policy, *readings)))
                 entry[0].append(named.source)
-    restraints_one_way = all(
-        _denies(reading) == _denies(alternatives[0])
-        for _, alternatives in documents.values()
-        for reading in alternatives
-    )
     if principal.boundary is not None and principal.boundary_readings:
-        # The boundary's every Allow counts (an action it leaves out is cut): only a Sid apart is alike.
+        # Like the others: only a Sid apart is alike.
         readings = _distinct(principal.boundary, principal.boundary_readings, _whole)
         if readings:
             boundary = (principal.boundary, *readings)
             documents.setdefault(_key(principal.boundary, principal.boundary_readings), ([], boundary))[0].append(
                 BOUNDARY
             )
-            restraints_one_way = False
     if not documents:
         return Combinations((Combination(principal, ""),), ())
     keys = list(documents)
@@ -186,15 +160,9 @@ def combinations(principal: PrincipalPolicies, *, changed: str) -> Combinations:
     total = 1
     for key in keys:
         total *= len(documents[key][1])
-    choices: Iterable[tuple[int, ...]]
-    if total <= MAX_COMBINATIONS:
-        choices = product(*(range(len(documents[key][1])) for key in keys))
-    else:  # each document's readings alone, the others on their last value
-        choices = [
-            tuple(index if position == at else 0 for position in range(len(keys)))
-            for at, key in enumerate(keys)
-            for index in range(len(documents[key][1]))
-        ]
+    if total > MAX_COMBINATIONS:  # judged on the last values only, as before (the verdict is never weakened)
+        return Combinations((Combination(_read(principal, {}, changed), ""),), names, partial=True)
+    choices = product(*(range(len(documents[key][1])) for key in keys))
     found: list[Combination] = []
     for choice in dict.fromkeys(choices):
         chosen = {key: documents[key][1][index] for key, index in zip(keys, choice, strict=True)}
@@ -202,7 +170,7 @@ def combinations(principal: PrincipalPolicies, *, changed: str) -> Combinations:
             f"{name} read another way (reading {index + 1})" for name, index in zip(names, choice, strict=True) if index
         )
         found.append(Combination(_read(principal, chosen, changed), label))
-    return Combinations(tuple(found), names, partial=total > MAX_COMBINATIONS, restraints_one_way=restraints_one_way)
+    return Combinations(tuple(found), names)
 
 
 def _read(principal: PrincipalPolicies, chosen: Mapping[tuple[Any, ...], Policy], changed: str) -> PrincipalPolicies:
@@ -219,17 +187,14 @@ def _read(principal: PrincipalPolicies, chosen: Mapping[tuple[Any, ...], Policy]
     return principal._replace(policies=policies, boundary=boundary, boundary_readings=())
 
 
-def merged(risks: Sequence[PolicyRisk], read: Combinations, *, own: Collection[str] = ()) -> PolicyRisk:
+def merged(risks: Sequence[PolicyRisk], read: Combinations) -> PolicyRisk:
     """One verdict from the verdicts (``decisive`` already) on each combination, the last-wins one first: an admin
     grant or a method every combination reaches with certainty stays as it is; one reached in the same way by every
     combination (uncertain in each) stays as it is; anything else (reached by some only, or certain by some only)
-    names ``read.fact()`` as unknown: alerted, never remediated.
-
-    Capped (``read.partial``), only what no unread combination can change is decided as read: the change's own
-    admin grant, and a method in ``own`` (the change's document reaches it by itself), when no held reading can
-    cancel a grant (``read.restraints_one_way``); anything else names the fact.
+    names ``read.fact()`` as unknown: alerted, never remediated. One verdict (one combination, or capped: the
+    last values only) is kept as it is.
     """
-    if len(risks) == 1 and not read.partial:
+    if len(risks) == 1:
         return risks[0]
     fact = read.fact()
     # Kept per combination (its index), so a verdict counts once per combination whatever it holds twice.
@@ -241,17 +206,17 @@ def merged(risks: Sequence[PolicyRisk], read: Combinations, *, own: Collection[s
         for path in risk.escalations:
             paths.setdefault(path.method.name, {}).setdefault(index, path)
 
-    def settled(found: dict[int, Any], *, unchangeable: bool) -> bool:
-        if len(found) < len(risks) or (read.partial and not (unchangeable and read.restraints_one_way)):
+    def settled(found: dict[int, Any]) -> bool:
+        if len(found) < len(risks):
             return False
         return all(item.certain for item in found.values()) or not any(item.certain for item in found.values())
 
-    def kept(found: dict[int, Any], *, unchangeable: bool) -> Any:
+    def kept(found: dict[int, Any]) -> Any:
         first = next(iter(found.values()))
-        return first if settled(found, unchangeable=unchangeable) else first._replace(unknown=(*first.unknown, fact))
+        return first if settled(found) else first._replace(unknown=(*first.unknown, fact))
 
-    grants = tuple(kept(found, unchangeable=True) for found in admin.values())
-    escalations = tuple(kept(found, unchangeable=name in own) for name, found in paths.items())
+    grants = tuple(kept(found) for found in admin.values())
+    escalations = tuple(kept(found) for found in paths.values())
     unknown = (*risks[0].unknown, *(f for g in grants for f in g.unknown), *(f for p in escalations for f in p.unknown))
     return PolicyRisk(grants, escalations, tuple(dict.fromkeys(unknown)))
 

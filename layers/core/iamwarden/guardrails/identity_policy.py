@@ -525,9 +525,8 @@ def judge_principal_change(
         for combination in read.combinations
     ]
     befores = judged[0][1]
-    # Capped, a method the change's document reaches by itself is decided as read when no reading can cancel it.
-    own = frozenset(path.method.name for path in assess(policy).escalations if path.certain) if read.partial else ()
-    risk = merged([risk for risk, _ in judged], read, own=own)
+    # Capped (``read.partial``), one combination: the last values, judged exactly as before (never weakened).
+    risk = merged([risk for risk, _ in judged], read)
     if replaced is not None and not read_alike(replaced, replaced_readings):
         # What the put added, and what putting the old document back would write, rest on how AWS read it.
         risk = doubted(
@@ -538,8 +537,8 @@ def judge_principal_change(
         )
     if len(judged) > 1 or replaced_readings:
         risk = decisive(risk)
-    # Capped and nothing found: a method needing held documents read another way may be missed (never silent):
-    # whenever the change grants a catalogue action or drops a Deny, the only ways it can open one.
+    # Capped and nothing found on the last values: a method needing held documents read another way may be missed
+    # (never silent) whenever the change grants a catalogue action or replaces a Deny, the only ways it can open one.
     cannot_tell = read.partial and not risk.risky and _may_open_a_method(policy, previous)
     return PrincipalChange(
         risk,
