@@ -66,8 +66,8 @@ def _as_main(principal: PrincipalPolicies) -> PrincipalPolicies:
     )
 
 
-#: A text read two ways that differ in the Sid only: one document in meaning.
-SID_ONLY = _statement_text('"Sid":"a","Sid":"b","Action":"s3:Get1"')
+#: A text read two ways (a string, then a list of it) that are one document in meaning.
+SAME_MEANING = _statement_text('"Action":"s3:Get1","Action":["s3:Get1"]')
 
 
 def _held(source: str, text: str) -> NamedPolicy:
@@ -432,7 +432,8 @@ def _benign_runner(*plain: NamedPolicy, count: int = 4) -> PrincipalPolicies:
 
 def test_held_readings_the_same_in_meaning_are_one_and_name_nothing() -> None:
     # Fix round 2: only readings that are the same document in meaning (a Sid apart) are one.
-    text = SID_ONLY
+    text = SAME_MEANING
+    assert parsed_readings(text, "s")  # it does read two ways
     read = combinations(_runner(*(_held(inline_source("build-runner", f"s{n}"), text) for n in range(4))), changed="x")
     assert (len(read.combinations), read.ambiguous, read.partial) == (1, (), False)
 
@@ -570,7 +571,8 @@ def test_a_put_replacing_a_document_read_two_ways_is_alerted_only() -> None:
 def test_a_put_replacing_a_document_whose_readings_are_the_same_in_meaning_is_as_on_main() -> None:
     # Fix round 2 (review 2, R2/R5): only a replaced text whose readings are one document in meaning (a Sid apart)
     # is put back as certain; the old version of this test pinned a restore of s3:Put1 where AWS may hold s3:Get1.
-    text = SID_ONLY
+    text = SAME_MEANING
+    assert parsed_readings(text, "x")
     runner = _runner(NamedPolicy(HELD, parse_policy(PASS_ANY)), _held(inline_source("build-runner", "x"), text))
     plain = _runner(
         NamedPolicy(HELD, parse_policy(PASS_ANY)),
@@ -652,3 +654,150 @@ def test_a_certain_finding_is_cut_so_that_the_method_closes_in_every_reading(hel
         )
         methods = [path.method.name for path in assess_principal(principal).escalations]
         assert "PassExistingRoleToNewLambdaThenInvoke" not in methods, reading
+
+
+# --- fix round 2 (second review of whole-s15): probes q2-q8 give main's verdict, or alert-only where it guessed ----
+
+
+def _filler(source: str, first: str, last: str) -> NamedPolicy:
+    return _held(inline_source("build-runner", source), _statement_text(f'"Action":"{first}","Action":"{last}"'))
+
+
+def _deny_filler(n: int) -> NamedPolicy:
+    """A held Deny of nothing any rule reads, that reads two ways (review 2, q5)."""
+    text = _statement_text(f'"Action":"sqs:A{n}","Action":"sqs:B{n}"').replace('"Allow"', '"Deny"')
+    return _held(inline_source("build-runner", f"d{n}"), text)
+
+
+_CHANGES = [
+    pytest.param((), _doc_of(_allow("*")), id="admin-put"),
+    pytest.param((), _doc_of(_allow("iam:*")), id="iam-star-put"),
+    pytest.param((), _doc_of(_allow("iam:AttachRolePolicy")), id="attach-role-policy-put"),
+    pytest.param((NamedPolicy(HELD, parse_policy(PASS_ANY)),), LAMBDA, id="split-passrole-lambda"),
+]
+
+
+@pytest.mark.parametrize(("plain", "document"), _CHANGES)
+@pytest.mark.parametrize("count", [2, 4])
+def test_planted_deny_fillers_never_weaken_a_certain_finding(
+    plain: tuple[NamedPolicy, ...], document: Any, count: int
+) -> None:
+    # Review 2, R0 (q5): 2 Deny fillers are 4 combinations (each read), 4 are 16 (capped): main's verdict either way.
+    runner = _runner(*plain, *(_deny_filler(n) for n in range(count)))
+    event = _put_role_policy("build-runner", "x", document)
+    judgement = _judge(event, _directory(runner, _deploy_admin()))
+    assert judgement.findings[0].certain
+    assert _outcome(judgement) == _outcome(_judge(event, _directory(_as_main(runner), _deploy_admin())))
+
+
+def test_a_boundary_filler_beyond_the_cap_never_weakens_an_admin_put() -> None:
+    # Review 2, R0 (q8): a boundary read two ways (sqs:A / sqs:B) and three catalogue fillers: capped, main's verdict.
+    boundary = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},'
+        '{"Effect":"Allow","Action":"sqs:A","Action":"sqs:B","Resource":"*"}]}'
+    )
+    runner = _runner(
+        *(_held(inline_source("build-runner", f"f{n}"), _judged_apart(n)) for n in range(3)), boundary=boundary
+    )
+    assert combinations(runner, changed="x").partial
+    event = _put_role_policy("build-runner", "x", _doc_of(_allow("*")))
+    judgement = _judge(event, _directory(runner, _deploy_admin()))
+    assert (judgement.findings[0].certain, judgement.findings[0].needs_context) == (True, ())
+    assert _outcome(judgement) == _outcome(_judge(event, _directory(_as_main(runner), _deploy_admin())))
+
+
+@pytest.mark.parametrize("count", [0, 2, 3, 4])
+def test_catalogue_fillers_never_weaken_a_split_escalation(count: int) -> None:
+    # Review 2, R4 (q6): fillers differing in s3:GetObject (a catalogue action completing nothing here): under the
+    # cap every combination holds the split method with certainty, beyond it the last values decide: certain always.
+    runner = _runner(
+        NamedPolicy(HELD, parse_policy(PASS_ANY)),
+        *(_filler(f"f{n}", "s3:GetObject", f"s3:List{n}") for n in range(count)),
+    )
+    judgement = _put_lambda(runner)
+    assert judgement.findings[0].certain
+    assert _outcome(judgement) == _outcome(_put_lambda(_as_main(runner)))
+
+
+_JOINT = [
+    ("d0", "iam:AttachRolePolicy", "iam:ListRoles"),
+    ("d1", "iam:UpdateAssumeRolePolicy", "iam:ListRoles"),
+    ("f2", "glue:StartJobRun", "glue:CreateTrigger"),
+    ("f3", "codebuild:StartBuild", "codebuild:CreateProject"),
+    ("f4", "sagemaker:StartNotebookInstance", "sagemaker:StopNotebookInstance"),
+]
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 5])
+def test_a_method_two_held_texts_may_already_hold_is_alerted_under_the_cap_and_as_before_beyond_it(count: int) -> None:
+    # Review 2, R1 (q2): read with their first values, d0 and d1 together already hold the method the change adds.
+    # Under the cap that combination is read: alert-only, naming them. Beyond it, the verdict is main's (last values:
+    # certain), the known limit the README states.
+    runner = _runner(*(_filler(*held) for held in _JOINT[:count]))
+    event = _put_role_policy(
+        "build-runner", "x", _doc_of(_allow(["iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"]))
+    )
+    judgement = _judge(event, _directory(runner, _deploy_admin()))
+    [finding] = judgement.findings
+    if combinations(runner, changed=inline_source("build-runner", "x")).partial:
+        assert _outcome(judgement) == _outcome(_judge(event, _directory(_as_main(runner), _deploy_admin())))
+    else:
+        assert (finding.rule_id, finding.certain) == ("privilege-escalation", False)
+        assert "inline build-runner/d0" in finding.needs_context[-1]
+
+
+@pytest.mark.parametrize(
+    "replaced",
+    [
+        pytest.param(
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue",'
+            f'"Resource":"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:app-*","Resource":"*"}}]}}',
+            id="resource",
+        ),
+        pytest.param(
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue",'
+            f'"Resource":"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:app-*",'
+            '"Condition":{"StringEquals":{"aws:ResourceTag/team":"x"}},"Condition":{}}]}',
+            id="condition",
+        ),
+        pytest.param(_statement_text('"Action":"s3:Get1","Action":"s3:Put1"'), id="action"),
+    ],
+)
+def test_a_put_replacing_a_text_whose_readings_differ_outside_the_catalogue_is_never_put_back_as_certain(
+    replaced: str,
+) -> None:
+    # Review 2, R2 (q3): putting back the last-wins reading may grant what AWS never held (a Resource *, a dropped
+    # Condition, s3:Put1 for s3:Get1): the finding is alerted only, naming the replaced document.
+    runner = _runner(NamedPolicy(HELD, parse_policy(PASS_ANY)), _held(inline_source("build-runner", "x"), replaced))
+    event = _put_role_policy("build-runner", "x", _doc_of(_allow(["lambda:CreateFunction", "lambda:InvokeFunction"])))
+    [finding] = _judge(event, _directory(runner, _deploy_admin())).findings
+    assert (finding.rule_id, finding.certain) == ("privilege-escalation", False)
+    assert finding.needs_context[-1].startswith(
+        "which way AWS read the document inline policy x of role build-runner held before this put"
+    )
+
+
+_GUARD = NamedPolicy(
+    inline_source("build-runner", "guard"),
+    parse_policy(_doc_of({"Effect": "Deny", "NotAction": ["iam:*"], "Resource": "*"})),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(_statement_text('"Action":"s3:PutObject","Action":"?3:Put*"'), id="last-value-admin"),
+        pytest.param(_statement_text('"Action":"?3:Put*","Action":"s3:PutObject"'), id="first-value-admin"),
+    ],
+)
+def test_a_held_admin_grant_outside_the_catalogue_read_one_way_only_makes_a_lift_alert_only(text: str) -> None:
+    # Review 2, R3 (q4): the change lets the role delete the Deny that keeps a wildcard-service grant in check. Held
+    # plainly, ``?3:Put*`` makes that certain and ``s3:PutObject`` compliant: read two ways, alerted, naming it.
+    event = _put_role_policy("build-runner", "x", _doc_of(_allow("iam:DeleteRolePolicy")))
+    amb = _held(inline_source("build-runner", "amb"), text)
+    runner = _runner(_GUARD, amb)
+    assert len(combinations(runner, changed="x").combinations) == 2
+    judgement = _judge(event, _directory(runner, _deploy_admin()))
+    [finding] = judgement.findings
+    assert (finding.rule_id, finding.certain) == ("privilege-escalation", False)
+    assert "inline build-runner/amb" in finding.needs_context[-1]
