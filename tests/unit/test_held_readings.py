@@ -22,7 +22,14 @@ from iamwarden.domain.authorization_details import authorization_details_directo
 from iamwarden.domain.directory import group_source, inline_source
 from iamwarden.domain.escalation import AdminGrant, PolicyRisk, assess, assess_principal
 from iamwarden.domain.findings import Judgement, Verdict
-from iamwarden.domain.held_readings import BOUNDARY, MAX_COMBINATIONS, combinations, merged, parsed_readings
+from iamwarden.domain.held_readings import (
+    BOUNDARY,
+    MAX_COMBINATIONS,
+    combinations,
+    merged,
+    parsed_readings,
+    read_alike,
+)
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from tests.conftest import ROOT
@@ -801,3 +808,15 @@ def test_a_held_admin_grant_outside_the_catalogue_read_one_way_only_makes_a_lift
     [finding] = judgement.findings
     assert (finding.rule_id, finding.certain) == ("privilege-escalation", False)
     assert "inline build-runner/amb" in finding.needs_context[-1]
+
+
+def test_readings_that_differ_only_in_version_are_not_read_alike() -> None:
+    """``Version`` decides whether ``${aws:username}`` is a variable (2012-10-17) or literal text (2008-10-17): a
+    replaced text whose readings differ there is not the same document (review3 whole-s15 N2)."""
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"}
+    last = parse_policy({"Version": "2012-10-17", "Statement": [statement]})
+    other = parse_policy({"Version": "2008-10-17", "Statement": [statement]})
+    same = parse_policy({"Version": "2012-10-17", "Statement": [{**statement, "Sid": "Home"}]})
+
+    assert not read_alike(last, [other])
+    assert read_alike(last, [same])

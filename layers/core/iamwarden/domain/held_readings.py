@@ -130,7 +130,9 @@ def _distinct(
 
 
 def _whole(policy: Policy) -> tuple[Any, ...]:
-    return tuple(_meaning(statement) for statement in policy.statements)
+    """A document's meaning: its statements' and its ``Version`` (which decides whether ``${aws:username}`` is a
+    policy variable or literal text: review3 whole-s15 N2)."""
+    return (policy.version, *(_meaning(statement) for statement in policy.statements))
 
 
 def combinations(principal: PrincipalPolicies, *, changed: str) -> Combinations:
