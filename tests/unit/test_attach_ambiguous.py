@@ -244,6 +244,38 @@ def test_a_new_default_version_whose_text_disagrees_with_itself_is_alerted_only(
     assert finding.needs_context[-1].endswith("which version was the default before is not known)")
 
 
+_ADMIN_AND_READ = (
+    '{"Version":"2012-10-17","Statement":[{%s"Effect":"Allow","Action":"*","Resource":"*"},'
+    '{"Effect":"Allow",%s"Resource":"*"}]}'
+)
+
+
+@pytest.mark.parametrize("sid", ['"Sid":"A","Sid":"B",', '"Sid":"B",'])
+def test_a_new_default_version_whose_only_duplicate_is_a_sid_is_undone_as_any_other(sid: str) -> None:
+    # Review 3 of s14, R4: a Sid named twice grants nothing either way, so the write (v1 without the admin
+    # statement) is the same whichever Sid AWS kept; the text with one Sid is judged the same.
+    event = load_event("create-policy-version-admin.json")
+    event["detail"]["requestParameters"]["policyDocument"] = _ADMIN_AND_READ % (sid, '"Action":"s3:GetObject",')
+    [finding] = judge_event(event, Settings(own=SAMPLE_OWN)).findings
+    assert finding.rule_id == "policy-version-admin"
+    assert finding.certain
+    assert not finding.needs_context
+    [step] = [step for step in finding.plan if "statements" in step.parameters]
+    assert "read_two_ways" not in step.parameters
+
+
+def test_a_new_default_version_whose_kept_statement_reads_two_ways_is_still_alerted_only() -> None:
+    # The statement the write would keep names Action twice: writing it would take one reading, a guess.
+    event = load_event("create-policy-version-admin.json")
+    text = _ADMIN_AND_READ % ('"Sid":"A","Sid":"B",', '"Action":"s3:GetObject","Action":"s3:ListBucket",')
+    event["detail"]["requestParameters"]["policyDocument"] = text
+    [finding] = judge_event(event, Settings(own=SAMPLE_OWN)).findings
+    assert finding.rule_id == "policy-version-admin"
+    assert not finding.certain
+    assert "Statement[1].Action" in finding.needs_context[-1]
+    assert finding.needs_context[-1].endswith("which version was the default before is not known)")
+
+
 class Listing(Texts):
     """``Texts`` that also lists the policy's versions (as the live reader and authorization details do): v0 was the
     default before v1, and v0 grants nothing to escalate with."""

@@ -185,6 +185,31 @@ def test_only_the_policy_texts_the_rules_read_and_whose_values_differ_have_other
     assert other_parameters([], parameters) == ([], ())  # nothing decoded as a policy: nothing to read again
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        '{"Sid":"A","Sid":"B","Effect":"Allow","Action":"*","Resource":"*"}',
+        '[{"Sid":"A","Effect":"Allow","Sid":"B","Action":"*","Resource":"*"}]',
+    ],
+)
+def test_a_sid_named_twice_has_no_other_reading(statement: str) -> None:
+    # Review 3 of s14, R4: a Sid labels a statement and never changes what it allows.
+    text = '{"Version":"2012-10-17","Statement":' + statement + "}"
+    assert duplicate_keys(text)  # still found where asked
+    assert documents.other_readings(text) == ()
+    assert other_parameters([text], {"policyDocument": text}) == ([], ())
+
+
+def test_a_sid_named_twice_beside_a_meaningful_duplicate_keeps_that_reading() -> None:
+    text = '{"Statement":[{"Sid":"A","Sid":"B","Effect":"Allow","Action":"*","Action":"s3:GetObject","Resource":"*"}]}'
+    (other,) = documents.other_readings(text)
+    assert json.loads(other)["Statement"][0]["Action"] == "*"
+    assert other_parameters([text], {"policyDocument": text})[1] == (
+        "requestParameters.policyDocument: Statement[0].Sid",
+        "requestParameters.policyDocument: Statement[0].Action",
+    )
+
+
 def test_a_text_is_read_as_the_decoder_reads_it_whatever_the_memo_holds() -> None:
     encoded = quote("\n" + DUPLICATE_EFFECT)  # %0A%7B...: encoded whitespace first
     load_policy(encoded, PolicyKind.INLINE_ROLE, field="policy")

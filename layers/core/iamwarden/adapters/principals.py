@@ -50,6 +50,7 @@ from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error,
 from iamwarden.domain.directory import PrincipalKey, group_source, inline_source
 from iamwarden.domain.events import event_instant
 from iamwarden.domain.exceptions import IamWardenError
+from iamwarden.domain.held_readings import parsed_readings
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RolesRead
@@ -221,7 +222,8 @@ class LiveRoleDirectory:
         self._horizon = float("-inf")
         self._accounts: dict[str, _Account] = {}
         #: (policy ARN, version id) -> document: versions never change
-        self._versions: dict[tuple[str, str], Policy] = {}
+        #: (policy ARN, version id) -> its document and the other readings of its text (``held_readings``)
+        self._versions: dict[tuple[str, str], NamedPolicy] = {}
         #: The managed policy ARNs the principal being read embeds (see ``_drop_holders``).
         self._reading_managed: frozenset[str] = frozenset()
         #: group key -> (time read, its member user ARNs or None)
@@ -483,6 +485,7 @@ class LiveRoleDirectory:
                     return found
         iam = self._iam(key.account)
         boundary: Policy | None = None
+        boundary_readings: tuple[Policy, ...] = ()
         trust: Policy | None = None
         if key.kind in ("role", "user"):
             entity = self._call(iam, f"get_{key.kind}", **{f"{key.kind.capitalize()}Name": key.name})
@@ -490,7 +493,8 @@ class LiveRoleDirectory:
             arn = described.get("Arn", arn)
             limit = described.get("PermissionsBoundary")
             if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn"):
-                boundary = self._managed(key.account, limit["PermissionsBoundaryArn"])
+                held = self._managed(key.account, limit["PermissionsBoundaryArn"])
+                boundary, boundary_readings = held.policy, held.readings
             trust = _trust_of(described)
         policies = self._own_policies(iam, key)
         groups: list[str] | None = None
@@ -501,41 +505,48 @@ class LiveRoleDirectory:
                 partition = arn.split(":", 2)[1] if arn.startswith("arn:") else "aws"
                 groups.append(group.get("Arn") or f"arn:{partition}:iam::{key.account}:group/{group_key.name}")
                 policies.extend(
-                    NamedPolicy(group_source(group_key.name, named.source), named.policy)
+                    named._replace(source=group_source(group_key.name, named.source))
                     for named in self._own_policies(iam, group_key)
                 )
         return PrincipalPolicies(
-            arn, tuple(policies), boundary, trust, groups=None if groups is None else tuple(groups)
+            arn,
+            tuple(policies),
+            boundary,
+            trust,
+            groups=None if groups is None else tuple(groups),
+            boundary_readings=boundary_readings,
         )
 
     def _role_from_details(self, key: PrincipalKey, detail: Mapping[str, Any]) -> PrincipalPolicies:
         """A role as ``GetAccountAuthorizationDetails`` gave it: the same policies ``GetRole`` and the role's
         policy lists would give, read together (managed documents through ``_managed``, as for any role)."""
-        limit = detail.get("PermissionsBoundary")
-        boundary = (
-            self._managed(key.account, limit["PermissionsBoundaryArn"])
-            if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn")
-            else None
-        )
+        held = self._boundary_of(key, detail)
         policies = self._detail_policies(key, key.name, detail, "RolePolicyList")
         # The entry lists the role's instance profiles too: no ListInstanceProfilesForRole needed for it.
         listed = detail.get("InstanceProfileList")
         profiles = tuple(str(p["Arn"]) for p in listed if p.get("Arn")) if isinstance(listed, list) else None
         return PrincipalPolicies(
-            detail["Arn"], tuple(policies), boundary, _trust_of(detail), instance_profiles=profiles
+            detail["Arn"],
+            tuple(policies),
+            None if held is None else held.policy,
+            _trust_of(detail),
+            instance_profiles=profiles,
+            boundary_readings=() if held is None else held.readings,
         )
+
+    def _boundary_of(self, key: PrincipalKey, detail: Mapping[str, Any]) -> NamedPolicy | None:
+        """The permissions boundary an authorization details entry names, read as any managed policy."""
+        limit = detail.get("PermissionsBoundary")
+        if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn"):
+            return self._managed(key.account, limit["PermissionsBoundaryArn"])
+        return None
 
     def _user_from_details(
         self, key: PrincipalKey, detail: Mapping[str, Any], groups: Mapping[str, Mapping[str, Any]]
     ) -> PrincipalPolicies | None:
         """A user as ``GetAccountAuthorizationDetails`` gave it, with its groups' entries: the policies ``GetUser``,
         its lists and its groups' lists would give (None: a group of it is not among the entries, so read it)."""
-        limit = detail.get("PermissionsBoundary")
-        boundary = (
-            self._managed(key.account, limit["PermissionsBoundaryArn"])
-            if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn")
-            else None
-        )
+        held = self._boundary_of(key, detail)
         policies = self._detail_policies(key, key.name, detail, "UserPolicyList")
         in_groups: list[str] = []
         for name in detail.get("GroupList") or ():
@@ -545,24 +556,33 @@ class LiveRoleDirectory:
             in_groups.append(group["Arn"])
             group_key = PrincipalKey((key.account, "group", name))
             policies.extend(
-                NamedPolicy(group_source(name, named.source), named.policy)
+                named._replace(source=group_source(name, named.source))
                 for named in self._detail_policies(group_key, name, group, "GroupPolicyList")
             )
-        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, None, groups=tuple(in_groups))
+        return PrincipalPolicies(
+            detail["Arn"],
+            tuple(policies),
+            None if held is None else held.policy,
+            None,
+            groups=tuple(in_groups),
+            boundary_readings=() if held is None else held.readings,
+        )
 
     def _detail_policies(
         self, key: PrincipalKey, name: str, detail: Mapping[str, Any], inline_list: str
     ) -> list[NamedPolicy]:
         """The inline and attached policies of one ``GetAccountAuthorizationDetails`` entry."""
         policies = [
-            NamedPolicy(
+            self._held(
                 inline_source(name, inline["PolicyName"]),
-                self._parse(inline["PolicyDocument"], f"inline policy {inline['PolicyName']}"),
+                inline,
+                "PolicyDocument",
+                f"inline policy {inline['PolicyName']}",
             )
             for inline in detail.get(inline_list) or ()
         ]
         policies.extend(
-            NamedPolicy(attached["PolicyArn"], self._managed(key.account, attached["PolicyArn"]))
+            self._managed(key.account, attached["PolicyArn"])
             for attached in detail.get("AttachedManagedPolicies") or ()
         )
         return policies
@@ -571,14 +591,21 @@ class LiveRoleDirectory:
         list_inline, get_inline, list_attached, parameter = _INLINE_CALLS[key.kind]
         found: list[NamedPolicy] = []
         for name in self._pages(iam, list_inline, "PolicyNames", **{parameter: key.name}):
-            document = self._call(iam, get_inline, **{parameter: key.name, "PolicyName": name})["PolicyDocument"]
-            found.append(NamedPolicy(inline_source(key.name, name), self._parse(document, f"inline policy {name}")))
+            answer = self._call(iam, get_inline, **{parameter: key.name, "PolicyName": name})
+            found.append(self._held(inline_source(key.name, name), answer, "PolicyDocument", f"inline policy {name}"))
         for attached in self._pages(iam, list_attached, "AttachedPolicies", **{parameter: key.name}):
-            found.append(NamedPolicy(attached["PolicyArn"], self._managed(key.account, attached["PolicyArn"])))
+            found.append(self._managed(key.account, attached["PolicyArn"]))
         return found
 
-    def _managed(self, account: str, policy_arn: str) -> Policy:
-        """The default version of a managed policy (its pointer cached, its document kept for good)."""
+    def _held(self, source: str, answer: Mapping[str, Any], key: str, what: str) -> NamedPolicy:
+        """The policy document under ``key`` of an IAM answer, with the other readings of its text (kept before
+        botocore decoded it: ``_keep_texts``), so a held policy that names a key twice is read every way."""
+        text = answer.get(_TEXT, answer[key])
+        return NamedPolicy(source, self._parse(answer[key], what), parsed_readings(text, what))
+
+    def _managed(self, account: str, policy_arn: str) -> NamedPolicy:
+        """The default version of a managed policy (its pointer cached, its document kept for good), named by its
+        ARN, with the other readings of its text."""
         self._reading_managed |= {policy_arn}
         cache = self._account(account).defaults
         hit = cache.get(policy_arn)
@@ -588,8 +615,9 @@ class LiveRoleDirectory:
             hit = cache[policy_arn] = (self._clock(), version_id)
         key = (policy_arn, hit[1])
         if key not in self._versions:
-            document = self._call(iam, "get_policy_version", PolicyArn=policy_arn, VersionId=hit[1])
-            self._versions[key] = self._parse(document["PolicyVersion"]["Document"], f"{policy_arn} {hit[1]}")
+            answer = self._call(iam, "get_policy_version", PolicyArn=policy_arn, VersionId=hit[1])["PolicyVersion"]
+            held = self._held(policy_arn, answer, "Document", f"{policy_arn} {hit[1]}")
+            self._versions[key] = held
         return self._versions[key]
 
     def reads_roles_behind(self, resource_arn: str) -> bool:
@@ -846,7 +874,9 @@ class LiveRoleDirectory:
         return now - max(0.0, self._wall() - happened.timestamp())
 
     def _iam(self, account: str) -> Any:
-        return self._clients.client("iam", account, self._region)
+        client = self._clients.client("iam", account, self._region)
+        _keep_texts(client)
+        return client
 
     def _call(self, client: Any, operation: str, **parameters: Any) -> Any:
         try:
@@ -877,6 +907,37 @@ class LiveRoleDirectory:
             return parse_policy(decoded(document), field=what)
         except Exception as exc:
             raise _Unknown(f"{what} does not parse") from exc
+
+
+#: Where ``_keep_texts`` leaves a policy document's text, beside the document botocore decodes (no IAM shape's key).
+_TEXT = "IamWardenDocumentText"
+#: The IAM answers whose policy documents the directory reads.
+_READ_TEXTS = ("GetRolePolicy", "GetUserPolicy", "GetGroupPolicy", "GetPolicyVersion", "GetAccountAuthorizationDetails")
+
+
+def _keep_texts(iam: Any) -> None:
+    """Keep the text of every policy document the directory reads: botocore's ``json_decode_policies`` (on
+    ``after-call.iam``) turns it into a dict keeping only the last value of a key named twice, and a more specific
+    ``after-call.iam.<Operation>`` handler runs before it. Registered once per client (``unique_id``)."""
+    events = getattr(getattr(iam, "meta", None), "events", None)
+    if events is None:  # a test's stand-in client: its documents are dicts
+        return
+    for operation in _READ_TEXTS:
+        events.register(f"after-call.iam.{operation}", _kept_texts, unique_id=f"iamwarden-held-text-{operation}")
+
+
+def _kept_texts(parsed: Any, **_: Any) -> None:
+    """Beside each ``PolicyDocument``/``Document`` text of an answer (nested lists too), the same text."""
+    stack: list[Any] = [parsed]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            for key in ("PolicyDocument", "Document"):
+                if isinstance(value.get(key), str):
+                    value[_TEXT] = value[key]
+            stack.extend(item for item in value.values() if isinstance(item, dict | list))
+        elif isinstance(value, list):
+            stack.extend(item for item in value if isinstance(item, dict | list))
 
 
 def _trust_of(described: Mapping[str, Any]) -> Policy | None:

@@ -29,6 +29,7 @@ from urllib.parse import unquote
 from iamwarden.domain.directory import PrincipalKey, StaticDirectory, group_source, inline_source
 from iamwarden.domain.events import json_type_name
 from iamwarden.domain.exceptions import IamWardenError, InvalidEventError
+from iamwarden.domain.held_readings import parsed_readings
 from iamwarden.domain.managed_documents import PolicyVersion, read_version
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
@@ -72,6 +73,8 @@ class _Reader:
         self.lists = lists
         #: policy ARN -> its default version's document, parsed
         self.managed: dict[str, Policy] = {}
+        #: policy ARN -> the other readings of its default version's text (``held_readings``), when it has some
+        self.managed_readings: dict[str, tuple[Policy, ...]] = {}
         #: policy ARN -> (default version id, version id -> version)
         self.versions: dict[str, tuple[str, dict[str, PolicyVersion]]] = {}
         for index, item in enumerate(lists["Policies"]):
@@ -128,7 +131,7 @@ class _Reader:
                 if held is None or through is None:
                     through = None  # a group the file lacks, or one whose policies are unknown
                     continue
-                through.extend(NamedPolicy(group_source(group, named.source), named.policy) for named in held)
+                through.extend(named._replace(source=group_source(group, named.source)) for named in held)
             if through is None:
                 principals[key] = None
                 continue
@@ -179,7 +182,13 @@ class _Reader:
             boundary = self.managed.get(boundary_arn)
             if boundary is None:
                 return None
-        return PrincipalPolicies(arn, policies + through_groups, boundary, boundary_arn=boundary_arn)
+        return PrincipalPolicies(
+            arn,
+            policies + through_groups,
+            boundary,
+            boundary_arn=boundary_arn,
+            boundary_readings=self.managed_readings.get(boundary_arn or "", ()),
+        )
 
     def _policies(
         self, item: Mapping[str, Any], principal: str, inline_list: str, where: str
@@ -192,7 +201,9 @@ class _Reader:
         for index, entry in enumerate(inline):
             at = f"{where}.{inline_list}[{index}]"
             name = _text(entry, "PolicyName", at)
-            found.append(NamedPolicy(inline_source(principal, name), _document(entry, "PolicyDocument", at)))
+            document = _document(entry, "PolicyDocument", at)
+            readings = parsed_readings(entry.get("PolicyDocument"), f"{at}.PolicyDocument")
+            found.append(NamedPolicy(inline_source(principal, name), document, readings))
         attached = item.get("AttachedManagedPolicies", [])
         if not isinstance(attached, list):
             raise AuthorizationDetailsError(f"{where}.AttachedManagedPolicies must be a list")
@@ -203,7 +214,7 @@ class _Reader:
             if policy is None:
                 complete = False
                 continue
-            found.append(NamedPolicy(policy_arn, policy))
+            found.append(NamedPolicy(policy_arn, policy, self.managed_readings.get(policy_arn, ())))
         return tuple(found) if complete else None
 
     def _key(self, item: Any, where: str) -> tuple[str, PrincipalKey]:
@@ -236,6 +247,9 @@ class _Reader:
                 if default is not None:
                     raise AuthorizationDetailsError(f"{where} must have exactly one version with IsDefaultVersion true")
                 default, default_id = parsed, version_id
+                readings = parsed_readings(raw, f"{at}.Document")
+                if readings:
+                    self.managed_readings[arn] = readings
         if default is None:
             raise AuthorizationDetailsError(f"{where} must have exactly one version with IsDefaultVersion true")
         self.versions[arn] = (default_id, documents)

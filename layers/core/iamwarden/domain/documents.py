@@ -347,15 +347,32 @@ def _other_readings(text: str, document: dict[str, Any], exact: tuple[str, ...])
     """The document's other possible readings, as compact JSON, that differ from the one judged (``document``:
     the last value of each key wins, two spellings of a condition key are two keys): the first value of each key
     winning, and a condition key's spellings read as one, keeping the first or the last. A key named twice with
-    the same value has no other reading."""
+    the same value has no other reading, nor has a statement's ``Sid`` named twice: a Sid only labels a statement
+    and never changes what it allows (review 3 of s14, R4: it must not turn a remediable change alert-only)."""
     judged = _compact(document)
+    unlabelled = _compact(_without_sids(document))
     first: dict[str, Any] = _DECODER_KEEPING_FIRST.decode(text) if exact else document
     readings: list[str] = []
     for reading in (_fold(first, keep_first=True), _fold(document, keep_first=False)):
         spelled = _compact(reading)
-        if spelled != judged and spelled not in readings:
+        if spelled != judged and spelled not in readings and _compact(_without_sids(reading)) != unlabelled:
             readings.append(spelled)
     return tuple(readings)
+
+
+def _without_sids(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with no statement's ``Sid``: what it allows and denies, its labels left out."""
+    statements = document.get("Statement")
+    if type(statements) is list:
+        kept: Any = [
+            {key: item for key, item in statement.items() if key != "Sid"} if type(statement) is dict else statement
+            for statement in statements
+        ]
+    elif type(statements) is dict:
+        kept = {key: item for key, item in statements.items() if key != "Sid"}
+    else:
+        return dict(document)
+    return {**document, "Statement": kept}
 
 
 def other_readings(value: str) -> tuple[str, ...]:

@@ -24,6 +24,9 @@ class NamedPolicy(NamedTuple):
 
     source: str
     policy: Policy
+    #: The document's other readings when its text names a key twice with different values (or a condition key in
+    #: two cases): ``policy`` is boto3's last-wins reading, and AWS documents none (``held_readings``). Empty: one.
+    readings: tuple[Policy, ...] = ()
 
 
 class PrincipalPolicies(NamedTuple):
@@ -42,6 +45,8 @@ class PrincipalPolicies(NamedTuple):
     #: A role's instance profile ARNs (what EC2 needs to run as it), when the reader listed them; ``None``: not
     #: known, or not a role.
     instance_profiles: tuple[str, ...] | None = None
+    #: The permissions boundary's other readings, as ``NamedPolicy.readings``.
+    boundary_readings: tuple[Policy, ...] = ()
 
     @property
     def kind(self) -> str:

@@ -79,6 +79,7 @@ from iamwarden.domain.escalation import (
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
+from iamwarden.domain.held_readings import combinations, doubted, merged, read_alike
 from iamwarden.domain.managed_documents import (
     ListsPolicyVersions,
     ManagedPolicyDocuments,
@@ -297,6 +298,9 @@ class PrincipalChange(NamedTuple):
     #: The document an inline put replaced, when it is known exactly and differs from the event's (authorization
     #: details taken before it, or the principal's record): the put is then undone by putting it back.
     replaced: Policy | None = None
+    #: The other combinations of the held policies' readings (``held_readings``), each as (AFTER, BEFOREs) like
+    #: ``after`` and ``befores``: what a plan leaves is checked in each, so a cut closes the method every way.
+    readings: tuple[tuple[PrincipalPolicies, tuple[PolicyRisk, ...]], ...] = ()
 
 
 class Previous(NamedTuple):
@@ -492,8 +496,11 @@ def judge_principal_change(
     current = directory.principal(principal_arn) if directory is not None else None
     if current is None:
         return _judge_holder_alone(directory, principal_arn, label, source, policy)
+    replaced_readings: tuple[Policy, ...] = ()
     if previous is STORED:
         previous = inline_previous(current, source, policy, _inline_what(source, label))
+        if previous.documents and context.recorded is None:
+            replaced_readings = next(named.readings for named in current.policies if named.source == source)
         if previous.documents and context.recorded is not None:
             # Live, the directory is read after the event: a document other than the event's is a later put (or
             # one IAM has not shown yet), never what this put replaced. The record taken before the event says.
@@ -510,9 +517,60 @@ def judge_principal_change(
     # would act on it as far as this one would (alert while this one remediates: both report it).
     defer = context.rule(RESTRAINT_REMOVED_ID).mode.does_at_least(context.rule(PRIVILEGE_ESCALATION.id).mode)
     denies = dropped_denies(policy, replaced) if replaced is not None and defer else ()
-    risk_after = assess_principal(
-        current.replaced(source, with_statements(policy, denies)) if denies else after, directory
+    # Held policies that read more than one way are judged on every reading (issue 13): one combination, the
+    # principal as read, when none does.
+    read = combinations(current, changed=source)
+    judged = [
+        _added(combination.principal, source, policy, denies, previous=previous, directory=directory)
+        for combination in read.combinations
+    ]
+    befores = judged[0][1]
+    # Capped (``read.partial``), one combination: the last values, judged exactly as before (never weakened).
+    risk = merged([risk for risk, _ in judged], read)
+    if replaced is not None and not read_alike(replaced, replaced_readings):
+        # What the put added, and what putting the old document back would write, rest on how AWS read it.
+        risk = doubted(
+            risk,
+            f"which way AWS read the document {_inline_what(source, label)} held before this put: it names a key "
+            "twice with different values, and AWS documents no reading of that (what the put added, and what "
+            "putting it back restores, depend on it)",
+        )
+    if len(judged) > 1 or replaced_readings:
+        risk = decisive(risk)
+    # Capped and nothing found on the last values: a method needing held documents read another way may be missed
+    # (never silent) whenever the change grants a catalogue action or replaces a Deny, the only ways it can open one.
+    cannot_tell = read.partial and not risk.risky and _may_open_a_method(policy, previous)
+    return PrincipalChange(
+        risk,
+        _older_grants(risk, source),
+        _leads(risk, principal_arn),
+        (*risk.unknown, read.fact(found=False)) if cannot_tell else risk.unknown,
+        cannot_tell=cannot_tell,
+        whole=True,
+        source=source,
+        after=after,
+        befores=befores,
+        replaced=replaced,
+        readings=tuple(
+            (combination.principal.replaced(source, policy), before)
+            for combination, (_, before) in zip(read.combinations[1:], judged[1:], strict=True)
+        ),
     )
+
+
+def _added(
+    current: PrincipalPolicies,
+    source: str,
+    policy: Policy,
+    denies: Sequence[Statement],
+    *,
+    previous: Previous,
+    directory: RoleDirectory | None,
+) -> tuple[PolicyRisk, tuple[PolicyRisk, ...]]:
+    """What ``policy`` under ``source`` adds to ``current`` (one reading of its held policies): the event's own
+    admin grants and the methods new since BEFORE, decided; and BEFORE, once per document the source may have held."""
+    after = current.replaced(source, with_statements(policy, denies) if denies else policy)
+    risk_after = assess_principal(after, directory)
     # BEFORE matters only for what AFTER reaches: the analysis is the costly part of judging a principal.
     befores = (
         tuple(assess_principal(current.replaced(source, held), directory) for held in previous.documents or (None,))
@@ -523,18 +581,7 @@ def judge_principal_change(
     # admin-equivalent grant is judged on the document, whatever it replaced: the rule never accepts one.
     admin = tuple(grant for grant in risk_after.admin if grant.source == source)
     new = opened_since(risk_after.escalations, befores, previous) if befores else ()
-    risk = decisive(PolicyRisk(admin, new, tuple(dict.fromkeys(f for p in new for f in p.unknown))))
-    return PrincipalChange(
-        risk,
-        _older_grants(risk, source),
-        _leads(risk, principal_arn),
-        risk.unknown,
-        whole=True,
-        source=source,
-        after=after,
-        befores=befores,
-        replaced=replaced,
-    )
+    return decisive(PolicyRisk(admin, new, tuple(dict.fromkeys(f for p in new for f in p.unknown)))), befores
 
 
 def _inline_what(source: str, label: str) -> str:
@@ -765,6 +812,15 @@ def _method_parts() -> tuple[
     )
     others = tuple(frozenset(method.actions) for method in methods if method.reach != "assumes-role")
     return spelled, parts, others
+
+
+def _may_open_a_method(policy: Policy, previous: Previous) -> bool:
+    """Whether putting ``policy`` in place of ``previous`` can open a method in some reading of what the principal
+    holds: it allows an action of the catalogue, or the document it replaced held a Deny (a Deny opens nothing)."""
+    return any(
+        statement.allows and catalogue_actions_covered(statement.actions, statement.not_actions)
+        for statement in policy.statements
+    ) or any(not statement.allows for held in previous.documents or () for statement in held.statements)
 
 
 def _grants_part_of_a_method(policy: Policy) -> bool:
@@ -1843,15 +1899,25 @@ def _still_opens(judged: PrincipalChange, directory: RoleDirectory | None) -> Ca
             return any(_still_opens(member, directory)(rest) for _, member in judged.members)
         if judged.after is None:
             return assess(rest).risky
-        risk = assess_principal(judged.after.replaced(judged.source, rest), directory)
-        if any(grant.source == judged.source for grant in risk.admin):
-            return True
-        befores = judged.befores or (PolicyRisk((), (), ()),)
+        # Every combination of the held policies' readings, the last-wins one first: the method must close in each.
         return any(
-            all(not _full_admin(before) and _new(path, before) for before in befores) for path in risk.escalations
+            _opens_in(after.replaced(judged.source, rest), judged.source, befores, directory)
+            for after, befores in ((judged.after, judged.befores), *judged.readings)
         )
 
     return still_open
+
+
+def _opens_in(
+    principal: PrincipalPolicies, source: str, befores: tuple[PolicyRisk, ...], directory: RoleDirectory | None
+) -> bool:
+    """Whether ``principal`` (holding a plan's rest under ``source``) has an admin grant of it, or a method new
+    since every one of ``befores``."""
+    risk = assess_principal(principal, directory)
+    if any(grant.source == source for grant in risk.admin):
+        return True
+    befores = befores or (PolicyRisk((), (), ()),)
+    return any(all(not _full_admin(before) and _new(path, before) for before in befores) for path in risk.escalations)
 
 
 def _entries(statement: Statement) -> list[str]:
