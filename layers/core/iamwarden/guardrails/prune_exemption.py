@@ -140,14 +140,9 @@ class PruneExemptionRule:
             )
             return evaluation
         actor = change.actor
-        cloudformation = actor.invoked_by == CLOUDFORMATION
-        operator = None if cloudformation else self._operator(context)
-        if operator is not None:
-            evaluation.compliant.append(
-                f"{actor.display} is an operator ({operator!r}) and exempted role {role} from pruning until {value}"
-            )
+        if self._by_operator(context, evaluation, f"exempted role {role} from pruning until {value}"):
             return evaluation
-        through = _through(cloudformation)
+        through = _through(actor.invoked_by == CLOUDFORMATION)
         add_operator = f"Add the caller to rules/{OPERATORS_RULE}/operators if they may grant exemptions."
         held = until if day is None else min(until, day + timedelta(days=pruner.max_exempt_days))
         offending = {
@@ -234,12 +229,7 @@ class PruneExemptionRule:
             return evaluation
         removed = f"tag {key}" if key is not None else "tags"
         actor = change.actor
-        cloudformation = actor.invoked_by == CLOUDFORMATION
-        operator = None if cloudformation else self._operator(context)
-        if operator is not None:
-            evaluation.compliant.append(
-                f"{actor.display} is an operator ({operator!r}) and removed {removed} from role {role}"
-            )
+        if self._by_operator(context, evaluation, f"removed {removed} from role {role}"):
             return evaluation
         idle = _pruner_idle(pruner, change.account, context.settings.own.home_account)
         if idle:
@@ -261,6 +251,7 @@ class PruneExemptionRule:
                 f"{pruner.notice_days} days ahead ({mode} mode in account {change.account}: {applied})"
             )
         cancel = "" if mode == "report" else ", or cancels the announced plan"
+        through = _through(actor.invoked_by == CLOUDFORMATION)
         what = f"removed {removed} from role {role}: {act}"
         needs: tuple[str, ...] = ()
         if key is None:
@@ -275,7 +266,7 @@ class PruneExemptionRule:
                 severity=Severity.LOW,
                 resource_arn=arn,
                 reason=(
-                    f"{actor.display}{_through(cloudformation)} {what}. If the tag's date had already passed, "
+                    f"{actor.display}{through} {what}. If the tag's date had already passed, "
                     "nothing changes (the record does not hold its value). If the role must keep them, an operator "
                     f"tags it {pruner.exempt_tag}=YYYY-MM-DD again (an exemption lasts at most max_exempt_days, "
                     f"{pruner.max_exempt_days}, from the day the pruner first saw the tag on the role){cancel}."
@@ -288,10 +279,22 @@ class PruneExemptionRule:
         )
         return evaluation
 
+    def _by_operator(self, context: RuleContext, evaluation: Evaluation, did: str) -> bool:
+        """Whether an operator made the change (then ``did`` is told compliant): the one operator pass of TagRole,
+        CreateRole and UntagRole."""
+        operator = self._operator(context)
+        if operator is None:
+            return False
+        evaluation.compliant.append(f"{context.change.actor.display} is an operator ({operator!r}) and {did}")
+        return True
+
     @staticmethod
     def _operator(context: RuleContext) -> str | None:
-        """The ``operators`` pattern the caller (its ARN or its session's issuer) matches, or None."""
+        """The ``operators`` pattern the caller (its ARN or its session's issuer) matches, or None. A change
+        CloudFormation made (``invokedBy``) gets no operator pass: it acts with whoever deployed any stack."""
         actor = context.change.actor
+        if actor.invoked_by == CLOUDFORMATION:
+            return None
         operators = context.rule(OPERATORS_RULE).patterns("operators")
         return next(
             (
