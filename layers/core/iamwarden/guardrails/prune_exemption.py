@@ -18,7 +18,10 @@ The key and the value are read as the pruner reads them (``iamwarden.domain.prun
 date parser), so the rule alerts the exemptions the pruner grants. A tag that sets a future date, by a caller not
 matched by ``rules/iamwarden-tampered/operators``, is a finding (medium). A change CloudFormation made
 (``invokedBy``) gets no operator pass: it acts with whoever deployed any stack, so an operator's deploy role would
-let every stack exempt roles. A value that is no date, or a date already past, exempts nothing (compliant). A key
+let every stack exempt roles. A value that is no date, or a date already past, exempts nothing (compliant); nor
+does any tag where the pruner does not act (``prune/enabled`` off, or ``prune/accounts`` not naming the account), as
+for ``UntagRole``: should the pruner later act there, it tells the security channel when it first skips the role
+for the tag. A key
 in another case is a low note: the pruner reads the exact key, so it exempts only if IAM kept the role's existing
 key's case (IAM keys are unique case-insensitively), which the record does not say.
 
@@ -142,6 +145,14 @@ class PruneExemptionRule:
         actor = change.actor
         if self._by_operator(context, evaluation, f"exempted role {role} from pruning until {value}"):
             return evaluation
+        idle = _pruner_idle(pruner, change.account, context.settings.own.home_account)
+        if idle:  # the pruner would skip nothing: it does not act here at all (the UntagRole rule, F2)
+            evaluation.compliant.append(
+                f"{actor.display} tagged role {role} {key}={value}, but {idle}: the tag exempts the role from "
+                "nothing the pruner would do (if the pruner later acts here, it tells the security channel and the "
+                "role's owners when it first skips the role for this tag)"
+            )
+            return evaluation
         through = _through(actor.invoked_by == CLOUDFORMATION)
         add_operator = f"Add the caller to rules/{OPERATORS_RULE}/operators if they may grant exemptions."
         held = until if day is None else min(until, day + timedelta(days=pruner.max_exempt_days))
@@ -181,8 +192,10 @@ class PruneExemptionRule:
         removable = key.casefold() == EXEMPT_TAG.casefold()
         if created and not removable:
             reason += (
-                f" Not removed: IAM Warden's grant removes only the tag {EXEMPT_TAG}; remove {key} by hand if the "
-                "exemption is not wanted."
+                f" Not removed (alert only): IAM Warden's grant lets it remove only the tag {EXEMPT_TAG} "
+                "(iam:UntagRole with aws:TagKeys, statement RemovePruneExemptTags); the grant is fixed when the stack "
+                f"is deployed, so it does not follow prune/exempt_tag. If the exemption is not wanted, remove it: "
+                f"aws iam untag-role --role-name {role} --tag-keys {key}"
             )
         reason += _assumed(pruner)
         plan = [
