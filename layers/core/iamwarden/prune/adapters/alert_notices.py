@@ -29,6 +29,8 @@ NOTICE_SEVERITY = {
     NoticeKind.ACCESS_DENIED: "high",
     NoticeKind.TAMPERED: "critical",
     NoticeKind.EXEMPTED: "medium",
+    NoticeKind.RUN_SUMMARY: "low",
+    NoticeKind.RUN_ERRORS: "high",
 }
 _TITLES = {
     NoticeKind.PLANNED: "Unused permissions will be removed",
@@ -38,6 +40,8 @@ _TITLES = {
     NoticeKind.ACCESS_DENIED: "A pruned role was denied access",
     NoticeKind.TAMPERED: "A stored prune plan was altered",
     NoticeKind.EXEMPTED: "A role exempted itself from pruning",
+    NoticeKind.RUN_SUMMARY: "Pruner run summary",
+    NoticeKind.RUN_ERRORS: "Pruner run summary, with errors",
 }
 #: Slack's limit for a section's text is 3,000 characters; a diff longer than this is cut with a pointer.
 _SECTION_LIMIT = 2_900
@@ -45,7 +49,7 @@ _SECTION_LIMIT = 2_900
 
 def notice_text(notice: PruneNotice) -> str:
     """The readable form (e-mail, the SNS default, Slack's fallback)."""
-    lines = [f"[{NOTICE_SEVERITY[notice.kind].upper()}] {_TITLES[notice.kind]}: {notice.role_arn}", "", notice.summary]
+    lines = [f"[{NOTICE_SEVERITY[notice.kind].upper()}] {_TITLES[notice.kind]}: {_about(notice)}", "", notice.summary]
     if notice.apply_on:
         lines += ["", f"Applies on: {notice.apply_on} (only if the role's policies are unchanged by then)"]
     if notice.diff:
@@ -56,6 +60,11 @@ def notice_text(notice: PruneNotice) -> str:
     if notice.owners:
         lines.append(f"Owners: {', '.join(notice.owners)}")
     return "\n".join(lines)
+
+
+def _about(notice: PruneNotice) -> str:
+    """What a notice is about: its role, or for a run summary (no role) the account the pruner runs in."""
+    return notice.role_arn or f"account {notice.account}"
 
 
 def slack_payload(notice: PruneNotice) -> dict[str, Any]:
@@ -70,7 +79,7 @@ def slack_payload(notice: PruneNotice) -> dict[str, Any]:
     severity = NOTICE_SEVERITY[notice.kind]
     blocks: list[Any] = [
         HeaderBlock(text=f"{_TITLES[notice.kind]} ({severity})"[:150]),
-        SectionBlock(text=MarkdownTextObject(text=f"*Role:* `{notice.role_arn}`\n{notice.summary}"[:_SECTION_LIMIT])),
+        SectionBlock(text=MarkdownTextObject(text=f"{_role_line(notice)}{notice.summary}"[:_SECTION_LIMIT])),
     ]
     if notice.apply_on:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Applies on:* {notice.apply_on}")))
@@ -87,7 +96,11 @@ def slack_payload(notice: PruneNotice) -> dict[str, Any]:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]))
     for block in blocks:
         block.validate_json()
-    return {"text": f"{_TITLES[notice.kind]}: {notice.role_arn}", "blocks": [block.to_dict() for block in blocks]}
+    return {"text": f"{_TITLES[notice.kind]}: {_about(notice)}", "blocks": [block.to_dict() for block in blocks]}
+
+
+def _role_line(notice: PruneNotice) -> str:
+    return f"*Role:* `{notice.role_arn}`\n" if notice.role_arn else ""
 
 
 def sns_request(topic_arn: str, notice: PruneNotice) -> dict[str, Any]:

@@ -18,10 +18,18 @@ from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.own import OwnIdentity, own_roles_from_environment
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.store import PruneStore, RoleState
-from iamwarden.prune.app.service import Pruner, RoleOutcome, RoleSummary, exempted_roles, select_roles
+from iamwarden.prune.app.service import (
+    Pruner,
+    RoleOutcome,
+    RoleSummary,
+    exempted_roles,
+    run_summary,
+    select_roles,
+)
 from iamwarden.prune.domain.catalogue import ActionCatalogue, PolicySentryCatalogue
-from iamwarden.prune.domain.notices import NoticeSender, PruneNotice
+from iamwarden.prune.domain.notices import NoticeKind, NoticeSender, PruneNotice
 from iamwarden.prune.domain.settings import PruneSettings, parse_prune_settings
+from iamwarden.prune.domain.summary import SUMMARY_WINDOW, RunSummary, summary_text
 from iamwarden.prune.exceptions import PruneError
 
 SETTINGS_MAX_AGE_SECONDS = 60
@@ -113,10 +121,45 @@ class PruneRuntime:
 
     def plan_run(self) -> dict[str, Any]:
         """Send one queue message per role chosen for this run; returns counts for the log, and the roles the exempt
-        tag keeps out of pruning (``exempted``: role, until, capped or not)."""
+        tag keeps out of pruning (``exempted``: role, until, capped or not). Ends with one summary message to the
+        security channel when there is something to say (``domain.summary``); a run that fails says so first."""
         settings, problems = self._settings()
+        said = [str(problem) for problem in problems]
         if not settings.enabled:
-            return {"sent": 0, "disabled": True, "problems": [str(problem) for problem in problems]}
+            result: dict[str, Any] = {"sent": 0, "disabled": True, "problems": said}
+            if said:  # nothing runs, but the operators must hear that a setting is wrong
+                off = settings.off_because or "the prune/enabled kill switch is off"
+                summary = RunSummary(self._since(), errors=(f"the pruner is off: {off}", *said))
+                result["summary"] = self._send_summary(summary)
+            return result
+        try:
+            return self._plan_run(settings, said)
+        except Exception as exc:
+            failed = f"the planner run failed, no role was judged by it ({type(exc).__name__}: {exc})"
+            self._send_summary(RunSummary(self._since(), errors=(failed, *said)))
+            raise
+
+    def _since(self) -> str:
+        return (self._clock() - SUMMARY_WINDOW).isoformat(timespec="seconds")
+
+    def _send_summary(self, summary: RunSummary) -> dict[str, Any]:
+        """Send the run's summary to the security channel when there is something to say; what happened, for the
+        log (sending never raises: failures are in the report)."""
+        if not summary.worth_sending:
+            return {"sent": False}
+        kind = NoticeKind.RUN_ERRORS if summary.errors else NoticeKind.RUN_SUMMARY
+        notice = PruneNotice(kind, self._account(), "", "", (), summary_text(summary))
+        report = self._notices.send(notice)
+        return {"sent": True, "failed": [f"{d.channel}: {d.error}" for d in report.deliveries if not d.ok]}
+
+    def _account(self) -> str:
+        """The account the pruner runs in, for the summary; "" when even that cannot be read (a failed run)."""
+        try:
+            return self.factory.home_account
+        except Exception:
+            return ""
+
+    def _plan_run(self, settings: PruneSettings, said: list[str]) -> dict[str, Any]:
         if not self.queue_url:
             raise PruneError("the planner needs IAMWARDEN_PRUNE_QUEUE_URL")
         accounts = settings.accounts or (self.factory.home_account,)
@@ -137,14 +180,17 @@ class PruneRuntime:
             answer = sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             if answer.get("Failed"):
                 raise PruneError(f"the queue refused {len(answer['Failed'])} role messages: {answer['Failed']}")
+        exempted = exempted_roles(settings, roles, states, now)
+        summary = run_summary(settings, roles, states, chosen=chosen, exempted=exempted, problems=said, now=now)
         return {
             "sent": len(chosen),
             "accounts": len(accounts),
             "roles_listed": sum(len(items) for items in roles.values()),
-            # Roles skipped because of the exempt tag (as each one's last run read it): the pruner sends no run
-            # summary message, so this list is in the planner's log line (and its answer) only.
-            "exempted": [role.to_dict() for role in exempted_roles(settings, roles, states, now)],
-            "problems": [str(problem) for problem in problems],
+            # Roles skipped because of the exempt tag (as each one's last run read it); the run summary names the
+            # first few, this answer (and the log line's first EXEMPTED_LOGGED) every one.
+            "exempted": [role.to_dict() for role in exempted],
+            "problems": said,
+            "summary": self._send_summary(summary),
         }
 
     # --- worker

@@ -55,6 +55,7 @@ from iamwarden.prune.domain.plan import (
 )
 from iamwarden.prune.domain.rewrite import REWRITE_VERSION
 from iamwarden.prune.domain.settings import PruneMode, PruneSettings
+from iamwarden.prune.domain.summary import SUMMARY_WINDOW, RunSummary, SummaryItem
 from iamwarden.prune.exceptions import (
     AccessAdvisorError,
     ExecutionError,
@@ -203,7 +204,8 @@ class Pruner:
             return RoleOutcome(
                 plan.role_arn, "waiting", f"plan {plan.plan_id} applies on {plan.apply_on}", plan.plan_id
             )
-        cleared = state._replace(active_plan_id=None)
+        # Dated, so the planner's run summary tells what this follow-up ended in (no new stored field).
+        cleared = state._replace(active_plan_id=None, last_checked=now.isoformat())
         if plan.mode != PruneMode.ENFORCE.value or self.settings.mode_for(plan.account) is not PruneMode.ENFORCE:
             expired = plan.with_event(PlanStatus.EXPIRED, now, "date reached outside enforce mode: not applied")
             store.save_plan(expired, now)
@@ -227,7 +229,7 @@ class Pruner:
             except AccessAdvisorError as exc:  # fail closed, as planning does: not applied today, tried again
                 detail = f"plan {plan.plan_id} not applied today: {exc}; Access Advisor is asked again on the next run"
                 return RoleOutcome(plan.role_arn, "no_decision", detail, plan.plan_id)
-            cleared = state._replace(active_plan_id=None)
+            cleared = state._replace(active_plan_id=None, last_checked=now.isoformat())
             applied = executor.apply(plan, rule, used_since)
         except PlanTamperedError as exc:  # a critical notice to everyone who gets the pruner's notices
             refused = plan.with_event(PlanStatus.SUPERSEDED, now, str(exc))
@@ -597,11 +599,109 @@ def exempted_roles(
 
 def _never_pruned(settings: PruneSettings, account: str, role: RoleSummary) -> bool:
     """``select_roles``' filters for roles that are never pruned whatever their tag."""
-    return (
-        role.path.startswith((SERVICE_LINKED_PATH, IDENTITY_CENTER_PATH))
-        or role.name.startswith("AWSReservedSSO_")
-        or settings.is_own_role(role.arn, account)
-        or settings.is_exempt_role(role.name, role.arn)
+    return _never_pruned_reason(settings, account, role) is not None
+
+
+def _never_pruned_reason(settings: PruneSettings, account: str, role: RoleSummary) -> str | None:
+    """Why a role is never pruned whatever its tag (``select_roles``' filters), or None."""
+    if role.path.startswith(SERVICE_LINKED_PATH):
+        return "service-linked role, never pruned"
+    if role.path.startswith(IDENTITY_CENTER_PATH) or role.name.startswith("AWSReservedSSO_"):
+        return "IAM Identity Center role, never pruned"
+    if settings.is_own_role(role.arn, account):
+        return "one of IAM Warden's own roles, never pruned"
+    if settings.is_exempt_role(role.name, role.arn):
+        return "exempt_roles or break_glass_principals, never pruned"
+    return None
+
+
+#: A worker's recorded outcome that is an error, as the run summary tells it.
+_ERROR_OUTCOMES = {
+    "no_decision": "no decision: the role or Access Advisor could not be read (tried again on the next run)",
+    "failed": "applying its plan failed (see the failed notice)",
+    "tampered": "its stored plan was altered and refused (see the tampered notice)",
+}
+#: A worker's recorded outcome that ended a plan without applying it.
+_NOT_APPLIED_OUTCOMES = {
+    "superseded": "superseded: the role changed since the announcement",
+    "expired": "its date passed outside enforce mode",
+    "needs_person": "it removes admin-equivalent grants: a person decides",
+}
+
+
+def run_summary(
+    settings: PruneSettings,
+    roles: Mapping[str, Iterable[RoleSummary]],
+    states: Mapping[str, Mapping[str, RoleState]],
+    *,
+    chosen: Sequence[tuple[str, str]],
+    exempted: Sequence[ExemptedRole],
+    problems: Sequence[str],
+    now: datetime,
+) -> RunSummary:
+    """The run's summary from what the planner read anyway (no IAM call): the outcomes the workers recorded within
+    ``SUMMARY_WINDOW`` (a state's ``last_checked``, or ``applied_at`` for a role pruned), the roles the exempt tag
+    keeps out, and the listed roles not sent this run with why."""
+    since = now - SUMMARY_WINDOW
+
+    def recent(stamp: str | None) -> bool:
+        try:
+            return stamp is not None and datetime.fromisoformat(stamp) >= since
+        except ValueError:
+            return False
+
+    exempt_arns = {role.role_arn for role in exempted}
+    pruned: list[SummaryItem] = []
+    announced: list[SummaryItem] = []
+    not_applied: list[SummaryItem] = []
+    skipped: list[SummaryItem] = []
+    errors = list(problems)
+    for account in sorted(states):
+        for arn, state in sorted(states[account].items()):
+            outcome = state.last_outcome or ""
+            if outcome == "applied":
+                if recent(state.applied_at):
+                    pruned.append(SummaryItem(arn, f"plan {state.last_applied_plan_id}"))
+            elif not recent(state.last_checked):
+                continue
+            elif outcome == "announced":
+                announced.append(SummaryItem(arn, f"plan {state.active_plan_id}"))
+            elif outcome in _NOT_APPLIED_OUTCOMES:
+                not_applied.append(SummaryItem(arn, _NOT_APPLIED_OUTCOMES[outcome]))
+            elif outcome in _ERROR_OUTCOMES:
+                errors.append(f"{arn}: {_ERROR_OUTCOMES[outcome]}")
+            elif outcome == "skipped" and arn not in exempt_arns:
+                skipped.append(SummaryItem(arn, "skipped by its worker (warming up or exempt: its log says why)"))
+    sent = set(chosen)
+    for account, summaries in sorted(roles.items()):
+        for role in sorted(summaries, key=lambda summary: summary.arn):
+            if (account, role.arn) in sent:
+                continue
+            reason = _never_pruned_reason(settings, account, role)
+            if reason is None and now - role.created < timedelta(days=settings.min_role_age_days):
+                reason = f"younger than min_role_age_days ({settings.min_role_age_days})"
+            if reason is None:
+                reason = (
+                    f"not reached this run (max_roles_per_account {settings.max_roles_per_account}, "
+                    f"max_roles_per_run {settings.max_roles_per_run}): a later run takes it"
+                )
+            skipped.append(SummaryItem(role.arn, reason))
+    exempt = tuple(
+        SummaryItem(
+            role.role_arn,
+            f"until {role.until}" + (f", capped by max_exempt_days (the tag asks {role.asked})" if role.capped else ""),
+        )
+        for role in exempted
+    )
+    return RunSummary(
+        since=since.isoformat(timespec="seconds"),
+        sent=len(chosen),
+        pruned=tuple(pruned),
+        announced=tuple(announced),
+        not_applied=tuple(not_applied),
+        exempt=exempt,
+        skipped=tuple(skipped),
+        errors=tuple(errors),
     )
 
 

@@ -1,0 +1,96 @@
+"""The pruner's run summary: one message to the security channel at the end of each planner run (issue 15).
+
+The planner already reads every role (``ListRoles``) and every role's stored state; the summary is built from
+those alone (no extra IAM call): the outcomes the workers recorded since ``SUMMARY_WINDOW`` before this run (roles
+pruned, plans announced, plans not applied, errors), the roles the exempt tag keeps out, and the roles this run
+did not send to the workers and why. It is sent only when there is something to act on or to know at once: a role
+pruned, a plan announced, or an error (a worker's, an invalid setting, the planner's own failure); exemptions and
+skipped roles alone recur every day and are in the planner's log line (each new exemption is already its own
+``exempted`` notice). Each list names its first ``SUMMARY_LISTED`` roles and says how many more, so the message
+stays within Slack's 3,000-character section and SNS's 256 KB whatever the number of roles.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import NamedTuple
+
+#: How far back the workers' recorded outcomes are told: the default schedule is daily (``cron(0 6 * * ? *)``); an
+#: hour of slack so a worker that finished just after the previous planner started is not missed (an outcome may
+#: then be told twice, never lost).
+SUMMARY_WINDOW = timedelta(hours=25)
+#: How many roles each list names before "and N more".
+SUMMARY_LISTED = 5
+#: The text is cut to this many characters (Slack's section limit is 3,000), with a pointer to the full lists.
+SUMMARY_LIMIT = 2_800
+
+
+class SummaryItem(NamedTuple):
+    """One role in a list of the summary, and what to say of it (a plan id, a date, a reason)."""
+
+    role_arn: str
+    detail: str = ""
+
+
+class RunSummary(NamedTuple):
+    """What one planner run tells the security channel."""
+
+    since: str  # the start of the window the workers' outcomes are told from (ISO time)
+    sent: int = 0  # roles sent to the workers by this run
+    pruned: tuple[SummaryItem, ...] = ()
+    announced: tuple[SummaryItem, ...] = ()
+    not_applied: tuple[SummaryItem, ...] = ()
+    exempt: tuple[SummaryItem, ...] = ()
+    skipped: tuple[SummaryItem, ...] = ()  # not sent this run, or skipped by its worker; detail: why (grouped by)
+    errors: tuple[str, ...] = ()  # a role's error ("<role>: <what>"), an invalid setting, the planner's failure
+
+    @property
+    def worth_sending(self) -> bool:
+        """Something happened or went wrong: a role pruned, a plan announced, an error. A run with errors always
+        says so."""
+        return bool(self.pruned or self.announced or self.errors)
+
+
+def _listed(items: Sequence[str], listed: int) -> list[str]:
+    lines = [f"- {item}" for item in items[:listed]]
+    if len(items) > listed:
+        lines.append(f"- and {len(items) - listed} more")
+    return lines
+
+
+def _roles(title: str, items: Sequence[SummaryItem], listed: int) -> list[str]:
+    if not items:
+        return []
+    named = [f"{item.role_arn} ({item.detail})" if item.detail else item.role_arn for item in items]
+    return ["", f"{title}: {len(items)}", *_listed(named, listed)]
+
+
+def summary_text(summary: RunSummary, listed: int = SUMMARY_LISTED, limit: int = SUMMARY_LIMIT) -> str:
+    """The message: counts first, then each list's first ``listed`` roles; errors first of all, as they need a
+    person. Cut at ``limit`` characters, saying so."""
+    head = (
+        f"Pruner run: {summary.sent} roles sent to the workers. Outcomes the workers recorded since {summary.since}: "
+        f"{len(summary.pruned)} pruned, {len(summary.announced)} announced, {len(summary.not_applied)} plans not "
+        f"applied, {len(summary.errors)} errors. Exempt by tag: {len(summary.exempt)}; skipped: {len(summary.skipped)}."
+    )
+    lines = [head]
+    if summary.errors:
+        lines += ["", f"ERRORS: {len(summary.errors)}", *_listed(summary.errors, listed)]
+    lines += _roles("Pruned (unused permissions removed)", summary.pruned, listed)
+    lines += _roles("Announced (removal planned)", summary.announced, listed)
+    lines += _roles("Plans not applied", summary.not_applied, listed)
+    lines += _roles("Exempt by tag", summary.exempt, listed)
+    if summary.skipped:
+        reasons = Counter(item.detail for item in summary.skipped)
+        lines += ["", f"Skipped, by why: {len(summary.skipped)}"]
+        for reason, count in sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0])):
+            roles = [item.role_arn for item in summary.skipped if item.detail == reason]
+            more = f", and {count - listed} more" if count > listed else ""
+            lines.append(f"- {reason}: {count} ({', '.join(roles[:listed])}{more})")
+    text = "\n".join(lines)
+    if len(text) <= limit:
+        return text
+    pointer = "\n… cut to fit one message (the counts above are whole)"
+    return text[: limit - len(pointer)] + pointer
