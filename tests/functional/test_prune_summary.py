@@ -1,0 +1,252 @@
+"""The planner run's summary reaches the security channel once, through the pruner's own wiring (moto SNS/SQS/SSM,
+Access Advisor stubbed): what it says, when it is sent, and that a failed run says so (issue 15, session 15)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.alerts.settings import AlertSettings, Destination
+from iamwarden.prune.adapters.alert_notices import AlertChannelNoticeSender, slack_payload
+from iamwarden.prune.app.runtime import PruneRuntime
+from iamwarden.prune.app.wiring import build_prune_runtime
+from iamwarden.prune.domain.notices import NoticeKind, PruneNotice
+from iamwarden.prune.domain.settings import PruneSettings
+from iamwarden.prune.domain.summary import RunSummary, summary_text
+from tests.functional.prune_support import ACCOUNT, REGION, create_role, service
+from tests.functional.test_alerts_prune_notices import RecordingSlack
+from tests.functional.test_prune_handlers import POLICY, Stack, seen_long_ago
+from tests.functional.test_prune_lifecycle import CATALOGUE
+
+PREFIX = "/iamwarden"
+
+
+class Wired:
+    """The handlers' runtime (``build_prune_runtime``) on moto, its security topic read by a queue."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        sns = boto3.client("sns", region_name=REGION)
+        self.topic = sns.create_topic(Name="iamwarden-alerts")["TopicArn"]
+        self.inbox = stack.sqs.create_queue(QueueName="security-inbox")["QueueUrl"]
+        inbox_arn = stack.sqs.get_queue_attributes(QueueUrl=self.inbox, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(
+            TopicArn=self.topic, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"}
+        )
+        self.settings({"prune/mode": "notify", "prune/min_role_age_days": "1"})
+        self.runtime = self.build(stack.queue_url)
+        self.iam_calls: list[str] = []  # registered before any client is made: clients copy the session's events
+        self.runtime.factory.session.events.register(
+            "before-call.iam", lambda model, **_: self.iam_calls.append(model.name)
+        )
+
+    def build(self, queue_url: str) -> PruneRuntime:
+        environ = {
+            "IAMWARDEN_PRUNE_TABLE": self.stack.store.table,
+            "IAMWARDEN_PRUNE_QUEUE_URL": queue_url,
+            "IAMWARDEN_ALERT_TOPIC_ARN": self.topic,
+            "IAMWARDEN_SLACK_WEBHOOK_SECRET": "",
+            "IAMWARDEN_SETTINGS_PREFIX": PREFIX,
+        }
+        return build_prune_runtime(
+            logging.getLogger("test"),
+            environ,
+            factory=ClientFactory(ACCOUNT, session=boto3.Session(region_name=REGION)),
+            catalogue=CATALOGUE,
+            clock=self.stack.clock,
+            advisor_for=self.stack.stub.advisor,
+        )
+
+    def settings(self, values: dict[str, str]) -> None:
+        ssm = boto3.client("ssm", region_name=REGION)
+        for name, value in values.items():
+            ssm.put_parameter(Name=f"{PREFIX}/{name}", Value=value, Type="String", Overwrite=True)
+
+    def received(self) -> list[dict[str, Any]]:
+        messages = []
+        while batch := self.stack.sqs.receive_message(
+            QueueUrl=self.inbox, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", []):
+            for message in batch:
+                messages.append(message)
+                self.stack.sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=message["ReceiptHandle"])
+        return messages
+
+    def summaries(self) -> list[dict[str, Any]]:
+        return [
+            message
+            for message in self.received()
+            if message["MessageAttributes"]["outcome"]["StringValue"].startswith("prune_run_")
+        ]
+
+
+@pytest.fixture
+def wired() -> Iterator[Wired]:
+    with mock_aws():
+        yield Wired(Stack(PruneSettings()))  # the settings the wired runtime reads are SSM's, below
+
+
+def _announce(wired: Wired, name: str, days: float = 2) -> str:
+    """A role old enough, planned by its worker in notify mode: announced, its notice sent."""
+    stack = wired.stack
+    arn = create_role(stack.iam, name, {"main": POLICY})
+    seen_long_ago(stack, arn)
+    stack.clock.advance(days)  # older than min_role_age_days
+    stack.stub.generate(arn)
+    stack.stub.page([service("s3", stack.clock.now - timedelta(days=1)), service("ec2", None)])
+    stack.stub.granting(arn, {"ec2": ["inline:main"]})
+    pruner, problems = wired.runtime.pruner()
+    assert problems == []
+    assert pruner.process_role(ACCOUNT, arn).outcome == "announced"
+    return arn
+
+
+def test_a_run_after_an_announcement_sends_one_summary_to_the_security_topic_with_no_extra_iam_call(
+    wired: Wired,
+) -> None:
+    announced = _announce(wired, "app-backend")
+    wired.received()  # the announcement's own notice
+    wired.iam_calls.clear()
+
+    result = wired.runtime.plan_run()
+
+    assert result["summary"] == {"sent": True, "failed": []}
+    [message] = wired.summaries()
+    attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+    assert attributes == {"rule": "prune", "severity": "low", "account": ACCOUNT, "outcome": "prune_run_summary"}
+    body = json.loads(message["Body"])
+    assert body["kind"] == "run_summary"
+    assert body["role_arn"] == ""
+    assert body["owners"] == []  # the security channel only
+    assert "1 announced" in body["summary"]
+    assert f"- {announced} (plan prune-" in body["summary"]
+    assert wired.iam_calls == ["ListRoles"]  # the planner's own listing: the summary reads nothing more
+
+
+def test_a_quiet_run_sends_no_summary(wired: Wired) -> None:
+    create_role(wired.stack.iam, "quiet", {"main": POLICY})
+
+    result = wired.runtime.plan_run()
+
+    assert result["sent"] == 0  # younger than min_role_age_days: told in the answer, not sent
+    assert result["summary"] == {"sent": False}
+    assert wired.summaries() == []
+
+
+def test_the_next_days_run_no_longer_tells_the_announcement(wired: Wired) -> None:
+    _announce(wired, "app-backend")
+    wired.runtime.plan_run()
+    assert len(wired.summaries()) == 1
+
+    wired.stack.clock.advance(2)
+
+    assert wired.runtime.plan_run()["summary"] == {"sent": False}
+    assert wired.summaries() == []
+
+
+def test_a_failed_run_says_so_to_the_security_channel_and_still_fails(wired: Wired) -> None:
+    missing = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/no-such-queue"
+    runtime = wired.build(missing)
+    create_role(wired.stack.iam, "old", {"main": POLICY})
+    wired.stack.clock.advance(2)
+
+    with pytest.raises(Exception, match=r"NonExistentQueue|does not exist"):
+        runtime.plan_run()
+
+    [message] = wired.summaries()
+    assert message["MessageAttributes"]["severity"]["StringValue"] == "high"
+    assert message["MessageAttributes"]["outcome"]["StringValue"] == "prune_run_errors"
+    assert "the planner run failed, no role was judged by it" in json.loads(message["Body"])["summary"]
+
+
+def test_an_invalid_setting_is_told_even_when_the_pruner_is_off(wired: Wired) -> None:
+    wired.settings({"prune/enabled": "false", "prune/unused_days": "ninety"})
+
+    result = wired.runtime.plan_run()
+
+    assert result["disabled"] is True
+    assert result["summary"]["sent"] is True
+    [message] = wired.summaries()
+    text = json.loads(message["Body"])["summary"]
+    assert "the pruner is off" in text
+    assert "unused_days" in text
+
+
+def test_the_pruner_off_with_valid_settings_sends_nothing(wired: Wired) -> None:
+    wired.settings({"prune/enabled": "false"})
+
+    assert wired.runtime.plan_run() == {"sent": 0, "disabled": True, "problems": []}
+    assert wired.summaries() == []
+
+
+def test_the_summary_reaches_slack_within_its_limits_without_a_role_line() -> None:
+    slack = RecordingSlack()
+    sender = AlertChannelNoticeSender(
+        security=Destination(slack_webhook="iamwarden/slack/security"),
+        settings=AlertSettings,
+        sns_client=lambda region: None,
+        slack=lambda: slack,
+    )
+    long_errors = tuple(f"arn:aws:iam::{ACCOUNT}:role/r{n}: " + "x" * 400 for n in range(20))
+    text = summary_text(RunSummary("2026-12-05T05:00:00+00:00", errors=long_errors))
+
+    report = sender.send(PruneNotice(NoticeKind.RUN_ERRORS, ACCOUNT, "", "", (), text))
+
+    assert report.failed == ()
+    [(secret, payload)] = slack.posts
+    assert secret == "iamwarden/slack/security"  # noqa: S105 - a secret's name, not a secret
+    assert payload["blocks"][0]["text"]["text"] == "Pruner run summary, with errors (high)"
+    sections = [block["text"]["text"] for block in payload["blocks"] if block["type"] == "section"]
+    assert all(len(section) <= 3_000 for section in sections)
+    assert "*Role:*" not in json.dumps(payload)
+    assert payload["text"] == f"Pruner run summary, with errors: account {ACCOUNT}"
+    assert payload == slack_payload(PruneNotice(NoticeKind.RUN_ERRORS, ACCOUNT, "", "", (), text))
+
+
+def test_a_role_pruned_on_its_date_is_told_with_its_plan(wired: Wired) -> None:
+    wired.settings({"prune/mode": "enforce"})
+    arn = _announce(wired, "app-backend")
+    plan_id = wired.stack.store.role(ACCOUNT, arn).active_plan_id
+    stack = wired.stack
+    stack.clock.advance(7)  # notice_days
+    stack.stub.generate(arn)  # asked again on the date: ec2 is still unused
+    stack.stub.page([service("s3", stack.clock.now - timedelta(days=1)), service("ec2", None)])
+    pruner, _ = wired.runtime.pruner()
+    assert pruner.process_role(ACCOUNT, arn).outcome == "applied"
+    wired.received()
+
+    wired.runtime.plan_run()
+
+    [message] = wired.summaries()
+    text = json.loads(message["Body"])["summary"]
+    assert "1 pruned" in text
+    assert f"- {arn} (plan {plan_id})" in text
+
+
+def test_a_plan_ended_on_its_date_is_told_as_not_applied(wired: Wired) -> None:
+    """A follow-up dates the role's state (``last_checked``), so the next run tells what its plan ended in."""
+    expired = _announce(wired, "notified")
+    wired.stack.clock.advance(7)
+    pruner, _ = wired.runtime.pruner()
+    assert pruner.process_role(ACCOUNT, expired).outcome == "expired"  # notify mode: the date passes, not applied
+    assert wired.runtime.plan_run()["summary"] == {"sent": False}  # nothing pruned or announced, no error
+    announced = _announce(wired, "other", days=0)  # the same day: the expiry is within the window
+    wired.received()
+
+    wired.runtime.plan_run()
+
+    [message] = wired.summaries()
+    text = json.loads(message["Body"])["summary"]
+    assert "Plans not applied: 1" in text
+    assert f"- {expired} (its date passed outside enforce mode)" in text
+    assert announced in text
