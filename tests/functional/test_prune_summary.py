@@ -73,12 +73,12 @@ class Wired:
             ssm.put_parameter(Name=f"{PREFIX}/{name}", Value=value, Type="String", Overwrite=True)
 
     def received(self) -> list[dict[str, Any]]:
-        messages = []
+        messages: list[dict[str, Any]] = []
         while batch := self.stack.sqs.receive_message(
             QueueUrl=self.inbox, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
         ).get("Messages", []):
             for message in batch:
-                messages.append(message)
+                messages.append(dict(message))
                 self.stack.sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=message["ReceiptHandle"])
         return messages
 
