@@ -21,9 +21,8 @@ matched by ``rules/iamwarden-tampered/operators``, is a finding (medium). A chan
 let every stack exempt roles. A value that is no date, or a date already past, exempts nothing (compliant); nor
 does any tag where the pruner does not act (``prune/enabled`` off, or ``prune/accounts`` not naming the account), as
 for ``UntagRole``: should the pruner later act there, it tells the security channel when it first skips the role
-for the tag. A key
-in another case is a low note: the pruner reads the exact key, so it exempts only if IAM kept the role's existing
-key's case (IAM keys are unique case-insensitively), which the record does not say.
+for the tag. A key in another case is a low note: the pruner reads the exact key, so it exempts only if IAM kept the
+role's existing key's case (IAM keys are unique case-insensitively), which the record does not say.
 
 Remediation: only ``CreateRole``'s tag is removed (``UntagRole``): the role is new, so the tag was not there before
 and removing it takes away only what the change added. A ``TagRole`` record does not say whether the role already
