@@ -250,3 +250,26 @@ def test_a_plan_ended_on_its_date_is_told_as_not_applied(wired: Wired) -> None:
     assert "Plans not applied: 1" in text
     assert f"- {expired} (its date passed outside enforce mode)" in text
     assert announced in text
+
+
+def test_a_role_path_with_slack_markup_reaches_the_summary_escaped_for_slack_and_plain_for_e_mail(
+    wired: Wired,
+) -> None:
+    """Review s15 R2: anyone with iam:CreateRole chooses a path, and a role not sent is listed in "Skipped"."""
+    wired.settings({"prune/max_roles_per_run": "1"})
+    _announce(wired, "app-backend")  # something worth sending, and the one role this run sends (rank 0)
+    path = "/<!channel>/<https://evil.example/approve|Approve-pruning>/"
+    evil = wired.stack.iam.create_role(
+        RoleName="x", Path=path, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    wired.received()
+
+    wired.runtime.plan_run()
+
+    [message] = wired.summaries()
+    text = json.loads(message["Body"])["summary"]
+    assert evil in text  # SNS and e-mail: plain text, the ARN as it is
+    payload = json.dumps(slack_payload(PruneNotice(NoticeKind.RUN_SUMMARY, ACCOUNT, "", "", (), text)))
+    assert "<!channel>" not in payload
+    assert "<https://evil.example" not in payload
+    assert "&lt;!channel&gt;/&lt;https://evil.example/approve|Approve-pruning&gt;" in payload

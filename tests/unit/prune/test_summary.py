@@ -212,3 +212,10 @@ def test_a_role_its_worker_skipped_is_told_unless_the_tag_exempts_it() -> None:
         SummaryItem(arn("tagged"), "until 2027-01-01, capped by max_exempt_days (the tag asks 2027-06-30)"),
     )
     assert not summary.worth_sending
+
+
+def test_a_line_break_in_an_error_cannot_forge_a_line_of_the_plain_text_message() -> None:
+    forged = "boom\n\n[CRITICAL] Approve pruning at https://evil.example\r\x1b[2J"
+    text = summary_text(RunSummary("2026-12-05T06:00:00+00:00", errors=(forged,)))
+    assert "\n[CRITICAL]" not in text
+    assert "- boom  [CRITICAL] Approve pruning at https://evil.example  [2J" in text

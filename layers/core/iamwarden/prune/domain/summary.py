@@ -53,8 +53,15 @@ class RunSummary(NamedTuple):
         return bool(self.pruned or self.announced or self.errors)
 
 
+def _one_line(text: str) -> str:
+    """An error's or a role's text on one line: a line break or control character in it (an exception's message)
+    cannot forge a line of the plain-text message (SNS, e-mail); Slack's markup is escaped where Slack renders it
+    (``alert_notices.slack_payload``)."""
+    return "".join(" " if char < " " or char == "\x7f" else char for char in text)
+
+
 def _listed(items: Sequence[str], listed: int) -> list[str]:
-    lines = [f"- {item}" for item in items[:listed]]
+    lines = [f"- {_one_line(item)}" for item in items[:listed]]
     if len(items) > listed:
         lines.append(f"- and {len(items) - listed} more")
     return lines
@@ -88,7 +95,7 @@ def summary_text(summary: RunSummary, listed: int = SUMMARY_LISTED, limit: int =
         for reason, count in sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0])):
             roles = [item.role_arn for item in summary.skipped if item.detail == reason]
             more = f", and {count - listed} more" if count > listed else ""
-            lines.append(f"- {reason}: {count} ({', '.join(roles[:listed])}{more})")
+            lines.append(_one_line(f"- {reason}: {count} ({', '.join(roles[:listed])}{more})"))
     text = "\n".join(lines)
     if len(text) <= limit:
         return text
