@@ -16,11 +16,14 @@ from moto import mock_aws
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.alerts.settings import AlertSettings, Destination
 from iamwarden.prune.adapters.alert_notices import AlertChannelNoticeSender, slack_payload
+from iamwarden.prune.adapters.iam_reader import IamReader
 from iamwarden.prune.app.runtime import PruneRuntime
 from iamwarden.prune.app.wiring import build_prune_runtime
 from iamwarden.prune.domain.notices import NoticeKind, PruneNotice
+from iamwarden.prune.domain.plan import PlanStatus
 from iamwarden.prune.domain.settings import PruneSettings
 from iamwarden.prune.domain.summary import RunSummary, summary_text
+from iamwarden.prune.exceptions import RoleReadError
 from tests.functional.prune_support import ACCOUNT, REGION, create_role, service
 from tests.functional.test_alerts_prune_notices import RecordingSlack
 from tests.functional.test_prune_handlers import POLICY, Stack, seen_long_ago
@@ -273,3 +276,78 @@ def test_a_role_path_with_slack_markup_reaches_the_summary_escaped_for_slack_and
     assert "<!channel>" not in payload
     assert "<https://evil.example" not in payload
     assert "&lt;!channel&gt;/&lt;https://evil.example/approve|Approve-pruning&gt;" in payload
+
+
+def test_a_due_plan_not_applied_because_access_advisor_fails_is_told_as_an_error(wired: Wired) -> None:
+    """Review s15 R1 (probe p1): in enforce mode, on the plan's date Access Advisor cannot be started: not applied,
+    kept due, recorded, and the next run's summary says so."""
+    wired.settings({"prune/mode": "enforce"})
+    arn = _announce(wired, "app-backend")
+    plan_id = wired.stack.store.role(ACCOUNT, arn).active_plan_id
+    wired.runtime.plan_run()  # tells the announcement
+    wired.received()
+    wired.stack.clock.advance(7)
+    wired.stack.stub.stubber.add_client_error(
+        "generate_service_last_accessed_details", service_error_code="ServiceFailure", http_status_code=500
+    )
+    pruner, _ = wired.runtime.pruner()
+    assert pruner.process_role(ACCOUNT, arn).outcome == "no_decision"
+    state = wired.stack.store.role(ACCOUNT, arn)
+    assert (state.active_plan_id, state.last_outcome) == (plan_id, "no_decision")  # still due, tried again
+    wired.stack.clock.advance(0.5)
+
+    result = wired.runtime.plan_run()
+
+    assert result["summary"]["sent"] is True
+    [message] = wired.summaries()
+    assert message["MessageAttributes"]["outcome"]["StringValue"] == "prune_run_errors"
+    text = json.loads(message["Body"])["summary"]
+    assert f"- {arn}: plan {plan_id} is due, not applied: no decision" in text
+
+
+def test_a_role_whose_plan_is_no_longer_announced_is_told_as_needing_attention(wired: Wired) -> None:
+    """Review s15 R1 (probe p5): the state points at a plan altered in the table; the worker records it."""
+    wired.settings({"prune/mode": "enforce"})
+    arn = _announce(wired, "app-backend")
+    store = wired.stack.store
+    plan = store.plan(str(store.role(ACCOUNT, arn).active_plan_id))
+    store.save_plan(plan.with_event(PlanStatus.EXPIRED, wired.stack.clock.now, "altered"), wired.stack.clock.now)
+    wired.runtime.plan_run()
+    wired.received()
+    wired.stack.clock.advance(7)
+    pruner, _ = wired.runtime.pruner()
+    assert pruner.process_role(ACCOUNT, arn).outcome == "needs_attention"
+    wired.stack.clock.advance(0.5)
+
+    result = wired.runtime.plan_run()
+
+    assert result["summary"]["sent"] is True
+    text = json.loads(wired.summaries()[0]["Body"])["summary"]
+    assert f"- {arn}: plan {plan.plan_id} is due, not applied: its state points at a plan no longer announced" in text
+
+
+def test_a_due_plan_not_applied_because_the_role_cannot_be_read_is_told_as_an_error(
+    wired: Wired, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review s15 R1: on the date the role is read again (is it exempt now?); unreadable is no decision, recorded."""
+    wired.settings({"prune/mode": "enforce"})
+    arn = _announce(wired, "app-backend")
+    plan_id = wired.stack.store.role(ACCOUNT, arn).active_plan_id
+    wired.runtime.plan_run()
+    wired.received()
+    wired.stack.clock.advance(7)
+
+    def unreadable(self: IamReader, role_arn: str) -> Any:
+        raise RoleReadError(f"cannot read role {role_arn}: AccessDenied")
+
+    monkeypatch.setattr(IamReader, "role", unreadable)
+    pruner, _ = wired.runtime.pruner()
+    assert pruner.process_role(ACCOUNT, arn).outcome == "no_decision"
+    monkeypatch.undo()
+    assert wired.stack.store.role(ACCOUNT, arn).active_plan_id == plan_id  # still due
+    wired.stack.clock.advance(0.5)
+
+    wired.runtime.plan_run()
+
+    text = json.loads(wired.summaries()[0]["Body"])["summary"]
+    assert f"- {arn}: plan {plan_id} is due, not applied: no decision" in text

@@ -197,6 +197,9 @@ class Pruner:
     def _follow_up(self, store: PruneStore, state: RoleState, now: datetime) -> RoleOutcome:
         plan = store.plan(str(state.active_plan_id))
         if plan.status is not PlanStatus.ANNOUNCED:
+            # Recorded (an existing field, dated) so the planner's run summary tells it as an error (review s15 R1);
+            # the state still points at the plan, so a person sees which one.
+            self._save(store, state._replace(last_checked=now.isoformat(), last_outcome="needs_attention"), now)
             return RoleOutcome(
                 plan.role_arn, "needs_attention", f"plan {plan.plan_id} is {plan.status.value}", plan.plan_id
             )
@@ -228,7 +231,7 @@ class Pruner:
                 rule, used_since, state = self._still_unused(store, state, plan, iam, now)
             except AccessAdvisorError as exc:  # fail closed, as planning does: not applied today, tried again
                 detail = f"plan {plan.plan_id} not applied today: {exc}; Access Advisor is asked again on the next run"
-                return RoleOutcome(plan.role_arn, "no_decision", detail, plan.plan_id)
+                return RoleOutcome(plan.role_arn, "no_decision", detail, plan.plan_id)  # recorded by _still_unused
             cleared = state._replace(active_plan_id=None, last_checked=now.isoformat())
             applied = executor.apply(plan, rule, used_since)
         except PlanTamperedError as exc:  # a critical notice to everyone who gets the pruner's notices
@@ -303,7 +306,8 @@ class Pruner:
         decision: not applied today, asked again."""
         try:
             role = IamReader(iam).role(plan.role_arn)
-        except RoleReadError as exc:
+        except RoleReadError as exc:  # recorded, the plan kept due, so the run summary tells it (review s15 R1)
+            self._save(store, cleared._replace(active_plan_id=plan.plan_id, last_outcome="no_decision"), now)
             return RoleOutcome(plan.role_arn, "no_decision", f"plan {plan.plan_id} not applied today: {exc}")
         ledger = updated_ledger(role, cleared.ledger, now, self.settings.exempt_tag)
         reason = skip_reason(role, self.settings, now, ledger)
@@ -324,17 +328,22 @@ class Pruner:
         to the queue, the job kept) or ``AccessAdvisorError`` (not applied today, the job forgotten)."""
         advisor = self._advisor_for(iam)
         job_id = state.pending_job_id
-        if (
-            not job_id
-            or not state.pending_job_started
-            or now - datetime.fromisoformat(state.pending_job_started) > JOB_REUSE
-        ):
-            job_id = advisor.start(plan.role_arn)
-            state = self._save(store, state._replace(pending_job_id=job_id, pending_job_started=now.isoformat()), now)
         try:
+            if (
+                not job_id
+                or not state.pending_job_started
+                or now - datetime.fromisoformat(state.pending_job_started) > JOB_REUSE
+            ):
+                job_id = advisor.start(plan.role_arn)
+                state = self._save(
+                    store, state._replace(pending_job_id=job_id, pending_job_started=now.isoformat()), now
+                )
             report = advisor.report(plan.role_arn, job_id)
-        except AccessAdvisorError:
-            self._save(store, state._replace(pending_job_id=None, pending_job_started=None), now)
+        except AccessAdvisorError:  # the plan stays due; dated and recorded so the run summary tells it (s15 R1)
+            failed = state._replace(
+                pending_job_id=None, pending_job_started=None, last_checked=now.isoformat(), last_outcome="no_decision"
+            )
+            self._save(store, failed, now)
             raise
         role = RoleFacts(plan.role_arn, plan.account, plan.role_name, "/", now)  # only its name and ARN are read
         rule, used_since = still_unused(plan.rule, unused_rule(report, self.settings, role, now))
@@ -620,6 +629,10 @@ _ERROR_OUTCOMES = {
     "no_decision": "no decision: the role or Access Advisor could not be read (tried again on the next run)",
     "failed": "applying its plan failed (see the failed notice)",
     "tampered": "its stored plan was altered and refused (see the tampered notice)",
+    "needs_attention": (
+        "its state points at a plan no longer announced (the table was altered, or a run crashed between saves): "
+        "a person must look, the worker does nothing for this role until then"
+    ),
 }
 #: A worker's recorded outcome that ended a plan without applying it.
 _NOT_APPLIED_OUTCOMES = {
@@ -669,7 +682,9 @@ def run_summary(
             elif outcome in _NOT_APPLIED_OUTCOMES:
                 not_applied.append(SummaryItem(arn, _NOT_APPLIED_OUTCOMES[outcome]))
             elif outcome in _ERROR_OUTCOMES:
-                errors.append(f"{arn}: {_ERROR_OUTCOMES[outcome]}")
+                # A due plan not applied on its date because of the error (review s15 R1): say which plan.
+                due = f"plan {state.active_plan_id} is due, not applied: " if state.active_plan_id else ""
+                errors.append(f"{arn}: {due}{_ERROR_OUTCOMES[outcome]}")
             elif outcome == "skipped" and arn not in exempt_arns:
                 skipped.append(SummaryItem(arn, "skipped by its worker (warming up or exempt: its log says why)"))
     sent = set(chosen)
