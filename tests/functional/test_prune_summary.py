@@ -17,13 +17,14 @@ from iamwarden.adapters.clients import ClientFactory
 from iamwarden.alerts.settings import AlertSettings, Destination
 from iamwarden.prune.adapters.alert_notices import AlertChannelNoticeSender, slack_payload
 from iamwarden.prune.adapters.iam_reader import IamReader
+from iamwarden.prune.adapters.store import PruneStore
 from iamwarden.prune.app.runtime import PruneRuntime
 from iamwarden.prune.app.wiring import build_prune_runtime
 from iamwarden.prune.domain.notices import NoticeKind, PruneNotice
 from iamwarden.prune.domain.plan import PlanStatus
 from iamwarden.prune.domain.settings import PruneSettings
 from iamwarden.prune.domain.summary import RunSummary, summary_text
-from iamwarden.prune.exceptions import RoleReadError
+from iamwarden.prune.exceptions import RoleReadError, StoreError
 from tests.functional.prune_support import ACCOUNT, REGION, create_role, service
 from tests.functional.test_alerts_prune_notices import RecordingSlack
 from tests.functional.test_prune_handlers import POLICY, Stack, seen_long_ago
@@ -148,6 +149,7 @@ def test_a_quiet_run_sends_no_summary(wired: Wired) -> None:
 
 def test_the_next_days_run_no_longer_tells_the_announcement(wired: Wired) -> None:
     _announce(wired, "app-backend")
+    wired.stack.clock.advance(1 / 24)  # the next run: later than SUMMARY_OVERLAP after the worker's outcome
     wired.runtime.plan_run()
     assert len(wired.summaries()) == 1
 
@@ -169,7 +171,7 @@ def test_a_failed_run_says_so_to_the_security_channel_and_still_fails(wired: Wir
     [message] = wired.summaries()
     assert message["MessageAttributes"]["severity"]["StringValue"] == "high"
     assert message["MessageAttributes"]["outcome"]["StringValue"] == "prune_run_errors"
-    assert "the planner run failed, no role was judged by it" in json.loads(message["Body"])["summary"]
+    assert "the planner run failed before sending any role message" in json.loads(message["Body"])["summary"]
 
 
 def test_an_invalid_setting_is_told_even_when_the_pruner_is_off(wired: Wired) -> None:
@@ -237,22 +239,20 @@ def test_a_role_pruned_on_its_date_is_told_with_its_plan(wired: Wired) -> None:
 
 
 def test_a_plan_ended_on_its_date_is_told_as_not_applied(wired: Wired) -> None:
-    """A follow-up dates the role's state (``last_checked``), so the next run tells what its plan ended in."""
+    """A follow-up dates the role's state (``last_checked``), so the next run tells what its plan ended in; a plan
+    not applied is worth a message of its own (review s15 R7)."""
     expired = _announce(wired, "notified")
     wired.stack.clock.advance(7)
     pruner, _ = wired.runtime.pruner()
     assert pruner.process_role(ACCOUNT, expired).outcome == "expired"  # notify mode: the date passes, not applied
-    assert wired.runtime.plan_run()["summary"] == {"sent": False}  # nothing pruned or announced, no error
-    announced = _announce(wired, "other", days=0)  # the same day: the expiry is within the window
     wired.received()
 
-    wired.runtime.plan_run()
+    assert wired.runtime.plan_run()["summary"]["sent"] is True
 
     [message] = wired.summaries()
     text = json.loads(message["Body"])["summary"]
     assert "Plans not applied: 1" in text
     assert f"- {expired} (its date passed outside enforce mode)" in text
-    assert announced in text
 
 
 def test_a_role_path_with_slack_markup_reaches_the_summary_escaped_for_slack_and_plain_for_e_mail(
@@ -351,3 +351,151 @@ def test_a_due_plan_not_applied_because_the_role_cannot_be_read_is_told_as_an_er
 
     text = json.loads(wired.summaries()[0]["Body"])["summary"]
     assert f"- {arn}: plan {plan_id} is due, not applied: no decision" in text
+
+
+def test_a_run_that_fails_midway_says_how_many_role_messages_it_sent(
+    wired: Wired, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review s15 R3 (probe p2): the queue takes the first batch of 10 and refuses one of the second."""
+    for n in range(15):
+        create_role(wired.stack.iam, f"r{n:02d}", {"main": POLICY})
+    wired.stack.clock.advance(2)
+    real = wired.runtime.factory.home_client
+
+    class RefusingSecondBatch:
+        def __init__(self, client: Any) -> None:
+            self.client, self.calls = client, 0
+
+        def send_message_batch(self, **request: Any) -> Any:
+            self.calls += 1
+            if self.calls == 2:
+                return {"Successful": [], "Failed": [{"Id": "0", "SenderFault": False, "Code": "InternalError"}]}
+            return self.client.send_message_batch(**request)
+
+    monkeypatch.setattr(
+        wired.runtime.factory,
+        "home_client",
+        lambda name, *rest: RefusingSecondBatch(real(name)) if name == "sqs" else real(name, *rest),
+    )
+
+    with pytest.raises(Exception, match="the queue refused 1 role messages"):
+        wired.runtime.plan_run()
+
+    assert len(wired.stack.messages()) == 10
+    [message] = wired.summaries()
+    text = json.loads(message["Body"])["summary"]
+    assert text.startswith("Pruner run: 10 roles sent to the workers.")
+    assert "the planner run failed after sending 10 of 15 role messages to the workers" in text
+    assert "no role was judged" not in text
+
+
+def test_a_planner_that_cannot_read_its_settings_says_so(wired: Wired, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review s15 R6 (probe p3)."""
+
+    def unreadable() -> Any:
+        raise RuntimeError("AccessDenied: ssm:GetParametersByPath")
+
+    monkeypatch.setattr(wired.runtime, "_settings", unreadable)
+
+    with pytest.raises(RuntimeError):
+        wired.runtime.plan_run()
+
+    [message] = wired.summaries()
+    assert message["MessageAttributes"]["outcome"]["StringValue"] == "prune_run_errors"
+    assert "the planner could not read its settings: no role was sent" in json.loads(message["Body"])["summary"]
+
+
+def _sent_to_its_worker_and_announced(wired: Wired, name: str) -> str:
+    """A planner run sends an old enough role; its worker announces a plan ten minutes later."""
+    stack = wired.stack
+    arn = create_role(stack.iam, name, {"main": POLICY})
+    seen_long_ago(stack, arn)
+    stack.clock.advance(2)
+    assert wired.runtime.plan_run()["sent"] == 1
+    stack.clock.advance(10 / (24 * 60))
+    stack.stub.generate(arn)
+    stack.stub.page([service("s3", stack.clock.now - timedelta(days=1)), service("ec2", None)])
+    stack.stub.granting(arn, {"ec2": ["inline:main"]})
+    pruner, _ = wired.runtime.pruner()
+    assert pruner.process_role(ACCOUNT, arn).outcome == "announced"
+    wired.received()
+    return arn
+
+
+def test_an_hourly_schedule_tells_each_outcome_once(wired: Wired) -> None:
+    """Review s15 R4 (probe p4): the window starts where the last summary's did, not a fixed 25 hours back."""
+    arn = _sent_to_its_worker_and_announced(wired, "app-backend")
+    told = []
+    for _ in range(24):
+        wired.stack.clock.advance(1 / 24)
+        if wired.runtime.plan_run()["summary"]["sent"]:
+            told.append(json.loads(wired.summaries()[0]["Body"])["summary"])
+
+    [text] = told
+    assert f"- {arn} (plan prune-" in text
+
+
+def test_a_schedule_rarer_than_daily_still_tells_the_outcome(wired: Wired) -> None:
+    arn = _sent_to_its_worker_and_announced(wired, "app-backend")
+    wired.stack.clock.advance(3)  # e.g. rate(3 days): older than 25 hours, newer than the last run
+
+    assert wired.runtime.plan_run()["summary"]["sent"] is True
+    assert arn in json.loads(wired.summaries()[0]["Body"])["summary"]
+
+
+def test_an_outcome_recorded_while_runs_fail_is_told_by_the_next_run_that_succeeds(wired: Wired) -> None:
+    """Review s15 R8: a failed run tells only its failure and does not move the window."""
+    arn = _sent_to_its_worker_and_announced(wired, "app-backend")
+    broken = wired.build(f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/no-such-queue")
+    for _ in range(3):
+        wired.stack.clock.advance(1)
+        with pytest.raises(Exception, match=r"NonExistentQueue|does not exist"):
+            broken.plan_run()
+        assert arn not in json.loads(wired.summaries()[0]["Body"])["summary"]
+    wired.stack.clock.advance(1)
+
+    wired.runtime.plan_run()
+
+    assert arn in json.loads(wired.summaries()[0]["Body"])["summary"]
+
+
+def test_an_unreadable_window_record_is_told_and_the_summary_goes_25_hours_back(wired: Wired) -> None:
+    arn = _sent_to_its_worker_and_announced(wired, "app-backend")
+    table = wired.stack.store.table
+    key = {"pk": {"S": "PRUNER#RUN"}, "sk": {"S": "SUMMARY"}}
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=table, Item={**key, "body": {"B": b"junk"}})
+    wired.stack.clock.advance(1 / 24)
+
+    wired.runtime.plan_run()
+
+    text = json.loads(wired.summaries()[0]["Body"])["summary"]
+    assert "the last run summary's time is unreadable, told from 25 hours" in text
+    assert arn in text
+
+
+def test_a_window_record_that_cannot_be_saved_does_not_fail_the_run(
+    wired: Wired, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role messages are on the queue: failing (and being retried) would send them again. Said in the answer."""
+    _announce(wired, "app-backend")
+
+    def refused(self: PruneStore, started: Any, now: Any) -> None:
+        raise StoreError("cannot write the pruner's run summary record: AccessDenied")
+
+    monkeypatch.setattr(PruneStore, "save_summarised_until", refused)
+
+    result = wired.runtime.plan_run()
+
+    assert result["summary"]["sent"] is True
+    assert "not saved, the next summary starts earlier" in result["summary"]["window"]
+
+
+def test_a_summary_whose_account_cannot_be_read_names_it_unknown(wired: Wired, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SNS refuses an empty String message attribute (review s15 R3 nit)."""
+
+    def unreadable(self: ClientFactory) -> str:
+        raise RuntimeError("sts:GetCallerIdentity refused")
+
+    monkeypatch.setattr(ClientFactory, "home_account", property(unreadable))
+
+    assert wired.runtime._account() == "unknown"

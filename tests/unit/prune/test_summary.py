@@ -8,7 +8,7 @@ import pytest
 
 from iamwarden.prune.adapters.store import RoleState
 from iamwarden.prune.app.service import ExemptedRole, RoleSummary, run_summary
-from iamwarden.prune.domain.settings import PruneSettings
+from iamwarden.prune.domain.settings import PruneMode, PruneSettings
 from iamwarden.prune.domain.summary import SUMMARY_WINDOW, RunSummary, SummaryItem, summary_text
 
 NOW = datetime(2026, 12, 6, 6, tzinfo=UTC)
@@ -88,15 +88,14 @@ def test_a_message_within_its_limit_is_not_cut() -> None:
         (RunSummary("t", sent=40), False),
         (RunSummary("t", exempt=items("e", 3)), False),  # told daily in the log; each new one is its own notice
         (RunSummary("t", skipped=items("s", 3, "why")), False),
-        (RunSummary("t", not_applied=items("n", 1, "why")), False),
+        (RunSummary("t", not_applied=items("n", 1, "why")), True),  # e.g. needs_person: a person decides (R7)
+        (RunSummary("t", reported=items("r", 1)), True),  # report mode: what would go (R7)
         (RunSummary("t", pruned=items("p", 1)), True),
         (RunSummary("t", announced=items("a", 1)), True),
         (RunSummary("t", errors=("an invalid setting",)), True),
     ],
 )
-def test_it_is_sent_only_when_a_role_was_pruned_or_announced_or_there_is_an_error(
-    summary: RunSummary, worth: bool
-) -> None:
+def test_it_is_sent_only_when_a_plan_was_made_or_ended_or_there_is_an_error(summary: RunSummary, worth: bool) -> None:
     assert summary.worth_sending is worth
 
 
@@ -158,7 +157,10 @@ def test_outcomes_recorded_within_the_window_are_told_and_older_ones_are_not() -
 
     assert summary.since == (NOW - SUMMARY_WINDOW).isoformat(timespec="seconds")
     assert summary.pruned == (SummaryItem(arn("pruned"), "plan plan-p"),)
-    assert summary.announced == (SummaryItem(arn("announced"), "plan plan-a"),)
+    assert summary.announced == (
+        SummaryItem(arn("announced"), "plan plan-a; report mode now: nothing is removed on its date"),
+    )
+    assert summary.reported == (SummaryItem(arn("reported")),)
     assert [item.role_arn for item in summary.not_applied] == [arn("needs-person"), arn("superseded")]
     assert summary.errors[0] == "prune/unused_days: not a number"
     assert [error.split(": ", 1)[0] for error in summary.errors[1:]] == [
@@ -219,3 +221,41 @@ def test_a_line_break_in_an_error_cannot_forge_a_line_of_the_plain_text_message(
     text = summary_text(RunSummary("2026-12-05T06:00:00+00:00", errors=(forged,)))
     assert "\n[CRITICAL]" not in text
     assert "- boom  [CRITICAL] Approve pruning at https://evil.example  [2J" in text
+
+
+def test_each_role_is_in_one_list_only_its_workers_outcome_first() -> None:
+    """Review s15 R7 (probe_pure): roles the worker recorded, and not reached by this run, are not "skipped" too."""
+    recent = NOW - timedelta(hours=20)
+    exempt = ExemptedRole(ACCOUNT, arn("tagged"), "2027-01-01", "2027-01-01", False)
+    states = [
+        state("warm", "skipped", recent),
+        state("pruned", "applied", recent, applied_at=recent.isoformat(), last_applied_plan_id="plan-p"),
+        state("reported", "reported", recent),
+        state("tagged", "skipped", recent),
+        state("nothing", "nothing_unused", recent),
+    ]
+    roles = [role(name) for name in ("warm", "pruned", "reported", "tagged", "nothing")]
+
+    summary = summarise(states, roles=roles, chosen=[], exempted=[exempt])
+
+    listed = [
+        item.role_arn for group in (summary.pruned, summary.reported, summary.exempt, summary.skipped) for item in group
+    ]
+    assert sorted(listed) == sorted(arn(name) for name in ("warm", "pruned", "reported", "tagged", "nothing"))
+    assert [item.role_arn for item in summary.skipped] == [arn("warm"), arn("nothing")]
+    assert "skipped: 2." in summary_text(summary)
+    assert "1 pruned, 0 announced, 1 plans recorded (report mode)" in summary_text(summary)
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [
+        ("enforce", "enforce mode: removed on its date (an admin-equivalent removal waits for a person)"),
+        ("notify", "notify mode: nothing is removed on its date"),
+        ("report", "report mode now: nothing is removed on its date"),
+    ],
+)
+def test_an_announced_plan_says_what_its_date_does_in_the_accounts_mode(mode: str, said: str) -> None:
+    settings = PruneSettings(mode=PruneMode(mode))
+    summary = summarise([state("a", "announced", NOW, active_plan_id="plan-a")], settings=settings)
+    assert summary.announced == (SummaryItem(arn("a"), f"plan plan-a; {said}"),)

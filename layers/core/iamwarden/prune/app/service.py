@@ -634,6 +634,12 @@ _ERROR_OUTCOMES = {
         "a person must look, the worker does nothing for this role until then"
     ),
 }
+#: What the date of an announced plan does, in the account's mode as it is now (the mode then decides).
+_ON_THE_DATE = {
+    PruneMode.ENFORCE: "enforce mode: removed on its date (an admin-equivalent removal waits for a person)",
+    PruneMode.NOTIFY: "notify mode: nothing is removed on its date",
+    PruneMode.REPORT: "report mode now: nothing is removed on its date",
+}
 #: A worker's recorded outcome that ended a plan without applying it.
 _NOT_APPLIED_OUTCOMES = {
     "superseded": "superseded: the role changed since the announcement",
@@ -651,11 +657,13 @@ def run_summary(
     exempted: Sequence[ExemptedRole],
     problems: Sequence[str],
     now: datetime,
+    since: datetime | None = None,
 ) -> RunSummary:
-    """The run's summary from what the planner read anyway (no IAM call): the outcomes the workers recorded within
-    ``SUMMARY_WINDOW`` (a state's ``last_checked``, or ``applied_at`` for a role pruned), the roles the exempt tag
-    keeps out, and the listed roles not sent this run with why."""
-    since = now - SUMMARY_WINDOW
+    """The run's summary from what the planner read anyway (no IAM call): the outcomes the workers recorded since
+    ``since`` (where the last summary's window ended; ``SUMMARY_WINDOW`` back by default), dated by a state's
+    ``last_checked`` or ``applied_at`` for a role pruned; the roles the exempt tag keeps out; and the listed roles
+    not sent this run with why."""
+    since = now - SUMMARY_WINDOW if since is None else since
 
     def recent(stamp: str | None) -> bool:
         try:
@@ -666,31 +674,43 @@ def run_summary(
     exempt_arns = {role.role_arn for role in exempted}
     pruned: list[SummaryItem] = []
     announced: list[SummaryItem] = []
+    reported: list[SummaryItem] = []
     not_applied: list[SummaryItem] = []
     skipped: list[SummaryItem] = []
     errors = list(problems)
+    told = set(exempt_arns)  # each role in one list only (review s15 R7): its worker's outcome wins
     for account in sorted(states):
         for arn, state in sorted(states[account].items()):
             outcome = state.last_outcome or ""
             if outcome == "applied":
                 if recent(state.applied_at):
                     pruned.append(SummaryItem(arn, f"plan {state.last_applied_plan_id}"))
-            elif not recent(state.last_checked):
+                    told.add(arn)
                 continue
-            elif outcome == "announced":
-                announced.append(SummaryItem(arn, f"plan {state.active_plan_id}"))
+            if not recent(state.last_checked):
+                continue
+            told.add(arn)
+            if outcome == "announced":
+                announced.append(
+                    SummaryItem(arn, f"plan {state.active_plan_id}; {_ON_THE_DATE[settings.mode_for(account)]}")
+                )
+            elif outcome == "reported":
+                reported.append(SummaryItem(arn))
             elif outcome in _NOT_APPLIED_OUTCOMES:
                 not_applied.append(SummaryItem(arn, _NOT_APPLIED_OUTCOMES[outcome]))
             elif outcome in _ERROR_OUTCOMES:
                 # A due plan not applied on its date because of the error (review s15 R1): say which plan.
                 due = f"plan {state.active_plan_id} is due, not applied: " if state.active_plan_id else ""
                 errors.append(f"{arn}: {due}{_ERROR_OUTCOMES[outcome]}")
-            elif outcome == "skipped" and arn not in exempt_arns:
-                skipped.append(SummaryItem(arn, "skipped by its worker (warming up or exempt: its log says why)"))
+            elif outcome == "skipped":
+                if arn not in exempt_arns:  # else in "Exempt by tag"
+                    skipped.append(SummaryItem(arn, "skipped by its worker (warming up or exempt: its log says why)"))
+            elif arn not in exempt_arns:
+                told.discard(arn)  # nothing_unused and the like: in no list; why this run did not send it is said
     sent = set(chosen)
     for account, summaries in sorted(roles.items()):
         for role in sorted(summaries, key=lambda summary: summary.arn):
-            if (account, role.arn) in sent:
+            if (account, role.arn) in sent or role.arn in told:
                 continue
             reason = _never_pruned_reason(settings, account, role)
             if reason is None and now - role.created < timedelta(days=settings.min_role_age_days):
@@ -713,6 +733,7 @@ def run_summary(
         sent=len(chosen),
         pruned=tuple(pruned),
         announced=tuple(announced),
+        reported=tuple(reported),
         not_applied=tuple(not_applied),
         exempt=exempt,
         skipped=tuple(skipped),

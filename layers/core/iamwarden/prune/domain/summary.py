@@ -6,7 +6,8 @@ pruned, plans announced, plans not applied, errors), the roles the exempt tag ke
 did not send to the workers and why. It is sent only when there is something to act on or to know at once: a role
 pruned, a plan announced, or an error (a worker's, an invalid setting, the planner's own failure); exemptions and
 skipped roles alone recur every day and are in the planner's log line (each new exemption is already its own
-``exempted`` notice). Each list names its first ``SUMMARY_LISTED`` roles and says how many more, so the message
+``exempted`` notice). Each role is in one list only: what its worker recorded wins over why this run did not send
+it. Each list names its first ``SUMMARY_LISTED`` roles and says how many more, so the message
 stays within Slack's 3,000-character section and SNS's 256 KB whatever the number of roles.
 """
 
@@ -17,10 +18,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import NamedTuple
 
-#: How far back the workers' recorded outcomes are told: the default schedule is daily (``cron(0 6 * * ? *)``); an
-#: hour of slack so a worker that finished just after the previous planner started is not missed (an outcome may
-#: then be told twice, never lost).
+#: How far back the first summary (no earlier run recorded, or its record unreadable) tells the workers' outcomes:
+#: the default schedule is daily (``cron(0 6 * * ? *)``), with an hour to spare.
 SUMMARY_WINDOW = timedelta(hours=25)
+#: Later summaries tell what the workers recorded since the start of the last run whose summary was sent (the
+#: pruner's own ``PRUNER#RUN`` record), whatever the schedule (review s15 R4), less this: a worker judging a role
+#: when the previous planner read the states (its timeout is 120 s) records an outcome dated before that start.
+#: Only such an outcome may be told twice; one recorded while no summary could be sent (a failed run, the pruner
+#: off) is told by the next run that succeeds.
+SUMMARY_OVERLAP = timedelta(minutes=5)
 #: How many roles each list names before "and N more".
 SUMMARY_LISTED = 5
 #: The text is cut to this many characters (Slack's section limit is 3,000), with a pointer to the full lists.
@@ -45,12 +51,13 @@ class RunSummary(NamedTuple):
     exempt: tuple[SummaryItem, ...] = ()
     skipped: tuple[SummaryItem, ...] = ()  # not sent this run, or skipped by its worker; detail: why (grouped by)
     errors: tuple[str, ...] = ()  # a role's error ("<role>: <what>"), an invalid setting, the planner's failure
+    reported: tuple[SummaryItem, ...] = ()  # plans recorded in report mode (nothing changes)
 
     @property
     def worth_sending(self) -> bool:
-        """Something happened or went wrong: a role pruned, a plan announced, an error. A run with errors always
-        says so."""
-        return bool(self.pruned or self.announced or self.errors)
+        """Something happened or went wrong: a role pruned, a plan announced, recorded (report mode) or ended
+        without being applied (a person may have to decide), an error. A run with errors always says so."""
+        return bool(self.pruned or self.announced or self.not_applied or self.reported or self.errors)
 
 
 def _one_line(text: str) -> str:
@@ -79,14 +86,16 @@ def summary_text(summary: RunSummary, listed: int = SUMMARY_LISTED, limit: int =
     person. Cut at ``limit`` characters, saying so."""
     head = (
         f"Pruner run: {summary.sent} roles sent to the workers. Outcomes the workers recorded since {summary.since}: "
-        f"{len(summary.pruned)} pruned, {len(summary.announced)} announced, {len(summary.not_applied)} plans not "
-        f"applied, {len(summary.errors)} errors. Exempt by tag: {len(summary.exempt)}; skipped: {len(summary.skipped)}."
+        f"{len(summary.pruned)} pruned, {len(summary.announced)} announced, {len(summary.reported)} plans recorded "
+        f"(report mode), {len(summary.not_applied)} plans not applied, {len(summary.errors)} errors. "
+        f"Exempt by tag: {len(summary.exempt)}; skipped: {len(summary.skipped)}."
     )
     lines = [head]
     if summary.errors:
         lines += ["", f"ERRORS: {len(summary.errors)}", *_listed(summary.errors, listed)]
     lines += _roles("Pruned (unused permissions removed)", summary.pruned, listed)
-    lines += _roles("Announced (removal planned)", summary.announced, listed)
+    lines += _roles("Announced (what each mode does on the date is said)", summary.announced, listed)
+    lines += _roles("Plans recorded (report mode: nothing changes)", summary.reported, listed)
     lines += _roles("Plans not applied", summary.not_applied, listed)
     lines += _roles("Exempt by tag", summary.exempt, listed)
     if summary.skipped:
