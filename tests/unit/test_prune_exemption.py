@@ -511,7 +511,7 @@ def test_a_settings_file_without_a_pruner_section_says_the_default_tag_is_assume
 # --- session 15: TagRole / CreateRole honour prune/enabled and prune/accounts as UntagRole does ---------------------
 
 
-@pytest.mark.parametrize(
+IDLE = pytest.mark.parametrize(
     ("prune", "home", "why"),
     [
         ({"enabled": "false"}, HOME, "the pruner is off (prune/enabled)"),
@@ -520,22 +520,43 @@ def test_a_settings_file_without_a_pruner_section_says_the_default_tag_is_assume
         ({}, "999988887777", "the pruner does not manage account 111122223333 (prune/accounts)"),
     ],
 )
+
+
+@IDLE
 @pytest.mark.parametrize(
     "event",
     [
         pytest.param(_event, id="TagRole"),
-        pytest.param(lambda: _create_role([{"key": EXEMPT_TAG, "value": "2027-06-30"}]), id="CreateRole"),
         pytest.param(lambda: _event([{"key": EXEMPT_TAG.upper(), "value": "2027-06-30"}]), id="TagRole-other-case"),
     ],
 )
-def test_an_exempt_tag_where_the_pruner_does_not_act_is_compliant_and_says_why(
+def test_a_tagrole_exemption_where_the_pruner_is_idle_is_a_low_alert_only_note(
     prune: dict[str, Any], home: str, why: str, event: Any
 ) -> None:
-    judgement = _judge(event(), _home(prune, home))
+    """Review s15 R5: never compliant (the tag exempts the role once the pruner acts here, and this alert is the
+    only record of who set it), but low and alert only: it exempts nothing now."""
+    [finding] = _ours(_judge(event(), _home(prune, home)))
 
-    assert _ours(judgement) == []
-    assert why in judgement.reason
-    assert "the tag exempts the role from nothing the pruner would do" in judgement.reason
+    assert finding.severity is Severity.LOW
+    assert tuple(finding.plan) == ()
+    assert why in finding.reason
+    assert "the tag exempts the role from nothing now, but it will once the pruner acts here" in finding.reason
+    assert "Alert only." in finding.reason
+
+
+@IDLE
+def test_a_new_roles_exemption_tag_is_removed_even_where_the_pruner_is_idle(
+    prune: dict[str, Any], home: str, why: str
+) -> None:
+    """Review s15 R5: the tag a CreateRole added is removable exactly (the role held none), and would exempt the
+    role once the pruner acts here: the finding and its plan stay, the reason says the pruner is idle."""
+    [finding] = _ours(_judge(_create_role([{"key": EXEMPT_TAG, "value": "2027-06-30"}]), _home(prune, home)))
+
+    assert finding.severity is Severity.MEDIUM
+    [step] = finding.plan
+    assert step.parameters["key"] == EXEMPT_TAG
+    assert finding.needs_context == ()
+    assert f"The pruner is idle here now ({why})" in finding.reason
 
 
 @pytest.mark.parametrize(

@@ -145,14 +145,25 @@ class PruneExemptionRule:
         if self._by_operator(context, evaluation, f"exempted role {role} from pruning until {value}"):
             return evaluation
         idle = _pruner_idle(pruner, change.account, context.settings.own.home_account)
-        if idle:  # the pruner would skip nothing: it does not act here at all (the UntagRole rule, F2)
-            evaluation.compliant.append(
-                f"{actor.display} tagged role {role} {key}={value}, but {idle}: the tag exempts the role from "
-                "nothing the pruner would do (if the pruner later acts here, it tells the security channel and the "
-                "role's owners when it first skips the role for this tag)"
+        through = _through(actor.invoked_by == CLOUDFORMATION)
+        if idle and not created:  # review s15 R5: a low note, never compliant: it exempts once the pruner acts here
+            evaluation.findings.append(
+                context.finding(
+                    PRUNE_EXEMPTION_GRANTED,
+                    severity=Severity.LOW,
+                    resource_arn=arn,
+                    reason=(
+                        f"{actor.display}{through} tagged role {role} {key}={value} (an exemption from pruning), while "
+                        f"{idle}: the tag exempts the role from nothing now, but it will once the pruner acts here "
+                        "(its first skip for the tag then tells the security channel and the owners, without who "
+                        f"set it: this alert is the record of who did). Alert only.{_assumed(pruner)}"
+                    ),
+                    plan=[],
+                    offending=[{"role": role, "key": key, "value": value, "until": until.isoformat()}],
+                    needs_context=(UNKNOWN_BEFORE,),
+                )
             )
             return evaluation
-        through = _through(actor.invoked_by == CLOUDFORMATION)
         add_operator = f"Add the caller to rules/{OPERATORS_RULE}/operators if they may grant exemptions."
         held = until if day is None else min(until, day + timedelta(days=pruner.max_exempt_days))
         offending = {
@@ -195,6 +206,11 @@ class PruneExemptionRule:
                 "(iam:UntagRole with aws:TagKeys, statement RemovePruneExemptTags); the grant is fixed when the stack "
                 f"is deployed, so it does not follow prune/exempt_tag. If the exemption is not wanted, remove it: "
                 f"aws iam untag-role --role-name {role} --tag-keys {key}"
+            )
+        if idle:  # a new role's tag: removed all the same (it held none before), as the pruner may act here later
+            reason += (
+                f" The pruner is idle here now ({idle}), so the tag exempts nothing today; it would once the pruner "
+                "acts here."
             )
         reason += _assumed(pruner)
         plan = [
