@@ -1,14 +1,14 @@
 """The pruner's run summary: one message to the security channel at the end of each planner run (issue 15).
 
 The planner already reads every role (``ListRoles``) and every role's stored state; the summary is built from
-those alone (no extra IAM call): the outcomes the workers recorded since ``SUMMARY_WINDOW`` before this run (roles
-pruned, plans announced, plans not applied, errors), the roles the exempt tag keeps out, and the roles this run
-did not send to the workers and why. It is sent only when there is something to act on or to know at once: a role
-pruned, a plan announced, or an error (a worker's, an invalid setting, the planner's own failure); exemptions and
-skipped roles alone recur every day and are in the planner's log line (each new exemption is already its own
-``exempted`` notice). Each role is in one list only: what its worker recorded wins over why this run did not send
-it. Each list names its first ``SUMMARY_LISTED`` roles and says how many more, so the message
-stays within Slack's 3,000-character section and SNS's 256 KB whatever the number of roles.
+those alone (no extra IAM call): the outcomes the workers recorded since the last summary's window ended (roles
+pruned, plans announced or recorded, plans not applied, errors), the roles the exempt tag keeps out, and the roles
+this run did not send to the workers and why. It is sent only when there is something to act on or to know at once:
+a role pruned, a plan announced, recorded or not applied, or an error (a worker's, an invalid setting, the planner's
+own failure); exemptions and skipped roles alone recur every day and are in the planner's log line (each new
+exemption is already its own ``exempted`` notice). Each role is in one list only: what its worker recorded wins over
+why this run did not send it. Each list names its first ``SUMMARY_LISTED`` roles and says how many more, so the
+message stays within Slack's 3,000-character section and SNS's 256 KB whatever the number of roles.
 """
 
 from __future__ import annotations
