@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -499,3 +499,66 @@ def test_a_summary_whose_account_cannot_be_read_names_it_unknown(wired: Wired, m
     monkeypatch.setattr(ClientFactory, "home_account", property(unreadable))
 
     assert wired.runtime._account() == "unknown"
+
+
+def test_a_plan_announced_in_notify_mode_is_not_said_to_be_removed_after_a_switch_to_enforce(wired: Wired) -> None:
+    """Review 2 S1 (probe q1): the worker applies a plan only when announced in enforce mode AND enforce now; the
+    summary says what its date does by both, as the worker decides."""
+    arn = _announce(wired, "app-backend")
+    wired.received()
+    wired.settings({"prune/mode": "enforce"})
+    wired.runtime = wired.build(wired.stack.queue_url)  # fresh settings (their cache is 60 s of real time)
+    wired.stack.clock.advance(1 / 24)
+
+    wired.runtime.plan_run()
+
+    text = json.loads(wired.summaries()[0]["Body"])["summary"]
+    assert "announced in notify mode: nothing is removed on its date" in text
+    assert "removed on its date (" not in text
+    wired.stack.clock.advance(7)
+    wired.stack.stub.generate(arn)
+    pruner, _ = wired.runtime.pruner()
+    assert pruner.process_role(ACCOUNT, arn).outcome == "expired"  # what the summary said
+
+
+def test_a_summary_that_reaches_no_channel_leaves_the_window_for_the_next_run(wired: Wired) -> None:
+    """Review 2 S2 (probe q2): SNS refuses the summary (topic gone, KMS denied, throttled) and no Slack: the window
+    is not moved, so the next run tells the announcement."""
+    arn = _sent_to_its_worker_and_announced(wired, "app-backend")
+    sns = boto3.client("sns", region_name=REGION)
+    sns.delete_topic(TopicArn=wired.topic)
+    wired.stack.clock.advance(1 / 24)
+
+    failed = wired.runtime.plan_run()["summary"]
+
+    assert failed["sent"] is True
+    assert failed["failed"]
+    assert "not saved: the summary reached no channel" in failed["window"]
+    wired.topic = sns.create_topic(Name="iamwarden-alerts")["TopicArn"]  # the same ARN, subscribed again
+    inbox_arn = wired.stack.sqs.get_queue_attributes(QueueUrl=wired.inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=wired.topic, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"})
+    wired.stack.clock.advance(1 / 24)
+
+    told = wired.runtime.plan_run()["summary"]
+
+    assert told == {"sent": True, "failed": []}
+    assert f"- {arn} (plan prune-" in json.loads(wired.summaries()[0]["Body"])["summary"]
+    wired.stack.clock.advance(1 / 24)
+    assert wired.runtime.plan_run()["summary"] == {"sent": False}  # delivered once: the window moved
+
+
+def test_a_window_record_without_a_time_zone_is_told_and_the_summary_goes_25_hours_back(wired: Wired) -> None:
+    """Review 2 S4: a hand-edited time without a zone cannot be compared with the run's: unreadable, never a
+    TypeError that fails every run."""
+    arn = _sent_to_its_worker_and_announced(wired, "app-backend")
+    wired.stack.store.save_summarised_until(datetime(2026, 12, 6, 6, 0), wired.stack.clock.now)
+    wired.stack.clock.advance(1 / 24)
+
+    wired.runtime.plan_run()
+
+    text = json.loads(wired.summaries()[0]["Body"])["summary"]
+    assert "the last run summary's time is unreadable, told from 25 hours" in text
+    assert "no time zone" in text
+    assert arn in text

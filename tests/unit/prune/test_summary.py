@@ -120,6 +120,7 @@ def summarise(
     settings: PruneSettings | None = None,
     exempted: list[ExemptedRole] | None = None,
     problems: list[str] | None = None,
+    modes: dict[str, str] | None = None,
 ) -> RunSummary:
     listed = roles if roles is not None else [role(s.role_arn.rsplit("/", 1)[1]) for s in states]
     sent = chosen if chosen is not None else [r.arn for r in listed]
@@ -131,6 +132,7 @@ def summarise(
         exempted=exempted or [],
         problems=problems or [],
         now=NOW,
+        announced_modes=modes or {},
     )
 
 
@@ -257,5 +259,25 @@ def test_each_role_is_in_one_list_only_its_workers_outcome_first() -> None:
 )
 def test_an_announced_plan_says_what_its_date_does_in_the_accounts_mode(mode: str, said: str) -> None:
     settings = PruneSettings(mode=PruneMode(mode))
-    summary = summarise([state("a", "announced", NOW, active_plan_id="plan-a")], settings=settings)
+    summary = summarise(
+        [state("a", "announced", NOW, active_plan_id="plan-a")], settings=settings, modes={"plan-a": mode}
+    )
+    assert summary.announced == (SummaryItem(arn("a"), f"plan plan-a; {said}"),)
+
+
+@pytest.mark.parametrize(
+    ("announced_in", "now", "said"),
+    [
+        ("notify", "enforce", "announced in notify mode: nothing is removed on its date"),
+        ("enforce", "notify", "notify mode: nothing is removed on its date"),
+        (None, "enforce", "enforce mode now: removed on its date only if announced in enforce mode (unread)"),
+    ],
+)
+def test_what_an_announced_plans_date_does_follows_the_mode_it_was_announced_in_and_the_mode_now(
+    announced_in: str | None, now: str, said: str
+) -> None:
+    """Review 2 S1: as the worker decides (``_follow_up``): removed only when announced in enforce and enforce now."""
+    settings = PruneSettings(mode=PruneMode(now))
+    modes = {} if announced_in is None else {"plan-a": announced_in}
+    summary = summarise([state("a", "announced", NOW, active_plan_id="plan-a")], settings=settings, modes=modes)
     assert summary.announced == (SummaryItem(arn("a"), f"plan plan-a; {said}"),)

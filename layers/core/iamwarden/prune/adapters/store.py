@@ -107,9 +107,12 @@ class PruneStore:
         if item is None:
             return None
         try:
-            return datetime.fromisoformat(str(_unpack(item)["summarised_until"]))
+            until = datetime.fromisoformat(str(_unpack(item)["summarised_until"]))
         except (KeyError, ValueError) as exc:
             raise StoreError(f"{_named(_RUN_KEY)} is unreadable: {exc}") from exc
+        if until.tzinfo is None:  # hand-edited (the pruner writes an aware time): not comparable, never a TypeError
+            raise StoreError(f"{_named(_RUN_KEY)} is unreadable: its time {until.isoformat()} has no time zone")
+        return until
 
     def save_summarised_until(self, started: datetime, now: datetime) -> None:
         self._put(

@@ -6,6 +6,7 @@ call one method per invocation (or per SQS record).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -83,6 +84,30 @@ def _default_since(started: datetime) -> datetime:
     return started - SUMMARY_WINDOW
 
 
+def _announced_modes(
+    store: PruneStore, states: Mapping[str, Mapping[str, RoleState]], since: datetime
+) -> dict[str, str]:
+    """The mode each plan announced within the window was announced in (review 2 S1: its date removes only if that
+    was enforce mode, as the worker decides); one read per such plan. A plan that cannot be read is left out: the
+    summary then says its date removes only if it was announced in enforce mode (never fails the run)."""
+    modes: dict[str, str] = {}
+    for by_arn in states.values():
+        for state in by_arn.values():
+            if state.last_outcome != "announced" or not state.active_plan_id or not _since(state.last_checked, since):
+                continue
+            # not found, unreadable, or an altered item: left out
+            with contextlib.suppress(PruneError, KeyError, ValueError):
+                modes[state.active_plan_id] = store.plan(state.active_plan_id).mode
+    return modes
+
+
+def _since(stamp: str | None, since: datetime) -> bool:
+    try:
+        return stamp is not None and datetime.fromisoformat(stamp) >= since
+    except (TypeError, ValueError):
+        return False
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
@@ -157,6 +182,7 @@ class PruneRuntime:
                 off = settings.off_because or "the prune/enabled kill switch is off"
                 summary = RunSummary(_iso(_default_since(started)), errors=(f"the pruner is off: {off}", *said))
                 result["summary"] = self._send_summary(summary)
+                result["summary"].pop("reached", None)
             return result
         try:
             return self._plan_run(settings, said, started, progress)
@@ -180,7 +206,13 @@ class PruneRuntime:
         kind = NoticeKind.RUN_ERRORS if summary.errors else NoticeKind.RUN_SUMMARY
         notice = PruneNotice(kind, self._account(), "", "", (), summary_text(summary))
         report = self._notices.send(notice)
-        return {"sent": True, "failed": [f"{d.channel}: {d.error}" for d in report.deliveries if not d.ok]}
+        # Reached: an alert channel (SNS, Slack) took it; with none configured the log line is the only channel.
+        channels = [d for d in report.deliveries if d.channel not in ("log", "none")]
+        return {
+            "sent": True,
+            "failed": [f"{d.channel}: {d.error}" for d in report.deliveries if not d.ok],
+            "reached": not channels or any(d.ok for d in channels),
+        }
 
     def _account(self) -> str:
         """The account the pruner runs in, for the summary; "unknown" when even that cannot be read (a failed run):
@@ -232,15 +264,27 @@ class PruneRuntime:
         exempted = exempted_roles(settings, roles, states, now)
         problems = [*said, *unreadable]
         summary = run_summary(
-            settings, roles, states, chosen=chosen, exempted=exempted, problems=problems, now=now, since=since
+            settings,
+            roles,
+            states,
+            chosen=chosen,
+            exempted=exempted,
+            problems=problems,
+            now=now,
+            since=since,
+            announced_modes=_announced_modes(store, states, since),
         )
         told = self._send_summary(summary)
-        # This run's outcomes are told (the log line holds the summary even when SNS or Slack fails, as the answer
-        # says), or there were none worth a message: the next window starts where this run started.
-        try:
-            store.save_summarised_until(started, now)
-        except StoreError as exc:  # the roles are on the queue: not a failed run; the next one tells again
-            told["window"] = f"not saved, the next summary starts earlier: {exc}"
+        if told["sent"] and not told["reached"]:
+            # Review 2 S2: no channel has it (only the log line): the window stays, the next run tells it again.
+            told["window"] = "not saved: the summary reached no channel, the next run tells these outcomes again"
+        else:
+            # This run's outcomes are told, or there were none worth a message: the next window starts here.
+            try:
+                store.save_summarised_until(started, now)
+            except StoreError as exc:  # the roles are on the queue: not a failed run; the next one tells again
+                told["window"] = f"not saved, the next summary starts earlier: {exc}"
+        told.pop("reached", None)
         return {
             "sent": len(chosen),
             "accounts": len(accounts),

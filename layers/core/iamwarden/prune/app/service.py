@@ -634,12 +634,25 @@ _ERROR_OUTCOMES = {
         "a person must look, the worker does nothing for this role until then"
     ),
 }
-#: What the date of an announced plan does, in the account's mode as it is now (the mode then decides).
+#: What the date of an announced plan does outside enforce mode now (whatever mode it was announced in).
 _ON_THE_DATE = {
-    PruneMode.ENFORCE: "enforce mode: removed on its date (an admin-equivalent removal waits for a person)",
     PruneMode.NOTIFY: "notify mode: nothing is removed on its date",
     PruneMode.REPORT: "report mode now: nothing is removed on its date",
 }
+
+
+def _on_the_date(announced_in: str | None, now: PruneMode) -> str:
+    """What an announced plan's date does, as the worker decides then (``_follow_up``): removed only when the plan
+    was announced in enforce mode and the account is in enforce mode still (review 2 S1); otherwise it expires."""
+    if now is not PruneMode.ENFORCE:
+        return _ON_THE_DATE[now]
+    if announced_in == PruneMode.ENFORCE.value:
+        return "enforce mode: removed on its date (an admin-equivalent removal waits for a person)"
+    if announced_in is None:
+        return "enforce mode now: removed on its date only if announced in enforce mode (unread)"
+    return f"announced in {announced_in} mode: nothing is removed on its date"
+
+
 #: A worker's recorded outcome that ended a plan without applying it.
 _NOT_APPLIED_OUTCOMES = {
     "superseded": "superseded: the role changed since the announcement",
@@ -658,12 +671,15 @@ def run_summary(
     problems: Sequence[str],
     now: datetime,
     since: datetime | None = None,
+    announced_modes: Mapping[str, str] | None = None,
 ) -> RunSummary:
     """The run's summary from what the planner read anyway (no IAM call): the outcomes the workers recorded since
     ``since`` (where the last summary's window ended; ``SUMMARY_WINDOW`` back by default), dated by a state's
     ``last_checked`` or ``applied_at`` for a role pruned; the roles the exempt tag keeps out; and the listed roles
-    not sent this run with why."""
+    not sent this run with why. ``announced_modes``: the mode each announced plan (by id) was announced in, as the
+    planner read the plans; a plan missing from it is said to be removed only if it was announced in enforce mode."""
     since = now - SUMMARY_WINDOW if since is None else since
+    modes = announced_modes or {}
 
     def recent(stamp: str | None) -> bool:
         try:
@@ -692,7 +708,11 @@ def run_summary(
             told.add(arn)
             if outcome == "announced":
                 announced.append(
-                    SummaryItem(arn, f"plan {state.active_plan_id}; {_ON_THE_DATE[settings.mode_for(account)]}")
+                    SummaryItem(
+                        arn,
+                        f"plan {state.active_plan_id}; "
+                        + _on_the_date(modes.get(state.active_plan_id or ""), settings.mode_for(account)),
+                    )
                 )
             elif outcome == "reported":
                 reported.append(SummaryItem(arn))
