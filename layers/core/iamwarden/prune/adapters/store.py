@@ -100,9 +100,10 @@ class PruneStore:
     # --- the planner's own record: where the last run summary's window ended
 
     def summarised_until(self) -> datetime | None:
-        """The start of the last planner run whose summary was built and sent (its window ends there), or None
-        before the first one. A record of its own kind (``PRUNER#RUN``), never a role-state field: a release without
-        it never reads it (it queries ``ACCOUNT#`` and gets ``PLAN#`` items only), so a rollback is safe."""
+        """The start of the last planner run whose summary reached a channel, or had nothing to send (its window
+        ends there), or None before the first one. A record of its own kind (``PRUNER#RUN``), never a role-state
+        field: a release without it never reads it (it queries ``ACCOUNT#`` and gets ``PLAN#`` items only), so a
+        rollback is safe."""
         item = self._get(_RUN_KEY)
         if item is None:
             return None

@@ -25,7 +25,7 @@ SUMMARY_WINDOW = timedelta(hours=25)
 #: pruner's own ``PRUNER#RUN`` record), whatever the schedule (review s15 R4), less this: a worker judging a role
 #: when the previous planner read the states (its timeout is 120 s) records an outcome dated before that start.
 #: Only such an outcome may be told twice; one recorded while no summary could be sent (a failed run, the pruner
-#: off) is told by the next run that succeeds.
+#: off, a summary no alert channel took) is told by the next run that succeeds and reaches a channel.
 SUMMARY_OVERLAP = timedelta(minutes=5)
 #: How many roles each list names before "and N more".
 SUMMARY_LISTED = 5
