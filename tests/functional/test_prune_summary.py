@@ -171,7 +171,9 @@ def test_a_failed_run_says_so_to_the_security_channel_and_still_fails(wired: Wir
     [message] = wired.summaries()
     assert message["MessageAttributes"]["severity"]["StringValue"] == "high"
     assert message["MessageAttributes"]["outcome"]["StringValue"] == "prune_run_errors"
-    assert "the planner run failed before sending any role message" in json.loads(message["Body"])["summary"]
+    text = json.loads(message["Body"])["summary"]
+    assert "the planner run failed before sending any role message" in text
+    assert "were not read: the next run that succeeds tells them" in text.splitlines()[0]
 
 
 def test_an_invalid_setting_is_told_even_when_the_pruner_is_off(wired: Wired) -> None:

@@ -281,3 +281,14 @@ def test_what_an_announced_plans_date_does_follows_the_mode_it_was_announced_in_
     modes = {} if announced_in is None else {"plan-a": announced_in}
     summary = summarise([state("a", "announced", NOW, active_plan_id="plan-a")], settings=settings, modes=modes)
     assert summary.announced == (SummaryItem(arn("a"), f"plan plan-a; {said}"),)
+
+
+def test_a_run_that_read_no_outcomes_claims_no_counts_of_them() -> None:
+    """Review 2 S5: a failed (or disabled) run read no states: its head says so instead of "0 pruned, 0 announced"."""
+    summary = RunSummary("2026-12-05T06:00:00+00:00", sent=3, errors=("the planner run failed",), outcomes_read=False)
+    head = summary_text(summary).splitlines()[0]
+    assert head == (
+        "Pruner run: 3 roles sent to the workers. The workers' outcomes since 2026-12-05T06:00:00+00:00 were not "
+        "read: the next run that succeeds tells them. Errors: 1."
+    )
+    assert "0 pruned" not in summary_text(summary)

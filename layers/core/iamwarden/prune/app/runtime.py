@@ -173,14 +173,16 @@ class PruneRuntime:
             settings, problems = self._settings()
         except Exception as exc:  # review s15 R6: the operators hear of it, as of any failed run
             failed = f"the planner could not read its settings: no role was sent ({type(exc).__name__}: {exc})"
-            self._send_summary(RunSummary(_iso(_default_since(started)), errors=(failed,)))
+            self._send_summary(RunSummary(_iso(_default_since(started)), errors=(failed,), outcomes_read=False))
             raise
         said = [str(problem) for problem in problems]
         if not settings.enabled:
             result: dict[str, Any] = {"sent": 0, "disabled": True, "problems": said}
             if said:  # nothing runs, but the operators must hear that a setting is wrong
                 off = settings.off_because or "the prune/enabled kill switch is off"
-                summary = RunSummary(_iso(_default_since(started)), errors=(f"the pruner is off: {off}", *said))
+                summary = RunSummary(
+                    _iso(_default_since(started)), errors=(f"the pruner is off: {off}", *said), outcomes_read=False
+                )
                 result["summary"] = self._send_summary(summary)
                 result["summary"].pop("reached", None)
             return result
@@ -195,7 +197,7 @@ class PruneRuntime:
             )
             failed += f"; the workers' outcomes are told by the next run that succeeds ({type(exc).__name__}: {exc})"
             since = progress.since or _default_since(started)
-            self._send_summary(RunSummary(_iso(since), sent=progress.sent, errors=(failed, *said)))
+            self._send_summary(RunSummary(_iso(since), sent=progress.sent, errors=(failed, *said), outcomes_read=False))
             raise
 
     def _send_summary(self, summary: RunSummary) -> dict[str, Any]:

@@ -52,6 +52,7 @@ class RunSummary(NamedTuple):
     skipped: tuple[SummaryItem, ...] = ()  # not sent this run, or skipped by its worker; detail: why (grouped by)
     errors: tuple[str, ...] = ()  # a role's error ("<role>: <what>"), an invalid setting, the planner's failure
     reported: tuple[SummaryItem, ...] = ()  # plans recorded in report mode (nothing changes)
+    outcomes_read: bool = True  # False: a failed or disabled run, which read no role state (no counts to claim)
 
     @property
     def worth_sending(self) -> bool:
@@ -84,13 +85,22 @@ def _roles(title: str, items: Sequence[SummaryItem], listed: int) -> list[str]:
 def summary_text(summary: RunSummary, listed: int = SUMMARY_LISTED, limit: int = SUMMARY_LIMIT) -> str:
     """The message: counts first, then each list's first ``listed`` roles; errors first of all, as they need a
     person. Cut at ``limit`` characters, saying so."""
+    if not summary.outcomes_read:  # review 2 S5: no "0 pruned, 0 announced" for outcomes never read
+        head = (
+            f"Pruner run: {summary.sent} roles sent to the workers. The workers' outcomes since {summary.since} were "
+            f"not read: the next run that succeeds tells them. Errors: {len(summary.errors)}."
+        )
+        return _text([head], summary, listed, limit)
     head = (
         f"Pruner run: {summary.sent} roles sent to the workers. Outcomes the workers recorded since {summary.since}: "
         f"{len(summary.pruned)} pruned, {len(summary.announced)} announced, {len(summary.reported)} plans recorded "
         f"(report mode), {len(summary.not_applied)} plans not applied, {len(summary.errors)} errors. "
         f"Exempt by tag: {len(summary.exempt)}; skipped: {len(summary.skipped)}."
     )
-    lines = [head]
+    return _text([head], summary, listed, limit)
+
+
+def _text(lines: list[str], summary: RunSummary, listed: int, limit: int) -> str:
     if summary.errors:
         lines += ["", f"ERRORS: {len(summary.errors)}", *_listed(summary.errors, listed)]
     lines += _roles("Pruned (unused permissions removed)", summary.pruned, listed)
