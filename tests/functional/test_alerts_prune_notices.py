@@ -192,3 +192,45 @@ def test_a_notice_without_a_plan_names_none() -> None:
     assert "Plan" not in notice_text(notice)
     assert "Plan" not in json.dumps(slack_payload(notice)["blocks"][-1])
     assert "Plan: plan-1a2b3c" in notice_text(_notice(NoticeKind.EXEMPTED))
+
+
+#: A role path anyone with iam:CreateRole may choose: IAM's pathType allows any of ! to ~ (botocore's iam model,
+#: ``(\u002F)|(\u002F[\u0021-\u007E]+\u002F)``), so Slack's mention and link markup (review s15 R2).
+EVIL_PATH = "/<!channel>/<https://evil.example/approve|Approve-pruning>/"
+EVIL_ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role{EVIL_PATH}x"
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_slack_markup_in_a_role_path_or_summary_is_escaped_everywhere_in_the_payload(kind: NoticeKind) -> None:
+    notice = _notice(kind)._replace(
+        role_arn=EVIL_ROLE,
+        summary=f"Unused permissions of {EVIL_ROLE} will be removed <!here>",
+        diff="- s3:GetObject <@U123> ```x```",
+        rollback_command="iamwarden prune rollback plan-`<!channel>`",
+    )
+
+    payload = json.dumps(slack_payload(notice))
+
+    for raw in ("<!channel>", "<!here>", "<https://evil.example", "<@U123>"):
+        assert raw not in payload
+    assert "&lt;!channel&gt;" in payload
+    assert "&lt;https://evil.example/approve|Approve-pruning&gt;" in payload
+
+
+def test_a_role_line_cannot_be_closed_by_a_backtick_in_the_path() -> None:
+    notice = _notice()._replace(role_arn=f"arn:aws:iam::{HOME_ACCOUNT}:role/a`*Approve*`/x")
+    section = slack_payload(notice)["blocks"][1]["text"]["text"]
+    assert section.startswith("*Role:* `arn:aws:iam::")
+    assert section.split("\n", 1)[0].count("`") == 2, "the code span ends once, at its end"
+
+
+def test_the_e_mail_text_keeps_the_role_arn_as_it_is() -> None:
+    """SNS and e-mail are plain text (no markup to inject): the ARN stays readable, not &lt;-escaped."""
+    assert EVIL_ROLE in notice_text(_notice()._replace(role_arn=EVIL_ROLE))
+
+
+def test_a_cut_summary_never_ends_in_half_an_escape() -> None:
+    notice = _notice()._replace(summary="x" * 2_800 + "<" * 40)
+    section = slack_payload(notice)["blocks"][1]["text"]["text"]
+    assert len(section) <= 2_900
+    assert section.endswith("&lt;")

@@ -292,7 +292,17 @@ def test_a_new_role_with_a_custom_exempt_tag_is_alerted_but_not_untagged_by_a_gr
 
     assert finding.severity is Severity.MEDIUM
     assert finding.plan == ()
-    assert f"Not removed: IAM Warden's grant removes only the tag {EXEMPT_TAG}" in finding.reason
+    assert f"Not removed (alert only): IAM Warden's grant lets it remove only the tag {EXEMPT_TAG}" in finding.reason
+    assert "does not follow prune/exempt_tag" in finding.reason
+    assert f"aws iam untag-role --role-name app-backend --tag-keys {CUSTOM_TAG}" in finding.reason
+
+
+def test_a_new_role_with_the_default_exempt_tag_does_not_say_the_grant_stops_its_removal() -> None:
+    [finding] = _ours(_judge(_create_role([{"key": EXEMPT_TAG, "value": "2027-01-10"}]), _with({})))
+
+    assert len(finding.plan) == 1
+    assert "Not removed" not in finding.reason
+    assert "aws iam untag-role" not in finding.reason
 
 
 # --- UntagRole of the exempt tag --------------------------------------------------------------------------------
@@ -496,3 +506,83 @@ def test_a_settings_file_without_a_pruner_section_says_the_default_tag_is_assume
     assert f"(assumed: no pruner settings (prune/...) were read, so its defaults: exempt_tag {EXEMPT_TAG}" in (
         finding.reason
     )
+
+
+# --- session 15: TagRole / CreateRole honour prune/enabled and prune/accounts as UntagRole does ---------------------
+
+
+IDLE = pytest.mark.parametrize(
+    ("prune", "home", "why"),
+    [
+        ({"enabled": "false"}, HOME, "the pruner is off (prune/enabled)"),
+        ({"enabled": "maybe"}, HOME, "the pruner is off (prune/enabled)"),
+        ({"accounts": ["999988887777"]}, HOME, "the pruner does not manage account 111122223333 (prune/accounts)"),
+        ({}, "999988887777", "the pruner does not manage account 111122223333 (prune/accounts)"),
+    ],
+)
+
+
+@IDLE
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param(_event, id="TagRole"),
+        pytest.param(lambda: _event([{"key": EXEMPT_TAG.upper(), "value": "2027-06-30"}]), id="TagRole-other-case"),
+    ],
+)
+def test_a_tagrole_exemption_where_the_pruner_is_idle_is_a_low_alert_only_note(
+    prune: dict[str, Any], home: str, why: str, event: Any
+) -> None:
+    """Review s15 R5: never compliant (the tag exempts the role once the pruner acts here, and this alert is the
+    only record of who set it), but low and alert only: it exempts nothing now."""
+    [finding] = _ours(_judge(event(), _home(prune, home)))
+
+    assert finding.severity is Severity.LOW
+    assert tuple(finding.plan) == ()
+    assert why in finding.reason
+    assert "the tag exempts the role from nothing now, but it will once the pruner acts here" in finding.reason
+    assert "Alert only." in finding.reason
+
+
+@IDLE
+def test_a_new_roles_exemption_tag_is_removed_even_where_the_pruner_is_idle(
+    prune: dict[str, Any], home: str, why: str
+) -> None:
+    """Review s15 R5: the tag a CreateRole added is removable exactly (the role held none), and would exempt the
+    role once the pruner acts here: the finding and its plan stay, the reason says the pruner is idle."""
+    [finding] = _ours(_judge(_create_role([{"key": EXEMPT_TAG, "value": "2027-06-30"}]), _home(prune, home)))
+
+    assert finding.severity is Severity.MEDIUM
+    [step] = finding.plan
+    assert step.parameters["key"] == EXEMPT_TAG
+    assert finding.needs_context == ()
+    assert f"The pruner is idle here now ({why})" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "prune",
+    [
+        {"enabled": "true"},
+        {"accounts": ["999988887777", HOME]},
+        {"accounts": f"999988887777,{HOME}", "enabled": "true"},
+    ],
+)
+@pytest.mark.parametrize("created", [False, True])
+def test_an_exempt_tag_where_the_pruner_acts_is_still_the_finding(prune: dict[str, Any], created: bool) -> None:
+    event = _create_role([{"key": EXEMPT_TAG, "value": "2027-06-30"}]) if created else _event()
+
+    [finding] = _ours(_judge(event, _home(prune)))
+
+    assert finding.severity is Severity.MEDIUM
+    assert len(finding.plan) == 1
+
+
+def test_an_operator_tagging_where_the_pruner_is_off_is_told_as_the_operators_change() -> None:
+    settings, _ = parse_settings(
+        {"prune": {"enabled": "false"}, "rules": {"iamwarden-tampered": {"operators": [DEVELOPER_ROLE]}}}
+    )
+
+    judgement = _judge(_event(), settings)
+
+    assert _ours(judgement) == []
+    assert "is an operator" in judgement.reason

@@ -18,9 +18,11 @@ The key and the value are read as the pruner reads them (``iamwarden.domain.prun
 date parser), so the rule alerts the exemptions the pruner grants. A tag that sets a future date, by a caller not
 matched by ``rules/iamwarden-tampered/operators``, is a finding (medium). A change CloudFormation made
 (``invokedBy``) gets no operator pass: it acts with whoever deployed any stack, so an operator's deploy role would
-let every stack exempt roles. A value that is no date, or a date already past, exempts nothing (compliant). A key
-in another case is a low note: the pruner reads the exact key, so it exempts only if IAM kept the role's existing
-key's case (IAM keys are unique case-insensitively), which the record does not say.
+let every stack exempt roles. A value that is no date, or a date already past, exempts nothing (compliant); nor
+does any tag where the pruner does not act (``prune/enabled`` off, or ``prune/accounts`` not naming the account), as
+for ``UntagRole``: should the pruner later act there, it tells the security channel when it first skips the role
+for the tag. A key in another case is a low note: the pruner reads the exact key, so it exempts only if IAM kept the
+role's existing key's case (IAM keys are unique case-insensitively), which the record does not say.
 
 Remediation: only ``CreateRole``'s tag is removed (``UntagRole``): the role is new, so the tag was not there before
 and removing it takes away only what the change added. A ``TagRole`` record does not say whether the role already
@@ -140,14 +142,28 @@ class PruneExemptionRule:
             )
             return evaluation
         actor = change.actor
-        cloudformation = actor.invoked_by == CLOUDFORMATION
-        operator = None if cloudformation else self._operator(context)
-        if operator is not None:
-            evaluation.compliant.append(
-                f"{actor.display} is an operator ({operator!r}) and exempted role {role} from pruning until {value}"
+        if self._by_operator(context, evaluation, f"exempted role {role} from pruning until {value}"):
+            return evaluation
+        idle = _pruner_idle(pruner, change.account, context.settings.own.home_account)
+        through = _through(actor.invoked_by == CLOUDFORMATION)
+        if idle and not created:  # review s15 R5: a low note, never compliant: it exempts once the pruner acts here
+            evaluation.findings.append(
+                context.finding(
+                    PRUNE_EXEMPTION_GRANTED,
+                    severity=Severity.LOW,
+                    resource_arn=arn,
+                    reason=(
+                        f"{actor.display}{through} tagged role {role} {key}={value} (an exemption from pruning), while "
+                        f"{idle}: the tag exempts the role from nothing now, but it will once the pruner acts here "
+                        "(its first skip for the tag then tells the security channel and the owners, without who "
+                        f"set it: this alert is the record of who did). Alert only.{_assumed(pruner)}"
+                    ),
+                    plan=[],
+                    offending=[{"role": role, "key": key, "value": value, "until": until.isoformat()}],
+                    needs_context=(UNKNOWN_BEFORE,),
+                )
             )
             return evaluation
-        through = _through(cloudformation)
         add_operator = f"Add the caller to rules/{OPERATORS_RULE}/operators if they may grant exemptions."
         held = until if day is None else min(until, day + timedelta(days=pruner.max_exempt_days))
         offending = {
@@ -186,8 +202,15 @@ class PruneExemptionRule:
         removable = key.casefold() == EXEMPT_TAG.casefold()
         if created and not removable:
             reason += (
-                f" Not removed: IAM Warden's grant removes only the tag {EXEMPT_TAG}; remove {key} by hand if the "
-                "exemption is not wanted."
+                f" Not removed (alert only): IAM Warden's grant lets it remove only the tag {EXEMPT_TAG} "
+                "(iam:UntagRole with aws:TagKeys, statement RemovePruneExemptTags); the grant is fixed when the stack "
+                f"is deployed, so it does not follow prune/exempt_tag. If the exemption is not wanted, remove it: "
+                f"aws iam untag-role --role-name {role} --tag-keys {key}"
+            )
+        if idle:  # a new role's tag: removed all the same (it held none before), as the pruner may act here later
+            reason += (
+                f" The pruner is idle here now ({idle}), so the tag exempts nothing today; it would once the pruner "
+                "acts here."
             )
         reason += _assumed(pruner)
         plan = [
@@ -234,12 +257,7 @@ class PruneExemptionRule:
             return evaluation
         removed = f"tag {key}" if key is not None else "tags"
         actor = change.actor
-        cloudformation = actor.invoked_by == CLOUDFORMATION
-        operator = None if cloudformation else self._operator(context)
-        if operator is not None:
-            evaluation.compliant.append(
-                f"{actor.display} is an operator ({operator!r}) and removed {removed} from role {role}"
-            )
+        if self._by_operator(context, evaluation, f"removed {removed} from role {role}"):
             return evaluation
         idle = _pruner_idle(pruner, change.account, context.settings.own.home_account)
         if idle:
@@ -261,6 +279,7 @@ class PruneExemptionRule:
                 f"{pruner.notice_days} days ahead ({mode} mode in account {change.account}: {applied})"
             )
         cancel = "" if mode == "report" else ", or cancels the announced plan"
+        through = _through(actor.invoked_by == CLOUDFORMATION)
         what = f"removed {removed} from role {role}: {act}"
         needs: tuple[str, ...] = ()
         if key is None:
@@ -275,7 +294,7 @@ class PruneExemptionRule:
                 severity=Severity.LOW,
                 resource_arn=arn,
                 reason=(
-                    f"{actor.display}{_through(cloudformation)} {what}. If the tag's date had already passed, "
+                    f"{actor.display}{through} {what}. If the tag's date had already passed, "
                     "nothing changes (the record does not hold its value). If the role must keep them, an operator "
                     f"tags it {pruner.exempt_tag}=YYYY-MM-DD again (an exemption lasts at most max_exempt_days, "
                     f"{pruner.max_exempt_days}, from the day the pruner first saw the tag on the role){cancel}."
@@ -288,10 +307,22 @@ class PruneExemptionRule:
         )
         return evaluation
 
+    def _by_operator(self, context: RuleContext, evaluation: Evaluation, did: str) -> bool:
+        """Whether an operator made the change (then ``did`` is told compliant): the one operator pass of TagRole,
+        CreateRole and UntagRole."""
+        operator = self._operator(context)
+        if operator is None:
+            return False
+        evaluation.compliant.append(f"{context.change.actor.display} is an operator ({operator!r}) and {did}")
+        return True
+
     @staticmethod
     def _operator(context: RuleContext) -> str | None:
-        """The ``operators`` pattern the caller (its ARN or its session's issuer) matches, or None."""
+        """The ``operators`` pattern the caller (its ARN or its session's issuer) matches, or None. A change
+        CloudFormation made (``invokedBy``) gets no operator pass: it acts with whoever deployed any stack."""
         actor = context.change.actor
+        if actor.invoked_by == CLOUDFORMATION:
+            return None
         operators = context.rule(OPERATORS_RULE).patterns("operators")
         return next(
             (

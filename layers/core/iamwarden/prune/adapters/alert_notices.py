@@ -29,6 +29,8 @@ NOTICE_SEVERITY = {
     NoticeKind.ACCESS_DENIED: "high",
     NoticeKind.TAMPERED: "critical",
     NoticeKind.EXEMPTED: "medium",
+    NoticeKind.RUN_SUMMARY: "low",
+    NoticeKind.RUN_ERRORS: "high",
 }
 _TITLES = {
     NoticeKind.PLANNED: "Unused permissions will be removed",
@@ -38,6 +40,8 @@ _TITLES = {
     NoticeKind.ACCESS_DENIED: "A pruned role was denied access",
     NoticeKind.TAMPERED: "A stored prune plan was altered",
     NoticeKind.EXEMPTED: "A role exempted itself from pruning",
+    NoticeKind.RUN_SUMMARY: "Pruner run summary",
+    NoticeKind.RUN_ERRORS: "Pruner run summary, with errors",
 }
 #: Slack's limit for a section's text is 3,000 characters; a diff longer than this is cut with a pointer.
 _SECTION_LIMIT = 2_900
@@ -45,7 +49,7 @@ _SECTION_LIMIT = 2_900
 
 def notice_text(notice: PruneNotice) -> str:
     """The readable form (e-mail, the SNS default, Slack's fallback)."""
-    lines = [f"[{NOTICE_SEVERITY[notice.kind].upper()}] {_TITLES[notice.kind]}: {notice.role_arn}", "", notice.summary]
+    lines = [f"[{NOTICE_SEVERITY[notice.kind].upper()}] {_TITLES[notice.kind]}: {_about(notice)}", "", notice.summary]
     if notice.apply_on:
         lines += ["", f"Applies on: {notice.apply_on} (only if the role's policies are unchanged by then)"]
     if notice.diff:
@@ -58,6 +62,11 @@ def notice_text(notice: PruneNotice) -> str:
     return "\n".join(lines)
 
 
+def _about(notice: PruneNotice) -> str:
+    """What a notice is about: its role, or for a run summary (no role) the account the pruner runs in."""
+    return notice.role_arn or f"account {notice.account}"
+
+
 def slack_payload(notice: PruneNotice) -> dict[str, Any]:
     """Block Kit built with slack_sdk's models, so Slack's limits are checked before sending."""
     from slack_sdk.models.blocks import (  # noqa: PLC0415 - slack_sdk only with the first Slack notice
@@ -67,27 +76,53 @@ def slack_payload(notice: PruneNotice) -> dict[str, Any]:
         SectionBlock,
     )
 
+    from iamwarden.adapters.slack import escape  # noqa: PLC0415 - as the enforcer's alerts escape (s15 review R2)
+
+    # Any text from a role or an error may hold Slack's mrkdwn controls: an IAM path may hold any of ! to ~, so
+    # "<!channel>" or "<https://...|Approve>" (review s15 R2). Everything interpolated is escaped (&, <, >) and a
+    # backtick cannot end a code span; the e-mail and SNS text stays plain (notice_text).
     severity = NOTICE_SEVERITY[notice.kind]
     blocks: list[Any] = [
         HeaderBlock(text=f"{_TITLES[notice.kind]} ({severity})"[:150]),
-        SectionBlock(text=MarkdownTextObject(text=f"*Role:* `{notice.role_arn}`\n{notice.summary}"[:_SECTION_LIMIT])),
+        SectionBlock(text=MarkdownTextObject(text=_cut(f"{_role_line(notice)}{escape(notice.summary)}"))),
     ]
     if notice.apply_on:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Applies on:* {notice.apply_on}")))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Applies on:* {escape(notice.apply_on)}")))
     if notice.diff:
-        diff = notice.diff
+        diff = escape(notice.diff).replace("```", "'''")
         if len(diff) > _SECTION_LIMIT - 200:
-            pointer = f"\n… truncated: the full diff is `iamwarden prune plan {notice.role_arn}`"
-            diff = diff[: _SECTION_LIMIT - 200] + pointer
+            pointer = f"\n… truncated: the full diff is {_code(f'iamwarden prune plan {notice.role_arn}')}"
+            diff = _cut(diff, _SECTION_LIMIT - 200) + pointer
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*What changes:*\n```{diff}```")))
-    footer = [f"Plan `{notice.plan_id}`"] if notice.plan_id else []  # an EXEMPTED notice has no plan
-    footer.append(f"account {notice.account}")
+    footer = [f"Plan {_code(notice.plan_id)}"] if notice.plan_id else []  # an EXEMPTED notice has no plan
+    footer.append(f"account {escape(notice.account)}")
     if notice.rollback_command:
-        footer.insert(0, f"Undo: `{notice.rollback_command}`")
+        footer.insert(0, f"Undo: {_code(notice.rollback_command)}")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]))
     for block in blocks:
         block.validate_json()
-    return {"text": f"{_TITLES[notice.kind]}: {notice.role_arn}", "blocks": [block.to_dict() for block in blocks]}
+    text = f"{_TITLES[notice.kind]}: {escape(_about(notice))}"  # the notification's text is mrkdwn too
+    return {"text": text, "blocks": [block.to_dict() for block in blocks]}
+
+
+def _code(value: str) -> str:
+    """``value`` as a Slack code span it cannot end early (a backtick inside is shown as '), escaped."""
+    from iamwarden.adapters.slack import escape  # noqa: PLC0415 - slack_sdk only with the first Slack notice
+
+    return "`" + escape(value.replace("`", "'").replace("\n", " ")) + "`"
+
+
+def _cut(text: str, limit: int = _SECTION_LIMIT) -> str:
+    """Escaped ``text`` cut to ``limit`` characters, never in the middle of an escape (``&lt;``)."""
+    if len(text) <= limit:
+        return text
+    kept = text[:limit]
+    amp = kept.rfind("&", max(len(kept) - 5, 0))
+    return kept[:amp] if amp != -1 and ";" not in kept[amp:] else kept
+
+
+def _role_line(notice: PruneNotice) -> str:
+    return f"*Role:* {_code(notice.role_arn)}\n" if notice.role_arn else ""
 
 
 def sns_request(topic_arn: str, notice: PruneNotice) -> dict[str, Any]:

@@ -97,6 +97,34 @@ class PruneStore:
                 f"cannot list the pruner's role states of account {account} in table {self.table}: {describe(exc)}"
             ) from exc
 
+    # --- the planner's own record: where the last run summary's window ended
+
+    def summarised_until(self) -> datetime | None:
+        """The start of the last planner run whose summary reached a channel, or had nothing to send (its window
+        ends there), or None before the first one. A record of its own kind (``PRUNER#RUN``), never a role-state
+        field: a release without it never reads it (it queries ``ACCOUNT#`` and gets ``PLAN#`` items only), so a
+        rollback is safe."""
+        item = self._get(_RUN_KEY)
+        if item is None:
+            return None
+        try:
+            until = datetime.fromisoformat(str(_unpack(item)["summarised_until"]))
+        except (KeyError, ValueError) as exc:
+            raise StoreError(f"{_named(_RUN_KEY)} is unreadable: {exc}") from exc
+        if until.tzinfo is None:  # hand-edited (the pruner writes an aware time): not comparable, never a TypeError
+            raise StoreError(f"{_named(_RUN_KEY)} is unreadable: its time {until.isoformat()} has no time zone")
+        return until
+
+    def save_summarised_until(self, started: datetime, now: datetime) -> None:
+        self._put(
+            _RUN_KEY,
+            {"summarised_until": started.isoformat()},
+            now,
+            version=None,
+            condition=None,
+            values=None,
+        )
+
     # --- plans
 
     def plan(self, plan_id: str) -> PrunePlan:
@@ -170,9 +198,15 @@ def _plan_key(plan_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"PLAN#{plan_id}"}, "sk": {"S": "PLAN"}}
 
 
+#: The planner's own record (the run summary's window); the pk no role state or plan can have.
+_RUN_KEY: Mapping[str, Any] = {"pk": {"S": "PRUNER#RUN"}, "sk": {"S": "SUMMARY"}}
+
+
 def _named(key: Mapping[str, Any]) -> str:
     """An item's key as an operator reads it ("plan prune-...", "the state of role arn:..."), never raw."""
     pk, sk = str(key["pk"]["S"]), str(key["sk"]["S"])
+    if pk == "PRUNER#RUN":
+        return "the pruner's run summary record"
     if pk.startswith("PLAN#"):
         return f"plan {pk.removeprefix('PLAN#')}"
     return f"the pruner's state of role {sk.removeprefix('ROLE#')}"

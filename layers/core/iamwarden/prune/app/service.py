@@ -55,6 +55,7 @@ from iamwarden.prune.domain.plan import (
 )
 from iamwarden.prune.domain.rewrite import REWRITE_VERSION
 from iamwarden.prune.domain.settings import PruneMode, PruneSettings
+from iamwarden.prune.domain.summary import SUMMARY_WINDOW, RunSummary, SummaryItem
 from iamwarden.prune.exceptions import (
     AccessAdvisorError,
     ExecutionError,
@@ -196,6 +197,9 @@ class Pruner:
     def _follow_up(self, store: PruneStore, state: RoleState, now: datetime) -> RoleOutcome:
         plan = store.plan(str(state.active_plan_id))
         if plan.status is not PlanStatus.ANNOUNCED:
+            # Recorded (an existing field, dated) so the planner's run summary tells it as an error (review s15 R1);
+            # the state still points at the plan, so a person sees which one.
+            self._save(store, state._replace(last_checked=now.isoformat(), last_outcome="needs_attention"), now)
             return RoleOutcome(
                 plan.role_arn, "needs_attention", f"plan {plan.plan_id} is {plan.status.value}", plan.plan_id
             )
@@ -203,7 +207,8 @@ class Pruner:
             return RoleOutcome(
                 plan.role_arn, "waiting", f"plan {plan.plan_id} applies on {plan.apply_on}", plan.plan_id
             )
-        cleared = state._replace(active_plan_id=None)
+        # Dated, so the planner's run summary tells what this follow-up ended in (no new stored field).
+        cleared = state._replace(active_plan_id=None, last_checked=now.isoformat())
         if plan.mode != PruneMode.ENFORCE.value or self.settings.mode_for(plan.account) is not PruneMode.ENFORCE:
             expired = plan.with_event(PlanStatus.EXPIRED, now, "date reached outside enforce mode: not applied")
             store.save_plan(expired, now)
@@ -226,8 +231,8 @@ class Pruner:
                 rule, used_since, state = self._still_unused(store, state, plan, iam, now)
             except AccessAdvisorError as exc:  # fail closed, as planning does: not applied today, tried again
                 detail = f"plan {plan.plan_id} not applied today: {exc}; Access Advisor is asked again on the next run"
-                return RoleOutcome(plan.role_arn, "no_decision", detail, plan.plan_id)
-            cleared = state._replace(active_plan_id=None)
+                return RoleOutcome(plan.role_arn, "no_decision", detail, plan.plan_id)  # recorded by _still_unused
+            cleared = state._replace(active_plan_id=None, last_checked=now.isoformat())
             applied = executor.apply(plan, rule, used_since)
         except PlanTamperedError as exc:  # a critical notice to everyone who gets the pruner's notices
             refused = plan.with_event(PlanStatus.SUPERSEDED, now, str(exc))
@@ -301,7 +306,8 @@ class Pruner:
         decision: not applied today, asked again."""
         try:
             role = IamReader(iam).role(plan.role_arn)
-        except RoleReadError as exc:
+        except RoleReadError as exc:  # recorded, the plan kept due, so the run summary tells it (review s15 R1)
+            self._save(store, cleared._replace(active_plan_id=plan.plan_id, last_outcome="no_decision"), now)
             return RoleOutcome(plan.role_arn, "no_decision", f"plan {plan.plan_id} not applied today: {exc}")
         ledger = updated_ledger(role, cleared.ledger, now, self.settings.exempt_tag)
         reason = skip_reason(role, self.settings, now, ledger)
@@ -322,17 +328,22 @@ class Pruner:
         to the queue, the job kept) or ``AccessAdvisorError`` (not applied today, the job forgotten)."""
         advisor = self._advisor_for(iam)
         job_id = state.pending_job_id
-        if (
-            not job_id
-            or not state.pending_job_started
-            or now - datetime.fromisoformat(state.pending_job_started) > JOB_REUSE
-        ):
-            job_id = advisor.start(plan.role_arn)
-            state = self._save(store, state._replace(pending_job_id=job_id, pending_job_started=now.isoformat()), now)
         try:
+            if (
+                not job_id
+                or not state.pending_job_started
+                or now - datetime.fromisoformat(state.pending_job_started) > JOB_REUSE
+            ):
+                job_id = advisor.start(plan.role_arn)
+                state = self._save(
+                    store, state._replace(pending_job_id=job_id, pending_job_started=now.isoformat()), now
+                )
             report = advisor.report(plan.role_arn, job_id)
-        except AccessAdvisorError:
-            self._save(store, state._replace(pending_job_id=None, pending_job_started=None), now)
+        except AccessAdvisorError:  # the plan stays due; dated and recorded so the run summary tells it (s15 R1)
+            failed = state._replace(
+                pending_job_id=None, pending_job_started=None, last_checked=now.isoformat(), last_outcome="no_decision"
+            )
+            self._save(store, failed, now)
             raise
         role = RoleFacts(plan.role_arn, plan.account, plan.role_name, "/", now)  # only its name and ARN are read
         rule, used_since = still_unused(plan.rule, unused_rule(report, self.settings, role, now))
@@ -597,11 +608,156 @@ def exempted_roles(
 
 def _never_pruned(settings: PruneSettings, account: str, role: RoleSummary) -> bool:
     """``select_roles``' filters for roles that are never pruned whatever their tag."""
-    return (
-        role.path.startswith((SERVICE_LINKED_PATH, IDENTITY_CENTER_PATH))
-        or role.name.startswith("AWSReservedSSO_")
-        or settings.is_own_role(role.arn, account)
-        or settings.is_exempt_role(role.name, role.arn)
+    return _never_pruned_reason(settings, account, role) is not None
+
+
+def _never_pruned_reason(settings: PruneSettings, account: str, role: RoleSummary) -> str | None:
+    """Why a role is never pruned whatever its tag (``select_roles``' filters), or None."""
+    if role.path.startswith(SERVICE_LINKED_PATH):
+        return "service-linked role, never pruned"
+    if role.path.startswith(IDENTITY_CENTER_PATH) or role.name.startswith("AWSReservedSSO_"):
+        return "IAM Identity Center role, never pruned"
+    if settings.is_own_role(role.arn, account):
+        return "one of IAM Warden's own roles, never pruned"
+    if settings.is_exempt_role(role.name, role.arn):
+        return "exempt_roles or break_glass_principals, never pruned"
+    return None
+
+
+#: A worker's recorded outcome that is an error, as the run summary tells it.
+_ERROR_OUTCOMES = {
+    "no_decision": "no decision: the role or Access Advisor could not be read (tried again on the next run)",
+    "failed": "applying its plan failed (see the failed notice)",
+    "tampered": "its stored plan was altered and refused (see the tampered notice)",
+    "needs_attention": (
+        "its state points at a plan no longer announced (the table was altered, or a run crashed between saves): "
+        "a person must look, the worker does nothing for this role until then"
+    ),
+}
+#: What the date of an announced plan does outside enforce mode now (whatever mode it was announced in).
+_ON_THE_DATE = {
+    PruneMode.NOTIFY: "notify mode: nothing is removed on its date",
+    PruneMode.REPORT: "report mode now: nothing is removed on its date",
+}
+
+
+def _on_the_date(announced_in: str | None, now: PruneMode) -> str:
+    """What an announced plan's date does, as the worker decides then (``_follow_up``): removed only when the plan
+    was announced in enforce mode and the account is in enforce mode still (review 2 S1); otherwise it expires."""
+    if now is not PruneMode.ENFORCE:
+        return _ON_THE_DATE[now]
+    if announced_in == PruneMode.ENFORCE.value:
+        return "enforce mode: removed on its date (an admin-equivalent removal waits for a person)"
+    if announced_in is None:
+        return "enforce mode now: removed on its date only if announced in enforce mode (unread)"
+    return f"announced in {announced_in} mode: nothing is removed on its date"
+
+
+#: A worker's recorded outcome that ended a plan without applying it.
+_NOT_APPLIED_OUTCOMES = {
+    "superseded": "superseded: the role changed since the announcement",
+    "expired": "its date passed outside enforce mode",
+    "needs_person": "it removes admin-equivalent grants: a person decides",
+}
+
+
+def run_summary(
+    settings: PruneSettings,
+    roles: Mapping[str, Iterable[RoleSummary]],
+    states: Mapping[str, Mapping[str, RoleState]],
+    *,
+    chosen: Sequence[tuple[str, str]],
+    exempted: Sequence[ExemptedRole],
+    problems: Sequence[str],
+    now: datetime,
+    since: datetime | None = None,
+    announced_modes: Mapping[str, str] | None = None,
+) -> RunSummary:
+    """The run's summary from what the planner read anyway (no IAM call): the outcomes the workers recorded since
+    ``since`` (where the last summary's window ended; ``SUMMARY_WINDOW`` back by default), dated by a state's
+    ``last_checked`` or ``applied_at`` for a role pruned; the roles the exempt tag keeps out; and the listed roles
+    not sent this run with why. ``announced_modes``: the mode each announced plan (by id) was announced in, as the
+    planner read the plans; a plan missing from it is said to be removed only if it was announced in enforce mode."""
+    since = now - SUMMARY_WINDOW if since is None else since
+    modes = announced_modes or {}
+
+    def recent(stamp: str | None) -> bool:
+        try:
+            return stamp is not None and datetime.fromisoformat(stamp) >= since
+        except ValueError:
+            return False
+
+    exempt_arns = {role.role_arn for role in exempted}
+    pruned: list[SummaryItem] = []
+    announced: list[SummaryItem] = []
+    reported: list[SummaryItem] = []
+    not_applied: list[SummaryItem] = []
+    skipped: list[SummaryItem] = []
+    errors = list(problems)
+    told = set(exempt_arns)  # each role in one list only (review s15 R7): its worker's outcome wins
+    for account in sorted(states):
+        for arn, state in sorted(states[account].items()):
+            outcome = state.last_outcome or ""
+            if outcome == "applied":
+                if recent(state.applied_at):
+                    pruned.append(SummaryItem(arn, f"plan {state.last_applied_plan_id}"))
+                    told.add(arn)
+                continue
+            if not recent(state.last_checked):
+                continue
+            told.add(arn)
+            if outcome == "announced":
+                announced.append(
+                    SummaryItem(
+                        arn,
+                        f"plan {state.active_plan_id}; "
+                        + _on_the_date(modes.get(state.active_plan_id or ""), settings.mode_for(account)),
+                    )
+                )
+            elif outcome == "reported":
+                reported.append(SummaryItem(arn))
+            elif outcome in _NOT_APPLIED_OUTCOMES:
+                not_applied.append(SummaryItem(arn, _NOT_APPLIED_OUTCOMES[outcome]))
+            elif outcome in _ERROR_OUTCOMES:
+                # A due plan not applied on its date because of the error (review s15 R1): say which plan.
+                due = f"plan {state.active_plan_id} is due, not applied: " if state.active_plan_id else ""
+                errors.append(f"{arn}: {due}{_ERROR_OUTCOMES[outcome]}")
+            elif outcome == "skipped":
+                if arn not in exempt_arns:  # else in "Exempt by tag"
+                    skipped.append(SummaryItem(arn, "skipped by its worker (warming up or exempt: its log says why)"))
+            elif arn not in exempt_arns:
+                told.discard(arn)  # nothing_unused and the like: in no list; why this run did not send it is said
+    sent = set(chosen)
+    for account, summaries in sorted(roles.items()):
+        for role in sorted(summaries, key=lambda summary: summary.arn):
+            if (account, role.arn) in sent or role.arn in told:
+                continue
+            reason = _never_pruned_reason(settings, account, role)
+            if reason is None and now - role.created < timedelta(days=settings.min_role_age_days):
+                reason = f"younger than min_role_age_days ({settings.min_role_age_days})"
+            if reason is None:
+                reason = (
+                    f"not reached this run (max_roles_per_account {settings.max_roles_per_account}, "
+                    f"max_roles_per_run {settings.max_roles_per_run}): a later run takes it"
+                )
+            skipped.append(SummaryItem(role.arn, reason))
+    exempt = tuple(
+        SummaryItem(
+            role.role_arn,
+            f"until {role.until}" + (f", capped by max_exempt_days (the tag asks {role.asked})" if role.capped else ""),
+        )
+        for role in exempted
+    )
+    return RunSummary(
+        since=since.isoformat(timespec="seconds"),
+        sent=len(chosen),
+        pruned=tuple(pruned),
+        announced=tuple(announced),
+        reported=tuple(reported),
+        not_applied=tuple(not_applied),
+        exempt=exempt,
+        skipped=tuple(skipped),
+        errors=tuple(errors),
     )
 
 

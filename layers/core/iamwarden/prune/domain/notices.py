@@ -25,6 +25,8 @@ class NoticeKind(StrEnum):
     ACCESS_DENIED = "access_denied"  # a pruned role was denied something it lost
     TAMPERED = "tampered"  # the stored plan is not what the pruner would do: someone changed it; not applied
     EXEMPTED = "exempted"  # a role exempted itself by tag: told once per tag value, so someone sees it
+    RUN_SUMMARY = "run_summary"  # the planner run's summary to the security channel (no role, no plan)
+    RUN_ERRORS = "run_errors"  # the same, for a run with errors: its own kind so SNS filters can page on it
 
 
 class PruneNotice(NamedTuple):
