@@ -78,7 +78,7 @@ from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match
-from iamwarden.domain.quarantine import DENY_ALL_DONE, NOT_QUARANTINED, QUARANTINE_POLICY_NAME
+from iamwarden.domain.quarantine import DENY_ALL_DONE, NOT_QUARANTINED, QUARANTINE_POLICY_NAME, wrote
 from iamwarden.domain.recorded import (
     OWN_CODE,
     OWN_POLICY,
@@ -2804,6 +2804,16 @@ class QuarantineRole:
             )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        """Without the record's ``done`` (a caller that has none): both deny-alls are taken for the quarantine's own.
+        The executor calls ``undo_done`` with the record's lines instead."""
+        return self.undo_done(aws, step, before, None)
+
+    def undo_done(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], done: Sequence[str] | None
+    ) -> list[str]:
+        """Lift the quarantine. ``done``: the record's lines; a deny-all is lifted only when they show IAM Warden's
+        own write of it went through (as for users, review s13 N3): one whose write was refused (a ``NOT`` line) and
+        that someone put on since is not the quarantine's to lift, and stays."""
         if not before["exists"]:
             return []
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
@@ -2812,6 +2822,12 @@ class QuarantineRole:
         role_id = before.get("role_id")
         # A record from before the boundary step has no "boundary" key: that quarantine set none, so none is lifted.
         lifts_boundary = "boundary" in before and before["boundary"] != boundary
+        if lifts_boundary and not wrote(done, f"set the deny-all permissions boundary {boundary} on role {role}"):
+            lifts_boundary = False
+            restored.append(
+                f"left the permissions boundary of role {role} as it is: the record shows no write of {boundary} by "
+                "the quarantine"
+            )
         if lifts_boundary or isinstance(role_id, str):
             try:
                 found = aws.iam.get_role(RoleName=role)["Role"]
@@ -2839,6 +2855,12 @@ class QuarantineRole:
                     restored.append(f"put the permissions boundary {before['boundary']} of role {role} back")
         if canonical(before["policy"]) == canonical(DENY_ALL):
             return restored
+        if not wrote(done, f"put the deny-all inline policy {policy} on role {role}"):
+            return [
+                *restored,
+                f"left the inline policy {policy} of role {role} as it is: the record shows no write of it by the "
+                "quarantine",
+            ]
         if before["policy"] is not None:
             aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(before["policy"]))
             return [*restored, f"put the inline policy {policy} of role {role} back as it was"]

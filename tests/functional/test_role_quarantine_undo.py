@@ -1,0 +1,136 @@
+"""Role quarantine undo lifts only IAM Warden's own deny-all (issue 15; the users' rule, review s13 N3).
+
+A role created under one of IAM Warden's names is quarantined by ``iamwarden-tampered`` with the ``AWSDenyAll``
+boundary and the deny-all inline policy. When one of those writes was refused (the other held) and the security team
+put that deny-all on by hand afterwards, ``iamwarden undo`` lifts only the deny-all the record shows IAM Warden
+wrote. Before: undo lifted both, taking the team's deny-all off a role of IAM Warden's name.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from botocore.exceptions import ClientError
+
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.findings import Outcome, RemediationStep
+from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME
+from iamwarden.guardrails.tampering import QuarantineRole
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account
+
+ROLE = "iamwarden-heartbeat-us-east-1"
+OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
+DENY_ALL_BOUNDARY = "arn:aws:iam::aws:policy/AWSDenyAll"
+_DENY_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+
+
+def _refuse(operation: str) -> Any:
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "explicit deny in an SCP"}}, operation)
+
+    return refuse
+
+
+def _quarantine(account: Account, enforcer: EnforcerService, refused: str | None = None) -> str:
+    """A role created under one of IAM Warden's names, quarantined by iamwarden-tampered with the write ``refused``
+    (the other deny-all holds): the remediation id."""
+    event = load_event("trust-lambda-service.json")
+    event["detail"]["requestParameters"]["roleName"] = ROLE
+    trust = event["detail"]["requestParameters"]["assumeRolePolicyDocument"]
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=trust)
+    hook = f"before-call.iam.{refused}"
+    refuse = _refuse(str(refused))
+    if refused is not None:
+        account.session.events.register_first(hook, refuse)
+    try:
+        [finding] = [f for f in enforcer.handle(event)["findings"] if f["rule"] == "iamwarden-tampered"]
+    finally:
+        if refused is not None:
+            account.session.events.unregister(hook, refuse)
+    assert finding["outcome"] == Outcome.REMEDIATED
+    return str(finding["remediation_id"])
+
+
+def _boundary(account: Account) -> str | None:
+    role = account.iam.get_role(RoleName=ROLE)["Role"]
+    return cast("str | None", role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"))
+
+
+def _policies(account: Account) -> list[str]:
+    return cast("list[str]", account.iam.list_role_policies(RoleName=ROLE)["PolicyNames"])
+
+
+@pytest.mark.parametrize("refused", ["PutRolePermissionsBoundary", "PutRolePolicy"])
+def test_undo_leaves_a_role_deny_all_whose_own_write_was_refused_and_that_someone_put_on_since(
+    account: Account, enforcer: EnforcerService, refused: str
+) -> None:
+    quarantine = _quarantine(account, enforcer, refused)
+    if refused == "PutRolePermissionsBoundary":
+        assert _boundary(account) is None
+        assert _policies(account) == [QUARANTINE_POLICY_NAME]
+        account.iam.put_role_permissions_boundary(RoleName=ROLE, PermissionsBoundary=DENY_ALL_BOUNDARY)  # by hand
+    else:
+        assert _boundary(account) == DENY_ALL_BOUNDARY
+        assert _policies(account) == []
+        account.iam.put_role_policy(
+            RoleName=ROLE, PolicyName=QUARANTINE_POLICY_NAME, PolicyDocument=json.dumps(_DENY_ALL)
+        )
+
+    undone = enforcer.executor.undo(quarantine, actor=OPERATOR)
+
+    if refused == "PutRolePermissionsBoundary":
+        assert _boundary(account) == DENY_ALL_BOUNDARY  # the team's, kept
+        assert _policies(account) == []  # the quarantine's own inline deny-all, lifted
+        assert any(
+            line.startswith(f"left the permissions boundary of role {ROLE} as it is") for line in undone.restored
+        )
+    else:
+        assert _policies(account) == [QUARANTINE_POLICY_NAME]  # the team's, kept
+        assert _boundary(account) is None  # the quarantine's own boundary, lifted
+        assert any(
+            line.startswith(f"left the inline policy {QUARANTINE_POLICY_NAME} of role {ROLE} as it is")
+            for line in undone.restored
+        )
+
+
+def test_undo_lifts_both_deny_alls_the_quarantine_wrote(account: Account, enforcer: EnforcerService) -> None:
+    """The control: both writes went through, so undo lifts both and says so (nothing "left as it is")."""
+    quarantine = _quarantine(account, enforcer)
+    assert _boundary(account) == DENY_ALL_BOUNDARY
+    assert _policies(account) == [QUARANTINE_POLICY_NAME]
+
+    undone = enforcer.executor.undo(quarantine, actor=OPERATOR)
+
+    assert _boundary(account) is None
+    assert _policies(account) == []
+    assert f"took the deny-all permissions boundary off role {ROLE}" in undone.restored
+    assert f"deleted the deny-all inline policy {QUARANTINE_POLICY_NAME} from role {ROLE}" in undone.restored
+    assert not [line for line in undone.restored if line.startswith("left ")]
+
+
+@pytest.mark.parametrize("refused", [None, "PutRolePermissionsBoundary", "PutRolePolicy"])
+def test_role_undo_with_the_record_is_idempotent(
+    account: Account, enforcer: EnforcerService, refused: str | None
+) -> None:
+    """Undo run again on what it left (a retried undo): no error, and nothing the record does not show IAM Warden
+    wrote is lifted; a deny-all already gone is done."""
+    quarantine = _quarantine(account, enforcer, refused)
+    record = account.audit().get(quarantine)
+    assert record is not None
+    [step] = [RemediationStep.from_dict(data) for data in record.plan]
+    [before] = record.before
+    aws = cast(Any, SimpleNamespace(iam=account.iam))
+    if refused == "PutRolePermissionsBoundary":
+        account.iam.put_role_permissions_boundary(RoleName=ROLE, PermissionsBoundary=DENY_ALL_BOUNDARY)
+
+    QuarantineRole().undo_done(aws, step, before, record.done)
+    left = (_boundary(account), _policies(account))
+    QuarantineRole().undo_done(aws, step, before, record.done)
+
+    assert (_boundary(account), _policies(account)) == left
+    assert left == ((DENY_ALL_BOUNDARY if refused == "PutRolePermissionsBoundary" else None), [])
