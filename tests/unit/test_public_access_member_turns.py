@@ -272,3 +272,27 @@ def test_with_the_accounts_unknown_the_turn_record_is_kept_whole(monkeypatch: py
 
     saved = store.items[(CURSOR, hb.MEMBER_CURSOR)].data
     assert set(saved["begun"]) == {"111111111111", "222222222222"}
+
+
+@pytest.mark.parametrize("pairs_seconds", [20.0, 10.0], ids=["no-time-left", "one-read"])
+def test_a_failed_read_of_the_turn_record_saves_nothing(monkeypatch: pytest.MonkeyPatch, pairs_seconds: float) -> None:
+    """Review quarrole-s15 F2: a run whose read of the turn record fails (a throttle) read it as empty; saving that
+    replaced every account's turn and every deferral count (the signal above reset, so it might never fire). Now a
+    run that could not read the record leaves it as it was, whether it began an account or none."""
+    accounts = ["111111111111", "222222222222", "333333333333"]
+    clock = _Clock()
+    members, _, store = _members(monkeypatch, accounts, clock, 5.0)
+    _run(members, accounts, clock, 0.0)  # 111 and 222 begun, 333 left
+    _run(members, accounts, clock, 20.0)  # none: 333 deferred twice
+    saved = dict(store.items[(CURSOR, hb.MEMBER_CURSOR)].data)
+    assert saved["deferred"]["333333333333"] == 2
+
+    def throttled(*_: Any) -> Any:
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(store, "snapshot", throttled)
+    writes = store.writes
+    _run(members, accounts, clock, pairs_seconds)
+
+    assert store.writes == writes
+    assert store.items[(CURSOR, hb.MEMBER_CURSOR)].data == saved

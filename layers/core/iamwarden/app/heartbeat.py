@@ -1037,7 +1037,7 @@ class MemberSnapshots:
         #: The accounts the last refresh left for a later run because its time budget was spent.
         self.deferred: list[str] = []
         #: Every member account the last refresh watched (its turn record keeps only these); None: not known this
-        #: run (the record is kept as it is).
+        #: run, or from a listing that failed (the record is kept as it is).
         self.managed: frozenset[str] | None = None
         #: The managed accounts (the ``managed_accounts`` setting); the security account is snapshotted apart.
         self.accounts = accounts
@@ -1123,7 +1123,8 @@ class MemberSnapshots:
                 f"the member accounts to watch cannot be read ({error_code(exc) or exc}): no member account's "
                 "forwarding or snapshots are checked",
             ]
-        self.managed = frozenset(pair.account for pair in watched.pairs)
+        # Pruned only against a whole listing: one that failed leaves out accounts still watched (review F3).
+        self.managed = None if watched.lasting else frozenset(pair.account for pair in watched.pairs)
         now = coverage.now()
         for key, problem in watched.lasting:
             if state.due(key, problem, now):
@@ -1224,7 +1225,8 @@ class MemberSnapshots:
             return 0, []
         left = max(0.0, self.budget_seconds - (self.monotonic() - started))
         deadline = self.monotonic() + min(PUBLIC_ACCESS_BLOCK_BUDGET_SECONDS, left)
-        turns, deferrals = self._member_turns()
+        read = self._member_turns()
+        turns, deferrals = read if read is not None else ({}, {})
         order = sorted(set(accounts), key=lambda member: (turns.get(member, 0), member))
         stored, problems, begun, deferred = 0, [], list[str](), list[str]()
         for position, account in enumerate(order):
@@ -1256,7 +1258,7 @@ class MemberSnapshots:
             if seed.listed or seed.refused is not None:
                 self.public_access_reports[account] = seed.report()
         problems += self._deferral_problems(deferrals, deferred)
-        if begun or deferred or self._unmanaged(turns, deferrals):
+        if read is not None and (begun or deferred or self._unmanaged(turns, deferrals)):
             self._save_member_turns(turns, begun, deferrals, deferred)
         return stored, problems
 
@@ -1288,17 +1290,19 @@ class MemberSnapshots:
             logger.exception("member Block Public Access reads failed")
             return 0, [f"the member accounts' Block Public Access reads failed ({error_code(exc) or exc})"]
 
-    def _member_turns(self) -> tuple[dict[str, int], dict[str, int]]:
+    def _member_turns(self) -> tuple[dict[str, int], dict[str, int]] | None:
         """When each member account's Block Public Access reads were last begun (a counter: higher is later; none
-        at first, or when unread: then the accounts go by id), and how many runs in a row each was deferred."""
+        at first: then the accounts go by id), and how many runs in a row each was deferred. None: the read failed,
+        so this run goes by id and saves nothing (saving would replace every turn and count with its empty reading:
+        review quarrole-s15 F2)."""
         read = getattr(self.store, "snapshot", None)
         if read is None:
             return {}, {}
         try:
             saved = read(PUBLIC_ACCESS_BLOCK_CURSOR, MEMBER_CURSOR)
         except Exception as exc:
-            logger.warning("member Block Public Access turns not read (%s): accounts go by id", exc)
-            return {}, {}
+            logger.warning("member Block Public Access turns not read (%s): accounts go by id, nothing saved", exc)
+            return None
         data = saved.data if saved is not None else {}
         return _counters(data.get("begun")), _counters(data.get("deferred"))
 
@@ -1903,8 +1907,8 @@ class Heartbeat:
     def member_public_access_block_coverage(self) -> dict[str, Any]:
         """The member accounts' Block Public Access reads this run, by account, as ``public_access_block_coverage``;
         an account whose snapshot role is refused them is named ``NEEDS_UPDATE`` and one the run's time budget did
-        not reach ``DEFERRED_ACCOUNT`` (answer and a WARNING log, no alert: nothing is broken, its calls are judged
-        as without a record meanwhile)."""
+        not reach ``DEFERRED_ACCOUNT`` (answer and a WARNING log; its calls are judged as without a record meanwhile;
+        one deferred ``MEMBER_DEFERRALS_BEFORE_PROBLEM`` runs in a row is also a heartbeat problem, so alerted)."""
         reports = self.member_snapshots.public_access_reports if self.member_snapshots is not None else {}
         if not reports:
             return {}
