@@ -15,7 +15,9 @@ from typing import Any, cast
 import pytest
 from botocore.exceptions import ClientError
 
+from iamwarden.adapters.audit import AuditStatus
 from iamwarden.app.service import EnforcerService
+from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome, RemediationStep
 from iamwarden.domain.quarantine import QUARANTINE_POLICY_NAME
 from iamwarden.guardrails.tampering import QuarantineRole
@@ -134,3 +136,49 @@ def test_role_undo_with_the_record_is_idempotent(
 
     assert (_boundary(account), _policies(account)) == left
     assert left == ((DENY_ALL_BOUNDARY if refused == "PutRolePermissionsBoundary" else None), [])
+
+
+def _reversed_by_hand(account: Account, enforcer: EnforcerService) -> tuple[str, str]:
+    """Quarantine A (``iamwarden-tampered``), its boundary taken off by hand, that call judged: remediation-reversed's
+    quarantine B puts the boundary back. A's id and B's."""
+    older = _quarantine(account, enforcer)
+    account.iam.delete_role_permissions_boundary(RoleName=ROLE)
+    event = load_event("delete-role-permissions-boundary.json")  # the sample's real shape; the role renamed
+    event["detail"]["requestParameters"]["roleName"] = ROLE
+    event["detail"]["eventID"] = "00000000-0000-4000-8000-0000000f1001"
+    [newer] = [f for f in enforcer.handle(event)["findings"] if f["rule"] == "remediation-reversed"]
+    assert newer["outcome"] == Outcome.REMEDIATED
+    assert (_boundary(account), _policies(account)) == (DENY_ALL_BOUNDARY, [QUARANTINE_POLICY_NAME])
+    return older, str(newer["remediation_id"])
+
+
+def test_undo_of_an_older_role_quarantine_while_a_newer_holds_is_refused_and_changes_nothing(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review quarrole-s15 F1 (as for users since review s12 F4): undoing A lifted B's boundary, B stayed in force
+    with nothing on the role, and the undo's own call was then judged a reversal of B (paged critical, the role
+    quarantined again). Now it is refused, naming B, and nothing changes."""
+    older, newer = _reversed_by_hand(account, enforcer)
+
+    with pytest.raises(UndoError, match=f"{newer} .*same role, still in force: undo it first"):
+        enforcer.executor.undo(older, actor=OPERATOR)
+
+    item = enforcer.executor.audit.get(older)
+    assert item is not None
+    assert item.status == AuditStatus.REMEDIATED
+    assert (_boundary(account), _policies(account)) == (DENY_ALL_BOUNDARY, [QUARANTINE_POLICY_NAME])
+
+
+def test_undo_of_the_newer_role_quarantine_then_the_older_lifts_both(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The order the refusal asks for: B (its boundary) first, then A (its inline deny-all)."""
+    older, newer = _reversed_by_hand(account, enforcer)
+
+    enforcer.executor.undo(newer, actor=OPERATOR)
+    assert (_boundary(account), _policies(account)) == (None, [QUARANTINE_POLICY_NAME])
+    enforcer.executor.undo(older, actor=OPERATOR)
+
+    assert (_boundary(account), _policies(account)) == (None, [])
+    items = [enforcer.executor.audit.get(record) for record in (older, newer)]
+    assert [item.status if item is not None else None for item in items] == [AuditStatus.UNDONE] * 2

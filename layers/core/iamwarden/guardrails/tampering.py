@@ -2740,6 +2740,8 @@ class QuarantineRole:
         "iam:DeleteRolePermissionsBoundary",
     )
     undoable: ClassVar[bool] = True
+    #: What names the very same role in a newer quarantine's before-state (``held_under``): its RoleId.
+    held_by: ClassVar[str] = "role_id"
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
@@ -2802,6 +2804,15 @@ class QuarantineRole:
                 f"({error_code(boundary_error) or type(boundary_error).__name__}); the deny-all inline policy "
                 f"{policy} holds"
             )
+
+    def held_under(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> tuple[str, ...]:
+        """The ARN under which a newer quarantine of this very role may be recorded (a role cannot be renamed: its
+        own; review quarrole-s15 F1, as users since review s12 F4). The executor refuses to undo this quarantine while
+        a newer one of the same RoleId holds (remediation-reversed's, after a deny-all was lifted by hand). A record
+        without a RoleId (older than issue 15) names no role surely: none."""
+        if not before.get("exists") or not isinstance(before.get("role_id"), str):
+            return ()
+        return (step.target,)
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         """Without the record's ``done`` (a caller that has none): both deny-alls are taken for the quarantine's own.
