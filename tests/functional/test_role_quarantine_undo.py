@@ -182,3 +182,47 @@ def test_undo_of_the_newer_role_quarantine_then_the_older_lifts_both(
     assert (_boundary(account), _policies(account)) == (None, [])
     items = [enforcer.executor.audit.get(record) for record in (older, newer)]
     assert [item.status if item is not None else None for item in items] == [AuditStatus.UNDONE] * 2
+
+
+@pytest.mark.parametrize("by_hand", [True, False], ids=["boundary-put-by-hand", "nothing-by-hand"])
+def test_a_retried_role_quarantine_undo_lifts_only_what_its_attempts_wrote(
+    account: Account, enforcer: EnforcerService, by_hand: bool
+) -> None:
+    """Review quarrole-s15 F6: attempt 1 has both writes refused (NOT quarantined, retried); the team puts
+    ``AWSDenyAll`` on by hand; attempt 2 writes only the inline deny-all. The record's before-state is attempt 1's
+    (no boundary), so undo must read the lines: the hand-put boundary stays, the quarantine's inline policy goes."""
+    event = load_event("trust-lambda-service.json")
+    event["detail"]["requestParameters"]["roleName"] = ROLE
+    account.iam.create_role(
+        RoleName=ROLE, AssumeRolePolicyDocument=event["detail"]["requestParameters"]["assumeRolePolicyDocument"]
+    )
+    refusing = [True]
+
+    def gate(name: str) -> Any:
+        refuse = _refuse(name)
+
+        def refuse_while(**kwargs: Any) -> None:
+            if refusing:
+                refuse(**kwargs)
+
+        return refuse_while
+
+    # The enforcer's clients keep the session's hooks they were made with: a gate, not an unregister.
+    for name in ("PutRolePermissionsBoundary", "PutRolePolicy"):
+        account.session.events.register_first(f"before-call.iam.{name}", gate(name))
+    with pytest.raises(Exception, match="AccessDenied"):
+        enforcer.handle(json.loads(json.dumps(event)))
+    refusing.clear()
+    assert (_boundary(account), _policies(account)) == (None, [])
+    if by_hand:
+        account.iam.put_role_permissions_boundary(RoleName=ROLE, PermissionsBoundary=DENY_ALL_BOUNDARY)
+
+    [retried] = [f for f in enforcer.handle(event)["findings"] if f["rule"] == "iamwarden-tampered"]
+    assert retried["outcome"] == Outcome.REMEDIATED
+    undone = enforcer.executor.undo(str(retried["remediation_id"]), actor=OPERATOR)
+
+    assert _policies(account) == []
+    assert f"deleted the deny-all inline policy {QUARANTINE_POLICY_NAME} from role {ROLE}" in undone.restored
+    assert _boundary(account) == (DENY_ALL_BOUNDARY if by_hand else None)
+    if by_hand:
+        assert any(line.startswith(f"left the permissions boundary of role {ROLE}") for line in undone.restored)
