@@ -226,3 +226,89 @@ def test_a_retried_role_quarantine_undo_lifts_only_what_its_attempts_wrote(
     assert _boundary(account) == (DENY_ALL_BOUNDARY if by_hand else None)
     if by_hand:
         assert any(line.startswith(f"left the permissions boundary of role {ROLE}") for line in undone.restored)
+
+
+def _lost(operation: str) -> Any:
+    """An ``after-call`` hook: AWS applied the write, its answer is lost (a 5xx the retries did not outlast)."""
+
+    def lose(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "InternalFailure", "Message": "answer lost"}}, operation)
+
+    return lose
+
+
+def test_a_boundary_write_whose_answer_was_lost_is_lifted_by_undo(account: Account, enforcer: EnforcerService) -> None:
+    """Review quarrole-s15 F4 (its probe): the boundary write went through but its answer was lost (InternalFailure),
+    the inline write refused (a full quota); attempt 1 fails, attempt 2 finds the boundary on and writes nothing.
+    The record says "NOT set (InternalFailure)": unknown, not refused. Undo lifts the AWSDenyAll it finds, which is
+    IAM Warden's own (before: left on a role of IAM Warden's name, "the record shows no write")."""
+    event = load_event("trust-lambda-service.json")
+    event["detail"]["requestParameters"]["roleName"] = ROLE
+    account.iam.create_role(
+        RoleName=ROLE, AssumeRolePolicyDocument=event["detail"]["requestParameters"]["assumeRolePolicyDocument"]
+    )
+    account.session.events.register("after-call.iam.PutRolePermissionsBoundary", _lost("PutRolePermissionsBoundary"))
+
+    def quota(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "LimitExceeded", "Message": "quota"}}, "PutRolePolicy")
+
+    account.session.events.register_first("before-call.iam.PutRolePolicy", quota)
+    with pytest.raises(Exception, match="InternalFailure"):
+        enforcer.handle(json.loads(json.dumps(event)))
+    [retried] = [f for f in enforcer.handle(event)["findings"] if f["rule"] == "iamwarden-tampered"]
+    assert retried["outcome"] == Outcome.REMEDIATED
+    assert (_boundary(account), _policies(account)) == (DENY_ALL_BOUNDARY, [])
+
+    undone = enforcer.executor.undo(str(retried["remediation_id"]), actor=OPERATOR)
+
+    assert _boundary(account) is None
+    assert any(
+        line.startswith(f"took the deny-all permissions boundary off role {ROLE} (its write's answer was lost")
+        for line in undone.restored
+    )
+    assert any("LimitExceeded" in line and "delete-role-policy" in line for line in undone.restored), (
+        "the refused inline write is named, with the command"
+    )
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["iam-wardens-deny-all", "edited-since"])
+def test_an_inline_write_whose_answer_was_lost_is_lifted_only_while_it_is_iam_wardens_deny_all(
+    account: Account, enforcer: EnforcerService, edited: bool
+) -> None:
+    """The inline deny-all written, its answer lost (the boundary holds, so remediated): undo reads the policy and
+    deletes it when it is exactly IAM Warden's deny-all; another document under the name (edited since) stays, and
+    undo names the error and the command."""
+    account.session.events.register("after-call.iam.PutRolePolicy", _lost("PutRolePolicy"))
+    quarantine = _quarantine(account, enforcer)
+    assert _policies(account) == [QUARANTINE_POLICY_NAME]
+    if edited:
+        allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        account.iam.put_role_policy(RoleName=ROLE, PolicyName=QUARANTINE_POLICY_NAME, PolicyDocument=json.dumps(allow))
+
+    undone = enforcer.executor.undo(quarantine, actor=OPERATOR)
+
+    assert _boundary(account) is None
+    if edited:
+        assert _policies(account) == [QUARANTINE_POLICY_NAME]
+        [left] = [line for line in undone.restored if line.startswith("left the inline policy")]
+        assert "InternalFailure" in left
+        assert f"aws iam delete-role-policy --role-name {ROLE} --policy-name {QUARANTINE_POLICY_NAME}" in left
+    else:
+        assert _policies(account) == []
+        assert f"deleted the deny-all inline policy {QUARANTINE_POLICY_NAME} from role {ROLE}" in undone.restored
+
+
+def test_a_refused_boundary_write_is_named_with_its_error_and_never_lifted(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """A definite refusal (AccessDenied) says AWS did not apply it: a boundary put on by hand since stays, and undo
+    names the refusal and the command."""
+    quarantine = _quarantine(account, enforcer, "PutRolePermissionsBoundary")
+    account.iam.put_role_permissions_boundary(RoleName=ROLE, PermissionsBoundary=DENY_ALL_BOUNDARY)
+
+    undone = enforcer.executor.undo(quarantine, actor=OPERATOR)
+
+    assert _boundary(account) == DENY_ALL_BOUNDARY
+    [left] = [line for line in undone.restored if line.startswith("left the permissions boundary")]
+    assert "AccessDenied" in left
+    assert f"aws iam delete-role-permissions-boundary --role-name {ROLE}" in left

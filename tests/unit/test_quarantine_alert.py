@@ -1,10 +1,13 @@
 """The failed-quarantine alert read from a record (``alerts.notifications._failed_quarantine``): which attempt's line
 counts, and how many refused writes the retry will do (review s14 F3, F4)."""
 
+import pytest
+
+from iamwarden.adapters.errors import unclear_code
 from iamwarden.alerts.notifications import finding_notification
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import Finding, Outcome
-from iamwarden.domain.quarantine import held_line
+from iamwarden.domain.quarantine import failed_with, held_line
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
@@ -71,3 +74,49 @@ def test_a_retry_that_is_not_quarantined_shows_no_earlier_held_line_as_current()
     assert severity is Severity.CRITICAL
     assert not [line for line in actions if "holds" in line or "will be retried" in line]
     assert actions[2].endswith(": the quarantine held then (a deny-all was on); 1 refused write left to the retry")
+
+
+_BOUNDARY_NOT_SET = "NOT set: the deny-all permissions boundary arn:aws:iam::aws:policy/AWSDenyAll on role r"
+
+
+@pytest.mark.parametrize(
+    ("done", "code"),
+    [
+        ([], None),
+        ([f"{_BOUNDARY_NOT_SET} (AccessDenied); the deny-all inline policy p holds"], "AccessDenied"),
+        (  # the latest attempt's line counts
+            [f"{_BOUNDARY_NOT_SET} (InternalFailure); x", f"{_BOUNDARY_NOT_SET} (AccessDenied); role r is NOT"],
+            "AccessDenied",
+        ),
+        (
+            ["NOT set: the deny-all permissions boundary arn:aws:iam::aws:policy/AWSDenyAll on role r2 (Throttling)"],
+            None,
+        ),
+    ],
+)
+def test_failed_with_reads_the_latest_not_line_of_that_write(done: list[str], code: str | None) -> None:
+    """Review quarrole-s15 F4: undo tells a lost answer from a refusal by the code of the write's latest NOT line."""
+    assert failed_with(done, _BOUNDARY_NOT_SET) == code
+
+
+def test_failed_with_reads_an_inline_line_with_or_without_its_role() -> None:
+    line = "NOT put: the deny-all inline policy p"
+    assert (
+        failed_with([f"{line} (LimitExceeded); the deny-all boundary b holds"], line, " on role r") == "LimitExceeded"
+    )
+    assert failed_with([f"{line} on role r (ReadTimeoutError)"], line, " on role r") == "ReadTimeoutError"
+
+
+@pytest.mark.parametrize(
+    ("code", "unclear"),
+    [
+        ("InternalFailure", True),
+        ("Throttling", True),
+        ("ReadTimeoutError", True),
+        ("AccessDenied", False),
+        ("LimitExceeded", False),
+        ("NoSuchEntity", False),
+    ],
+)
+def test_a_lost_answer_is_unclear_a_refusal_is_not(code: str, unclear: bool) -> None:
+    assert unclear_code(code) is unclear

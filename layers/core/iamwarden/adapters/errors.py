@@ -176,6 +176,13 @@ def is_transient(exc: BaseException) -> bool:
     return any(cls.__name__ in _TRANSIENT_CLASSES for cls in type(exc).__mro__)
 
 
+def unclear_code(code: str) -> bool:
+    """Whether a recorded error code (``error_code`` or the exception's class name) says the call's answer was lost
+    (throttling, a 5xx, a timeout, no connection): AWS may have applied it. A refusal (AccessDenied, a full quota
+    ``LimitExceeded``) says it did not."""
+    return code in TRANSIENT_CODES or code in _TRANSIENT_CLASSES
+
+
 def is_aws_error(exc: BaseException) -> bool:
     """A botocore ClientError or BotoCoreError (by shape and module), without importing botocore."""
     if _response(exc) is not None:

@@ -47,6 +47,22 @@ def wrote(done: Sequence[str] | None, line: str) -> bool:
     return done is None or any(entry.startswith(line) for entry in done)
 
 
+def failed_with(done: Sequence[str] | None, line: str, *optional: str) -> str | None:
+    """The error code of the latest ``NOT`` line of a deny-all write in ``done`` (``line``, then any of
+    ``optional``, then `` (<code>)``), which undo reads when no attempt's write of it went through (review
+    quarrole-s15 F4: a lost answer is not a refusal); None: no such line."""
+    code = None
+    for entry in done or ():
+        if not entry.startswith(line):
+            continue
+        rest = entry[len(line) :]
+        for more in optional:
+            rest = rest.removeprefix(more)
+        if rest.startswith(" (") and ")" in rest:
+            code = rest[2 : rest.index(")")]
+    return code
+
+
 def held_line(retried: int, at: str | None = None) -> str:
     """The line an attempt whose deny-all holds ends with, counting its own writes refused for a passing reason;
     ``at``: the attempt's time, which starts the line."""
