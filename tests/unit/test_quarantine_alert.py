@@ -111,8 +111,13 @@ def test_failed_with_reads_an_inline_line_with_or_without_its_role() -> None:
     ("code", "unclear"),
     [
         ("InternalFailure", True),
-        ("Throttling", True),
+        ("ServiceUnavailable", True),
         ("ReadTimeoutError", True),
+        ("ConnectionClosedError", True),
+        ("Throttling", False),  # a throttled request was not taken (review2 quarrole-s15 R1)
+        ("RequestLimitExceeded", False),
+        ("EndpointConnectionError", False),
+        ("ConnectTimeoutError", False),
         ("AccessDenied", False),
         ("LimitExceeded", False),
         ("NoSuchEntity", False),
