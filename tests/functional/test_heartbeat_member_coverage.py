@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from iamwarden.app.heartbeat import MemberForwarding, MemberSnapshots, build_heartbeat
 from iamwarden.app.member_coverage import (
     COVERAGE_KEY,
+    LISTING_EVERY,
     CoverageState,
     MemberCoverage,
     Pair,
@@ -815,3 +816,25 @@ def test_one_rule_named_like_the_templates_is_no_plain_stack(account: Account) -
     members.refresh()
     assert members.covered is not None
     assert members.covered.pairs == 2  # TEAM's and MANAGEMENT's in REGION only
+
+
+def test_the_member_turn_record_is_pruned_only_against_a_whole_listing(account: Account) -> None:
+    """Review quarrole-s15 F3: a run whose organisation listing failed watched only ``managed_accounts``; it pruned
+    the member turn record (``MEMBER_CURSOR``) of every organisation-only account, so their turns and deferral counts
+    were lost. Now the watched accounts are known (the record pruned) only when the listing was whole (or kept)."""
+    member = _organization_account(account)
+    _stack_set(account, {member: [REGION]})
+    _forwarding_in(account, member, REGION)
+    clock = Clock()
+    members = _members(account, clock=clock)
+    assert members.coverage is not None
+
+    members.refresh()
+    assert members.managed == frozenset({member})
+    clock.at += LISTING_EVERY + timedelta(minutes=5)  # the kept listing is too old: listed again, and refused
+    members.coverage.organizations = _NotAdministrator
+    _, problems = members.refresh()
+
+    assert _about(problems, "the organisation's accounts cannot be listed")
+    assert members.managed is None, "a listing that failed does not say which accounts are no longer watched"
+    assert not members._unmanaged({member: 1}, {member: 2})

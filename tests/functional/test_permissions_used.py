@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -1443,11 +1444,12 @@ def _function_given_own_role(reserved: int | None) -> Callable[[Account], Remedi
     return setup
 
 
-def _own_role_name_taken(had_policy: bool) -> Callable[[Account], RemediationStep]:
+def _own_role_name_taken(had_policy: bool, role: str | None = None) -> Callable[[Account], RemediationStep]:
     """A role created under an own role's name (audit 15 gap 4): a deny-all inline policy, undo takes it back."""
 
     def setup(account: Account) -> RemediationStep:
-        role = "iamwarden-pruner-member" if had_policy else "iamwarden-remediator"  # one account runs both
+        nonlocal role
+        role = role or ("iamwarden-pruner-member" if had_policy else "iamwarden-remediator")  # one account runs all
         trust = {"Version": "2012-10-17", "Statement": []}
         account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
         if had_policy:
@@ -1470,6 +1472,24 @@ def _own_role_name_taken(had_policy: bool) -> Callable[[Account], RemediationSte
         )
 
     return setup
+
+
+def _inline_answer_lost(aws: AccountClients) -> None:
+    """``PutRolePolicy`` of ``iamwarden-answer-lost`` applied by AWS, its answer lost (InternalFailure, once): the
+    record says it was NOT put. Only that role's, once: the scenarios share their clients."""
+    pending: list[bool] = []
+
+    def note(params: Mapping[str, Any], **_: Any) -> None:
+        pending[:] = [params.get("RoleName") == "iamwarden-answer-lost"]
+
+    def lose(**_: Any) -> None:
+        if pending == [True]:
+            pending[:] = [False]
+            error = {"Error": {"Code": "InternalFailure", "Message": "answer lost"}}
+            raise ClientError(error, "PutRolePolicy")  # type: ignore[arg-type]
+
+    aws.iam.meta.events.register("before-parameter-build.iam.PutRolePolicy", note)
+    aws.iam.meta.events.register("after-call.iam.PutRolePolicy", lose)
 
 
 def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
@@ -1599,6 +1619,8 @@ class Scenario(NamedTuple):
     region: str = REGION
     #: Registers canned answers for what moto lacks on the clients the action uses (issue 15's services).
     answers: Callable[[AccountClients], None] | None = None
+    #: Undo with the record's lines (``undo_done``, as the executor does), not without them.
+    with_record: bool = False
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -1776,6 +1798,12 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-function-given-own-role-unreserved": Scenario(_function_given_own_role(None)),
     "tampered-own-role-name-taken": Scenario(_own_role_name_taken(had_policy=False)),
     "tampered-own-role-name-taken-with-policy": Scenario(_own_role_name_taken(had_policy=True)),
+    # Review quarrole-s15 F4: the inline write's answer lost, undo reads the policy (GetRolePolicy) before lifting it.
+    "tampered-own-role-inline-answer-lost": Scenario(
+        _own_role_name_taken(had_policy=False, role="iamwarden-answer-lost"),
+        answers=_inline_answer_lost,
+        with_record=True,
+    ),
     "tampered-setting-changed": Scenario(_changed_setting(existed=True)),
     "tampered-setting-created": Scenario(_changed_setting(existed=False)),
 }
@@ -2540,7 +2568,11 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     restored: list[str] = []
     if action.undoable:
         with clients.call_log.recording() as undo_calls:
-            restored = action.undo(aws, step, before)
+            undo_done = getattr(action, "undo_done", None)
+            if scenario.with_record and undo_done is not None:
+                restored = undo_done(aws, step, before, done)
+            else:
+                restored = action.undo(aws, step, before)
     return Run(step, done, calls, made, undo_calls, restored)
 
 

@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 
 from iamwarden.adapters.clients import MAX_ATTEMPTS, ClientFactory
 from iamwarden.adapters.recorded import AuditRecorded
-from iamwarden.app.heartbeat import SEED_READS, Heartbeat, MemberSnapshots
+from iamwarden.app.heartbeat import MEMBER_CURSOR, SEED_READS, Heartbeat, MemberSnapshots
 from iamwarden.app.public_access_seed import CURSOR, DEFERRED_ACCOUNT, NEEDS_UPDATE, MemberPublicAccessBlockSeed
 from iamwarden.domain.arns import account_public_access_block_arn
 from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
@@ -342,3 +342,22 @@ def test_a_members_bucket_reads_time_out_soon_through_its_snapshot_role(account:
     longer = factory.client("s3", MEMBER_A, REGION, timeouts={**SEED_READS, "read_timeout": 9})
     assert longer is not factory.client("s3", MEMBER_A, REGION, timeouts=dict(SEED_READS)), "other timeouts: its own"
     assert longer.meta.config.read_timeout == 9
+
+
+def test_an_account_no_longer_managed_leaves_the_member_turn_record(account: Account) -> None:
+    """Issue 15: the per-account turn record (``MEMBER_CURSOR``) kept every account ever begun; with the member
+    coverage (as deployed), an account taken out of ``managed_accounts`` is dropped from it on the next run."""
+    _members(account)
+    heartbeat = _heartbeat(account, _Topic())
+    heartbeat.run()
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    turns = recorded.snapshot(CURSOR, MEMBER_CURSOR)
+    assert turns is not None
+    assert set(turns.data["begun"]) == {MEMBER_A, MEMBER_B}
+
+    account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER_A}")
+    _heartbeat(account, _Topic()).run()
+
+    turns = recorded.snapshot(CURSOR, MEMBER_CURSOR)
+    assert turns is not None
+    assert set(turns.data["begun"]) == {MEMBER_A}

@@ -15,7 +15,7 @@ import pytest
 
 from iamwarden.app import heartbeat as hb
 from iamwarden.app.member_coverage import MemberCoverage
-from iamwarden.app.public_access_seed import DEFERRED_ACCOUNT, MemberPublicAccessBlockSeed
+from iamwarden.app.public_access_seed import CURSOR, DEFERRED_ACCOUNT, MemberPublicAccessBlockSeed
 
 HOME = "999999999999"
 REGION = "us-east-1"
@@ -120,18 +120,20 @@ def test_the_account_left_for_later_is_the_first_of_the_next_run_that_takes_it(m
 def test_a_run_with_no_time_left_begins_no_account_names_them_all_and_keeps_the_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """R3: the pairs loop spent the whole budget; nothing is begun, nothing written, the next run starts where the
-    last one left off (a write here would send the turn back to the first account)."""
+    """R3: the pairs loop spent the whole budget; nothing is begun, the turns saved stay as they were (only the runs
+    in a row each was deferred are counted), and the next run starts where the last one left off."""
     accounts = ["111111111111", "222222222222"]
     clock = _Clock()
     members, begun, store = _members(monkeypatch, accounts, clock, 5.0)
     _run(members, accounts, clock, 10.0)  # 111... read, 222... left
-    writes = store.writes
+    turns = dict(store.items[(CURSOR, hb.MEMBER_CURSOR)].data["begun"])
 
     _run(members, accounts, clock, 20.0)  # past the 15 s
 
     assert members.public_access_reports == {a: {"deferred_account": DEFERRED_ACCOUNT} for a in accounts}
-    assert store.writes == writes, "no account begun: nothing saved"
+    saved = store.items[(CURSOR, hb.MEMBER_CURSOR)].data
+    assert saved["begun"] == turns, "no account begun: the turns stay as they were"
+    assert saved["deferred"] == {"111111111111": 1, "222222222222": 2}
     _run(members, accounts, clock, 10.0)
     assert begun == Counter({"111111111111": 1, "222222222222": 1})
 
@@ -198,3 +200,99 @@ def test_an_unexpected_error_in_the_member_phase_is_a_problem_and_keeps_the_othe
     assert len(problems) == 1
     assert "Block Public Access" in problems[0]
     assert "boom" in problems[0]
+
+
+# --- an account deferred every run is alerted; the turn record keeps only watched accounts (issue 15) ---------------
+
+
+def _refreshed(monkeypatch: pytest.MonkeyPatch, members: hb.MemberSnapshots, clock: _Clock, spend: float) -> None:
+    """``refresh`` (the accounts of ``accounts``, no coverage) whose snapshots of each account take ``spend`` s."""
+
+    def account_refresh(self: Any, account: str, *_: Any) -> tuple[int, list[str]]:
+        self.taken.append(account)
+        clock.now += spend
+        return 0, []
+
+    monkeypatch.setattr(hb.MemberSnapshots, "_account_refresh", account_refresh)
+
+
+def test_an_account_deferred_run_after_run_is_a_problem_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: deferred every run, an account was only a WARNING log line and the answer's ``deferred_account``;
+    now the ``MEMBER_DEFERRALS_BEFORE_PROBLEM``-th run in a row is a heartbeat problem naming it (and every as many
+    runs after), a run that reads it counts it no more, and an account read in time is never named."""
+    accounts = ["111111111111", "222222222222"]
+    clock = _Clock()
+    members, begun, _ = _members(monkeypatch, accounts, clock, 2.0)
+    every = hb.MEMBER_DEFERRALS_BEFORE_PROBLEM
+    _refreshed(monkeypatch, members, clock, 8.0)  # snapshots 16 s: past the budget, no time left for any read
+
+    runs = [members.refresh()[1] for _ in range(2 * every)]
+
+    named = [[p for p in run if "Block Public Access of member account" in p] for run in runs]
+    assert [len(run) for run in named] == [0] * (every - 1) + [2] + [0] * (every - 1) + [2]
+    assert f"member account 111111111111 has not been read for {every} runs in a row" in named[every - 1][0]
+    assert f"member account 222222222222 has not been read for {2 * every} runs in a row" in named[-1][1]
+    assert "heartbeat/member_checks_per_run" in named[-1][1]
+    assert not begun
+
+    _refreshed(monkeypatch, members, clock, 1.0)  # time again: both read (2 s each), counted no more
+    assert members.refresh()[1] == []
+    assert begun == Counter(accounts)
+    _refreshed(monkeypatch, members, clock, 8.0)
+    after = [members.refresh()[1] for _ in range(every - 1)]
+    assert after == [[]] * (every - 1)
+
+
+def test_the_turn_record_forgets_accounts_no_longer_managed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-account record (``MEMBER_CURSOR``) kept every account ever begun; an account taken out of
+    ``managed_accounts`` is now dropped from it, turns and deferrals, while a watched account keeps its turn."""
+    accounts = ["111111111111", "222222222222", "333333333333"]
+    clock = _Clock()
+    members, _, store = _members(monkeypatch, accounts, clock, 1.0)
+    _refreshed(monkeypatch, members, clock, 1.0)
+    members.refresh()
+    saved = store.items[(CURSOR, hb.MEMBER_CURSOR)].data
+    assert set(saved["begun"]) == set(accounts)
+    turn = saved["begun"]["111111111111"]
+
+    accounts.remove("333333333333")
+    members.refresh()
+
+    saved = store.items[(CURSOR, hb.MEMBER_CURSOR)].data
+    assert set(saved["begun"]) == {"111111111111", "222222222222"}
+    assert saved["begun"]["111111111111"] > turn
+
+
+def test_with_the_accounts_unknown_the_turn_record_is_kept_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The phase called without a refresh that knew the watched accounts (``managed`` None): nothing is pruned."""
+    clock = _Clock()
+    members, _, store = _members(monkeypatch, ["111111111111", "222222222222"], clock, 1.0)
+    _run(members, ["111111111111", "222222222222"], clock, 1.0)
+    _run(members, ["111111111111"], clock, 1.0)
+
+    saved = store.items[(CURSOR, hb.MEMBER_CURSOR)].data
+    assert set(saved["begun"]) == {"111111111111", "222222222222"}
+
+
+@pytest.mark.parametrize("pairs_seconds", [20.0, 10.0], ids=["no-time-left", "one-read"])
+def test_a_failed_read_of_the_turn_record_saves_nothing(monkeypatch: pytest.MonkeyPatch, pairs_seconds: float) -> None:
+    """Review quarrole-s15 F2: a run whose read of the turn record fails (a throttle) read it as empty; saving that
+    replaced every account's turn and every deferral count (the signal above reset, so it might never fire). Now a
+    run that could not read the record leaves it as it was, whether it began an account or none."""
+    accounts = ["111111111111", "222222222222", "333333333333"]
+    clock = _Clock()
+    members, _, store = _members(monkeypatch, accounts, clock, 5.0)
+    _run(members, accounts, clock, 0.0)  # 111 and 222 begun, 333 left
+    _run(members, accounts, clock, 20.0)  # none: 333 deferred twice
+    saved = dict(store.items[(CURSOR, hb.MEMBER_CURSOR)].data)
+    assert saved["deferred"]["333333333333"] == 2
+
+    def throttled(*_: Any) -> Any:
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(store, "snapshot", throttled)
+    writes = store.writes
+    _run(members, accounts, clock, pairs_seconds)
+
+    assert store.writes == writes
+    assert store.items[(CURSOR, hb.MEMBER_CURSOR)].data == saved

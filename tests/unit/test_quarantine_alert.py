@@ -3,13 +3,16 @@ counts, and how many refused writes the retry will do (review s14 F3, F4)."""
 
 from datetime import UTC, datetime
 
+import pytest
+
+from iamwarden.adapters.errors import unclear_code
 from iamwarden.adapters.slack import SECTION_LIMIT, render_slack
 from iamwarden.alerts.message import build_message
 from iamwarden.alerts.notifications import finding_notification
 from iamwarden.domain import earlier_sessions as es
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import Finding, Outcome
-from iamwarden.domain.quarantine import held_line
+from iamwarden.domain.quarantine import failed_with, held_line
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
@@ -107,3 +110,54 @@ def test_the_sessions_block_is_shown_whole_in_slack_and_only_the_latest_one() ->
     assert text.count("`aws iam put-role-policy --role-name ") == es.MAX_LISTED
     assert "Throttling" not in text  # the earlier, incomplete block is in the record, not shown again
     assert text.index("not looked up: ") < text.index("put-role-policy")
+
+
+_BOUNDARY_NOT_SET = "NOT set: the deny-all permissions boundary arn:aws:iam::aws:policy/AWSDenyAll on role r"
+
+
+@pytest.mark.parametrize(
+    ("done", "code"),
+    [
+        ([], None),
+        ([f"{_BOUNDARY_NOT_SET} (AccessDenied); the deny-all inline policy p holds"], "AccessDenied"),
+        (  # the latest attempt's line counts
+            [f"{_BOUNDARY_NOT_SET} (InternalFailure); x", f"{_BOUNDARY_NOT_SET} (AccessDenied); role r is NOT"],
+            "AccessDenied",
+        ),
+        (
+            ["NOT set: the deny-all permissions boundary arn:aws:iam::aws:policy/AWSDenyAll on role r2 (Throttling)"],
+            None,
+        ),
+    ],
+)
+def test_failed_with_reads_the_latest_not_line_of_that_write(done: list[str], code: str | None) -> None:
+    """Review quarrole-s15 F4: undo tells a lost answer from a refusal by the code of the write's latest NOT line."""
+    assert failed_with(done, _BOUNDARY_NOT_SET) == code
+
+
+def test_failed_with_reads_an_inline_line_with_or_without_its_role() -> None:
+    line = "NOT put: the deny-all inline policy p"
+    assert (
+        failed_with([f"{line} (LimitExceeded); the deny-all boundary b holds"], line, " on role r") == "LimitExceeded"
+    )
+    assert failed_with([f"{line} on role r (ReadTimeoutError)"], line, " on role r") == "ReadTimeoutError"
+
+
+@pytest.mark.parametrize(
+    ("code", "unclear"),
+    [
+        ("InternalFailure", True),
+        ("ServiceUnavailable", True),
+        ("ReadTimeoutError", True),
+        ("ConnectionClosedError", True),
+        ("Throttling", False),  # a throttled request was not taken (review2 quarrole-s15 R1)
+        ("RequestLimitExceeded", False),
+        ("EndpointConnectionError", False),
+        ("ConnectTimeoutError", False),
+        ("AccessDenied", False),
+        ("LimitExceeded", False),
+        ("NoSuchEntity", False),
+    ],
+)
+def test_a_lost_answer_is_unclear_a_refusal_is_not(code: str, unclear: bool) -> None:
+    assert unclear_code(code) is unclear

@@ -176,6 +176,29 @@ def is_transient(exc: BaseException) -> bool:
     return any(cls.__name__ in _TRANSIENT_CLASSES for cls in type(exc).__mro__)
 
 
+#: Error codes and botocore classes that say a request reached AWS and its answer was lost (a 5xx, the connection
+#: dropped or timed out while waiting for the answer): AWS may have applied it. A throttle, a refused connection or a
+#: connect timeout says it did not (review2 quarrole-s15 R1).
+_ANSWER_LOST = frozenset(
+    {
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    }
+)
+
+
+def unclear_code(code: str) -> bool:
+    """Whether a recorded error code (``error_code`` or the exception's class name) says the call's answer was lost
+    (a 5xx, a read timeout, a connection closed while waiting): AWS may have applied it. A refusal (AccessDenied, a
+    full quota ``LimitExceeded``) or a throttle or connect failure (the request was not taken) says it did not."""
+    return code in _ANSWER_LOST
+
+
 def is_aws_error(exc: BaseException) -> bool:
     """A botocore ClientError or BotoCoreError (by shape and module), without importing botocore."""
     if _response(exc) is not None:

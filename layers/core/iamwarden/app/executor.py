@@ -277,14 +277,18 @@ class RemediationExecutor:
         return lines
 
     def _refuse_before_newer(self, record: AuditRecord, steps: list[RemediationStep], aws: AccountClients) -> None:
-        """Refuse to undo a quarantine while a newer one of the very same user (same captured UserId, e.g. made when
-        it was renamed) is in force (review s12 F4): that one's before-state is this one's quarantine, so undoing the
-        older first would leave the newer judging the undo's own changes a reversal. Nothing is changed."""
+        """Refuse to undo a quarantine while a newer one of the very same principal (same captured UserId or RoleId,
+        the action's ``held_by``; e.g. made when the user was renamed, or remediation-reversed's re-quarantine) is in
+        force (review s12 F4; roles: review quarrole-s15 F1): that one's before-state is this one's quarantine, so
+        undoing the older first would lift the newer's deny-all and leave it judging the undo's own changes a
+        reversal. Nothing is changed."""
         for step, before in zip(steps, record.before, strict=True):
-            held_under = getattr(action_for(step), "held_under", None)
+            action = action_for(step)
+            held_under = getattr(action, "held_under", None)
             if held_under is None:
                 continue
-            user_id = before.get("user_id")
+            field = str(getattr(action, "held_by", "user_id"))
+            identity = before.get(field)
             for arn in held_under(aws, step, before):
                 for other in self.audit.history(arn):
                     if (
@@ -294,13 +298,14 @@ class RemediationExecutor:
                         and other.status in (AuditStatus.REMEDIATED, AuditStatus.FAILED)
                         and other.done
                         and any(
-                            planned.get("action") == step.action and captured.get("user_id") == user_id
+                            planned.get("action") == step.action and captured.get(field) == identity
                             for planned, captured in zip(other.plan, other.before, strict=False)
                         )
                     ):
                         raise UndoError(
                             f"{other.remediation_id} ({other.rule}, {other.created_at}) is a newer quarantine of the "
-                            f"same user, still in force: undo it first (iamwarden undo {other.remediation_id}), "
+                            f"same {field.removesuffix('_id')}, still in force: undo it first (iamwarden undo "
+                            f"{other.remediation_id}), "
                             f"then {record.remediation_id}; nothing was changed"
                         )
 

@@ -948,10 +948,21 @@ MEMBER_SNAPSHOT_BUDGET_SECONDS = 15.0
 #: The id of the Block Public Access cursor (``public_access_seed.CURSOR``) kept for the member accounts' turn: the
 #: member account a run began last (no account id: no bucket cursor is kept under it).
 MEMBER_CURSOR = "member-accounts"
+#: After this many runs in a row that took a member account's snapshots but had no time left for its Block Public
+#: Access reads, the heartbeat alerts, naming it (a problem), and again after as many more: its calls are judged
+#: without a record meanwhile, which a WARNING log line alone would leave unseen.
+MEMBER_DEFERRALS_BEFORE_PROBLEM = 3
 
 
 #: Snapshot kinds the enforcer keeps too: the heartbeat's read never replaces a later record of a judged event.
 _KEPT_IF_NEWEST = frozenset({ATTACHMENTS, PUBLIC_ACCESS_BLOCK})
+
+
+def _counters(value: Any) -> dict[str, int]:
+    """A saved ``account -> counter`` map of the member turn record (DynamoDB answers numbers as ``Decimal``)."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {k: int(v) for k, v in value.items() if isinstance(k, str) and isinstance(v, int | Decimal)}
 
 
 def _turn() -> int:
@@ -1025,6 +1036,9 @@ class MemberSnapshots:
         self.monotonic = monotonic
         #: The accounts the last refresh left for a later run because its time budget was spent.
         self.deferred: list[str] = []
+        #: Every member account the last refresh watched (its turn record keeps only these); None: not known this
+        #: run, or from a listing that failed (the record is kept as it is).
+        self.managed: frozenset[str] | None = None
         #: The managed accounts (the ``managed_accounts`` setting); the security account is snapshotted apart.
         self.accounts = accounts
         #: ``account -> (cloudtrail, iam)`` clients acting in that account.
@@ -1057,13 +1071,14 @@ class MemberSnapshots:
         if self.coverage is not None:
             return self.refresh_pairs(self.coverage)
         try:
-            accounts = self.chosen(self.accounts())
+            every = frozenset(self.accounts()) - {self.home_account}
+            accounts = self.chosen(every)
         except Exception as exc:
             return 0, [f"the managed accounts cannot be read ({error_code(exc) or exc}): no member account's snapshots"]
         stored, problems = 0, []
         started = self.monotonic()
-        self.taken, self.deferred = [], []
-        self.public_access_reports = {}
+        self._begin_run()
+        self.managed = every
         for position, account in enumerate(accounts):
             if self.monotonic() - started > self.budget_seconds:
                 self.deferred = accounts[position:]
@@ -1081,16 +1096,15 @@ class MemberSnapshots:
             problems += failures
             problems += self.forwarding_problems(account)
             problems += self.path_problems(account, iam)
-        count, failures = self.guarded_public_access_blocks(self.taken, started)
-        return stored + count, problems + failures
+        return self._with_public_access_blocks(stored, problems, started)
 
     def refresh_pairs(self, coverage: MemberCoverage) -> tuple[int, list[str]]:
         """This run's turn of the watched (account, region) pairs (``app.member_coverage``): in the heartbeat's
         region an account's snapshots, and which of its enabled regions have no member stack; in each region with a
         member stack instance its forwarding. An account whose snapshot role cannot be assumed is not watched: said.
         """
-        self.taken, self.deferred, self.covered = [], [], None
-        self.public_access_reports = {}
+        self._begin_run()
+        self.covered = None
         problems: list[str] = []
         try:
             state = coverage.load()
@@ -1109,6 +1123,8 @@ class MemberSnapshots:
                 f"the member accounts to watch cannot be read ({error_code(exc) or exc}): no member account's "
                 "forwarding or snapshots are checked",
             ]
+        # Pruned only against a whole listing: one that failed leaves out accounts still watched (review F3).
+        self.managed = None if watched.lasting else frozenset(pair.account for pair in watched.pairs)
         now = coverage.now()
         for key, problem in watched.lasting:
             if state.due(key, problem, now):
@@ -1152,22 +1168,43 @@ class MemberSnapshots:
                 f"the heartbeat's member coverage record cannot be written ({error_code(exc) or exc}): the next run "
                 "checks the same pairs again"
             )
+        return self._with_public_access_blocks(stored, problems, started)
+
+    def _begin_run(self) -> None:
+        """Forget the last refresh's accounts (taken, deferred) and Block Public Access reports: both paths."""
+        self.taken, self.deferred = [], []
+        self.public_access_reports = {}
+        self.managed = None
+
+    def _with_public_access_blocks(self, stored: int, problems: list[str], started: float) -> tuple[int, list[str]]:
+        """End a refresh path: the Block Public Access reads of the accounts it took, after its own checks, added to
+        what it stored and found (``guarded_public_access_blocks``)."""
         count, failures = self.guarded_public_access_blocks(self.taken, started)
         return stored + count, problems + failures
 
-    def _account_refresh(self, account: str, cloudtrail: Any, iam: Any) -> tuple[int, list[str]]:
-        self.taken.append(account)
-        stack_role_ids, unread = self.stack_role_ids(account)
-        refresh = SnapshotRefresh(
+    def _snapshot_refresh(self, account: str, cloudtrail: Any, iam: Any, **reads: Any) -> SnapshotRefresh:
+        """A ``SnapshotRefresh`` of ``account`` in the heartbeat's region; ``reads``: what this one reads there (the
+        account's snapshots, or its Block Public Access)."""
+        return SnapshotRefresh(
             self.store,
             cloudtrail,
             iam,
             account,
             region=self.region,
-            own_roles=self.own_roles,
             clock=self.clock,
-            cloudtrail_in=self._cloudtrail_in(account),
             home_account=self.home_account,
+            **reads,
+        )
+
+    def _account_refresh(self, account: str, cloudtrail: Any, iam: Any) -> tuple[int, list[str]]:
+        self.taken.append(account)
+        stack_role_ids, unread = self.stack_role_ids(account)
+        refresh = self._snapshot_refresh(
+            account,
+            cloudtrail,
+            iam,
+            own_roles=self.own_roles,
+            cloudtrail_in=self._cloudtrail_in(account),
             stack_role_ids=stack_role_ids,
             stack_roles=self.stack_role_names(),
         )
@@ -1188,13 +1225,15 @@ class MemberSnapshots:
             return 0, []
         left = max(0.0, self.budget_seconds - (self.monotonic() - started))
         deadline = self.monotonic() + min(PUBLIC_ACCESS_BLOCK_BUDGET_SECONDS, left)
-        turns = self._member_turns()
+        read = self._member_turns()
+        turns, deferrals = read if read is not None else ({}, {})
         order = sorted(set(accounts), key=lambda member: (turns.get(member, 0), member))
-        stored, problems, begun = 0, [], list[str]()
+        stored, problems, begun, deferred = 0, [], list[str](), list[str]()
         for position, account in enumerate(order):
             if self.monotonic() >= deadline:
-                for deferred in order[position:]:
-                    self.public_access_reports[deferred] = {"deferred_account": DEFERRED_ACCOUNT}
+                deferred = order[position:]
+                for later in deferred:
+                    self.public_access_reports[later] = {"deferred_account": DEFERRED_ACCOUNT}
                 logger.warning(
                     "Block Public Access of member accounts %s not read this run (time budget): they go before "
                     "every account read since, the next time their snapshots are taken",
@@ -1212,24 +1251,35 @@ class MemberSnapshots:
                 )
                 continue
             seed.monotonic, seed.deadline = self.monotonic, deadline  # one clock, one deadline for the run
-            refresh = SnapshotRefresh(
-                self.store,
-                cloudtrail,
-                iam,
-                account,
-                region=self.region,
-                clock=self.clock,
-                home_account=self.home_account,
-                public_access_blocks=seed,
-            )
+            refresh = self._snapshot_refresh(account, cloudtrail, iam, public_access_blocks=seed)
             count, failures = refresh.refresh_public_access_blocks()
             stored += count
             problems += failures
             if seed.listed or seed.refused is not None:
                 self.public_access_reports[account] = seed.report()
-        if begun:
-            self._save_member_turns(turns, begun)
+        problems += self._deferral_problems(deferrals, deferred)
+        if read is not None and (begun or deferred or self._unmanaged(turns, deferrals)):
+            self._save_member_turns(turns, begun, deferrals, deferred)
         return stored, problems
+
+    def _deferral_problems(self, deferrals: Mapping[str, int], deferred: Sequence[str]) -> list[str]:
+        """A problem for each account ``deferred`` for the ``MEMBER_DEFERRALS_BEFORE_PROBLEM``-th run in a row (and
+        every as many runs after): deferred every time its snapshots are taken, it would never be read."""
+        problems = []
+        for account in deferred:
+            runs = deferrals.get(account, 0) + 1
+            if runs % MEMBER_DEFERRALS_BEFORE_PROBLEM == 0:
+                problems.append(
+                    f"the Block Public Access of member account {account} has not been read for {runs} runs in a row "
+                    "that took its snapshots (the heartbeat's time ran out before it): its S3 calls are judged "
+                    "without IAM Warden's record of its configuration until it is read; lower "
+                    "heartbeat/member_checks_per_run so that each run has time left for it"
+                )
+        return problems
+
+    def _unmanaged(self, turns: Mapping[str, int], deferrals: Mapping[str, int]) -> bool:
+        """Whether the turn record names an account this run knows is no longer watched (pruned when saved)."""
+        return self.managed is not None and any(account not in self.managed for account in {*turns, *deferrals})
 
     def guarded_public_access_blocks(self, accounts: Sequence[str], started: float) -> tuple[int, list[str]]:
         """``refresh_public_access_blocks``, an unexpected error in it one heartbeat problem: it never drops the
@@ -1240,29 +1290,39 @@ class MemberSnapshots:
             logger.exception("member Block Public Access reads failed")
             return 0, [f"the member accounts' Block Public Access reads failed ({error_code(exc) or exc})"]
 
-    def _member_turns(self) -> dict[str, int]:
+    def _member_turns(self) -> tuple[dict[str, int], dict[str, int]] | None:
         """When each member account's Block Public Access reads were last begun (a counter: higher is later; none
-        at first, or when unread: then the accounts go by id)."""
+        at first: then the accounts go by id), and how many runs in a row each was deferred. None: the read failed,
+        so this run goes by id and saves nothing (saving would replace every turn and count with its empty reading:
+        review quarrole-s15 F2)."""
         read = getattr(self.store, "snapshot", None)
         if read is None:
-            return {}
+            return {}, {}
         try:
             saved = read(PUBLIC_ACCESS_BLOCK_CURSOR, MEMBER_CURSOR)
         except Exception as exc:
-            logger.warning("member Block Public Access turns not read (%s): accounts go by id", exc)
-            return {}
-        turns = saved.data.get("begun") if saved is not None else None
-        if not isinstance(turns, Mapping):
-            return {}
-        return {k: int(v) for k, v in turns.items() if isinstance(k, str) and isinstance(v, int | Decimal)}
+            logger.warning("member Block Public Access turns not read (%s): accounts go by id, nothing saved", exc)
+            return None
+        data = saved.data if saved is not None else {}
+        return _counters(data.get("begun")), _counters(data.get("deferred"))
 
-    def _save_member_turns(self, turns: Mapping[str, int], begun: Sequence[str]) -> None:
-        """Mark the accounts this run began as the latest, in the order begun; a failed write only orders the next
-        run as this one was (logged)."""
+    def _save_member_turns(
+        self, turns: Mapping[str, int], begun: Sequence[str], deferrals: Mapping[str, int], deferred: Sequence[str]
+    ) -> None:
+        """Mark the accounts this run began as the latest, in the order begun, and count the runs in a row each
+        deferred account was left (begun: counted no more); keep only the accounts still watched (``managed``), so
+        the record does not grow with accounts long gone. A failed write only orders the next run as this one was
+        (logged). ``deferred`` is a field older code does not read: a rollback still reads ``begun``."""
         last = max(turns.values(), default=0)
         kept = {**turns, **{account: last + n for n, account in enumerate(begun, start=1)}}
+        counted = {account: runs for account, runs in deferrals.items() if account not in begun}
+        counted |= {account: deferrals.get(account, 0) + 1 for account in deferred}
+        if self.managed is not None:
+            kept = {account: turn for account, turn in kept.items() if account in self.managed}
+            counted = {account: runs for account, runs in counted.items() if account in self.managed}
+        data: dict[str, Any] = {"begun": kept, **({"deferred": counted} if counted else {})}
         try:
-            self.store.put_all([Snapshot(PUBLIC_ACCESS_BLOCK_CURSOR, MEMBER_CURSOR, self.clock(), {"begun": kept})])
+            self.store.put_all([Snapshot(PUBLIC_ACCESS_BLOCK_CURSOR, MEMBER_CURSOR, self.clock(), data)])
         except Exception as exc:
             logger.warning("member Block Public Access turns not saved (%s)", exc)
 
@@ -1847,8 +1907,8 @@ class Heartbeat:
     def member_public_access_block_coverage(self) -> dict[str, Any]:
         """The member accounts' Block Public Access reads this run, by account, as ``public_access_block_coverage``;
         an account whose snapshot role is refused them is named ``NEEDS_UPDATE`` and one the run's time budget did
-        not reach ``DEFERRED_ACCOUNT`` (answer and a WARNING log, no alert: nothing is broken, its calls are judged
-        as without a record meanwhile)."""
+        not reach ``DEFERRED_ACCOUNT`` (answer and a WARNING log; its calls are judged as without a record meanwhile;
+        one deferred ``MEMBER_DEFERRALS_BEFORE_PROBLEM`` runs in a row is also a heartbeat problem, so alerted)."""
         reports = self.member_snapshots.public_access_reports if self.member_snapshots is not None else {}
         if not reports:
             return {}

@@ -6,6 +6,8 @@ remediation's ``done``; the failed-quarantine alert (``alerts.notifications``), 
 quarantine module at cold start (tests/unit/test_cold_import.py).
 """
 
+from collections.abc import Sequence
+
 #: The inline deny-all policy a quarantine puts on a user or a role.
 QUARANTINE_POLICY_NAME = "iamwarden-quarantine"
 
@@ -35,6 +37,30 @@ ATTEMPT = "attempt at "
 
 #: How an earlier attempt's ``HELD`` line reads in an alert: it held then, not necessarily now (review s14 F3).
 HELD_EARLIER = "the quarantine held then (a deny-all was on)"
+
+
+def wrote(done: Sequence[str] | None, line: str) -> bool:
+    """Whether the record's ``done`` shows IAM Warden's own write of a deny-all went through (a line starting
+    ``line``, from any attempt), so undo may lift it (review s13 N3); None: a caller without the record's lines,
+    which lifts as before. A deny-all whose write was refused (a ``NOT`` line) and that someone put on since is not
+    the quarantine's to lift."""
+    return done is None or any(entry.startswith(line) for entry in done)
+
+
+def failed_with(done: Sequence[str] | None, line: str, *optional: str) -> str | None:
+    """The error code of the latest ``NOT`` line of a deny-all write in ``done`` (``line``, then any of
+    ``optional``, then `` (<code>)``), which undo reads when no attempt's write of it went through (review
+    quarrole-s15 F4: a lost answer is not a refusal); None: no such line."""
+    code = None
+    for entry in done or ():
+        if not entry.startswith(line):
+            continue
+        rest = entry[len(line) :]
+        for more in optional:
+            rest = rest.removeprefix(more)
+        if rest.startswith(" (") and ")" in rest:
+            code = rest[2 : rest.index(")")]
+    return code
 
 
 def held_line(retried: int, at: str | None = None) -> str:

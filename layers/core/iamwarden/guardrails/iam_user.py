@@ -16,7 +16,7 @@ from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.earlier_sessions import PREFIX, looked_up_again
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.quarantine import NOT_QUARANTINED, QUARANTINE_POLICY_NAME, RETRIED, held_line
+from iamwarden.domain.quarantine import NOT_QUARANTINED, QUARANTINE_POLICY_NAME, RETRIED, held_line, wrote
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
@@ -496,10 +496,8 @@ class QuarantineUser:
         live_boundary = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         # A deny-all is lifted only when the record shows IAM Warden's own write of it went through (review s13 N3):
         # one whose write was refused (a ``NOT`` line) and that someone put on since is not the quarantine's to lift.
-        wrote_policy = shut is None or any(
-            line.startswith(f"attached deny-all inline policy {policy_name} ") for line in shut
-        )
-        wrote_boundary = shut is None or any(line.startswith("set the deny-all permissions boundary ") for line in shut)
+        wrote_policy = wrote(done, f"attached deny-all inline policy {policy_name} ")
+        wrote_boundary = wrote(done, "set the deny-all permissions boundary ")
         if not wrote_policy:
             if before["quarantine_policy"] != DENY_ALL_POLICY:
                 restored.append(

@@ -52,7 +52,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.errors import error_code, ignoring, is_gone
+from iamwarden.adapters.errors import error_code, ignoring, is_gone, unclear_code
 from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.canonical import canonical
@@ -78,7 +78,13 @@ from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match
-from iamwarden.domain.quarantine import DENY_ALL_DONE, NOT_QUARANTINED, QUARANTINE_POLICY_NAME
+from iamwarden.domain.quarantine import (
+    DENY_ALL_DONE,
+    NOT_QUARANTINED,
+    QUARANTINE_POLICY_NAME,
+    failed_with,
+    wrote,
+)
 from iamwarden.domain.recorded import (
     OWN_CODE,
     OWN_POLICY,
@@ -2734,12 +2740,15 @@ class QuarantineRole:
     action: ClassVar[StepAction] = StepAction("quarantine_role", permissions)
     undo_permissions: ClassVar[Permissions] = (
         "iam:GetRole",
+        "iam:GetRolePolicy",
         "iam:PutRolePolicy",
         "iam:DeleteRolePolicy",
         "iam:PutRolePermissionsBoundary",
         "iam:DeleteRolePermissionsBoundary",
     )
     undoable: ClassVar[bool] = True
+    #: What names the very same role in a newer quarantine's before-state (``held_under``): its RoleId.
+    held_by: ClassVar[str] = "role_id"
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
@@ -2803,7 +2812,30 @@ class QuarantineRole:
                 f"{policy} holds"
             )
 
+    def held_under(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> tuple[str, ...]:
+        """The ARN under which a newer quarantine of this very role may be recorded (a role cannot be renamed: its
+        own; review quarrole-s15 F1, as users since review s12 F4). The executor refuses to undo this quarantine while
+        a newer one of the same RoleId holds (remediation-reversed's, after a deny-all was lifted by hand). A record
+        without a RoleId (older than issue 15) names no role surely: none."""
+        if not before.get("exists") or not isinstance(before.get("role_id"), str):
+            return ()
+        return (step.target,)
+
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        """Without the record's ``done`` (a caller that has none): both deny-alls are taken for the quarantine's own.
+        The executor calls ``undo_done`` with the record's lines instead."""
+        return self.undo_done(aws, step, before, None)
+
+    def undo_done(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], done: Sequence[str] | None
+    ) -> list[str]:
+        """Lift the quarantine. ``done``: the record's lines; a deny-all is lifted only when they show IAM Warden's
+        own write of it went through (as for users, review s13 N3): one whose write was refused (a ``NOT`` line) and
+        that someone put on since is not the quarantine's to lift, and stays. A write whose answer was lost (its
+        latest ``NOT`` line a throttle, 5xx or timeout: AWS may have applied it) is unknown, not refused (review
+        quarrole-s15 F4): its deny-all is lifted when the role holds exactly IAM Warden's (``AWSDenyAll``, or the
+        inline policy of IAM Warden's name with the deny-all document); otherwise undo names the error and the
+        command that lifts it by hand."""
         if not before["exists"]:
             return []
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
@@ -2812,6 +2844,17 @@ class QuarantineRole:
         role_id = before.get("role_id")
         # A record from before the boundary step has no "boundary" key: that quarantine set none, so none is lifted.
         lifts_boundary = "boundary" in before and before["boundary"] != boundary
+        lost: str | None = None  # the code of a boundary write whose answer was lost
+        if lifts_boundary and not wrote(done, f"set the deny-all permissions boundary {boundary} on role {role}"):
+            code = failed_with(done, f"NOT set: the deny-all permissions boundary {boundary} on role {role}")
+            if code is not None and unclear_code(code):
+                lost = code
+            else:
+                lifts_boundary = False
+                restored.append(
+                    f"left the permissions boundary of role {role} as it is: the record shows no write of {boundary} "
+                    f"by the quarantine{_refused(code, _boundary_command(role, before['boundary']))}"
+                )
         if lifts_boundary or isinstance(role_id, str):
             try:
                 found = aws.iam.get_role(RoleName=role)["Role"]
@@ -2830,21 +2873,62 @@ class QuarantineRole:
                 )
             live = (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
             if lifts_boundary and live == boundary:
+                why = f" (its write's answer was lost, {lost}: the {boundary} there is taken for it)" if lost else ""
                 if before["boundary"] is None:
                     with ignoring():
                         aws.iam.delete_role_permissions_boundary(RoleName=role)
-                    restored.append(f"took the deny-all permissions boundary off role {role}")
+                    restored.append(f"took the deny-all permissions boundary off role {role}{why}")
                 else:
                     aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=before["boundary"])
-                    restored.append(f"put the permissions boundary {before['boundary']} of role {role} back")
+                    restored.append(f"put the permissions boundary {before['boundary']} of role {role} back{why}")
         if canonical(before["policy"]) == canonical(DENY_ALL):
             return restored
+        if not wrote(done, f"put the deny-all inline policy {policy} on role {role}"):
+            code = failed_with(done, f"NOT put: the deny-all inline policy {policy}", f" on role {role}")
+            command = _inline_command(role, policy, before["policy"])
+            left = f"left the inline policy {policy} of role {role} as it is: the record shows no write of it by the "
+            if code is None or not unclear_code(code):
+                return [*restored, f"{left}quarantine{_refused(code, command)}"]
+            try:
+                document = aws.iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+            except Exception as exc:
+                if is_gone(exc):
+                    return restored  # the lost write did not hold, or it is gone since: nothing to lift
+                raise
+            if canonical(policy_document(document)) != canonical(DENY_ALL):
+                return [
+                    *restored,
+                    f"{left}quarantine that went through (its answer was lost, {code}), and the policy there is not "
+                    f"IAM Warden's deny-all: if it should go, lift it by hand: {command}",
+                ]
         if before["policy"] is not None:
             aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(before["policy"]))
             return [*restored, f"put the inline policy {policy} of role {role} back as it was"]
         with ignoring():
             aws.iam.delete_role_policy(RoleName=role, PolicyName=policy)
         return [*restored, f"deleted the deny-all inline policy {policy} from role {role}"]
+
+
+def _refused(code: str | None, command: str) -> str:
+    """What a role undo says of a deny-all whose write the record shows refused (``code``; None: no line of it)."""
+    if code is None:
+        return ""
+    return f" (its write was refused, {code}; if it should go, lift it by hand: {command})"
+
+
+def _boundary_command(role: str, before: str | None) -> str:
+    if before is None:
+        return f"aws iam delete-role-permissions-boundary --role-name {role}"
+    return f"aws iam put-role-permissions-boundary --role-name {role} --permissions-boundary {before}"
+
+
+def _inline_command(role: str, policy: str, before: Any) -> str:
+    if before is None:
+        return f"aws iam delete-role-policy --role-name {role} --policy-name {policy}"
+    return (
+        f"aws iam put-role-policy --role-name {role} --policy-name {policy} --policy-document "
+        f"'{json.dumps(before, separators=(',', ':'))}'"
+    )
 
 
 def _same_role(found: Mapping[str, Any], step: RemediationStep) -> None:
