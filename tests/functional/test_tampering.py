@@ -13,7 +13,7 @@ import pytest
 
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.recorded import AuditRecorded, take_own_role_snapshots
-from iamwarden.app.service import EnforcerService
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain import declared_content
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import SAMPLE_OWN, load_event
@@ -879,6 +879,72 @@ def test_a_policy_attached_to_the_enforcers_role_is_detached_and_undo_attaches_i
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     attached = account.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [policy]
+
+
+GRANT = "iamwarden-enforcer-remediations-1-us-east-1"
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def _enforcer_role_with_grant(account: Account, *, attached: bool) -> str:
+    """The enforcer's role and its first remediation grant (as the stack creates them); the ARN of the grant."""
+    account.iam.create_role(RoleName="iamwarden-enforcer-us-east-1", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}
+    grant: str = account.iam.create_policy(PolicyName=GRANT, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    if attached:
+        account.iam.attach_role_policy(RoleName="iamwarden-enforcer-us-east-1", PolicyArn=grant)
+    return grant
+
+
+def _attached(account: Account, role: str = "iamwarden-enforcer-us-east-1") -> list[str]:
+    return [p["PolicyArn"] for p in account.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+
+
+def test_a_grant_detached_from_the_enforcers_role_is_attached_back_and_undo_detaches_it_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    grant = _enforcer_role_with_grant(account, attached=False)  # as the intruder's DetachRolePolicy left it
+
+    finding = _finding(enforcer.handle(load_event("tamper-detach-grant-from-enforcer-role.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [grant]
+    history = account.audit().history(f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-enforcer-us-east-1")
+    [record] = [r for r in history if r.rule == RULE]
+    assert record.before[0] == {"exists": True, "attached": False}
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    assert _attached(account) == []
+
+
+def test_a_grant_attached_again_already_is_left_as_it_is_and_undo_leaves_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    grant = _enforcer_role_with_grant(account, attached=True)  # CloudFormation or an operator put it back first
+
+    finding = _finding(enforcer.handle(load_event("tamper-detach-grant-from-enforcer-role.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [grant]
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _attached(account) == [grant], "undo never detaches what it did not attach"
+
+
+def test_a_deleted_grant_cannot_be_attached_back_and_the_alert_says_the_step_failed(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    grant = _enforcer_role_with_grant(account, attached=False)
+    account.iam.delete_policy(PolicyArn=grant)
+
+    with pytest.raises(EnforcementFailedError, match="AttachRolePolicy failed with NoSuchEntity"):
+        enforcer.handle(load_event("tamper-detach-grant-from-enforcer-role.json"))
+
+    assert _attached(account) == []
+    [alert] = _alerts(notifier)
+    assert alert.finding is not None
+    assert alert.finding.severity.value == "critical"
 
 
 @pytest.mark.parametrize("role", ["iamwarden-enforcer-eu-west-1", "iamwarden-enforcer"])

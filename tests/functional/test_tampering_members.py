@@ -541,3 +541,25 @@ def test_a_member_forwarder_role_changed_is_put_back_as_declared_and_the_heartbe
         assert iam.get_role_policy(RoleName=role, PolicyName="forward-to-central-bus")["PolicyDocument"] == DENY_ALL
     else:
         assert _trust(iam, role) == INTRUDER_TRUST
+
+
+def test_a_grant_detached_from_the_member_remediation_role_is_attached_back_through_it_and_undo_detaches_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    grant = iam.create_policy(PolicyName=f"{REMEDIATOR}-remediations-1", PolicyDocument=json.dumps(CONTEXT))
+    policy_arn = grant["Policy"]["Arn"]
+    event = _event("tamper-detach-grant-from-enforcer-role.json", MEMBER, roleName=REMEDIATOR, policyArn=policy_arn)
+
+    finding = _finding(enforcer.handle(event))
+
+    def attached() -> list[str]:
+        return [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=REMEDIATOR)["AttachedPolicies"]]
+
+    assert finding["outcome"] == "remediated"
+    assert attached() == [policy_arn]
+    [record] = [r for r in account.audit().history(f"arn:aws:iam::{MEMBER}:role/{REMEDIATOR}") if r.rule == RULE]
+    assert {call["account"] for call in record.calls} == {MEMBER}, "acted in the member account only"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert attached() == []

@@ -2063,3 +2063,91 @@ def test_the_tampered_roles_route_matches_own_role_names_in_any_case(role: str, 
     event = sample("tamper-update-role-max-session-enforcer.json", roleName=role)
 
     assert EventPattern.load(text).matches_event(event) is routed  # type: ignore[arg-type]
+
+
+# --- a declared remediation grant detached from an own role is re-attached (issue 15 item 2) --------------------
+
+DETACHED = "tamper-detach-grant-from-enforcer-role.json"
+ENFORCER_GRANT = "arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-1-us-east-1"
+MEMBER_GRANT = f"arn:aws:iam::{MEMBER}:policy/iamwarden-remediator-remediations-2"
+
+
+def test_a_grant_detached_from_the_enforcers_role_is_re_attached_exactly() -> None:
+    [finding] = _tampering(judge(load_event(DETACHED)))
+
+    assert finding.severity is Severity.CRITICAL
+    [step] = finding.plan
+    assert step.action == "reattach_own_grant"
+    assert step.target == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
+    assert step.parameters == {"role_name": "iamwarden-enforcer-us-east-1", "policy_arn": ENFORCER_GRANT}
+    assert "it will be put back" in finding.reason
+
+
+def test_the_declared_spelling_is_re_attached_whatever_the_events_case() -> None:
+    event = sample(DETACHED, policyArn=ENFORCER_GRANT.upper().replace("ARN:AWS:IAM::", "arn:aws:iam::"))
+    [finding] = _tampering(judge(event))
+    assert finding.plan[0].parameters["policy_arn"] == ENFORCER_GRANT
+
+
+def test_a_grant_detached_from_the_member_remediation_role_is_re_attached() -> None:
+    event = in_member_account(sample(DETACHED, roleName="iamwarden-remediator", policyArn=MEMBER_GRANT))
+    [finding] = _tampering(judge(event))
+    [step] = finding.plan
+    assert step.parameters == {"role_name": "iamwarden-remediator", "policy_arn": MEMBER_GRANT}
+    assert step.target == f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+
+
+@pytest.mark.parametrize(
+    ("account", "role", "policy"),
+    [
+        # another account's, another path's or another region's policy of that name is not the declared one
+        (
+            "111122223333",
+            "iamwarden-enforcer-us-east-1",
+            "arn:aws:iam::999988887777:policy/iamwarden-enforcer-remediations-1-us-east-1",
+        ),
+        (
+            "111122223333",
+            "iamwarden-enforcer-us-east-1",
+            "arn:aws:iam::111122223333:policy/x/iamwarden-enforcer-remediations-1-us-east-1",
+        ),
+        (
+            "111122223333",
+            "iamwarden-enforcer-us-east-1",
+            "arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-1-eu-west-1",
+        ),
+        # an operator's own policy on the enforcer's role: alerted with what to do, never attached back by guess
+        ("111122223333", "iamwarden-enforcer-us-east-1", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        # the member stack's grant is not the enforcer's, nor the enforcer's grant a member role's
+        (
+            "111122223333",
+            "iamwarden-enforcer-us-east-1",
+            "arn:aws:iam::111122223333:policy/iamwarden-remediator-remediations-1",
+        ),
+        (MEMBER, "iamwarden-remediator", f"arn:aws:iam::{MEMBER}:policy/iamwarden-enforcer-remediations-1-us-east-1"),
+        # another own role (the pruner's member role) holds no declared grant
+        (MEMBER, "iamwarden-pruner-member", MEMBER_GRANT),
+        # the member grant of another account
+        (MEMBER, "iamwarden-remediator", "arn:aws:iam::777788889999:policy/iamwarden-remediator-remediations-2"),
+    ],
+)
+def test_only_the_declared_grant_of_that_very_role_is_re_attached(account: str, role: str, policy: str) -> None:
+    event = sample(DETACHED, roleName=role, policyArn=policy)
+    if account == MEMBER:
+        event = in_member_account(event)
+        event["detail"]["requestParameters"]["policyArn"] = policy
+    [finding] = _tampering(judge(event))
+    assert finding.severity is Severity.CRITICAL
+    assert finding.plan == ()
+    assert "put it back" in finding.reason
+
+
+def test_a_failed_detach_of_a_grant_is_never_remediated() -> None:
+    event = load_event(DETACHED)
+    event["detail"]["errorCode"] = "AccessDenied"
+    event["detail"]["errorMessage"] = "not authorized"
+    assert [f for f in judge(event).findings if f.plan] == []
+
+
+def test_the_stacks_own_detach_of_its_grant_is_its_deployment() -> None:
+    assert _tampering(judge_recorded(by_cloudformation(load_event(DETACHED)), Snapshots())) == []

@@ -461,6 +461,8 @@ class TamperingRule:
                         f"detach {policy_arn} from IAM Warden's role {role}",
                     )
                 )
+            if name == "DetachRolePolicy":
+                plan += _reattach_own_grant_steps(context, role, arn)
             if name == "PutRolePermissionsBoundary":
                 boundary = context.request_text("permissionsBoundary")
                 plan.append(
@@ -607,6 +609,46 @@ class TamperingRule:
                 return Target(what, arn, [step] if step else [], needs)
             return Target(what, arn, [])
         return None
+
+
+def declared_grants(context: RuleContext, role: str) -> frozenset[str]:
+    """The managed policies (exact ARNs) IAM Warden's templates attach to its role ``role`` in the change's account.
+
+    The stack's remediation grants (``OwnIdentity.home_policies``, exact ARNs) on its enforcer's role at home; the
+    member stack's (``member_policies``, by name at path / of that very account) on its remediation role
+    elsewhere; none for any other role (``declared.MANAGED_POLICIES`` names which kinds hold them).
+    """
+    own = context.settings.own
+    account = context.change.account
+    kind = own.kind_of_role_named(role, account)
+    if kind is None or kind not in declared.MANAGED_POLICIES:
+        return frozenset()
+    if account == own.home_account:
+        return own.home_policies if kind in own.home_roles else frozenset()
+    if kind not in own.member_roles:
+        return frozenset()
+    return frozenset(iam_arn(context.partition, account, "policy", name) for name in own.member_policies)
+
+
+def _reattach_own_grant_steps(context: RuleContext, role: str, arn: str) -> list[RemediationStep]:
+    """Re-attach the declared grant ``DetachRolePolicy`` took off IAM Warden's own role (issue 15 item 2).
+
+    Only a policy the template attaches to that very role (``declared_grants``: exact account, path and name; the
+    name in any case, as IAM's names are unique whatever their case), and the declared ARN is the one attached,
+    never the event's spelling. A policy the templates do not attach (an operator's own) is only alerted.
+    """
+    detached = (context.request_text("policyArn") or "").lower()
+    policy_arn = next((p for p in sorted(declared_grants(context, role)) if p.lower() == detached), None)
+    if policy_arn is None:
+        return []
+    return [
+        RemediationStep(
+            ReattachOwnGrant.action,
+            arn,
+            {"role_name": role, "policy_arn": policy_arn},
+            f"re-attach {policy_arn}, which its template attaches, to IAM Warden's role {role}",
+        )
+    ]
 
 
 def _invoke_permissions_steps(context: RuleContext, function: str, arn: str) -> list[RemediationStep]:
@@ -2588,6 +2630,55 @@ class RemoveOwnRoleBoundary:
         return [f"put the permissions boundary {before['boundary']} back on role {role}"]
 
 
+class ReattachOwnGrant:
+    """Attach a declared remediation grant back to IAM Warden's own role it was detached from. Undo detaches it.
+
+    The grant's permission pins both the role (the enforcer's or the member remediation role, by exact name) and
+    the policy (``iam:PolicyARN``: that stack's remediation policies only). The grant itself sits in one of those
+    policies: with that very one detached the attach is denied, the step fails and the alert says so.
+    """
+
+    permissions: ClassVar[Permissions] = ("iam:ListAttachedRolePolicies", "iam:AttachRolePolicy")
+    action: ClassVar[StepAction] = StepAction("reattach_own_grant", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:ListAttachedRolePolicies", "iam:DetachRolePolicy")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _attached(aws: AccountClients, step: RemediationStep) -> bool | None:
+        """Whether the grant is attached now; None when the role no longer exists."""
+        role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
+        try:
+            return any(
+                policy["PolicyArn"] == policy_arn
+                for policy in pages(aws.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role)
+            )
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        attached = self._attached(aws, step)
+        return {"exists": attached is not None, "attached": bool(attached)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["attached"]:
+            return  # the role is gone (its deletion is alerted), or the grant is attached already
+        role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
+        # No ``ignoring``: a deleted policy cannot be re-attached, so the step fails and the alert says so.
+        run.aws.iam.attach_role_policy(RoleName=role, PolicyArn=policy_arn)
+        done.append(f"re-attached {policy_arn} to IAM Warden's role {role}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["attached"]:
+            return []
+        role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
+        with ignoring():  # detached again since (or the role deleted): as the change left it
+            aws.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
+            return [f"detached {policy_arn} from role {role} again, as the change left it"]
+        return []
+
+
 class RestoreOwnRoleSessionDuration:
     """Put an own role's maximum session back to the declared one, while it is still what the event set. Undoable."""
 
@@ -4456,6 +4547,7 @@ ACTIONS = (
     QuarantineRole(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
+    ReattachOwnGrant(),
     RestoreOwnRoleSessionDuration(),
     RestoreOwnRoleDocument(),
     RevokeOwnRoleSessions(),
