@@ -9,8 +9,9 @@ never from SSM). A change CloudFormation makes (``invokedBy`` ``cloudformation.a
 own deployment: no other stack can hold these exact names while this one does. Judged:
 
 * its roles (exact name in the account: IAM role names are unique per account): inline, attached and
-  boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``) and a
-  boundary put on taken off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
+  boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``), a
+  declared remediation grant detached is attached back (``reattach_own_grant``) and a boundary put on taken
+  off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
   policy or inline policy (put or deleted) is put back (``restore_own_role_document``) from IAM Warden's own
   snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of the security
   account's stack without one, from the document the template declares (``OwnIdentity.declared_trust_policy``);
