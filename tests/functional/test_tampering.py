@@ -19,6 +19,7 @@ from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import SAMPLE_OWN, load_event
 from tests.functional.conftest import SSM_WRITERS, Account, RecordingNotifier
 from tests.functional.guardrail_cases import heartbeat_read_attachments
+from tests.unit.test_tampering import rule_commands
 
 RULE = "iamwarden-tampered"
 OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
@@ -195,6 +196,41 @@ def test_a_deleted_rule_is_alerted_with_what_to_run(
     [alert] = _alerts(notifier)
     assert alert.finding.plan == ()
     assert "detect-stack-drift --stack-name iamwarden" in alert.finding.reason
+
+
+def test_the_commands_a_deleted_rules_alert_gives_put_it_back_as_declared(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The put-rule / put-targets commands of the alert, run as the CLI would send them, write the declared rule."""
+    events = account.session.client("events", region_name=REGION)
+    events.create_event_bus(Name="iamwarden-central")
+    key = "iamwarden-central/iamwarden-iam-user-created"
+
+    finding = _finding(enforcer.handle(load_event("tamper-remove-targets.json")))
+    [alert] = _alerts(notifier)
+    rule, targets = rule_commands(alert.finding.reason)
+    assert rule["state"] == "ENABLED"
+    events.put_rule(
+        Name=rule["name"], EventBusName=rule["event-bus-name"], EventPattern=rule["event-pattern"], State="ENABLED"
+    )
+    shorthand = dict(item.split("=", 1) for item in targets["targets"].split(","))
+    events.put_targets(
+        Rule=targets["rule"],
+        EventBusName=targets["event-bus-name"],
+        Targets=[{"Id": shorthand["Id"], "Arn": shorthand["Arn"]}],
+    )
+
+    assert finding["outcome"] in ("remediated", "alerted")
+    declared = declared_content.declared_rule(key, SAMPLE_OWN, "aws", REGION, HOME_ACCOUNT)
+    assert declared is not None
+    live = events.describe_rule(Name="iamwarden-iam-user-created", EventBusName="iamwarden-central")
+    described = {"eventPattern": live["EventPattern"], "state": live["State"]}
+    assert declared_content.rule_differences(described, declared) == []
+    [target] = events.list_targets_by_rule(Rule="iamwarden-iam-user-created", EventBusName="iamwarden-central")[
+        "Targets"
+    ]
+    assert target["Arn"] == declared.target
+    assert target["Id"] == "EnforcerFunctionIamUserCreatedLambdaTarget"
 
 
 # --- its central bus's policy -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shlex
 from typing import Any
 
 import pytest
@@ -11,7 +12,12 @@ from moto.events.models import EventPattern
 
 from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode, Severity
-from iamwarden.domain.declared_content import declared_alert_key_policy, declared_fallback_topic_policy
+from iamwarden.domain.declared_content import (
+    declared_alert_key_policy,
+    declared_fallback_topic_policy,
+    declared_rule,
+    rule_differences,
+)
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.recorded import OWN_ROLE, OWN_SECRET, OWN_SUBSCRIPTION, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
@@ -2151,3 +2157,78 @@ def test_a_failed_detach_of_a_grant_is_never_remediated() -> None:
 
 def test_the_stacks_own_detach_of_its_grant_is_its_deployment() -> None:
     assert _tampering(judge_recorded(by_cloudformation(load_event(DETACHED)), Snapshots())) == []
+
+
+# --- a deleted, re-patterned or un-targeted own rule: the exact commands that put it back (issue 15 item 2) -------
+
+
+def rule_commands(reason: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The ``aws events put-rule`` and ``put-targets`` options the alert gives (the CLI's shorthand ``--targets``)."""
+    put_rule = reason.split("aws events put-rule", 1)[1].split(", then ", 1)[0]
+    put_targets = reason.split("aws events put-targets", 1)[1].split(" (its one target", 1)[0]
+
+    def options(text: str) -> dict[str, str]:
+        words = shlex.split(text)
+        return {words[i].removeprefix("--"): words[i + 1] for i in range(0, len(words), 2)}
+
+    return options(put_rule), options(put_targets)
+
+
+@pytest.mark.parametrize(
+    ("file", "key"),
+    [
+        ("tamper-delete-rule.json", "iamwarden-forward-own-events"),
+        ("tamper-put-rule.json", "iamwarden-tampered-stack"),
+        ("tamper-remove-targets.json", "iamwarden-central/iamwarden-iam-user-created"),
+        ("tamper-put-targets.json", "iamwarden-tampered-stack"),
+    ],
+)
+def test_the_alert_gives_put_rule_and_put_targets_commands_that_write_the_declared_rule(file: str, key: str) -> None:
+    [finding] = _tampering(judge(load_event(file)))
+    assert finding.plan == ()
+
+    rule, targets = rule_commands(finding.reason)
+
+    declared = declared_rule(key, SAMPLE_OWN, "aws", "us-east-1", "111122223333")
+    assert declared is not None
+    as_put_rule = {"eventPattern": rule.get("event-pattern"), "scheduleExpression": rule.get("schedule-expression")}
+    assert rule_differences({**as_put_rule, "state": rule["state"]}, declared) == []
+    bus, _, name = key.rpartition("/")
+    assert (rule["name"], rule.get("event-bus-name", ""), rule["region"]) == (name, bus, "us-east-1")
+    assert (targets["rule"], targets.get("event-bus-name", "")) == (name, bus)
+    shorthand = dict(item.split("=", 1) for item in targets["targets"].split(","))
+    assert shorthand["Arn"] == declared.target
+    assert not {"Input", "InputPath", "InputTransformer"} & set(shorthand)
+    assert "detect-stack-drift --stack-name iamwarden" in finding.reason
+
+
+def test_the_put_back_target_keeps_the_id_the_event_removed_or_overwrote() -> None:
+    _, removed = rule_commands(_tampering(judge(load_event("tamper-remove-targets.json")))[0].reason)
+    _, overwritten = rule_commands(_tampering(judge(load_event("tamper-put-targets.json")))[0].reason)
+    _, deleted = rule_commands(_tampering(judge(load_event("tamper-delete-rule.json")))[0].reason)
+    assert removed["targets"].startswith("Id=EnforcerFunctionIamUserCreatedLambdaTarget,")
+    assert overwritten["targets"].startswith("Id=iamwarden-tampered-stack,")
+    assert deleted["targets"].startswith("Id=iamwarden-restored,")
+    # the forwarder's target is the central bus, put with the role EventBridge forwards with
+    assert deleted["targets"].endswith(",RoleArn=arn:aws:iam::111122223333:role/iamwarden-event-forwarder-us-east-1")
+
+
+def test_a_schedule_rule_is_put_back_with_its_schedule() -> None:
+    event = sample("tamper-delete-rule.json", name="iamwarden-heartbeat")
+    rule, targets = rule_commands(_tampering(judge(event))[0].reason)
+    assert rule["schedule-expression"] == "rate(5 minutes)"
+    assert "event-pattern" not in rule
+    assert "Arn=arn:aws:lambda:us-east-1:111122223333:function:iamwarden-heartbeat" in targets["targets"]
+
+
+def test_without_what_the_declared_rule_names_or_in_a_member_account_only_the_redeploy_command_is_given() -> None:
+    unknown = judge_event(
+        load_event("tamper-put-rule.json"), load_settings({})._replace(own=SAMPLE_OWN._replace(home_roles={}))
+    )
+    [finding] = _tampering(unknown)
+    assert "put-rule" not in finding.reason
+    assert "detect-stack-drift" in finding.reason
+    member = in_member_account(sample("tamper-delete-rule.json", name="iamwarden-forward-guard-a"))
+    [finding] = _tampering(judge(member))
+    assert "put-rule" not in finding.reason
+    assert "update-stack-instances" in finding.reason

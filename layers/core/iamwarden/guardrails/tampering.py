@@ -59,6 +59,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
+    ANY_ROLE_ID,
     DeclaredRole,
     DeclaredRule,
     declared_alarm,
@@ -516,7 +517,10 @@ class TamperingRule:
                     )
                 )
             return Target(
-                f"its EventBridge rule {key}{_targets_put(parameters) if name == 'PutTargets' else ''}", arn, plan
+                f"its EventBridge rule {key}{_targets_put(parameters) if name == 'PutTargets' else ''}",
+                arn,
+                plan,
+                done=None if plan else _restore_rule_commands(context, rule_name, bus, key),
             )
         if source == CLOUDFORMATION and account != own.home_account:
             return _member_stack_target(context)
@@ -2550,6 +2554,66 @@ def _unknown_content_finding(context: RuleContext, target: Target, unknown: tupl
         needs_context=unknown,
         plan=(),
     )
+
+
+#: The target id a put-back target gets when the event names none (the rule was deleted with its targets).
+RESTORED_TARGET_ID = "iamwarden-restored"
+
+
+def _restore_rule_commands(context: RuleContext, rule_name: str, bus: str, key: str) -> str | None:
+    """The exact commands that put own rule ``key`` of the security account back as its template declares it, from
+    the declared content (``declared.OWN_RULE_CONTENT``), never from the event; None where that content is not
+    wholly known (then the redeploy command is given).
+
+    CloudFormation re-applies only what a template changes, so ``sam deploy`` of an unchanged template puts back
+    neither a deleted rule nor its pattern or target (issue 15 item 2). ``PutRule`` sets the pattern (or schedule)
+    and state the heartbeat compares; ``PutTargets`` the one target, getting the event unchanged, under the id the
+    event names (the removed or overwritten one) or ``RESTORED_TARGET_ID``. What the declared content does not hold
+    (the target's dead-letter queue and retry policy, the rule's description) the alert names as left out. A
+    member stack's rules (a pattern naming its roles' ids, a template condition) belong to its StackSet instance:
+    None.
+    """
+    change = context.change
+    own = context.settings.own
+    if change.account != own.home_account:
+        return None
+    found = declared_rule(key, own, context.partition, change.region, change.account)
+    if found is None:
+        return None
+    where = f" --region {change.region}" + ("" if bus == "default" else f" --event-bus-name {bus}")
+    if found.pattern is not None:
+        pattern = json.dumps(found.pattern, separators=(",", ":"), sort_keys=True)
+        if "'" in pattern or "Fn::If" in pattern or ANY_ROLE_ID in pattern:
+            return None
+        shape = f"--event-pattern '{pattern}'"
+    elif found.schedule is not None:
+        shape = f"--schedule-expression '{found.schedule}'"
+    else:
+        return None
+    role = ""
+    if ":event-bus/" in found.target:  # a bus target needs the role EventBridge puts events with
+        forwarder = own.home_roles.get("event-forwarder")
+        if forwarder is None:
+            return None
+        role = f",RoleArn={forwarder}"
+    ids = [i for i in _target_ids(change.request_parameters) if isinstance(i, str)]
+    target = f"Id={ids[0] if len(ids) == 1 else RESTORED_TARGET_ID},Arn={found.target}{role}"
+    return (
+        f"put it back as its template declares it: aws events put-rule{where} --name {rule_name} {shape} "
+        f"--state {found.state}, then aws events put-targets{where} --rule {rule_name} --targets '{target}' "
+        "(its one target, getting the event unchanged); the target's dead-letter queue and retry policy and the "
+        "rule's description are template.yaml's and not in these commands (aws cloudformation detect-stack-drift "
+        f"--stack-name {own.stack_name or 'iamwarden'} shows what still differs)"
+    )
+
+
+def _target_ids(parameters: Mapping[str, Any]) -> list[Any]:
+    """The target ids a ``RemoveTargets`` (``ids``) or ``PutTargets`` (``targets[].id``) names; none for the rest."""
+    ids = parameters.get("ids")
+    if isinstance(ids, list):
+        return ids
+    targets = parameters.get("targets")
+    return [t.get("id") for t in targets if isinstance(t, Mapping)] if isinstance(targets, list) else []
 
 
 def _targets_put(parameters: Mapping[str, Any]) -> str:
