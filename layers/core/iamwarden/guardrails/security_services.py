@@ -4,8 +4,8 @@ After CloudTrail (``guardrails.cloudtrail``), an intruder switches off what woul
 (MITRE ATT&CK T1562.001, T1666). Each change is a critical finding; what an API can put back is put back:
 
 * GuardDuty ``UpdateDetector`` with ``enable`` false -> ``UpdateDetector`` enable again (undo suspends it
-  again). ``DeleteDetector`` deletes the detector and its findings: nothing can bring them back, so it
-  is alerted only.
+  again). ``DeleteDetector`` deletes the detector with its findings, filters, IP sets and publishing
+  destinations: IAM Warden keeps no whole copy of them, so it is alerted only (a new detector starts empty).
 * AWS Config ``StopConfigurationRecorder`` -> ``StartConfigurationRecorder`` (undo stops it).
   ``DeleteConfigurationRecorder`` deletes the recorder's settings (its recording group, the role ARN it
   records with; the IAM role itself stays) and IAM Warden keeps no copy of them: alerted only.
