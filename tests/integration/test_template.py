@@ -200,11 +200,24 @@ def _settings(example_settings: Settings) -> dict[str, Settings]:
 #: be on the holder itself (pathfinding.cloud's self-escalation paths). Deployed by CloudFormation they are exempt
 #: (engine.py); written by anyone else they are findings, and nothing else in the template may be one.
 #: The enforcer's remediation grants are customer-managed policies (IAM caps a role's inline policies at 10,240
-#: characters in aggregate); the first of them holds every method, the others none.
+#: characters in aggregate); the first two hold every method (the second the own-role restores: the inline and
+#: trust documents put back, a detached grant attached back), the others none.
 REMEDIATIONS_ATTACHED = (
     "EnforcerRemediations1 AttachRolePolicy iamwarden-enforcer-us-east-1/iamwarden-enforcer-remediations-1-us-east-1"
 )
+OWN_RESTORES_ATTACHED = (
+    "EnforcerRemediations2 AttachRolePolicy iamwarden-enforcer-us-east-1/iamwarden-enforcer-remediations-2-us-east-1"
+)
 OWN_ESCALATIONS = {
+    # RestoreOwnRoleDocuments (iamwarden-* roles) and ReattachOwnGrants (its own role, its own policies by
+    # iam:PolicyARN: the analysis counts a condition on an Allow as met).
+    OWN_RESTORES_ATTACHED: {
+        "AttachRolePolicy",
+        "AttachRolePolicyThenUpdateAssumeRolePolicy",
+        "PutRolePolicy",
+        "PutRolePolicyThenUpdateAssumeRolePolicy",
+        "UpdateRolePolicyToAssumeIt",
+    },
     REMEDIATIONS_ATTACHED: {
         "SetExistingDefaultPolicyVersion",
         "CreateNewPolicyVersion",
@@ -316,12 +329,17 @@ def test_cloudformation_attaching_a_remediation_policy_with_one_method_more_is_j
     [(_, event)] = [(change, event) for change, event in template_changes(template) if change == REMEDIATIONS_ATTACHED]
     assert judge_event(event, example_settings, documents).findings == ()
     [name] = [n for n in documents.documents if n.startswith("iamwarden-enforcer-remediations-1-")]
+    # A method the enforcer is not documented to hold (AttachRolePolicy now is: reattach_own_grant).
     documents.documents[name]["Statement"].append(
-        {"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:role/*"}
+        {
+            "Effect": "Allow",
+            "Action": ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"],
+            "Resource": "*",
+        }
     )
     [finding] = judge_event(event, example_settings, documents).findings
     assert finding.rule_id == "privilege-escalation"
-    assert "AttachRolePolicy" in {item.get("method") for item in finding.offending}
+    assert "PassExistingRoleToNewLambdaThenInvoke" in {item.get("method") for item in finding.offending}
 
 
 def test_the_template_check_would_catch_a_violation(example_settings: Settings) -> None:

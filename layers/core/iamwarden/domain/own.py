@@ -32,6 +32,11 @@ _REMEDIATOR = frozenset(
         "PutRolePolicy",
         "PutRolePolicyThenUpdateAssumeRolePolicy",
         "UpdateRolePolicyToAssumeIt",
+        # iamwarden-tampered attaches a detached remediation grant back to its own role (reattach_own_grant). The
+        # grant is pinned to that role and, by iam:PolicyARN, to its own stack's remediation policies; the
+        # escalation analysis counts a condition on an Allow as met, so it reads "attach any policy".
+        "AttachRolePolicy",
+        "AttachRolePolicyThenUpdateAssumeRolePolicy",
     }
 )
 #: What the pruner needs: it writes narrower policy versions and inline policies, and attaches them.
