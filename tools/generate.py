@@ -159,8 +159,6 @@ class Scope(NamedTuple):
     comment: str = ""
     #: Granted in the security account only (what IAM Warden's own functions and settings there need).
     central_only: bool = False
-    #: Granted in the member template only (what concerns the member stack's own roles).
-    member_only: bool = False
     #: A template condition the statement is granted under (``!If [it, statement, !Ref AWS::NoValue]``), and the
     #: remediation steps that need it: any other step declaring one of its actions needs an unconditional scope.
     template_condition: str | None = None
@@ -374,30 +372,6 @@ SCOPES: tuple[Scope, ...] = (
         comment="iamwarden-tampered: IAM Warden's roles declare no boundary (the code acts on their exact names).",
     ),
     Scope(
-        "ReattachOwnGrants",
-        ("iam:AttachRolePolicy",),
-        (_ACCOUNT_ARN.format("role/iamwarden-enforcer-${AWS::Region}"),),
-        Condition(
-            "ArnLike",
-            "iam:PolicyARN",
-            "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/iamwarden-enforcer-remediations-*-${AWS::Region}",
-        ),
-        central_only=True,
-        comment="iamwarden-tampered: a detached remediation grant re-attached: this stack's, to its enforcer's role.",
-    ),
-    Scope(
-        "ReattachOwnMemberGrants",
-        ("iam:AttachRolePolicy",),
-        (_ACCOUNT_ARN.format("role/${MemberRoleName}"),),
-        Condition(
-            "ArnLike",
-            "iam:PolicyARN",
-            "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/${MemberRoleName}-remediations-*",
-        ),
-        member_only=True,
-        comment="iamwarden-tampered: a detached remediation grant re-attached, only this stack's to its own role.",
-    ),
-    Scope(
         "RestoreOwnRoleDocuments",
         (
             "iam:GetRole",
@@ -408,6 +382,18 @@ SCOPES: tuple[Scope, ...] = (
         ),
         (_ACCOUNT_ARN.format("role/iamwarden-*"),),
         comment="iamwarden-tampered: the trust and inline policies of IAM Warden's roles put back (exact names).",
+    ),
+    Scope(
+        "ReattachOwnGrants",
+        ("iam:AttachRolePolicy",),
+        (_ACCOUNT_ARN.format("role/iamwarden-enforcer-${AWS::Region}"),),
+        Condition(
+            "ArnLike",
+            "iam:PolicyARN",
+            "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/iamwarden-enforcer-remediations-*-${AWS::Region}",
+        ),
+        central_only=True,
+        comment="iamwarden-tampered: a detached remediation grant re-attached: this stack's, to its enforcer's role.",
     ),
     Scope(
         "ReenableOwnRules",
@@ -1677,7 +1663,7 @@ def remediation_grants(central: bool = True) -> list[Grant]:
     grants: list[Grant] = []
     for scope in SCOPES:
         actions = [action for action in scope.actions if action in declared]
-        if not actions or (scope.central_only and not central) or (scope.member_only and central):
+        if not actions or (scope.central_only and not central):
             continue
         lines = [f"# {scope.comment}"] if scope.comment else []
         statement = _statement(scope, actions)

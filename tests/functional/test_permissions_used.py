@@ -1490,9 +1490,10 @@ def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
 def _detached_own_grant(account: Account) -> RemediationStep:
     """The enforcer's role without its first remediation grant (as a DetachRolePolicy left it): attached back."""
     role = "iamwarden-enforcer-us-east-1"
-    account.iam.create_role(
-        RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
-    )
+    with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):  # another scenario's role
+        account.iam.create_role(
+            RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )
     document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}
     grant = account.iam.create_policy(
         PolicyName="iamwarden-enforcer-remediations-1-us-east-1", PolicyDocument=json.dumps(document)

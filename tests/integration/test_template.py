@@ -200,8 +200,8 @@ def _settings(example_settings: Settings) -> dict[str, Settings]:
 #: be on the holder itself (pathfinding.cloud's self-escalation paths). Deployed by CloudFormation they are exempt
 #: (engine.py); written by anyone else they are findings, and nothing else in the template may be one.
 #: The enforcer's remediation grants are customer-managed policies (IAM caps a role's inline policies at 10,240
-#: characters in aggregate); the first two hold every method (the second the own-role restores: the inline and
-#: trust documents put back, a detached grant attached back), the others none.
+#: characters in aggregate); the first holds every method but one, the second that one (a detached grant attached
+#: back to its own role), the others none.
 REMEDIATIONS_ATTACHED = (
     "EnforcerRemediations1 AttachRolePolicy iamwarden-enforcer-us-east-1/iamwarden-enforcer-remediations-1-us-east-1"
 )
@@ -209,15 +209,9 @@ OWN_RESTORES_ATTACHED = (
     "EnforcerRemediations2 AttachRolePolicy iamwarden-enforcer-us-east-1/iamwarden-enforcer-remediations-2-us-east-1"
 )
 OWN_ESCALATIONS = {
-    # RestoreOwnRoleDocuments (iamwarden-* roles) and ReattachOwnGrants (its own role, its own policies by
-    # iam:PolicyARN: the analysis counts a condition on an Allow as met).
-    OWN_RESTORES_ATTACHED: {
-        "AttachRolePolicy",
-        "AttachRolePolicyThenUpdateAssumeRolePolicy",
-        "PutRolePolicy",
-        "PutRolePolicyThenUpdateAssumeRolePolicy",
-        "UpdateRolePolicyToAssumeIt",
-    },
+    # ReattachOwnGrants: its own role, its own policies by iam:PolicyARN (the analysis counts a condition on an
+    # Allow as met, so it reads "attach any policy").
+    OWN_RESTORES_ATTACHED: {"AttachRolePolicy"},
     REMEDIATIONS_ATTACHED: {
         "SetExistingDefaultPolicyVersion",
         "CreateNewPolicyVersion",

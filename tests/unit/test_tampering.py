@@ -2095,12 +2095,14 @@ def test_the_declared_spelling_is_re_attached_whatever_the_events_case() -> None
     assert finding.plan[0].parameters["policy_arn"] == ENFORCER_GRANT
 
 
-def test_a_grant_detached_from_the_member_remediation_role_is_re_attached() -> None:
+def test_a_grant_detached_from_the_member_remediation_role_is_alerted_with_the_exact_attach_command() -> None:
     event = in_member_account(sample(DETACHED, roleName="iamwarden-remediator", policyArn=MEMBER_GRANT))
     [finding] = _tampering(judge(event))
-    [step] = finding.plan
-    assert step.parameters == {"role_name": "iamwarden-remediator", "policy_arn": MEMBER_GRANT}
-    assert step.target == f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    assert finding.severity is Severity.CRITICAL
+    assert finding.plan == ()  # the member role is granted no attach
+    command = f"aws iam attach-role-policy --role-name iamwarden-remediator --policy-arn {MEMBER_GRANT}"
+    assert command in finding.reason
+    assert finding.resource_arn == f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
 
 
 @pytest.mark.parametrize(
@@ -2146,6 +2148,7 @@ def test_only_the_declared_grant_of_that_very_role_is_re_attached(account: str, 
     assert finding.severity is Severity.CRITICAL
     assert finding.plan == ()
     assert "put it back" in finding.reason
+    assert "attach-role-policy" not in finding.reason
 
 
 def test_a_failed_detach_of_a_grant_is_never_remediated() -> None:

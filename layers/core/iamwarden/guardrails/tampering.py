@@ -464,7 +464,18 @@ class TamperingRule:
                     )
                 )
             if name == "DetachRolePolicy":
-                plan += _reattach_own_grant_steps(context, role, arn)
+                detached = _detached_own_grant(context, role)
+                if detached is not None and account != own.home_account:
+                    # The member remediation role is granted no attach: its escalation analysis would need one.
+                    return Target(
+                        f"its role {role}",
+                        arn,
+                        [],
+                        done=f"put it back: aws iam attach-role-policy --role-name {role} --policy-arn {detached} "
+                        f"(in account {account}; the member role may not attach policies, so IAM Warden does not)",
+                    )
+                if detached is not None:
+                    plan.append(_reattach_own_grant_step(role, arn, detached))
             if name == "PutRolePermissionsBoundary":
                 boundary = context.request_text("permissionsBoundary")
                 plan.append(
@@ -635,25 +646,24 @@ def declared_grants(context: RuleContext, role: str) -> frozenset[str]:
     return frozenset(iam_arn(context.partition, account, "policy", name) for name in own.member_policies)
 
 
-def _reattach_own_grant_steps(context: RuleContext, role: str, arn: str) -> list[RemediationStep]:
-    """Re-attach the declared grant ``DetachRolePolicy`` took off IAM Warden's own role (issue 15 item 2).
+def _detached_own_grant(context: RuleContext, role: str) -> str | None:
+    """The declared grant ``DetachRolePolicy`` took off IAM Warden's own role ``role`` (issue 15 item 2), or None.
 
     Only a policy the template attaches to that very role (``declared_grants``: exact account, path and name; the
-    name in any case, as IAM's names are unique whatever their case), and the declared ARN is the one attached,
-    never the event's spelling. A policy the templates do not attach (an operator's own) is only alerted.
+    name in any case, as IAM's names are unique whatever their case), answered as declared, never in the event's
+    spelling. A policy the templates do not attach (an operator's own) is None: only alerted.
     """
     detached = (context.request_text("policyArn") or "").lower()
-    policy_arn = next((p for p in sorted(declared_grants(context, role)) if p.lower() == detached), None)
-    if policy_arn is None:
-        return []
-    return [
-        RemediationStep(
-            ReattachOwnGrant.action,
-            arn,
-            {"role_name": role, "policy_arn": policy_arn},
-            f"re-attach {policy_arn}, which its template attaches, to IAM Warden's role {role}",
-        )
-    ]
+    return next((p for p in sorted(declared_grants(context, role)) if p.lower() == detached), None)
+
+
+def _reattach_own_grant_step(role: str, arn: str, policy_arn: str) -> RemediationStep:
+    return RemediationStep(
+        ReattachOwnGrant.action,
+        arn,
+        {"role_name": role, "policy_arn": policy_arn},
+        f"re-attach {policy_arn}, which its template attaches, to IAM Warden's role {role}",
+    )
 
 
 def _invoke_permissions_steps(context: RuleContext, function: str, arn: str) -> list[RemediationStep]:
@@ -2698,9 +2708,11 @@ class RemoveOwnRoleBoundary:
 class ReattachOwnGrant:
     """Attach a declared remediation grant back to IAM Warden's own role it was detached from. Undo detaches it.
 
-    The grant's permission pins both the role (the enforcer's or the member remediation role, by exact name) and
-    the policy (``iam:PolicyARN``: that stack's remediation policies only). The grant itself sits in one of those
-    policies: with that very one detached the attach is denied, the step fails and the alert says so.
+    The enforcer's role only: its grant pins the role (by exact name) and the policy (``iam:PolicyARN``: the stack's
+    remediation policies only). The grant itself sits in one of those policies: with that very one detached the
+    attach is denied, the step fails and the alert says so. A member remediation role is granted no attach (the
+    escalation analysis of the member stack's own policies, which has no view of the role's other policies,
+    cannot clear one): its detached grant is alerted with the command.
     """
 
     permissions: ClassVar[Permissions] = ("iam:ListAttachedRolePolicies", "iam:AttachRolePolicy")
