@@ -1488,16 +1488,18 @@ def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
 
 
 def _detached_own_grant(account: Account) -> RemediationStep:
-    """The enforcer's role without its first remediation grant (as a DetachRolePolicy left it): attached back."""
+    """The enforcer's role without one of its remediation grants (as a DetachRolePolicy left it): attached back."""
     role = "iamwarden-enforcer-us-east-1"
     with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):  # another scenario's role
         account.iam.create_role(
             RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
         )
     document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}
-    grant = account.iam.create_policy(
-        PolicyName="iamwarden-enforcer-remediations-1-us-east-1", PolicyDocument=json.dumps(document)
-    )["Policy"]["Arn"]
+    grant = f"arn:aws:iam::{HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-4-us-east-1"
+    with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):  # another scenario's policy
+        account.iam.create_policy(PolicyName=grant.rsplit("/", 1)[1], PolicyDocument=json.dumps(document))
+    with contextlib.suppress(account.iam.exceptions.NoSuchEntityException):  # detached, as the event left it
+        account.iam.detach_role_policy(RoleName=role, PolicyArn=grant)
     return _step(
         StepAction.REATTACH_OWN_GRANT, f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}", role_name=role, policy_arn=grant
     )

@@ -2717,7 +2717,7 @@ class ReattachOwnGrant:
 
     permissions: ClassVar[Permissions] = ("iam:ListAttachedRolePolicies", "iam:AttachRolePolicy")
     action: ClassVar[StepAction] = StepAction("reattach_own_grant", permissions)
-    undo_permissions: ClassVar[Permissions] = ("iam:ListAttachedRolePolicies", "iam:DetachRolePolicy")
+    undo_permissions: ClassVar[Permissions] = ("iam:DetachRolePolicy",)
     undoable: ClassVar[bool] = True
 
     @staticmethod
