@@ -384,18 +384,6 @@ SCOPES: tuple[Scope, ...] = (
         comment="iamwarden-tampered: the trust and inline policies of IAM Warden's roles put back (exact names).",
     ),
     Scope(
-        "ReattachOwnGrants",
-        ("iam:AttachRolePolicy",),
-        (_ACCOUNT_ARN.format("role/iamwarden-enforcer-${AWS::Region}"),),
-        Condition(
-            "ArnLike",
-            "iam:PolicyARN",
-            "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/iamwarden-enforcer-remediations-*-${AWS::Region}",
-        ),
-        central_only=True,
-        comment="iamwarden-tampered: a detached remediation grant re-attached: this stack's, to its enforcer's role.",
-    ),
-    Scope(
         "ReenableOwnRules",
         ("events:DescribeRule", "events:EnableRule"),
         (

@@ -1487,24 +1487,6 @@ def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
-def _detached_own_grant(account: Account) -> RemediationStep:
-    """The enforcer's role without one of its remediation grants (as a DetachRolePolicy left it): attached back."""
-    role = "iamwarden-enforcer-us-east-1"
-    with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):  # another scenario's role
-        account.iam.create_role(
-            RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
-        )
-    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}
-    grant = f"arn:aws:iam::{HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-4-us-east-1"
-    with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):  # another scenario's policy
-        account.iam.create_policy(PolicyName=grant.rsplit("/", 1)[1], PolicyDocument=json.dumps(document))
-    with contextlib.suppress(account.iam.exceptions.NoSuchEntityException):  # detached, as the event left it
-        account.iam.detach_role_policy(RoleName=role, PolicyArn=grant)
-    return _step(
-        StepAction.REATTACH_OWN_GRANT, f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}", role_name=role, policy_arn=grant
-    )
-
-
 def _bounded_own_role(account: Account) -> RemediationStep:
     role = "iamwarden-enforcer-us-east-1"
     account.iam.create_role(
@@ -1773,7 +1755,6 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-slack-secret-policy": Scenario(_own_secret("policy")),
     "tampered-alert-subscription-filter-policy": Scenario(_filtered_alert_subscription),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
-    "tampered-own-grant-detached": Scenario(_detached_own_grant),
     "tampered-session-duration-of-own-role": Scenario(_own_role_with_long_sessions),
     "revoke-own-role-sessions": Scenario(_own_role_sessions_to_revoke(earlier=False)),
     "revoke-own-role-sessions-again": Scenario(_own_role_sessions_to_revoke(earlier=True)),

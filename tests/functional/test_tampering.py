@@ -13,7 +13,7 @@ import pytest
 
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.recorded import AuditRecorded, take_own_role_snapshots
-from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.app.service import EnforcerService
 from iamwarden.domain import declared_content
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import SAMPLE_OWN, load_event
@@ -938,49 +938,26 @@ def _attached(account: Account, role: str = "iamwarden-enforcer-us-east-1") -> l
     return [p["PolicyArn"] for p in account.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
 
 
-def test_a_grant_detached_from_the_enforcers_role_is_attached_back_and_undo_detaches_it_again(
+def test_a_grant_detached_from_the_enforcers_role_is_alerted_with_the_command_and_nothing_is_attached(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    grant = _enforcer_role_with_grant(account, attached=False)  # as the intruder's DetachRolePolicy left it
-
-    finding = _finding(enforcer.handle(load_event("tamper-detach-grant-from-enforcer-role.json")))
-
-    assert finding["outcome"] == "remediated"
-    assert _attached(account) == [grant]
-    history = account.audit().history(f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-enforcer-us-east-1")
-    [record] = [r for r in history if r.rule == RULE]
-    assert record.before[0] == {"exists": True, "attached": False}
-    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
-    assert undo.status == AuditStatus.UNDO
-    assert _attached(account) == []
-
-
-def test_a_grant_attached_again_already_is_left_as_it_is_and_undo_leaves_it(
-    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
-) -> None:
-    grant = _enforcer_role_with_grant(account, attached=True)  # CloudFormation or an operator put it back first
-
-    finding = _finding(enforcer.handle(load_event("tamper-detach-grant-from-enforcer-role.json")))
-
-    assert finding["outcome"] == "remediated"
-    assert _attached(account) == [grant]
-    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
-    assert _attached(account) == [grant], "undo never detaches what it did not attach"
-
-
-def test_a_deleted_grant_cannot_be_attached_back_and_the_alert_says_the_step_failed(
-    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
-) -> None:
+    """Review s15 F1 (probe test_probe_recreated.py): the policy now under the declared name holds Deny * *, as
+    after detach -> DeletePolicy -> CreatePolicy of the same name. Attaching it would blind IAM Warden (or give its
+    role the intruder's Allow): nothing is attached, the alert gives the command and says to check the policy."""
     grant = _enforcer_role_with_grant(account, attached=False)
     account.iam.delete_policy(PolicyArn=grant)
+    deny_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    account.iam.create_policy(PolicyName=GRANT, PolicyDocument=json.dumps(deny_all))
 
-    with pytest.raises(EnforcementFailedError, match="AttachRolePolicy failed with NoSuchEntity"):
-        enforcer.handle(load_event("tamper-detach-grant-from-enforcer-role.json"))
+    finding = _finding(enforcer.handle(load_event("tamper-detach-grant-from-enforcer-role.json")))
 
+    assert finding["outcome"] != "remediated"
     assert _attached(account) == []
     [alert] = _alerts(notifier)
     assert alert.finding is not None
     assert alert.finding.severity.value == "critical"
+    command = f"aws iam attach-role-policy --role-name iamwarden-enforcer-us-east-1 --policy-arn {grant}"
+    assert command in alert.finding.reason
 
 
 @pytest.mark.parametrize("role", ["iamwarden-enforcer-eu-west-1", "iamwarden-enforcer"])

@@ -141,7 +141,6 @@ def _remediation_statements(user_remediation: str) -> list[dict[str, Any]]:
 #: What acts only on IAM Warden's own stack in the security account (its functions, settings, central bus, alert
 #: key and alarms), never in a member.
 CENTRAL_ONLY = {
-    "ReattachOwnGrants",  # the enforcer's own role only: a member role's detached grant is alerted with the command
     "RestoreOwnFunctionConcurrency",
     "RestoreOwnSettings",
     "RestoreCentralBusStatement",

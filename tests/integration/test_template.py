@@ -200,18 +200,11 @@ def _settings(example_settings: Settings) -> dict[str, Settings]:
 #: be on the holder itself (pathfinding.cloud's self-escalation paths). Deployed by CloudFormation they are exempt
 #: (engine.py); written by anyone else they are findings, and nothing else in the template may be one.
 #: The enforcer's remediation grants are customer-managed policies (IAM caps a role's inline policies at 10,240
-#: characters in aggregate); the first holds every method but one, the second that one (a detached grant attached
-#: back to its own role), the others none.
+#: characters in aggregate); the first of them holds every method, the others none.
 REMEDIATIONS_ATTACHED = (
     "EnforcerRemediations1 AttachRolePolicy iamwarden-enforcer-us-east-1/iamwarden-enforcer-remediations-1-us-east-1"
 )
-OWN_RESTORES_ATTACHED = (
-    "EnforcerRemediations2 AttachRolePolicy iamwarden-enforcer-us-east-1/iamwarden-enforcer-remediations-2-us-east-1"
-)
 OWN_ESCALATIONS = {
-    # ReattachOwnGrants: its own role, its own policies by iam:PolicyARN (the analysis counts a condition on an
-    # Allow as met, so it reads "attach any policy").
-    OWN_RESTORES_ATTACHED: {"AttachRolePolicy"},
     REMEDIATIONS_ATTACHED: {
         "SetExistingDefaultPolicyVersion",
         "CreateNewPolicyVersion",
@@ -323,17 +316,12 @@ def test_cloudformation_attaching_a_remediation_policy_with_one_method_more_is_j
     [(_, event)] = [(change, event) for change, event in template_changes(template) if change == REMEDIATIONS_ATTACHED]
     assert judge_event(event, example_settings, documents).findings == ()
     [name] = [n for n in documents.documents if n.startswith("iamwarden-enforcer-remediations-1-")]
-    # A method the enforcer is not documented to hold (AttachRolePolicy now is: reattach_own_grant).
     documents.documents[name]["Statement"].append(
-        {
-            "Effect": "Allow",
-            "Action": ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"],
-            "Resource": "*",
-        }
+        {"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:role/*"}
     )
     [finding] = judge_event(event, example_settings, documents).findings
     assert finding.rule_id == "privilege-escalation"
-    assert "PassExistingRoleToNewLambdaThenInvoke" in {item.get("method") for item in finding.offending}
+    assert "AttachRolePolicy" in {item.get("method") for item in finding.offending}
 
 
 def test_the_template_check_would_catch_a_violation(example_settings: Settings) -> None:

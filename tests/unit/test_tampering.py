@@ -2071,28 +2071,34 @@ def test_the_tampered_roles_route_matches_own_role_names_in_any_case(role: str, 
     assert EventPattern.load(text).matches_event(event) is routed  # type: ignore[arg-type]
 
 
-# --- a declared remediation grant detached from an own role is re-attached (issue 15 item 2) --------------------
+# --- a declared remediation grant detached from an own role: the exact command, never attached (review s15 F1/F3) --
 
 DETACHED = "tamper-detach-grant-from-enforcer-role.json"
 ENFORCER_GRANT = "arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-1-us-east-1"
 MEMBER_GRANT = f"arn:aws:iam::{MEMBER}:policy/iamwarden-remediator-remediations-2"
+ENFORCER_COMMAND = f"aws iam attach-role-policy --role-name iamwarden-enforcer-us-east-1 --policy-arn {ENFORCER_GRANT}"
 
 
-def test_a_grant_detached_from_the_enforcers_role_is_re_attached_exactly() -> None:
+def test_a_grant_detached_from_the_enforcers_role_is_alerted_with_the_exact_attach_command_and_not_attached() -> None:
+    """The policy under the declared name may be an intruder's (deleted and re-created): IAM Warden attaches nothing."""
     [finding] = _tampering(judge(load_event(DETACHED)))
 
     assert finding.severity is Severity.CRITICAL
-    [step] = finding.plan
-    assert step.action == "reattach_own_grant"
-    assert step.target == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
-    assert step.parameters == {"role_name": "iamwarden-enforcer-us-east-1", "policy_arn": ENFORCER_GRANT}
-    assert "it will be put back" in finding.reason
+    assert finding.plan == ()
+    assert ENFORCER_COMMAND in finding.reason
+    assert "still holds the document its template declares" in finding.reason
+    assert finding.resource_arn == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
 
 
-def test_the_declared_spelling_is_re_attached_whatever_the_events_case() -> None:
-    event = sample(DETACHED, policyArn=ENFORCER_GRANT.upper().replace("ARN:AWS:IAM::", "arn:aws:iam::"))
+def test_the_command_names_the_declared_role_and_policy_whatever_the_events_case() -> None:
+    event = sample(
+        DETACHED,
+        roleName="IAMWarden-Enforcer-US-East-1",
+        policyArn=ENFORCER_GRANT.upper().replace("ARN:AWS:IAM::", "arn:aws:iam::"),
+    )
     [finding] = _tampering(judge(event))
-    assert finding.plan[0].parameters["policy_arn"] == ENFORCER_GRANT
+    assert ENFORCER_COMMAND in finding.reason
+    assert finding.resource_arn == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
 
 
 def test_a_grant_detached_from_the_member_remediation_role_is_alerted_with_the_exact_attach_command() -> None:
@@ -2139,7 +2145,7 @@ def test_a_grant_detached_from_the_member_remediation_role_is_alerted_with_the_e
         (MEMBER, "iamwarden-remediator", "arn:aws:iam::777788889999:policy/iamwarden-remediator-remediations-2"),
     ],
 )
-def test_only_the_declared_grant_of_that_very_role_is_re_attached(account: str, role: str, policy: str) -> None:
+def test_only_the_declared_grant_of_that_very_role_gets_the_command(account: str, role: str, policy: str) -> None:
     event = sample(DETACHED, roleName=role, policyArn=policy)
     if account == MEMBER:
         event = in_member_account(event)
@@ -2235,3 +2241,24 @@ def test_without_what_the_declared_rule_names_or_in_a_member_account_only_the_re
     [finding] = _tampering(judge(member))
     assert "put-rule" not in finding.reason
     assert "update-stack-instances" in finding.reason
+
+
+@pytest.mark.parametrize("policy", ["enforcer-runtime", "attacker-stack"])
+def test_a_stack_writing_attach_any_policy_onto_the_enforcers_role_is_a_critical_escalation(policy: str) -> None:
+    """Review s15 F3 (probe2.py): AttachRolePolicy is no documented escalation of the enforcer. A CloudFormation-made
+    inline policy on its role that may attach any policy to it stays critical and is rewritten, as on main."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "*"},
+        ],
+    }
+    event = by_cloudformation(
+        sample("tamper-enforcer-role-policy.json", policyName=policy, policyDocument=json.dumps(document))
+    )
+    findings = judge_recorded(event, Snapshots(_own_role_snapshot())).findings
+    [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
+    assert escalation.severity is Severity.CRITICAL
+    assert "AttachRolePolicy" in {item.get("method") for item in escalation.offending}
+    assert [step.action for step in escalation.plan] == ["rewrite_inline_policy"]

@@ -34,10 +34,6 @@ _REMEDIATOR = frozenset(
         "UpdateRolePolicyToAssumeIt",
     }
 )
-#: The enforcer attaches a detached remediation grant back to its own role (reattach_own_grant). The grant is
-#: pinned to that role and, by iam:PolicyARN, to its own stack's remediation policies; the escalation analysis
-#: counts a condition on an Allow as met, so it reads "attach any policy" (no more than its PutRolePolicy on itself).
-_REATTACHES_OWN_GRANTS = frozenset({"AttachRolePolicy", "AttachRolePolicyThenUpdateAssumeRolePolicy"})
 #: What the pruner needs: it writes narrower policy versions and inline policies, and attaches them.
 _PRUNER = frozenset({"AttachRolePolicy", "CreateNewPolicyVersion", "PutRolePolicy", "AssumeStrongerRole"})
 #: Assuming the member stack's roles (remediator, pruner-member, snapshot-reader) in each managed account is how
@@ -49,7 +45,7 @@ _ASSUMES_MEMBER_ROLES = frozenset({"AssumeStrongerRole"})
 #: CloudFormation deploying exactly these onto exactly these roles is not a finding.
 DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "enforcer": _REMEDIATOR | _ASSUMES_MEMBER_ROLES | _REATTACHES_OWN_GRANTS,
+        "enforcer": _REMEDIATOR | _ASSUMES_MEMBER_ROLES,
         "remediator": _REMEDIATOR,
         "pruner": _PRUNER,
         "pruner-member": _PRUNER,

@@ -10,8 +10,8 @@ own deployment: no other stack can hold these exact names while this one does. J
 
 * its roles (exact name in the account: IAM role names are unique per account): inline, attached and
   boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``), a
-  declared remediation grant detached is attached back (``reattach_own_grant``) and a boundary put on taken
-  off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
+  declared remediation grant detached is alerted with the exact ``attach-role-policy`` command and a boundary put
+  on taken off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
   policy or inline policy (put or deleted) is put back (``restore_own_role_document``) from IAM Warden's own
   snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of the security
   account's stack without one, from the document the template declares (``OwnIdentity.declared_trust_policy``);
@@ -465,17 +465,8 @@ class TamperingRule:
                 )
             if name == "DetachRolePolicy":
                 detached = _detached_own_grant(context, role)
-                if detached is not None and account != own.home_account:
-                    # The member remediation role is granted no attach: its escalation analysis would need one.
-                    return Target(
-                        f"its role {role}",
-                        arn,
-                        [],
-                        done=f"put it back: aws iam attach-role-policy --role-name {role} --policy-arn {detached} "
-                        f"(in account {account}; the member role may not attach policies, so IAM Warden does not)",
-                    )
                 if detached is not None:
-                    plan.append(_reattach_own_grant_step(role, arn, detached))
+                    return _detached_own_grant_target(context, role, arn, detached)
             if name == "PutRolePermissionsBoundary":
                 boundary = context.request_text("permissionsBoundary")
                 plan.append(
@@ -657,12 +648,28 @@ def _detached_own_grant(context: RuleContext, role: str) -> str | None:
     return next((p for p in sorted(declared_grants(context, role)) if p.lower() == detached), None)
 
 
-def _reattach_own_grant_step(role: str, arn: str, policy_arn: str) -> RemediationStep:
-    return RemediationStep(
-        ReattachOwnGrant.action,
-        arn,
-        {"role_name": role, "policy_arn": policy_arn},
-        f"re-attach {policy_arn}, which its template attaches, to IAM Warden's role {role}",
+def _detached_own_grant_target(context: RuleContext, role: str, arn: str, policy_arn: str) -> Target:
+    """Alert-only: the exact ``attach-role-policy`` command putting a detached declared grant back.
+
+    IAM Warden attaches nothing to its own roles (review s15 F1/F3/F4): the policy now under the declared name may
+    not be the declared one (deleted and re-created, or a new default version), an attach grant would widen what
+    the stack may do to itself, and the grant would sit in a policy that can itself be detached. The role name is
+    the declared spelling at home (the event's may differ in case); the member stack's names vary by region, so
+    there the event's.
+    """
+    own = context.settings.own
+    account = context.change.account
+    kind = own.kind_of_role_named(role, account)
+    declared_arn = own.home_roles.get(kind) if kind and account == own.home_account else None
+    name = declared_arn.rsplit("/", 1)[-1] if declared_arn else role
+    return Target(
+        f"its role {name}",
+        declared_arn or arn,
+        [],
+        done=f"check that the policy {policy_arn} still holds the document its template declares (it may have been "
+        f"deleted and re-created, or given a new default version), then put it back: aws iam attach-role-policy "
+        f"--role-name {name} --policy-arn {policy_arn} (in account {account}; IAM Warden does not attach policies "
+        "to its own roles)",
     )
 
 
@@ -2705,57 +2712,6 @@ class RemoveOwnRoleBoundary:
         return [f"put the permissions boundary {before['boundary']} back on role {role}"]
 
 
-class ReattachOwnGrant:
-    """Attach a declared remediation grant back to IAM Warden's own role it was detached from. Undo detaches it.
-
-    The enforcer's role only: its grant pins the role (by exact name) and the policy (``iam:PolicyARN``: the stack's
-    remediation policies only). The grant itself sits in one of those policies: with that very one detached the
-    attach is denied, the step fails and the alert says so. A member remediation role is granted no attach (the
-    escalation analysis of the member stack's own policies, which has no view of the role's other policies,
-    cannot clear one): its detached grant is alerted with the command.
-    """
-
-    permissions: ClassVar[Permissions] = ("iam:ListAttachedRolePolicies", "iam:AttachRolePolicy")
-    action: ClassVar[StepAction] = StepAction("reattach_own_grant", permissions)
-    undo_permissions: ClassVar[Permissions] = ("iam:DetachRolePolicy",)
-    undoable: ClassVar[bool] = True
-
-    @staticmethod
-    def _attached(aws: AccountClients, step: RemediationStep) -> bool | None:
-        """Whether the grant is attached now; None when the role no longer exists."""
-        role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
-        try:
-            return any(
-                policy["PolicyArn"] == policy_arn
-                for policy in pages(aws.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role)
-            )
-        except Exception as exc:
-            if is_gone(exc):
-                return None
-            raise
-
-    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
-        attached = self._attached(aws, step)
-        return {"exists": attached is not None, "attached": bool(attached)}
-
-    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if not before["exists"] or before["attached"]:
-            return  # the role is gone (its deletion is alerted), or the grant is attached already
-        role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
-        # No ``ignoring``: a deleted policy cannot be re-attached, so the step fails and the alert says so.
-        run.aws.iam.attach_role_policy(RoleName=role, PolicyArn=policy_arn)
-        done.append(f"re-attached {policy_arn} to IAM Warden's role {role}")
-
-    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or before["attached"]:
-            return []
-        role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
-        with ignoring():  # detached again since (or the role deleted): as the change left it
-            aws.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
-            return [f"detached {policy_arn} from role {role} again, as the change left it"]
-        return []
-
-
 class RestoreOwnRoleSessionDuration:
     """Put an own role's maximum session back to the declared one, while it is still what the event set. Undoable."""
 
@@ -4624,7 +4580,6 @@ ACTIONS = (
     QuarantineRole(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
-    ReattachOwnGrant(),
     RestoreOwnRoleSessionDuration(),
     RestoreOwnRoleDocument(),
     RevokeOwnRoleSessions(),
