@@ -198,31 +198,46 @@ def test_a_deleted_rule_is_alerted_with_what_to_run(
     assert "detect-stack-drift --stack-name iamwarden" in alert.finding.reason
 
 
-def test_the_commands_a_deleted_rules_alert_gives_put_it_back_as_declared(
+def _run_rule_commands(events: Any, reason: str) -> None:
+    """Run the alert's ``aws events`` commands as the CLI would send them, its condition included."""
+    given = rule_commands(reason)
+    if "put-rule" in given:
+        rule = given["put-rule"]
+        bus = {"EventBusName": rule["event-bus-name"]} if "event-bus-name" in rule else {}
+        events.put_rule(Name=rule["name"], EventPattern=rule["event-pattern"], State=rule["state"], **bus)
+    if "remove-targets" in given:
+        removal = given["remove-targets"]
+        bus = {"EventBusName": removal["event-bus-name"]} if "event-bus-name" in removal else {}
+        events.remove_targets(Rule=removal["rule"], Ids=removal["ids"].split(), **bus)
+    if "put-targets" in given:
+        targets = given["put-targets"]
+        bus = {"EventBusName": targets["event-bus-name"]} if "event-bus-name" in targets else {}
+        shorthand = dict(item.split("=", 1) for item in targets["targets"].split(","))
+        live = events.list_targets_by_rule(Rule=targets["rule"], **bus)["Targets"]
+        if "list-targets-by-rule" in reason and any(t["Arn"] == shorthand["Arn"] for t in live):
+            return
+        events.put_targets(Rule=targets["rule"], Targets=[{"Id": shorthand["Id"], "Arn": shorthand["Arn"]}], **bus)
+
+
+def test_the_commands_an_untargeted_rules_alert_gives_put_it_back_as_declared(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    """The put-rule / put-targets commands of the alert, run as the CLI would send them, write the declared rule."""
+    """The commands of the alert, run as the CLI would send them, leave the declared rule and its one target."""
     events = account.session.client("events", region_name=REGION)
     events.create_event_bus(Name="iamwarden-central")
     key = "iamwarden-central/iamwarden-iam-user-created"
+    declared = declared_content.declared_rule(key, SAMPLE_OWN, "aws", REGION, HOME_ACCOUNT)
+    assert declared is not None
+    assert declared.pattern is not None
+    events.put_rule(
+        Name="iamwarden-iam-user-created", EventBusName="iamwarden-central", EventPattern=json.dumps(declared.pattern)
+    )  # as the RemoveTargets left it: no target
 
     finding = _finding(enforcer.handle(load_event("tamper-remove-targets.json")))
     [alert] = _alerts(notifier)
-    rule, targets = rule_commands(alert.finding.reason)
-    assert rule["state"] == "ENABLED"
-    events.put_rule(
-        Name=rule["name"], EventBusName=rule["event-bus-name"], EventPattern=rule["event-pattern"], State="ENABLED"
-    )
-    shorthand = dict(item.split("=", 1) for item in targets["targets"].split(","))
-    events.put_targets(
-        Rule=targets["rule"],
-        EventBusName=targets["event-bus-name"],
-        Targets=[{"Id": shorthand["Id"], "Arn": shorthand["Arn"]}],
-    )
+    _run_rule_commands(events, alert.finding.reason)
 
     assert finding["outcome"] in ("remediated", "alerted")
-    declared = declared_content.declared_rule(key, SAMPLE_OWN, "aws", REGION, HOME_ACCOUNT)
-    assert declared is not None
     live = events.describe_rule(Name="iamwarden-iam-user-created", EventBusName="iamwarden-central")
     described = {"eventPattern": live["EventPattern"], "state": live["State"]}
     assert declared_content.rule_differences(described, declared) == []
@@ -231,6 +246,46 @@ def test_the_commands_a_deleted_rules_alert_gives_put_it_back_as_declared(
     ]
     assert target["Arn"] == declared.target
     assert target["Id"] == "EnforcerFunctionIamUserCreatedLambdaTarget"
+
+
+OTHER_BUS = "arn:aws:events:us-east-1:999999999999:event-bus/default"
+OTHER_QUEUE = "arn:aws:sqs:us-east-1:999999999999:exfil"
+
+
+@pytest.mark.parametrize(
+    ("before", "put"),
+    [
+        # review s15 probe1 "puttargets two targets": the declared id re-pointed, and a second target added
+        ([], [("iamwarden-tampered-stack", OTHER_BUS), ("x2", OTHER_QUEUE)]),
+        # probe1 "puttargets extra target": the declared target stays, another is added next to it
+        ([("iamwarden-tampered-stack", None)], [("exfil", OTHER_QUEUE)]),
+    ],
+)
+def test_the_commands_after_a_put_targets_leave_only_the_declared_target(
+    account: Account,
+    enforcer: EnforcerService,
+    notifier: RecordingNotifier,
+    before: list[tuple[str, str | None]],
+    put: list[tuple[str, str]],
+) -> None:
+    events = account.session.client("events", region_name=REGION)
+    key = "iamwarden-tampered-stack"
+    declared = declared_content.declared_rule(key, SAMPLE_OWN, "aws", REGION, HOME_ACCOUNT)
+    assert declared is not None
+    assert declared.pattern is not None
+    events.put_rule(Name=key, EventPattern=json.dumps(declared.pattern))
+    initial: list[Any] = [{"Id": i, "Arn": arn or declared.target} for i, arn in before]
+    events.put_targets(Rule=key, Targets=initial or [{"Id": key, "Arn": declared.target}])
+    events.put_targets(Rule=key, Targets=[{"Id": i, "Arn": arn} for i, arn in put])  # the intruder's
+    event = copy.deepcopy(load_event("tamper-put-targets.json"))
+    event["detail"]["requestParameters"]["targets"] = [{"id": i, "arn": arn} for i, arn in put]
+
+    _finding(enforcer.handle(event))
+    [alert] = _alerts(notifier)
+    _run_rule_commands(events, alert.finding.reason)
+
+    [target] = events.list_targets_by_rule(Rule=key)["Targets"]
+    assert target["Arn"] == declared.target
 
 
 # --- its central bus's policy -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from iamwarden.domain.findings import Verdict
 from iamwarden.domain.recorded import OWN_ROLE, OWN_SECRET, OWN_SUBSCRIPTION, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.tampering import bus_policy_differences
+from iamwarden.guardrails.tampering import RESTORED_TARGET_ID, bus_policy_differences
 from tests.conftest import SAMPLE_OWN, load_event
 from tests.member_patterns import by_stack_sets
 
@@ -2171,50 +2171,93 @@ def test_the_stacks_own_detach_of_its_grant_is_its_deployment() -> None:
 # --- a deleted, re-patterned or un-targeted own rule: the exact commands that put it back (issue 15 item 2) -------
 
 
-def rule_commands(reason: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The ``aws events put-rule`` and ``put-targets`` options the alert gives (the CLI's shorthand ``--targets``)."""
-    put_rule = reason.split("aws events put-rule", 1)[1].split(", then ", 1)[0]
-    put_targets = reason.split("aws events put-targets", 1)[1].split(" (its one target", 1)[0]
-
-    def options(text: str) -> dict[str, str]:
+def rule_commands(reason: str) -> dict[str, dict[str, str]]:
+    """Each ``aws events`` command the alert gives (put-rule, remove-targets, put-targets), by name, its options
+    parsed as the shell would (the CLI's shorthand ``--targets``; ``--ids`` as one space-separated value)."""
+    found = {}
+    for command in ("put-rule", "remove-targets", "put-targets"):
+        if f"aws events {command} " not in reason:
+            continue
+        text = reason.split(f"aws events {command} ", 1)[1]
+        for end in (", then ", " (", "; "):
+            text = text.split(end, 1)[0]
         words = shlex.split(text)
-        return {words[i].removeprefix("--"): words[i + 1] for i in range(0, len(words), 2)}
-
-    return options(put_rule), options(put_targets)
+        options: dict[str, str] = {}
+        for word in words:
+            if word.startswith("--"):
+                options[word.removeprefix("--")] = ""
+                last = word.removeprefix("--")
+            else:
+                options[last] = f"{options[last]} {word}".strip()
+        found[command] = options
+    return found
 
 
 @pytest.mark.parametrize(
-    ("file", "key"),
+    ("file", "key", "commands"),
     [
-        ("tamper-delete-rule.json", "iamwarden-forward-own-events"),
-        ("tamper-put-rule.json", "iamwarden-tampered-stack"),
-        ("tamper-remove-targets.json", "iamwarden-central/iamwarden-iam-user-created"),
-        ("tamper-put-targets.json", "iamwarden-tampered-stack"),
+        ("tamper-delete-rule.json", "iamwarden-forward-own-events", {"put-rule", "put-targets"}),
+        ("tamper-put-rule.json", "iamwarden-tampered-stack", {"put-rule"}),  # a PutRule touches no target
+        ("tamper-remove-targets.json", "iamwarden-central/iamwarden-iam-user-created", {"put-targets"}),
+        ("tamper-put-targets.json", "iamwarden-tampered-stack", {"remove-targets", "put-targets"}),
     ],
 )
-def test_the_alert_gives_put_rule_and_put_targets_commands_that_write_the_declared_rule(file: str, key: str) -> None:
+def test_the_alert_gives_the_commands_that_write_the_declared_rule(file: str, key: str, commands: set[str]) -> None:
     [finding] = _tampering(judge(load_event(file)))
     assert finding.plan == ()
 
-    rule, targets = rule_commands(finding.reason)
+    given = rule_commands(finding.reason)
 
+    assert set(given) == commands
     declared = declared_rule(key, SAMPLE_OWN, "aws", "us-east-1", "111122223333")
     assert declared is not None
-    as_put_rule = {"eventPattern": rule.get("event-pattern"), "scheduleExpression": rule.get("schedule-expression")}
-    assert rule_differences({**as_put_rule, "state": rule["state"]}, declared) == []
     bus, _, name = key.rpartition("/")
-    assert (rule["name"], rule.get("event-bus-name", ""), rule["region"]) == (name, bus, "us-east-1")
-    assert (targets["rule"], targets.get("event-bus-name", "")) == (name, bus)
-    shorthand = dict(item.split("=", 1) for item in targets["targets"].split(","))
-    assert shorthand["Arn"] == declared.target
-    assert not {"Input", "InputPath", "InputTransformer"} & set(shorthand)
+    if "put-rule" in given:
+        rule = given["put-rule"]
+        as_put_rule = {"eventPattern": rule.get("event-pattern"), "scheduleExpression": rule.get("schedule-expression")}
+        assert rule_differences({**as_put_rule, "state": rule["state"]}, declared) == []
+        assert (rule["name"], rule.get("event-bus-name", ""), rule["region"]) == (name, bus, "us-east-1")
+    if "put-targets" in given:
+        targets = given["put-targets"]
+        assert (targets["rule"], targets.get("event-bus-name", ""), targets["region"]) == (name, bus, "us-east-1")
+        shorthand = dict(item.split("=", 1) for item in targets["targets"].split(","))
+        assert shorthand["Arn"] == declared.target
+        assert not {"Input", "InputPath", "InputTransformer"} & set(shorthand)
     assert "detect-stack-drift --stack-name iamwarden" in finding.reason
 
 
+def test_a_target_put_back_after_a_targets_event_only_when_none_with_the_declared_arn_is_left() -> None:
+    """Review s15 F2: a target of the declared ARN still there (another id was removed or added) is not doubled."""
+    for file in ("tamper-remove-targets.json", "tamper-put-targets.json"):
+        reason = _tampering(judge(load_event(file)))[0].reason
+        assert "if aws events list-targets-by-rule --region us-east-1 " in reason
+        assert reason.index("list-targets-by-rule") < reason.index("aws events put-targets")
+    deleted = _tampering(judge(load_event("tamper-delete-rule.json")))[0].reason
+    assert "list-targets-by-rule" not in deleted  # a deleted rule has no target left
+
+
+def test_every_target_a_put_targets_put_is_removed_first() -> None:
+    """Review s15 F2 (probe1 "puttargets two targets"): the declared id pointed at another account's bus plus a
+    queue there; both are removed by their exact ids before the declared target is put back."""
+    targets = [
+        {"id": "iamwarden-tampered-stack", "arn": "arn:aws:events:us-east-1:999999999999:event-bus/default"},
+        {"id": "x2", "arn": "arn:aws:sqs:us-east-1:999999999999:exfil"},
+    ]
+    [finding] = _tampering(judge(sample("tamper-put-targets.json", targets=targets)))
+    given = rule_commands(finding.reason)
+    assert given["remove-targets"] == {
+        "region": "us-east-1",
+        "rule": "iamwarden-tampered-stack",
+        "ids": "iamwarden-tampered-stack x2",
+    }
+    assert finding.reason.index("aws events remove-targets") < finding.reason.index("aws events put-targets")
+    assert given["put-targets"]["targets"].startswith(f"Id={RESTORED_TARGET_ID},")
+
+
 def test_the_put_back_target_keeps_the_id_the_event_removed_or_overwrote() -> None:
-    _, removed = rule_commands(_tampering(judge(load_event("tamper-remove-targets.json")))[0].reason)
-    _, overwritten = rule_commands(_tampering(judge(load_event("tamper-put-targets.json")))[0].reason)
-    _, deleted = rule_commands(_tampering(judge(load_event("tamper-delete-rule.json")))[0].reason)
+    removed = rule_commands(_tampering(judge(load_event("tamper-remove-targets.json")))[0].reason)["put-targets"]
+    overwritten = rule_commands(_tampering(judge(load_event("tamper-put-targets.json")))[0].reason)["put-targets"]
+    deleted = rule_commands(_tampering(judge(load_event("tamper-delete-rule.json")))[0].reason)["put-targets"]
     assert removed["targets"].startswith("Id=EnforcerFunctionIamUserCreatedLambdaTarget,")
     assert overwritten["targets"].startswith("Id=iamwarden-tampered-stack,")
     assert deleted["targets"].startswith("Id=iamwarden-restored,")
@@ -2224,10 +2267,38 @@ def test_the_put_back_target_keeps_the_id_the_event_removed_or_overwrote() -> No
 
 def test_a_schedule_rule_is_put_back_with_its_schedule() -> None:
     event = sample("tamper-delete-rule.json", name="iamwarden-heartbeat")
-    rule, targets = rule_commands(_tampering(judge(event))[0].reason)
-    assert rule["schedule-expression"] == "rate(5 minutes)"
-    assert "event-pattern" not in rule
-    assert "Arn=arn:aws:lambda:us-east-1:111122223333:function:iamwarden-heartbeat" in targets["targets"]
+    given = rule_commands(_tampering(judge(event))[0].reason)
+    assert given["put-rule"]["schedule-expression"] == "rate(5 minutes)"
+    assert "event-pattern" not in given["put-rule"]
+    assert "Arn=arn:aws:lambda:us-east-1:111122223333:function:iamwarden-heartbeat" in given["put-targets"]["targets"]
+
+
+def test_a_repatterned_and_disabled_rule_is_enabled_and_given_the_put_rule_command() -> None:
+    """Review s15 F5: re-enabling puts back the state only; the pattern needs the put-rule command."""
+    event = sample("tamper-put-rule.json", eventPattern='{"source":["nothing.never"]}', state="DISABLED")
+    [finding] = _tampering(judge(event))
+    assert [step.action for step in finding.plan] == ["enable_own_rule"]
+    assert "it will be put back" not in finding.reason
+    assert "its pattern or schedule is not put back" in finding.reason
+    assert rule_commands(finding.reason)["put-rule"]["state"] == "ENABLED"
+
+
+def test_disabling_alone_is_put_back_by_enabling() -> None:
+    [finding] = _tampering(judge(sample("tamper-put-rule.json", state="DISABLED", eventPattern=None)))
+    assert [step.action for step in finding.plan] == ["enable_own_rule"]
+    assert "put-rule" not in finding.reason
+
+
+def test_the_commands_name_the_stacks_region_whatever_region_the_event_names() -> None:
+    """Review s15 F7 (probe3.py): the central bus, and the stack's rules, are in the stack's region only."""
+    event = load_event("tamper-delete-rule.json")
+    event["region"] = event["detail"]["awsRegion"] = "eu-west-1"
+    [finding] = _tampering(judge(event))
+    given = rule_commands(finding.reason)
+    assert given["put-rule"]["region"] == given["put-targets"]["region"] == "us-east-1"
+    assert ":events:us-east-1:" in given["put-targets"]["targets"]
+    assert "eu-west-1" not in given["put-targets"]["targets"]
+    assert "a rule of that name in eu-west-1 is not one it declares" in finding.reason
 
 
 def test_without_what_the_declared_rule_names_or_in_a_member_account_only_the_redeploy_command_is_given() -> None:

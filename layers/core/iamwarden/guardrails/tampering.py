@@ -48,6 +48,7 @@ own deployment: no other stack can hold these exact names while this one does. J
 
 import json
 import re
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -522,7 +523,7 @@ class TamperingRule:
                 f"its EventBridge rule {key}{_targets_put(parameters) if name == 'PutTargets' else ''}",
                 arn,
                 plan,
-                done=None if plan else _restore_rule_commands(context, rule_name, bus, key),
+                done=_rule_done(context, rule_name, bus, key, plan),
             )
         if source == CLOUDFORMATION and account != own.home_account:
             return _member_stack_target(context)
@@ -2577,27 +2578,50 @@ def _unknown_content_finding(context: RuleContext, target: Target, unknown: tupl
 RESTORED_TARGET_ID = "iamwarden-restored"
 
 
+def _rule_done(context: RuleContext, rule_name: str, bus: str, key: str, plan: list[RemediationStep]) -> str | None:
+    """What the alert says is done about own rule ``key``: re-enabling puts back a state, never a pattern (review
+    s15 F5): a ``PutRule`` that also re-patterned it gets the ``put-rule`` command too."""
+    commands = _restore_rule_commands(context, rule_name, bus, key)
+    if not plan:
+        return commands
+    parameters = context.change.request_parameters
+    repatterned = context.change.event_name == "PutRule" and (
+        parameters.get("eventPattern") is not None or parameters.get("scheduleExpression") is not None
+    )
+    if not repatterned:
+        return None
+    return "it will be enabled again, but its pattern or schedule is not put back: " + (
+        commands
+        or f"put it back: {context.settings.own.redeploy_command(context.change.account, context.change.region)}"
+    )
+
+
 def _restore_rule_commands(context: RuleContext, rule_name: str, bus: str, key: str) -> str | None:
     """The exact commands that put own rule ``key`` of the security account back as its template declares it, from
     the declared content (``declared.OWN_RULE_CONTENT``), never from the event; None where that content is not
     wholly known (then the redeploy command is given).
 
     CloudFormation re-applies only what a template changes, so ``sam deploy`` of an unchanged template puts back
-    neither a deleted rule nor its pattern or target (issue 15 item 2). ``PutRule`` sets the pattern (or schedule)
-    and state the heartbeat compares; ``PutTargets`` the one target, getting the event unchanged, under the id the
-    event names (the removed or overwritten one) or ``RESTORED_TARGET_ID``. What the declared content does not hold
-    (the target's dead-letter queue and retry policy, the rule's description) the alert names as left out. A
-    member stack's rules (a pattern naming its roles' ids, a template condition) belong to its StackSet instance:
-    None.
+    neither a deleted rule nor its pattern or target (issue 15 item 2). What each event undid decides the commands
+    (review s15 F2): ``PutRule`` touches no target, so only ``put-rule`` (pattern or schedule, state); ``PutTargets``
+    first has every target it put removed (``remove-targets`` with the event's exact ids: an attacker's target
+    left in place keeps forwarding), then the declared target put only if no target with its ARN is left (a second
+    one would invoke it twice), under the event's id when it names one (the overwritten one) or
+    ``RESTORED_TARGET_ID``; ``RemoveTargets`` the same put, on the same condition; ``DeleteRule`` both. Always in the
+    stack's region (the central bus's, review s15 F7), whatever region the event names. What the declared content
+    does not hold (the target's dead-letter queue and retry policy, the rule's description) the alert names as left
+    out. A member stack's rules (a pattern naming its roles' ids, a template condition) belong to its StackSet
+    instance: None.
     """
     change = context.change
     own = context.settings.own
     if change.account != own.home_account:
         return None
-    found = declared_rule(key, own, context.partition, change.region, change.account)
+    region = own.home_region or change.region
+    found = declared_rule(key, own, context.partition, region, change.account)
     if found is None:
         return None
-    where = f" --region {change.region}" + ("" if bus == "default" else f" --event-bus-name {bus}")
+    where = f" --region {region}" + ("" if bus == "default" else f" --event-bus-name {bus}")
     if found.pattern is not None:
         pattern = json.dumps(found.pattern, separators=(",", ":"), sort_keys=True)
         if "'" in pattern or "Fn::If" in pattern or ANY_ROLE_ID in pattern:
@@ -2613,14 +2637,36 @@ def _restore_rule_commands(context: RuleContext, rule_name: str, bus: str, key: 
         if forwarder is None:
             return None
         role = f",RoleArn={forwarder}"
+    name = change.event_name
     ids = [i for i in _target_ids(change.request_parameters) if isinstance(i, str)]
-    target = f"Id={ids[0] if len(ids) == 1 else RESTORED_TARGET_ID},Arn={found.target}{role}"
+    steps = []
+    if name in ("PutRule", "DeleteRule"):
+        steps.append(f"aws events put-rule{where} --name {rule_name} {shape} --state {found.state}")
+    if name == "PutTargets" and ids:
+        listed = " ".join(shlex.quote(i) for i in ids)
+        steps.append(
+            f"aws events remove-targets{where} --rule {rule_name} --ids {listed} (every target this event put)"
+        )
+    if name in ("DeleteRule", "PutTargets", "RemoveTargets"):
+        target = f"Id={ids[0] if len(ids) == 1 else RESTORED_TARGET_ID},Arn={found.target}{role}"
+        put = f"aws events put-targets{where} --rule {rule_name} --targets '{target}'"
+        steps.append(
+            put
+            if name == "DeleteRule"
+            else f"if aws events list-targets-by-rule{where} --rule {rule_name} shows no target with the ARN "
+            f"{found.target} (the rule's one target, getting the event unchanged), {put}"
+        )
+    if not steps:
+        return None
+    elsewhere = (
+        f" (the stack's rules are in {region}; a rule of that name in {change.region} is not one it declares)"
+        if change.region != region
+        else ""
+    )
     return (
-        f"put it back as its template declares it: aws events put-rule{where} --name {rule_name} {shape} "
-        f"--state {found.state}, then aws events put-targets{where} --rule {rule_name} --targets '{target}' "
-        "(its one target, getting the event unchanged); the target's dead-letter queue and retry policy and the "
-        "rule's description are template.yaml's and not in these commands (aws cloudformation detect-stack-drift "
-        f"--stack-name {own.stack_name or 'iamwarden'} shows what still differs)"
+        f"put it back as its template declares it{elsewhere}: {', then '.join(steps)}; the target's dead-letter "
+        "queue and retry policy and the rule's description are template.yaml's and not in these commands (aws "
+        f"cloudformation detect-stack-drift --stack-name {own.stack_name or 'iamwarden'} shows what still differs)"
     )
 
 
