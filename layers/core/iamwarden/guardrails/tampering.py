@@ -29,7 +29,8 @@ own deployment: no other stack can hold these exact names while this one does. J
   ``policy-version-admin`` and ``privilege-escalation`` leave these policies to this rule;
 * its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
   (re-patterned), ``RemoveTargets`` and ``PutTargets`` (a target's input overridden or pointed elsewhere) are
-  alerted with the redeploy command;
+  alerted with the exact ``aws events`` commands for what the event changed (``_restore_rule_commands``; the
+  redeploy command for a member stack's rule);
 * its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
   template declares (``restore_function_concurrency``); code, configuration, event invoke config,
   permissions and deletion are alerted;
