@@ -19,6 +19,7 @@ from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import SAMPLE_OWN, load_event
 from tests.functional.conftest import SSM_WRITERS, Account, RecordingNotifier
 from tests.functional.guardrail_cases import heartbeat_read_attachments
+from tests.unit.test_tampering import rule_commands
 
 RULE = "iamwarden-tampered"
 OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
@@ -195,6 +196,96 @@ def test_a_deleted_rule_is_alerted_with_what_to_run(
     [alert] = _alerts(notifier)
     assert alert.finding.plan == ()
     assert "detect-stack-drift --stack-name iamwarden" in alert.finding.reason
+
+
+def _run_rule_commands(events: Any, reason: str) -> None:
+    """Run the alert's ``aws events`` commands as the CLI would send them, its condition included."""
+    given = rule_commands(reason)
+    if "put-rule" in given:
+        rule = given["put-rule"]
+        bus = {"EventBusName": rule["event-bus-name"]} if "event-bus-name" in rule else {}
+        events.put_rule(Name=rule["name"], EventPattern=rule["event-pattern"], State=rule["state"], **bus)
+    if "remove-targets" in given:
+        removal = given["remove-targets"]
+        bus = {"EventBusName": removal["event-bus-name"]} if "event-bus-name" in removal else {}
+        events.remove_targets(Rule=removal["rule"], Ids=removal["ids"].split(), **bus)
+    if "put-targets" in given:
+        targets = given["put-targets"]
+        bus = {"EventBusName": targets["event-bus-name"]} if "event-bus-name" in targets else {}
+        shorthand = dict(item.split("=", 1) for item in targets["targets"].split(","))
+        live = events.list_targets_by_rule(Rule=targets["rule"], **bus)["Targets"]
+        if "list-targets-by-rule" in reason and any(t["Arn"] == shorthand["Arn"] for t in live):
+            return
+        events.put_targets(Rule=targets["rule"], Targets=[{"Id": shorthand["Id"], "Arn": shorthand["Arn"]}], **bus)
+
+
+def test_the_commands_an_untargeted_rules_alert_gives_put_it_back_as_declared(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The commands of the alert, run as the CLI would send them, leave the declared rule and its one target."""
+    events = account.session.client("events", region_name=REGION)
+    events.create_event_bus(Name="iamwarden-central")
+    key = "iamwarden-central/iamwarden-iam-user-created"
+    declared = declared_content.declared_rule(key, SAMPLE_OWN, "aws", REGION, HOME_ACCOUNT)
+    assert declared is not None
+    assert declared.pattern is not None
+    events.put_rule(
+        Name="iamwarden-iam-user-created", EventBusName="iamwarden-central", EventPattern=json.dumps(declared.pattern)
+    )  # as the RemoveTargets left it: no target
+
+    finding = _finding(enforcer.handle(load_event("tamper-remove-targets.json")))
+    [alert] = _alerts(notifier)
+    _run_rule_commands(events, alert.finding.reason)
+
+    assert finding["outcome"] in ("remediated", "alerted")
+    live = events.describe_rule(Name="iamwarden-iam-user-created", EventBusName="iamwarden-central")
+    described = {"eventPattern": live["EventPattern"], "state": live["State"]}
+    assert declared_content.rule_differences(described, declared) == []
+    [target] = events.list_targets_by_rule(Rule="iamwarden-iam-user-created", EventBusName="iamwarden-central")[
+        "Targets"
+    ]
+    assert target["Arn"] == declared.target
+    assert target["Id"] == "EnforcerFunctionIamUserCreatedLambdaTarget"
+
+
+OTHER_BUS = "arn:aws:events:us-east-1:999999999999:event-bus/default"
+OTHER_QUEUE = "arn:aws:sqs:us-east-1:999999999999:exfil"
+
+
+@pytest.mark.parametrize(
+    ("before", "put"),
+    [
+        # review s15 probe1 "puttargets two targets": the declared id re-pointed, and a second target added
+        ([], [("iamwarden-tampered-stack", OTHER_BUS), ("x2", OTHER_QUEUE)]),
+        # probe1 "puttargets extra target": the declared target stays, another is added next to it
+        ([("iamwarden-tampered-stack", None)], [("exfil", OTHER_QUEUE)]),
+    ],
+)
+def test_the_commands_after_a_put_targets_leave_only_the_declared_target(
+    account: Account,
+    enforcer: EnforcerService,
+    notifier: RecordingNotifier,
+    before: list[tuple[str, str | None]],
+    put: list[tuple[str, str]],
+) -> None:
+    events = account.session.client("events", region_name=REGION)
+    key = "iamwarden-tampered-stack"
+    declared = declared_content.declared_rule(key, SAMPLE_OWN, "aws", REGION, HOME_ACCOUNT)
+    assert declared is not None
+    assert declared.pattern is not None
+    events.put_rule(Name=key, EventPattern=json.dumps(declared.pattern))
+    initial: list[Any] = [{"Id": i, "Arn": arn or declared.target} for i, arn in before]
+    events.put_targets(Rule=key, Targets=initial or [{"Id": key, "Arn": declared.target}])
+    events.put_targets(Rule=key, Targets=[{"Id": i, "Arn": arn} for i, arn in put])  # the intruder's
+    event = copy.deepcopy(load_event("tamper-put-targets.json"))
+    event["detail"]["requestParameters"]["targets"] = [{"id": i, "arn": arn} for i, arn in put]
+
+    _finding(enforcer.handle(event))
+    [alert] = _alerts(notifier)
+    _run_rule_commands(events, alert.finding.reason)
+
+    [target] = events.list_targets_by_rule(Rule=key)["Targets"]
+    assert target["Arn"] == declared.target
 
 
 # --- its central bus's policy -----------------------------------------------------------------------------
@@ -879,6 +970,49 @@ def test_a_policy_attached_to_the_enforcers_role_is_detached_and_undo_attaches_i
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     attached = account.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [policy]
+
+
+GRANT = "iamwarden-enforcer-remediations-1-us-east-1"
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def _enforcer_role_with_grant(account: Account, *, attached: bool) -> str:
+    """The enforcer's role and its first remediation grant (as the stack creates them); the ARN of the grant."""
+    account.iam.create_role(RoleName="iamwarden-enforcer-us-east-1", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}
+    grant: str = account.iam.create_policy(PolicyName=GRANT, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    if attached:
+        account.iam.attach_role_policy(RoleName="iamwarden-enforcer-us-east-1", PolicyArn=grant)
+    return grant
+
+
+def _attached(account: Account, role: str = "iamwarden-enforcer-us-east-1") -> list[str]:
+    return [p["PolicyArn"] for p in account.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+
+
+def test_a_grant_detached_from_the_enforcers_role_is_alerted_with_the_command_and_nothing_is_attached(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s15 F1 (probe test_probe_recreated.py): the policy now under the declared name holds Deny * *, as
+    after detach -> DeletePolicy -> CreatePolicy of the same name. Attaching it would blind IAM Warden (or give its
+    role the intruder's Allow): nothing is attached, the alert gives the command and says to check the policy."""
+    grant = _enforcer_role_with_grant(account, attached=False)
+    account.iam.delete_policy(PolicyArn=grant)
+    deny_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    account.iam.create_policy(PolicyName=GRANT, PolicyDocument=json.dumps(deny_all))
+
+    finding = _finding(enforcer.handle(load_event("tamper-detach-grant-from-enforcer-role.json")))
+
+    assert finding["outcome"] != "remediated"
+    assert _attached(account) == []
+    [alert] = _alerts(notifier)
+    assert alert.finding is not None
+    assert alert.finding.severity.value == "critical"
+    command = f"aws iam attach-role-policy --role-name iamwarden-enforcer-us-east-1 --policy-arn {grant}"
+    assert command in alert.finding.reason
 
 
 @pytest.mark.parametrize("role", ["iamwarden-enforcer-eu-west-1", "iamwarden-enforcer"])

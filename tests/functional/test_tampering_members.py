@@ -541,3 +541,22 @@ def test_a_member_forwarder_role_changed_is_put_back_as_declared_and_the_heartbe
         assert iam.get_role_policy(RoleName=role, PolicyName="forward-to-central-bus")["PolicyDocument"] == DENY_ALL
     else:
         assert _trust(iam, role) == INTRUDER_TRUST
+
+
+def test_a_grant_detached_from_the_member_remediation_role_is_alerted_with_the_command_and_left(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The member role is granted no attach (its stack's escalation analysis could not clear one): alerted only."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    grant = iam.create_policy(PolicyName=f"{REMEDIATOR}-remediations-1", PolicyDocument=json.dumps(CONTEXT))
+    policy_arn = grant["Policy"]["Arn"]
+    event = _event("tamper-detach-grant-from-enforcer-role.json", MEMBER, roleName=REMEDIATOR, policyArn=policy_arn)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] != "remediated"
+    assert iam.list_attached_role_policies(RoleName=REMEDIATOR)["AttachedPolicies"] == []
+    [alert] = [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
+    assert alert.finding is not None
+    assert f"aws iam attach-role-policy --role-name {REMEDIATOR} --policy-arn {policy_arn}" in alert.finding.reason

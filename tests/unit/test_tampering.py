@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shlex
 from typing import Any
 
 import pytest
@@ -11,12 +12,17 @@ from moto.events.models import EventPattern
 
 from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode, Severity
-from iamwarden.domain.declared_content import declared_alert_key_policy, declared_fallback_topic_policy
+from iamwarden.domain.declared_content import (
+    declared_alert_key_policy,
+    declared_fallback_topic_policy,
+    declared_rule,
+    rule_differences,
+)
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.recorded import OWN_ROLE, OWN_SECRET, OWN_SUBSCRIPTION, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.tampering import bus_policy_differences
+from iamwarden.guardrails.tampering import RESTORED_TARGET_ID, bus_policy_differences
 from tests.conftest import SAMPLE_OWN, load_event
 from tests.member_patterns import by_stack_sets
 
@@ -2063,3 +2069,267 @@ def test_the_tampered_roles_route_matches_own_role_names_in_any_case(role: str, 
     event = sample("tamper-update-role-max-session-enforcer.json", roleName=role)
 
     assert EventPattern.load(text).matches_event(event) is routed  # type: ignore[arg-type]
+
+
+# --- a declared remediation grant detached from an own role: the exact command, never attached (review s15 F1/F3) --
+
+DETACHED = "tamper-detach-grant-from-enforcer-role.json"
+ENFORCER_GRANT = "arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-1-us-east-1"
+MEMBER_GRANT = f"arn:aws:iam::{MEMBER}:policy/iamwarden-remediator-remediations-2"
+ENFORCER_COMMAND = f"aws iam attach-role-policy --role-name iamwarden-enforcer-us-east-1 --policy-arn {ENFORCER_GRANT}"
+
+
+def test_a_grant_detached_from_the_enforcers_role_is_alerted_with_the_exact_attach_command_and_not_attached() -> None:
+    """The policy under the declared name may be an intruder's (deleted and re-created): IAM Warden attaches nothing."""
+    [finding] = _tampering(judge(load_event(DETACHED)))
+
+    assert finding.severity is Severity.CRITICAL
+    assert finding.plan == ()
+    assert ENFORCER_COMMAND in finding.reason
+    assert "still holds the document its template declares" in finding.reason
+    assert finding.resource_arn == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
+
+
+def test_the_command_names_the_declared_role_and_policy_whatever_the_events_case() -> None:
+    event = sample(
+        DETACHED,
+        roleName="IAMWarden-Enforcer-US-East-1",
+        policyArn=ENFORCER_GRANT.upper().replace("ARN:AWS:IAM::", "arn:aws:iam::"),
+    )
+    [finding] = _tampering(judge(event))
+    assert ENFORCER_COMMAND in finding.reason
+    assert finding.resource_arn == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
+
+
+def test_a_grant_detached_from_the_member_remediation_role_is_alerted_with_the_exact_attach_command() -> None:
+    event = in_member_account(sample(DETACHED, roleName="iamwarden-remediator", policyArn=MEMBER_GRANT))
+    [finding] = _tampering(judge(event))
+    assert finding.severity is Severity.CRITICAL
+    assert finding.plan == ()  # the member role is granted no attach
+    command = f"aws iam attach-role-policy --role-name iamwarden-remediator --policy-arn {MEMBER_GRANT}"
+    assert command in finding.reason
+    assert finding.resource_arn == f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+
+
+@pytest.mark.parametrize(
+    ("account", "role", "policy"),
+    [
+        # another account's, another path's or another region's policy of that name is not the declared one
+        (
+            "111122223333",
+            "iamwarden-enforcer-us-east-1",
+            "arn:aws:iam::999988887777:policy/iamwarden-enforcer-remediations-1-us-east-1",
+        ),
+        (
+            "111122223333",
+            "iamwarden-enforcer-us-east-1",
+            "arn:aws:iam::111122223333:policy/x/iamwarden-enforcer-remediations-1-us-east-1",
+        ),
+        (
+            "111122223333",
+            "iamwarden-enforcer-us-east-1",
+            "arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-1-eu-west-1",
+        ),
+        # an operator's own policy on the enforcer's role: alerted with what to do, never attached back by guess
+        ("111122223333", "iamwarden-enforcer-us-east-1", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        # the member stack's grant is not the enforcer's, nor the enforcer's grant a member role's
+        (
+            "111122223333",
+            "iamwarden-enforcer-us-east-1",
+            "arn:aws:iam::111122223333:policy/iamwarden-remediator-remediations-1",
+        ),
+        (MEMBER, "iamwarden-remediator", f"arn:aws:iam::{MEMBER}:policy/iamwarden-enforcer-remediations-1-us-east-1"),
+        # another own role (the pruner's member role) holds no declared grant
+        (MEMBER, "iamwarden-pruner-member", MEMBER_GRANT),
+        # the member grant of another account
+        (MEMBER, "iamwarden-remediator", "arn:aws:iam::777788889999:policy/iamwarden-remediator-remediations-2"),
+    ],
+)
+def test_only_the_declared_grant_of_that_very_role_gets_the_command(account: str, role: str, policy: str) -> None:
+    event = sample(DETACHED, roleName=role, policyArn=policy)
+    if account == MEMBER:
+        event = in_member_account(event)
+        event["detail"]["requestParameters"]["policyArn"] = policy
+    [finding] = _tampering(judge(event))
+    assert finding.severity is Severity.CRITICAL
+    assert finding.plan == ()
+    assert "put it back" in finding.reason
+    assert "attach-role-policy" not in finding.reason
+
+
+def test_a_failed_detach_of_a_grant_is_never_remediated() -> None:
+    event = load_event(DETACHED)
+    event["detail"]["errorCode"] = "AccessDenied"
+    event["detail"]["errorMessage"] = "not authorized"
+    assert [f for f in judge(event).findings if f.plan] == []
+
+
+def test_the_stacks_own_detach_of_its_grant_is_its_deployment() -> None:
+    assert _tampering(judge_recorded(by_cloudformation(load_event(DETACHED)), Snapshots())) == []
+
+
+# --- a deleted, re-patterned or un-targeted own rule: the exact commands that put it back (issue 15 item 2) -------
+
+
+def rule_commands(reason: str) -> dict[str, dict[str, str]]:
+    """Each ``aws events`` command the alert gives (put-rule, remove-targets, put-targets), by name, its options
+    parsed as the shell would (the CLI's shorthand ``--targets``; ``--ids`` as one space-separated value)."""
+    found = {}
+    for command in ("put-rule", "remove-targets", "put-targets"):
+        if f"aws events {command} " not in reason:
+            continue
+        text = reason.split(f"aws events {command} ", 1)[1]
+        for end in (", then ", " (", "; "):
+            text = text.split(end, 1)[0]
+        words = shlex.split(text)
+        options: dict[str, str] = {}
+        for word in words:
+            if word.startswith("--"):
+                options[word.removeprefix("--")] = ""
+                last = word.removeprefix("--")
+            else:
+                options[last] = f"{options[last]} {word}".strip()
+        found[command] = options
+    return found
+
+
+@pytest.mark.parametrize(
+    ("file", "key", "commands"),
+    [
+        ("tamper-delete-rule.json", "iamwarden-forward-own-events", {"put-rule", "put-targets"}),
+        ("tamper-put-rule.json", "iamwarden-tampered-stack", {"put-rule"}),  # a PutRule touches no target
+        ("tamper-remove-targets.json", "iamwarden-central/iamwarden-iam-user-created", {"put-targets"}),
+        ("tamper-put-targets.json", "iamwarden-tampered-stack", {"remove-targets", "put-targets"}),
+    ],
+)
+def test_the_alert_gives_the_commands_that_write_the_declared_rule(file: str, key: str, commands: set[str]) -> None:
+    [finding] = _tampering(judge(load_event(file)))
+    assert finding.plan == ()
+
+    given = rule_commands(finding.reason)
+
+    assert set(given) == commands
+    declared = declared_rule(key, SAMPLE_OWN, "aws", "us-east-1", "111122223333")
+    assert declared is not None
+    bus, _, name = key.rpartition("/")
+    if "put-rule" in given:
+        rule = given["put-rule"]
+        as_put_rule = {"eventPattern": rule.get("event-pattern"), "scheduleExpression": rule.get("schedule-expression")}
+        assert rule_differences({**as_put_rule, "state": rule["state"]}, declared) == []
+        assert (rule["name"], rule.get("event-bus-name", ""), rule["region"]) == (name, bus, "us-east-1")
+    if "put-targets" in given:
+        targets = given["put-targets"]
+        assert (targets["rule"], targets.get("event-bus-name", ""), targets["region"]) == (name, bus, "us-east-1")
+        shorthand = dict(item.split("=", 1) for item in targets["targets"].split(","))
+        assert shorthand["Arn"] == declared.target
+        assert not {"Input", "InputPath", "InputTransformer"} & set(shorthand)
+    assert "detect-stack-drift --stack-name iamwarden" in finding.reason
+
+
+def test_a_target_put_back_after_a_targets_event_only_when_none_with_the_declared_arn_is_left() -> None:
+    """Review s15 F2: a target of the declared ARN still there (another id was removed or added) is not doubled."""
+    for file in ("tamper-remove-targets.json", "tamper-put-targets.json"):
+        reason = _tampering(judge(load_event(file)))[0].reason
+        assert "if aws events list-targets-by-rule --region us-east-1 " in reason
+        assert reason.index("list-targets-by-rule") < reason.index("aws events put-targets")
+    deleted = _tampering(judge(load_event("tamper-delete-rule.json")))[0].reason
+    assert "list-targets-by-rule" not in deleted  # a deleted rule has no target left
+
+
+def test_every_target_a_put_targets_put_is_removed_first() -> None:
+    """Review s15 F2 (probe1 "puttargets two targets"): the declared id pointed at another account's bus plus a
+    queue there; both are removed by their exact ids before the declared target is put back."""
+    targets = [
+        {"id": "iamwarden-tampered-stack", "arn": "arn:aws:events:us-east-1:999999999999:event-bus/default"},
+        {"id": "x2", "arn": "arn:aws:sqs:us-east-1:999999999999:exfil"},
+    ]
+    [finding] = _tampering(judge(sample("tamper-put-targets.json", targets=targets)))
+    given = rule_commands(finding.reason)
+    assert given["remove-targets"] == {
+        "region": "us-east-1",
+        "rule": "iamwarden-tampered-stack",
+        "ids": "iamwarden-tampered-stack x2",
+    }
+    assert finding.reason.index("aws events remove-targets") < finding.reason.index("aws events put-targets")
+    assert given["put-targets"]["targets"].startswith(f"Id={RESTORED_TARGET_ID},")
+
+
+def test_the_put_back_target_keeps_the_id_the_event_removed_or_overwrote() -> None:
+    removed = rule_commands(_tampering(judge(load_event("tamper-remove-targets.json")))[0].reason)["put-targets"]
+    overwritten = rule_commands(_tampering(judge(load_event("tamper-put-targets.json")))[0].reason)["put-targets"]
+    deleted = rule_commands(_tampering(judge(load_event("tamper-delete-rule.json")))[0].reason)["put-targets"]
+    assert removed["targets"].startswith("Id=EnforcerFunctionIamUserCreatedLambdaTarget,")
+    assert overwritten["targets"].startswith("Id=iamwarden-tampered-stack,")
+    assert deleted["targets"].startswith("Id=iamwarden-restored,")
+    # the forwarder's target is the central bus, put with the role EventBridge forwards with
+    assert deleted["targets"].endswith(",RoleArn=arn:aws:iam::111122223333:role/iamwarden-event-forwarder-us-east-1")
+
+
+def test_a_schedule_rule_is_put_back_with_its_schedule() -> None:
+    event = sample("tamper-delete-rule.json", name="iamwarden-heartbeat")
+    given = rule_commands(_tampering(judge(event))[0].reason)
+    assert given["put-rule"]["schedule-expression"] == "rate(5 minutes)"
+    assert "event-pattern" not in given["put-rule"]
+    assert "Arn=arn:aws:lambda:us-east-1:111122223333:function:iamwarden-heartbeat" in given["put-targets"]["targets"]
+
+
+def test_a_repatterned_and_disabled_rule_is_enabled_and_given_the_put_rule_command() -> None:
+    """Review s15 F5: re-enabling puts back the state only; the pattern needs the put-rule command."""
+    event = sample("tamper-put-rule.json", eventPattern='{"source":["nothing.never"]}', state="DISABLED")
+    [finding] = _tampering(judge(event))
+    assert [step.action for step in finding.plan] == ["enable_own_rule"]
+    assert "it will be put back" not in finding.reason
+    assert "its pattern or schedule is not put back" in finding.reason
+    assert rule_commands(finding.reason)["put-rule"]["state"] == "ENABLED"
+
+
+def test_disabling_alone_is_put_back_by_enabling() -> None:
+    [finding] = _tampering(judge(sample("tamper-put-rule.json", state="DISABLED", eventPattern=None)))
+    assert [step.action for step in finding.plan] == ["enable_own_rule"]
+    assert "put-rule" not in finding.reason
+
+
+def test_the_commands_name_the_stacks_region_whatever_region_the_event_names() -> None:
+    """Review s15 F7 (probe3.py): the central bus, and the stack's rules, are in the stack's region only."""
+    event = load_event("tamper-delete-rule.json")
+    event["region"] = event["detail"]["awsRegion"] = "eu-west-1"
+    [finding] = _tampering(judge(event))
+    given = rule_commands(finding.reason)
+    assert given["put-rule"]["region"] == given["put-targets"]["region"] == "us-east-1"
+    assert ":events:us-east-1:" in given["put-targets"]["targets"]
+    assert "eu-west-1" not in given["put-targets"]["targets"]
+    assert "a rule of that name in eu-west-1 is not one it declares" in finding.reason
+
+
+def test_without_what_the_declared_rule_names_or_in_a_member_account_only_the_redeploy_command_is_given() -> None:
+    unknown = judge_event(
+        load_event("tamper-put-rule.json"), load_settings({})._replace(own=SAMPLE_OWN._replace(home_roles={}))
+    )
+    [finding] = _tampering(unknown)
+    assert "put-rule" not in finding.reason
+    assert "detect-stack-drift" in finding.reason
+    member = in_member_account(sample("tamper-delete-rule.json", name="iamwarden-forward-guard-a"))
+    [finding] = _tampering(judge(member))
+    assert "put-rule" not in finding.reason
+    assert "update-stack-instances" in finding.reason
+
+
+@pytest.mark.parametrize("policy", ["enforcer-runtime", "attacker-stack"])
+def test_a_stack_writing_attach_any_policy_onto_the_enforcers_role_is_a_critical_escalation(policy: str) -> None:
+    """Review s15 F3 (probe2.py): AttachRolePolicy is no documented escalation of the enforcer. A CloudFormation-made
+    inline policy on its role that may attach any policy to it stays critical and is rewritten, as on main."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "*"},
+        ],
+    }
+    event = by_cloudformation(
+        sample("tamper-enforcer-role-policy.json", policyName=policy, policyDocument=json.dumps(document))
+    )
+    findings = judge_recorded(event, Snapshots(_own_role_snapshot())).findings
+    [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
+    assert escalation.severity is Severity.CRITICAL
+    assert "AttachRolePolicy" in {item.get("method") for item in escalation.offending}
+    assert [step.action for step in escalation.plan] == ["rewrite_inline_policy"]

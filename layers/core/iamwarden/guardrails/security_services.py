@@ -4,10 +4,11 @@ After CloudTrail (``guardrails.cloudtrail``), an intruder switches off what woul
 (MITRE ATT&CK T1562.001, T1666). Each change is a critical finding; what an API can put back is put back:
 
 * GuardDuty ``UpdateDetector`` with ``enable`` false -> ``UpdateDetector`` enable again (undo suspends it
-  again). ``DeleteDetector`` deletes the detector and its findings: nothing can bring them back, so it
-  is alerted only.
+  again). ``DeleteDetector`` deletes the detector with its findings, filters, IP sets and publishing
+  destinations: IAM Warden keeps no whole copy of them, so it is alerted only (a new detector starts empty).
 * AWS Config ``StopConfigurationRecorder`` -> ``StartConfigurationRecorder`` (undo stops it).
-  ``DeleteConfigurationRecorder`` takes the recorder's role and recording group with it: alerted only.
+  ``DeleteConfigurationRecorder`` deletes the recorder's settings (its recording group, the role ARN it
+  records with; the IAM role itself stays) and IAM Warden keeps no copy of them: alerted only.
 * Security Hub ``DisableSecurityHub`` -> ``EnableSecurityHub`` without the default standards (undo
   disables it). Disabling dropped the standards' subscriptions and archived the findings; the alert says
   which standards to subscribe again by hand.
@@ -307,7 +308,9 @@ class ConfigRecorderRule:
                 Severity.CRITICAL,
                 arn,
                 reason=f"{change.actor.display} deleted {where}: configuration changes are no longer recorded. "
-                "Its role and recording group went with it, so IAM Warden cannot re-create it; redeploy it.",
+                "Its settings (recording group, the role it recorded with) went with it and IAM Warden keeps no "
+                "copy of them, so it cannot re-create it; the IAM role itself stays: create the recorder again "
+                "(put-configuration-recorder) and start it.",
             )
         evaluation.findings.append(
             context.finding(

@@ -9,8 +9,9 @@ never from SSM). A change CloudFormation makes (``invokedBy`` ``cloudformation.a
 own deployment: no other stack can hold these exact names while this one does. Judged:
 
 * its roles (exact name in the account: IAM role names are unique per account): inline, attached and
-  boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``) and a
-  boundary put on taken off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
+  boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``), a
+  declared remediation grant detached is alerted with the exact ``attach-role-policy`` command and a boundary put
+  on taken off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
   policy or inline policy (put or deleted) is put back (``restore_own_role_document``) from IAM Warden's own
   snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of the security
   account's stack without one, from the document the template declares (``OwnIdentity.declared_trust_policy``);
@@ -28,7 +29,8 @@ own deployment: no other stack can hold these exact names while this one does. J
   ``policy-version-admin`` and ``privilege-escalation`` leave these policies to this rule;
 * its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
   (re-patterned), ``RemoveTargets`` and ``PutTargets`` (a target's input overridden or pointed elsewhere) are
-  alerted with the redeploy command;
+  alerted with the exact ``aws events`` commands for what the event changed (``_restore_rule_commands``; the
+  redeploy command for a member stack's rule);
 * its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
   template declares (``restore_function_concurrency``); code, configuration, event invoke config,
   permissions and deletion are alerted;
@@ -47,6 +49,7 @@ own deployment: no other stack can hold these exact names while this one does. J
 
 import json
 import re
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -58,6 +61,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
+    ANY_ROLE_ID,
     DeclaredRole,
     DeclaredRule,
     declared_alarm,
@@ -467,6 +471,10 @@ class TamperingRule:
                         f"detach {policy_arn} from IAM Warden's role {role}",
                     )
                 )
+            if name == "DetachRolePolicy":
+                detached = _detached_own_grant(context, role)
+                if detached is not None:
+                    return _detached_own_grant_target(context, role, arn, detached)
             if name == "PutRolePermissionsBoundary":
                 boundary = context.request_text("permissionsBoundary")
                 plan.append(
@@ -519,7 +527,10 @@ class TamperingRule:
                     )
                 )
             return Target(
-                f"its EventBridge rule {key}{_targets_put(parameters) if name == 'PutTargets' else ''}", arn, plan
+                f"its EventBridge rule {key}{_targets_put(parameters) if name == 'PutTargets' else ''}",
+                arn,
+                plan,
+                done=_rule_done(context, rule_name, bus, key, plan),
             )
         if source == CLOUDFORMATION and account != own.home_account:
             return _member_stack_target(context)
@@ -613,6 +624,61 @@ class TamperingRule:
                 return Target(what, arn, [step] if step else [], needs)
             return Target(what, arn, [])
         return None
+
+
+def declared_grants(context: RuleContext, role: str) -> frozenset[str]:
+    """The managed policies (exact ARNs) IAM Warden's templates attach to its role ``role`` in the change's account.
+
+    The stack's remediation grants (``OwnIdentity.home_policies``, exact ARNs) on its enforcer's role at home; the
+    member stack's (``member_policies``, by name at path / of that very account) on its remediation role
+    elsewhere; none for any other role (``declared.MANAGED_POLICIES`` names which kinds hold them).
+    """
+    own = context.settings.own
+    account = context.change.account
+    kind = own.kind_of_role_named(role, account)
+    if kind is None or kind not in declared.MANAGED_POLICIES:
+        return frozenset()
+    if account == own.home_account:
+        return own.home_policies if kind in own.home_roles else frozenset()
+    if kind not in own.member_roles:
+        return frozenset()
+    return frozenset(iam_arn(context.partition, account, "policy", name) for name in own.member_policies)
+
+
+def _detached_own_grant(context: RuleContext, role: str) -> str | None:
+    """The declared grant ``DetachRolePolicy`` took off IAM Warden's own role ``role`` (issue 15 item 2), or None.
+
+    Only a policy the template attaches to that very role (``declared_grants``: exact account, path and name; the
+    name in any case, as IAM's names are unique whatever their case), answered as declared, never in the event's
+    spelling. A policy the templates do not attach (an operator's own) is None: only alerted.
+    """
+    detached = (context.request_text("policyArn") or "").lower()
+    return next((p for p in sorted(declared_grants(context, role)) if p.lower() == detached), None)
+
+
+def _detached_own_grant_target(context: RuleContext, role: str, arn: str, policy_arn: str) -> Target:
+    """Alert-only: the exact ``attach-role-policy`` command putting a detached declared grant back.
+
+    IAM Warden attaches nothing to its own roles (review s15 F1/F3/F4): the policy now under the declared name may
+    not be the declared one (deleted and re-created, or a new default version), an attach grant would widen what
+    the stack may do to itself, and the grant would sit in a policy that can itself be detached. The role name is
+    the declared spelling at home (the event's may differ in case); the member stack's names vary by region, so
+    there the event's.
+    """
+    own = context.settings.own
+    account = context.change.account
+    kind = own.kind_of_role_named(role, account)
+    declared_arn = own.home_roles.get(kind) if kind and account == own.home_account else None
+    name = declared_arn.rsplit("/", 1)[-1] if declared_arn else role
+    return Target(
+        f"its role {name}",
+        declared_arn or arn,
+        [],
+        done=f"check that the policy {policy_arn} still holds the document its template declares (it may have been "
+        f"deleted and re-created, or given a new default version), then put it back: aws iam attach-role-policy "
+        f"--role-name {name} --policy-arn {policy_arn} (in account {account}; IAM Warden does not attach policies "
+        "to its own roles)",
+    )
 
 
 def _invoke_permissions_steps(context: RuleContext, function: str, arn: str) -> list[RemediationStep]:
@@ -2513,6 +2579,111 @@ def _unknown_content_finding(context: RuleContext, target: Target, unknown: tupl
         needs_context=unknown,
         plan=(),
     )
+
+
+#: The target id a put-back target gets when the event names none (the rule was deleted with its targets).
+RESTORED_TARGET_ID = "iamwarden-restored"
+
+
+def _rule_done(context: RuleContext, rule_name: str, bus: str, key: str, plan: list[RemediationStep]) -> str | None:
+    """What the alert says is done about own rule ``key``: re-enabling puts back a state, never a pattern (review
+    s15 F5): a ``PutRule`` that also re-patterned it gets the ``put-rule`` command too."""
+    commands = _restore_rule_commands(context, rule_name, bus, key)
+    if not plan:
+        return commands
+    parameters = context.change.request_parameters
+    repatterned = context.change.event_name == "PutRule" and (
+        parameters.get("eventPattern") is not None or parameters.get("scheduleExpression") is not None
+    )
+    if not repatterned:
+        return None
+    return "it will be enabled again, but its pattern or schedule is not put back: " + (
+        commands
+        or f"put it back: {context.settings.own.redeploy_command(context.change.account, context.change.region)}"
+    )
+
+
+def _restore_rule_commands(context: RuleContext, rule_name: str, bus: str, key: str) -> str | None:
+    """The exact commands that put own rule ``key`` of the security account back as its template declares it, from
+    the declared content (``declared.OWN_RULE_CONTENT``), never from the event; None where that content is not
+    wholly known (then the redeploy command is given).
+
+    CloudFormation re-applies only what a template changes, so ``sam deploy`` of an unchanged template puts back
+    neither a deleted rule nor its pattern or target (issue 15 item 2). What each event undid decides the commands
+    (review s15 F2): ``PutRule`` touches no target, so only ``put-rule`` (pattern or schedule, state); ``PutTargets``
+    first has every target it put removed (``remove-targets`` with the event's exact ids: an attacker's target
+    left in place keeps forwarding), then the declared target put only if no target with its ARN is left (a second
+    one would invoke it twice), under the event's id when it names one (the overwritten one) or
+    ``RESTORED_TARGET_ID``; ``RemoveTargets`` the same put, on the same condition; ``DeleteRule`` both. Always in the
+    stack's region (the central bus's, review s15 F7), whatever region the event names. What the declared content
+    does not hold (the target's dead-letter queue and retry policy, the rule's description) the alert names as left
+    out. A member stack's rules (a pattern naming its roles' ids, a template condition) belong to its StackSet
+    instance: None.
+    """
+    change = context.change
+    own = context.settings.own
+    if change.account != own.home_account:
+        return None
+    region = own.home_region or change.region
+    found = declared_rule(key, own, context.partition, region, change.account)
+    if found is None:
+        return None
+    where = f" --region {region}" + ("" if bus == "default" else f" --event-bus-name {bus}")
+    if found.pattern is not None:
+        pattern = json.dumps(found.pattern, separators=(",", ":"), sort_keys=True)
+        if "'" in pattern or "Fn::If" in pattern or ANY_ROLE_ID in pattern:
+            return None
+        shape = f"--event-pattern '{pattern}'"
+    elif found.schedule is not None:
+        shape = f"--schedule-expression '{found.schedule}'"
+    else:
+        return None
+    role = ""
+    if ":event-bus/" in found.target:  # a bus target needs the role EventBridge puts events with
+        forwarder = own.home_roles.get("event-forwarder")
+        if forwarder is None:
+            return None
+        role = f",RoleArn={forwarder}"
+    name = change.event_name
+    ids = [i for i in _target_ids(change.request_parameters) if isinstance(i, str)]
+    steps = []
+    if name in ("PutRule", "DeleteRule"):
+        steps.append(f"aws events put-rule{where} --name {rule_name} {shape} --state {found.state}")
+    if name == "PutTargets" and ids:
+        listed = " ".join(shlex.quote(i) for i in ids)
+        steps.append(
+            f"aws events remove-targets{where} --rule {rule_name} --ids {listed} (every target this event put)"
+        )
+    if name in ("DeleteRule", "PutTargets", "RemoveTargets"):
+        target = f"Id={ids[0] if len(ids) == 1 else RESTORED_TARGET_ID},Arn={found.target}{role}"
+        put = f"aws events put-targets{where} --rule {rule_name} --targets '{target}'"
+        steps.append(
+            put
+            if name == "DeleteRule"
+            else f"if aws events list-targets-by-rule{where} --rule {rule_name} shows no target with the ARN "
+            f"{found.target} (the rule's one target, getting the event unchanged), {put}"
+        )
+    if not steps:
+        return None
+    elsewhere = (
+        f" (the stack's rules are in {region}; a rule of that name in {change.region} is not one it declares)"
+        if change.region != region
+        else ""
+    )
+    return (
+        f"put it back as its template declares it{elsewhere}: {', then '.join(steps)}; the target's dead-letter "
+        "queue and retry policy and the rule's description are template.yaml's and not in these commands (aws "
+        f"cloudformation detect-stack-drift --stack-name {own.stack_name or 'iamwarden'} shows what still differs)"
+    )
+
+
+def _target_ids(parameters: Mapping[str, Any]) -> list[Any]:
+    """The target ids a ``RemoveTargets`` (``ids``) or ``PutTargets`` (``targets[].id``) names; none for the rest."""
+    ids = parameters.get("ids")
+    if isinstance(ids, list):
+        return ids
+    targets = parameters.get("targets")
+    return [t.get("id") for t in targets if isinstance(t, Mapping)] if isinstance(targets, list) else []
 
 
 def _targets_put(parameters: Mapping[str, Any]) -> str:
