@@ -57,7 +57,6 @@ from iamwarden.guardrails.remediation import (
     Permissions,
     RemediationAction,
     StepRun,
-    offending_statements,
     restore_statements,
     statement_list,
     statement_reference,
@@ -188,9 +187,11 @@ class RemovePolicyStatements:
         recorded_at = _restored_at(step)
         remaining: list[Any] = []
         put_back: list[Any] = []
+        notes: list[str] = []
         for statement in statements:
             if not statement_offends(statement, step):
                 remaining.append(statement)
+                notes.extend(label_notes(statement, step, self._where(name)))
                 continue
             older = restores.get(statement_meaning(statement))
             if (
@@ -202,13 +203,18 @@ class RemovePolicyStatements:
                 put_back.append(older)
         removed = len(statements) - len(remaining) + len(put_back)
         references = step.parameters["statements"]
-        left = still_granted(remaining, references, run.aws.account)
+        # A statement granting exactly what a labelled reference added, under another label, is not the change's (an
+        # operator's accepted one): named in ``notes``, never removed, and no reason to call the cut a failure.
+        judged = [s for s in remaining if not _same_grant_other_label(s, step)]
+        left = still_granted(judged, references, run.aws.account)
         if not removed:
             # Nothing matched: a live statement granting the same under the event's key tests, a value stored in
             # another spelling (review R2b), still holds the finding's exposure.
-            left = left or still_granted(remaining, references, run.aws.account, any_values=True)
+            left = left or still_granted(judged, references, run.aws.account, any_values=True)
             if left:  # the grant is live in a spelling or statement that is not the event's: never "already safe"
+                done.extend(notes)
                 raise RemediationError(unmatched_grant(self._where(name), left, "no statement matches the event's"))
+            done.extend(notes)  # a label now holding another grant: said, never touched
             return  # a later policy no longer has them: never touch it
         if remaining:
             document["Statement"] = remaining
@@ -224,6 +230,7 @@ class RemovePolicyStatements:
         else:
             self.endpoint.delete(run.aws, name)
             done.append(f"deleted {self._where(name)}: every statement in it was offending")
+        done.extend(notes)
         if left:
             raise RemediationError(
                 unmatched_grant(self._where(name), left, "other statements than the event's grant it")
@@ -386,12 +393,62 @@ def record_key(arn: str, account: str) -> str:
     return arn if len(parts) > 4 and parts[4] else f"{arn}#{account}"
 
 
+#: A plan reference matched by its label and its meaning, both (SQS/SNS ``AddPermission``: review s14 F3): the
+#: statement the change added is the one under its label that still means what the change wrote, no other.
+LABEL_MATCH = "label"
+
+
 def statement_offends(statement: Any, step: RemediationStep) -> bool:
-    """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote."""
-    if statement_meaning(statement) in offending_statements(step):
-        return True
-    sids = {ref["sid"] for ref in step.parameters["statements"] if ref.get("match") == "sid" and ref.get("sid")}
-    return isinstance(statement, dict) and statement.get("Sid") in sids
+    """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote; a reference
+    matched by ``LABEL_MATCH`` only when both its Sid and its meaning are the statement's."""
+    meaning = statement_meaning(statement)
+    sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+    for reference in step.parameters["statements"]:
+        if reference.get("match") == LABEL_MATCH:
+            if sid and sid == reference.get("sid") and meaning == statement_meaning(reference.get("statement")):
+                return True
+        elif meaning == statement_meaning(reference.get("statement")) or (
+            reference.get("match") == "sid" and reference.get("sid") and sid == reference["sid"]
+        ):
+            return True
+    return False
+
+
+def _same_grant_other_label(statement: Any, step: RemediationStep) -> bool:
+    """Whether ``statement`` grants exactly what a ``LABEL_MATCH`` reference added, under another Sid."""
+    sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+    return any(
+        reference.get("match") == LABEL_MATCH
+        and sid != reference.get("sid")
+        and statement_meaning(statement) == statement_meaning(reference.get("statement"))
+        for reference in step.parameters["statements"]
+    )
+
+
+def label_notes(statement: Any, step: RemediationStep, where: str) -> list[str]:
+    """Why a statement kept in place is not the one a ``LABEL_MATCH`` reference names, though it looks like it: its
+    label now holds another grant (re-added differently since the change), or it grants the same under another label
+    (an operator's accepted statement, an older one). Empty for any other statement."""
+    if not isinstance(statement, Mapping):
+        return []
+    sid, meaning = statement.get("Sid"), statement_meaning(statement)
+    notes = []
+    for reference in step.parameters["statements"]:
+        if reference.get("match") != LABEL_MATCH or not reference.get("sid"):
+            continue
+        label = reference["sid"]
+        if sid == label:
+            notes.append(
+                f"left statement {label} of {where} in place: it no longer grants what the change added under that "
+                "label (it was changed or added again since)"
+            )
+        elif meaning == statement_meaning(reference.get("statement")):
+            named = f"statement {sid}" if sid else "an unnamed statement"
+            notes.append(
+                f"left {named} of {where} in place: it grants the same as label {label} but is not the statement "
+                "the change added"
+            )
+    return notes
 
 
 def unmatched_grant(where: str, left: Sequence[tuple[str, Sequence[str]]], why: str) -> str:
@@ -915,6 +972,10 @@ class ResourcePolicyRule:
         """Whether the change creates the resource with its policy: everything in it is then the change's own."""
         return context.change.event_name.startswith("Create") or context.change.event_name == "ReplicateKey"
 
+    #: How a plan finds the statement a by-Sid change (``NewPolicy.by_sid``) added: ``"sid"`` (by its Sid, or its
+    #: meaning) or ``LABEL_MATCH`` (by both: SQS/SNS, whose AddPermission rendering IAM Warden knows).
+    label_match: str = "sid"
+
     def removed_sid(self, context: RuleContext) -> str | None:
         """The Sid a by-Sid removal (SQS/SNS ``RemovePermission``'s ``label``) takes out of the policy; None when the
         change is no such removal."""
@@ -1034,7 +1095,7 @@ class ResourcePolicyRule:
                 for reference in references if isinstance(references, list) else ():
                     if isinstance(reference, Mapping):
                         removed.add(statement_meaning(reference.get("statement")))
-                        if reference.get("match") == "sid" and reference.get("sid"):
+                        if reference.get("match") in ("sid", LABEL_MATCH) and reference.get("sid"):
                             sids.add(str(reference["sid"]))
         removed -= accepted  # put back by an operator's undo, and in the policy ever since
         sids -= {str(in_force[meaning]) for meaning in accepted if in_force.get(meaning)}
@@ -1175,7 +1236,7 @@ class ResourcePolicyRule:
         references = [
             statement_reference(s)
             | _judged_grantees(s, exposure)
-            | ({"match": "sid"} if by_sid else {})
+            | ({"match": self.label_match} if by_sid else {})
             | ({"restore": dict(restores[s.position]), "restore_recorded_at": since} if s.position in restores else {})
             for s, exposure in offending
         ]

@@ -1,0 +1,280 @@
+"""Queue and topic lifecycles and labels end to end in moto (issue 13; review s14 F3 and F5).
+
+* ``DeleteQueue`` / ``DeleteTopic`` clear IAM Warden's record of the policy: a vendor share alerted in ``alert`` mode
+  (older), deleted with its queue or topic, and put in again on a queue or topic made again under the same name, is
+  the later change's (removed), not "already there"; a deletion that failed (``errorCode``) changes nothing.
+* An ``AddPermission``'s remediation removes exactly the statement the change added: the one under its label that
+  still grants what the change wrote. (a) An operator-accepted statement granting the same under another label stays;
+  (b) a label removed and added again differently before the remediation runs (a retry, a DLQ replay) is left in place
+  and said. Undo puts back exactly what the remediation removed; a second run removes nothing more.
+
+Events: the samples ``sqs-delete-queue.json`` and ``sns-delete-topic.json`` (shapes from the SQS and SNS developer
+guides' CloudTrail examples, see events/README.md), ``sqs-policy-public.json`` (SetQueueAttributes) and
+``sqs-add-permission-unknown-account.json`` / ``sns-add-permission-unknown-account.json`` with their policy, label,
+time and ids changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.executor import StepRun
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import Outcome
+from iamwarden.domain.recorded import RESOURCE_POLICY
+from iamwarden.guardrails.sqs_queue_policy import REMOVE_QUEUE_POLICY_STATEMENTS
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.test_resource_policy_deletions import (
+    Q_OWN,
+    Q_TLS,
+    Q_VENDOR,
+    QUEUE_ARN,
+    QUEUE_CROSS,
+    QUEUE_URL,
+    _queue_policy,
+    _set,
+)
+from tests.functional.test_resource_policy_history import _document
+from tests.functional.test_resource_policy_permissions import _by_label, _sqs
+
+TOPIC_ARN = "arn:aws:sns:eu-west-1:111122223333:price-updates"
+TOPIC_CROSS = "sns-topic-policy-cross-account"
+T_OWN = {
+    "Sid": "OwnPublish",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+    "Action": "SNS:Publish",
+    "Resource": TOPIC_ARN,
+}
+T_VENDOR = {**T_OWN, "Sid": "VendorPublish", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}
+T_TLS = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "SNS:Publish",
+    "Resource": TOPIC_ARN,
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def _at(event: dict[str, Any], step: int) -> dict[str, Any]:
+    event["time"] = event["detail"]["eventTime"] = f"2026-12-02T09:1{step}:00Z"
+    event["id"] = f"5b1e0c7a-2f44-4d0e-9c61-7a3f2d9e4c1{step}"
+    event["detail"]["eventID"] = f"8f2d6a10-41c3-4b7e-a9d5-0c6e1b2f3a4{step}"
+    return event
+
+
+def _delete_queue(account: Account, step: int, *, error: str | None = None) -> dict[str, Any]:
+    """Step ``step``'s ``DeleteQueue`` of orders-events (applied live first unless it failed)."""
+    event = _at(copy.deepcopy(load_event("sqs-delete-queue.json")), step)
+    assert event["detail"]["requestParameters"] == {"queueUrl": QUEUE_URL}
+    if error is not None:
+        event["detail"].update(errorCode=error, errorMessage="Access to the resource is denied.")
+    else:
+        _sqs(account).delete_queue(QueueUrl=QUEUE_URL)
+    return event
+
+
+def _record(account: Account, arn: str) -> Any:
+    return AuditRecorded(account.audit(), account.dynamodb).snapshot(RESOURCE_POLICY, arn)
+
+
+def _alerted_vendor_share(account: Account, enforcer: EnforcerService) -> None:
+    _sqs(account).create_queue(QueueName="orders-events")
+    account.set(f"rules/{QUEUE_CROSS}/mode", "alert")
+    [first] = enforcer.handle(_set(account, 1, _document(Q_OWN, Q_VENDOR)))["findings"]
+    assert first["outcome"] == Outcome.ALERTED
+    account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
+
+
+# --- DeleteQueue / DeleteTopic ---------------------------------------------------------------------------------------
+
+
+def test_a_deleted_queue_clears_the_record_so_its_namesake_s_share_is_the_change_s(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _alerted_vendor_share(account, enforcer)
+
+    assert enforcer.handle(_delete_queue(account, 2))["verdict"] == "compliant"
+
+    kept = _record(account, QUEUE_ARN)
+    assert kept is not None
+    assert (kept.taken_at, kept.data) == ("2026-12-02T09:12:00.000+00:00", {"policy": {"Statement": []}, "pending": []})
+    _sqs(account).create_queue(QueueName="orders-events")  # the same name, the same URL: another queue
+    [finding] = enforcer.handle(_set(account, 3, _document(Q_OWN, Q_VENDOR, Q_TLS)))["findings"]
+    assert (finding["rule"], finding["outcome"]) == (QUEUE_CROSS, Outcome.REMEDIATED)
+    assert _queue_policy(account) == _document(Q_OWN, Q_TLS)
+
+
+def test_a_failed_queue_deletion_changes_nothing_and_the_share_stays_older(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _alerted_vendor_share(account, enforcer)
+
+    assert enforcer.handle(_delete_queue(account, 2, error="AccessDenied"))["findings"] == []
+
+    kept = _record(account, QUEUE_ARN)
+    assert kept is not None
+    assert kept.data["policy"] == _document(Q_OWN, Q_VENDOR)
+    [finding] = enforcer.handle(_set(account, 3, _document(Q_OWN, Q_VENDOR, Q_TLS)))["findings"]
+    assert finding["outcome"] == Outcome.ALERTED
+    assert _queue_policy(account) == _document(Q_OWN, Q_VENDOR, Q_TLS)
+
+
+def _sns(account: Account) -> Any:
+    return account.session.client("sns", region_name="eu-west-1")
+
+
+def _set_topic(account: Account, step: int, policy: dict[str, Any]) -> dict[str, Any]:
+    """Step ``step``'s ``SetTopicAttributes`` of ``Policy``, applied live first."""
+    event = _at(copy.deepcopy(load_event("sns-policy-public-subscribe.json")), step)
+    event["detail"]["requestParameters"]["attributeValue"] = json.dumps(policy)
+    _sns(account).set_topic_attributes(TopicArn=TOPIC_ARN, AttributeName="Policy", AttributeValue=json.dumps(policy))
+    return event
+
+
+def _topic_policy(account: Account) -> Any:
+    return json.loads(_sns(account).get_topic_attributes(TopicArn=TOPIC_ARN)["Attributes"]["Policy"])
+
+
+def test_a_deleted_topic_clears_the_record_so_its_namesake_s_share_is_the_change_s(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _sns(account).create_topic(Name="price-updates")
+    account.set(f"rules/{TOPIC_CROSS}/mode", "alert")
+    [first] = enforcer.handle(_set_topic(account, 1, _document(T_OWN, T_VENDOR)))["findings"]
+    assert first["outcome"] == Outcome.ALERTED
+    account.set(f"rules/{TOPIC_CROSS}/mode", "remediate")
+    delete = _at(copy.deepcopy(load_event("sns-delete-topic.json")), 2)
+    assert delete["detail"]["requestParameters"] == {"topicArn": TOPIC_ARN}
+    _sns(account).delete_topic(TopicArn=TOPIC_ARN)
+
+    assert enforcer.handle(delete)["verdict"] == "compliant"
+
+    kept = _record(account, TOPIC_ARN)
+    assert kept is not None
+    assert kept.data == {"policy": {"Statement": []}, "pending": []}
+    _sns(account).create_topic(Name="price-updates")
+    [finding] = enforcer.handle(_set_topic(account, 3, _document(T_OWN, T_VENDOR, T_TLS)))["findings"]
+    assert (finding["rule"], finding["outcome"]) == (TOPIC_CROSS, Outcome.REMEDIATED)
+    assert _topic_policy(account)["Statement"] == [T_OWN, T_TLS]
+
+
+# --- AddPermission: the label and what it grants, both (review s14 F3) -----------------------------------------------
+
+
+def _accepted_vendor_share(account: Account, enforcer: EnforcerService) -> None:
+    """VendorSend, remediated and put back by the operator's undo: accepted."""
+    _sqs(account).create_queue(QueueName="orders-events")
+    account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
+    [first] = enforcer.handle(_set(account, 1, _document(Q_OWN, Q_VENDOR)))["findings"]
+    enforcer.executor._clock = lambda: datetime(2026, 12, 2, 9, 11, 30, tzinfo=UTC)
+    enforcer.executor.undo(first["remediation_id"])
+    assert _queue_policy(account) == _document(Q_OWN, Q_VENDOR)
+
+
+def _sids(account: Account) -> list[str]:
+    return [statement["Sid"] for statement in _queue_policy(account)["Statement"]]
+
+
+def test_a_same_grant_add_permission_removes_only_its_own_statement_never_the_accepted_one(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """F3 (a): ``dup`` grants the vendor exactly what the accepted VendorSend grants; its remediation removes ``dup``
+    and says it left VendorSend, whose grant is no failure of the cut (the change did not add it)."""
+    _accepted_vendor_share(account, enforcer)
+
+    [finding] = enforcer.handle(_by_label(account, 2, "AddPermission", "dup", to="999988887777"))["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == (QUEUE_CROSS, Outcome.REMEDIATED)
+    assert _sids(account) == ["OwnAccount", "VendorSend"]
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    [step] = alert.plan
+    assert [(ref["sid"], ref["match"]) for ref in step.parameters["statements"]] == [("dup", "label")]
+    done = " ".join(notifier.sent[-1].actions)
+    assert "left statement VendorSend" in done
+    assert "is not the statement the change added" in done
+
+    # Undo puts back exactly dup (VendorSend is never doubled); a second undo is refused.
+    enforcer.executor.undo(finding["remediation_id"])
+    assert _sids(account) == ["OwnAccount", "VendorSend", "dup"]
+    with pytest.raises(UndoError, match="already undone"):
+        enforcer.executor.undo(finding["remediation_id"])
+    assert _sids(account) == ["OwnAccount", "VendorSend", "dup"]
+
+
+def test_a_label_added_again_differently_before_the_remediation_runs_is_left_in_place_and_said(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """F3 (b): AddPermission ``x`` to the vendor, RemovePermission ``x``, AddPermission ``x`` to the own account, then
+    the first event is judged (late: a retry or a replay). The own-account ``x`` is not the change's: left, said."""
+    _sqs(account).create_queue(QueueName="orders-events")
+    account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
+    late = _by_label(account, 1, "AddPermission", "x", to="999988887777")
+    _sqs(account).remove_permission(QueueUrl=QUEUE_URL, Label="x")
+    _sqs(account).add_permission(QueueUrl=QUEUE_URL, Label="x", AWSAccountIds=["111122223333"], Actions=["SendMessage"])
+    before = _queue_policy(account)
+
+    [finding] = enforcer.handle(late)["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == (QUEUE_CROSS, Outcome.REMEDIATED)
+    assert _queue_policy(account) == before  # the own-account x stays
+    assert any("left statement x" in line and "no longer grants" in line for line in notifier.sent[-1].actions)
+
+
+def test_a_label_added_again_still_granting_the_vendor_differently_needs_a_person(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """F3 (b), the grant still live: ``x`` re-added to the vendor with another action is not what the change added,
+    so it is not removed, and the remediation never says "already safe"."""
+    _sqs(account).create_queue(QueueName="orders-events")
+    account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
+    late = _by_label(account, 1, "AddPermission", "x", to="999988887777")
+    _sqs(account).remove_permission(QueueUrl=QUEUE_URL, Label="x")
+    _sqs(account).add_permission(
+        QueueUrl=QUEUE_URL, Label="x", AWSAccountIds=["999988887777"], Actions=["SendMessage", "ReceiveMessage"]
+    )
+    before = _queue_policy(account)
+
+    with pytest.raises(EnforcementFailedError, match="needs a person"):
+        enforcer.handle(late)
+
+    assert _queue_policy(account) == before
+
+
+def test_an_add_permission_remediation_is_exact_on_undo_and_idempotent(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The remediation removes ``vendor`` only (VendorSend, alerted and kept, grants the same); its step run again
+    removes nothing more; undo puts back exactly ``vendor`` beside VendorSend."""
+    _sqs(account).create_queue(QueueName="orders-events")
+    account.set(f"rules/{QUEUE_CROSS}/mode", "alert")
+    enforcer.handle(_set(account, 1, _document(Q_OWN, Q_VENDOR)))
+    account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
+    [finding] = enforcer.handle(_by_label(account, 2, "AddPermission", "vendor", to="999988887777"))["findings"]
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _sids(account) == ["OwnAccount", "VendorSend"]
+
+    # The step once more (a retry after the write): "already gone" is done, and nothing else goes.
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    [step] = alert.plan
+    aws = cast(Any, SimpleNamespace(account="111122223333", client=account.session.client))
+    before = REMOVE_QUEUE_POLICY_STATEMENTS.capture(aws, step)
+    done: list[str] = []
+    REMOVE_QUEUE_POLICY_STATEMENTS.apply(StepRun(aws, "f-1", "2026-12-02T09:13:00.000+00:00"), step, before, done)
+    assert _sids(account) == ["OwnAccount", "VendorSend"]
+    assert not any(line.startswith("removed") for line in done)
+
+    enforcer.executor.undo(finding["remediation_id"])
+    assert _sids(account) == ["OwnAccount", "VendorSend", "vendor"]
