@@ -31,7 +31,11 @@ actions and a label) subclasses ``ResourcePolicyRule`` and overrides
 ``resource_name``, ``resource_arn`` or ``new_policy``; ``sqs_queue_policy``
 and ``sns_topic_policy`` are the examples. A statement that AWS writes from such
 pieces is matched by its Sid (``match: sid`` in the plan), because AWS chooses
-its exact spelling; a policy's Sids are unique, so that is still exact.
+its exact spelling; a policy's Sids are unique, so that is still exact. Where
+IAM Warden knows the rendering (SQS and SNS ``AddPermission``: ``label_match``
+``LABEL_MATCH``), by its Sid and its meaning, both: another statement granting
+the same (an operator's accepted one) and the label holding another grant by the
+time the remediation runs (re-added differently) are left in place and said.
 """
 
 import json
