@@ -30,6 +30,7 @@ from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.recorded import RESOURCE_POLICY
+from iamwarden.guardrails.resource_policy import ACCEPTED
 from iamwarden.guardrails.sqs_queue_policy import REMOVE_QUEUE_POLICY_STATEMENTS
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -252,29 +253,189 @@ def test_a_label_added_again_still_granting_the_vendor_differently_needs_a_perso
     assert _queue_policy(account) == before
 
 
-def test_an_add_permission_remediation_is_exact_on_undo_and_idempotent(
+def test_an_add_permission_removes_an_alerted_same_grant_under_another_label_exactly_on_undo_and_idempotently(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    """The remediation removes ``vendor`` only (VendorSend, alerted and kept, grants the same); its step run again
-    removes nothing more; undo puts back exactly ``vendor`` beside VendorSend."""
+    """Review respol-s15 F2/F6: VendorSend, alerted (alert mode) and never accepted, grants the vendor what ``vendor``
+    adds: the remediation removes both (as before s15: REMEDIATED means the outsider is out), its step run again
+    removes nothing more, and undo puts back exactly both."""
     _sqs(account).create_queue(QueueName="orders-events")
     account.set(f"rules/{QUEUE_CROSS}/mode", "alert")
     enforcer.handle(_set(account, 1, _document(Q_OWN, Q_VENDOR)))
     account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
     [finding] = enforcer.handle(_by_label(account, 2, "AddPermission", "vendor", to="999988887777"))["findings"]
     assert finding["outcome"] == Outcome.REMEDIATED
-    assert _sids(account) == ["OwnAccount", "VendorSend"]
+    assert _sids(account) == ["OwnAccount"]
+    assert not any("left statement" in line for line in notifier.sent[-1].actions)
 
     # The step once more (a retry after the write): "already gone" is done, and nothing else goes.
     alert = notifier.sent[-1].finding
     assert alert is not None
     [step] = alert.plan
+    assert ACCEPTED not in step.parameters
     aws = cast(Any, SimpleNamespace(account="111122223333", client=account.session.client))
     before = REMOVE_QUEUE_POLICY_STATEMENTS.capture(aws, step)
     done: list[str] = []
     REMOVE_QUEUE_POLICY_STATEMENTS.apply(StepRun(aws, "f-1", "2026-12-02T09:13:00.000+00:00"), step, before, done)
-    assert _sids(account) == ["OwnAccount", "VendorSend"]
+    assert _sids(account) == ["OwnAccount"]
     assert not any(line.startswith("removed") for line in done)
 
     enforcer.executor.undo(finding["remediation_id"])
-    assert _sids(account) == ["OwnAccount", "VendorSend", "vendor"]
+    assert sorted(_sids(account)) == ["OwnAccount", "VendorSend", "vendor"]
+
+
+PEND = {**Q_VENDOR, "Sid": "Pend"}
+
+
+def test_a_pending_same_grant_under_another_label_is_removed_with_the_add_permission(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review respol-s15 F2 (probe test_pa): Pend went in while the rule was off (pending: never judged fine). A later
+    AddPermission ``dup`` granting the same is never a clean REMEDIATED with Pend still letting the vendor in: Pend,
+    not accepted, goes too."""
+    _sqs(account).create_queue(QueueName="orders-events")
+    account.set(f"rules/{QUEUE_CROSS}/mode", "off")
+    enforcer.handle(_set(account, 1, _document(Q_OWN, PEND)))
+    kept = _record(account, QUEUE_ARN)
+    assert kept is not None
+    assert kept.data["pending"]  # Pend: never judged fine
+    account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
+
+    [finding] = enforcer.handle(_by_label(account, 2, "AddPermission", "dup", to="999988887777"))["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == (QUEUE_CROSS, Outcome.REMEDIATED)
+    assert _sids(account) == ["OwnAccount"]  # the vendor is out
+    assert not any("left statement Pend" in line for line in notifier.sent[-1].actions)
+
+
+def test_an_alerted_same_grant_goes_with_the_add_permission_and_the_next_put_finds_nothing(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review respol-s15 F1 (probe test_pb): VendorSend alerted (alert mode), AddPermission ``vendor`` granting the
+    same, then an unrelated put. VendorSend goes with ``vendor`` (never "left, not the change's" and then removed by
+    someone else's edit with a false reason): the unrelated put finds nothing to remove."""
+    _alerted_vendor_share(account, enforcer)
+    [vendor] = enforcer.handle(_by_label(account, 2, "AddPermission", "vendor", to="999988887777"))["findings"]
+    assert vendor["outcome"] == Outcome.REMEDIATED
+    assert _sids(account) == ["OwnAccount"]
+    live = _queue_policy(account)
+
+    result = enforcer.handle(_set(account, 5, {**live, "Statement": [*live["Statement"], Q_TLS]}))
+
+    assert (result["verdict"], result["findings"]) == ("compliant", [])
+    assert _sids(account) == ["OwnAccount", "DenyInsecureTransport"]
+
+
+# --- Same-second deletion and namesake put (review respol-s15 F3) ----------------------------------------------------
+
+
+def _replace_topic(account: Account, enforcer: EnforcerService, *, delete_first: bool) -> None:
+    """A terraform replace in one second: DeleteTopic, CreateTopic, SetTopicAttributes (OwnPublish + VendorPublish,
+    alerted), judged in either order."""
+    _sns(account).create_topic(Name="price-updates")
+    account.set(f"rules/{TOPIC_CROSS}/mode", "alert")
+    delete = _at(copy.deepcopy(load_event("sns-delete-topic.json")), 2)
+    _sns(account).delete_topic(TopicArn=TOPIC_ARN)
+    _sns(account).create_topic(Name="price-updates")
+    put = _set_topic(account, 2, _document(T_OWN, T_VENDOR))
+    put["id"], put["detail"]["eventID"] = put["id"][:-2] + "77", put["detail"]["eventID"][:-2] + "77"
+    for event in (delete, put) if delete_first else (put, delete):
+        enforcer.handle(event)
+
+
+@pytest.mark.parametrize("delete_first", [True, False])
+def test_a_deletion_and_a_namesake_s_put_in_one_second_leave_the_record_unusable(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, delete_first: bool
+) -> None:
+    """Which of the two came last is unknown: the record is unusable (neither the empty one nor the put's), so the next
+    change is judged with no earlier record and says its statements may predate it."""
+    _replace_topic(account, enforcer, delete_first=delete_first)
+
+    kept = _record(account, TOPIC_ARN)
+    assert kept is not None
+    assert (kept.taken_at, kept.unusable) == ("2026-12-02T09:12:00.000+00:00", True)
+    account.set(f"rules/{TOPIC_CROSS}/mode", "remediate")
+    live = _topic_policy(account)
+    [finding] = enforcer.handle(_set_topic(account, 5, {**live, "Statement": [*live["Statement"], T_TLS]}))["findings"]
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    assert "No earlier record of this policy" in alert.reason
+    assert "may predate it" in alert.reason
+    assert finding["rule"] == TOPIC_CROSS
+
+
+def test_a_deletion_and_a_put_a_second_apart_keep_the_later_one(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The control: the put a second after the deletion is the record, and its alerted share stays older."""
+    _sns(account).create_topic(Name="price-updates")
+    account.set(f"rules/{TOPIC_CROSS}/mode", "alert")
+    delete = _at(copy.deepcopy(load_event("sns-delete-topic.json")), 2)
+    _sns(account).delete_topic(TopicArn=TOPIC_ARN)
+    _sns(account).create_topic(Name="price-updates")
+    put = _set_topic(account, 3, _document(T_OWN, T_VENDOR))
+    enforcer.handle(delete)
+    enforcer.handle(put)
+    kept = _record(account, TOPIC_ARN)
+    assert kept is not None
+    assert (kept.unusable, kept.data["policy"]) == (False, _document(T_OWN, T_VENDOR))
+    account.set(f"rules/{TOPIC_CROSS}/mode", "remediate")
+    live = _topic_policy(account)
+    [finding] = enforcer.handle(_set_topic(account, 5, {**live, "Statement": [*live["Statement"], T_TLS]}))["findings"]
+    assert finding["outcome"] == Outcome.ALERTED
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    assert "predates the change" in alert.reason
+
+
+# --- Another account's deletion, odd queue URLs (review respol-s15 F4, F5) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sample", "field", "arn"),
+    [("sqs-delete-queue.json", "queueUrl", QUEUE_ARN), ("sns-delete-topic.json", "topicArn", TOPIC_ARN)],
+)
+def test_another_account_s_deletion_is_compliant_and_leaves_this_account_s_record(  # noqa: PLR0917 (fixtures)
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, sample: str, field: str, arn: str
+) -> None:
+    """SNS allows a cross-account DeleteTopic (a topic policy granting SNS:DeleteTopic): CloudTrail records it in the
+    caller's account. It is neither a "forged or misrouted event" nor a change to this account's record."""
+    _alerted_vendor_share(account, enforcer)
+    before = _record(account, QUEUE_ARN)
+    sent = len(notifier.sent)
+    event = _at(copy.deepcopy(load_event(sample)), 2)
+    request = event["detail"]["requestParameters"]
+    request[field] = request[field].replace("111122223333", "444455556666")
+
+    result = enforcer.handle(event)
+
+    assert (result["verdict"], result["findings"]) == ("compliant", [])
+    assert len(notifier.sent) == sent  # nothing alerted
+    assert _record(account, QUEUE_ARN) == before
+    assert _record(account, arn.replace("111122223333", "444455556666")) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sqs.eu-west-1.amazonaws.com/111122223333/orders-events",
+        "https://sqs.eu-west-1.amazonaws.com/111122223333/orders-events/",
+        "orders-events",
+    ],
+)
+def test_a_delete_queue_url_in_another_form_is_never_a_could_not_read_alert(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, url: str
+) -> None:
+    _alerted_vendor_share(account, enforcer)
+    sent = len(notifier.sent)
+    event = _at(copy.deepcopy(load_event("sqs-delete-queue.json")), 2)
+    event["detail"]["requestParameters"]["queueUrl"] = url
+
+    result = enforcer.handle(event)
+
+    assert (result["verdict"], result["findings"]) == ("compliant", [])
+    assert len(notifier.sent) == sent
+    kept = _record(account, QUEUE_ARN)
+    assert kept is not None
+    # A URL that reads clears the record; one that does not leaves it as it was (as before s15).
+    assert kept.data["policy"] == ({"Statement": []} if url.startswith("http") else _document(Q_OWN, Q_VENDOR))

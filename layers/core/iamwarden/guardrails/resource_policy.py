@@ -47,7 +47,7 @@ from iamwarden.adapters.errors import TransientAwsError, error_code
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.events import instant
-from iamwarden.domain.exceptions import RemediationError, UndoError
+from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
@@ -207,8 +207,9 @@ class RemovePolicyStatements:
                 put_back.append(older)
         removed = len(statements) - len(remaining) + len(put_back)
         references = step.parameters["statements"]
-        # A statement granting exactly what a labelled reference added, under another label, is not the change's (an
-        # operator's accepted one): named in ``notes``, never removed, and no reason to call the cut a failure.
+        # A statement granting exactly what a labelled reference added, under another label, and left (an operator
+        # accepted it: ``statement_offends``) is not the change's: named in ``notes``, no reason to call the cut a
+        # failure. Any other statement still letting the outsider in makes it one ("needs a person").
         judged = [s for s in remaining if not _same_grant_other_label(s, step)]
         left = still_granted(judged, references, run.aws.account)
         if not removed:
@@ -400,16 +401,24 @@ def record_key(arn: str, account: str) -> str:
 #: A plan reference matched by its label and its meaning, both (SQS/SNS ``AddPermission``: review s14 F3): the
 #: statement the change added is the one under its label that still means what the change wrote, no other.
 LABEL_MATCH = "label"
+#: The step parameter listing the meanings of statements an operator accepted (``iamwarden undo``) that grant what a
+#: ``LABEL_MATCH`` reference does, under another label: left in place and said, never removed.
+ACCEPTED = "accepted"
 
 
 def statement_offends(statement: Any, step: RemediationStep) -> bool:
     """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote; a reference
-    matched by ``LABEL_MATCH`` only when both its Sid and its meaning are the statement's."""
+    matched by ``LABEL_MATCH`` when its meaning is the statement's and so is its Sid, or the statement is under another
+    Sid and not one an operator accepted (``accepted`` in the plan: kept, review respol-s15 F2; any other grants the
+    same outsider the same and goes, as it did before)."""
     meaning = statement_meaning(statement)
     sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+    accepted = set(step.parameters.get(ACCEPTED) or ())
     for reference in step.parameters["statements"]:
         if reference.get("match") == LABEL_MATCH:
-            if sid and sid == reference.get("sid") and meaning == statement_meaning(reference.get("statement")):
+            if meaning == statement_meaning(reference.get("statement")) and (
+                (sid and sid == reference.get("sid")) or (sid != reference.get("sid") and meaning not in accepted)
+            ):
                 return True
         elif meaning == statement_meaning(reference.get("statement")) or (
             reference.get("match") == "sid" and reference.get("sid") and sid == reference["sid"]
@@ -419,7 +428,8 @@ def statement_offends(statement: Any, step: RemediationStep) -> bool:
 
 
 def _same_grant_other_label(statement: Any, step: RemediationStep) -> bool:
-    """Whether ``statement`` grants exactly what a ``LABEL_MATCH`` reference added, under another Sid."""
+    """Whether ``statement`` grants exactly what a ``LABEL_MATCH`` reference added, under another Sid (kept only when
+    an operator accepted it: ``statement_offends``)."""
     sid = statement.get("Sid") if isinstance(statement, Mapping) else None
     return any(
         reference.get("match") == LABEL_MATCH
@@ -432,7 +442,7 @@ def _same_grant_other_label(statement: Any, step: RemediationStep) -> bool:
 def label_notes(statement: Any, step: RemediationStep, where: str) -> list[str]:
     """Why a statement kept in place is not the one a ``LABEL_MATCH`` reference names, though it looks like it: its
     label now holds another grant (re-added differently since the change), or it grants the same under another label
-    (an operator's accepted statement, an older one). Empty for any other statement."""
+    (an operator's accepted statement). Empty for any other statement."""
     if not isinstance(statement, Mapping):
         return []
     sid, meaning = statement.get("Sid"), statement_meaning(statement)
@@ -449,10 +459,16 @@ def label_notes(statement: Any, step: RemediationStep, where: str) -> list[str]:
         elif meaning == statement_meaning(reference.get("statement")):
             named = f"statement {sid}" if sid else "an unnamed statement"
             notes.append(
-                f"left {named} of {where} in place: it grants the same as label {label} but is not the statement "
-                "the change added"
+                f"left {named} of {where} in place: an operator accepted it (iamwarden undo), and it grants the same "
+                f"as label {label} but is not the statement the change added"
             )
     return notes
+
+
+def _arn_account(arn: str) -> str | None:
+    """The account an ARN names (None: it names none, as an S3 bucket's)."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 and parts[4] else None
 
 
 def unmatched_grant(where: str, left: Sequence[tuple[str, Sequence[str]]], why: str) -> str:
@@ -637,8 +653,27 @@ class ResourcePolicyRule:
             raise ValueError(f"a restorable rule needs the {RECORD_MAX_AGE} option: {public.id}, {cross_account.id}")
 
     def evaluate(self, context: RuleContext) -> Evaluation:
-        name = self.resource_name(context)
-        arn = self.resource_arn(context, name)
+        deletion = context.change.event_name in self.deletions
+        try:
+            name = self.resource_name(context)
+            arn = self.resource_arn(context, name)
+        except InvalidEventError as exc:
+            if not deletion:
+                raise
+            # A deletion judges nothing: a name IAM Warden does not read (an odd queue URL) clears no record and
+            # raises no "could not read" alert (review respol-s15 F5); the record stays as it was, as before.
+            evaluation = Evaluation()
+            evaluation.compliant.append(f"the change deletes a {self.resource.noun} IAM Warden does not read ({exc})")
+            return evaluation
+        owner = _arn_account(arn)
+        if deletion and owner not in (None, context.change.account):
+            # Another account's resource (SNS lets a topic's policy grant DeleteTopic across accounts): not this
+            # account's record, and no forged event either (review respol-s15 F4): judged nothing, kept nothing.
+            evaluation = Evaluation()
+            evaluation.compliant.append(
+                f"the change deletes {self.describe(name)} of account {owner}: no policy of this account changes"
+            )
+            return evaluation
         evaluation = Evaluation(resource_arn=arn)
         where = self.describe(name)
         sid = self.removed_sid(context)
@@ -707,6 +742,7 @@ class ResourcePolicyRule:
             else None
         )
         restores = self._restores(policy, public + shared, earlier, boundary, circumstances)
+        accepted = self._accepted_before(context, arn) if by_sid and (public or shared) else frozenset()
         for spec, severity, offending, reason in (
             (self.public, Severity.CRITICAL, public, public_reason),
             (self.cross_account, Severity.HIGH, shared, shared_reason),
@@ -724,6 +760,7 @@ class ResourcePolicyRule:
                         by_sid=by_sid,
                         earlier=earlier,
                         restores=restores,
+                        accepted=accepted,
                     )
                 )
         evaluation.findings[:] = self._unless_all_shut_out(context, policy, arn, evaluation.findings)
@@ -751,6 +788,7 @@ class ResourcePolicyRule:
         by_sid: bool = False,
         earlier: "Earlier | None" = None,
         restores: Mapping[int, Mapping[str, Any]] | None = None,
+        accepted: frozenset[str] = frozenset(),
     ) -> Finding:
         """One finding over the offending statements; what rests on an unknown fact, or was in the policy before the
         change (``earlier``), is never removed ("remove what the change added, no more").
@@ -862,7 +900,7 @@ class ResourcePolicyRule:
             severity=severity,
             resource_arn=arn,
             reason=text + judged_without,
-            plan=[self._removal(name, arn, acting, by_sid, restores, since=since)],
+            plan=[self._removal(name, arn, acting, by_sid, restores, since=since, accepted=accepted)],
             offending=[
                 _offending(s, e)
                 | ({"older": True} if (s, e) in older else {})
@@ -997,6 +1035,11 @@ class ResourcePolicyRule:
         document = previous.data.get("policy")
         return (previous, document) if isinstance(document, Mapping) else None
 
+    def _accepted_before(self, context: RuleContext, arn: str) -> frozenset[str]:
+        """The meanings the record before the change marks ``accepted`` (put back by an operator's undo)."""
+        found = self._recorded_before(context, arn)
+        return frozenset(str(m) for m in found[0].data.get("accepted") or ()) if found is not None else frozenset()
+
     def _without(self, context: RuleContext, arn: str, sid: str) -> Snapshot | None:
         """The record with the statement of Sid ``sid`` taken out, its marks kept for what stays; None (the record left
         alone) when there is no usable record or it holds no statement of that Sid."""
@@ -1024,6 +1067,9 @@ class ResourcePolicyRule:
             observed_at(context.change.time),
             {"policy": {"Statement": []}, "pending": []},
             whatever_the_verdict=True,
+            # A deletion and a namesake's put in one second (a replace): which came last is unknown, so the record
+            # becomes unusable rather than whichever was judged first (review respol-s15 F3).
+            ambiguous_within_instant=True,
         )
 
     def _seen(self, context: RuleContext, arn: str, policy: Policy, by_sid: bool) -> Snapshot:
@@ -1035,9 +1081,17 @@ class ResourcePolicyRule:
         the marks (pending, accepted) would outlive or pass between statements."""
         kind = resource_policy_kind(self.policy_slot(context))
         taken = observed_at(context.change.time)
+        # Two states of one second (a deletion and a namesake's put, two puts): which came last is unknown, so a
+        # differing record of the same instant makes the record unusable, never the one judged first (review
+        # respol-s15 F3).
         if by_sid:
             return Snapshot(
-                kind, record_key(arn, context.change.account), taken, {"policy": None}, whatever_the_verdict=True
+                kind,
+                record_key(arn, context.change.account),
+                taken,
+                {"policy": None},
+                whatever_the_verdict=True,
+                ambiguous_within_instant=True,
             )
         document = dict(policy.raw)
         return Snapshot(
@@ -1047,6 +1101,7 @@ class ResourcePolicyRule:
             {"policy": document, "pending": []},
             whatever_the_verdict=True,
             if_remediated={"policy": document, "pending": []},
+            ambiguous_within_instant=True,
         )
 
     def _earlier(
@@ -1092,15 +1147,32 @@ class ResourcePolicyRule:
             )
         removed: set[str] = set()
         sids: set[str] = set()
+        labelled: set[tuple[str, str]] = set()  # (Sid, meaning) a LABEL_MATCH plan removed (review respol-s15 F1)
         for past in recorded.remediations(arn):  # any attempt: remediated, failed, undone or under way
+            cut = any(line.startswith(("removed ", "deleted ")) for line in past.done)
             for step in past.plan:
                 parameters = step.get("parameters")
                 references = parameters.get("statements") if isinstance(parameters, Mapping) else None
+                kept = set(parameters.get(ACCEPTED) or ()) if isinstance(parameters, Mapping) else set()
                 for reference in references if isinstance(references, list) else ():
-                    if isinstance(reference, Mapping):
-                        removed.add(statement_meaning(reference.get("statement")))
-                        if reference.get("match") in ("sid", LABEL_MATCH) and reference.get("sid"):
-                            sids.add(str(reference["sid"]))
+                    if not isinstance(reference, Mapping):
+                        continue
+                    meaning = statement_meaning(reference.get("statement"))
+                    if reference.get("match") == LABEL_MATCH:
+                        # Only what the plan removed (``statement_offends``): nothing when it removed nothing (its
+                        # label re-added differently), and of a meaning it kept under another label (accepted), only
+                        # the statement under its own label.
+                        if not cut:
+                            continue
+                        if meaning in kept:
+                            labelled.add((str(reference.get("sid")), meaning))
+                        else:
+                            removed.add(meaning)
+                    else:
+                        removed.add(meaning)
+                    if reference.get("match") in ("sid", LABEL_MATCH) and reference.get("sid"):
+                        sids.add(str(reference["sid"]))
+        removed |= {meaning for meaning in seen if (str(in_force[meaning]), meaning) in labelled}
         removed -= accepted  # put back by an operator's undo, and in the policy ever since
         sids -= {str(in_force[meaning]) for meaning in accepted if in_force.get(meaning)}
         older = seen - removed
@@ -1232,9 +1304,11 @@ class ResourcePolicyRule:
         restores: Mapping[int, Mapping[str, Any]] | None = None,
         *,
         since: str = "",
+        accepted: frozenset[str] = frozenset(),
     ) -> RemediationStep:
         """The step removing ``offending``; a statement in ``restores`` (by position) is replaced by the older
-        statement it replaced (``restore`` in its reference), not removed outright."""
+        statement it replaced (``restore`` in its reference), not removed outright. ``accepted``: the meanings an
+        operator accepted; those a by-Sid statement grants too stay under their own label (``ACCEPTED``)."""
         resource = self.resource
         restores = restores or {}
         references = [
@@ -1249,10 +1323,11 @@ class ResourcePolicyRule:
             for s, _ in offending
             if s.position in restores
         )
+        kept = sorted(accepted & {statement_meaning(s.raw) for s, _ in offending}) if by_sid else []
         return RemediationStep(
             self.remediation.action,
             arn,
-            {resource.step_parameter: name, "statements": references},
+            {resource.step_parameter: name, "statements": references, **({ACCEPTED: kept} if kept else {})},
             f"remove {_labels(offending)} from the policy of {self.describe(name)}{put_back}, keep the rest",
         )
 

@@ -72,8 +72,9 @@ SQS_QUEUE_POLICY_CROSS_ACCOUNT = RuleSpec(
     ),
 )
 
-#: ``https://sqs.eu-west-1.amazonaws.com/111122223333/orders`` (and the legacy ``eu-west-1.queue.amazonaws.com``).
-_QUEUE_URL = re.compile(r"https://[A-Za-z0-9.-]+/(?P<account>[0-9]{12})/(?P<name>[A-Za-z0-9_-]{1,80}(\.fifo)?)")
+#: ``https://sqs.eu-west-1.amazonaws.com/111122223333/orders`` (and the legacy ``eu-west-1.queue.amazonaws.com``; read
+#: leniently, ``http://`` or a trailing ``/`` too: a URL that does not read is an unjudged alert, review respol-s15 F5).
+_QUEUE_URL = re.compile(r"https?://[A-Za-z0-9.-]+/(?P<account>[0-9]{12})/(?P<name>[A-Za-z0-9_-]{1,80}(\.fifo)?)/?")
 
 
 def queue_arn(partition: str, region: str, queue_url: str) -> str:
