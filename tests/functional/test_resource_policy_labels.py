@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from botocore.exceptions import ClientError
 
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.executor import StepRun
@@ -31,7 +32,7 @@ from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.recorded import RESOURCE_POLICY
 from iamwarden.guardrails.resource_policy import ACCEPTED
-from iamwarden.guardrails.sqs_queue_policy import REMOVE_QUEUE_POLICY_STATEMENTS
+from iamwarden.guardrails.sqs_queue_policy import REMOVE_QUEUE_POLICY_STATEMENTS, SqsQueuePolicyEndpoint
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.test_resource_policy_deletions import (
@@ -344,24 +345,101 @@ def _replace_topic(account: Account, enforcer: EnforcerService, *, delete_first:
 
 
 @pytest.mark.parametrize("delete_first", [True, False])
-def test_a_deletion_and_a_namesake_s_put_in_one_second_leave_the_record_unusable(
+def test_a_deletion_never_wins_a_tie_of_its_second_with_the_namesake_s_put(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, delete_first: bool
 ) -> None:
-    """Which of the two came last is unknown: the record is unusable (neither the empty one nor the put's), so the next
-    change is judged with no earlier record and says its statements may predate it."""
+    """Review2 respol-s15 R1 (probe test_pf, both orders): the put's record is kept (judged first, the deletion does
+    not empty it; judged second, it replaces the deletion's), so the next, unrelated change only alerts VendorPublish
+    and removes nothing, as before DeleteTopic cleared the record."""
     _replace_topic(account, enforcer, delete_first=delete_first)
 
     kept = _record(account, TOPIC_ARN)
     assert kept is not None
-    assert (kept.taken_at, kept.unusable) == ("2026-12-02T09:12:00.000+00:00", True)
+    assert (kept.taken_at, kept.unusable, kept.data["policy"]) == (
+        "2026-12-02T09:12:00.000+00:00",
+        False,
+        _document(T_OWN, T_VENDOR),
+    )
     account.set(f"rules/{TOPIC_CROSS}/mode", "remediate")
     live = _topic_policy(account)
     [finding] = enforcer.handle(_set_topic(account, 5, {**live, "Statement": [*live["Statement"], T_TLS]}))["findings"]
+    assert (finding["rule"], finding["outcome"]) == (TOPIC_CROSS, Outcome.ALERTED)
+    assert [s["Sid"] for s in _topic_policy(account)["Statement"]] == [
+        "OwnPublish",
+        "VendorPublish",
+        "DenyInsecureTransport",
+    ]
     alert = notifier.sent[-1].finding
     assert alert is not None
-    assert "No earlier record of this policy" in alert.reason
-    assert "may predate it" in alert.reason
-    assert finding["rule"] == TOPIC_CROSS
+    assert "predates the change" in alert.reason
+
+
+Q_RECEIVE = {**Q_OWN, "Sid": "OwnReceive", "Action": "SQS:ReceiveMessage"}
+
+
+def _in_second_2(account: Account, policy: dict[str, Any], suffix: str) -> dict[str, Any]:
+    event = _set(account, 2, policy)
+    event["id"], event["detail"]["eventID"] = event["id"][:-2] + suffix, event["detail"]["eventID"][:-2] + suffix
+    return event
+
+
+def test_two_puts_of_one_second_that_both_keep_an_alerted_share_leave_it_older(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review2 respol-s15 R1 (probe test_q2): two whole puts in one second both keep the alerted VendorSend; the
+    record of that second stays usable (as before s15), so an unrelated put later alerts VendorSend, never removes it
+    in someone else's name."""
+    _alerted_vendor_share(account, enforcer)
+    account.set(f"rules/{QUEUE_CROSS}/mode", "alert")
+    for event in (
+        _in_second_2(account, _document(Q_OWN, Q_VENDOR, Q_RECEIVE), "71"),
+        _in_second_2(account, _document(Q_OWN, Q_VENDOR), "72"),
+    ):
+        [alerted] = enforcer.handle(event)["findings"]
+        assert alerted["outcome"] == Outcome.ALERTED
+    kept = _record(account, QUEUE_ARN)
+    assert kept is not None
+    assert (kept.taken_at, kept.unusable) == ("2026-12-02T09:12:00.000+00:00", False)
+    account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
+    live = _queue_policy(account)
+
+    [finding] = enforcer.handle(_set(account, 5, {**live, "Statement": [*live["Statement"], Q_TLS]}))["findings"]
+
+    assert finding["outcome"] == Outcome.ALERTED
+    assert _sids(account) == ["OwnAccount", "VendorSend", "DenyInsecureTransport"]
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    assert "predates the change" in alert.reason
+
+
+def test_a_failed_add_permission_remediation_still_counts_as_removed_before(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review2 respol-s15 R2 (probe test_q4): the AddPermission's remediation fails (SetQueueAttributes denied) and
+    ``vendor`` stays; recorded later by an alerted put, it is still "removed before", so the next put removes it."""
+    _sqs(account).create_queue(QueueName="orders-events")
+    account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
+    assert enforcer.handle(_set(account, 1, _document(Q_OWN)))["verdict"] == "compliant"
+
+    def denied(*_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "SetQueueAttributes")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SqsQueuePolicyEndpoint, "put", denied)
+        with pytest.raises(EnforcementFailedError):
+            enforcer.handle(_by_label(account, 2, "AddPermission", "vendor", to="999988887777"))
+    assert _sids(account) == ["OwnAccount", "vendor"]
+    account.set(f"rules/{QUEUE_CROSS}/mode", "alert")
+    live = _queue_policy(account)
+    [alerted] = enforcer.handle(_set(account, 3, {**live, "Statement": [*live["Statement"], Q_RECEIVE]}))["findings"]
+    assert alerted["outcome"] == Outcome.ALERTED
+    account.set(f"rules/{QUEUE_CROSS}/mode", "remediate")
+    live = _queue_policy(account)
+
+    [finding] = enforcer.handle(_set(account, 5, {**live, "Statement": [*live["Statement"], Q_TLS]}))["findings"]
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _sids(account) == ["OwnAccount", "OwnReceive", "DenyInsecureTransport"]
 
 
 def test_a_deletion_and_a_put_a_second_apart_keep_the_later_one(
@@ -399,9 +477,18 @@ def test_another_account_s_deletion_is_compliant_and_leaves_this_account_s_recor
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, sample: str, field: str, arn: str
 ) -> None:
     """SNS allows a cross-account DeleteTopic (a topic policy granting SNS:DeleteTopic): CloudTrail records it in the
-    caller's account. It is neither a "forged or misrouted event" nor a change to this account's record."""
-    _alerted_vendor_share(account, enforcer)
-    before = _record(account, QUEUE_ARN)
+    caller's account. It is neither a "forged or misrouted event" nor a change to this account's record of its own
+    queue or topic of the same name (review2 respol-s15 R5)."""
+    if arn == QUEUE_ARN:
+        _alerted_vendor_share(account, enforcer)
+    else:
+        _sns(account).create_topic(Name="price-updates")
+        account.set(f"rules/{TOPIC_CROSS}/mode", "alert")
+        [first] = enforcer.handle(_set_topic(account, 1, _document(T_OWN, T_VENDOR)))["findings"]
+        assert first["outcome"] == Outcome.ALERTED
+    before = _record(account, arn)
+    assert before is not None
+    assert before.data["policy"] == _document(*((Q_OWN, Q_VENDOR) if arn == QUEUE_ARN else (T_OWN, T_VENDOR)))
     sent = len(notifier.sent)
     event = _at(copy.deepcopy(load_event(sample)), 2)
     request = event["detail"]["requestParameters"]
@@ -411,7 +498,7 @@ def test_another_account_s_deletion_is_compliant_and_leaves_this_account_s_recor
 
     assert (result["verdict"], result["findings"]) == ("compliant", [])
     assert len(notifier.sent) == sent  # nothing alerted
-    assert _record(account, QUEUE_ARN) == before
+    assert _record(account, arn) == before
     assert _record(account, arn.replace("111122223333", "444455556666")) is None
 
 

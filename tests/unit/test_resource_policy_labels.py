@@ -3,8 +3,8 @@ meaning, both (issue 13; review s14 F3 and F5).
 
 * ``DeleteQueue`` / ``DeleteTopic`` (samples ``sqs-delete-queue.json`` / ``sns-delete-topic.json``: ``queueUrl`` /
   ``topicArn`` only, as the SQS and SNS developer guides' CloudTrail examples record them) leave an empty record as of
-  their time, whatever the record held (marked ``ambiguous_within_instant``: a namesake's put of the same second makes
-  the record unusable, review respol-s15 F3). Another account's queue or topic (SNS allows a cross-account DeleteTopic)
+  their time, whatever the record held (``rank`` -1: a namesake's put of the same second wins the tie in either
+  order, review2 respol-s15 R1). Another account's queue or topic (SNS allows a cross-account DeleteTopic)
   is judged compliant and changes no record, never a "forged or misrouted event" (F4); a queue URL that does not read
   is compliant too, never a "could not read" alert (F5). A failed deletion (``errorCode``) is never judged.
 * ``statement_offends`` for a ``label`` reference: the meaning, under its Sid or under another Sid unless an operator
@@ -68,7 +68,8 @@ def test_a_deletion_clears_the_record_whatever_it_held(sample: str, rule: Any, k
     assert kept.taken_at == "2026-12-02T09:16:05.000+00:00"
     assert kept.whatever_the_verdict
     assert kept.base is None  # no base: never replaces a newer record (a namesake's creation, judged first)
-    assert kept.ambiguous_within_instant  # a namesake's put of the same second: neither wins (F3)
+    # Never wins a tie of its second with a policy state (a namesake's put: review2 R1), never makes it unusable.
+    assert (kept.rank, kept.ambiguous_within_instant) == (-1, False)
 
 
 @pytest.mark.parametrize(("sample", "rule", "key", "name"), SAMPLES)
@@ -227,11 +228,11 @@ class PastRecorded(FakeRecorded):
         return (self._past,) if resource_arn == QUEUE_ARN else ()
 
 
-def _past(match: str, done: tuple[str, ...], *accepted: str) -> PastRemediation:
+def _past(match: str, done: tuple[str, ...], *accepted: str, status: str = "remediated") -> PastRemediation:
     reference = {"index": 0, "sid": "dup", "statement": {**SEND, "Sid": "dup"}, "match": match}
     parameters = {"queueUrl": URL, "statements": [reference], **({ACCEPTED: list(accepted)} if accepted else {})}
     step = {"action": "remove_queue_policy_statements", "target": QUEUE_ARN, "parameters": parameters}
-    return PastRemediation("rem-1", QUEUE_CROSS_ID, "remediated", BEFORE, (step,), done)
+    return PastRemediation("rem-1", QUEUE_CROSS_ID, status, BEFORE, (step,), done)
 
 
 CUT = ("removed 1 statement(s) from the policy of queue orders-events; kept 2",)
@@ -244,11 +245,15 @@ NOTE_ONLY = ("left statement dup of the policy of queue orders-events in place: 
         (_past(LABEL_MATCH, CUT, statement_meaning(SEND)), True),  # kept VendorSend (accepted then): only dup went
         (_past(LABEL_MATCH, CUT), False),  # removed VendorSend too: removed before, never older
         (_past(LABEL_MATCH, NOTE_ONLY), True),  # removed nothing (its label re-added differently)
-        (_past(LABEL_MATCH, ()), True),  # failed or under way before any removal
+        (_past(LABEL_MATCH, ()), False),  # nothing done (failed before any removal): tried, so removed before
+        (_past(LABEL_MATCH, NOTE_ONLY, status="failed"), False),  # failed, only said why: tried, removed before
+        (_past(LABEL_MATCH, NOTE_ONLY, status="in_progress"), False),  # under way: tried, removed before
         (_past("sid", ()), False),  # a stored by-Sid plan: any attempt counts, as before
     ],
 )
-def test_a_label_plan_counts_as_removed_before_only_what_it_removed(past: PastRemediation, older: bool) -> None:
+def test_a_label_plan_counts_as_removed_before_unless_it_only_said_why_it_removed_nothing(
+    past: PastRemediation, older: bool
+) -> None:
     event = copy.deepcopy(load_event("sqs-policy-public.json"))
     event["detail"]["requestParameters"]["attributes"]["Policy"] = json.dumps(document(OWN, SEND, TLS))
     snapshot = record(QUEUE_ARN, OWN, SEND, marks={"alerted": [statement_meaning(SEND)]})

@@ -401,6 +401,11 @@ def record_key(arn: str, account: str) -> str:
 #: A plan reference matched by its label and its meaning, both (SQS/SNS ``AddPermission``: review s14 F3): the
 #: statement the change added is the one under its label that still means what the change wrote, no other.
 LABEL_MATCH = "label"
+#: The deletions of the resource itself (not of its policy) that yield a same-second tie to a policy state
+#: (``_cleared``).
+RESOURCE_DELETIONS = frozenset({"DeleteQueue", "DeleteTopic"})
+#: Audit statuses (``adapters.audit.AuditStatus``) of a remediation that failed part-way or is under way.
+_FAILED, _IN_PROGRESS = "failed", "in_progress"
 #: The step parameter listing the meanings of statements an operator accepted (``iamwarden undo``) that grant what a
 #: ``LABEL_MATCH`` reference does, under another label: left in place and said, never removed.
 ACCEPTED = "accepted"
@@ -1067,9 +1072,10 @@ class ResourcePolicyRule:
             observed_at(context.change.time),
             {"policy": {"Statement": []}, "pending": []},
             whatever_the_verdict=True,
-            # A deletion and a namesake's put in one second (a replace): which came last is unknown, so the record
-            # becomes unusable rather than whichever was judged first (review respol-s15 F3).
-            ambiguous_within_instant=True,
+            # A queue's or topic's deletion never wins a tie of its second with a policy state (a Terraform replace:
+            # DeleteTopic and the namesake's put in one second): judged first, the put of that second replaces it;
+            # judged second, it leaves that put's record (review2 respol-s15 R1). Any other tie: as before.
+            rank=-1 if context.change.event_name in RESOURCE_DELETIONS else 0,
         )
 
     def _seen(self, context: RuleContext, arn: str, policy: Policy, by_sid: bool) -> Snapshot:
@@ -1081,17 +1087,9 @@ class ResourcePolicyRule:
         the marks (pending, accepted) would outlive or pass between statements."""
         kind = resource_policy_kind(self.policy_slot(context))
         taken = observed_at(context.change.time)
-        # Two states of one second (a deletion and a namesake's put, two puts): which came last is unknown, so a
-        # differing record of the same instant makes the record unusable, never the one judged first (review
-        # respol-s15 F3).
         if by_sid:
             return Snapshot(
-                kind,
-                record_key(arn, context.change.account),
-                taken,
-                {"policy": None},
-                whatever_the_verdict=True,
-                ambiguous_within_instant=True,
+                kind, record_key(arn, context.change.account), taken, {"policy": None}, whatever_the_verdict=True
             )
         document = dict(policy.raw)
         return Snapshot(
@@ -1101,7 +1099,6 @@ class ResourcePolicyRule:
             {"policy": document, "pending": []},
             whatever_the_verdict=True,
             if_remediated={"policy": document, "pending": []},
-            ambiguous_within_instant=True,
         )
 
     def _earlier(
@@ -1150,6 +1147,14 @@ class ResourcePolicyRule:
         labelled: set[tuple[str, str]] = set()  # (Sid, meaning) a LABEL_MATCH plan removed (review respol-s15 F1)
         for past in recorded.remediations(arn):  # any attempt: remediated, failed, undone or under way
             cut = any(line.startswith(("removed ", "deleted ")) for line in past.done)
+            # A label plan that ran and removed nothing, only said why (its label re-added differently: review
+            # respol-s15 F1), is no attempt on the statement; a failed or unfinished one is (review2 R2).
+            said_only = (
+                not cut
+                and past.status not in (_FAILED, _IN_PROGRESS)
+                and bool(past.done)
+                and all(line.startswith("left ") for line in past.done)
+            )
             for step in past.plan:
                 parameters = step.get("parameters")
                 references = parameters.get("statements") if isinstance(parameters, Mapping) else None
@@ -1159,10 +1164,10 @@ class ResourcePolicyRule:
                         continue
                     meaning = statement_meaning(reference.get("statement"))
                     if reference.get("match") == LABEL_MATCH:
-                        # Only what the plan removed (``statement_offends``): nothing when it removed nothing (its
-                        # label re-added differently), and of a meaning it kept under another label (accepted), only
-                        # the statement under its own label.
-                        if not cut:
+                        # What the plan removed or tried to (``statement_offends``): nothing when it only said why
+                        # it removed nothing, and of a meaning it kept under another label (accepted), only the
+                        # statement under its own label.
+                        if said_only:
                             continue
                         if meaning in kept:
                             labelled.add((str(reference.get("sid")), meaning))
