@@ -45,7 +45,9 @@ from tests.functional.test_resource_policy_deletions import (
     _queue_policy,
     _set,
 )
-from tests.functional.test_resource_policy_history import _document
+from tests.functional.test_resource_policy_history import BUCKET, PUBLIC, TEAM, TLS_ONLY, _document, _live, _put
+from tests.functional.test_resource_policy_history import OWN as S3_OWN
+from tests.functional.test_resource_policy_history import _record as _bucket_record
 from tests.functional.test_resource_policy_permissions import _by_label, _sqs
 
 TOPIC_ARN = "arn:aws:sns:eu-west-1:111122223333:price-updates"
@@ -526,3 +528,31 @@ def test_a_delete_queue_url_in_another_form_is_never_a_could_not_read_alert(
     assert kept is not None
     # A URL that reads clears the record; one that does not leaves it as it was (as before s15).
     assert kept.data["policy"] == ({"Statement": []} if url.startswith("http") else _document(Q_OWN, Q_VENDOR))
+
+
+def test_two_compliant_bucket_puts_of_one_second_keep_the_record_a_widened_grant_gives_way_to(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review2 respol-s15 R1 on S3 (probe test_q5): two compliant puts in one second, both keeping TeamRead, leave a
+    usable record (as before s15), so a later put widening TeamRead to everyone is cut back to the recorded TeamRead,
+    never removed outright."""
+    account.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    account.set(f"rules/{PUBLIC}/mode", "remediate")
+    assert enforcer.handle(_put(account, 1, S3_OWN, TEAM))["verdict"] == "compliant"
+    for suffix, statements in (("71", (S3_OWN, TEAM, TLS_ONLY)), ("72", (S3_OWN, TEAM))):
+        event = _put(account, 2, *statements)
+        event["id"], event["detail"]["eventID"] = event["id"][:-2] + suffix, event["detail"]["eventID"][:-2] + suffix
+        assert enforcer.handle(event)["verdict"] == "compliant"
+    kept = _bucket_record(account)
+    assert kept is not None
+    assert not kept.unusable
+
+    [finding] = enforcer.handle(_put(account, 3, S3_OWN, {**TEAM, "Principal": "*"}, TLS_ONLY))["findings"]
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert [(s["Sid"], s["Principal"]) for s in _live(account)["Statement"]] == [
+        ("OwnAccount", S3_OWN["Principal"]),
+        ("TeamRead", TEAM["Principal"]),
+        ("DenyInsecureTransport", "*"),
+    ]
+    assert any(line.startswith("restored statement TeamRead") for line in finding["done"])
