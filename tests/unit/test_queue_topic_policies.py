@@ -47,7 +47,7 @@ def test_the_add_permission_statement_is_planned_by_its_label() -> None:
     [step] = finding.plan
     assert step.parameters["queue_url"] == URL
     [reference] = step.parameters["statements"]
-    assert (reference["sid"], reference["match"]) == ("vendor-send", "sid")
+    assert (reference["sid"], reference["match"]) == ("vendor-send", "label")  # its label and what it grants, both (F3)
     assert reference["statement"]["Principal"] == {"AWS": ["arn:aws:iam::999988887777:root"]}
     assert reference["statement"]["Action"] == ["SQS:SendMessage"]
 

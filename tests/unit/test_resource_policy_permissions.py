@@ -181,7 +181,7 @@ def test_add_permission_leaves_even_a_known_record_unknown_with_no_mark_carried(
     )
 
     [finding] = evaluation.findings  # the vendor's new share
-    assert finding.plan[0].parameters["statements"][0]["match"] == "sid"
+    assert finding.plan[0].parameters["statements"][0]["match"] == "label"  # its label and meaning, both (F3)
     [kept] = evaluation.observed
     assert kept.data == {"policy": None}
     assert kept.base is None  # not derived: never refused as a lost update, never refusing a later whole put

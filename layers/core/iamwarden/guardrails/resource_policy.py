@@ -31,7 +31,11 @@ actions and a label) subclasses ``ResourcePolicyRule`` and overrides
 ``resource_name``, ``resource_arn`` or ``new_policy``; ``sqs_queue_policy``
 and ``sns_topic_policy`` are the examples. A statement that AWS writes from such
 pieces is matched by its Sid (``match: sid`` in the plan), because AWS chooses
-its exact spelling; a policy's Sids are unique, so that is still exact.
+its exact spelling; a policy's Sids are unique, so that is still exact. Where
+IAM Warden knows the rendering (SQS and SNS ``AddPermission``: ``label_match``
+``LABEL_MATCH``), by its Sid and its meaning, both: another statement granting
+the same (an operator's accepted one) and the label holding another grant by the
+time the remediation runs (re-added differently) are left in place and said.
 """
 
 import json
@@ -43,7 +47,7 @@ from iamwarden.adapters.errors import TransientAwsError, error_code
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.events import instant
-from iamwarden.domain.exceptions import RemediationError, UndoError
+from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
@@ -57,7 +61,6 @@ from iamwarden.guardrails.remediation import (
     Permissions,
     RemediationAction,
     StepRun,
-    offending_statements,
     restore_statements,
     statement_list,
     statement_reference,
@@ -188,9 +191,11 @@ class RemovePolicyStatements:
         recorded_at = _restored_at(step)
         remaining: list[Any] = []
         put_back: list[Any] = []
+        notes: list[str] = []
         for statement in statements:
             if not statement_offends(statement, step):
                 remaining.append(statement)
+                notes.extend(label_notes(statement, step, self._where(name)))
                 continue
             older = restores.get(statement_meaning(statement))
             if (
@@ -202,13 +207,19 @@ class RemovePolicyStatements:
                 put_back.append(older)
         removed = len(statements) - len(remaining) + len(put_back)
         references = step.parameters["statements"]
-        left = still_granted(remaining, references, run.aws.account)
+        # A statement granting exactly what a labelled reference added, under another label, and left (an operator
+        # accepted it: ``statement_offends``) is not the change's: named in ``notes``, no reason to call the cut a
+        # failure. Any other statement still letting the outsider in makes it one ("needs a person").
+        judged = [s for s in remaining if not _same_grant_other_label(s, step)]
+        left = still_granted(judged, references, run.aws.account)
         if not removed:
             # Nothing matched: a live statement granting the same under the event's key tests, a value stored in
             # another spelling (review R2b), still holds the finding's exposure.
-            left = left or still_granted(remaining, references, run.aws.account, any_values=True)
+            left = left or still_granted(judged, references, run.aws.account, any_values=True)
             if left:  # the grant is live in a spelling or statement that is not the event's: never "already safe"
+                done.extend(notes)
                 raise RemediationError(unmatched_grant(self._where(name), left, "no statement matches the event's"))
+            done.extend(notes)  # a label now holding another grant: said, never touched
             return  # a later policy no longer has them: never touch it
         if remaining:
             document["Statement"] = remaining
@@ -224,6 +235,7 @@ class RemovePolicyStatements:
         else:
             self.endpoint.delete(run.aws, name)
             done.append(f"deleted {self._where(name)}: every statement in it was offending")
+        done.extend(notes)
         if left:
             raise RemediationError(
                 unmatched_grant(self._where(name), left, "other statements than the event's grant it")
@@ -386,12 +398,82 @@ def record_key(arn: str, account: str) -> str:
     return arn if len(parts) > 4 and parts[4] else f"{arn}#{account}"
 
 
+#: A plan reference matched by its label and its meaning, both (SQS/SNS ``AddPermission``: review s14 F3): the
+#: statement the change added is the one under its label that still means what the change wrote, no other.
+LABEL_MATCH = "label"
+#: The deletions of the resource itself (not of its policy) that yield a same-second tie to a policy state
+#: (``_cleared``).
+RESOURCE_DELETIONS = frozenset({"DeleteQueue", "DeleteTopic"})
+#: Audit statuses (``adapters.audit.AuditStatus``) of a remediation that failed part-way or is under way.
+_FAILED, _IN_PROGRESS = "failed", "in_progress"
+#: The step parameter listing the meanings of statements an operator accepted (``iamwarden undo``) that grant what a
+#: ``LABEL_MATCH`` reference does, under another label: left in place and said, never removed.
+ACCEPTED = "accepted"
+
+
 def statement_offends(statement: Any, step: RemediationStep) -> bool:
-    """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote."""
-    if statement_meaning(statement) in offending_statements(step):
-        return True
-    sids = {ref["sid"] for ref in step.parameters["statements"] if ref.get("match") == "sid" and ref.get("sid")}
-    return isinstance(statement, dict) and statement.get("Sid") in sids
+    """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote; a reference
+    matched by ``LABEL_MATCH`` when its meaning is the statement's and so is its Sid, or the statement is under another
+    Sid and not one an operator accepted (``accepted`` in the plan: kept, review respol-s15 F2; any other grants the
+    same outsider the same and goes, as it did before)."""
+    meaning = statement_meaning(statement)
+    sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+    accepted = set(step.parameters.get(ACCEPTED) or ())
+    for reference in step.parameters["statements"]:
+        if reference.get("match") == LABEL_MATCH:
+            if meaning == statement_meaning(reference.get("statement")) and (
+                (sid and sid == reference.get("sid")) or (sid != reference.get("sid") and meaning not in accepted)
+            ):
+                return True
+        elif meaning == statement_meaning(reference.get("statement")) or (
+            reference.get("match") == "sid" and reference.get("sid") and sid == reference["sid"]
+        ):
+            return True
+    return False
+
+
+def _same_grant_other_label(statement: Any, step: RemediationStep) -> bool:
+    """Whether ``statement`` grants exactly what a ``LABEL_MATCH`` reference added, under another Sid (kept only when
+    an operator accepted it: ``statement_offends``)."""
+    sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+    return any(
+        reference.get("match") == LABEL_MATCH
+        and sid != reference.get("sid")
+        and statement_meaning(statement) == statement_meaning(reference.get("statement"))
+        for reference in step.parameters["statements"]
+    )
+
+
+def label_notes(statement: Any, step: RemediationStep, where: str) -> list[str]:
+    """Why a statement kept in place is not the one a ``LABEL_MATCH`` reference names, though it looks like it: its
+    label now holds another grant (re-added differently since the change), or it grants the same under another label
+    (an operator's accepted statement). Empty for any other statement."""
+    if not isinstance(statement, Mapping):
+        return []
+    sid, meaning = statement.get("Sid"), statement_meaning(statement)
+    notes = []
+    for reference in step.parameters["statements"]:
+        if reference.get("match") != LABEL_MATCH or not reference.get("sid"):
+            continue
+        label = reference["sid"]
+        if sid == label:
+            notes.append(
+                f"left statement {label} of {where} in place: it no longer grants what the change added under that "
+                "label (it was changed or added again since)"
+            )
+        elif meaning == statement_meaning(reference.get("statement")):
+            named = f"statement {sid}" if sid else "an unnamed statement"
+            notes.append(
+                f"left {named} of {where} in place: an operator accepted it (iamwarden undo), and it grants the same "
+                f"as label {label} but is not the statement the change added"
+            )
+    return notes
+
+
+def _arn_account(arn: str) -> str | None:
+    """The account an ARN names (None: it names none, as an S3 bucket's)."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 and parts[4] else None
 
 
 def unmatched_grant(where: str, left: Sequence[tuple[str, Sequence[str]]], why: str) -> str:
@@ -576,8 +658,27 @@ class ResourcePolicyRule:
             raise ValueError(f"a restorable rule needs the {RECORD_MAX_AGE} option: {public.id}, {cross_account.id}")
 
     def evaluate(self, context: RuleContext) -> Evaluation:
-        name = self.resource_name(context)
-        arn = self.resource_arn(context, name)
+        deletion = context.change.event_name in self.deletions
+        try:
+            name = self.resource_name(context)
+            arn = self.resource_arn(context, name)
+        except InvalidEventError as exc:
+            if not deletion:
+                raise
+            # A deletion judges nothing: a name IAM Warden does not read (an odd queue URL) clears no record and
+            # raises no "could not read" alert (review respol-s15 F5); the record stays as it was, as before.
+            evaluation = Evaluation()
+            evaluation.compliant.append(f"the change deletes a {self.resource.noun} IAM Warden does not read ({exc})")
+            return evaluation
+        owner = _arn_account(arn)
+        if deletion and owner not in (None, context.change.account):
+            # Another account's resource (SNS lets a topic's policy grant DeleteTopic across accounts): not this
+            # account's record, and no forged event either (review respol-s15 F4): judged nothing, kept nothing.
+            evaluation = Evaluation()
+            evaluation.compliant.append(
+                f"the change deletes {self.describe(name)} of account {owner}: no policy of this account changes"
+            )
+            return evaluation
         evaluation = Evaluation(resource_arn=arn)
         where = self.describe(name)
         sid = self.removed_sid(context)
@@ -646,6 +747,7 @@ class ResourcePolicyRule:
             else None
         )
         restores = self._restores(policy, public + shared, earlier, boundary, circumstances)
+        accepted = self._accepted_before(context, arn) if by_sid and (public or shared) else frozenset()
         for spec, severity, offending, reason in (
             (self.public, Severity.CRITICAL, public, public_reason),
             (self.cross_account, Severity.HIGH, shared, shared_reason),
@@ -663,6 +765,7 @@ class ResourcePolicyRule:
                         by_sid=by_sid,
                         earlier=earlier,
                         restores=restores,
+                        accepted=accepted,
                     )
                 )
         evaluation.findings[:] = self._unless_all_shut_out(context, policy, arn, evaluation.findings)
@@ -690,6 +793,7 @@ class ResourcePolicyRule:
         by_sid: bool = False,
         earlier: "Earlier | None" = None,
         restores: Mapping[int, Mapping[str, Any]] | None = None,
+        accepted: frozenset[str] = frozenset(),
     ) -> Finding:
         """One finding over the offending statements; what rests on an unknown fact, or was in the policy before the
         change (``earlier``), is never removed ("remove what the change added, no more").
@@ -801,7 +905,7 @@ class ResourcePolicyRule:
             severity=severity,
             resource_arn=arn,
             reason=text + judged_without,
-            plan=[self._removal(name, arn, acting, by_sid, restores, since=since)],
+            plan=[self._removal(name, arn, acting, by_sid, restores, since=since, accepted=accepted)],
             offending=[
                 _offending(s, e)
                 | ({"older": True} if (s, e) in older else {})
@@ -915,6 +1019,10 @@ class ResourcePolicyRule:
         """Whether the change creates the resource with its policy: everything in it is then the change's own."""
         return context.change.event_name.startswith("Create") or context.change.event_name == "ReplicateKey"
 
+    #: How a plan finds the statement a by-Sid change (``NewPolicy.by_sid``) added: ``"sid"`` (by its Sid, or its
+    #: meaning) or ``LABEL_MATCH`` (by both: SQS/SNS, whose AddPermission rendering IAM Warden knows).
+    label_match: str = "sid"
+
     def removed_sid(self, context: RuleContext) -> str | None:
         """The Sid a by-Sid removal (SQS/SNS ``RemovePermission``'s ``label``) takes out of the policy; None when the
         change is no such removal."""
@@ -931,6 +1039,11 @@ class ResourcePolicyRule:
             return None
         document = previous.data.get("policy")
         return (previous, document) if isinstance(document, Mapping) else None
+
+    def _accepted_before(self, context: RuleContext, arn: str) -> frozenset[str]:
+        """The meanings the record before the change marks ``accepted`` (put back by an operator's undo)."""
+        found = self._recorded_before(context, arn)
+        return frozenset(str(m) for m in found[0].data.get("accepted") or ()) if found is not None else frozenset()
 
     def _without(self, context: RuleContext, arn: str, sid: str) -> Snapshot | None:
         """The record with the statement of Sid ``sid`` taken out, its marks kept for what stays; None (the record left
@@ -959,6 +1072,10 @@ class ResourcePolicyRule:
             observed_at(context.change.time),
             {"policy": {"Statement": []}, "pending": []},
             whatever_the_verdict=True,
+            # A queue's or topic's deletion never wins a tie of its second with a policy state (a Terraform replace:
+            # DeleteTopic and the namesake's put in one second): judged first, the put of that second replaces it;
+            # judged second, it leaves that put's record (review2 respol-s15 R1). Any other tie: as before.
+            rank=-1 if context.change.event_name in RESOURCE_DELETIONS else 0,
         )
 
     def _seen(self, context: RuleContext, arn: str, policy: Policy, by_sid: bool) -> Snapshot:
@@ -1027,15 +1144,40 @@ class ResourcePolicyRule:
             )
         removed: set[str] = set()
         sids: set[str] = set()
+        labelled: set[tuple[str, str]] = set()  # (Sid, meaning) a LABEL_MATCH plan removed (review respol-s15 F1)
         for past in recorded.remediations(arn):  # any attempt: remediated, failed, undone or under way
+            cut = any(line.startswith(("removed ", "deleted ")) for line in past.done)
+            # A label plan that ran and removed nothing, only said why (its label re-added differently: review
+            # respol-s15 F1), is no attempt on the statement; a failed or unfinished one is (review2 R2).
+            said_only = (
+                not cut
+                and past.status not in (_FAILED, _IN_PROGRESS)
+                and bool(past.done)
+                and all(line.startswith("left ") for line in past.done)
+            )
             for step in past.plan:
                 parameters = step.get("parameters")
                 references = parameters.get("statements") if isinstance(parameters, Mapping) else None
+                kept = set(parameters.get(ACCEPTED) or ()) if isinstance(parameters, Mapping) else set()
                 for reference in references if isinstance(references, list) else ():
-                    if isinstance(reference, Mapping):
-                        removed.add(statement_meaning(reference.get("statement")))
-                        if reference.get("match") == "sid" and reference.get("sid"):
-                            sids.add(str(reference["sid"]))
+                    if not isinstance(reference, Mapping):
+                        continue
+                    meaning = statement_meaning(reference.get("statement"))
+                    if reference.get("match") == LABEL_MATCH:
+                        # What the plan removed or tried to (``statement_offends``): nothing when it only said why
+                        # it removed nothing, and of a meaning it kept under another label (accepted), only the
+                        # statement under its own label.
+                        if said_only:
+                            continue
+                        if meaning in kept:
+                            labelled.add((str(reference.get("sid")), meaning))
+                        else:
+                            removed.add(meaning)
+                    else:
+                        removed.add(meaning)
+                    if reference.get("match") in ("sid", LABEL_MATCH) and reference.get("sid"):
+                        sids.add(str(reference["sid"]))
+        removed |= {meaning for meaning in seen if (str(in_force[meaning]), meaning) in labelled}
         removed -= accepted  # put back by an operator's undo, and in the policy ever since
         sids -= {str(in_force[meaning]) for meaning in accepted if in_force.get(meaning)}
         older = seen - removed
@@ -1167,15 +1309,17 @@ class ResourcePolicyRule:
         restores: Mapping[int, Mapping[str, Any]] | None = None,
         *,
         since: str = "",
+        accepted: frozenset[str] = frozenset(),
     ) -> RemediationStep:
         """The step removing ``offending``; a statement in ``restores`` (by position) is replaced by the older
-        statement it replaced (``restore`` in its reference), not removed outright."""
+        statement it replaced (``restore`` in its reference), not removed outright. ``accepted``: the meanings an
+        operator accepted; those a by-Sid statement grants too stay under their own label (``ACCEPTED``)."""
         resource = self.resource
         restores = restores or {}
         references = [
             statement_reference(s)
             | _judged_grantees(s, exposure)
-            | ({"match": "sid"} if by_sid else {})
+            | ({"match": self.label_match} if by_sid else {})
             | ({"restore": dict(restores[s.position]), "restore_recorded_at": since} if s.position in restores else {})
             for s, exposure in offending
         ]
@@ -1184,10 +1328,11 @@ class ResourcePolicyRule:
             for s, _ in offending
             if s.position in restores
         )
+        kept = sorted(accepted & {statement_meaning(s.raw) for s, _ in offending}) if by_sid else []
         return RemediationStep(
             self.remediation.action,
             arn,
-            {resource.step_parameter: name, "statements": references},
+            {resource.step_parameter: name, "statements": references, **({ACCEPTED: kept} if kept else {})},
             f"remove {_labels(offending)} from the policy of {self.describe(name)}{put_back}, keep the rest",
         )
 

@@ -27,6 +27,7 @@ from iamwarden.domain.policy import parse_policy
 from iamwarden.guardrails.base import RuleContext
 from iamwarden.guardrails.remediation import AccountClients
 from iamwarden.guardrails.resource_policy import (
+    LABEL_MATCH,
     NewPolicy,
     PolicyResource,
     RemovePolicyStatements,
@@ -34,7 +35,11 @@ from iamwarden.guardrails.resource_policy import (
 )
 
 #: ``RemovePermission`` judges nothing: it takes the statement of its ``label`` out of IAM Warden's record.
-_EVENTS = frozenset({"CreateTopic", "SetTopicAttributes", "AddPermission", "RemovePermission"})
+#: ``DeleteTopic`` judges nothing either: the topic and its policy are gone, so the record is cleared (a topic made
+#: again under the name starts with SNS's default policy, and nothing of the old one counts as "already there" or
+#: accepted). Its shape (``topicArn`` only) is the Amazon SNS Developer Guide's CloudTrail example ("Logging Amazon SNS
+#: API calls using CloudTrail", awsdocs/amazon-sns-developer-guide doc_source/sns-logging-using-cloudtrail.md).
+_EVENTS = frozenset({"CreateTopic", "SetTopicAttributes", "AddPermission", "RemovePermission", "DeleteTopic"})
 
 SNS_TOPIC_POLICY_PUBLIC = RuleSpec(
     id="sns-topic-policy-public",
@@ -137,6 +142,8 @@ class SnsTopicPolicyEndpoint:
 class SnsTopicPolicyRule(ResourcePolicyRule):
     """CreateTopic and SetTopicAttributes (their ``Policy`` attribute) and AddPermission, judged as topic policies."""
 
+    label_match = LABEL_MATCH
+
     def resource_name(self, context: RuleContext) -> str:
         change = context.change
         if change.event_name == "CreateTopic":
@@ -220,7 +227,11 @@ REMOVE_TOPIC_POLICY_STATEMENTS = RemovePolicyStatements(
     "remove_topic_policy_statements", TOPIC, SnsTopicPolicyEndpoint()
 )
 TOPIC_POLICY_RULE = SnsTopicPolicyRule(
-    SNS_TOPIC_POLICY_PUBLIC, SNS_TOPIC_POLICY_CROSS_ACCOUNT, TOPIC, REMOVE_TOPIC_POLICY_STATEMENTS
+    SNS_TOPIC_POLICY_PUBLIC,
+    SNS_TOPIC_POLICY_CROSS_ACCOUNT,
+    TOPIC,
+    REMOVE_TOPIC_POLICY_STATEMENTS,
+    deletions=frozenset({"DeleteTopic"}),
 )
 
 GUARDRAILS = (TOPIC_POLICY_RULE,)
