@@ -236,7 +236,7 @@ def admin_named_in(risk: PolicyRisk, policy: Policy) -> PolicyRisk:
 def content_key(policy: Policy) -> tuple[tuple[Any, ...], ...]:
     """What a document means, statement by statement, hashable: the same for the same content whatever its
     spelling or the object that holds it (the key of every verdict kept per document)."""
-    return tuple([_content(statement) for statement in policy.statements])
+    return tuple([statement_content(statement) for statement in policy.statements])
 
 
 def clock_bound(policy: Policy) -> bool:
@@ -254,8 +254,9 @@ ASSESS_CACHE_SIZE = 1024
 _ASSESSED: dict[tuple[tuple[Any, ...], ...], PolicyRisk] = {}
 
 
-def _content(statement: Statement) -> tuple[Any, ...]:
-    """What a statement means (everything but its raw spelling), hashable."""
+def statement_content(statement: Statement) -> tuple[Any, ...]:
+    """What a statement means (everything but its raw spelling), hashable: its ``Sid`` first, so that
+    ``statement_content(s)[1:]`` is what it grants or denies (``held_readings``)."""
     return (
         statement.sid,
         statement.effect,

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from iamwarden.domain.documents import other_readings
-from iamwarden.domain.escalation import PolicyRisk, content_key
+from iamwarden.domain.escalation import PolicyRisk, content_key, statement_content
 from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.domain.policy import Policy, Statement, parse_policy
 from iamwarden.domain.principals import PrincipalPolicies
@@ -97,16 +97,7 @@ def _key(policy: Policy, readings: tuple[Policy, ...]) -> tuple[Any, ...]:
 
 def _meaning(statement: Statement) -> tuple[Any, ...]:
     """What a statement grants or denies, its Sid aside (a label grants nothing)."""
-    return (
-        statement.effect,
-        statement.actions,
-        statement.not_actions,
-        statement.resources,
-        statement.not_resources,
-        statement.conditions,
-        statement.principal,
-        statement.not_principal,
-    )
+    return statement_content(statement)[1:]
 
 
 def read_alike(policy: Policy, readings: Sequence[Policy]) -> bool:
