@@ -24,7 +24,19 @@ from tests.conftest import ROOT
 
 GUARDRAILS_DIR = ROOT / "layers" / "core" / "iamwarden" / "guardrails"
 #: The modules of iamwarden.guardrails that are not guardrails (the machinery and the shared paths).
-NOT_GUARDRAILS = {"__init__", "attachments", "base", "engine", "index", "registry", "remediation", "resource_policy"}
+#: Modules of ``guardrails/`` that are no guardrail: shared parts (``session_lookup``: the quarantine's CloudTrail
+#: look-up of earlier sessions, a step's helper kept beside the steps that may import it).
+NOT_GUARDRAILS = {
+    "__init__",
+    "attachments",
+    "base",
+    "engine",
+    "index",
+    "registry",
+    "remediation",
+    "resource_policy",
+    "session_lookup",
+}
 
 
 def _event_keys(guardrail: Any) -> set[tuple[str, str]]:

