@@ -12,7 +12,6 @@ from iamwarden.alerts.message import (
     AlertMessage,
     Owner,
     build_message,
-    code,
     console_url,
     describe_actor,
     describe_resource,
@@ -21,6 +20,7 @@ from iamwarden.alerts.message import (
 from iamwarden.alerts.notifications import Notification
 from iamwarden.alerts.render import clip, render_markdown, render_text
 from iamwarden.domain.catalog import Severity
+from iamwarden.domain.earlier_sessions import code
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.settings import Settings

@@ -28,7 +28,7 @@ from iamwarden.domain.arns import bucket_of_arn
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.earlier_sessions import PREFIX as EARLIER_SESSIONS
-from iamwarden.domain.earlier_sessions import shown_block
+from iamwarden.domain.earlier_sessions import code, shown_block
 from iamwarden.domain.events import Actor, CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
@@ -157,11 +157,6 @@ class AlertMessage(NamedTuple):
     @property
     def audit_ids(self) -> Mapping[str, str]:
         return {fact.label: fact.value for fact in self.audit}
-
-
-def code(value: str) -> str:
-    """Quote ``value`` as code; a backtick inside cannot end the span early."""
-    return "`" + value.replace("`", "'").replace("\n", " ") + "`"
 
 
 def risk_of(rule_id: str) -> str:

@@ -255,8 +255,8 @@ def _headline(user_name: str, since: str, lookups: Sequence[RegionLookup], sessi
 
 
 def code(value: str) -> str:
-    """``value`` as a code span (the alerts' light markup, ``alerts.message.code``): Slack shows a command's ``*`` and
-    ``_`` as typed, and a backtick inside cannot end the span early (review s15 F3)."""
+    """``value`` as a code span, the alerts' light markup (``alerts.message`` uses this one; the domain cannot import
+    alerts): Slack shows a command's ``*`` and ``_`` as typed, and a backtick inside cannot end the span early."""
     return "`" + value.replace("`", "'").replace("\n", " ") + "`"
 
 
