@@ -30,6 +30,7 @@ from iamwarden.app.settings_file import load_settings_file
 from iamwarden.domain import arns, documents, escalation, policy, settings, wildcards
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.escalation import (
+    AdminGrant,
     assess,
     assess_principal,
     cancelled_actions,
@@ -487,6 +488,95 @@ def test_grants_part_of_a_method_reads_every_sample_document_as_before(document:
     assert _grants_part_of_a_method(document_policy) is _reference_grants_part(document_policy)
 
 
+# --- _admin_statements: each Action list scanned once ---------------------------------------------------------
+
+
+def _reference_admin_statements(source: str, document_policy: Policy) -> list[AdminGrant]:
+    """``_admin_statements`` as it read before ``_scanned_actions``: every Action list scanned on every call."""
+    found: list[AdminGrant] = []
+    for statement in document_policy.statements:
+        if not statement.allows:
+            continue
+        everywhere = escalation._every_resource(statement)
+        if statement.not_actions is not None:
+            spared = ", ".join(statement.not_actions)
+            found.append(
+                AdminGrant(statement, f"allows every action except {spared} (Allow with NotAction)", True, source)
+            )
+        elif everywhere and statement.grants_action("*"):
+            found.append(AdminGrant(statement, "allows every action on every resource", True, source))
+        elif everywhere and statement.grants_action("iam:*"):
+            found.append(AdminGrant(statement, "allows every IAM action on every resource", True, source))
+        elif wild := [a for a in statement.actions or () if escalation._wildcard_service(a)]:
+            text = f"allows {', '.join(wild)} in every service the wildcard matches"
+            found.append(AdminGrant(statement, text, True, source))
+        elif everywhere:
+            services = sorted({a.split(":", 1)[0] for a in statement.actions or () if a.endswith(":*")})
+            if services:
+                text = f"allows every action of {', '.join(services)} on every resource"
+                found.append(AdminGrant(statement, text, False, source))
+    return found
+
+
+ADMIN_STATEMENTS = st.fixed_dictionaries(
+    {
+        "Effect": st.sampled_from(["Allow", "Allow", "Deny"]),
+        "Action": st.lists(
+            st.one_of(PATTERNS, st.sampled_from(["*:get*", "s?:*", "ec2:*", "s3:*", "i*:*", "iam:*", "*"])),
+            min_size=1,
+            max_size=5,
+        ),
+        "Resource": st.sampled_from(["*", "arn:aws:*:*:*:*", "arn:aws:s3:::b/*"]),
+    }
+)
+
+
+@given(st.lists(ADMIN_STATEMENTS, min_size=1, max_size=4))
+def test_admin_statements_with_kept_scans_read_as_before(statements: list[dict[str, Any]]) -> None:
+    document_policy = parse_policy({"Version": "2012-10-17", "Statement": statements})
+    expected = _reference_admin_statements("s", document_policy)
+    escalation._SCANNED_ACTIONS.clear()
+    assert list(escalation._admin_statements("s", document_policy)) == expected  # scanned afresh
+    assert list(escalation._admin_statements("s", document_policy)) == expected  # from what was kept
+
+
+@pytest.mark.parametrize("document", list(_identity_documents()))
+def test_admin_statements_read_every_sample_document_as_before(document: dict[str, Any]) -> None:
+    try:
+        document_policy = parse_policy(document)
+    except InvalidEventError:
+        pytest.skip("not a policy document")
+    expected = _reference_admin_statements("s", document_policy)
+    for _ in range(2):  # afresh, then from what was kept
+        assert list(escalation._admin_statements("s", document_policy)) == expected
+
+
+def test_an_action_list_is_scanned_once_and_another_list_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(escalation, "_SCANNED_ACTIONS", {})
+    wide = parse_policy({"Statement": {"Effect": "Allow", "Action": ["s3:*", "ec2:*", "logs:get*"], "Resource": "*"}})
+    [grant] = escalation._admin_statements("a", wide)
+    assert grant.why == "allows every action of ec2, s3 on every resource"
+    assert list(escalation._SCANNED_ACTIONS) == [("s3:*", "ec2:*", "logs:get*")]
+    # The same list changed (a wildcard service added): its own scan, never the kept one's.
+    changed = parse_policy({"Statement": {"Effect": "Allow", "Action": ["s3:*", "ec2:*", "*:get*"], "Resource": "*"}})
+    [grant] = escalation._admin_statements("a", changed)
+    assert grant.why == "allows *:get* in every service the wildcard matches"
+    assert grant.critical
+    assert len(escalation._SCANNED_ACTIONS) == 2
+
+
+def test_the_scanned_action_lists_are_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(escalation, "SCANNED_ACTIONS_CACHE_SIZE", 2)
+    monkeypatch.setattr(escalation, "_SCANNED_ACTIONS", {})
+    for action in ("s3:*", "ec2:*", "logs:*"):
+        list(
+            escalation._admin_statements(
+                "a", parse_policy({"Statement": {"Effect": "Allow", "Action": action, "Resource": "*"}})
+            )
+        )
+    assert list(escalation._SCANNED_ACTIONS) == [("ec2:*",), ("logs:*",)]
+
+
 # --- is_break_glass -------------------------------------------------------------------------------------------
 
 
@@ -519,6 +609,7 @@ VERDICT_CACHES = (
     (escalation, "_EXPLAINED"),
     (identity_policy, "_HELD_ALONE"),
     (identity_policy, "_DECIDED_ALONE"),
+    (escalation, "_SCANNED_ACTIONS"),
 )
 SETTINGS = load_settings_file(EVENTS / "settings.yaml")
 

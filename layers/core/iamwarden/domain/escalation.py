@@ -558,14 +558,36 @@ def _admin_statements(source: str, policy: Policy) -> Iterable[AdminGrant]:
             yield AdminGrant(statement, "allows every action on every resource", True, source)
         elif everywhere and statement.grants_action("iam:*"):
             yield AdminGrant(statement, "allows every IAM action on every resource", True, source)
-        elif wild := [a for a in statement.actions or () if _wildcard_service(a)]:
+        elif (scanned := _scanned_actions(statement.actions or ()))[0]:
+            wild = scanned[0]
             yield AdminGrant(statement, f"allows {', '.join(wild)} in every service the wildcard matches", True, source)
         elif everywhere:
-            services = sorted({a.split(":", 1)[0] for a in statement.actions or () if a.endswith(":*")})
+            services = scanned[1]
             if services:
                 yield AdminGrant(
                     statement, f"allows every action of {', '.join(services)} on every resource", False, source
                 )
+
+
+#: How many Action lists ``_scanned_actions`` keeps, by content (a managed policy such as ``ReadOnlyAccess`` lists
+#: some 1,600 actions, and a warm container judges the same held policies on every event: scanning them was most
+#: of a warm live-context judgement).
+SCANNED_ACTIONS_CACHE_SIZE = 1024
+_SCANNED_ACTIONS: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _scanned_actions(actions: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The entries of an Action list with a wildcard in the service prefix (``_wildcard_service``), and the
+    services it grants whole (``svc:*``), sorted: what ``_admin_statements`` reads of it, kept per list content."""
+    found = _SCANNED_ACTIONS.get(actions)
+    if found is None:
+        wild = tuple(action for action in actions if _wildcard_service(action))
+        services = tuple(sorted({action.split(":", 1)[0] for action in actions if action.endswith(":*")}))
+        found = (wild, services)
+        if len(_SCANNED_ACTIONS) >= SCANNED_ACTIONS_CACHE_SIZE:
+            del _SCANNED_ACTIONS[next(iter(_SCANNED_ACTIONS))]
+        _SCANNED_ACTIONS[actions] = found
+    return found
 
 
 def _wildcard_service(action: str) -> bool:
