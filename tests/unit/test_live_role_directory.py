@@ -684,3 +684,58 @@ def test_forgetting_a_policy_drops_its_pointer_holders_and_holding_principals(
     assert fake.calls["list_entities_for_policy"] == 2
     directory.forget(f"arn:aws:iam::{ACCOUNT}:policy/never-read")  # nothing cached: nothing to drop
     directory.forget("arn:aws:iam::444455556666:policy/other-account")
+
+
+# --- the texts of policy documents kept before botocore decodes them ------------------------------------------
+
+
+def test_a_clients_text_keeping_is_registered_once_and_each_new_client_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """botocore's ``register`` checks the handler's signature on every call (~50 µs): asked three times an event
+    (every read asks for its client), the directory registers with each client's emitter once."""
+    import boto3
+
+    from iamwarden.adapters import principals
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    first, second = (boto3.client("iam", region_name="us-east-1") for _ in range(2))
+    registered: list[str] = []
+    for client in (first, second):
+        real = client.meta.events.register
+
+        def counted(name: str, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+            registered.append(name)
+            return real(name, *args, **kwargs)
+
+        monkeypatch.setattr(client.meta.events, "register", counted)
+    for _ in range(3):
+        principals._keep_texts(first)
+    assert sorted(registered) == sorted(f"after-call.iam.{name}" for name in principals._READ_TEXTS)
+    principals._keep_texts(second)
+    assert len(registered) == 2 * len(principals._READ_TEXTS)
+    # What it registered still runs: tests/functional/test_held_readings_live.py reads ambiguous texts through it.
+
+
+def test_a_stand_in_emitter_that_cannot_be_weakly_referred_to_is_registered_every_time() -> None:
+    from iamwarden.adapters import principals
+
+    class Events:
+        __slots__ = ("names",)
+
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def register(self, name: str, handler: Any, unique_id: str) -> None:
+            self.names.append(unique_id)
+
+    class Meta:
+        events = Events()
+
+    class Client:
+        meta = Meta()
+
+    principals._keep_texts(Client())
+    principals._keep_texts(Client())
+    assert len(Meta.events.names) == 2 * len(principals._READ_TEXTS)

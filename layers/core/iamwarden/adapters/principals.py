@@ -42,7 +42,9 @@ seconds, so a stale answer is never older than that.
 
 from __future__ import annotations
 
+import contextlib
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -922,8 +924,19 @@ def _keep_texts(iam: Any) -> None:
     events = getattr(getattr(iam, "meta", None), "events", None)
     if events is None:  # a test's stand-in client: its documents are dicts
         return
+    try:
+        if events in _KEEPING_TEXTS:
+            return  # botocore's register checks the handler's signature every time: ~50 µs a client asked
+    except TypeError:  # not weakly referable: registered again (``unique_id`` keeps it once)
+        pass
     for operation in _READ_TEXTS:
         events.register(f"after-call.iam.{operation}", _kept_texts, unique_id=f"iamwarden-held-text-{operation}")
+    with contextlib.suppress(TypeError):  # not weakly referable: registered again next time
+        _KEEPING_TEXTS.add(events)
+
+
+#: The clients' event emitters ``_keep_texts`` has registered with (weakly: a client dropped is forgotten).
+_KEEPING_TEXTS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _kept_texts(parsed: Any, **_: Any) -> None:
