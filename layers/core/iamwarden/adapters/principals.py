@@ -52,7 +52,7 @@ from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error,
 from iamwarden.domain.directory import PrincipalKey, group_source, inline_source
 from iamwarden.domain.events import event_instant
 from iamwarden.domain.exceptions import IamWardenError
-from iamwarden.domain.held_readings import parsed_readings
+from iamwarden.domain.held_texts import parsed_readings
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RolesRead

@@ -29,7 +29,7 @@ from urllib.parse import unquote
 from iamwarden.domain.directory import PrincipalKey, StaticDirectory, group_source, inline_source
 from iamwarden.domain.events import json_type_name
 from iamwarden.domain.exceptions import IamWardenError, InvalidEventError
-from iamwarden.domain.held_readings import parsed_readings
+from iamwarden.domain.held_texts import parsed_readings
 from iamwarden.domain.managed_documents import PolicyVersion, read_version
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies

@@ -19,60 +19,35 @@ missed). A principal whose policies read one way is one combination: the verdict
 last-wins reading.
 """
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from itertools import product
 from typing import Any, NamedTuple
-from urllib.parse import unquote
 
-from iamwarden.domain.documents import other_readings
 from iamwarden.domain.escalation import PolicyRisk, content_key, statement_content
-from iamwarden.domain.exceptions import IamWardenError
-from iamwarden.domain.policy import Policy, Statement, parse_policy
+
+# Reading a held text lives in ``held_texts`` (the live directory's cold import needs it, not the escalation analysis
+# this module combines readings with); named here too (``__all__``), where the readings are explained.
+from iamwarden.domain.held_texts import parsed_readings
+from iamwarden.domain.policy import Policy, Statement
 from iamwarden.domain.principals import PrincipalPolicies
+
+__all__ = [
+    "BOUNDARY",
+    "MAX_COMBINATIONS",
+    "Combination",
+    "Combinations",
+    "combinations",
+    "doubted",
+    "merged",
+    "parsed_readings",
+    "read_alike",
+]
 
 #: How many combinations of held readings one judgement reads at most (a text has at most three readings:
 #: ``documents.other_readings`` gives two others, so two ambiguous documents are nine, three are 27).
 MAX_COMBINATIONS = 9
 #: What the permissions boundary is called among the ambiguous documents.
 BOUNDARY = "the permissions boundary"
-
-
-#: How many held texts ``parsed_readings`` keeps the readings of, by the text as IAM returned it: a warm container
-#: reads the same inline and managed texts on every event. Keyed by the whole text (like ``documents._PARSED``), so a
-#: changed text is another key and read afresh; the oldest goes first beyond the bound.
-READINGS_CACHE_SIZE = 1024
-_READ: dict[str, tuple[Policy, ...]] = {}
-
-
-def parsed_readings(document: Any, field: str) -> tuple[Policy, ...]:
-    """The other readings of a held policy as IAM returned it (its text, possibly URL-encoded), parsed; empty for a
-    document already decoded (a dict has lost its duplicate keys) or a text with one reading. A reading that does
-    not parse is dropped: IAM accepted the policy, so it is not AWS's. Kept per text (``field`` only names a
-    reading in a parse error, which is dropped)."""
-    if type(document) is not str:
-        if not isinstance(document, str):
-            return ()
-        document = str(document)  # a str subclass: keyed by its plain text
-    found = _READ.get(document)
-    if found is not None:
-        return found
-    read: list[Policy] = []
-    for reading in other_readings(unquote(document)):
-        try:
-            read.append(parse_policy(_loads(reading), field=f"{field} (another reading)"))
-        except (IamWardenError, ValueError, TypeError):
-            continue
-    found = tuple(read)
-    if len(_READ) >= READINGS_CACHE_SIZE:
-        del _READ[next(iter(_READ))]
-    _READ[document] = found
-    return found
-
-
-def _loads(text: str) -> Mapping[str, Any]:
-    loaded: Mapping[str, Any] = json.loads(text)
-    return loaded
 
 
 class Combination(NamedTuple):

@@ -1,4 +1,4 @@
-"""The readings of a held text kept per text (``held_readings.parsed_readings``), for a warm container's latency.
+"""The readings of a held text kept per text (``held_texts.parsed_readings``), for a warm container's latency.
 
 A warm enforcer reads the same inline and managed policy texts on every event; their other readings are kept by the
 whole text as IAM returned it, bounded like the parsed-document cache. What is kept must be exactly what a fresh
@@ -12,9 +12,9 @@ from urllib.parse import quote
 
 import pytest
 
-from iamwarden.domain import documents, held_readings
+from iamwarden.domain import documents, held_readings, held_texts
 from iamwarden.domain.escalation import content_key
-from iamwarden.domain.held_readings import parsed_readings
+from iamwarden.domain.held_texts import parsed_readings
 from iamwarden.domain.policy import Policy
 
 
@@ -36,18 +36,18 @@ def _meaning(readings: tuple[Policy, ...]) -> list[tuple[object, ...]]:
 
 @pytest.fixture(autouse=True)
 def _empty(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(held_readings, "_READ", {})
+    monkeypatch.setattr(held_texts, "_READ", {})
 
 
 def _fresh(text: str) -> tuple[Policy, ...]:
-    held_readings._READ.pop(text, None)
+    held_texts._READ.pop(text, None)
     return parsed_readings(text, "p")
 
 
 @pytest.mark.parametrize("text", [PASS_FIRST, PASS_LAST, quote(PASS_FIRST), PLAIN, quote(PLAIN), "{not json"])
 def test_a_kept_reading_is_the_reading_read_afresh(text: str) -> None:
     first = parsed_readings(text, "p")
-    assert text in held_readings._READ
+    assert text in held_texts._READ
     kept = parsed_readings("".join(list(text)), "another field")  # an equal text, another object
     assert kept is first
     assert _meaning(kept) == _meaning(_fresh(text))
@@ -61,7 +61,7 @@ def test_a_text_is_read_once_then_answered_from_the_cache(monkeypatch: pytest.Mo
         asked.append(text)
         return real(text)
 
-    monkeypatch.setattr(held_readings, "other_readings", counted)
+    monkeypatch.setattr(held_texts, "other_readings", counted)
     for _ in range(3):
         [reading] = parsed_readings(quote(PASS_FIRST), "p")
         assert reading.statements[0].actions == ("iam:passrole",)
@@ -78,20 +78,20 @@ def test_a_changed_text_is_read_afresh_never_from_the_text_before() -> None:
 
 
 def test_the_cache_is_bounded_and_forgets_the_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(held_readings, "READINGS_CACHE_SIZE", 2)
+    monkeypatch.setattr(held_texts, "READINGS_CACHE_SIZE", 2)
     texts = [PASS_FIRST, PASS_LAST, PLAIN]
     for text in texts:
         parsed_readings(text, "p")
-    assert list(held_readings._READ) == texts[1:]
+    assert list(held_texts._READ) == texts[1:]
     [again] = parsed_readings(PASS_FIRST, "p")  # read afresh, the same readings
     assert again.statements[0].actions == ("iam:passrole",)
-    assert len(held_readings._READ) == 2
+    assert len(held_texts._READ) == 2
 
 
 def test_a_decoded_document_is_never_kept() -> None:
     assert parsed_readings(json.loads(PASS_FIRST), "p") == ()
     assert parsed_readings(None, "p") == ()
-    assert held_readings._READ == {}
+    assert held_texts._READ == {}
 
 
 def test_a_str_subclass_is_read_as_its_plain_text() -> None:
@@ -100,4 +100,9 @@ def test_a_str_subclass_is_read_as_its_plain_text() -> None:
 
     [reading] = parsed_readings(Text(PASS_FIRST), "p")
     assert reading.statements[0].actions == ("iam:passrole",)
-    assert [type(key) for key in held_readings._READ] == [str]
+    assert [type(key) for key in held_texts._READ] == [str]
+
+
+def test_held_readings_names_the_same_reader() -> None:
+    # Its callers and tests/unit/test_held_readings.py read it there: one function, one cache.
+    assert held_readings.parsed_readings is parsed_readings
