@@ -26,6 +26,8 @@ import sys
 from functools import cache
 from typing import Any
 
+from iamwarden.app.executor import EARLIER_SESSIONS
+from iamwarden.domain.earlier_sessions import PREFIX
 from tests.aws_fixtures import function_environment
 from tests.conftest import ROOT
 
@@ -72,6 +74,14 @@ NOT_AT_COLD_START = (
     "iamwarden.app.breaker",
     "iamwarden.adapters.breaker",
     "iamwarden.domain.trails",
+    # The escalation analysis (with its method catalogue and boundaries) and the held readings' combinations load
+    # with the guardrails that judge a principal's power; the live directory reads held texts with ``held_texts``.
+    "iamwarden.domain.escalation",
+    "iamwarden.domain.escalation_methods",
+    "iamwarden.domain.boundaries",
+    "iamwarden.domain.held_readings",
+    # A quarantine's session look-up loads with the iam_user guardrail; the executor spells its line prefix.
+    "iamwarden.domain.earlier_sessions",
 )
 
 
@@ -108,6 +118,10 @@ def test_the_handler_import_leaves_the_collector_on_with_what_it_built_frozen() 
 
     assert collector["enabled"] is True  # each event's garbage is still collected
     assert collector["frozen"] > 10_000  # the import's objects (boto3's, Powertools', the core's) are out of its walks
+
+
+def test_the_executor_spells_the_earlier_sessions_prefix_as_the_session_lookup_writes_it() -> None:
+    assert EARLIER_SESSIONS == PREFIX
 
 
 def test_the_handler_recognises_the_slack_undo_command_the_interaction_endpoint_sends() -> None:

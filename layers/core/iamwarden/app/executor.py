@@ -16,13 +16,17 @@ from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.earlier_sessions import PREFIX as EARLIER_SESSIONS
 from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.recorded import ATTACHMENTS, KeepsSnapshots, Recorded, Snapshot
 from iamwarden.guardrails.attachments import UndoneOn, record_after_undo
 from iamwarden.guardrails.registry import action_for
 from iamwarden.guardrails.remediation import KeepsRun
+
+#: ``domain.earlier_sessions.PREFIX``, which a unit test keeps equal: what starts each line a quarantine's session
+#: look-up writes. Spelt here so the executor, imported at every cold start, does not import that module (its
+#: record reading and NamedTuples, ~1 ms) for a constant: it loads with the iam_user guardrail, which writes them.
+EARLIER_SESSIONS = "earlier role sessions"
 
 
 def utc_now() -> datetime:
