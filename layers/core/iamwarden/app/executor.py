@@ -25,7 +25,8 @@ from iamwarden.guardrails.remediation import KeepsRun
 
 #: ``domain.earlier_sessions.PREFIX``, which a unit test keeps equal: what starts each line a quarantine's session
 #: look-up writes. Spelt here so the executor, imported at every cold start, does not import that module (its
-#: record reading and NamedTuples, ~1 ms) for a constant: it loads with the iam_user guardrail, which writes them.
+#: record reading and NamedTuples, ~1 ms) for a constant: it loads with the iam_user guardrail, which writes them,
+#: or with the first alert (``alerts.message`` quotes them).
 EARLIER_SESSIONS = "earlier role sessions"
 
 

@@ -570,9 +570,11 @@ def _admin_statements(source: str, policy: Policy) -> Iterable[AdminGrant]:
 
 
 #: How many Action lists ``_scanned_actions`` keeps, by content (a managed policy such as ``ReadOnlyAccess`` lists
-#: some 1,600 actions, and a warm container judges the same held policies on every event: scanning them was most
-#: of a warm live-context judgement).
+#: some 3,000 actions in three statements, and a warm container judges the same held policies on every event:
+#: scanning them was most of a warm live-context judgement). Lists shorter than ``SCANNED_ACTIONS_MIN_LENGTH`` cost
+#: less to scan than to keep, and a cut plan's one-entry lists would push the long ones out (review s16 F1).
 SCANNED_ACTIONS_CACHE_SIZE = 1024
+SCANNED_ACTIONS_MIN_LENGTH = 16
 _SCANNED_ACTIONS: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
@@ -584,6 +586,8 @@ def _scanned_actions(actions: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[s
         wild = tuple(action for action in actions if _wildcard_service(action))
         services = tuple(sorted({action.split(":", 1)[0] for action in actions if action.endswith(":*")}))
         found = (wild, services)
+        if len(actions) < SCANNED_ACTIONS_MIN_LENGTH:
+            return found
         if len(_SCANNED_ACTIONS) >= SCANNED_ACTIONS_CACHE_SIZE:
             del _SCANNED_ACTIONS[next(iter(_SCANNED_ACTIONS))]
         _SCANNED_ACTIONS[actions] = found
