@@ -134,6 +134,7 @@ class Circumstances(NamedTuple):
     """What the analysis may know beyond the statement: where and when the policy was set, who owns networks,
     which canonical users are the account's CloudFront origin access identities."""
 
+    # Exactly these four fields, in this order: ``judged.judged_once`` unpacks them (a fifth must be added there).
     region: str | None = None
     #: When the policy was set (the event time): a date window that closed before it can never hold.
     at: datetime | None = None
