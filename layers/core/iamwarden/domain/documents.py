@@ -152,7 +152,8 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
     if recorder is not None:
         recorder.append(value)
     text = _text_of(value)
-    _check_size(text, kind, field)
+    if kind.counts_whitespace or len(text) > kind.limit:  # else ``_check_size`` returns at once: no call
+        _check_size(text, kind, field)
     try:
         document = _loads(text)
     except (ValueError, RecursionError) as exc:
@@ -539,6 +540,8 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
 #: separator, and a key's ``:`` is paid for by its 5 header bytes.
 _JSON_BYTES_PER_MARSHAL_BYTE = 6
 _PARSED_KEYS = frozenset({"Statement", "Version"})
+#: The usual keys of a bucket policy's top level when it names itself (``Id``, a string: ``_only_parsed_elements``).
+_PARSED_KEYS_AND_ID = _PARSED_KEYS | {"Id"}
 _STATEMENT_KEYS = frozenset(
     {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 )
@@ -568,16 +571,19 @@ def _parse_object(document: dict[str, Any], key: bytes, value: object, kind: Pol
 def _only_parsed_elements(document: dict[str, Any]) -> bool:
     """Whether every element of ``document`` is one ``parse_policy`` reads (and so checks), or a string: string
     keys, no statement keys but IAM's, condition keys that are strings."""
-    for name, element in document.items():
-        if type(name) is not str or (name not in _PARSED_KEYS and type(element) is not str):
-            return False
+    # ``issuperset`` tests every key in C; only a document with other keys than Version and Statement is walked.
+    if not _PARSED_KEYS.issuperset(document) and not (
+        _PARSED_KEYS_AND_ID.issuperset(document) and type(document["Id"]) is str
+    ):
+        for name, element in document.items():
+            if type(name) is not str or (name not in _PARSED_KEYS and type(element) is not str):
+                return False
     statements = document.get("Statement")
     for statement in statements if type(statements) is list else (statements,):
         if type(statement) is not dict:
             return True  # the parse refuses it (after the exact check)
-        for name in statement:
-            if name not in _STATEMENT_KEYS:
-                return False
+        if not _STATEMENT_KEYS.issuperset(statement):
+            return False
         condition = statement.get("Condition")
         if type(condition) is dict:
             for tests in condition.values():

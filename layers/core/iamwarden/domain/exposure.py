@@ -134,6 +134,7 @@ class Circumstances(NamedTuple):
     """What the analysis may know beyond the statement: where and when the policy was set, who owns networks,
     which canonical users are the account's CloudFront origin access identities."""
 
+    # Exactly these four fields, in this order: ``judged.judged_once`` unpacks them (a fifth must be added there).
     region: str | None = None
     #: When the policy was set (the event time): a date window that closed before it can never hold.
     at: datetime | None = None
@@ -502,15 +503,16 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, known: Ci
         return _PUBLIC  # "*" or {"AWS": "*"}: the most common exposed principal, one shared answer
     region = known.region
     public = principal.everyone
-    untrusted: set[str] = set()
-    trusted: set[str] = set()
-    services: set[str] = set()
+    # Lists, not sets: cheaper to make, and each becomes a frozenset (or ``_NOBODY``) at the end anyway.
+    untrusted: list[str] = []
+    trusted: list[str] = []
+    services: list[str] = []
     unknown: list[str] = []
     for service in principal.service:
         if "*" in service or "?" in service:
             public = True  # "*.amazonaws.com" is every service principal, acting for anyone
         else:
-            services.add(service)
+            services.append(service)
     for entry in principal.aws:
         if entry == "*":
             continue
@@ -520,33 +522,33 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, known: Ci
         elif account is None:
             # Not an account or ARN, e.g. the unique id (AROA…) IAM shows for a deleted principal:
             # nobody we can vouch for, but not everyone either.
-            untrusted.add(f"unknown principal {entry}")
+            untrusted.append(f"unknown principal {entry}")
         elif account == CLOUDFRONT_OAI_ACCOUNT:
             if entry.split(":", 5)[5].startswith(CLOUDFRONT_OAI_RESOURCE_PREFIX):
-                trusted.add(entry)  # a CloudFront origin access identity: only its own distributions use it
+                trusted.append(entry)  # a CloudFront origin access identity: only its own distributions use it
             else:
-                untrusted.add(f"unknown principal {entry}")
+                untrusted.append(f"unknown principal {entry}")
         elif account == boundary.own_account or account in boundary.trusted_accounts:
-            trusted.add(account)
+            trusted.append(account)
         elif elb_account_region(account, region) is not None:
-            services.add("elasticloadbalancing")  # the Region's Elastic Load Balancing log delivery account
+            services.append("elasticloadbalancing")  # the Region's Elastic Load Balancing log delivery account
         else:
-            untrusted.add(account)
+            untrusted.append(account)
     for provider in principal.federated:
         # An identity provider ARN (SAML/OIDC provider) belongs to an account; a bare name
         # (cognito-identity.amazonaws.com, accounts.google.com) is a public identity service.
         owner = _account_of_arn(provider)
         if owner is not None and boundary.trusts_account(owner):
-            trusted.add(owner)
+            trusted.append(owner)
         else:
-            untrusted.add(f"federated {provider}")
+            untrusted.append(f"federated {provider}")
     for name in principal.canonical_user:
         identity, why = _origin_access_identity(name, boundary, known)
         if identity is None:
-            untrusted.add(f"canonical user {name}")
+            untrusted.append(f"canonical user {name}")
             unknown.append(why)
         else:
-            trusted.add(identity)  # only the distributions the identity is set on use it
+            trusted.append(identity)  # only the distributions the identity is set on use it
     return _new(
         Exposure,
         (
@@ -703,7 +705,7 @@ def _is_account_id(text: str) -> bool:
 
 
 def _account_of_principal(entry: str) -> str | None:
-    if _is_account_id(entry):
+    if len(entry) == 12 and entry.isascii() and entry.isdigit():  # ``_is_account_id``, inline
         return entry
     return _account_of_arn(entry)
 
@@ -715,7 +717,7 @@ def _account_of_arn(arn: str) -> str | None:
     if len(parts) < 6:
         return None
     account = parts[4]
-    if account == CLOUDFRONT_OAI_ACCOUNT or _is_account_id(account):
+    if account == CLOUDFRONT_OAI_ACCOUNT or (len(account) == 12 and account.isascii() and account.isdigit()):
         return account
     return None
 

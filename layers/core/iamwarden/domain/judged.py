@@ -68,23 +68,28 @@ _JUDGED: dict[int, _Entry | _Unsettled] = {}
 _NOTHING_KNOWN = Circumstances()
 
 
-def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstances | None, judge: Callable[[], T]) -> T:
-    """``judge()``, kept for ``policy`` and ``context`` (plus the Region, and the event time when it matters).
+def judged_once[T, *Ts](
+    policy: Policy, context: Hashable, circumstances: Circumstances | None, judge: Callable[[*Ts], T], *args: *Ts
+) -> T:
+    """``judge(*args)``, kept for ``policy`` and ``context`` (plus the Region, and the event time when it matters).
 
     ``context`` must hold every other input ``judge`` reads (the rule's judging function, its boundary and
-    settings). Not kept when the judgement would ask a live lookup.
+    settings). Not kept when the judgement would ask a live lookup. ``args`` rather than a closure: a lambda
+    over the caller's variables costs a cell for each and a function object on every call, first sight or not.
     """
     known = circumstances or _NOTHING_KNOWN
-    entry = _JUDGED.get(id(policy))
+    policy_id = id(policy)
+    entry = _JUDGED.get(policy_id)
     if entry is None or entry[0] is not policy:
-        if known.networks is None and known.origin_access_identities is None:
+        region, at, networks, identities = known  # one unpacking, not four attribute look-ups
+        if networks is None and identities is None:
             # First sight with no live lookup to ask (offline, the benchmark's case): the traits only decide
             # whether the event time is part of the key, so they are read when the entry is next looked up
             # (``_settled``), and the first verdict is kept with its whole key, unhashed.
-            first_seen: T = judge()
+            first_seen: T = judge(*args)
             if len(_JUDGED) >= JUDGED_CACHE_SIZE:
                 del _JUDGED[next(iter(_JUDGED))]
-            _JUDGED[id(policy)] = (policy, None, (context, known.region, known.at, first_seen))
+            _JUDGED[policy_id] = (policy, None, (context, region, at, first_seen))
             return first_seen
         # First sight with a live lookup (the enforcer's case): no verdict to look up, so the key is hashed once,
         # by the store.
@@ -93,22 +98,22 @@ def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstanc
             known.origin_access_identities is not None and found_traits.canonical_users
         ):
             _keep(policy, found_traits, {})  # nothing kept: a live lookup's answer may change
-            return judge()
-        first: T = judge()
+            return judge(*args)
+        first: T = judge(*args)
         if len(_JUDGED) >= JUDGED_CACHE_SIZE:  # ``_keep``, inline
             del _JUDGED[next(iter(_JUDGED))]
         kept: dict[Hashable, Any] = {(context, known.region, known.at if found_traits.dated else None): first}
-        _JUDGED[id(policy)] = (policy, found_traits, kept)
+        _JUDGED[policy_id] = (policy, found_traits, kept)
         return first
     _, found_traits, verdicts = entry if entry[1] is not None else _settled(policy, entry[2])
     if (known.networks is not None and found_traits.networked) or (
         known.origin_access_identities is not None and found_traits.canonical_users
     ):
-        return judge()
+        return judge(*args)
     key = (context, known.region, known.at if found_traits.dated else None)
     found: T = verdicts.get(key, _MISSING)
     if found is _MISSING:
-        found = judge()
+        found = judge(*args)
         if len(verdicts) >= CONTEXTS_PER_POLICY:
             verdicts.clear()
         verdicts[key] = found

@@ -101,9 +101,9 @@ def parse_policy(document: Mapping[str, Any], *, field: str = "policy") -> Polic
     version = document.get("Version")
     if version is not None and (not isinstance(version, str) or version not in _VERSIONS):
         raise InvalidEventError(f"{field}.Version must be 2012-10-17 or 2008-10-17, got {version!r}")
-    if "Statement" not in document:
+    raw_statements = document.get("Statement", _ABSENT)  # one look-up, not a test and a read
+    if raw_statements is _ABSENT:
         raise InvalidEventError(f"{field} has no Statement")
-    raw_statements = document["Statement"]
     if isinstance(raw_statements, dict):
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list):
@@ -126,28 +126,27 @@ _new = cast(_TupleNew, tuple.__new__)
 def _parse_statement(index: int, raw: object, field: str) -> Statement:
     if not isinstance(raw, dict):
         raise InvalidEventError(f"{field}.Statement[{index}] must be an object, got {json_type_name(raw)}")
-    get = raw.get
-    effect = get("Effect")
+    effect = raw.get("Effect")
     if effect not in ("Allow", "Deny"):  # a tuple, not a set: Effect may be an unhashable list
         raise InvalidEventError(f"{field}.Statement[{index}].Effect must be Allow or Deny, got {effect!r}")
-    sid = get("Sid")
+    sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
         raise InvalidEventError(f"{field}.Statement[{index}].Sid must be a string, got {json_type_name(sid)}")
     # The Not- elements are rare: test for them here rather than in a call each. The usual spellings (one
     # action, one resource, "*" as the principal) are read inline; any other goes through the checking reader.
-    action = get("Action", _ABSENT)
+    action = raw.get("Action", _ABSENT)
     actions: tuple[str, ...] | None
     if type(action) is str:
         actions = (action.lower(),)
     else:
-        listed = _strings(raw, "Action", index, field)
+        listed = _strings(action, "Action", index, field)
         actions = tuple([action.lower() for action in listed]) if listed is not None else None
-    not_actions = _strings(raw, "NotAction", index, field) if "NotAction" in raw else None
+    not_actions = _strings(raw["NotAction"], "NotAction", index, field) if "NotAction" in raw else None
     if (actions is None) == (not_actions is None):
         raise InvalidEventError(f"{field}.Statement[{index}] must have exactly one of Action and NotAction")
-    resource = get("Resource", _ABSENT)
-    principal = get("Principal", _ABSENT)
-    condition = get("Condition")
+    resource = raw.get("Resource", _ABSENT)
+    principal = raw.get("Principal", _ABSENT)
+    condition = raw.get("Condition")
     return _new(
         Statement,
         (
@@ -156,8 +155,8 @@ def _parse_statement(index: int, raw: object, field: str) -> Statement:
             effect,
             actions,
             tuple([action.lower() for action in not_actions]) if not_actions is not None else None,
-            (resource,) if type(resource) is str else _strings(raw, "Resource", index, field),
-            _strings(raw, "NotResource", index, field) if "NotResource" in raw else None,
+            (resource,) if type(resource) is str else _strings(resource, "Resource", index, field),
+            _strings(raw["NotResource"], "NotResource", index, field) if "NotResource" in raw else None,
             None
             if principal is _ABSENT
             else _EVERYONE
@@ -170,8 +169,8 @@ def _parse_statement(index: int, raw: object, field: str) -> Statement:
     )
 
 
-def _strings(raw: Mapping[str, Any], key: str, index: int, field: str) -> tuple[str, ...] | None:
-    value = raw.get(key, _ABSENT)
+def _strings(value: object, key: str, index: int, field: str) -> tuple[str, ...] | None:
+    """The element ``key`` (``value``, already read; ``_ABSENT`` when the statement has none) as strings."""
     if value is _ABSENT:
         return None
     if isinstance(value, str):
@@ -192,7 +191,7 @@ _EVERYONE = Principal(everyone=True)
 
 def _principal(value: object, key: str, index: int, field: str) -> Principal:
     """The Principal or NotPrincipal element ``value`` (present), by principal type."""
-    if value == "*":
+    if type(value) is not dict and value == "*":  # an object is never "*": compared only when it is not one
         return _EVERYONE
     if not isinstance(value, dict):
         raise InvalidEventError(
@@ -243,7 +242,6 @@ def _conditions(raw: object, index: int, field: str) -> tuple[Condition, ...]:
     if not isinstance(raw, dict):
         raise InvalidEventError(f"{field}.Statement[{index}].Condition must be an object, got {json_type_name(raw)}")
     conditions: list[Condition] = []
-    append = conditions.append
     for operator_name, tests in raw.items():
         spelled = _KNOWN_OPERATORS.get(operator_name)
         if spelled is None:
@@ -266,7 +264,7 @@ def _conditions(raw: object, index: int, field: str) -> tuple[Condition, ...]:
                 checked = tuple(values)
             else:
                 checked = _condition_values(values, f"{field}.Statement[{index}].Condition.{operator_name}.{key}")
-            append(
+            conditions.append(
                 _new(
                     Condition,
                     (operator, qualifier, if_exists, key.lower() if type(key) is str else str(key).lower(), checked),

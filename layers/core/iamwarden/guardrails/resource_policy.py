@@ -620,6 +620,17 @@ class NewPolicy(NamedTuple):
     by_sid: bool = False
 
 
+def _each_exposure(
+    exposure: Callable[[Statement, TrustBoundary, Circumstances | None], Exposure],
+    policy: Policy,
+    boundary: TrustBoundary,
+    circumstances: Circumstances | None,
+) -> tuple[Exposure, ...]:
+    """``exposure`` of every statement of ``policy``: what ``ResourcePolicyRule.exposures`` asks ``judged_once``
+    to keep (a module function with its inputs as arguments, not a closure over them)."""
+    return tuple([exposure(statement, boundary, circumstances) for statement in policy.statements])
+
+
 class ResourcePolicyRule:
     """A new resource policy letting in the public (``public``) or untrusted accounts (``cross_account``).
 
@@ -1262,10 +1273,7 @@ class ResourcePolicyRule:
         # ``fresh_exposure`` itself when no subclass translates it (one call fewer per statement on first sight).
         exposure = fresh_exposure if type(self).exposure is ResourcePolicyRule.exposure else self.exposure
         return judged_once(
-            policy,
-            (self, boundary),
-            circumstances,
-            lambda: tuple([exposure(statement, boundary, circumstances) for statement in policy.statements]),
+            policy, (self, boundary), circumstances, _each_exposure, exposure, policy, boundary, circumstances
         )
 
     def display_name(self, name: str) -> str:

@@ -437,9 +437,26 @@ def policy_problems(
         policy,
         (statement_problems, boundary, vendors, federation),
         circumstances,
-        lambda: tuple(
-            [p for s in policy.statements for p in statement_problems(s, boundary, vendors, circumstances, federation)]
-        ),
+        _every_problem,
+        policy,
+        boundary,
+        vendors,
+        circumstances,
+        federation,
+    )
+
+
+def _every_problem(
+    policy: Policy,
+    boundary: TrustBoundary,
+    vendors: tuple[str, ...],
+    circumstances: Circumstances | None,
+    federation: FederationBoundary,
+) -> tuple[Problem, ...]:
+    """``statement_problems`` of every statement, in order: what ``policy_problems`` asks ``judged_once`` to keep
+    (a module function with its inputs as arguments, not a closure over them)."""
+    return tuple(
+        [p for s in policy.statements for p in statement_problems(s, boundary, vendors, circumstances, federation)]
     )
 
 
@@ -455,7 +472,7 @@ def statement_problems(
     A service principal needs no source condition here: a service assumes a role only when someone
     who may pass it does (``iam:PassRole``), so "unbound" services are not a problem in a trust policy.
     """
-    if not statement.allows or statement.actions == ():
+    if statement.effect != "Allow" or statement.actions == ():  # ``allows``, without the property's call
         return []
     principal = statement.principal
     if statement.not_principal is None and (
