@@ -82,6 +82,15 @@ NOT_AT_COLD_START = (
     "iamwarden.domain.held_readings",
     # A quarantine's session look-up loads with the iam_user guardrail; the executor spells its line prefix.
     "iamwarden.domain.earlier_sessions",
+    # Session 16 (cold import): the attachments record loads with an undo or an event judged against the audit table;
+    # the rule exceptions with the first approved exception read (``exception_store.APPROVED`` spells the status);
+    # a quarantine's alert lines with a quarantine's outcome; statements matched by meaning with a cut or a restore;
+    # a delivery report with the first alert.
+    "iamwarden.guardrails.attachments",
+    "iamwarden.domain.rule_exceptions",
+    "iamwarden.domain.quarantine",
+    "iamwarden.domain.statement_meaning",
+    "iamwarden.domain.delivery",
 )
 
 
@@ -122,6 +131,13 @@ def test_the_handler_import_leaves_the_collector_on_with_what_it_built_frozen() 
 
 def test_the_executor_spells_the_earlier_sessions_prefix_as_the_session_lookup_writes_it() -> None:
     assert EARLIER_SESSIONS == PREFIX
+
+
+def test_the_exception_store_spells_the_approved_status_as_the_exceptions_model_does() -> None:
+    from iamwarden.adapters.exception_store import APPROVED
+    from iamwarden.domain.rule_exceptions import ExceptionStatus
+
+    assert ExceptionStatus.APPROVED.value == APPROVED
 
 
 def test_the_handler_recognises_the_slack_undo_command_the_interaction_endpoint_sends() -> None:

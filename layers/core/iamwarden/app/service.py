@@ -27,7 +27,7 @@ changes nothing, so judging it again is harmless, and most events are such
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
 from iamwarden.adapters.errors import is_access_denied, is_key_lockout_refusal
@@ -36,7 +36,6 @@ from iamwarden.alerts.notifications import Notification, Notifier, finding_notif
 from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
 from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
 from iamwarden.domain.catalog import Mode, Severity
-from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import AuditError, InvalidEventError, RemediationError, SettingsProblem
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
@@ -46,7 +45,6 @@ from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import KeepsSnapshots, Recorded, no_later_than
 from iamwarden.domain.replays import held_back
-from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import (
     RESTORE_SETTING,
@@ -56,6 +54,12 @@ from iamwarden.domain.settings_guard import (
 )
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
+
+if TYPE_CHECKING:
+    # Loaded on the paths that use them, not at cold start: a delivery report with the first alert, an exception
+    # with the first approved exception read (``adapters.exception_store.from_item``).
+    from iamwarden.domain.delivery import DeliveryReport
+    from iamwarden.domain.rule_exceptions import RuleException
 
 #: What else a refusal of IAM Warden's call can mean, said in the final "shut out" alert (review s13 round 2, N4).
 _OTHER_READINGS = (
@@ -102,7 +106,7 @@ class SettingsSource(Protocol):
 class ActiveExceptions(Protocol):
     """The approved exceptions (``adapters.exception_store.CachedActiveExceptions``)."""
 
-    def current(self, *, fresh: bool = False) -> Sequence[RuleException]: ...
+    def current(self, *, fresh: bool = False) -> Sequence["RuleException"]: ...
 
 
 class NoTelemetry:
@@ -321,7 +325,7 @@ class EnforcerService:
         written = settings_written(change, self.own)
         return self.settings_source.before(written, self.own).settings if written else settings
 
-    def _judge(self, event: Mapping[str, Any], settings: Settings, exceptions: Sequence[RuleException]) -> Judgement:
+    def _judge(self, event: Mapping[str, Any], settings: Settings, exceptions: Sequence["RuleException"]) -> Judgement:
         return judge_event(
             event,
             settings._replace(own=self.own),
@@ -591,11 +595,13 @@ def _result(judgement: Judgement, results: Sequence[FindingResult]) -> dict[str,
     }
 
 
-def _safe_notify(notifier: Notifier, notification: Notification) -> DeliveryReport:
+def _safe_notify(notifier: Notifier, notification: Notification) -> "DeliveryReport":
     """A notifier must not raise; if one does anyway, the failure is still recorded, never propagated."""
     try:
         return notifier.notify(notification)
     except Exception as exc:  # delivery never blocks remediation
+        from iamwarden.domain.delivery import Delivery, DeliveryReport  # noqa: PLC0415 - a notifier raised: rare
+
         return DeliveryReport((Delivery("notifier", ok=False, error=f"{type(exc).__name__}: {exc}"),))
 
 

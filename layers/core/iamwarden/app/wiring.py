@@ -26,7 +26,6 @@ from iamwarden.app.config import USER_DELETION_WITHHELD, EnforcerConfig
 from iamwarden.app.executor import AccountClients, RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
-from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding
 
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from iamwarden.alerts.message import Owner
     from iamwarden.app.breaker import CircuitBreaker
     from iamwarden.app.dispatcher import AlertDispatcher
+    from iamwarden.domain.delivery import DeliveryReport
 
 
 def build_clients(config: EnforcerConfig, session: Any = None) -> ClientFactory:

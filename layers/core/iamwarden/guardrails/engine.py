@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
@@ -35,12 +35,14 @@ from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.readings import Reading, decide
 from iamwarden.domain.recorded import OWN_ROLE, PastRemediation, Recorded, Snapshot
-from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import guarding_a_settings_write
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Guardrail, LiveClients
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
+
+if TYPE_CHECKING:
+    from iamwarden.domain.rule_exceptions import RuleException
 
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 #: The keys of the offending item that says which attached policy (and version) a finding is about.
@@ -545,6 +547,8 @@ def _excepted(
     if at is None:
         return None
     operators = settings.rule("iamwarden-tampered").patterns("operators")
+    from iamwarden.domain.rule_exceptions import active_exemption  # noqa: PLC0415 - only with an exception to ask
+
     return active_exemption(finding, exceptions, at, settings.exceptions, operators)
 
 

@@ -1,0 +1,94 @@
+"""The paths whose modules load on first use, not at the enforcer's cold start (README, Benchmarks, session 16).
+
+``tests/unit/test_cold_import.py`` keeps the modules out of the cold import; these check that each path that now
+imports them when it runs answers as it did when they were imported at module level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from iamwarden.adapters.exception_store import APPROVED, CachedActiveExceptions, ExceptionStore, to_item
+from iamwarden.alerts.notifications import Notification
+from iamwarden.app.service import _safe_notify
+from iamwarden.domain.delivery import Delivery, DeliveryReport
+from iamwarden.domain.exceptions import ExceptionStoreError
+from iamwarden.domain.findings import Outcome
+from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus, RuleException
+
+APPROVED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+EXCEPTION = RuleException(
+    exception_id="exc-1",
+    scope=ExceptionScope("s3-bucket-policy-public", "arn:aws:s3:::acme-invoices", None),
+    reason="public website",
+    requester="arn:aws:iam::111122223333:user/alice",
+    requested_at=APPROVED_AT,
+    days=7,
+    status=ExceptionStatus.APPROVED,
+    approver="arn:aws:iam::111122223333:user/bob",
+    approved_at=APPROVED_AT,
+    expires_at=datetime(2026, 12, 8, 9, 0, tzinfo=UTC),
+)
+
+
+class Paginator:
+    def __init__(self, dynamodb: DynamoDb) -> None:
+        self.dynamodb = dynamodb
+
+    def paginate(self, **kwargs: Any) -> Iterator[Mapping[str, Any]]:
+        self.dynamodb.queries.append(kwargs)
+        if self.dynamodb.fail:
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "no table"}}, "Query")
+        return iter([{"Items": list(self.dynamodb.items)}])
+
+
+class DynamoDb:
+    def __init__(self, items: tuple[dict[str, Any], ...] = (), *, fail: bool = False) -> None:
+        self.items = items
+        self.fail = fail
+        self.queries: list[dict[str, Any]] = []
+
+    def get_paginator(self, name: str) -> Paginator:
+        assert name == "query"
+        return Paginator(self)
+
+
+def test_the_approved_exceptions_are_read_with_the_same_query_by_the_spelt_status_as_by_the_enum() -> None:
+    by_enum, by_value = DynamoDb((to_item(EXCEPTION),)), DynamoDb((to_item(EXCEPTION),))
+
+    assert ExceptionStore("iamwarden-exceptions", by_enum).with_status(ExceptionStatus.APPROVED) == [EXCEPTION]
+    assert ExceptionStore("iamwarden-exceptions", by_value).with_status(APPROVED) == [EXCEPTION]
+    assert by_enum.queries == by_value.queries
+    assert by_value.queries[0]["ExpressionAttributeValues"] == {":status": {"S": "approved"}}
+    assert type(by_value.queries[0]["ExpressionAttributeValues"][":status"]["S"]) is str
+
+
+def test_the_enforcers_cache_reads_the_approved_exceptions() -> None:
+    dynamodb = DynamoDb((to_item(EXCEPTION),))
+
+    assert CachedActiveExceptions(ExceptionStore("iamwarden-exceptions", dynamodb), 60).current() == (EXCEPTION,)
+    assert dynamodb.queries[0]["ExpressionAttributeValues"] == {":status": {"S": "approved"}}
+
+
+@pytest.mark.parametrize("status", [ExceptionStatus.APPROVED, APPROVED])
+def test_a_failed_read_names_the_status_as_before(status: ExceptionStatus | str) -> None:
+    store = ExceptionStore("iamwarden-exceptions", DynamoDb(fail=True))
+
+    with pytest.raises(ExceptionStoreError, match=r"^cannot read the approved exceptions from table iamwarden-exc"):
+        store.with_status(status)
+
+
+def test_a_notifier_that_raises_is_recorded_as_a_failed_delivery() -> None:
+    class Raising:
+        def notify(self, notification: Notification) -> DeliveryReport:
+            raise RuntimeError("boom")
+
+    report = _safe_notify(Raising(), Notification(Outcome.CONFIGURATION_ERROR))
+
+    assert report == DeliveryReport((Delivery("notifier", ok=False, error="RuntimeError: boom"),))
+    assert report.failed == report.deliveries
