@@ -20,6 +20,7 @@ from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.exceptions import ExceptionStoreError
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus, RuleException
+from iamwarden.domain.variables import names_own_user_only, only_variable, variable_pattern
 
 APPROVED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 EXCEPTION = RuleException(
@@ -92,3 +93,29 @@ def test_a_notifier_that_raises_is_recorded_as_a_failed_delivery() -> None:
 
     assert report == DeliveryReport((Delivery("notifier", ok=False, error="RuntimeError: boom"),))
     assert report.failed == report.deliveries
+
+
+VALUES = [
+    "${aws:username}",
+    " ${aws:PrincipalAccount} ",
+    "${aws:username, 'x'}",
+    "arn:aws:iam::*:user/${aws:username}",
+    "arn:aws:iam::*:user/${aws:username}*",
+    "arn:aws:iam::*:user/path/${aws:username}",
+    "arn:aws:iam::*:user/bob",
+    "arn:aws:s3:::bucket/${aws:username}",
+    "$aws:username",
+    "{aws:username}",
+    "",
+    "/",
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_a_value_with_no_variable_is_answered_as_the_pattern_would(value: str) -> None:
+    """``only_variable`` and ``names_own_user_only`` skip the pattern for a text without ``${``: same answers."""
+    match = variable_pattern().fullmatch(value.strip())
+    assert only_variable(value) == (match.group(1).lower() if match is not None and match.group(2) is None else None)
+    last = value.rpartition("/")[2]
+    if variable_pattern().fullmatch(last.strip()) is None:
+        assert names_own_user_only(value) is False

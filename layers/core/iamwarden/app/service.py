@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
 from iamwarden.adapters.errors import is_access_denied, is_key_lockout_refusal
 from iamwarden.adapters.ssm_settings import LiveSettings
-from iamwarden.alerts.notifications import Notification, Notifier, finding_notification
 from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
 from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
 from iamwarden.domain.catalog import Mode, Severity
@@ -56,8 +55,9 @@ from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
 
 if TYPE_CHECKING:
-    # Loaded on the paths that use them, not at cold start: a delivery report with the first alert, an exception
-    # with the first approved exception read (``adapters.exception_store.from_item``).
+    # Loaded on the paths that use them, not at cold start: a notification and its report with the first alert,
+    # an exception with the first approved exception read (``adapters.exception_store.from_item``).
+    from iamwarden.alerts.notifications import Notification, Notifier
     from iamwarden.domain.delivery import DeliveryReport
     from iamwarden.domain.rule_exceptions import RuleException
 
@@ -149,7 +149,7 @@ class EnforcerService:
         *,
         settings_source: SettingsSource,
         executor: RemediationExecutor,
-        notifier: Notifier,
+        notifier: "Notifier",
         telemetry: Telemetry | None = None,
         idempotent: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
         register_context: Callable[[Any], None] | None = None,
@@ -340,6 +340,8 @@ class EnforcerService:
         )
 
     def _act(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
+        from iamwarden.alerts.notifications import finding_notification  # noqa: PLC0415 - an alert's path only
+
         change = judgement.change
         prefix = self.settings_source.prefix
         noteworthy = finding.alert_only or judgement.verdict is Verdict.IGNORED  # break-glass: never remediated
@@ -424,6 +426,8 @@ class EnforcerService:
 
     def _alert_uncertain(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
         """A finding in remediate mode that rests on facts nobody could read: never acted on, alerted with them."""
+        from iamwarden.alerts.notifications import finding_notification  # noqa: PLC0415 - an alert's path only
+
         self.telemetry.count("RemediationsUncertain", finding.rule_id)
         note = f"not certain: could not know {'; '.join(finding.needs_context)}"
         record = self.executor.record_alert(finding, note=note)
@@ -441,6 +445,8 @@ class EnforcerService:
         self, finding: Finding, judgement: Judgement, event: Mapping[str, Any], decision: BreakerDecision
     ) -> tuple[FindingResult, AuditRecord]:
         """A finding the kill switch or the breaker keeps from remediation: recorded and alerted, nothing changed."""
+        from iamwarden.alerts.notifications import finding_notification  # noqa: PLC0415 - an alert's path only
+
         change = judgement.change
         prefix = self.settings_source.prefix
         if decision.tripped:
@@ -457,6 +463,8 @@ class EnforcerService:
         self, finding: Finding, change: CloudTrailChange | None, event: Mapping[str, Any], decision: BreakerDecision
     ) -> None:
         """The one critical alert: recorded under the finding that tripped the breaker, claimed before it is sent."""
+        from iamwarden.alerts.notifications import Notification  # noqa: PLC0415 - an alert's path only
+
         self.telemetry.count("CircuitBreakerTripped")
         signature = hashlib.sha256(f"{finding.finding_id}/breaker".encode()).hexdigest()[:20]
         record = self.audit.begin(
@@ -489,6 +497,8 @@ class EnforcerService:
 
     def _report_unjudged(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
         """A rule could not read what it needs (AccessDenied, say): record and alert that; change nothing."""
+        from iamwarden.alerts.notifications import finding_notification  # noqa: PLC0415 - an alert's path only
+
         record = self.executor.record_alert(finding)
         notification = finding_notification(
             Outcome.NOTEWORTHY,
@@ -500,7 +510,7 @@ class EnforcerService:
         self._alert(record, event, notification)
         return FindingResult(finding.finding_id, finding.rule_id, Outcome.NOTEWORTHY, record.remediation_id)
 
-    def _alert(self, record: AuditRecord, event: Mapping[str, Any] | None, notification: Notification) -> None:
+    def _alert(self, record: AuditRecord, event: Mapping[str, Any] | None, notification: "Notification") -> None:
         """Send once per remediation and outcome; keep failed deliveries on the audit item."""
         if not self.audit.claim_alert(record.remediation_id, notification.outcome.value):
             return
@@ -517,6 +527,8 @@ class EnforcerService:
 
     def _report_configuration(self, problems: tuple[SettingsProblem, ...]) -> None:
         """Alert once per distinct set of invalid settings (recorded, so other containers stay quiet too)."""
+        from iamwarden.alerts.notifications import Notification  # noqa: PLC0415 - an alert's path only
+
         signature = hashlib.sha256("\n".join(sorted(map(str, problems))).encode()).hexdigest()[:20]
         if signature == self._reported_problems:
             return
@@ -550,6 +562,8 @@ class EnforcerService:
 
     def _report_rejection(self, judgement: Judgement, event: Mapping[str, Any]) -> None:
         """Record and alert (once per event) an event that names another account than its own."""
+        from iamwarden.alerts.notifications import Notification  # noqa: PLC0415 - an alert's path only
+
         change = judgement.change
         if change is None:
             return
@@ -595,7 +609,7 @@ def _result(judgement: Judgement, results: Sequence[FindingResult]) -> dict[str,
     }
 
 
-def _safe_notify(notifier: Notifier, notification: Notification) -> "DeliveryReport":
+def _safe_notify(notifier: "Notifier", notification: "Notification") -> "DeliveryReport":
     """A notifier must not raise; if one does anyway, the failure is still recorded, never propagated."""
     try:
         return notifier.notify(notification)

@@ -20,7 +20,6 @@ from iamwarden.adapters.origin_access_identities import LiveOriginAccessIdentiti
 from iamwarden.adapters.principals import LiveRoleDirectory
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
-from iamwarden.alerts.notifications import Notification, Notifier
 from iamwarden.alerts.settings import AlertSettings, parse_alert_settings
 from iamwarden.app.config import USER_DELETION_WITHHELD, EnforcerConfig
 from iamwarden.app.executor import AccountClients, RemediationExecutor
@@ -32,6 +31,7 @@ from iamwarden.domain.findings import Finding
 if TYPE_CHECKING:
     from iamwarden.adapters.breaker import KillSwitch
     from iamwarden.alerts.message import Owner
+    from iamwarden.alerts.notifications import Notification, Notifier
     from iamwarden.app.breaker import CircuitBreaker
     from iamwarden.app.dispatcher import AlertDispatcher
     from iamwarden.domain.delivery import DeliveryReport

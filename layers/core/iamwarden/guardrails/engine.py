@@ -33,7 +33,6 @@ from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, RemediationStep, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
-from iamwarden.domain.readings import Reading, decide
 from iamwarden.domain.recorded import OWN_ROLE, PastRemediation, Recorded, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import guarding_a_settings_write
@@ -339,6 +338,8 @@ def _read_either_way(
     if context.change.event_name == "CreatePolicyVersion":
         # A new default version is decided as a default made of an existing one (review s14, the lead's decision):
         # a reading that opens something with certainty is undone, plans and all; see ``readings.decide``.
+        from iamwarden.domain.readings import Reading, decide  # noqa: PLC0415 - with the identity_policy guardrail
+
         named = [Reading(label, found) for label, found in zip(labels, readings, strict=True)]
         return decide(named, f"the event's policy text ({'; '.join(where)})")
     if invalid is None and all(_same_findings(findings, reading) for reading in readings):
