@@ -86,8 +86,8 @@ NOT_AT_COLD_START = (
     "iamwarden.domain.earlier_sessions",
     # Session 16 (cold import): the attachments record loads with an undo or an event judged against the audit table;
     # the rule exceptions with the first approved exception read (``exception_store.APPROVED`` spells the status);
-    # a quarantine's alert lines with a quarantine's outcome; statements matched by meaning with a cut or a restore;
-    # a delivery report with the first alert.
+    # a quarantine's alert lines with the first remediation's alert; statements matched by meaning with a cut or a
+    # restore; a delivery report with the first alert.
     "iamwarden.guardrails.attachments",
     "iamwarden.domain.rule_exceptions",
     "iamwarden.domain.quarantine",

@@ -6,12 +6,15 @@ imports them when it runs answers as it did when they were imported at module le
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iamwarden.adapters.exception_store import APPROVED, CachedActiveExceptions, ExceptionStore, to_item
 from iamwarden.alerts.notifications import Notification
@@ -77,7 +80,7 @@ def test_the_enforcers_cache_reads_the_approved_exceptions() -> None:
 
 
 @pytest.mark.parametrize("status", [ExceptionStatus.APPROVED, APPROVED])
-def test_a_failed_read_names_the_status_as_before(status: ExceptionStatus | str) -> None:
+def test_a_failed_read_names_the_status_as_before(status: ExceptionStatus | Literal["approved"]) -> None:
     store = ExceptionStore("iamwarden-exceptions", DynamoDb(fail=True))
 
     with pytest.raises(ExceptionStoreError, match=r"^cannot read the approved exceptions from table iamwarden-exc"):
@@ -119,3 +122,63 @@ def test_a_value_with_no_variable_is_answered_as_the_pattern_would(value: str) -
     last = value.rpartition("/")[2]
     if variable_pattern().fullmatch(last.strip()) is None:
         assert names_own_user_only(value) is False
+
+
+# Main's spelling of both functions, kept here as the reference the shortcuts must equal (review s16 coldimport F3).
+_MAINS_VARIABLE = re.compile(r"\$\{\s*([^\s,'}]+)\s*(?:,\s*'((?:[^']|'')*)'\s*)?\}")
+_MAINS_USER_RESOURCE = re.compile(r":user(?:/|$)", re.IGNORECASE)
+
+
+def _mains_only_variable(value: str) -> str | None:
+    match = _MAINS_VARIABLE.fullmatch(value.strip())
+    return match.group(1).lower() if match is not None and match.group(2) is None else None
+
+
+def _mains_names_own_user_only(resource: str) -> bool:
+    head, slash, last = resource.rpartition("/")
+    match = _MAINS_VARIABLE.fullmatch(last.strip())
+    return (
+        bool(slash)
+        and match is not None
+        and match.group(1).lower() == "aws:username"
+        and _MAINS_USER_RESOURCE.search(head) is not None
+        and ":iam:" in head.lower()
+    )
+
+
+_PIECES = st.sampled_from(
+    [
+        "$",
+        "{",
+        "}",
+        "${",
+        "$ {",
+        "\\${",
+        "aws:username",
+        "AWS:UserName",
+        "aws:PrincipalAccount",
+        ",",
+        "'",
+        "''",
+        " ",
+        "\u00a0",
+        "\u2028",
+        "\uff04{",
+        "arn:aws:iam::",
+        "*",
+        ":user",
+        ":USER/",
+        "/",
+        "x",
+        "\u0130",
+        "\u00df",
+        ":iam:",
+    ]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_PIECES | st.text(max_size=3), max_size=12).map("".join))
+def test_the_shortcuts_answer_as_mains_pattern_on_any_text(text: str) -> None:
+    assert only_variable(text) == _mains_only_variable(text)
+    assert names_own_user_only(text) is _mains_names_own_user_only(text)

@@ -174,7 +174,7 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ("iamwarden.app.service", "iamwarden.alerts.notifications"): _FIRST_ALERT,
     ("iamwarden.app.service", "iamwarden.domain.delivery"): _FIRST_ALERT,
     ("iamwarden.alerts.notifications", "iamwarden.domain.quarantine"): (
-        "a quarantine's alert lines are read for a quarantine's outcome only"
+        "a quarantine's alert lines are read with a remediation's alert only (never at cold start)"
     ),
     ("iamwarden.guardrails.remediation", "iamwarden.domain.statement_meaning"): (
         "statements are matched by meaning only by a cut or a restore, not at every cold start"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -30,7 +30,7 @@ BY_STATUS_INDEX = "by-status"
 #: ``ExceptionStatus.APPROVED``'s value, which a unit test keeps equal. The enforcer reads the approved exceptions
 #: with every container's first event; spelt here, ``domain.rule_exceptions`` (~1.7 ms) loads only when an item is
 #: read (``from_item``), not at every cold start of an account with no exception approved.
-APPROVED = "approved"
+APPROVED: Final[Literal["approved"]] = "approved"
 #: The audit table's ``kind`` of the desk's record of each lifecycle step of an exception.
 EXCEPTION_RECORD_KIND = "exception"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -129,7 +129,7 @@ class ExceptionStore:
         item = answer.get("Item")
         return from_item(item) if item else None
 
-    def with_status(self, status: ExceptionStatus | str) -> list[RuleException]:
+    def with_status(self, status: ExceptionStatus | Literal["approved"]) -> list[RuleException]:
         """Every exception in ``status`` (an ``ExceptionStatus`` or its value, e.g. ``APPROVED``), soonest ending
         first (one Query on ``by-status``)."""
         return list(self._query(status))
@@ -150,22 +150,22 @@ class ExceptionStore:
         )
         return after
 
-    def _query(self, status: ExceptionStatus | str) -> Iterator[RuleException]:
-        status = str(status)  # an ExceptionStatus is a StrEnum: its value
+    def _query(self, status: ExceptionStatus | Literal["approved"]) -> Iterator[RuleException]:
+        value = str(status)  # an ExceptionStatus is a StrEnum: its value
         try:
             pages = self._dynamodb.get_paginator("query").paginate(
                 TableName=self.table_name,
                 IndexName=BY_STATUS_INDEX,
                 KeyConditionExpression="#status = :status",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":status": {"S": status}},
+                ExpressionAttributeValues={":status": {"S": value}},
             )
             for page in pages:
                 for item in page.get("Items", []):
                     yield from_item(item)
         except (BotoCoreError, ClientError) as exc:
             raise ExceptionStoreError(
-                f"cannot read the {status} exceptions from table {self.table_name}: {describe(exc)}"
+                f"cannot read the {value} exceptions from table {self.table_name}: {describe(exc)}"
             ) from exc
 
     def _write(self, operation: str, exception_id: str, **kwargs: Any) -> None:
