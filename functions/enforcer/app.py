@@ -20,17 +20,20 @@ import gc
 # 9 M instructions on top of boto3, ~13 M more when boto3 is imported here, as Lambda does; README, Benchmarks).
 gc.disable()
 
-from typing import Any  # noqa: E402 - after gc.disable(), on purpose
+from typing import TYPE_CHECKING, Any  # noqa: E402 - after gc.disable(), on purpose
 
 from aws_lambda_powertools import Logger, Metrics  # noqa: E402
 from aws_lambda_powertools.metrics import MetricUnit, single_metric  # noqa: E402
-from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 
 from iamwarden.adapters.audit import AuditLog  # noqa: E402
 from iamwarden.app.config import EnforcerConfig  # noqa: E402
 from iamwarden.app.service import EnforcerService  # noqa: E402
 from iamwarden.app.tracing import tracer_from_environment  # noqa: E402
 from iamwarden.app.wiring import build_clients, build_enforcer_service, build_executor  # noqa: E402
+
+if TYPE_CHECKING:
+    # A type only (annotations are strings here): Powertools' typing package is ~2 M instructions of a cold start.
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 #: ``alerts.interactions.UNDO_COMMAND``, which a unit test keeps equal: the undo's modules load only for it.
 SLACK_UNDO_COMMAND = "iamwarden.slack-undo"

@@ -35,6 +35,8 @@ _PROBE = """
 import gc, json, sys, typing
 import app
 cold = sorted(sys.modules)
+from iamwarden.domain import own, variables
+patterns = {"variable": variables.variable_pattern.cache_info().currsize, "region": own._region.cache_info().currsize}
 collector = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
 from iamwarden.guardrails import registry
 registry.load_all()
@@ -49,7 +51,7 @@ for name, module in sorted(sys.modules.items()):
             forward += [f"{name}.{value.__name__}.{f}" for f, t in fields.items() if isinstance(t, typing.ForwardRef)]
 from iamwarden.alerts.interactions import UNDO_COMMAND
 print(json.dumps({"forward": forward, "cold": cold, "all": sorted(sys.modules), "collector": collector,
-                  "undo_command": [app.SLACK_UNDO_COMMAND, UNDO_COMMAND]}))
+                  "patterns": patterns, "undo_command": [app.SLACK_UNDO_COMMAND, UNDO_COMMAND]}))
 """
 
 #: Modules only some paths need, and what each would cost every cold start.
@@ -82,6 +84,25 @@ NOT_AT_COLD_START = (
     "iamwarden.domain.held_readings",
     # A quarantine's session look-up loads with the iam_user guardrail; the executor spells its line prefix.
     "iamwarden.domain.earlier_sessions",
+    # Session 16 (cold import): the attachments record loads with an undo or an event judged against the audit table;
+    # the rule exceptions with the first approved exception read (``exception_store.APPROVED`` spells the status);
+    # a quarantine's alert lines with the first remediation's alert; statements matched by meaning with a cut or a
+    # restore; a delivery report with the first alert.
+    "iamwarden.guardrails.attachments",
+    "iamwarden.domain.rule_exceptions",
+    "iamwarden.domain.quarantine",
+    "iamwarden.domain.statement_meaning",
+    "iamwarden.domain.delivery",
+    # A notification is built on an alert's path only (``app.service`` imports it there), and the engine reads an
+    # event's text every way (``domain.readings``) for a CreatePolicyVersion only; the handler names Powertools'
+    # LambdaContext as a type only.
+    "iamwarden.alerts.notifications",
+    "iamwarden.domain.readings",
+    "aws_lambda_powertools.utilities.typing",
+    # The live directory parses a held text's readings with its first policy read; the audit reader digests an
+    # inline document with the first one it holds.
+    "iamwarden.domain.held_texts",
+    "iamwarden.domain.canonical",
 )
 
 
@@ -122,6 +143,22 @@ def test_the_handler_import_leaves_the_collector_on_with_what_it_built_frozen() 
 
 def test_the_executor_spells_the_earlier_sessions_prefix_as_the_session_lookup_writes_it() -> None:
     assert EARLIER_SESSIONS == PREFIX
+
+
+def test_the_handler_import_compiles_no_pattern_only_some_texts_need() -> None:
+    """A policy variable's and a region's pattern are compiled with the first text that needs one (~1.5 M
+    instructions of every cold start otherwise, with ``documents``' and ``prune_tag``'s, now kept as strings)."""
+    from iamwarden.domain import documents, prune_tag
+
+    assert _probe()["patterns"] == {"variable": 0, "region": 0}
+    assert all(type(p) is str for p in (documents._KEY_END, documents._KEY_END_AFTER_SPACE, prune_tag._DATE))
+
+
+def test_the_exception_store_spells_the_approved_status_as_the_exceptions_model_does() -> None:
+    from iamwarden.adapters.exception_store import APPROVED
+    from iamwarden.domain.rule_exceptions import ExceptionStatus
+
+    assert ExceptionStatus.APPROVED.value == APPROVED
 
 
 def test_the_handler_recognises_the_slack_undo_command_the_interaction_endpoint_sends() -> None:

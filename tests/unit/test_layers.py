@@ -125,6 +125,12 @@ _DIFFLIB = (
     "a misspelt key meant: loaded on that error path, not at every cold start"
 )
 
+_EXCEPTIONS = (
+    "the rule exceptions model (~5 M instructions) loads with the first approved exception read or checked: an "
+    "account with none approved never loads it (exception_store.APPROVED spells the status the enforcer queries)"
+)
+_FIRST_ALERT = "a notification and its delivery report are built on an alert's path only (~3 M instructions)"
+
 #: (importing module, imported module or its prefix) -> why the import is inside a function.
 LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ("iamwarden.app.cli", "iamwarden.app.commands"): _CLI_OPTIONAL,
@@ -154,6 +160,30 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ("iamwarden.app.wiring", "iamwarden.app.dispatcher"): (
         "the alert dispatcher (alert model, renderers, SNS and owner adapters, ~20 M instructions) is built with "
         "the enforcer's first alert: most events alert nothing (README, Benchmarks)"
+    ),
+    # Session 16, cold import module by module (README, Benchmarks): loaded on the paths that use them, not at every
+    # cold start; tests/unit/test_cold_import.py keeps each out of the handler's import.
+    ("iamwarden.app.executor", "iamwarden.guardrails.attachments"): (
+        "only an undo writes the attachments record (~0.7 ms); the engine loads it with an event judged live"
+    ),
+    ("iamwarden.adapters.exception_store", "iamwarden.domain.rule_exceptions"): _EXCEPTIONS,
+    ("iamwarden.guardrails.engine", "iamwarden.domain.rule_exceptions"): _EXCEPTIONS,
+    ("iamwarden.guardrails.engine", "iamwarden.domain.readings"): (
+        "the readings decision is for a CreatePolicyVersion whose text reads more than one way (~1.5 M instructions)"
+    ),
+    ("iamwarden.app.service", "iamwarden.alerts.notifications"): _FIRST_ALERT,
+    ("iamwarden.app.service", "iamwarden.domain.delivery"): _FIRST_ALERT,
+    ("iamwarden.alerts.notifications", "iamwarden.domain.quarantine"): (
+        "a quarantine's alert lines are read with a remediation's alert only (never at cold start)"
+    ),
+    ("iamwarden.guardrails.remediation", "iamwarden.domain.statement_meaning"): (
+        "statements are matched by meaning only by a cut or a restore, not at every cold start"
+    ),
+    ("iamwarden.adapters.principals", "iamwarden.domain.held_texts"): (
+        "a held text's readings are parsed with the live directory's first policy read"
+    ),
+    ("iamwarden.adapters.recorded", "iamwarden.domain.canonical"): (
+        "an inline document's digest is taken with the first one held, not at every cold start"
     ),
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack"): _SLACK,
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack_app"): _SLACK,

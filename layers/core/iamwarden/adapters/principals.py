@@ -52,7 +52,6 @@ from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error,
 from iamwarden.domain.directory import PrincipalKey, group_source, inline_source
 from iamwarden.domain.events import event_instant
 from iamwarden.domain.exceptions import IamWardenError
-from iamwarden.domain.held_texts import parsed_readings
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RolesRead
@@ -603,6 +602,9 @@ class LiveRoleDirectory:
         """The policy document under ``key`` of an IAM answer, with the other readings of its text (kept before
         botocore decoded it: ``_keep_texts``), so a held policy that names a key twice is read every way."""
         text = answer.get(_TEXT, answer[key])
+        # Imported with the first policy read: the enforcer imports this module at every cold start.
+        from iamwarden.domain.held_texts import parsed_readings  # noqa: PLC0415
+
         return NamedPolicy(source, self._parse(answer[key], what), parsed_readings(text, what))
 
     def _managed(self, account: str, policy_arn: str) -> NamedPolicy:

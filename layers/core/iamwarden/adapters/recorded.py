@@ -38,7 +38,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamwarden.adapters.audit import AuditLog, AuditStatus
 from iamwarden.adapters.errors import describe, error_code, is_gone
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.canonical import document_digest
 from iamwarden.domain.exceptions import AuditError
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.recorded import (
@@ -305,6 +304,8 @@ def _inline_held(document: Any) -> tuple[str, str | None]:
     """An inline document as the details give it (URL-encoded text or a dict): its ``document_digest`` and its
     ``compact_document`` text; an unreadable one gets a digest no event's document has and no text, so a put over
     it stays "not known"."""
+    from iamwarden.domain.canonical import document_digest  # noqa: PLC0415 - with the first inline document held
+
     try:
         decoded_document = decoded(document)
         return document_digest(decoded_document), compact_document(decoded_document)

@@ -6,15 +6,17 @@ remediation: a notifier reports failures in its ``DeliveryReport`` instead of
 raising, and the enforcer records them on the audit item for replay.
 """
 
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from iamwarden.domain.catalog import Severity
-from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
-from iamwarden.domain.quarantine import DENY_ALL_DONE, RETRIED, as_earlier, held_line, latest_verdict
 from iamwarden.guardrails.registry import ACTIONS
+
+if TYPE_CHECKING:
+    # A notifier's answer, built by the dispatcher with the first alert: not imported at cold start.
+    from iamwarden.domain.delivery import DeliveryReport
 
 #: What a remediation reports as done when every step found nothing left to undo: the change
 #: was put right already, or the resource changed again since (and a later change is never touched).
@@ -33,9 +35,12 @@ def _failed_quarantine(finding: Finding, done: tuple[str, ...]) -> tuple[Finding
     attempts must not read as holding."""
     if not any(step.action in QUARANTINES for step in finding.plan):
         return finding, done
+    # Imported with a quarantine's outcome only: the enforcer imports this module at every cold start.
+    from iamwarden.domain.quarantine import DENY_ALL_DONE, RETRIED, held_line, latest_verdict  # noqa: PLC0415
+
     verdict = latest_verdict(done)
     # Earlier attempts' "holds" lines read as what they were (review s14 F3); only the latest attempt's stands.
-    done = as_earlier(done, keep_latest=verdict == "held")
+    done = _as_earlier(done, keep_latest=verdict == "held")
     if verdict in (None, "not quarantined"):
         return finding._replace(severity=Severity.CRITICAL), done
     if verdict == "held":
@@ -44,6 +49,13 @@ def _failed_quarantine(finding: Finding, done: tuple[str, ...]) -> tuple[Finding
     # attempt's own line): the refused writes after that deny-all are the ones the retry will do.
     last = max(index for index, line in enumerate(done) if line.startswith(DENY_ALL_DONE))
     return finding, (*done, held_line(sum(line.endswith(RETRIED) for line in done[last:])))
+
+
+def _as_earlier(done: tuple[str, ...], *, keep_latest: bool) -> tuple[str, ...]:
+    """``domain.quarantine.as_earlier``, imported with the first remediation's outcome, not at every cold start."""
+    from iamwarden.domain.quarantine import as_earlier  # noqa: PLC0415
+
+    return as_earlier(done, keep_latest=keep_latest)
 
 
 class Notification(NamedTuple):
@@ -82,7 +94,7 @@ def finding_notification(
         actions = tuple(step.summary for step in finding.plan)  # ``error``: why a remediate-mode finding was held
     elif outcome is Outcome.REMEDIATED:
         # A quarantine retried to success: its earlier attempts' "holds" lines are past (review s14 F3).
-        actions = (as_earlier(done, keep_latest=False) if done else ()) or (ALREADY_COMPLIANT,)
+        actions = (_as_earlier(done, keep_latest=False) if done else ()) or (ALREADY_COMPLIANT,)
     elif outcome is Outcome.REMEDIATION_FAILED:
         finding, actions = _failed_quarantine(finding, done)
     else:
@@ -104,4 +116,4 @@ def finding_notification(
 class Notifier(Protocol):
     """Sends a notification to every channel it should reach; never raises for a channel failure."""
 
-    def notify(self, notification: Notification) -> DeliveryReport: ...
+    def notify(self, notification: Notification) -> "DeliveryReport": ...

@@ -27,16 +27,14 @@ changes nothing, so judging it again is harmless, and most events are such
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
 from iamwarden.adapters.errors import is_access_denied, is_key_lockout_refusal
 from iamwarden.adapters.ssm_settings import LiveSettings
-from iamwarden.alerts.notifications import Notification, Notifier, finding_notification
 from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
 from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
 from iamwarden.domain.catalog import Mode, Severity
-from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import AuditError, InvalidEventError, RemediationError, SettingsProblem
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
@@ -46,7 +44,6 @@ from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import KeepsSnapshots, Recorded, no_later_than
 from iamwarden.domain.replays import held_back
-from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import (
     RESTORE_SETTING,
@@ -56,6 +53,13 @@ from iamwarden.domain.settings_guard import (
 )
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
+
+if TYPE_CHECKING:
+    # Loaded on the paths that use them, not at cold start: a notification and its report with the first alert,
+    # an exception with the first approved exception read (``adapters.exception_store.from_item``).
+    from iamwarden.alerts.notifications import Notification, Notifier
+    from iamwarden.domain.delivery import DeliveryReport
+    from iamwarden.domain.rule_exceptions import RuleException
 
 #: What else a refusal of IAM Warden's call can mean, said in the final "shut out" alert (review s13 round 2, N4).
 _OTHER_READINGS = (
@@ -102,7 +106,7 @@ class SettingsSource(Protocol):
 class ActiveExceptions(Protocol):
     """The approved exceptions (``adapters.exception_store.CachedActiveExceptions``)."""
 
-    def current(self, *, fresh: bool = False) -> Sequence[RuleException]: ...
+    def current(self, *, fresh: bool = False) -> Sequence["RuleException"]: ...
 
 
 class NoTelemetry:
@@ -145,7 +149,7 @@ class EnforcerService:
         *,
         settings_source: SettingsSource,
         executor: RemediationExecutor,
-        notifier: Notifier,
+        notifier: "Notifier",
         telemetry: Telemetry | None = None,
         idempotent: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
         register_context: Callable[[Any], None] | None = None,
@@ -321,7 +325,7 @@ class EnforcerService:
         written = settings_written(change, self.own)
         return self.settings_source.before(written, self.own).settings if written else settings
 
-    def _judge(self, event: Mapping[str, Any], settings: Settings, exceptions: Sequence[RuleException]) -> Judgement:
+    def _judge(self, event: Mapping[str, Any], settings: Settings, exceptions: Sequence["RuleException"]) -> Judgement:
         return judge_event(
             event,
             settings._replace(own=self.own),
@@ -336,6 +340,8 @@ class EnforcerService:
         )
 
     def _act(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
+        from iamwarden.alerts.notifications import finding_notification  # noqa: PLC0415 - an alert's path only
+
         change = judgement.change
         prefix = self.settings_source.prefix
         noteworthy = finding.alert_only or judgement.verdict is Verdict.IGNORED  # break-glass: never remediated
@@ -420,6 +426,8 @@ class EnforcerService:
 
     def _alert_uncertain(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
         """A finding in remediate mode that rests on facts nobody could read: never acted on, alerted with them."""
+        from iamwarden.alerts.notifications import finding_notification  # noqa: PLC0415 - an alert's path only
+
         self.telemetry.count("RemediationsUncertain", finding.rule_id)
         note = f"not certain: could not know {'; '.join(finding.needs_context)}"
         record = self.executor.record_alert(finding, note=note)
@@ -437,6 +445,8 @@ class EnforcerService:
         self, finding: Finding, judgement: Judgement, event: Mapping[str, Any], decision: BreakerDecision
     ) -> tuple[FindingResult, AuditRecord]:
         """A finding the kill switch or the breaker keeps from remediation: recorded and alerted, nothing changed."""
+        from iamwarden.alerts.notifications import finding_notification  # noqa: PLC0415 - an alert's path only
+
         change = judgement.change
         prefix = self.settings_source.prefix
         if decision.tripped:
@@ -453,6 +463,8 @@ class EnforcerService:
         self, finding: Finding, change: CloudTrailChange | None, event: Mapping[str, Any], decision: BreakerDecision
     ) -> None:
         """The one critical alert: recorded under the finding that tripped the breaker, claimed before it is sent."""
+        from iamwarden.alerts.notifications import Notification  # noqa: PLC0415 - an alert's path only
+
         self.telemetry.count("CircuitBreakerTripped")
         signature = hashlib.sha256(f"{finding.finding_id}/breaker".encode()).hexdigest()[:20]
         record = self.audit.begin(
@@ -485,6 +497,8 @@ class EnforcerService:
 
     def _report_unjudged(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
         """A rule could not read what it needs (AccessDenied, say): record and alert that; change nothing."""
+        from iamwarden.alerts.notifications import finding_notification  # noqa: PLC0415 - an alert's path only
+
         record = self.executor.record_alert(finding)
         notification = finding_notification(
             Outcome.NOTEWORTHY,
@@ -496,7 +510,7 @@ class EnforcerService:
         self._alert(record, event, notification)
         return FindingResult(finding.finding_id, finding.rule_id, Outcome.NOTEWORTHY, record.remediation_id)
 
-    def _alert(self, record: AuditRecord, event: Mapping[str, Any] | None, notification: Notification) -> None:
+    def _alert(self, record: AuditRecord, event: Mapping[str, Any] | None, notification: "Notification") -> None:
         """Send once per remediation and outcome; keep failed deliveries on the audit item."""
         if not self.audit.claim_alert(record.remediation_id, notification.outcome.value):
             return
@@ -513,6 +527,8 @@ class EnforcerService:
 
     def _report_configuration(self, problems: tuple[SettingsProblem, ...]) -> None:
         """Alert once per distinct set of invalid settings (recorded, so other containers stay quiet too)."""
+        from iamwarden.alerts.notifications import Notification  # noqa: PLC0415 - an alert's path only
+
         signature = hashlib.sha256("\n".join(sorted(map(str, problems))).encode()).hexdigest()[:20]
         if signature == self._reported_problems:
             return
@@ -546,6 +562,8 @@ class EnforcerService:
 
     def _report_rejection(self, judgement: Judgement, event: Mapping[str, Any]) -> None:
         """Record and alert (once per event) an event that names another account than its own."""
+        from iamwarden.alerts.notifications import Notification  # noqa: PLC0415 - an alert's path only
+
         change = judgement.change
         if change is None:
             return
@@ -591,11 +609,13 @@ def _result(judgement: Judgement, results: Sequence[FindingResult]) -> dict[str,
     }
 
 
-def _safe_notify(notifier: Notifier, notification: Notification) -> DeliveryReport:
+def _safe_notify(notifier: "Notifier", notification: "Notification") -> "DeliveryReport":
     """A notifier must not raise; if one does anyway, the failure is still recorded, never propagated."""
     try:
         return notifier.notify(notification)
     except Exception as exc:  # delivery never blocks remediation
+        from iamwarden.domain.delivery import Delivery, DeliveryReport  # noqa: PLC0415 - a notifier raised: rare
+
         return DeliveryReport((Delivery("notifier", ok=False, error=f"{type(exc).__name__}: {exc}"),))
 
 

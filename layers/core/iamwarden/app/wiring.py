@@ -20,21 +20,21 @@ from iamwarden.adapters.origin_access_identities import LiveOriginAccessIdentiti
 from iamwarden.adapters.principals import LiveRoleDirectory
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
-from iamwarden.alerts.notifications import Notification, Notifier
 from iamwarden.alerts.settings import AlertSettings, parse_alert_settings
 from iamwarden.app.config import USER_DELETION_WITHHELD, EnforcerConfig
 from iamwarden.app.executor import AccountClients, RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
-from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding
 
 if TYPE_CHECKING:
     from iamwarden.adapters.breaker import KillSwitch
     from iamwarden.alerts.message import Owner
+    from iamwarden.alerts.notifications import Notification, Notifier
     from iamwarden.app.breaker import CircuitBreaker
     from iamwarden.app.dispatcher import AlertDispatcher
+    from iamwarden.domain.delivery import DeliveryReport
 
 
 def build_clients(config: EnforcerConfig, session: Any = None) -> ClientFactory:

@@ -190,9 +190,11 @@ def _text_of(value: str) -> str:
 
 #: A key's end in JSON text: a closing quote, JSON whitespace, a colon. Every key of the text ends so, and so does
 #: ``\\":`` inside a string: counting these can only over-count the keys the text spells, never miss one.
-_KEY_END = re.compile(r'"[ \t\n\r]*:')
+_KEY_END = r'"[ \t\n\r]*:'
 #: A key's end with whitespace before its colon: in none (the usual text), each key ends ``":``, counted in C.
-_KEY_END_AFTER_SPACE = re.compile(r'"[ \t\n\r]+:')
+_KEY_END_AFTER_SPACE = r'"[ \t\n\r]+:'
+# Both are compiled (and kept in ``re``'s cache) with the first text that has whitespace before a colon: a rare text,
+# so not at every cold start.
 
 
 def _key_ends_after_space(text: str) -> bool:
@@ -201,7 +203,7 @@ def _key_ends_after_space(text: str) -> bool:
     instead of the regex trying a match at every quote; any other text asks the regex."""
     if " :" not in text and "\n:" not in text and "\t:" not in text and "\r:" not in text:
         return False
-    return _KEY_END_AFTER_SPACE.search(text) is not None
+    return re.search(_KEY_END_AFTER_SPACE, text) is not None
 
 
 #: What ``duplicate_keys`` found, by the text as the event gave it (bounded like ``_PARSED``).
@@ -410,7 +412,7 @@ def _duplicates(text: str, keys_read: int) -> tuple[str, ...]:
     counts differ is read again, keeping every key, to know for certain and say where."""
     spelled = text.count('":')
     if _key_ends_after_space(text):  # a key may end '"  :': count every kind
-        spelled = len(_KEY_END.findall(text))
+        spelled = len(re.findall(_KEY_END, text))
     if spelled == keys_read:
         return ()
     return _duplicates_exactly(text)

@@ -59,7 +59,7 @@ from iamwarden.domain.principals import (
     ReadsRolesBehind,
     RoleDirectory,
 )
-from iamwarden.domain.variables import VARIABLE, names_own_user_only, resolve
+from iamwarden.domain.variables import names_own_user_only, resolve, variable_pattern
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 
 _SELF = "${aws:username}"
@@ -746,7 +746,7 @@ class _Judge:
         names = self._guessed.get(resource, ()) if "${" in resource else ()
         if not names:
             return ()
-        spelled = {match.group(1).lower(): match.group(1) for match in VARIABLE.finditer(resource)}
+        spelled = {match.group(1).lower(): match.group(1) for match in variable_pattern().finditer(resource)}
         holder = principal_label(self.principal.principal_arn) if self.principal is not None else "the holder"
         return tuple(
             f"what ${{{spelled.get(name, name)}}} is in the requests of {holder} (a policy variable in {resource}: "
@@ -914,7 +914,7 @@ class _Judge:
                 if acted_on is None:
                     acted_on = self._acted_on(action, pattern, kind)
                 if widest is not None and _covers(widest, acted_on.replace(_HOLDER_ACCOUNT, "*")):
-                    names = ", ".join(f"${{{match.group(1)}}}" for match in VARIABLE.finditer(deny))
+                    names = ", ".join(f"${{{match.group(1)}}}" for match in variable_pattern().finditer(deny))
                     holder = principal_label(self.principal.principal_arn) if self.principal else "the holder"
                     found.append(
                         f"whether the Deny of {action} on {deny} covers it: the value of {names} in the requests of "
@@ -1012,7 +1012,7 @@ class _Judge:
                 widest = self._as_allowed(resource) or ""
                 if not _is_everything(widest) and not self._covers_iam((resource,), widest=True):
                     continue
-                names = ", ".join(f"${{{match.group(1)}}}" for match in VARIABLE.finditer(resource))
+                names = ", ".join(f"${{{match.group(1)}}}" for match in variable_pattern().finditer(resource))
                 found.append(
                     f"whether {deny.label} (Deny on {resource}) cancels the admin grant: the value of {names} in "
                     f"the requests of {holder} is not known"

@@ -13,6 +13,7 @@ Pure: the app reads the environment (``iamwarden.app.config``) and hands an ``Ow
 import json
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -80,7 +81,12 @@ MEMBER_SESSIONS: Mapping[str, str] = MappingProxyType(
 #: What IAM Warden last read of a member stack role's ``RoleId`` (the heartbeat's snapshot), by the role's ARN in
 #: that account; None when it never read one.
 RoleId = Callable[[str], str | None]
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+
+
+@cache
+def _region() -> re.Pattern[str]:
+    """A region's name; compiled with the first name matched against a declared name with a region in it."""
+    return re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
 
 
 def names_match(declared: str, name: str) -> bool:
@@ -89,7 +95,7 @@ def names_match(declared: str, name: str) -> bool:
     if not placeholder:
         return declared == name
     middle = name[len(prefix) : len(name) - len(suffix)] if len(name) > len(prefix) + len(suffix) else ""
-    return name.startswith(prefix) and name.endswith(suffix) and _REGION.fullmatch(middle) is not None
+    return name.startswith(prefix) and name.endswith(suffix) and _region().fullmatch(middle) is not None
 
 
 #: The statement id of the central bus's policy that admits the organisation's accounts (template.yaml

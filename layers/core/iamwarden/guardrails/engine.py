@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
@@ -33,14 +33,15 @@ from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, RemediationStep, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
-from iamwarden.domain.readings import Reading, decide
 from iamwarden.domain.recorded import OWN_ROLE, PastRemediation, Recorded, Snapshot
-from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import guarding_a_settings_write
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Guardrail, LiveClients
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
+
+if TYPE_CHECKING:
+    from iamwarden.domain.rule_exceptions import RuleException
 
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 #: The keys of the offending item that says which attached policy (and version) a finding is about.
@@ -337,6 +338,8 @@ def _read_either_way(
     if context.change.event_name == "CreatePolicyVersion":
         # A new default version is decided as a default made of an existing one (review s14, the lead's decision):
         # a reading that opens something with certainty is undone, plans and all; see ``readings.decide``.
+        from iamwarden.domain.readings import Reading, decide  # noqa: PLC0415 - with the identity_policy guardrail
+
         named = [Reading(label, found) for label, found in zip(labels, readings, strict=True)]
         return decide(named, f"the event's policy text ({'; '.join(where)})")
     if invalid is None and all(_same_findings(findings, reading) for reading in readings):
@@ -545,6 +548,8 @@ def _excepted(
     if at is None:
         return None
     operators = settings.rule("iamwarden-tampered").patterns("operators")
+    from iamwarden.domain.rule_exceptions import active_exemption  # noqa: PLC0415 - only with an exception to ask
+
     return active_exemption(finding, exceptions, at, settings.exceptions, operators)
 
 

@@ -40,7 +40,9 @@ from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Statement
 from iamwarden.domain.recorded import Snapshot
-from iamwarden.domain.statement_meaning import aws_principal, same_statement, statement_meaning
+
+# ``domain.statement_meaning`` (with ``canonical``) is imported by the helpers that match statements by meaning, on
+# first use: the enforcer imports this module at every cold start, and only a cut or a restore needs it.
 
 #: Permissions, as declared on an action class: exact IAM actions, e.g. ``iam:DetachRolePolicy``.
 Permissions = tuple[str, ...]
@@ -181,6 +183,8 @@ def statement_list(document: Mapping[str, Any]) -> list[Any]:
 
 def offending_statements(step: RemediationStep) -> set[str]:
     """The meaning (``statement_meaning``) of each statement the step names (``statement_reference``)."""
+    from iamwarden.domain.statement_meaning import statement_meaning  # noqa: PLC0415
+
     return {statement_meaning(reference["statement"]) for reference in step.parameters["statements"]}
 
 
@@ -203,6 +207,8 @@ def without_offending(statements: Iterable[Any], references: Iterable[Mapping[st
     Statements are matched by meaning (``statement_meaning``). A statement left with no action goes whole. Nothing
     else changes: the kept statements are the same objects, in the same order.
     """
+    from iamwarden.domain.statement_meaning import statement_meaning  # noqa: PLC0415
+
     cuts: dict[str, set[str] | None] = {}
     for reference in references:
         key = statement_meaning(reference["statement"])
@@ -262,6 +268,8 @@ def _without_parts(statement: dict[str, Any], taken: set[str]) -> dict[str, Any]
 
 def _principal_part(kind: str, entry: Any) -> str:
     """A Principal entry as a cut names it: an account's root ARN and its bare id are the same entry."""
+    from iamwarden.domain.statement_meaning import aws_principal  # noqa: PLC0415
+
     return f"Principal\0{kind}\0{aws_principal(entry) if kind == 'AWS' and isinstance(entry, str) else entry}"
 
 
@@ -276,6 +284,8 @@ def _as_value(values: list[Any]) -> Any:
 def remove_statements(statements: Iterable[Any], recorded: Sequence[Any]) -> list[Any]:
     """``statements`` without those that are one of the ``recorded`` statements (``same_statement``: by meaning,
     and by Sid when the recorded one has a Sid, so an older statement that only means the same stays)."""
+    from iamwarden.domain.statement_meaning import same_statement  # noqa: PLC0415
+
     return [s for s in statements if not any(same_statement(s, r) for r in recorded)]
 
 
@@ -285,6 +295,8 @@ def restore_statements(current: Sequence[Any], removed: Iterable[Any], where: st
     A removed statement whose Sid a different statement now holds cannot go back without losing one of
     them (a policy's Sids are unique): the operator restores it by hand from the audit record.
     """
+    from iamwarden.domain.statement_meaning import same_statement  # noqa: PLC0415
+
     missing = [r for r in removed if not any(same_statement(s, r) for s in current)]
     taken = {s.get("Sid") for s in current if isinstance(s, dict) and s.get("Sid")}
     clash = [s["Sid"] for s in missing if isinstance(s, dict) and s.get("Sid") in taken]
