@@ -792,3 +792,49 @@ def test_every_own_role_keeps_the_maximum_session_iamwarden_tampered_puts_back()
     }
     assert roles
     assert {name: value for name, value in roles.items() if value != DECLARED_MAX_SESSION_DURATION} == {}
+
+
+def test_the_member_attach_grant_is_exactly_its_role_and_its_own_remediation_policies() -> None:
+    """Inline on the remediation role: iam:AttachRolePolicy on that role only, ArnEquals iam:PolicyARN exactly the
+    remediation policies the template attaches to it (by !Sub of their declared names: no cycle)."""
+    resources = member_template()["Resources"]
+    resource = resources["RemediationReattachGrantsPolicy"]
+    assert resource["Type"] == "AWS::IAM::RolePolicy"
+    assert resource["Condition"] == resources["RemediationRole"]["Condition"]  # with the role, never without it
+    properties = resource["Properties"]
+    assert (properties["RoleName"], properties["PolicyName"]) == ({"Ref": "RemediationRole"}, "reattach-own-grants")
+    assert resources["RemediationRole"]["Properties"]["RoleName"] == {"Ref": "MemberRoleName"}
+    [statement] = properties["PolicyDocument"]["Statement"]
+    arns = statement["Condition"]["ArnEquals"]["iam:PolicyARN"]
+    assert statement == {
+        "Sid": "ReattachOwnGrants",
+        "Effect": "Allow",
+        "Action": "iam:AttachRolePolicy",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}"},
+        "Condition": {"ArnEquals": {"iam:PolicyARN": arns}},
+    }
+    attached = sorted(
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + policy["Properties"]["ManagedPolicyName"]["Fn::Sub"]
+        for policy in resources.values()
+        if policy["Type"] == "AWS::IAM::ManagedPolicy"
+        and policy["Properties"].get("Roles") == [{"Ref": "RemediationRole"}]
+    )
+    assert len(attached) == 3
+    assert sorted(arn["Fn::Sub"] for arn in arns) == attached
+
+
+def test_cloudformation_deploying_a_member_attach_grant_other_than_declared_is_judged() -> None:
+    """In a member account too only the declared document is exempt: ArnLike in place of ArnEquals is a finding."""
+    deployed = _with_parameter_defaults(member_template())
+    [event] = [
+        by_stack_sets(json.loads(json.dumps(event).replace(HOME, MEMBER)), MEMBER)
+        for change, event in template_changes(deployed)
+        if change.startswith("RemediationReattachGrantsPolicy PutRolePolicy")
+    ]
+    settings = Settings(own=SAMPLE_OWN)
+    assert judge_event(event, settings).findings == ()
+    document = json.loads(event["detail"]["requestParameters"]["policyDocument"])
+    condition = document["Statement"][0]["Condition"]
+    condition["ArnLike"] = condition.pop("ArnEquals")
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    assert [f.rule_id for f in judge_event(event, settings).findings] == ["privilege-escalation"]
