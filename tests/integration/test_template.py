@@ -165,9 +165,9 @@ def template_changes(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
                     event = _event(iam_sample, event_name, parameters, f"{logical}/{name}")
                     yield f"{logical} {event_name} {name}/{policy_name}", event
         elif kind == "AWS::IAM::RolePolicy":
-            yield _put_policy(
-                logical, "role", properties["RoleName"], properties["PolicyName"], properties["PolicyDocument"]
-            )
+            role = resource["Properties"]["RoleName"]  # !Ref of the template's role gives its name
+            role_name = (names.get(role.get("Ref", "")) if isinstance(role, dict) else None) or properties["RoleName"]
+            yield _put_policy(logical, "role", role_name, properties["PolicyName"], properties["PolicyDocument"])
         elif kind == "AWS::IAM::Policy":
             for principal, key in (("role", "Roles"), ("user", "Users"), ("group", "Groups")):
                 for name in properties.get(key, []):
@@ -204,6 +204,7 @@ def _settings(example_settings: Settings) -> dict[str, Settings]:
 REMEDIATIONS_ATTACHED = (
     "EnforcerRemediations1 AttachRolePolicy iamwarden-enforcer-us-east-1/iamwarden-enforcer-remediations-1-us-east-1"
 )
+REATTACH_GRANT = "EnforcerReattachGrantsPolicy PutRolePolicy iamwarden-enforcer-us-east-1/enforcer-reattach-own-grants"
 OWN_ESCALATIONS = {
     REMEDIATIONS_ATTACHED: {
         "SetExistingDefaultPolicyVersion",
@@ -220,6 +221,8 @@ OWN_ESCALATIONS = {
     },  # CreateNewPolicyVersion only possible (whether it holds those policies): the certain paths decide
     # Assuming the member stack's roles (PMapper's STS edge): possible, since offline nobody knows what they may do.
     "EnforcerRole PutRolePolicy iamwarden-enforcer-us-east-1/enforcer-runtime": {"AssumeStrongerRole"},
+    # Its inline attach grant, pinned to its own role and remediation policies: exempt only as declared (below).
+    REATTACH_GRANT: {"AttachRolePolicy"},
     "ExceptionWatchRole PutRolePolicy iamwarden-exception-watch-us-east-1/exception-watch": {"AssumeStrongerRole"},
     "HeartbeatRole PutRolePolicy iamwarden-heartbeat-us-east-1/heartbeat": {"AssumeStrongerRole"},
     "PrunerMemberAccessPolicy PutRolePolicy iamwarden-pruner-us-east-1/pruner-member-accounts": {"AssumeStrongerRole"},
@@ -305,6 +308,92 @@ def test_cloudformation_deploying_one_method_more_than_documented_onto_an_own_ro
     [finding] = judge_event(event, example_settings).findings
     assert finding.rule_id == "privilege-escalation"
     assert "UpdateRolePolicyToAssumeIt" in {item.get("method") for item in finding.offending}
+
+
+_GRANTS = [f"arn:aws:iam::{HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-{n}-us-east-1" for n in (1, 2, 3, 4)]
+
+
+def _reattach_grant_event() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The deploy's PutRolePolicy of the enforcer's inline attach grant, and its document."""
+    [event] = [event for change, event in template_changes(deployed_template()) if change == REATTACH_GRANT]
+    return event, json.loads(event["detail"]["requestParameters"]["policyDocument"])
+
+
+def test_the_stacks_own_deploy_of_the_attach_grant_is_no_finding(example_settings: Settings) -> None:
+    event, document = _reattach_grant_event()
+    [statement] = document["Statement"]
+    assert statement["Condition"] == {"ArnEquals": {"iam:PolicyARN": _GRANTS}}
+    for settings in _settings(example_settings).values():
+        judgement = judge_event(event, settings)
+        assert judgement.findings == (), [f.reason for f in judgement.findings]
+        assert "deployed by CloudFormation (AttachRolePolicy)" in judgement.reason
+
+
+_ELSE = f"arn:aws:iam::{HOME_ACCOUNT}:policy/attacker"
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        None,  # unconditioned
+        {"ArnEquals": {"iam:PolicyARN": [*_GRANTS, _ELSE]}},  # one policy more
+        {"ArnEquals": {"iam:PolicyARN": _ELSE}},  # another policy
+        {"ArnEquals": {"iam:PolicyARN": f"arn:aws:iam::{HOME_ACCOUNT}:policy/*"}},  # a wildcard
+        {"ArnLike": {"iam:PolicyARN": _GRANTS}},
+        {"StringLike": {"iam:PolicyARN": _GRANTS}},
+        {"ArnNotEquals": {"iam:PolicyARN": _GRANTS}},  # negated: every other policy
+        {"ArnEqualsIfExists": {"iam:PolicyARN": _GRANTS}},
+        {"ForAnyValue:ArnEquals": {"iam:PolicyARN": _GRANTS}},
+        {"ArnEquals": {"iam:PolicyARN": _GRANTS}, "Bool": {"aws:SecureTransport": "true"}},  # not the declared one
+    ],
+    ids=lambda c: "none" if c is None else "-".join(sorted(c)) + str(len(json.dumps(c))),
+)
+def test_cloudformation_deploying_an_attach_grant_other_than_declared_is_judged(
+    condition: dict[str, Any] | None, example_settings: Settings
+) -> None:
+    """Only the declared document is exempt: any other condition on the enforcer's AttachRolePolicy is a finding."""
+    event, document = _reattach_grant_event()
+    [statement] = document["Statement"]
+    if condition is None:
+        statement.pop("Condition")
+    else:
+        statement["Condition"] = condition
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    for settings in _settings(example_settings).values():
+        findings = judge_event(event, settings).findings
+        assert [f.rule_id for f in findings] == ["privilege-escalation"], condition
+        assert "AttachRolePolicy" in {item.get("method") for item in findings[0].offending}
+
+
+def test_cloudformation_deploying_the_attach_grant_with_a_statement_more_is_judged(example_settings: Settings) -> None:
+    event, document = _reattach_grant_event()
+    document["Statement"].append(
+        {"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:role/*"}
+    )
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    assert [f.rule_id for f in judge_event(event, example_settings).findings] == ["privilege-escalation"]
+
+
+def test_cloudformation_deploying_the_attach_grant_under_another_name_is_judged(example_settings: Settings) -> None:
+    event, _ = _reattach_grant_event()
+    event["detail"]["requestParameters"]["policyName"] = "enforcer-runtime-2"
+    assert "privilege-escalation" in [f.rule_id for f in judge_event(event, example_settings).findings]
+
+
+@pytest.mark.parametrize(
+    # (The pruner's role is documented to hold AttachRolePolicy already: judged as before, exempt.)
+    "role",
+    ["iamwarden-heartbeat-us-east-1", "iamwarden-slack-interactions-us-east-1", "iamwarden-enforcer-eu-west-1", "app"],
+)
+def test_the_same_attach_grant_on_another_role_is_judged_as_usual(role: str, example_settings: Settings) -> None:
+    """The grant's shape on any other role (its own ARN in Resource): that role may attach the enforcer's
+    remediation policies to itself, a self-escalation the exemption never covers."""
+    event, document = _reattach_grant_event()
+    document["Statement"][0]["Resource"] = f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}"
+    event["detail"]["requestParameters"].update(roleName=role, policyDocument=json.dumps(document))
+    findings = [f for f in judge_event(event, example_settings).findings if f.rule_id == "privilege-escalation"]
+    assert len(findings) == 1, role
+    assert "AttachRolePolicy" in {item.get("method") for item in findings[0].offending}
 
 
 def test_cloudformation_attaching_a_remediation_policy_with_one_method_more_is_judged(

@@ -25,8 +25,16 @@ from typing import Any
 
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
-from iamwarden.domain.documents import other_parameters, record_texts, stop_recording
+from iamwarden.domain.declared_content import declared_reattach_grant
+from iamwarden.domain.documents import (
+    PolicyKind,
+    decode_policy_document,
+    other_parameters,
+    record_texts,
+    stop_recording,
+)
 from iamwarden.domain.events import CloudTrailChange, event_instant, new_tuple, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
@@ -165,7 +173,9 @@ def judge_change(
             origin_access_identities,
             live_clients,
             recorded,
-            lambda finding: _exemption(finding, settings) or _excepted(finding, exceptions, now, change, settings),
+            lambda finding: (
+                _exemption(finding, settings, change) or _excepted(finding, exceptions, now, change, settings)
+            ),
         ),
     )
     rule_ids: list[str] = []
@@ -208,7 +218,9 @@ def judge_change(
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
-                exemption = _exemption(finding, settings) or _excepted(finding, exceptions, now, change, settings)
+                exemption = _exemption(finding, settings, change) or _excepted(
+                    finding, exceptions, now, change, settings
+                )
                 if exemption:
                     compliant.append(exemption)
                 else:
@@ -370,7 +382,10 @@ def _findings_on(
                 finding
                 for finding in evaluation.findings
                 if finding.rule_id in active
-                and not (_exemption(finding, settings) or _excepted(finding, exceptions, now, context.change, settings))
+                and not (
+                    _exemption(finding, settings, context.change)
+                    or _excepted(finding, exceptions, now, context.change, settings)
+                )
             )
     except InvalidEventError:
         return None
@@ -502,14 +517,15 @@ CLOUDFORMATION = "cloudformation.amazonaws.com"
 PRIVILEGE_ESCALATION = "privilege-escalation"
 
 
-def _exemption(finding: Finding, settings: Settings) -> str | None:
+def _exemption(finding: Finding, settings: Settings, change: CloudTrailChange) -> str | None:
     """The allowlist entry that exempts ``finding``, described with the pattern that matched, or None.
 
     One exemption is built in: IAM Warden's own roles need some escalation methods to do their job (quarantine
     writes an inline user policy, the pruner writes policy versions; ``domain.own.DOCUMENTED_ESCALATIONS``), so
     CloudFormation deploying them is not a finding. It holds only for a ``privilege-escalation`` finding on one
     of the stack's own roles by exact ARN, made through CloudFormation, whose every method is one that role is
-    documented to hold. The same policy written by anyone else, onto any other role (a look-alike name
+    documented to hold, or goes through the role's own inline attach grant deployed exactly as declared
+    (``_deploys_reattach_grant``). The same policy written by anyone else, onto any other role (a look-alike name
     included), or with one method more, is judged as usual.
     """
     if finding.actor.invoked_by == CLOUDFORMATION and finding.rule_id == PRIVILEGE_ESCALATION:
@@ -517,7 +533,8 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
         # An attached customer-managed policy's finding names the policy first (its ARN and version); the stack's
         # own remediation grants are such policies. Anything else that is no method keeps the finding.
         methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
-        if documented and methods and methods <= documented:
+        beyond = methods - documented
+        if documented and methods and (not beyond or _deploys_reattach_grant(finding, settings, change, beyond)):
             listed = ", ".join(sorted(methods))
             return f"IAM Warden's own role {finding.resource_arn}, deployed by CloudFormation ({listed})"
     rule = settings.rule(finding.rule_id)
@@ -529,6 +546,42 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
     if pattern is not None:
         return f"{finding.resource_arn} matches {pattern!r} in rules/{finding.rule_id}/allow_resources"
     return None
+
+
+def _deploys_reattach_grant(finding: Finding, settings: Settings, change: CloudTrailChange, beyond: set[str]) -> bool:
+    """Whether ``change`` puts the template's inline attach grant, exactly as declared, onto the own role the
+    finding is about, and every method ``beyond`` the role's documented ones goes through ``iam:AttachRolePolicy``.
+
+    The grant (``declared.REATTACH_GRANTS``: ``iam:AttachRolePolicy`` on that very role, ``ArnEquals``
+    ``iam:PolicyARN`` its own remediation policies) attaches nothing but what the stack attaches already. The
+    escalation judgement counts conditions as met, so it sees a self-escalation; only the declared document (same
+    in meaning: ``canonical``) under the declared name is exempt. Another condition (another ARN, a wildcard,
+    ``ArnLike``, a negated operator, ``IfExists``, a set operator, none) or any other statement is judged as usual.
+    """
+    own = settings.own
+    arn = finding.resource_arn or ""
+    kind = own.role_kind(arn, finding.account)
+    parameters = change.request_parameters
+    if kind is None or change.event_name != "PutRolePolicy" or change.account != finding.account:
+        return False
+    if str(parameters.get("roleName", "")).lower() != arn.rsplit("/", 1)[-1].lower():
+        return False
+    grant = declared_reattach_grant(kind, own, arn.split(":")[1], finding.account)
+    if grant is None or parameters.get("policyName") != grant[0]:
+        return False
+    try:
+        written = decode_policy_document(
+            parameters.get("policyDocument"), PolicyKind.INLINE_ROLE, field="requestParameters.policyDocument"
+        )
+    except InvalidEventError:
+        return False
+    if canonical(written) != canonical(grant[1]):
+        return False
+    return all(
+        any(str(action).lower() == "iam:attachrolepolicy" for action in item.get("actions", []))
+        for item in finding.offending
+        if str(item.get("method")) in beyond
+    )
 
 
 def _excepted(
