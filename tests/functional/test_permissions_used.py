@@ -43,7 +43,7 @@ from iamwarden.app.exception_wiring import build_exception_watch
 from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.wiring import build_enforcer_service
-from iamwarden.domain.declared_content import declared_alarm, declared_bus_policy
+from iamwarden.domain.declared_content import declared_alarm, declared_bus_policy, declared_grant
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, parse_policy
 from iamwarden.domain.rule_exceptions import ExceptionScope
@@ -135,8 +135,17 @@ def _role_statements(policy_name: str, role_id: str = "EnforcerRole", **paramete
     given = {"UserRemediation": "delete", **parameters}
     template = deployed_template(given)
     if policy_name == REMEDIATIONS:
-        # The generated grants are customer-managed policies on the role (too large for its inline policies).
-        document = {"Statement": remediation_statements(template, role_id)}
+        # The generated grants are customer-managed policies on the role (too large for its inline policies), and
+        # what is granted apart (GRANTED_APART) in a policy of its own: the enforcer's inline attach grant.
+        apart = [
+            statement
+            for resource in template["Resources"].values()
+            if resource["Type"] == "AWS::IAM::RolePolicy"
+            and resource["Properties"]["RoleName"] == {"Ref": role_id}
+            and resource["Properties"]["PolicyName"] == "enforcer-reattach-own-grants"
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        document = {"Statement": [*remediation_statements(template, role_id), *apart]}
     else:
         role = template["Resources"][role_id]["Properties"]
         [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
@@ -1508,6 +1517,30 @@ def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _detached_own_grant(account: Account) -> RemediationStep:
+    """The enforcer's role without one of its remediation grants (as a DetachRolePolicy left it), the policy holding
+    its declared document: attached back (the inline grant allows exactly that policy onto exactly that role)."""
+    role = "iamwarden-enforcer-us-east-1"
+    with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):  # another scenario's role
+        account.iam.create_role(
+            RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )
+    grant = f"arn:aws:iam::{HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-4-us-east-1"
+    document = declared_grant(grant, account.config.own, HOME_ACCOUNT)
+    assert document is not None
+    with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):  # another scenario's policy
+        account.iam.create_policy(PolicyName=grant.rsplit("/", 1)[1], PolicyDocument=json.dumps(document))
+    with contextlib.suppress(account.iam.exceptions.NoSuchEntityException):  # detached, as the event left it
+        account.iam.detach_role_policy(RoleName=role, PolicyArn=grant)
+    return _step(
+        StepAction.REATTACH_OWN_GRANT,
+        f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}",
+        role_name=role,
+        policy_arn=grant,
+        document=document,
+    )
+
+
 def _bounded_own_role(account: Account) -> RemediationStep:
     role = "iamwarden-enforcer-us-east-1"
     account.iam.create_role(
@@ -1778,6 +1811,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-slack-secret-policy": Scenario(_own_secret("policy")),
     "tampered-alert-subscription-filter-policy": Scenario(_filtered_alert_subscription),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
+    "tampered-own-grant-detached": Scenario(_detached_own_grant),
     "tampered-session-duration-of-own-role": Scenario(_own_role_with_long_sessions),
     "revoke-own-role-sessions": Scenario(_own_role_sessions_to_revoke(earlier=False)),
     "revoke-own-role-sessions-again": Scenario(_own_role_sessions_to_revoke(earlier=True)),
