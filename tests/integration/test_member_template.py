@@ -821,6 +821,14 @@ def test_the_member_attach_grant_is_exactly_its_role_and_its_own_remediation_pol
     )
     assert len(attached) == 3
     assert sorted(arn["Fn::Sub"] for arn in arns) == attached
+    # Put after every remediation policy is attached (its put is the change the exemption reads).
+    policies = sorted(
+        name
+        for name, policy in resources.items()
+        if policy["Type"] == "AWS::IAM::ManagedPolicy"
+        and policy["Properties"].get("Roles") == [{"Ref": "RemediationRole"}]
+    )
+    assert sorted(resource["DependsOn"]) == policies
 
 
 def test_cloudformation_deploying_a_member_attach_grant_other_than_declared_is_judged() -> None:

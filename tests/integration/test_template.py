@@ -24,6 +24,7 @@ from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 from iamwarden.adapters.audit import BY_EVENT_INDEX, BY_RESOURCE_INDEX
 from iamwarden.app.config import own_identity_from_environment
+from iamwarden.domain.authorization_details import authorization_details_directory
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.managed_documents import PolicyVersion
@@ -327,6 +328,60 @@ def test_the_stacks_own_deploy_of_the_attach_grant_is_no_finding(example_setting
         judgement = judge_event(event, settings)
         assert judgement.findings == (), [f.reason for f in judgement.findings]
         assert "deployed by CloudFormation (AttachRolePolicy)" in judgement.reason
+
+
+def _enforcer_holding_its_remediation_policies() -> Any:
+    """Authorization details of the enforcer's role with its four remediation policies attached (as the stack's
+    DependsOn leaves it when the attach grant is put): the grant's put is judged on the role's whole power."""
+    template = deployed_template()
+    documents = TemplateDocuments(template)
+    role = "iamwarden-enforcer-us-east-1"
+    names = sorted(name for name in documents.documents if name.startswith("iamwarden-enforcer-remediations-"))
+    return authorization_details_directory(
+        {
+            "RoleDetailList": [
+                {
+                    "RoleName": role,
+                    "RoleId": "AROAENFORCER000000000",
+                    "Arn": f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}",
+                    "Path": "/",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                    "RolePolicyList": [],
+                    "AttachedManagedPolicies": [
+                        {"PolicyName": n, "PolicyArn": f"arn:aws:iam::{HOME_ACCOUNT}:policy/{n}"} for n in names
+                    ],
+                }
+            ],
+            "Policies": [
+                {
+                    "PolicyName": name,
+                    "Arn": f"arn:aws:iam::{HOME_ACCOUNT}:policy/{name}",
+                    "Path": "/",
+                    "DefaultVersionId": "v1",
+                    "PolicyVersionList": [
+                        {"Document": documents.documents[name], "VersionId": "v1", "IsDefaultVersion": True}
+                    ],
+                }
+                for name in names
+            ],
+        }
+    )
+
+
+def test_the_attach_grant_put_on_the_enforcers_whole_power_is_exempt_only_from_cloudformation(
+    example_settings: Settings,
+) -> None:
+    """With its remediation policies attached, the grant also opens AttachRolePolicyThenUpdateAssumeRolePolicy (it
+    may rewrite trust policies): through the declared grant's iam:AttachRolePolicy, so the deploy is exempt; the same
+    put by anyone else is a finding with both methods."""
+    event, _ = _reattach_grant_event()
+    directory = _enforcer_holding_its_remediation_policies()
+    assert judge_event(event, example_settings, directory=directory).findings == ()
+    event["detail"]["userIdentity"].pop("invokedBy", None)
+    findings = judge_event(event, example_settings, directory=directory).findings
+    [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
+    methods = {item.get("method") for item in escalation.offending}
+    assert {"AttachRolePolicy", "AttachRolePolicyThenUpdateAssumeRolePolicy"} <= methods
 
 
 _ELSE = f"arn:aws:iam::{HOME_ACCOUNT}:policy/attacker"

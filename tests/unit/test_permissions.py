@@ -320,6 +320,9 @@ def test_the_attach_grant_is_exactly_the_own_role_and_its_own_remediation_polici
     )
     assert sorted(arn["Fn::Sub"] for arn in statement["Condition"]["ArnEquals"]["iam:PolicyARN"]) == attached
     assert len(attached) == 4
+    # Put after every remediation policy is attached (its put is the change the exemption reads).
+    policies = sorted(name for name in resources if REMEDIATION_POLICY.match(name))
+    assert sorted(resource["DependsOn"]) == policies
     # No other statement of the role grants an attach: the generated grants leave it out.
     others = [n for n, s in _statements() if "iam:AttachRolePolicy" in _actions(s) and n != REATTACH]
     assert others == []

@@ -534,7 +534,7 @@ def _exemption(finding: Finding, settings: Settings, change: CloudTrailChange) -
         # own remediation grants are such policies. Anything else that is no method keeps the finding.
         methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
         beyond = methods - documented
-        if documented and methods and (not beyond or _deploys_reattach_grant(finding, settings, change, beyond)):
+        if documented and methods and (not beyond or _deploys_reattach_grant(finding, settings, change, documented)):
             listed = ", ".join(sorted(methods))
             return f"IAM Warden's own role {finding.resource_arn}, deployed by CloudFormation ({listed})"
     rule = settings.rule(finding.rule_id)
@@ -548,9 +548,13 @@ def _exemption(finding: Finding, settings: Settings, change: CloudTrailChange) -
     return None
 
 
-def _deploys_reattach_grant(finding: Finding, settings: Settings, change: CloudTrailChange, beyond: set[str]) -> bool:
+def _deploys_reattach_grant(
+    finding: Finding, settings: Settings, change: CloudTrailChange, documented: frozenset[str]
+) -> bool:
     """Whether ``change`` puts the template's inline attach grant, exactly as declared, onto the own role the
-    finding is about, and every method ``beyond`` the role's documented ones goes through ``iam:AttachRolePolicy``.
+    finding is about, and every method beyond the ``documented`` ones goes through ``iam:AttachRolePolicy`` (with
+    the role's other policies it may open a combination, ``AttachRolePolicyThenUpdateAssumeRolePolicy``, whose
+    older grants the finding names in a ``completed_by`` item: no method of its own).
 
     The grant (``declared.REATTACH_GRANTS``: ``iam:AttachRolePolicy`` on that very role, ``ArnEquals``
     ``iam:PolicyARN`` its own remediation policies) attaches nothing but what the stack attaches already. The
@@ -577,11 +581,15 @@ def _deploys_reattach_grant(finding: Finding, settings: Settings, change: CloudT
         return False
     if canonical(written) != canonical(grant[1]):
         return False
-    return all(
-        any(str(action).lower() == "iam:attachrolepolicy" for action in item.get("actions", []))
-        for item in finding.offending
-        if str(item.get("method")) in beyond
-    )
+    for item in finding.offending:
+        if "method" not in item:
+            if set(item) - _NAMES_THE_POLICY - {"completed_by"}:
+                return False  # an admin grant, or anything else that is no method
+        elif str(item["method"]) not in documented and not any(
+            str(action).lower() == "iam:attachrolepolicy" for action in item.get("actions", [])
+        ):
+            return False
+    return True
 
 
 def _excepted(
