@@ -330,13 +330,17 @@ def test_the_stacks_own_deploy_of_the_attach_grant_is_no_finding(example_setting
         assert "deployed by CloudFormation (AttachRolePolicy)" in judgement.reason
 
 
-def _enforcer_holding_its_remediation_policies() -> Any:
-    """Authorization details of the enforcer's role with its four remediation policies attached (as the stack's
-    DependsOn leaves it when the attach grant is put): the grant's put is judged on the role's whole power."""
-    template = deployed_template()
-    documents = TemplateDocuments(template)
-    role = "iamwarden-enforcer-us-east-1"
-    names = sorted(name for name in documents.documents if name.startswith("iamwarden-enforcer-remediations-"))
+_ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
+
+
+def _remediation_names() -> list[str]:
+    return [f"iamwarden-enforcer-remediations-{n}-us-east-1" for n in (1, 2, 3, 4)]
+
+
+def _enforcer_role(attached: list[str], inline: dict[str, Any], documents: TemplateDocuments) -> Any:
+    """Authorization details of the enforcer's role holding the remediation policies ``attached`` (by name) and
+    the ``inline`` policies, with every policy ``documents`` knows (version v1)."""
+    role = _ENFORCER_ROLE
     return authorization_details_directory(
         {
             "RoleDetailList": [
@@ -346,9 +350,9 @@ def _enforcer_holding_its_remediation_policies() -> Any:
                     "Arn": f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}",
                     "Path": "/",
                     "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
-                    "RolePolicyList": [],
+                    "RolePolicyList": [{"PolicyName": k, "PolicyDocument": v} for k, v in inline.items()],
                     "AttachedManagedPolicies": [
-                        {"PolicyName": n, "PolicyArn": f"arn:aws:iam::{HOME_ACCOUNT}:policy/{n}"} for n in names
+                        {"PolicyName": n, "PolicyArn": f"arn:aws:iam::{HOME_ACCOUNT}:policy/{n}"} for n in attached
                     ],
                 }
             ],
@@ -358,14 +362,18 @@ def _enforcer_holding_its_remediation_policies() -> Any:
                     "Arn": f"arn:aws:iam::{HOME_ACCOUNT}:policy/{name}",
                     "Path": "/",
                     "DefaultVersionId": "v1",
-                    "PolicyVersionList": [
-                        {"Document": documents.documents[name], "VersionId": "v1", "IsDefaultVersion": True}
-                    ],
+                    "PolicyVersionList": [{"Document": document, "VersionId": "v1", "IsDefaultVersion": True}],
                 }
-                for name in names
+                for name, document in documents.documents.items()
             ],
         }
     )
+
+
+def _enforcer_holding_its_remediation_policies() -> Any:
+    """Authorization details of the enforcer's role with its four remediation policies attached (as the stack's
+    DependsOn leaves it when the attach grant is put): the grant's put is judged on the role's whole power."""
+    return _enforcer_role(_remediation_names(), {}, TemplateDocuments(deployed_template()))
 
 
 def test_the_attach_grant_put_on_the_enforcers_whole_power_is_exempt_only_from_cloudformation(
@@ -449,6 +457,113 @@ def test_the_same_attach_grant_on_another_role_is_judged_as_usual(role: str, exa
     findings = [f for f in judge_event(event, example_settings).findings if f.rule_id == "privilege-escalation"]
     assert len(findings) == 1, role
     assert "AttachRolePolicy" in {item.get("method") for item in findings[0].offending}
+
+
+def _deploy_attaches() -> list[tuple[str, dict[str, Any]]]:
+    """The deploy's AttachRolePolicy events of the enforcer's remediation policies: (policy name, event)."""
+    return [
+        (change.rsplit("/", 1)[-1], event)
+        for change, event in template_changes(deployed_template())
+        if " AttachRolePolicy " in change and f" {_ENFORCER_ROLE}/" in change
+    ]
+
+
+@pytest.mark.parametrize("grant", ["attach grant live", "attach grant not yet put"])
+@pytest.mark.parametrize("state", ["before the attach", "after the attach"])
+def test_cloudformation_attaching_each_remediation_policy_is_no_finding_whether_the_attach_grant_is_live(
+    grant: str, state: str, example_settings: Settings
+) -> None:
+    """Review reattach-s16 item 2: a deploy's (or a StackSet instance's, or an update's) AttachRolePolicy of a
+    remediation policy holding UpdateAssumeRolePolicy, judged once the declared attach grant is on the role, opens
+    AttachRolePolicyThenUpdateAssumeRolePolicy through that grant only: exempt as on main, never a plan to detach
+    the stack's own remediation policy (judged against the role after the attach, and as it was before it)."""
+    documents = TemplateDocuments(deployed_template())
+    _, grant_document = _reattach_grant_event()
+    inline = {"enforcer-reattach-own-grants": grant_document} if grant == "attach grant live" else {}
+    attaches = _deploy_attaches()
+    assert len(attaches) == 4
+    for name, event in attaches:
+        attached = [n for n in _remediation_names() if state == "after the attach" or n != name]
+        directory = _enforcer_role(attached, inline, documents)
+        for settings in _settings(example_settings).values():
+            judgement = judge_event(copy.deepcopy(event), settings, documents, directory)
+            assert judgement.findings == (), (name, [f.reason for f in judgement.findings])
+            assert "CloudFormation" in judgement.reason, judgement.reason
+
+
+def _attach_judged(event: dict[str, Any], inline: dict[str, Any], example_settings: Settings) -> list[Any]:
+    """The privilege-escalation findings of ``event`` judged against the enforcer's role holding its remediation
+    policies but the first (as before the deploy attaches it) and ``inline``, in every example settings."""
+    documents = TemplateDocuments(deployed_template())
+    documents.documents["attacker"] = documents.documents[_remediation_names()[0]]
+    directory = _enforcer_role(_remediation_names()[1:], inline, documents)
+    found = []
+    for settings in _settings(example_settings).values():
+        judgement = judge_event(copy.deepcopy(event), settings, documents, directory)
+        found.append([f for f in judgement.findings if f.rule_id == "privilege-escalation"])
+    return found
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        None,  # unconditioned
+        {"ArnEquals": {"iam:PolicyARN": [*_GRANTS, _ELSE]}},  # one policy more
+        {"ArnEquals": {"iam:PolicyARN": f"arn:aws:iam::{HOME_ACCOUNT}:policy/*"}},  # a wildcard
+        {"ArnLike": {"iam:PolicyARN": _GRANTS}},
+        {"ArnNotEquals": {"iam:PolicyARN": _GRANTS}},
+        {"ArnEqualsIfExists": {"iam:PolicyARN": _GRANTS}},
+    ],
+    ids=lambda c: "none" if c is None else "-".join(sorted(c)) + str(len(json.dumps(c))),
+)
+def test_cloudformation_attaching_a_remediation_policy_while_a_widened_attach_grant_is_live_is_judged(
+    condition: dict[str, Any] | None, example_settings: Settings
+) -> None:
+    """The exemption of a deploy's attach holds only while the live grant is the declared one: a grant widened (or
+    unconditioned) under the declared name makes the same attach a finding, as the grant's own put is."""
+    _, document = _reattach_grant_event()
+    [statement] = document["Statement"]
+    if condition is None:
+        statement.pop("Condition")
+    else:
+        statement["Condition"] = condition
+    [event] = [event for name, event in _deploy_attaches() if name == _remediation_names()[0]]
+    for findings in _attach_judged(event, {"enforcer-reattach-own-grants": document}, example_settings):
+        assert len(findings) == 1, condition
+        assert "AttachRolePolicyThenUpdateAssumeRolePolicy" in {i.get("method") for i in findings[0].offending}
+
+
+def test_cloudformation_attaching_a_remediation_policy_with_another_attach_grant_beside_is_judged(
+    example_settings: Settings,
+) -> None:
+    """A second inline policy granting the same attach (even the declared document under another name) is not the
+    declared grant: the attach that it completes is judged."""
+    _, document = _reattach_grant_event()
+    [event] = [event for name, event in _deploy_attaches() if name == _remediation_names()[0]]
+    inline = {"enforcer-reattach-own-grants": document, "more": document}
+    for findings in _attach_judged(event, inline, example_settings):
+        assert len(findings) == 1
+
+
+def test_cloudformation_attaching_a_policy_that_is_no_declared_grant_is_judged_with_the_attach_grant_live(
+    example_settings: Settings,
+) -> None:
+    """The same document under another name is not one of the role's declared grants: judged as usual."""
+    _, document = _reattach_grant_event()
+    [event] = [event for name, event in _deploy_attaches() if name == _remediation_names()[0]]
+    event["detail"]["requestParameters"]["policyArn"] = f"arn:aws:iam::{HOME_ACCOUNT}:policy/attacker"
+    for findings in _attach_judged(event, {"enforcer-reattach-own-grants": document}, example_settings):
+        assert len(findings) == 1
+
+
+def test_anyone_but_cloudformation_attaching_a_remediation_policy_with_the_attach_grant_live_is_judged(
+    example_settings: Settings,
+) -> None:
+    _, document = _reattach_grant_event()
+    [event] = [event for name, event in _deploy_attaches() if name == _remediation_names()[0]]
+    event["detail"]["userIdentity"].pop("invokedBy", None)
+    for findings in _attach_judged(event, {"enforcer-reattach-own-grants": document}, example_settings):
+        assert len(findings) == 1
 
 
 def test_cloudformation_attaching_a_remediation_policy_with_one_method_more_is_judged(

@@ -174,7 +174,8 @@ def judge_change(
             live_clients,
             recorded,
             lambda finding: (
-                _exemption(finding, settings, change) or _excepted(finding, exceptions, now, change, settings)
+                _exemption(finding, settings, change, directory)
+                or _excepted(finding, exceptions, now, change, settings)
             ),
         ),
     )
@@ -218,7 +219,7 @@ def judge_change(
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
-                exemption = _exemption(finding, settings, change) or _excepted(
+                exemption = _exemption(finding, settings, change, directory) or _excepted(
                     finding, exceptions, now, change, settings
                 )
                 if exemption:
@@ -383,7 +384,7 @@ def _findings_on(
                 for finding in evaluation.findings
                 if finding.rule_id in active
                 and not (
-                    _exemption(finding, settings, context.change)
+                    _exemption(finding, settings, context.change, context.directory)
                     or _excepted(finding, exceptions, now, context.change, settings)
                 )
             )
@@ -517,16 +518,20 @@ CLOUDFORMATION = "cloudformation.amazonaws.com"
 PRIVILEGE_ESCALATION = "privilege-escalation"
 
 
-def _exemption(finding: Finding, settings: Settings, change: CloudTrailChange) -> str | None:
+def _exemption(
+    finding: Finding, settings: Settings, change: CloudTrailChange, directory: RoleDirectory | None = None
+) -> str | None:
     """The allowlist entry that exempts ``finding``, described with the pattern that matched, or None.
 
     One exemption is built in: IAM Warden's own roles need some escalation methods to do their job (quarantine
     writes an inline user policy, the pruner writes policy versions; ``domain.own.DOCUMENTED_ESCALATIONS``), so
     CloudFormation deploying them is not a finding. It holds only for a ``privilege-escalation`` finding on one
     of the stack's own roles by exact ARN, made through CloudFormation, whose every method is one that role is
-    documented to hold, or goes through the role's own inline attach grant deployed exactly as declared
-    (``_deploys_reattach_grant``). The same policy written by anyone else, onto any other role (a look-alike name
-    included), or with one method more, is judged as usual.
+    documented to hold, or goes through the role's own inline attach grant: deployed exactly as declared
+    (``_deploys_reattach_grant``), or, when CloudFormation attaches one of the role's declared remediation policies,
+    live in ``directory`` exactly as declared (``_attaches_beside_reattach_grant``, review reattach-s16 item 2). The
+    same policy written by anyone else, onto any other role (a look-alike name included), or with one method more,
+    is judged as usual.
     """
     if finding.actor.invoked_by == CLOUDFORMATION and finding.rule_id == PRIVILEGE_ESCALATION:
         documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
@@ -534,7 +539,15 @@ def _exemption(finding: Finding, settings: Settings, change: CloudTrailChange) -
         # own remediation grants are such policies. Anything else that is no method keeps the finding.
         methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
         beyond = methods - documented
-        if documented and methods and (not beyond or _deploys_reattach_grant(finding, settings, change, documented)):
+        if (
+            documented
+            and methods
+            and (
+                not beyond
+                or _deploys_reattach_grant(finding, settings, change, documented)
+                or _attaches_beside_reattach_grant(finding, settings, change, documented, directory)
+            )
+        ):
             listed = ", ".join(sorted(methods))
             return f"IAM Warden's own role {finding.resource_arn}, deployed by CloudFormation ({listed})"
     rule = settings.rule(finding.rule_id)
@@ -590,6 +603,69 @@ def _deploys_reattach_grant(
         ):
             return False
     return True
+
+
+def _attaches_beside_reattach_grant(
+    finding: Finding,
+    settings: Settings,
+    change: CloudTrailChange,
+    documented: frozenset[str],
+    directory: RoleDirectory | None,
+) -> bool:
+    """Whether ``change`` attaches one of the own role's declared remediation policies (an ARN the declared attach
+    grant's ``ArnEquals`` names) while that role's inline attach grant is live exactly as declared, and every method
+    beyond the ``documented`` ones goes through ``iam:AttachRolePolicy`` granted by that grant alone.
+
+    Review reattach-s16 item 2: a deploy's, a StackSet instance's or an update's attach of a remediation policy that
+    holds ``iam:UpdateAssumeRolePolicy``, judged once the grant is on the role, opens
+    ``AttachRolePolicyThenUpdateAssumeRolePolicy`` only because the escalation judgement counts the grant's
+    condition as met; the grant attaches nothing but those same policies. The live grant is read from
+    ``directory`` (the role's whole power, as judged): none, another document under its name (widened,
+    unconditioned), two readings, or the attach granted by any other policy too keeps the finding, as does an attach
+    of any other policy.
+    """
+    own = settings.own
+    arn = finding.resource_arn or ""
+    kind = own.role_kind(arn, finding.account)
+    parameters = change.request_parameters
+    if directory is None or kind is None or change.event_name != "AttachRolePolicy":
+        return False
+    role = arn.rsplit("/", 1)[-1]
+    if change.account != finding.account or str(parameters.get("roleName", "")).lower() != role.lower():
+        return False
+    grant = declared_reattach_grant(kind, own, arn.split(":")[1], finding.account)
+    if grant is None or parameters.get("policyArn") not in _attachable(grant[1]):
+        return False
+    source = f"inline {role}/{grant[0]}"
+    held = directory.principal(arn)
+    live = [named for named in held.policies if named.source == source] if held is not None else []
+    if len(live) != 1 or live[0].readings or canonical(live[0].policy.raw) != canonical(grant[1]):
+        return False
+    for item in finding.offending:
+        if "method" not in item:
+            if set(item) - _NAMES_THE_POLICY - {"completed_by"}:
+                return False  # an admin grant, or anything else that is no method
+        elif str(item["method"]) not in documented:
+            granted = item.get("granted_by")
+            by = [
+                label
+                for action, labels in (granted.items() if isinstance(granted, Mapping) else ())
+                if str(action).lower() == "iam:attachrolepolicy"
+                for label in labels
+            ]
+            if not by or any(str(label).split(" of ", 1)[-1] != source for label in by):
+                return False
+    return True
+
+
+def _attachable(document: Mapping[str, Any]) -> frozenset[str]:
+    """The policy ARNs a declared attach grant lists under ``ArnEquals`` ``iam:PolicyARN`` (all its statements)."""
+    found: set[str] = set()
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        arns = statement.get("Condition", {}).get("ArnEquals", {}).get("iam:PolicyARN", [])
+        found.update([arns] if isinstance(arns, str) else arns)
+    return frozenset(found)
 
 
 def _excepted(
