@@ -2832,9 +2832,12 @@ class ReattachOwnGrant:
     declares (the step's ``document``): read at capture and again at apply (``iam:GetPolicy`` for its path, name
     and default version, ``iam:GetPolicyVersion`` for that version's document). A policy that differs (deleted and
     re-created with another document, or a new default version), cannot be read, or is gone is never attached: the
-    step fails with why and the exact command. Already attached counts as done. The attach is allowed only by
-    each role's inline grant (``iam:AttachRolePolicy`` on that very role, ``ArnEquals`` ``iam:PolicyARN`` its own
-    remediation policies), which no ``DetachRolePolicy`` can take away.
+    step fails with why and the exact command. It is read once more after the attach (review reattach-s16 item 3):
+    a version written in between is detached again and the step fails. Already attached counts as done. The attach
+    is allowed only by each role's inline grant (``iam:AttachRolePolicy`` on that very role, ``ArnEquals``
+    ``iam:PolicyARN`` its own remediation policies), which no ``DetachRolePolicy`` can take away. Undo detaches only
+    what the record's ``done`` shows attached (``undo_done``). An undo run as an operator (``iamwarden undo``) is
+    itself a detach of an own grant, so it is attached back; one from Slack runs in the enforcer and stays.
     """
 
     permissions: ClassVar[Permissions] = (
@@ -2842,6 +2845,7 @@ class ReattachOwnGrant:
         "iam:GetPolicy",
         "iam:GetPolicyVersion",
         "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
     )
     action: ClassVar[StepAction] = StepAction("reattach_own_grant", permissions)
     undo_permissions: ClassVar[Permissions] = ("iam:DetachRolePolicy",)
@@ -2881,16 +2885,52 @@ class ReattachOwnGrant:
                 f"{policy_arn}); once it is the template's, put it back: {attach_command(role, policy_arn)}"
             )
         run.aws.iam.attach_role_policy(RoleName=role, PolicyArn=policy_arn)
-        done.append(f"attached {policy_arn} back to IAM Warden's role {role} (it holds the declared document)")
+        # Review reattach-s16 item 3: a version written between the read and the attach would be attached unseen.
+        why = self._differs(run.aws, step)
+        if why is None:
+            done.append(f"{_reattached(role, policy_arn)} (it holds the declared document)")
+            return
+        try:
+            run.aws.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
+        except Exception as exc:
+            if not is_gone(exc):  # still attached: the record says so, and undo detaches it
+                done.append(f"{_reattached(role, policy_arn)}, but {why}; detaching it failed ({error_code(exc)})")
+                raise RemediationError(
+                    f"{why} once attached, and detaching it again failed ({error_code(exc) or exc}): detach it by "
+                    f"hand (aws iam detach-role-policy --role-name {shlex.quote(role)} --policy-arn "
+                    f"{shlex.quote(policy_arn)}), check what it grants, then: {attach_command(role, policy_arn)}"
+                ) from exc
+        raise RemediationError(
+            f"{why} once attached, so IAM Warden detached it again: nothing attached. Check what it grants (aws iam "
+            f"list-policy-versions --policy-arn {policy_arn}); once it is the template's, put it back: "
+            f"{attach_command(role, policy_arn)}"
+        )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        """Without the record's ``done`` (a caller that has none): read from ``before`` alone. The executor calls
+        ``undo_done`` with the record's lines instead."""
+        return self.undo_done(aws, step, before, None)
+
+    def undo_done(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], done: Sequence[str] | None
+    ) -> list[str]:
+        """Detach the grant again, only when the record's ``done`` shows IAM Warden attached it (review reattach-s16
+        item 1): a re-attach refused at apply (a FAILED record whose ``before`` read the policy as declared) attached
+        nothing, and a grant someone attached since is not the undo's to take."""
         if not before["exists"] or before["attached"] or before["differs"] is not None:
             return []  # nothing was attached
         role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
+        if not wrote(done, _reattached(role, policy_arn)):
+            return []  # refused (or stopped) before its attach went through
         with ignoring():  # detached again since (or the role deleted): as the change left it
             aws.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
             return [f"detached {policy_arn} from role {role} again, as the change left it"]
         return []
+
+
+def _reattached(role: str, policy_arn: str) -> str:
+    """How ``ReattachOwnGrant``'s ``done`` line starts once its attach went through (``undo_done`` reads it)."""
+    return f"attached {policy_arn} back to IAM Warden's role {role}"
 
 
 class RestoreOwnRoleSessionDuration:
