@@ -339,3 +339,33 @@ def test_a_version_written_while_attaching_that_cannot_be_detached_is_recorded_a
     restored = action.undo_done(type("Aws", (), {"iam": account.iam})(), step, before, done)
     assert restored == [f"detached {GRANT} from role {ROLE} again, as the change left it"]
     assert _attached(account) == []
+
+
+def test_a_retry_after_a_failed_detach_finds_the_changed_policy_attached_and_fails_again(account: Account) -> None:
+    """Review2 reattach-s16 item 1: attempt 1 attaches, a differing version lands, its detach is refused, the step
+    fails and the Lambda retries. Attempt 2 captures afresh and finds the grant attached: attached counts as done
+    only while it holds the declared document, so it fails again with both commands and claims nothing."""
+    _deployed(account)
+    step = RemediationStep(
+        ReattachOwnGrant.action, f"arn:aws:iam::{HOME_ACCOUNT}:role/{ROLE}", _parameters(account), "re-attach"
+    )
+    action = ReattachOwnGrant()
+    first: Any = type("Aws", (), {"iam": _RacingIamThatCannotDetach(account.iam)})()
+    with pytest.raises(RemediationError):
+        action.apply(type("Run", (), {"aws": first})(), step, action.capture(first, step), [])
+    assert _attached(account) == [GRANT]
+    retry: Any = type("Aws", (), {"iam": account.iam})()
+
+    before = action.capture(retry, step)
+    done: list[str] = []
+    with pytest.raises(RemediationError) as refused:
+        action.apply(type("Run", (), {"aws": retry})(), step, before, done)
+
+    assert before["attached"] is True
+    assert "grants other than its template declares" in str(before["differs"])
+    assert done == []
+    assert "grants other than its template declares" in str(refused.value)
+    assert f"aws iam detach-role-policy --role-name {ROLE} --policy-arn {GRANT}" in str(refused.value)
+    assert COMMAND in str(refused.value)
+    assert _attached(account) == [GRANT]  # left for the operator: the record's undo detaches nothing it did not do
+    assert action.undo_done(retry, step, before, done) == []

@@ -2833,7 +2833,8 @@ class ReattachOwnGrant:
     and default version, ``iam:GetPolicyVersion`` for that version's document). A policy that differs (deleted and
     re-created with another document, or a new default version), cannot be read, or is gone is never attached: the
     step fails with why and the exact command. It is read once more after the attach (review reattach-s16 item 3):
-    a version written in between is detached again and the step fails. Already attached counts as done. The attach
+    a version written in between is detached again and the step fails. Already attached (holding the declared
+    document: a retry may find a changed one attached, which fails with both commands) counts as done. The attach
     is allowed only by each role's inline grant (``iam:AttachRolePolicy`` on that very role, ``ArnEquals``
     ``iam:PolicyARN`` its own remediation policies), which no ``DetachRolePolicy`` can take away. Undo detaches only
     what the record's ``done`` shows attached (``undo_done``). An undo run as an operator (``iamwarden undo``) is
@@ -2871,13 +2872,25 @@ class ReattachOwnGrant:
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
         attached = self._attached(aws, step)
-        differs = self._differs(aws, step) if attached is False else None
+        differs = self._differs(aws, step) if attached is not None else None  # attached too: a retry's case
         return {"exists": attached is not None, "attached": bool(attached), "differs": differs}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if not before["exists"] or before["attached"]:
-            return  # the role is gone (its deletion is alerted), or the grant is attached already
+        if not before["exists"]:
+            return  # the role is gone (its deletion is alerted)
         role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
+        if before["attached"]:
+            # Review2 reattach-s16 item 1: attached counts as done only while it holds the declared document; a
+            # retry after a detach that failed (or a timeout after the attach) finds the changed policy attached.
+            why = before["differs"] or self._differs(run.aws, step)
+            if why is not None:
+                raise RemediationError(
+                    f"{why}, and it is attached: detach it by hand (aws iam detach-role-policy --role-name "
+                    f"{shlex.quote(role)} --policy-arn {shlex.quote(policy_arn)}), check what it grants (aws iam "
+                    f"list-policy-versions --policy-arn {policy_arn}); once it is the template's, put it back: "
+                    f"{attach_command(role, policy_arn)}"
+                )
+            return  # attached already, as declared
         why = before["differs"] or self._differs(run.aws, step)  # and again against what is live now
         if why is not None:
             raise RemediationError(
