@@ -545,6 +545,25 @@ def test_cloudformation_attaching_a_remediation_policy_with_another_attach_grant
         assert len(findings) == 1
 
 
+def test_cloudformation_attaching_a_remediation_policy_while_the_attach_grant_reads_two_ways_is_judged(
+    example_settings: Settings,
+) -> None:
+    """Review2 reattach-s16 item 3: a live grant under the declared name whose text IAM may read otherwise (a second
+    ``iam:PolicyARN`` key, ``"*"``, before the declared one: the judged reading is the declared document) is not the
+    declared grant, so the attach it completes is judged."""
+    _, document = _reattach_grant_event()
+    declared = json.dumps(document["Statement"][0]["Condition"]["ArnEquals"]["iam:PolicyARN"])
+    text = json.dumps(document).replace(
+        '"iam:PolicyARN": ' + declared, '"iam:PolicyARN": "*", "iam:PolicyARN": ' + declared
+    )
+    assert text.count('"iam:PolicyARN"') == 2
+    assert json.loads(text) == document  # the reading judged first is the declared one
+    [event] = [event for name, event in _deploy_attaches() if name == _remediation_names()[0]]
+    for findings in _attach_judged(event, {"enforcer-reattach-own-grants": text}, example_settings):
+        assert len(findings) == 1
+        assert "AttachRolePolicyThenUpdateAssumeRolePolicy" in {i.get("method") for i in findings[0].offending}
+
+
 def test_cloudformation_attaching_a_policy_that_is_no_declared_grant_is_judged_with_the_attach_grant_live(
     example_settings: Settings,
 ) -> None:
