@@ -564,6 +564,25 @@ def test_cloudformation_attaching_a_remediation_policy_while_the_attach_grant_re
         assert "AttachRolePolicyThenUpdateAssumeRolePolicy" in {i.get("method") for i in findings[0].offending}
 
 
+def test_cloudformation_attaching_a_remediation_policy_that_is_not_its_declared_document_is_judged(
+    example_settings: Settings,
+) -> None:
+    """Review2 reattach-s16 item 2: with the declared attach grant live, the exemption of the deploy's attach holds
+    only while the attached policy's version is its template's document in meaning; one statement more (no method of
+    its own) makes the attach judged. The same version as declared stays exempt."""
+    _, grant = _reattach_grant_event()
+    first = _remediation_names()[0]
+    [event] = [event for name, event in _deploy_attaches() if name == first]
+    for extra, expected in ((None, 0), ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, 1)):
+        documents = TemplateDocuments(deployed_template())
+        if extra is not None:
+            documents.documents[first]["Statement"].append(extra)
+        directory = _enforcer_role(_remediation_names()[1:], {"enforcer-reattach-own-grants": grant}, documents)
+        for settings in _settings(example_settings).values():
+            findings = judge_event(copy.deepcopy(event), settings, documents, directory).findings
+            assert [f.rule_id for f in findings] == ["privilege-escalation"] * expected, extra
+
+
 def test_cloudformation_attaching_a_policy_that_is_no_declared_grant_is_judged_with_the_attach_grant_live(
     example_settings: Settings,
 ) -> None:

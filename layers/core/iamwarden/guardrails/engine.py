@@ -27,7 +27,7 @@ from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
-from iamwarden.domain.declared_content import declared_reattach_grant
+from iamwarden.domain.declared_content import declared_grant, declared_reattach_grant
 from iamwarden.domain.documents import (
     PolicyKind,
     decode_policy_document,
@@ -174,7 +174,7 @@ def judge_change(
             live_clients,
             recorded,
             lambda finding: (
-                _exemption(finding, settings, change, directory)
+                _exemption(finding, settings, change, directory, documents)
                 or _excepted(finding, exceptions, now, change, settings)
             ),
         ),
@@ -219,7 +219,7 @@ def judge_change(
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
-                exemption = _exemption(finding, settings, change, directory) or _excepted(
+                exemption = _exemption(finding, settings, change, directory, documents) or _excepted(
                     finding, exceptions, now, change, settings
                 )
                 if exemption:
@@ -384,7 +384,7 @@ def _findings_on(
                 for finding in evaluation.findings
                 if finding.rule_id in active
                 and not (
-                    _exemption(finding, settings, context.change, context.directory)
+                    _exemption(finding, settings, context.change, context.directory, context.documents)
                     or _excepted(finding, exceptions, now, context.change, settings)
                 )
             )
@@ -519,7 +519,11 @@ PRIVILEGE_ESCALATION = "privilege-escalation"
 
 
 def _exemption(
-    finding: Finding, settings: Settings, change: CloudTrailChange, directory: RoleDirectory | None = None
+    finding: Finding,
+    settings: Settings,
+    change: CloudTrailChange,
+    directory: RoleDirectory | None = None,
+    documents: ManagedPolicyDocuments | None = None,
 ) -> str | None:
     """The allowlist entry that exempts ``finding``, described with the pattern that matched, or None.
 
@@ -545,7 +549,9 @@ def _exemption(
             and (
                 not beyond
                 or _deploys_reattach_grant(finding, settings, change, documented)
-                or _attaches_beside_reattach_grant(finding, settings, change, documented, directory)
+                or _attaches_beside_reattach_grant(
+                    finding, settings, change, documented, directory, documents=documents
+                )
             )
         ):
             listed = ", ".join(sorted(methods))
@@ -611,9 +617,12 @@ def _attaches_beside_reattach_grant(
     change: CloudTrailChange,
     documented: frozenset[str],
     directory: RoleDirectory | None,
+    *,
+    documents: ManagedPolicyDocuments | None = None,
 ) -> bool:
     """Whether ``change`` attaches one of the own role's declared remediation policies (an ARN the declared attach
-    grant's ``ArnEquals`` names) while that role's inline attach grant is live exactly as declared, and every method
+    grant's ``ArnEquals`` names, its judged version the template's document: ``_holds_declared_grant``) while that
+    role's inline attach grant is live exactly as declared, and every method
     beyond the ``documented`` ones goes through ``iam:AttachRolePolicy`` granted by that grant alone.
 
     Review reattach-s16 item 2: a deploy's, a StackSet instance's or an update's attach of a remediation policy that
@@ -641,6 +650,8 @@ def _attaches_beside_reattach_grant(
     live = [named for named in held.policies if named.source == source] if held is not None else []
     if len(live) != 1 or live[0].readings or canonical(live[0].policy.raw) != canonical(grant[1]):
         return False
+    if not _holds_declared_grant(finding, settings, str(parameters.get("policyArn")), documents):
+        return False
     for item in finding.offending:
         if "method" not in item:
             if set(item) - _NAMES_THE_POLICY - {"completed_by"}:
@@ -656,6 +667,22 @@ def _attaches_beside_reattach_grant(
             if not by or any(str(label).split(" of ", 1)[-1] != source for label in by):
                 return False
     return True
+
+
+def _holds_declared_grant(
+    finding: Finding, settings: Settings, policy_arn: str, documents: ManagedPolicyDocuments | None
+) -> bool:
+    """Whether the version of ``policy_arn`` the finding judged is the template's document in meaning, with one
+    reading (review2 reattach-s16 item 2); unknown, unreadable or different: False (no exemption)."""
+    version = next((i.get("version_id") for i in finding.offending if i.get("policy_arn") == policy_arn), None)
+    declared = declared_grant(policy_arn, settings.own, finding.account)
+    if documents is None or not isinstance(version, str) or declared is None:
+        return False
+    try:
+        found = documents.version(finding.account, policy_arn, version)
+    except Exception:  # the judgement read it; a failure now exempts nothing
+        return False
+    return found is not None and not found.readings and canonical(found.document) == canonical(declared)
 
 
 def _attachable(document: Mapping[str, Any]) -> frozenset[str]:
