@@ -175,6 +175,7 @@ SAMPLE_OWN = OwnIdentity(
         "iamwarden-exception-watch": "exception-watch",
     },
     home_region="us-east-1",
+    user_remediation="quarantine",
     # The template's OperatorRoleArns default: no operators (the enforcer's IAMWARDEN_OPERATOR_ROLE_ARNS).
     operator_role_arns=(),
 )

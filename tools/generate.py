@@ -2477,6 +2477,58 @@ def own_policy_documents() -> dict[str, dict[str, str]]:
     return documents
 
 
+def _member_template_as_generated() -> str:
+    """member/template.yaml with its generated blocks as this run writes them (its remediation policies)."""
+    text = (ROOT / "member/template.yaml").read_text(encoding="utf-8")
+    for block in BLOCKS:
+        if block.path == "member/template.yaml":
+            text = splice(text, block.path, block.name, block.render())
+    return text
+
+
+def member_policy_documents() -> dict[str, dict[str, str]]:
+    """The member remediation role's managed policies' documents as member/template.yaml declares them (JSON), by
+    ``UserRemediation`` value and then by policy name (``${member-role:remediator}`` for ``MemberRoleName``): what
+    a detached grant must still hold before ``iamwarden-tampered`` attaches it back."""
+    template = yaml_parse(_member_template_as_generated())
+    resources: Mapping[str, Any] = template["Resources"]
+    documents: dict[str, dict[str, str]] = {}
+    for value in sorted(template["Parameters"]["UserRemediation"]["AllowedValues"]):
+        resolver = _OwnPolicyResolver(template, {"UserRemediation": str(value)})
+        by_name: dict[str, str] = {}
+        for logical in sorted(resources):
+            resource = resources[logical]
+            if resource["Type"] != "AWS::IAM::ManagedPolicy" or not logical.startswith("RemediationPolicy"):
+                continue
+            name = str(resolver.value(resource["Properties"]["ManagedPolicyName"]))
+            by_name[name] = json.dumps(resolver.value(resource["Properties"]["PolicyDocument"]), sort_keys=True)
+        documents[str(value)] = by_name
+    return documents
+
+
+#: The inline policy of each template that lets ``iamwarden-tampered`` attach a detached remediation grant back to
+#: the role it came off, by template and logical id.
+REATTACH_GRANT_POLICIES: Mapping[str, str] = {
+    "template.yaml": "EnforcerReattachGrantsPolicy",
+    "member/template.yaml": "RemediationReattachGrantsPolicy",
+}
+
+
+def reattach_grants() -> dict[str, tuple[str, str]]:
+    """Each attach grant (``REATTACH_GRANT_POLICIES``) by its role's kind: its inline policy's name and its whole
+    document (JSON with the ``${...}`` ``declared_content.fill`` fills in). The privilege-escalation exemption for
+    a CloudFormation deploy holds for exactly this document on exactly that role."""
+    found: dict[str, tuple[str, str]] = {}
+    for path, logical in REATTACH_GRANT_POLICIES.items():
+        template = yaml_parse((ROOT / path).read_text(encoding="utf-8"))
+        properties = template["Resources"][logical]["Properties"]
+        [role] = _refs(properties["RoleName"])
+        resolver = _DocumentResolver(template) if path == "template.yaml" else _Resolver(template)
+        document = json.dumps(resolver.value(properties["PolicyDocument"]), sort_keys=True)
+        found[ROLE_KINDS[path][role]] = (str(properties["PolicyName"]), document)
+    return dict(sorted(found.items()))
+
+
 def central_bus_policy() -> str:
     """The central bus's whole policy as template.yaml declares it (JSON; every ``AWS::Events::EventBusPolicy`` on
     ``CentralEventBus``), ``${organization-id}`` for the ``OrganizationId`` parameter, for ``iamwarden-tampered``'s
@@ -2663,6 +2715,44 @@ def render_declared_own() -> str:
                     for name, text in policies.items()
                 ),
                 "        },",
+            )
+        ),
+        "    }",
+        ")",
+        "#: The member remediation role's managed policies (its remediation grants) as member/template.yaml declares",
+        "#: them, by ``UserRemediation`` and then by policy name (``${member-role:remediator}`` for its name): JSON",
+        "#: for ``declared_content.fill``. A detached one is attached back only while it holds this document.",
+        "MEMBER_POLICY_DOCUMENTS: Mapping[str, Mapping[str, str]] = MappingProxyType(",
+        "    {",
+        *(
+            line
+            for remediation, by_name in member_policy_documents().items()
+            for line in (
+                f"        {json.dumps(remediation)}: MappingProxyType(",
+                "            {",
+                *(
+                    f"                {json.dumps(name)}: '{_single_quoted(document)}',  # noqa: E501"
+                    for name, document in by_name.items()
+                ),
+                "            }",
+                "        ),",
+            )
+        ),
+        "    }",
+        ")",
+        "#: The inline attach grant of each role kind that holds one: its policy name and whole document (JSON for",
+        "#: ``declared_content.fill``): ``iam:AttachRolePolicy`` on that very role, ``ArnEquals`` ``iam:PolicyARN``",
+        "#: its own remediation policies. CloudFormation deploying exactly this is no privilege-escalation finding.",
+        "REATTACH_GRANTS: Mapping[str, tuple[str, str]] = MappingProxyType(",
+        "    {",
+        *(
+            line
+            for kind, (name, document) in reattach_grants().items()
+            for line in (
+                f"        {json.dumps(kind)}: (",
+                f"            {json.dumps(name)},",
+                f"            '{_single_quoted(document)}',  # noqa: E501",
+                "        ),",
             )
         ),
         "    }",

@@ -43,7 +43,8 @@ from iamwarden.app.exception_wiring import build_exception_watch
 from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.wiring import build_enforcer_service
-from iamwarden.domain.declared_content import declared_alarm, declared_bus_policy
+from iamwarden.domain.declared_content import declared_alarm, declared_bus_policy, declared_grant
+from iamwarden.domain.exceptions import RemediationError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, parse_policy
 from iamwarden.domain.rule_exceptions import ExceptionScope
@@ -135,8 +136,17 @@ def _role_statements(policy_name: str, role_id: str = "EnforcerRole", **paramete
     given = {"UserRemediation": "delete", **parameters}
     template = deployed_template(given)
     if policy_name == REMEDIATIONS:
-        # The generated grants are customer-managed policies on the role (too large for its inline policies).
-        document = {"Statement": remediation_statements(template, role_id)}
+        # The generated grants are customer-managed policies on the role (too large for its inline policies), and
+        # what is granted apart (GRANTED_APART) in a policy of its own: the enforcer's inline attach grant.
+        apart = [
+            statement
+            for resource in template["Resources"].values()
+            if resource["Type"] == "AWS::IAM::RolePolicy"
+            and resource["Properties"]["RoleName"] == {"Ref": role_id}
+            and resource["Properties"]["PolicyName"] == "enforcer-reattach-own-grants"
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        document = {"Statement": [*remediation_statements(template, role_id), *apart]}
     else:
         role = template["Resources"][role_id]["Properties"]
         [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
@@ -1508,6 +1518,59 @@ def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _detached_own_grant(account: Account) -> RemediationStep:
+    """The enforcer's role without one of its remediation grants (as a DetachRolePolicy left it), the policy holding
+    its declared document: attached back (the inline grant allows exactly that policy onto exactly that role)."""
+    role = "iamwarden-enforcer-us-east-1"
+    with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):  # another scenario's role
+        account.iam.create_role(
+            RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )
+    grant = f"arn:aws:iam::{HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-4-us-east-1"
+    document = declared_grant(grant, account.config.own, HOME_ACCOUNT)
+    assert document is not None
+    with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):  # another scenario's policy
+        account.iam.create_policy(PolicyName=grant.rsplit("/", 1)[1], PolicyDocument=json.dumps(document))
+    with contextlib.suppress(account.iam.exceptions.NoSuchEntityException):  # detached, as the event left it
+        account.iam.detach_role_policy(RoleName=role, PolicyArn=grant)
+    return _step(
+        StepAction.REATTACH_OWN_GRANT,
+        f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}",
+        role_name=role,
+        policy_arn=grant,
+        document=document,
+    )
+
+
+#: The intruder's IAM client, handed from the scenario's setup to its answers (as ``_RENAMES``).
+_INTRUDERS: list[Any] = []
+
+
+def _own_grant_rewritten_while_attaching(account: Account) -> RemediationStep:
+    """As ``_detached_own_grant``, and an intruder's new default version lands inside the attach (review
+    reattach-s16 item 3): the read after the attach sees it and the step detaches the policy again."""
+    step = _detached_own_grant(account)
+    _INTRUDERS.append(account.iam)
+    return step
+
+
+def _intruder_writes_on_attach(aws: AccountClients) -> None:
+    intruder = _INTRUDERS.pop()
+    events: Any = aws.iam.meta.events
+
+    def once(**kwargs: Any) -> None:
+        events.unregister("before-call.iam.AttachRolePolicy", once)
+        intruder.create_policy_version(
+            PolicyArn=f"arn:aws:iam::{HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-4-us-east-1",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+            ),
+            SetAsDefault=True,
+        )
+
+    events.register("before-call.iam.AttachRolePolicy", once)
+
+
 def _bounded_own_role(account: Account) -> RemediationStep:
     role = "iamwarden-enforcer-us-east-1"
     account.iam.create_role(
@@ -1621,6 +1684,8 @@ class Scenario(NamedTuple):
     answers: Callable[[AccountClients], None] | None = None
     #: Undo with the record's lines (``undo_done``, as the executor does), not without them.
     with_record: bool = False
+    #: The step refuses (``RemediationError``) after what it wrote, as it should: the run records it.
+    refuses: bool = False
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -1778,6 +1843,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-slack-secret-policy": Scenario(_own_secret("policy")),
     "tampered-alert-subscription-filter-policy": Scenario(_filtered_alert_subscription),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
+    "tampered-own-grant-detached": Scenario(_detached_own_grant),
     "tampered-session-duration-of-own-role": Scenario(_own_role_with_long_sessions),
     "revoke-own-role-sessions": Scenario(_own_role_sessions_to_revoke(earlier=False)),
     "revoke-own-role-sessions-again": Scenario(_own_role_sessions_to_revoke(earlier=True)),
@@ -2562,7 +2628,11 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     requests.take()
     with clients.call_log.recording() as calls:
         before = action.capture(aws, step)
-        action.apply(StepRun(aws, "f-1234", "2026-11-21T09:15:00.000+00:00"), step, before, done)
+        try:
+            action.apply(StepRun(aws, "f-1234", "2026-11-21T09:15:00.000+00:00"), step, before, done)
+        except RemediationError:
+            if not scenario.refuses:
+                raise
     made = requests.take()
     undo_calls: list[ApiCall] = []
     restored: list[str] = []
@@ -2586,6 +2656,25 @@ CONFIRMED_GONE: dict[str, Scenario] = {
         _moved_destination, BUCKET_REGION, _destination_gone_answers
     ),
 }
+
+
+#: Steps that refuse after a write of their own, undoing it: what they call is declared, allowed and used.
+REFUSED_AFTER_WRITING: dict[str, Scenario] = {
+    "tampered-own-grant-rewritten-while-attaching": Scenario(
+        _own_grant_rewritten_while_attaching, answers=_intruder_writes_on_attach, with_record=True, refuses=True
+    ),
+}
+
+
+def test_a_re_attach_that_finds_another_version_once_attached_detaches_it_with_declared_calls(
+    account: Account, clients: ClientFactory, requests: Requests
+) -> None:
+    run = _run(account, clients, requests, REFUSED_AFTER_WRITING["tampered-own-grant-rewritten-while-attaching"])
+    assert run.done == []
+    assert run.restored == []
+    called = {call.iam_action for call in run.calls}
+    assert {"iam:AttachRolePolicy", "iam:DetachRolePolicy"} <= called <= set(run.step.action.permissions)
+    assert_role_allows([r for r in run.requests if r.action != "iam:CreatePolicyVersion"], "enforcer-remediations")
 
 
 @pytest.mark.parametrize("name", list(CONFIRMED_GONE))
@@ -2628,6 +2717,7 @@ def test_every_declared_permission_is_used(account: Account, clients: ClientFact
     for name, run in runs.items():
         _check(name, run)
     runs.update({name: _run(account, clients, requests, scenario) for name, scenario in CONFIRMED_GONE.items()})
+    runs.update({name: _run(account, clients, requests, scenario) for name, scenario in REFUSED_AFTER_WRITING.items()})
     for step_action, action in ACTIONS.items():
         if step_action in NOT_IN_MOTO:
             continue

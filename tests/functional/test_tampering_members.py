@@ -23,6 +23,7 @@ from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.heartbeat import MemberSnapshots
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.declared_content import declared_grant
 from iamwarden.domain.exceptions import AwsAccessError
 from iamwarden.domain.findings import RemediationStep
 from iamwarden.domain.recorded import OWN_ROLE
@@ -543,10 +544,32 @@ def test_a_member_forwarder_role_changed_is_put_back_as_declared_and_the_heartbe
         assert _trust(iam, role) == INTRUDER_TRUST
 
 
-def test_a_grant_detached_from_the_member_remediation_role_is_alerted_with_the_command_and_left(
+def test_a_grant_detached_from_the_member_remediation_role_is_attached_back_and_undo_detaches_it(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    """The member role is granted no attach (its stack's escalation analysis could not clear one): alerted only."""
+    """In a member account, through the member role: the member stack's policy holding the document its template
+    declares is attached back to that very role (its inline grant allows nothing else); undo detaches it again."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    policy_arn = f"arn:aws:iam::{MEMBER}:policy/{REMEDIATOR}-remediations-1"
+    document = declared_grant(policy_arn, account.config.own, MEMBER)
+    assert document is not None
+    iam.create_policy(PolicyName=f"{REMEDIATOR}-remediations-1", PolicyDocument=json.dumps(document))
+    event = _event("tamper-detach-grant-from-enforcer-role.json", MEMBER, roleName=REMEDIATOR, policyArn=policy_arn)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    attached = iam.list_attached_role_policies(RoleName=REMEDIATOR)["AttachedPolicies"]
+    assert [policy["PolicyArn"] for policy in attached] == [policy_arn]
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    assert iam.list_attached_role_policies(RoleName=REMEDIATOR)["AttachedPolicies"] == []
+
+
+def test_a_member_grant_holding_another_document_is_alerted_with_the_command_and_left(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
     iam = _session(account, MEMBER).client("iam")
     _member_stack(iam)
     grant = iam.create_policy(PolicyName=f"{REMEDIATOR}-remediations-1", PolicyDocument=json.dumps(CONTEXT))
@@ -559,4 +582,5 @@ def test_a_grant_detached_from_the_member_remediation_role_is_alerted_with_the_c
     assert iam.list_attached_role_policies(RoleName=REMEDIATOR)["AttachedPolicies"] == []
     [alert] = [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
     assert alert.finding is not None
+    assert "grants other than its template declares" in alert.finding.reason
     assert f"aws iam attach-role-policy --role-name {REMEDIATOR} --policy-arn {policy_arn}" in alert.finding.reason

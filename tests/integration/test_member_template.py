@@ -27,6 +27,7 @@ from samtranslator.yaml_helper import yaml_parse
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain import declared
+from iamwarden.domain.authorization_details import authorization_details_directory
 from iamwarden.domain.findings import StepAction, Verdict
 from iamwarden.domain.own import MEMBER_SESSION, MEMBER_SESSIONS
 from iamwarden.domain.settings import Settings
@@ -792,3 +793,121 @@ def test_every_own_role_keeps_the_maximum_session_iamwarden_tampered_puts_back()
     }
     assert roles
     assert {name: value for name, value in roles.items() if value != DECLARED_MAX_SESSION_DURATION} == {}
+
+
+def test_the_member_attach_grant_is_exactly_its_role_and_its_own_remediation_policies() -> None:
+    """Inline on the remediation role: iam:AttachRolePolicy on that role only, ArnEquals iam:PolicyARN exactly the
+    remediation policies the template attaches to it (by !Sub of their declared names: no cycle)."""
+    resources = member_template()["Resources"]
+    resource = resources["RemediationReattachGrantsPolicy"]
+    assert resource["Type"] == "AWS::IAM::RolePolicy"
+    assert resource["Condition"] == resources["RemediationRole"]["Condition"]  # with the role, never without it
+    properties = resource["Properties"]
+    assert (properties["RoleName"], properties["PolicyName"]) == ({"Ref": "RemediationRole"}, "reattach-own-grants")
+    assert resources["RemediationRole"]["Properties"]["RoleName"] == {"Ref": "MemberRoleName"}
+    [statement] = properties["PolicyDocument"]["Statement"]
+    arns = statement["Condition"]["ArnEquals"]["iam:PolicyARN"]
+    assert statement == {
+        "Sid": "ReattachOwnGrants",
+        "Effect": "Allow",
+        "Action": "iam:AttachRolePolicy",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}"},
+        "Condition": {"ArnEquals": {"iam:PolicyARN": arns}},
+    }
+    attached = sorted(
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + policy["Properties"]["ManagedPolicyName"]["Fn::Sub"]
+        for policy in resources.values()
+        if policy["Type"] == "AWS::IAM::ManagedPolicy"
+        and policy["Properties"].get("Roles") == [{"Ref": "RemediationRole"}]
+    )
+    assert len(attached) == 3
+    assert sorted(arn["Fn::Sub"] for arn in arns) == attached
+    # Put after every remediation policy is attached (its put is the change the exemption reads).
+    policies = sorted(
+        name
+        for name, policy in resources.items()
+        if policy["Type"] == "AWS::IAM::ManagedPolicy"
+        and policy["Properties"].get("Roles") == [{"Ref": "RemediationRole"}]
+    )
+    assert sorted(resource["DependsOn"]) == policies
+
+
+def test_cloudformation_deploying_a_member_attach_grant_other_than_declared_is_judged() -> None:
+    """In a member account too only the declared document is exempt: ArnLike in place of ArnEquals is a finding."""
+    deployed = _with_parameter_defaults(member_template())
+    [event] = [
+        by_stack_sets(json.loads(json.dumps(event).replace(HOME, MEMBER)), MEMBER)
+        for change, event in template_changes(deployed)
+        if change.startswith("RemediationReattachGrantsPolicy PutRolePolicy")
+    ]
+    settings = Settings(own=SAMPLE_OWN)
+    assert judge_event(event, settings).findings == ()
+    document = json.loads(event["detail"]["requestParameters"]["policyDocument"])
+    condition = document["Statement"][0]["Condition"]
+    condition["ArnLike"] = condition.pop("ArnEquals")
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    assert [f.rule_id for f in judge_event(event, settings).findings] == ["privilege-escalation"]
+
+
+def _member_role(attached: list[str], inline: dict[str, Any], documents: TemplateDocuments) -> Any:
+    """Authorization details of the member remediation role holding the policies ``attached`` and ``inline``."""
+    role = "iamwarden-remediator"
+    return authorization_details_directory(
+        {
+            "RoleDetailList": [
+                {
+                    "RoleName": role,
+                    "RoleId": "AROAREMEDIATOR000000",
+                    "Arn": f"arn:aws:iam::{MEMBER}:role/{role}",
+                    "Path": "/",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                    "RolePolicyList": [{"PolicyName": k, "PolicyDocument": v} for k, v in inline.items()],
+                    "AttachedManagedPolicies": [
+                        {"PolicyName": n, "PolicyArn": f"arn:aws:iam::{MEMBER}:policy/{n}"} for n in attached
+                    ],
+                }
+            ],
+            "Policies": [
+                {
+                    "PolicyName": name,
+                    "Arn": f"arn:aws:iam::{MEMBER}:policy/{name}",
+                    "Path": "/",
+                    "DefaultVersionId": "v1",
+                    "PolicyVersionList": [{"Document": document, "VersionId": "v1", "IsDefaultVersion": True}],
+                }
+                for name, document in documents.documents.items()
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("grant", ["declared", "not yet put"])
+def test_the_member_stacks_attach_of_its_remediation_policies_is_no_finding_whether_the_attach_grant_is_live(
+    grant: str, example_settings: Settings
+) -> None:
+    """Review reattach-s16 item 2 in a member account (every new StackSet instance): each AttachRolePolicy of a
+    remediation policy, judged against the role after it, before it, and as the first attach, is no finding with
+    the declared grant live or not yet put. (Here no attach opens a combination through the grant, widened or not:
+    its widened put is the finding, ``test_cloudformation_deploying_a_member_attach_grant_other_than_declared``.)"""
+    deployed = _with_parameter_defaults(member_template())
+    documents = TemplateDocuments(deployed)
+    changes = [
+        (change, by_stack_sets(json.loads(json.dumps(event).replace(HOME, MEMBER)), MEMBER))
+        for change, event in template_changes(deployed)
+    ]
+    [put] = [event for change, event in changes if change.startswith("RemediationReattachGrantsPolicy PutRolePolicy")]
+    document = json.loads(put["detail"]["requestParameters"]["policyDocument"])
+    inline = {} if grant == "not yet put" else {"reattach-own-grants": document}
+    attaches = [
+        (change.rsplit("/", 1)[-1], event)
+        for change, event in changes
+        if " AttachRolePolicy iamwarden-remediator/" in change
+    ]
+    names = [name for name, _ in attaches]
+    assert len(names) == 3
+    for name, event in attaches:
+        for attached in (names, [n for n in names if n != name], []):  # after, before, the first attach
+            directory = _member_role(attached, inline, documents)
+            for settings in (Settings(own=SAMPLE_OWN), example_settings):
+                findings = judge_event(copy.deepcopy(event), settings, documents, directory).findings
+                assert findings == (), (name, [f.reason for f in findings])

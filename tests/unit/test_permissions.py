@@ -289,6 +289,45 @@ def test_remediation_policy_grants_exactly_the_declared_union() -> None:
     assert not declared - granted, f"declared but not granted: {sorted(declared - granted)}"
 
 
+#: The enforcer's inline grant that attaches a detached remediation grant back (``reattach_own_grant``).
+REATTACH = "enforcer-reattach-own-grants"
+_OWN_ROLE_ARN = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/iamwarden-enforcer-${AWS::Region}"}
+
+
+def test_the_attach_grant_is_exactly_the_own_role_and_its_own_remediation_policies() -> None:
+    """Inline (no DetachRolePolicy takes it away), one statement: iam:AttachRolePolicy on the enforcer's own role
+    only, ArnEquals iam:PolicyARN exactly the remediation policies the template attaches to it, by !Sub of their
+    declared names (a !Ref would make a cycle through the policies' Roles)."""
+    resources = deployed_template(WIDEST)["Resources"]
+    resource = resources["EnforcerReattachGrantsPolicy"]
+    assert resource["Type"] == "AWS::IAM::RolePolicy"
+    assert "Condition" not in resource  # deployed whatever the parameters say
+    properties = resource["Properties"]
+    assert (properties["RoleName"], properties["PolicyName"]) == ({"Ref": "EnforcerRole"}, REATTACH)
+    [statement] = properties["PolicyDocument"]["Statement"]
+    assert statement == {
+        "Sid": "ReattachOwnGrants",
+        "Effect": "Allow",
+        "Action": "iam:AttachRolePolicy",
+        "Resource": _OWN_ROLE_ARN,
+        "Condition": {"ArnEquals": {"iam:PolicyARN": statement["Condition"]["ArnEquals"]["iam:PolicyARN"]}},
+    }
+    assert resources["EnforcerRole"]["Properties"]["RoleName"] == {"Fn::Sub": "iamwarden-enforcer-${AWS::Region}"}
+    attached = sorted(
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + resource["Properties"]["ManagedPolicyName"]["Fn::Sub"]
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy" and REMEDIATION_POLICY.match(name)
+    )
+    assert sorted(arn["Fn::Sub"] for arn in statement["Condition"]["ArnEquals"]["iam:PolicyARN"]) == attached
+    assert len(attached) == 4
+    # Put after every remediation policy is attached (its put is the change the exemption reads).
+    policies = sorted(name for name in resources if REMEDIATION_POLICY.match(name))
+    assert sorted(resource["DependsOn"]) == policies
+    # No other statement of the role grants an attach: the generated grants leave it out.
+    others = [n for n, s in _statements() if "iam:AttachRolePolicy" in _actions(s) and n != REATTACH]
+    assert others == []
+
+
 def test_nothing_else_in_the_role_writes_to_iam_or_s3() -> None:
     for name, statement in _statements():
         where = f"{name}/{statement.get('Sid')}"
@@ -299,6 +338,8 @@ def test_nothing_else_in_the_role_writes_to_iam_or_s3() -> None:
             service, operation = action.split(":")
             if name == REMEDIATIONS or service not in REMEDIATION_ONLY_WRITES:
                 continue
+            if name == REATTACH and action == "iam:AttachRolePolicy":
+                continue  # its own role and remediation policies only: test_the_attach_grant_is_exactly_...
             assert not set(action) & {"*", "?"}, f"{where}: wildcard {action}"
             assert operation.startswith(_READ), f"{where} grants the IAM/S3 write {action}"
 
@@ -652,5 +693,5 @@ def test_assume_root_is_granted_apart_only_behind_the_parameter_and_only_for_del
     assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRoot")
     [task] = statement["Condition"]["ArnEquals"].values()
     assert "root-task/IAMDeleteRootUserCredentials" in str(task)
-    assert set(GRANTED_APART) == {"sts:AssumeRoot"}
+    assert set(GRANTED_APART) == {"sts:AssumeRoot", "iam:AttachRolePolicy"}
     assert "sts:AssumeRoot" not in _grants(REMEDIATIONS)

@@ -15,6 +15,7 @@ from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.declared_content import (
     declared_alert_key_policy,
     declared_fallback_topic_policy,
+    declared_grant,
     declared_rule,
     rule_differences,
 )
@@ -2071,7 +2072,7 @@ def test_the_tampered_roles_route_matches_own_role_names_in_any_case(role: str, 
     assert EventPattern.load(text).matches_event(event) is routed  # type: ignore[arg-type]
 
 
-# --- a declared remediation grant detached from an own role: the exact command, never attached (review s15 F1/F3) --
+# --- a declared remediation grant detached from an own role: attached back only as declared (issue 15 item 2) --
 
 DETACHED = "tamper-detach-grant-from-enforcer-role.json"
 ENFORCER_GRANT = "arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-1-us-east-1"
@@ -2079,36 +2080,59 @@ MEMBER_GRANT = f"arn:aws:iam::{MEMBER}:policy/iamwarden-remediator-remediations-
 ENFORCER_COMMAND = f"aws iam attach-role-policy --role-name iamwarden-enforcer-us-east-1 --policy-arn {ENFORCER_GRANT}"
 
 
-def test_a_grant_detached_from_the_enforcers_role_is_alerted_with_the_exact_attach_command_and_not_attached() -> None:
-    """The policy under the declared name may be an intruder's (deleted and re-created): IAM Warden attaches nothing."""
+def test_a_grant_detached_from_the_enforcers_role_is_planned_back_with_its_declared_document() -> None:
+    """The step carries the exact declared role, ARN and document: it attaches nothing else, and only once the
+    live policy is read to hold that document (``ReattachOwnGrant``)."""
     [finding] = _tampering(judge(load_event(DETACHED)))
 
     assert finding.severity is Severity.CRITICAL
-    assert finding.plan == ()
-    assert ENFORCER_COMMAND in finding.reason
-    assert "still holds the document its template declares" in finding.reason
+    [step] = finding.plan
+    assert step.action == "reattach_own_grant"
+    assert step.target == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
+    assert step.parameters == {
+        "role_name": "iamwarden-enforcer-us-east-1",
+        "policy_arn": ENFORCER_GRANT,
+        "document": declared_grant(ENFORCER_GRANT, SAMPLE_OWN, "111122223333"),
+    }
+    assert step.parameters["document"]["Statement"][0]["Sid"] == "QuarantineUsers"
     assert finding.resource_arn == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
 
 
-def test_the_command_names_the_declared_role_and_policy_whatever_the_events_case() -> None:
+def test_the_step_names_the_declared_role_and_policy_whatever_the_events_case() -> None:
     event = sample(
         DETACHED,
         roleName="IAMWarden-Enforcer-US-East-1",
         policyArn=ENFORCER_GRANT.upper().replace("ARN:AWS:IAM::", "arn:aws:iam::"),
     )
     [finding] = _tampering(judge(event))
-    assert ENFORCER_COMMAND in finding.reason
+    [step] = finding.plan
+    assert (step.parameters["role_name"], step.parameters["policy_arn"]) == (
+        "iamwarden-enforcer-us-east-1",
+        ENFORCER_GRANT,
+    )
     assert finding.resource_arn == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
 
 
-def test_a_grant_detached_from_the_member_remediation_role_is_alerted_with_the_exact_attach_command() -> None:
+def test_a_grant_detached_from_the_member_remediation_role_is_planned_back_with_the_member_document() -> None:
     event = in_member_account(sample(DETACHED, roleName="iamwarden-remediator", policyArn=MEMBER_GRANT))
     [finding] = _tampering(judge(event))
     assert finding.severity is Severity.CRITICAL
-    assert finding.plan == ()  # the member role is granted no attach
-    command = f"aws iam attach-role-policy --role-name iamwarden-remediator --policy-arn {MEMBER_GRANT}"
-    assert command in finding.reason
+    [step] = finding.plan
+    assert step.parameters["role_name"] == "iamwarden-remediator"
+    assert step.parameters["policy_arn"] == MEMBER_GRANT
+    assert step.parameters["document"] == declared_grant(MEMBER_GRANT, SAMPLE_OWN, MEMBER)
+    assert step.parameters["document"] is not None
     assert finding.resource_arn == f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+
+
+def test_with_the_declared_document_unknown_the_grant_is_alerted_with_the_exact_command_only() -> None:
+    """The stack's UserRemediation decides what a grant holds: not known, nothing is attached on a guess."""
+    settings = load_settings({})._replace(own=SAMPLE_OWN._replace(user_remediation=None))
+    [finding] = _tampering(judge_event(load_event(DETACHED), settings))
+    assert finding.plan == ()
+    assert ENFORCER_COMMAND in finding.reason
+    assert "the stack's UserRemediation" in " ".join(finding.needs_context)
+    assert "still holds the document its template declares" in finding.reason
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,12 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         function_roles=MappingProxyType(_function_roles(env.get("IAMWARDEN_OWN_FUNCTION_ROLES", ""), home_roles)),
         # Lambda sets AWS_REGION: the functions run where the stack is. Deployed only (a home account).
         home_region=(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None) if home is not None else None,
+        # What the remediation grants hold depends on it; anything but the template's two values is not known.
+        user_remediation=(
+            env["IAMWARDEN_USER_REMEDIATION"]
+            if env.get("IAMWARDEN_USER_REMEDIATION") in ("quarantine", "delete")
+            else None
+        ),
         # Present (even empty: no operators) only where the template passes the parameter (the enforcer).
         operator_role_arns=(
             tuple(arn.strip() for arn in env["IAMWARDEN_OPERATOR_ROLE_ARNS"].split(",") if arn.strip())

@@ -275,6 +275,35 @@ def declared_own_policy(policy_arn: str, own: OwnIdentity, user_remediation: str
     return None
 
 
+def declared_grant(policy_arn: str, own: OwnIdentity, account: str) -> dict[str, Any] | None:
+    """The document the templates declare for remediation grant ``policy_arn`` of an own role in ``account`` (the
+    enforcer's at home, the member remediation role's elsewhere), filled in, or None: the stack's
+    ``UserRemediation`` is not known, the ARN is not of that account, or a name it needs is not known."""
+    parts = policy_arn.split(":")
+    if own.user_remediation is None or len(parts) != 6 or parts[4] != account or not parts[5].startswith("policy/"):
+        return None
+    if account == own.home_account:
+        return declared_own_policy(policy_arn, own, own.user_remediation)
+    partition, name = parts[1], parts[5].removeprefix("policy/")
+    for template_name, document in declared.MEMBER_POLICY_DOCUMENTS.get(own.user_remediation, {}).items():
+        if fill(template_name, own, partition, None, account) == name:
+            filled = fill(document, own, partition, None, account)
+            return None if filled is None else dict(json.loads(filled))
+    return None
+
+
+def declared_reattach_grant(kind: str, own: OwnIdentity, partition: str, account: str) -> tuple[str, Any] | None:
+    """The inline attach grant the template declares on an own role of ``kind`` in ``account`` (its policy name and
+    whole document, filled in: the stack's region at home), or None: that kind holds none, or a name is unknown."""
+    raw = declared.REATTACH_GRANTS.get(kind)
+    if raw is None:
+        return None
+    name, text = raw
+    region = own.home_region if account == own.home_account else None
+    filled = fill(text, own, partition, region, account)
+    return None if filled is None else (name, json.loads(filled))
+
+
 def declared_alarm(own: OwnIdentity, name: str, partition: str) -> dict[str, Any] | None:
     """Alarm ``name`` of the security account's stack as template.yaml declares it (``PutMetricAlarm``'s arguments,
     filled in for the stack's account and region), or None: not one of its alarms, or a name it needs is unknown."""

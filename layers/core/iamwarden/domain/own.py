@@ -43,7 +43,8 @@ _ASSUMES_MEMBER_ROLES = frozenset({"AssumeStrongerRole"})
 
 #: The privilege-escalation methods each of IAM Warden's roles needs for its job, by the role's kind (README
 #: "Own roles"); the enforcer and the member remediator it acts through share theirs, as do both pruner roles.
-#: CloudFormation deploying exactly these onto exactly these roles is not a finding.
+#: CloudFormation deploying exactly these onto exactly these roles is not a finding. ``AttachRolePolicy`` is not the
+#: enforcer's nor the remediator's: their inline attach grant is exempt only as declared (``engine._exemption``).
 DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "enforcer": _REMEDIATOR | _ASSUMES_MEMBER_ROLES,
@@ -161,6 +162,9 @@ class OwnIdentity(NamedTuple):
     secrets: frozenset[str] = frozenset()
     #: The region the stack (its functions, queues, tables, settings) runs in; None: not known, any region.
     home_region: str | None = None
+    #: The stack's ``UserRemediation`` (``quarantine`` or ``delete``), which decides what its remediation grants
+    #: hold; None: not known, so no grant's declared document is known (a detached one is only alerted).
+    user_remediation: str | None = None
 
     def own_secret(self, secret_id: str | None, account: str, region: str) -> str | None:
         """Which of IAM Warden's secrets ``secret_id`` names (its ARN, name or ARN without the random suffix) when

@@ -25,8 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
-from iamwarden.domain.documents import other_parameters, record_texts, stop_recording
+from iamwarden.domain.declared_content import declared_grant, declared_reattach_grant
+from iamwarden.domain.documents import (
+    PolicyKind,
+    decode_policy_document,
+    other_parameters,
+    record_texts,
+    stop_recording,
+)
 from iamwarden.domain.events import CloudTrailChange, event_instant, new_tuple, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
@@ -166,7 +174,10 @@ def judge_change(
             origin_access_identities,
             live_clients,
             recorded,
-            lambda finding: _exemption(finding, settings) or _excepted(finding, exceptions, now, change, settings),
+            lambda finding: (
+                _exemption(finding, settings, change, directory, documents)
+                or _excepted(finding, exceptions, now, change, settings)
+            ),
         ),
     )
     rule_ids: list[str] = []
@@ -209,7 +220,9 @@ def judge_change(
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
-                exemption = _exemption(finding, settings) or _excepted(finding, exceptions, now, change, settings)
+                exemption = _exemption(finding, settings, change, directory, documents) or _excepted(
+                    finding, exceptions, now, change, settings
+                )
                 if exemption:
                     compliant.append(exemption)
                 else:
@@ -373,7 +386,10 @@ def _findings_on(
                 finding
                 for finding in evaluation.findings
                 if finding.rule_id in active
-                and not (_exemption(finding, settings) or _excepted(finding, exceptions, now, context.change, settings))
+                and not (
+                    _exemption(finding, settings, context.change, context.directory, context.documents)
+                    or _excepted(finding, exceptions, now, context.change, settings)
+                )
             )
     except InvalidEventError:
         return None
@@ -505,22 +521,42 @@ CLOUDFORMATION = "cloudformation.amazonaws.com"
 PRIVILEGE_ESCALATION = "privilege-escalation"
 
 
-def _exemption(finding: Finding, settings: Settings) -> str | None:
+def _exemption(
+    finding: Finding,
+    settings: Settings,
+    change: CloudTrailChange,
+    directory: RoleDirectory | None = None,
+    documents: ManagedPolicyDocuments | None = None,
+) -> str | None:
     """The allowlist entry that exempts ``finding``, described with the pattern that matched, or None.
 
     One exemption is built in: IAM Warden's own roles need some escalation methods to do their job (quarantine
     writes an inline user policy, the pruner writes policy versions; ``domain.own.DOCUMENTED_ESCALATIONS``), so
     CloudFormation deploying them is not a finding. It holds only for a ``privilege-escalation`` finding on one
     of the stack's own roles by exact ARN, made through CloudFormation, whose every method is one that role is
-    documented to hold. The same policy written by anyone else, onto any other role (a look-alike name
-    included), or with one method more, is judged as usual.
+    documented to hold, or goes through the role's own inline attach grant: deployed exactly as declared
+    (``_deploys_reattach_grant``), or, when CloudFormation attaches one of the role's declared remediation policies,
+    live in ``directory`` exactly as declared (``_attaches_beside_reattach_grant``, review reattach-s16 item 2). The
+    same policy written by anyone else, onto any other role (a look-alike name included), or with one method more,
+    is judged as usual.
     """
     if finding.actor.invoked_by == CLOUDFORMATION and finding.rule_id == PRIVILEGE_ESCALATION:
         documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
         # An attached customer-managed policy's finding names the policy first (its ARN and version); the stack's
         # own remediation grants are such policies. Anything else that is no method keeps the finding.
         methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
-        if documented and methods and methods <= documented:
+        beyond = methods - documented
+        if (
+            documented
+            and methods
+            and (
+                not beyond
+                or _deploys_reattach_grant(finding, settings, change, documented)
+                or _attaches_beside_reattach_grant(
+                    finding, settings, change, documented, directory, documents=documents
+                )
+            )
+        ):
             listed = ", ".join(sorted(methods))
             return f"IAM Warden's own role {finding.resource_arn}, deployed by CloudFormation ({listed})"
     rule = settings.rule(finding.rule_id)
@@ -532,6 +568,134 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
     if pattern is not None:
         return f"{finding.resource_arn} matches {pattern!r} in rules/{finding.rule_id}/allow_resources"
     return None
+
+
+def _deploys_reattach_grant(
+    finding: Finding, settings: Settings, change: CloudTrailChange, documented: frozenset[str]
+) -> bool:
+    """Whether ``change`` puts the template's inline attach grant, exactly as declared, onto the own role the
+    finding is about, and every method beyond the ``documented`` ones goes through ``iam:AttachRolePolicy`` (with
+    the role's other policies it may open a combination, ``AttachRolePolicyThenUpdateAssumeRolePolicy``, whose
+    older grants the finding names in a ``completed_by`` item: no method of its own).
+
+    The grant (``declared.REATTACH_GRANTS``: ``iam:AttachRolePolicy`` on that very role, ``ArnEquals``
+    ``iam:PolicyARN`` its own remediation policies) attaches nothing but what the stack attaches already. The
+    escalation judgement counts conditions as met, so it sees a self-escalation; only the declared document (same
+    in meaning: ``canonical``) under the declared name is exempt. Another condition (another ARN, a wildcard,
+    ``ArnLike``, a negated operator, ``IfExists``, a set operator, none) or any other statement is judged as usual.
+    """
+    own = settings.own
+    arn = finding.resource_arn or ""
+    kind = own.role_kind(arn, finding.account)
+    parameters = change.request_parameters
+    if kind is None or change.event_name != "PutRolePolicy" or change.account != finding.account:
+        return False
+    if str(parameters.get("roleName", "")).lower() != arn.rsplit("/", 1)[-1].lower():
+        return False
+    grant = declared_reattach_grant(kind, own, arn.split(":")[1], finding.account)
+    if grant is None or parameters.get("policyName") != grant[0]:
+        return False
+    try:
+        written = decode_policy_document(
+            parameters.get("policyDocument"), PolicyKind.INLINE_ROLE, field="requestParameters.policyDocument"
+        )
+    except InvalidEventError:
+        return False
+    if canonical(written) != canonical(grant[1]):
+        return False
+    for item in finding.offending:
+        if "method" not in item:
+            if set(item) - _NAMES_THE_POLICY - {"completed_by"}:
+                return False  # an admin grant, or anything else that is no method
+        elif str(item["method"]) not in documented and not any(
+            str(action).lower() == "iam:attachrolepolicy" for action in item.get("actions", [])
+        ):
+            return False
+    return True
+
+
+def _attaches_beside_reattach_grant(
+    finding: Finding,
+    settings: Settings,
+    change: CloudTrailChange,
+    documented: frozenset[str],
+    directory: RoleDirectory | None,
+    *,
+    documents: ManagedPolicyDocuments | None = None,
+) -> bool:
+    """Whether ``change`` attaches one of the own role's declared remediation policies (an ARN the declared attach
+    grant's ``ArnEquals`` names, its judged version the template's document: ``_holds_declared_grant``) while that
+    role's inline attach grant is live exactly as declared, and every method
+    beyond the ``documented`` ones goes through ``iam:AttachRolePolicy`` granted by that grant alone.
+
+    Review reattach-s16 item 2: a deploy's, a StackSet instance's or an update's attach of a remediation policy that
+    holds ``iam:UpdateAssumeRolePolicy``, judged once the grant is on the role, opens
+    ``AttachRolePolicyThenUpdateAssumeRolePolicy`` only because the escalation judgement counts the grant's
+    condition as met; the grant attaches nothing but those same policies. The live grant is read from
+    ``directory`` (the role's whole power, as judged): none, another document under its name (widened,
+    unconditioned), two readings, or the attach granted by any other policy too keeps the finding, as does an attach
+    of any other policy.
+    """
+    own = settings.own
+    arn = finding.resource_arn or ""
+    kind = own.role_kind(arn, finding.account)
+    parameters = change.request_parameters
+    if directory is None or kind is None or change.event_name != "AttachRolePolicy":
+        return False
+    role = arn.rsplit("/", 1)[-1]
+    if change.account != finding.account or str(parameters.get("roleName", "")).lower() != role.lower():
+        return False
+    grant = declared_reattach_grant(kind, own, arn.split(":")[1], finding.account)
+    if grant is None or parameters.get("policyArn") not in _attachable(grant[1]):
+        return False
+    source = f"inline {role}/{grant[0]}"
+    held = directory.principal(arn)
+    live = [named for named in held.policies if named.source == source] if held is not None else []
+    if len(live) != 1 or live[0].readings or canonical(live[0].policy.raw) != canonical(grant[1]):
+        return False
+    if not _holds_declared_grant(finding, settings, str(parameters.get("policyArn")), documents):
+        return False
+    for item in finding.offending:
+        if "method" not in item:
+            if set(item) - _NAMES_THE_POLICY - {"completed_by"}:
+                return False  # an admin grant, or anything else that is no method
+        elif str(item["method"]) not in documented:
+            granted = item.get("granted_by")
+            by = [
+                label
+                for action, labels in (granted.items() if isinstance(granted, Mapping) else ())
+                if str(action).lower() == "iam:attachrolepolicy"
+                for label in labels
+            ]
+            if not by or any(str(label).split(" of ", 1)[-1] != source for label in by):
+                return False
+    return True
+
+
+def _holds_declared_grant(
+    finding: Finding, settings: Settings, policy_arn: str, documents: ManagedPolicyDocuments | None
+) -> bool:
+    """Whether the version of ``policy_arn`` the finding judged is the template's document in meaning, with one
+    reading (review2 reattach-s16 item 2); unknown, unreadable or different: False (no exemption)."""
+    version = next((i.get("version_id") for i in finding.offending if i.get("policy_arn") == policy_arn), None)
+    declared = declared_grant(policy_arn, settings.own, finding.account)
+    if documents is None or not isinstance(version, str) or declared is None:
+        return False
+    try:
+        found = documents.version(finding.account, policy_arn, version)
+    except Exception:  # the judgement read it; a failure now exempts nothing
+        return False
+    return found is not None and not found.readings and canonical(found.document) == canonical(declared)
+
+
+def _attachable(document: Mapping[str, Any]) -> frozenset[str]:
+    """The policy ARNs a declared attach grant lists under ``ArnEquals`` ``iam:PolicyARN`` (all its statements)."""
+    found: set[str] = set()
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        arns = statement.get("Condition", {}).get("ArnEquals", {}).get("iam:PolicyARN", [])
+        found.update([arns] if isinstance(arns, str) else arns)
+    return frozenset(found)
 
 
 def _excepted(

@@ -395,6 +395,7 @@ ACTION_MODULES: Mapping[str, str] = {
     "quarantine_role": "tampering",
     "restore_setting": "tampering",
     "remove_own_role_boundary": "tampering",
+    "reattach_own_grant": "tampering",
     "restore_own_role_session_duration": "tampering",
     "restore_own_role_document": "tampering",
     "revoke_own_role_sessions": "tampering",

@@ -10,8 +10,9 @@ own deployment: no other stack can hold these exact names while this one does. J
 
 * its roles (exact name in the account: IAM role names are unique per account): inline, attached and
   boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``), a
-  declared remediation grant detached is alerted with the exact ``attach-role-policy`` command and a boundary put
-  on taken off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
+  declared remediation grant detached is attached back (``reattach_own_grant``) only while the policy holds the
+  document its template declares, else alerted with why and the exact ``attach-role-policy`` command, and a
+  boundary put on taken off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
   policy or inline policy (put or deleted) is put back (``restore_own_role_document``) from IAM Warden's own
   snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of the security
   account's stack without one, from the document the template declares (``OwnIdentity.declared_trust_policy``);
@@ -69,6 +70,7 @@ from iamwarden.domain.declared_content import (
     declared_bus_policy,
     declared_fallback_topic_policy,
     declared_forwarder_role,
+    declared_grant,
     declared_inline_policy,
     declared_queue_policy,
     declared_rule,
@@ -657,28 +659,61 @@ def _detached_own_grant(context: RuleContext, role: str) -> str | None:
 
 
 def _detached_own_grant_target(context: RuleContext, role: str, arn: str, policy_arn: str) -> Target:
-    """Alert-only: the exact ``attach-role-policy`` command putting a detached declared grant back.
+    """The plan attaching a detached declared grant back to the own role it came off (issue 15 item 2).
 
-    IAM Warden attaches nothing to its own roles (review s15 F1/F3/F4): the policy now under the declared name may
-    not be the declared one (deleted and re-created, or a new default version), an attach grant would widen what
-    the stack may do to itself, and the grant would sit in a policy that can itself be detached. The role name is
-    the declared spelling at home (the event's may differ in case); the member stack's names vary by region, so
-    there the event's.
+    Only the exact declared policy onto the exact declared role, and only while the policy holds the document the
+    template declares: the policy now under that name may be an intruder's (deleted and re-created, or given a new
+    default version), so ``ReattachOwnGrant`` reads it at capture and again at apply and attaches nothing when it
+    differs, cannot be read, or is gone. Where the declared document is not known (the stack's ``UserRemediation``
+    or a name it needs), alert-only with the exact ``attach-role-policy`` command. The role name is the declared
+    spelling at home (the event's may differ in case); the member stack's names vary, so there the event's.
     """
     own = context.settings.own
     account = context.change.account
     kind = own.kind_of_role_named(role, account)
     declared_arn = own.home_roles.get(kind) if kind and account == own.home_account else None
     name = declared_arn.rsplit("/", 1)[-1] if declared_arn else role
-    return Target(
-        f"its role {name}",
-        declared_arn or arn,
-        [],
-        done=f"check that the policy {policy_arn} still holds the document its template declares (it may have been "
-        f"deleted and re-created, or given a new default version), then put it back: aws iam attach-role-policy "
-        f"--role-name {name} --policy-arn {policy_arn} (in account {account}; IAM Warden does not attach policies "
-        "to its own roles)",
+    target_arn = declared_arn or arn
+    command = attach_command(name, policy_arn, account)
+    document = declared_grant(policy_arn, own, account)
+    if document is None:
+        unknown = (
+            f"the document its template declares for {policy_arn} (the stack's UserRemediation, or a name it "
+            "needs, is not known here)"
+        )
+        return Target(
+            f"its role {name}",
+            target_arn,
+            [],
+            (unknown,),
+            done=f"it is not attached back without {unknown}: check that the policy still holds the document its "
+            f"template declares (it may have been deleted and re-created, or given a new default version), then put "
+            f"it back: {command}",
+        )
+    if context.live_clients is not None:  # read now, so a policy that is not the declared one is only alerted
+        why = grant_differs(context.live_clients(account, context.change.region).iam, policy_arn, document)
+        if why is not None:
+            return Target(
+                f"its role {name}",
+                target_arn,
+                [],
+                done=f"{why}: it is not attached back. Check what it grants (aws iam list-policy-versions "
+                f"--policy-arn {policy_arn}); once it is the template's, put it back: {command}",
+            )
+    step = RemediationStep(
+        ReattachOwnGrant.action,
+        target_arn,
+        {"role_name": name, "policy_arn": policy_arn, "document": document},
+        f"attach {policy_arn}, which its template attaches, back to IAM Warden's role {name}, once read to hold "
+        "the document its template declares",
     )
+    return Target(f"its role {name}", target_arn, [step])
+
+
+def attach_command(role: str, policy_arn: str, account: str | None = None) -> str:
+    """The exact command that attaches a detached declared grant back by hand."""
+    where = f" (in account {account})" if account else ""
+    return f"aws iam attach-role-policy --role-name {role} --policy-arn {policy_arn}{where}"
 
 
 def _invoke_permissions_steps(context: RuleContext, function: str, arn: str) -> list[RemediationStep]:
@@ -2765,6 +2800,152 @@ class RemoveOwnRoleBoundary:
         return [f"put the permissions boundary {before['boundary']} back on role {role}"]
 
 
+def grant_differs(iam: Any, policy_arn: str, document: Any) -> str | None:
+    """Why the live policy ``policy_arn`` is not the declared grant ``document`` (gone, unreadable, another path or
+    name, a default version that differs in meaning: ``canonical``), or None when it is.
+
+    ``iam:GetPolicy`` for its path, name and default version, ``iam:GetPolicyVersion`` for that version's document.
+    """
+    try:
+        policy = iam.get_policy(PolicyArn=policy_arn)["Policy"]
+        version = str(policy["DefaultVersionId"])
+        found = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]
+    except Exception as exc:
+        if is_gone(exc):
+            return f"the policy {policy_arn} is gone"
+        return f"the policy {policy_arn} cannot be read ({error_code(exc) or exc})"
+    name = policy_arn.rsplit("/", 1)[-1]
+    if policy.get("Arn") != policy_arn or policy.get("Path", "/") != "/" or policy.get("PolicyName") != name:
+        return f"the policy {policy.get('Arn')} is not the declared {policy_arn}"
+    if canonical(policy_document(found.get("Document"))) != canonical(document):
+        return (
+            f"the default version {version} of {policy_arn} grants other than its template declares (deleted and "
+            "re-created, or given a new default version?)"
+        )
+    return None
+
+
+class ReattachOwnGrant:
+    """Attach a declared remediation grant back to the own role it was detached from. Undo detaches it again.
+
+    Acts only when the policy under the declared ARN holds, in meaning (``canonical``), the document its template
+    declares (the step's ``document``): read at capture and again at apply (``iam:GetPolicy`` for its path, name
+    and default version, ``iam:GetPolicyVersion`` for that version's document). A policy that differs (deleted and
+    re-created with another document, or a new default version), cannot be read, or is gone is never attached: the
+    step fails with why and the exact command. It is read once more after the attach (review reattach-s16 item 3):
+    a version written in between is detached again and the step fails. Already attached (holding the declared
+    document: a retry may find a changed one attached, which fails with both commands) counts as done. The attach
+    is allowed only by each role's inline grant (``iam:AttachRolePolicy`` on that very role, ``ArnEquals``
+    ``iam:PolicyARN`` its own remediation policies), which no ``DetachRolePolicy`` can take away. Undo detaches only
+    what the record's ``done`` shows attached (``undo_done``). An undo run as an operator (``iamwarden undo``) is
+    itself a detach of an own grant, so it is attached back; one from Slack runs in the enforcer and stays.
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "iam:ListAttachedRolePolicies",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+    )
+    action: ClassVar[StepAction] = StepAction("reattach_own_grant", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:DetachRolePolicy",)
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _attached(aws: AccountClients, step: RemediationStep) -> bool | None:
+        """Whether the grant is attached now; None when the role no longer exists."""
+        role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
+        try:
+            return any(
+                policy["PolicyArn"] == policy_arn
+                for policy in pages(aws.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role)
+            )
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    @staticmethod
+    def _differs(aws: AccountClients, step: RemediationStep) -> str | None:
+        return grant_differs(aws.iam, step.parameters["policy_arn"], step.parameters["document"])
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        attached = self._attached(aws, step)
+        differs = self._differs(aws, step) if attached is not None else None  # attached too: a retry's case
+        return {"exists": attached is not None, "attached": bool(attached), "differs": differs}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"]:
+            return  # the role is gone (its deletion is alerted)
+        role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
+        if before["attached"]:
+            # Review2 reattach-s16 item 1: attached counts as done only while it holds the declared document; a
+            # retry after a detach that failed (or a timeout after the attach) finds the changed policy attached.
+            why = before["differs"] or self._differs(run.aws, step)
+            if why is not None:
+                raise RemediationError(
+                    f"{why}, and it is attached: detach it by hand (aws iam detach-role-policy --role-name "
+                    f"{shlex.quote(role)} --policy-arn {shlex.quote(policy_arn)}), check what it grants (aws iam "
+                    f"list-policy-versions --policy-arn {policy_arn}); once it is the template's, put it back: "
+                    f"{attach_command(role, policy_arn)}"
+                )
+            return  # attached already, as declared
+        why = before["differs"] or self._differs(run.aws, step)  # and again against what is live now
+        if why is not None:
+            raise RemediationError(
+                f"{why}: nothing attached. Check what it grants (aws iam list-policy-versions --policy-arn "
+                f"{policy_arn}); once it is the template's, put it back: {attach_command(role, policy_arn)}"
+            )
+        run.aws.iam.attach_role_policy(RoleName=role, PolicyArn=policy_arn)
+        # Review reattach-s16 item 3: a version written between the read and the attach would be attached unseen.
+        why = self._differs(run.aws, step)
+        if why is None:
+            done.append(f"{_reattached(role, policy_arn)} (it holds the declared document)")
+            return
+        try:
+            run.aws.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
+        except Exception as exc:
+            if not is_gone(exc):  # still attached: the record says so, and undo detaches it
+                done.append(f"{_reattached(role, policy_arn)}, but {why}; detaching it failed ({error_code(exc)})")
+                raise RemediationError(
+                    f"{why} once attached, and detaching it again failed ({error_code(exc) or exc}): detach it by "
+                    f"hand (aws iam detach-role-policy --role-name {shlex.quote(role)} --policy-arn "
+                    f"{shlex.quote(policy_arn)}), check what it grants, then: {attach_command(role, policy_arn)}"
+                ) from exc
+        raise RemediationError(
+            f"{why} once attached, so IAM Warden detached it again: nothing attached. Check what it grants (aws iam "
+            f"list-policy-versions --policy-arn {policy_arn}); once it is the template's, put it back: "
+            f"{attach_command(role, policy_arn)}"
+        )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        """Without the record's ``done`` (a caller that has none): read from ``before`` alone. The executor calls
+        ``undo_done`` with the record's lines instead."""
+        return self.undo_done(aws, step, before, None)
+
+    def undo_done(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], done: Sequence[str] | None
+    ) -> list[str]:
+        """Detach the grant again, only when the record's ``done`` shows IAM Warden attached it (review reattach-s16
+        item 1): a re-attach refused at apply (a FAILED record whose ``before`` read the policy as declared) attached
+        nothing, and a grant someone attached since is not the undo's to take."""
+        if not before["exists"] or before["attached"] or before["differs"] is not None:
+            return []  # nothing was attached
+        role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
+        if not wrote(done, _reattached(role, policy_arn)):
+            return []  # refused (or stopped) before its attach went through
+        with ignoring():  # detached again since (or the role deleted): as the change left it
+            aws.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
+            return [f"detached {policy_arn} from role {role} again, as the change left it"]
+        return []
+
+
+def _reattached(role: str, policy_arn: str) -> str:
+    """How ``ReattachOwnGrant``'s ``done`` line starts once its attach went through (``undo_done`` reads it)."""
+    return f"attached {policy_arn} back to IAM Warden's role {role}"
+
+
 class RestoreOwnRoleSessionDuration:
     """Put an own role's maximum session back to the declared one, while it is still what the event set. Undoable."""
 
@@ -4698,6 +4879,13 @@ class RestoreFallbackTopicAttribute:
 
 
 GUARDRAILS = (TamperingRule(),)
+#: Never in the generated remediation grants (which would allow it on role/* and be detachable): each role's own
+#: inline grant, ``iam:AttachRolePolicy`` on that very role with ``ArnEquals`` ``iam:PolicyARN`` its remediation
+#: policies (``ReattachOwnGrant``).
+GRANTED_APART = {
+    "iam:AttachRolePolicy": "EnforcerReattachGrantsPolicy (template.yaml) and RemediationReattachGrantsPolicy "
+    "(member/template.yaml): the role's own remediation policies, onto that very role only",
+}
 ACTIONS = (
     EnableOwnRule(),
     RestoreCentralBusStatement(),
@@ -4711,6 +4899,7 @@ ACTIONS = (
     QuarantineRole(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
+    ReattachOwnGrant(),
     RestoreOwnRoleSessionDuration(),
     RestoreOwnRoleDocument(),
     RevokeOwnRoleSessions(),
