@@ -168,6 +168,9 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ),
     ("iamwarden.adapters.exception_store", "iamwarden.domain.rule_exceptions"): _EXCEPTIONS,
     ("iamwarden.guardrails.engine", "iamwarden.domain.rule_exceptions"): _EXCEPTIONS,
+    ("iamwarden.guardrails.engine", "iamwarden.domain.canonical"): (
+        "the own stack's attach grant is compared with its declaration only for a CloudFormation exemption"
+    ),
     ("iamwarden.guardrails.engine", "iamwarden.domain.readings"): (
         "the readings decision is for a CreatePolicyVersion whose text reads more than one way (~1.5 M instructions)"
     ),

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
-from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.declared_content import declared_grant, declared_reattach_grant
 from iamwarden.domain.documents import (
@@ -570,6 +569,13 @@ def _exemption(
     return None
 
 
+def _canonical(document: Any) -> str:
+    """``domain.canonical.canonical``, imported with the first own-stack exemption asked (not at cold start)."""
+    from iamwarden.domain.canonical import canonical  # noqa: PLC0415
+
+    return canonical(document)
+
+
 def _deploys_reattach_grant(
     finding: Finding, settings: Settings, change: CloudTrailChange, documented: frozenset[str]
 ) -> bool:
@@ -601,7 +607,7 @@ def _deploys_reattach_grant(
         )
     except InvalidEventError:
         return False
-    if canonical(written) != canonical(grant[1]):
+    if _canonical(written) != _canonical(grant[1]):
         return False
     for item in finding.offending:
         if "method" not in item:
@@ -651,7 +657,7 @@ def _attaches_beside_reattach_grant(
     source = f"inline {role}/{grant[0]}"
     held = directory.principal(arn)
     live = [named for named in held.policies if named.source == source] if held is not None else []
-    if len(live) != 1 or live[0].readings or canonical(live[0].policy.raw) != canonical(grant[1]):
+    if len(live) != 1 or live[0].readings or _canonical(live[0].policy.raw) != _canonical(grant[1]):
         return False
     if not _holds_declared_grant(finding, settings, str(parameters.get("policyArn")), documents):
         return False
@@ -685,7 +691,7 @@ def _holds_declared_grant(
         found = documents.version(finding.account, policy_arn, version)
     except Exception:  # the judgement read it; a failure now exempts nothing
         return False
-    return found is not None and not found.readings and canonical(found.document) == canonical(declared)
+    return found is not None and not found.readings and _canonical(found.document) == _canonical(declared)
 
 
 def _attachable(document: Mapping[str, Any]) -> frozenset[str]:
