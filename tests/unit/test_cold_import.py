@@ -92,6 +92,9 @@ NOT_AT_COLD_START = (
     "iamwarden.domain.rule_exceptions",
     "iamwarden.domain.quarantine",
     "iamwarden.domain.statement_meaning",
+    # the own stack's declared grants and their comparison, with a CloudFormation exemption only (merge of s16).
+    "iamwarden.domain.declared_content",
+    "iamwarden.domain.canonical",
     "iamwarden.domain.delivery",
     # A notification is built on an alert's path only (``app.service`` imports it there), and the engine reads an
     # event's text every way (``domain.readings``) for a CreatePolicyVersion only; the handler names Powertools'

@@ -168,6 +168,9 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ),
     ("iamwarden.adapters.exception_store", "iamwarden.domain.rule_exceptions"): _EXCEPTIONS,
     ("iamwarden.guardrails.engine", "iamwarden.domain.rule_exceptions"): _EXCEPTIONS,
+    ("iamwarden.guardrails.engine", "iamwarden.domain.declared_content"): (
+        "the own stack's declared grants are filled in only for a CloudFormation exemption, not at cold start"
+    ),
     ("iamwarden.guardrails.engine", "iamwarden.domain.canonical"): (
         "the own stack's attach grant is compared with its declaration only for a CloudFormation exemption"
     ),

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
-from iamwarden.domain.declared_content import declared_grant, declared_reattach_grant
 from iamwarden.domain.documents import (
     PolicyKind,
     decode_policy_document,
@@ -598,6 +597,8 @@ def _deploys_reattach_grant(
         return False
     if str(parameters.get("roleName", "")).lower() != arn.rsplit("/", 1)[-1].lower():
         return False
+    from iamwarden.domain.declared_content import declared_reattach_grant  # noqa: PLC0415 - own-stack exemption only
+
     grant = declared_reattach_grant(kind, own, arn.split(":")[1], finding.account)
     if grant is None or parameters.get("policyName") != grant[0]:
         return False
@@ -651,6 +652,8 @@ def _attaches_beside_reattach_grant(
     role = arn.rsplit("/", 1)[-1]
     if change.account != finding.account or str(parameters.get("roleName", "")).lower() != role.lower():
         return False
+    from iamwarden.domain.declared_content import declared_reattach_grant  # noqa: PLC0415 - own-stack exemption only
+
     grant = declared_reattach_grant(kind, own, arn.split(":")[1], finding.account)
     if grant is None or parameters.get("policyArn") not in _attachable(grant[1]):
         return False
@@ -684,6 +687,8 @@ def _holds_declared_grant(
     """Whether the version of ``policy_arn`` the finding judged is the template's document in meaning, with one
     reading (review2 reattach-s16 item 2); unknown, unreadable or different: False (no exemption)."""
     version = next((i.get("version_id") for i in finding.offending if i.get("policy_arn") == policy_arn), None)
+    from iamwarden.domain.declared_content import declared_grant  # noqa: PLC0415 - own-stack exemption only
+
     declared = declared_grant(policy_arn, settings.own, finding.account)
     if documents is None or not isinstance(version, str) or declared is None:
         return False
