@@ -78,7 +78,7 @@ def documented_methods(kind: str) -> frozenset[str]:
     """The methods a role of ``kind`` is documented to hold: ``DOCUMENTED_ESCALATIONS`` and every catalogue method
     composed only of their parts (``compositions``). The catalogue is read with the first own-stack exemption asked,
     never at cold start."""
-    from iamwarden.domain.escalation_methods import catalogue  # noqa: PLC0415
+    from iamwarden.domain.escalation_methods import catalogue  # noqa: PLC0415 - with the first own exemption
 
     held = DOCUMENTED_ESCALATIONS.get(kind, frozenset())
     return held | compositions(held, catalogue().methods)
