@@ -174,6 +174,10 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ("iamwarden.guardrails.engine", "iamwarden.domain.canonical"): (
         "the own stack's attach grant is compared with its declaration only for a CloudFormation exemption"
     ),
+    ("iamwarden.domain.own", "iamwarden.domain.escalation_methods"): (
+        "the catalogue composes the own roles' documented methods only for a CloudFormation exemption; it loads with "
+        "the escalation analysis, never at cold start (test_cold_import's NOT_AT_COLD_START)"
+    ),
     ("iamwarden.guardrails.engine", "iamwarden.domain.readings"): (
         "the readings decision is for a CreatePolicyVersion whose text reads more than one way (~1.5 M instructions)"
     ),

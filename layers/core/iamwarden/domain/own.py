@@ -12,13 +12,16 @@ Pure: the app reads the environment (``iamwarden.app.config``) and hands an ``Ow
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from iamwarden.domain.arns import RoleArn, parse_role_arn
 from iamwarden.domain.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from iamwarden.domain.escalation_methods import EscalationMethod
 
 #: What the enforcer's remediations need: the quarantine writes a deny-all inline user policy, inline role, user
 #: and group policies are rewritten without their offending grants, the policy-version remediation sets or writes
@@ -33,6 +36,10 @@ _REMEDIATOR = frozenset(
         "PutRolePolicy",
         "PutRolePolicyThenUpdateAssumeRolePolicy",
         "UpdateRolePolicyToAssumeIt",
+        # Its remediation grant ``RemoveBoundariesFromOwnRoles`` (``iam:DeleteRolePermissionsBoundary`` on
+        # ``role/iamwarden-*``): ``iamwarden-tampered`` takes a boundary off an own role (``remove_own_role_boundary``)
+        # and undo lifts a quarantine's ``AWSDenyAll`` from a look-alike of an own role's name.
+        "DeleteRolePermissionsBoundaryOfItself",
     }
 )
 #: What the pruner needs: it writes narrower policy versions and inline policies, and attaches them.
@@ -43,7 +50,8 @@ _ASSUMES_MEMBER_ROLES = frozenset({"AssumeStrongerRole"})
 
 #: The privilege-escalation methods each of IAM Warden's roles needs for its job, by the role's kind (README
 #: "Own roles"); the enforcer and the member remediator it acts through share theirs, as do both pruner roles.
-#: CloudFormation deploying exactly these onto exactly these roles is not a finding. ``AttachRolePolicy`` is not the
+#: CloudFormation deploying exactly these (and their compositions: ``documented_methods``) onto exactly these roles
+#: is not a finding. ``AttachRolePolicy`` is not the
 #: enforcer's nor the remediator's: their inline attach grant is exempt only as declared (``engine._exemption``).
 DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
@@ -63,6 +71,44 @@ DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "member-forwarder": frozenset(),
     }
 )
+
+
+@cache
+def documented_methods(kind: str) -> frozenset[str]:
+    """The methods a role of ``kind`` is documented to hold: ``DOCUMENTED_ESCALATIONS`` and every catalogue method
+    composed only of their parts (``compositions``). The catalogue is read with the first own-stack exemption asked,
+    never at cold start."""
+    from iamwarden.domain.escalation_methods import catalogue  # noqa: PLC0415 - with the first own exemption
+
+    held = DOCUMENTED_ESCALATIONS.get(kind, frozenset())
+    return held | compositions(held, catalogue().methods)
+
+
+def compositions(held: frozenset[str], methods: "Iterable[EscalationMethod]") -> frozenset[str]:
+    """The catalogue's composite methods (two actions or more) whose every part, an action on its kind of resource,
+    is the one action of a method in ``held`` (review2 reattach-s16 item 6).
+
+    Such a composition adds nothing to what its parts give: the holder already holds each action, on that kind of
+    resource, for a documented job (``sts:AssumeRole`` on the member roles with the remediation's
+    ``iam:PutRolePolicy`` makes ``PutRolePolicyThenAssumeRole``), and a method of the parts alone (``PutRolePolicy``
+    on itself) already reaches as far. Judged without knowing what the member roles may do, the combination is
+    still reported for anyone else, so it is exempt only where the parts are: CloudFormation writing onto that
+    exact own role (``engine._exemption``). A composite with any part no documented method holds alone
+    (``iam:PassRole``, ``iam:CreateAccessKey``, ``iam:CreateRole``, the enforcer's ``iam:AttachRolePolicy``) is not
+    among them.
+    """
+    catalogued = list(methods)
+    parts = {
+        part
+        for method in catalogued
+        if method.name in held and len(method.actions) == 1
+        for part in method.actions.items()
+    }
+    return frozenset(
+        method.name for method in catalogued if len(method.actions) > 1 and set(method.actions.items()) <= parts
+    )
+
+
 #: In a member role's name, the region of the member stack instance that creates it (one role per region). Such a
 #: name guards changes *to* those roles, never exempts changes *by* one: an intruder could create the same name
 #: with a region no stack instance has.
@@ -262,9 +308,10 @@ class OwnIdentity(NamedTuple):
         return next((k for k, arn in self.home_roles.items() if arn.rsplit("/", 1)[-1].lower() == name), None)
 
     def documented_escalations(self, arn: str | None, account: str) -> frozenset[str]:
-        """The escalation methods own role ``arn`` is documented to hold (empty for any other role)."""
+        """The escalation methods own role ``arn`` is documented to hold, with their compositions
+        (``documented_methods``); empty for any other role."""
         kind = self.role_kind(arn, account)
-        return DOCUMENTED_ESCALATIONS.get(kind, frozenset()) if kind else frozenset()
+        return documented_methods(kind) if kind else frozenset()
 
     def guards_role(self, role_name: str, account: str) -> bool:
         """Whether ``role_name`` in ``account`` is one of IAM Warden's roles (changes to it are tampering).

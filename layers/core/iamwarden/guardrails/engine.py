@@ -532,7 +532,8 @@ def _exemption(
     writes an inline user policy, the pruner writes policy versions; ``domain.own.DOCUMENTED_ESCALATIONS``), so
     CloudFormation deploying them is not a finding. It holds only for a ``privilege-escalation`` finding on one
     of the stack's own roles by exact ARN, made through CloudFormation, whose every method is one that role is
-    documented to hold, or goes through the role's own inline attach grant: deployed exactly as declared
+    documented to hold (with their compositions: ``domain.own.documented_methods``), or goes through the role's own
+    inline attach grant: deployed exactly as declared
     (``_deploys_reattach_grant``), or, when CloudFormation attaches one of the role's declared remediation policies,
     live in ``directory`` exactly as declared (``_attaches_beside_reattach_grant``, review reattach-s16 item 2). The
     same policy written by anyone else, onto any other role (a look-alike name included), or with one method more,
@@ -541,8 +542,12 @@ def _exemption(
     if finding.actor.invoked_by == CLOUDFORMATION and finding.rule_id == PRIVILEGE_ESCALATION:
         documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
         # An attached customer-managed policy's finding names the policy first (its ARN and version); the stack's
-        # own remediation grants are such policies. Anything else that is no method keeps the finding.
-        methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
+        # own remediation grants are such policies. The older grants that complete a method (``completed_by``) are
+        # no method of their own: the methods they complete are listed. Anything else that is no method keeps the
+        # finding.
+        methods = {
+            str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY - {"completed_by"}
+        }
         beyond = methods - documented
         if (
             documented
