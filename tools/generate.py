@@ -450,6 +450,17 @@ SCOPES: tuple[Scope, ...] = (
         central_only=True,
     ),
     Scope(
+        "RestoreOwnFunctionInvokeConfigs",
+        ("lambda:GetFunctionEventInvokeConfig", "lambda:PutFunctionEventInvokeConfig"),
+        tuple(
+            f"!Sub arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{function}"
+            for function in ("iamwarden-enforcer", "iamwarden-prune-planner", "iamwarden-prune-watch")
+        ),
+        central_only=True,
+        comment="iamwarden-tampered: an own function's event invoke config put back as the template declares it "
+        "(undo, as the operator, deletes one there was not); only on the functions that declare one.",
+    ),
+    Scope(
         "DeleteOwnFunctionUrls",
         ("lambda:GetFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig", "lambda:CreateFunctionUrlConfig"),
         ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
@@ -2239,6 +2250,48 @@ def declared_concurrency() -> dict[str, int]:
     }
 
 
+def declared_invoke_config_content() -> dict[str, dict[str, Any]]:
+    """Each own function's event invoke config as the template declares it, for ``restore_function_invoke_config``.
+    A destination is an ARN with ``${AWS::Partition}``/``${AWS::Region}``/``${AWS::AccountId}`` to fill in, or None
+    when the template gives no literal name to build it from (then the rule alerts only: never a guess)."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    resources = template["Resources"]
+
+    def destination(value: Any) -> str | None:
+        if isinstance(value, Mapping) and list(value) == ["Fn::GetAtt"]:
+            logical, attribute = _get_att(value["Fn::GetAtt"])
+            target = resources.get(logical, {})
+            name = target.get("Properties", {}).get("QueueName")
+            if attribute == "Arn" and target.get("Type") == "AWS::SQS::Queue" and isinstance(name, str):
+                return f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{name}"
+        return None
+
+    content: dict[str, dict[str, Any]] = {}
+    for resource in resources.values():
+        properties = resource.get("Properties", {})
+        config = properties.get("EventInvokeConfig")
+        if resource["Type"] != "AWS::Serverless::Function" or not isinstance(config, Mapping):
+            continue
+        declared: dict[str, Any] = {}
+        for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
+            if isinstance(config.get(key), int):
+                declared[key] = config[key]
+        destinations: dict[str, Any] = {}
+        for when, target in (config.get("DestinationConfig") or {}).items():
+            destinations[when] = destination(target.get("Destination"))
+        declared["DestinationConfig"] = destinations
+        content[str(properties["FunctionName"])] = declared
+    return content
+
+
+def _get_att(value: Any) -> tuple[str, str]:
+    """``!GetAtt A.B`` (a string) or ``[A, B]`` as (logical id, attribute)."""
+    if isinstance(value, str):
+        logical, _, attribute = value.partition(".")
+        return logical, attribute
+    return str(value[0]), str(value[1])
+
+
 def setting_defaults() -> dict[str, str]:
     """The value each settings parameter of the stack has when deployed with the template's defaults (relative to
     the prefix); a value the template computes otherwise (``!If``, ``!Join``) is left out."""
@@ -2600,6 +2653,16 @@ def render_declared_own() -> str:
         "RESERVED_CONCURRENCY: Mapping[str, int] = MappingProxyType(",
         "    {",
         *(f"        {json.dumps(name)}: {value}," for name, value in sorted(declared_concurrency().items())),
+        "    }",
+        ")",
+        "#: Each own function's event invoke config as the template declares it (JSON); a destination is an ARN to",
+        "#: fill in (${AWS::Partition}, ${AWS::Region}, ${AWS::AccountId}) or null when it cannot be built.",
+        "INVOKE_CONFIG_CONTENT: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(name)}: '{_single_quoted(json.dumps(config, sort_keys=True))}',  # noqa: E501"
+            for name, config in sorted(declared_invoke_config_content().items())
+        ),
         "    }",
         ")",
         "#: The value of each settings parameter the stack creates, with the template's defaults (relative to the",

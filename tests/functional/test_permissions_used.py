@@ -1378,6 +1378,26 @@ def _throttled_enforcer(declared: int | None, reserved: int | None = 0) -> Calla
     return setup
 
 
+def _tampered_invoke_config(config: dict[str, Any] | None) -> Callable[[Account], RemediationStep]:
+    """The enforcer's event invoke config changed (``config``) or deleted (None), put back as declared."""
+
+    def setup(account: Account) -> RemediationStep:
+        from iamwarden.guardrails.tampering import RestoreFunctionInvokeConfig, declared_invoke_config
+        from tests.functional.test_tampering import create_function
+
+        client = create_function(account)
+        if config is not None:
+            client.put_function_event_invoke_config(FunctionName="iamwarden-enforcer", **config)
+        return _step(
+            RestoreFunctionInvokeConfig.action,
+            f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+            function_name="iamwarden-enforcer",
+            declared=declared_invoke_config("iamwarden-enforcer", "aws", REGION, HOME_ACCOUNT),
+        )
+
+    return setup
+
+
 def _removed_invoke_permission(account: Account) -> RemediationStep:
     """EventBridge's permission to invoke the enforcer for one of its rules removed (audit s7 gap 16)."""
     from iamwarden.guardrails.tampering import RestoreOwnInvokePermissions
@@ -1860,6 +1880,8 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
     "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
     "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),
+    "tampered-invoke-config-changed": Scenario(_tampered_invoke_config({"MaximumRetryAttempts": 0})),
+    "tampered-invoke-config-deleted": Scenario(_tampered_invoke_config(None)),
     "tampered-function-given-own-role-reserved": Scenario(_function_given_own_role(5)),
     "tampered-function-given-own-role-unreserved": Scenario(_function_given_own_role(None)),
     "tampered-own-role-name-taken": Scenario(_own_role_name_taken(had_policy=False)),

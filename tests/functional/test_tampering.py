@@ -1431,3 +1431,161 @@ def test_a_url_given_to_an_own_function_is_deleted_and_undo_creates_it_again(
         client.get_function_url_config(FunctionName="iamwarden-enforcer")
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert client.get_function_url_config(FunctionName="iamwarden-enforcer")["AuthType"] == "NONE"
+
+
+# --- an own function's event invoke config ------------------------------------------------------------------
+
+DECLARED_INVOKE = {
+    "MaximumRetryAttempts": 2,
+    "MaximumEventAgeInSeconds": 21600,
+    "DestinationConfig": {"OnFailure": {"Destination": f"arn:aws:sqs:{REGION}:{HOME_ACCOUNT}:iamwarden-enforcer-dlq"}},
+}
+
+
+@pytest.fixture(autouse=False)
+def put_replaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto appends a put config after the first (get keeps answering the first); Lambda replaces it."""
+    from moto.awslambda.models import EventInvokeConfig, LambdaBackend
+
+    def put(self: Any, function_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        fn = self.get_function(function_name)
+        event_config = EventInvokeConfig(fn.function_arn, fn.last_modified, config)
+        fn.event_invoke_config = [event_config]
+        result: dict[str, Any] = event_config.response()
+        return result
+
+    monkeypatch.setattr(LambdaBackend, "put_function_event_invoke_config", put)
+
+
+def _invoke_event(
+    name: str, function: str = "iamwarden-enforcer", error: str | None = None, qualifier: str | None = None
+) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("tamper-enforcer-concurrency-zero.json"))
+    event["detail"]["eventName"] = name
+    event["detail"]["requestParameters"] = {"functionName": function, "maximumRetryAttempts": 0}
+    if qualifier is not None:
+        event["detail"]["requestParameters"]["qualifier"] = qualifier
+    event["detail"]["responseElements"] = None
+    if error is not None:
+        event["detail"]["errorCode"] = error
+    return event
+
+
+def _invoke_config(client: Any, name: str = "iamwarden-enforcer") -> dict[str, Any] | None:
+    try:
+        answer = client.get_function_event_invoke_config(FunctionName=name)
+    except client.exceptions.ResourceNotFoundException:
+        return None
+    return {
+        key: answer[key]
+        for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+        if answer.get(key) not in (None, {})
+    }
+
+
+@pytest.mark.usefixtures("put_replaces")
+@pytest.mark.parametrize("name", ["PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig"])
+def test_an_own_functions_invoke_config_changed_is_put_back_and_undo_restores_the_change(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, name: str
+) -> None:
+    client = create_function(account)
+    client.put_function_event_invoke_config(FunctionName="iamwarden-enforcer", MaximumRetryAttempts=0)
+
+    finding = _finding(enforcer.handle(_invoke_event(name)))
+
+    assert finding["outcome"] == "remediated"
+    assert _invoke_config(client) == DECLARED_INVOKE
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    assert _invoke_config(client) == {"MaximumRetryAttempts": 0}
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_an_own_functions_invoke_config_deleted_is_put_back_and_undo_deletes_it_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account)
+
+    finding = _finding(enforcer.handle(_invoke_event("DeleteFunctionEventInvokeConfig")))
+
+    assert finding["outcome"] == "remediated"
+    assert _invoke_config(client) == DECLARED_INVOKE
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _invoke_config(client) is None
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_an_invoke_config_already_as_declared_is_left_alone(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account)
+    client.put_function_event_invoke_config(FunctionName="iamwarden-enforcer", **DECLARED_INVOKE)
+
+    finding = _finding(enforcer.handle(_invoke_event("PutFunctionEventInvokeConfig")))
+
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert record.done == []
+    assert _invoke_config(client) == DECLARED_INVOKE
+    assert len(_alerts(notifier)) == 1
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_a_failed_invoke_config_call_changes_nothing(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account)
+
+    result = enforcer.handle(_invoke_event("PutFunctionEventInvokeConfig", error="AccessDenied"))
+
+    assert [f for f in result["findings"] if f["rule"] == RULE] == []
+    assert _invoke_config(client) is None
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_another_functions_invoke_config_is_not_this_rules(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account, "ops-helper")
+    client.put_function_event_invoke_config(FunctionName="ops-helper", MaximumRetryAttempts=0)
+
+    result = enforcer.handle(_invoke_event("PutFunctionEventInvokeConfig", function="ops-helper"))
+
+    assert [f for f in result["findings"] if f["rule"] == RULE] == []
+    assert _invoke_config(client, "ops-helper") == {"MaximumRetryAttempts": 0}
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_an_invoke_config_whose_destination_cannot_be_resolved_is_alerted_only(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iamwarden.domain import declared
+
+    unresolved = '{"DestinationConfig": {"OnFailure": null}, "MaximumRetryAttempts": 2}'
+    monkeypatch.setattr(declared, "INVOKE_CONFIG_CONTENT", {"iamwarden-enforcer": unresolved})
+    client = create_function(account)
+    client.put_function_event_invoke_config(FunctionName="iamwarden-enforcer", MaximumRetryAttempts=0)
+
+    finding = _finding(enforcer.handle(_invoke_event("PutFunctionEventInvokeConfig")))
+
+    assert finding["outcome"] != "remediated"
+    assert _invoke_config(client) == {"MaximumRetryAttempts": 0}
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    assert "cannot be resolved from the template" in alert.finding.reason
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_an_invoke_config_on_a_qualifier_is_alerted_only_with_the_command(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account)
+
+    finding = _finding(enforcer.handle(_invoke_event("PutFunctionEventInvokeConfig", qualifier="live")))
+
+    assert finding["outcome"] != "remediated"
+    assert _invoke_config(client) is None
+    [alert] = _alerts(notifier)
+    assert "--qualifier live" in alert.finding.reason

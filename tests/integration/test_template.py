@@ -1230,3 +1230,40 @@ def _get_atts(value: Any) -> list[Any]:
     if isinstance(value, list):
         return [found for item in value for found in _get_atts(item)]
     return []
+
+
+def test_the_declared_invoke_configs_are_what_the_deploy_creates_and_the_grant_names_exactly_their_functions() -> None:
+    """restore_function_invoke_config puts back what the template declares, on those functions only."""
+    from iamwarden.domain import declared
+    from iamwarden.guardrails.tampering import declared_invoke_config
+
+    template = deployed_template()
+    created = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Lambda::EventInvokeConfig":
+            continue
+        properties = dict(resource["Properties"])
+        reference = properties.pop("FunctionName")
+        function = template["Resources"][reference["Ref"]]["Properties"]["FunctionName"]
+        properties = resolve(properties)
+        created[function] = {
+            key: properties[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if key in properties
+        } | {
+            "DestinationConfig": {
+                when: {"Destination": target["Destination"]}
+                for when, target in properties.get("DestinationConfig", {}).items()
+            }
+        }
+    assert set(created) == set(declared.INVOKE_CONFIGS) == set(declared.INVOKE_CONFIG_CONTENT)
+    for function, config in created.items():
+        assert declared_invoke_config(function, "aws", REGION, HOME_ACCOUNT) == config
+    [statement] = [
+        statement
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Sid") == "RestoreOwnFunctionInvokeConfigs"
+    ]
+    assert sorted(resolve(statement["Resource"])) == sorted(
+        f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:{function}" for function in declared.INVOKE_CONFIGS
+    )

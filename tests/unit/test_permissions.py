@@ -250,6 +250,7 @@ def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
         own_stack = service in ("events", "lambda", "ssm", "cloudwatch") and step_action in (
             "enable_own_rule",
             "restore_function_concurrency",
+            "restore_function_invoke_config",
             "restore_setting",
             "restore_central_bus_statement",
             "enable_own_alarm_actions",

@@ -391,6 +391,7 @@ ACTION_MODULES: Mapping[str, str] = {
     "enable_own_alarm_actions": "tampering",
     "restore_own_alarm": "tampering",
     "restore_function_concurrency": "tampering",
+    "restore_function_invoke_config": "tampering",
     "stop_function": "tampering",
     "quarantine_role": "tampering",
     "restore_setting": "tampering",

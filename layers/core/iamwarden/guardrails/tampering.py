@@ -33,8 +33,10 @@ own deployment: no other stack can hold these exact names while this one does. J
   alerted with the exact ``aws events`` commands for what the event changed (``_restore_rule_commands``; the
   redeploy command for a member stack's rule);
 * its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
-  template declares (``restore_function_concurrency``); code, configuration, event invoke config,
-  permissions and deletion are alerted;
+  template declares (``restore_function_concurrency``); ``Put/Update/DeleteFunctionEventInvokeConfig`` on a
+  function whose event invoke config the template declares is put back to it (``restore_function_invoke_config``:
+  retries, maximum event age, destinations resolved for the stack's account; alert-only when a destination cannot
+  be resolved from the declared content); code, configuration, permissions and deletion are alerted;
 * its queues and tables, changed or deleted: alerted;
 * its Slack secrets (webhook, bot token, signing secret; exact ARN or name), changed by anyone not in
   ``operators``: a deleted secret restored (``restore_own_secret``), a new current version replaced by the one before
@@ -569,6 +571,34 @@ class TamperingRule:
                             ),
                         )
                     )
+            if name.endswith("FunctionEventInvokeConfig") and declares_invoke_config(function):
+                config = declared_invoke_config(function, partition, region, account)
+                qualifier = _text(parameters, "qualifier")
+                if qualifier:
+                    return Target(
+                        f"its function {function}",
+                        arn,
+                        [],
+                        done=f"nothing is put back: the change is on {function}:{qualifier}, for which the template "
+                        "declares no event invoke config; delete it: aws lambda delete-function-event-invoke-config "
+                        f"--function-name {shlex.quote(function)} --qualifier {shlex.quote(qualifier)}",
+                    )
+                if config is None:
+                    return Target(
+                        f"its function {function}",
+                        arn,
+                        [],
+                        done="nothing is put back: a destination of its declared event invoke config cannot be "
+                        "resolved from the template (no literal queue name); redeploy the stack",
+                    )
+                plan.append(
+                    RemediationStep(
+                        RestoreFunctionInvokeConfig.action,
+                        arn,
+                        {"function_name": function, "declared": config},
+                        f"put the event invoke config of {function} back to what the template declares",
+                    )
+                )
             if name in CODE_CHANGING_EVENTS:
                 return _changed_own_function_target(context, function, arn)
             if name == "RemovePermission20150331v2":
@@ -3951,6 +3981,109 @@ class RestoreFunctionConcurrency:
         return [f"set the reserved concurrency of {function} back to {before['reserved']}"]
 
 
+def declares_invoke_config(function: str) -> bool:
+    """Whether the template declares an event invoke config for ``function`` (then it is put back)."""
+    return function in declared.INVOKE_CONFIG_CONTENT
+
+
+def declared_invoke_config(function: str, partition: str, region: str, account: str) -> dict[str, Any] | None:
+    """The event invoke config the template declares for ``function``, in the arguments of
+    ``PutFunctionEventInvokeConfig``, its destinations resolved for the stack's partition, region and account; None
+    when a destination cannot be resolved from the declared content (then nothing is put back: never a guess)."""
+    content = json.loads(declared.INVOKE_CONFIG_CONTENT[function])
+    config: dict[str, Any] = {
+        key: content[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if key in content
+    }
+    destinations: dict[str, Any] = {}
+    for when, destination in content.get("DestinationConfig", {}).items():
+        if not isinstance(destination, str):
+            return None
+        resolved = (
+            destination.replace("${AWS::Partition}", partition)
+            .replace("${AWS::Region}", region)
+            .replace("${AWS::AccountId}", account)
+        )
+        destinations[when] = {"Destination": resolved}
+    config["DestinationConfig"] = destinations
+    return config
+
+
+def _invoke_config_of(aws: AccountClients, function: str) -> dict[str, Any]:
+    """A function's event invoke config as a before-state: ``config`` None when it has none ("not found" is a
+    valid before-state; Lambda answers the same for a function that is gone, and putting then finds nothing)."""
+    try:
+        answer = aws.client("lambda").get_function_event_invoke_config(FunctionName=function)
+    except Exception as exc:
+        if is_gone(exc):
+            return {"config": None}
+        raise
+    config: dict[str, Any] = {
+        key: answer[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if key in answer
+    }
+    destinations = {
+        when: {"Destination": target["Destination"]}
+        for when, target in (answer.get("DestinationConfig") or {}).items()
+        if isinstance(target, Mapping) and target.get("Destination")
+    }
+    config["DestinationConfig"] = destinations
+    return {"config": config}
+
+
+def _same_invoke_config(live: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> bool:
+    """Whether the live config is the declared one (a destination absent equals one given as empty)."""
+    if live is None:
+        return False
+    keys = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds")
+    return {k: live.get(k) for k in keys} == {k: wanted.get(k) for k in keys} and {
+        k: v for k, v in live.get("DestinationConfig", {}).items() if v.get("Destination")
+    } == {k: v for k, v in wanted.get("DestinationConfig", {}).items() if v.get("Destination")}
+
+
+class RestoreFunctionInvokeConfig:
+    """Put an IAM Warden function's event invoke config (retries, event age, destinations) back to what the template
+    declares, so that a failed remediation still reaches its dead-letter queue. Undoable: undo puts the captured
+    config back, or deletes it when there was none."""
+
+    permissions: ClassVar[Permissions] = ("lambda:GetFunctionEventInvokeConfig", "lambda:PutFunctionEventInvokeConfig")
+    action: ClassVar[StepAction] = StepAction("restore_function_invoke_config", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "lambda:PutFunctionEventInvokeConfig",
+        "lambda:DeleteFunctionEventInvokeConfig",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return _invoke_config_of(aws, step.parameters["function_name"])
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        declared_config = step.parameters["declared"]
+        if _same_invoke_config(before["config"], declared_config):
+            return  # as declared already
+        function = step.parameters["function_name"]
+        try:
+            run.aws.client("lambda").put_function_event_invoke_config(FunctionName=function, **declared_config)
+        except Exception as exc:
+            if is_gone(exc):
+                return  # the function is gone: nothing to put back
+            raise
+        done.append(
+            f"put the event invoke config of {function} back to what the template declares "
+            f"(it was {json.dumps(before['config'], sort_keys=True) if before['config'] else 'none'})"
+        )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if _same_invoke_config(before["config"], step.parameters["declared"]):
+            return []
+        function = step.parameters["function_name"]
+        client = aws.client("lambda")
+        if before["config"] is None:
+            with ignoring("ResourceNotFoundException"):
+                client.delete_function_event_invoke_config(FunctionName=function)
+            return [f"deleted the event invoke config of {function} again, as the change left it"]
+        client.put_function_event_invoke_config(FunctionName=function, **before["config"])
+        return [f"put the event invoke config of {function} back to what the change left"]
+
+
 #: The statement id IAM Warden gives an invoke permission it puts back: ``<prefix><rule key, / as ->``.
 RESTORED_PERMISSION_PREFIX = "iamwarden-restored-"
 
@@ -4895,6 +5028,7 @@ ACTIONS = (
     EnableOwnAlarmActions(),
     RestoreOwnAlarm(),
     RestoreFunctionConcurrency(),
+    RestoreFunctionInvokeConfig(),
     StopFunction(),
     QuarantineRole(),
     RestoreSetting(),
