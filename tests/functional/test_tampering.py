@@ -1589,3 +1589,40 @@ def test_an_invoke_config_on_a_qualifier_is_alerted_only_with_the_command(
     assert _invoke_config(client) is None
     [alert] = _alerts(notifier)
     assert "--qualifier live" in alert.finding.reason
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_an_invoke_config_changed_on_latest_is_put_back_as_the_unqualified_one(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """SAM deploys the declared config on ``$LATEST``, which is the unqualified config (review s16 invoke F1): a change
+    there is put back, never answered with a command that would delete the enforcer's own dead-letter destination."""
+    client = create_function(account)
+    client.put_function_event_invoke_config(FunctionName="iamwarden-enforcer", MaximumRetryAttempts=0)
+
+    finding = _finding(enforcer.handle(_invoke_event("PutFunctionEventInvokeConfig", qualifier="$LATEST")))
+
+    assert finding["outcome"] == "remediated"
+    assert _invoke_config(client) == DECLARED_INVOKE
+    [alert] = _alerts(notifier)
+    assert "delete-function-event-invoke-config" not in alert.finding.reason
+
+
+@pytest.mark.usefixtures("put_replaces")
+@pytest.mark.parametrize(
+    "function",
+    ["iamwarden-enforcer:live", f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer:live"],
+)
+def test_a_qualifier_in_the_function_name_is_alerted_only_never_reported_put_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, function: str
+) -> None:
+    """``NAME:alias`` or an ARN ending in the alias changes that alias's config, not the unqualified one: reporting
+    the unqualified config put back would claim a remediation that did not happen (review s16 invoke F2)."""
+    client = create_function(account)
+    client.put_function_event_invoke_config(FunctionName="iamwarden-enforcer", **DECLARED_INVOKE)
+
+    finding = _finding(enforcer.handle(_invoke_event("PutFunctionEventInvokeConfig", function=function)))
+
+    assert finding["outcome"] != "remediated"
+    [alert] = _alerts(notifier)
+    assert "--qualifier live" in alert.finding.reason

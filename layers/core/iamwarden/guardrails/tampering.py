@@ -573,8 +573,10 @@ class TamperingRule:
                     )
             if name.endswith("FunctionEventInvokeConfig") and declares_invoke_config(function):
                 config = declared_invoke_config(function, partition, region, account)
-                qualifier = _text(parameters, "qualifier")
-                if qualifier:
+                # The qualifier as a parameter or in the name (``NAME:alias``, an ARN ending ``:alias``); ``$LATEST``
+                # is what the template's config is deployed on, the unqualified config (review s16 invoke F1, F2).
+                qualifier = _text(parameters, "qualifier") or function_qualifier(_text(parameters, "functionName"))
+                if qualifier and qualifier != "$LATEST":
                     return Target(
                         f"its function {function}",
                         arn,
@@ -2785,6 +2787,15 @@ def function_name(value: str | None) -> str | None:
     if ":function:" in value:
         return value.split(":function:", 1)[1].split(":", 1)[0]
     return value.split(":", 1)[0]
+
+
+def function_qualifier(value: str | None) -> str | None:
+    """The version or alias a function name or ARN carries after its name (``NAME:live``), or None."""
+    if value is None:
+        return None
+    rest = value.split(":function:", 1)[1] if ":function:" in value else value
+    name, colon, qualifier = rest.partition(":")
+    return qualifier or None if colon and name else None
 
 
 class RemoveOwnRoleBoundary:
