@@ -143,6 +143,7 @@ def _remediation_statements(user_remediation: str) -> list[dict[str, Any]]:
 #: key and alarms), never in a member.
 CENTRAL_ONLY = {
     "RestoreOwnFunctionConcurrency",
+    "RestoreOwnFunctionInvokeConfigs",
     "RestoreOwnSettings",
     "RestoreCentralBusStatement",
     "DeleteOwnFunctionUrls",
