@@ -2510,6 +2510,20 @@ class _OwnPolicyResolver(_Resolver):
 _NO_VALUE = object()
 
 
+def _documents_by_remediation(documents: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """The lines of a generated ``{remediation: MappingProxyType({name: 'document'})}`` table's body."""
+    lines: list[str] = []
+    for remediation, by_name in documents.items():
+        lines.append(f"        {json.dumps(remediation)}: MappingProxyType(")
+        lines.append("            {")
+        lines.extend(
+            f"                {json.dumps(name)}: '{_single_quoted(document)}',  # noqa: E501"
+            for name, document in by_name.items()
+        )
+        lines.extend(("            }", "        ),"))
+    return lines
+
+
 def own_policy_documents() -> dict[str, dict[str, str]]:
     """The enforcer's managed policies' documents as the template declares them (JSON), by ``UserRemediation``
     value (the one parameter they depend on) and then by the policy's name (``${AWS::Region}`` left in)."""
@@ -2741,20 +2755,7 @@ def render_declared_own() -> str:
         "#: ``${settings-prefix}`` for ``declared_content.fill``. The only document recorded as deployed.",
         "OWN_POLICY_DOCUMENTS: Mapping[str, Mapping[str, str]] = MappingProxyType(",
         "    {",
-        *(
-            line
-            for remediation, by_name in own_policy_documents().items()
-            for line in (
-                f"        {json.dumps(remediation)}: MappingProxyType(",
-                "            {",
-                *(
-                    f"                {json.dumps(name)}: '{_single_quoted(document)}',  # noqa: E501"
-                    for name, document in by_name.items()
-                ),
-                "            }",
-                "        ),",
-            )
-        ),
+        *_documents_by_remediation(own_policy_documents()),
         "    }",
         ")",
         "#: Each alarm of the security account's stack as template.yaml declares it (PutMetricAlarm's arguments).",
@@ -2787,20 +2788,7 @@ def render_declared_own() -> str:
         "#: for ``declared_content.fill``. A detached one is attached back only while it holds this document.",
         "MEMBER_POLICY_DOCUMENTS: Mapping[str, Mapping[str, str]] = MappingProxyType(",
         "    {",
-        *(
-            line
-            for remediation, by_name in member_policy_documents().items()
-            for line in (
-                f"        {json.dumps(remediation)}: MappingProxyType(",
-                "            {",
-                *(
-                    f"                {json.dumps(name)}: '{_single_quoted(document)}',  # noqa: E501"
-                    for name, document in by_name.items()
-                ),
-                "            }",
-                "        ),",
-            )
-        ),
+        *_documents_by_remediation(member_policy_documents()),
         "    }",
         ")",
         "#: The inline attach grant of each role kind that holds one: its policy name and whole document (JSON for",
