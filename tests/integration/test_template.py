@@ -28,6 +28,7 @@ from iamwarden.domain.authorization_details import authorization_details_directo
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.managed_documents import PolicyVersion
+from iamwarden.domain.own import documented_methods
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import RULES
@@ -808,6 +809,77 @@ def test_cloudformation_writing_the_enforcers_policies_onto_another_role_of_the_
             [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
             methods = {item.get("method") for item in escalation.offending}
             assert "PutRolePolicyThenAssumeRole" in methods, (role, written, name, methods)
+
+
+#: Another stack's writes onto the stack's own roles by exact ARN, through CloudFormation, under names template.yaml
+#: does not declare for that role (issue 15 item 1: the exemption is for the stack's own resources only).
+_ANOTHER_STACKS_PUTS = {
+    "iamwarden-enforcer-us-east-1/enforcer-runtime": "other-stack-runtime",
+    "iamwarden-pruner-us-east-1/pruner-runtime": "other-stack-runtime",
+    "iamwarden-pruner-us-east-1/pruner-member-accounts": "enforcer-runtime",  # declared, but for the enforcer
+}
+
+
+@pytest.mark.parametrize("written", sorted(_ANOTHER_STACKS_PUTS))
+def test_another_stacks_put_of_the_own_documents_under_an_undeclared_name_is_an_escalation_finding(
+    written: str, example_settings: Settings
+) -> None:
+    """Second reading (selfdeploy2-s17): CloudFormation putting an own role's documented methods (and their
+    compositions) onto that very role, but as an inline policy template.yaml does not declare for it, is another
+    stack's write: a ``privilege-escalation`` finding naming the compositions, beside the tampering one. Before, it
+    was exempt from ``privilege-escalation`` and only the tampering finding stayed."""
+    documents, changes, _ = _complete_stack_writes()
+    [event] = [event for change, event in changes if change.endswith(" " + written)]
+    event["detail"]["requestParameters"]["policyName"] = _ANOTHER_STACKS_PUTS[written]
+    # The complete stack with that document under the other stack's name in place of the declared one.
+    directory = _the_complete_stack(changes, documents)
+    for settings_name, settings in _settings(example_settings).items():
+        findings = judge_event(copy.deepcopy(event), settings, documents, directory).findings
+        assert "iamwarden-tampered" in {f.rule_id for f in findings}, (settings_name, written)
+        [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
+        methods = {str(item.get("method")) for item in escalation.offending if "method" in item}
+        assert _COMPOSING_WRITES[written] <= methods, (settings_name, written, methods)
+
+
+def test_another_stacks_attach_of_an_undeclared_policy_with_documented_methods_is_an_escalation_finding(
+    example_settings: Settings,
+) -> None:
+    """The same for ``AttachRolePolicy``: another stack's managed policy holding exactly the pruner's documented
+    methods, attached by CloudFormation onto the pruner's role, is no policy template.yaml declares for that role."""
+    documents, changes, _ = _complete_stack_writes()
+    [put] = [event for change, event in changes if change.endswith(" iamwarden-pruner-us-east-1/pruner-runtime")]
+    documents.documents["other-stack-prune"] = json.loads(put["detail"]["requestParameters"]["policyDocument"])
+    arn = _policy_arn("other-stack-prune")
+    parameters = {"roleName": PRUNER_ROLE, "policyArn": arn}
+    event = _event("create-user-backdoor-cli.json", "AttachRolePolicy", parameters, "other-stack/attach")
+    directory = _the_complete_stack([*changes, (f"other AttachRolePolicy {PRUNER_ROLE}", event)], documents)
+    for settings_name, settings in _settings(example_settings).items():
+        findings = judge_event(copy.deepcopy(event), settings, documents, directory).findings
+        assert "iamwarden-tampered" in {f.rule_id for f in findings}, settings_name
+        [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
+        methods = {str(item.get("method")) for item in escalation.offending if "method" in item}
+        # Every method it opens is one the pruner is documented to hold: only the undeclared name keeps it.
+        assert methods, settings_name
+        assert methods <= documented_methods("pruner"), (settings_name, methods)
+
+
+def test_cloudformation_widening_the_enforcers_assume_role_under_its_declared_name_is_judged(
+    example_settings: Settings,
+) -> None:
+    """Second reading (selfdeploy2-s17): ``enforcer-runtime`` with ``sts:AssumeRole`` on every role, put by
+    CloudFormation onto the complete stack's enforcer, lets it assume itself and attach with its attach grant:
+    ``AttachRolePolicyThenAssumeRole``, whose parts are documented for different kinds (the pruners'
+    ``AttachRolePolicy``, the enforcer's ``AssumeStrongerRole``), so no composition of the enforcer's: a finding."""
+    documents, changes, directory = _complete_stack_writes()
+    [event] = [event for change, event in changes if change.endswith(" iamwarden-enforcer-us-east-1/enforcer-runtime")]
+    document = json.loads(event["detail"]["requestParameters"]["policyDocument"])
+    document["Statement"].append({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    for settings_name, settings in _settings(example_settings).items():
+        findings = judge_event(copy.deepcopy(event), settings, documents, directory).findings
+        [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
+        methods = {str(item.get("method")) for item in escalation.offending if "method" in item}
+        assert "AttachRolePolicyThenAssumeRole" in methods, (settings_name, methods)
 
 
 def test_the_template_check_would_catch_a_violation(example_settings: Settings) -> None:

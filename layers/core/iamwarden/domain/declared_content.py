@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from iamwarden.domain import declared
-from iamwarden.domain.own import OwnIdentity
+from iamwarden.domain.own import OwnIdentity, names_match
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
@@ -315,6 +315,36 @@ def declared_alarm(own: OwnIdentity, name: str, partition: str) -> dict[str, Any
         return None
     alarm: dict[str, Any] = json.loads(filled)
     return alarm
+
+
+#: The IAM events that name an inline policy of a role (``policyName``) and a managed policy (``policyArn``).
+ROLE_INLINE_EVENTS = frozenset({"PutRolePolicy", "DeleteRolePolicy"})
+ROLE_MANAGED_EVENTS = frozenset({"AttachRolePolicy", "DetachRolePolicy"})
+
+
+def undeclared_on_own_role(own: OwnIdentity, account: str, event_name: str, role: str, policy: str) -> str | None:
+    """What an IAM change to own role ``role`` in ``account`` names that the templates do not declare for that
+    role's kind, or None: an inline policy (``policy`` its name), a managed policy (``policy`` its ARN), any
+    permissions boundary (the templates declare none).
+
+    CloudTrail does not carry the stack id and any stack can declare a policy on an own role, so CloudFormation
+    writing one is IAM Warden's own stack only when the name is the stack's: ``iamwarden-tampered`` and the
+    ``privilege-escalation`` exemption (``engine._exemption``, issue 15 item 1) both ask this.
+    """
+    kind = own.kind_of_role_named(role, account) or ""
+    inline = declared.INLINE_POLICIES.get(kind, ())
+    if event_name in ROLE_INLINE_EVENTS and not any(names_match(d.replace("{role}", role), policy) for d in inline):
+        return f"the inline policy {policy!r} on its role {role}"
+    if event_name in ROLE_MANAGED_EVENTS:
+        name = policy.rsplit("/", 1)[-1]
+        if not any(
+            names_match(d.replace("{role}", role), name) or f"-{d}-" in name
+            for d in declared.MANAGED_POLICIES.get(kind, ())
+        ):
+            return f"the managed policy {name!r} on its role {role}"
+    if event_name in ("PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"):
+        return f"a permissions boundary on its role {role}"
+    return None
 
 
 class DeclaredInline(NamedTuple):
