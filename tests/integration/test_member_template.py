@@ -36,7 +36,7 @@ from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, STEP_PERMISSIO
 from iamwarden.guardrails.tampering import DECLARED_MAX_SESSION_DURATION, RestoreOwnRoleDocument
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
 from tests.conftest import ROOT, SAMPLE_OWN, load_event
-from tests.integration.test_template import TemplateDocuments, template_changes
+from tests.integration.test_template import DOCUMENTED_FOR_EVERY_KIND, TemplateDocuments, template_changes
 from tests.least_privilege import Call, check
 from tests.member_patterns import by_stack_sets
 from tests.sam_template import deployed_template, managed_policies_of, remediation_statements, translated_template
@@ -1068,3 +1068,61 @@ def test_a_member_stack_write_with_one_method_more_judged_against_the_complete_m
         findings = judge_event(copy.deepcopy(event), settings, documents, directory).findings
         [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
         assert method in {item.get("method") for item in escalation.offending}, (name, escalation.offending)
+
+
+# --- review selfdeploy2-s17 item 1: a managed policy is the member stack's by exact ARN, not by name ----------------
+
+
+def _before_the_attaches() -> tuple[TemplateDocuments, dict[str, Any], Any]:
+    """The member stack's documents, its attach of ``remediations-1`` onto the remediation role, and every member
+    role as a first deploy leaves them before any remediation policy is attached (so that attach opens methods)."""
+    documents, changes, _ = _member_complete_stack_writes()
+    [attach] = [e for c, e in changes if c.endswith(" iamwarden-remediator/iamwarden-remediator-remediations-1")]
+    deployed = _with_parameter_defaults(member_template())
+    without = [
+        (c, e)
+        for c, e in template_changes(deployed)
+        if " PutRolePolicy " in c and "iamwarden-remediator/reattach-own-grants" not in c
+    ]
+    inline: dict[str, dict[str, Any]] = {}
+    for _, event in without:
+        parameters = event["detail"]["requestParameters"]
+        inline.setdefault(parameters["roleName"], {})[parameters["policyName"]] = parameters["policyDocument"]
+    directory = authorization_details_directory(
+        {
+            "RoleDetailList": [
+                {
+                    "RoleName": role,
+                    "RoleId": f"AROA{n:017d}",
+                    "Arn": f"arn:aws:iam::{MEMBER}:role/{role}",
+                    "Path": "/",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                    "RolePolicyList": [{"PolicyName": k, "PolicyDocument": v} for k, v in inline[role].items()],
+                    "AttachedManagedPolicies": [],
+                }
+                for n, role in enumerate(sorted(inline))
+            ],
+        }
+    )
+    return documents, attach, directory
+
+
+def test_the_member_stacks_first_attach_is_exempt_only_by_the_exact_arn(example_settings: Settings) -> None:
+    """A StackSet instance attaching ``iamwarden-remediator-remediations-1`` (path /, the member account; here
+    holding methods the role is documented to hold) onto the remediation role before anything else is attached:
+    exempt. The same name at another path (another stack's policy: anyone with ``iam:CreatePolicy`` makes it), or
+    with the member policy names unknown (``IAMWARDEN_MEMBER_POLICY_NAMES`` unset: not known to be the stack's), is
+    a ``privilege-escalation`` finding."""
+    documents, attach, directory = _before_the_attaches()
+    documents.documents["iamwarden-remediator-remediations-1"] = DOCUMENTED_FOR_EVERY_KIND
+    for name, settings in _settings_pair(example_settings).items():
+        judgement = judge_event(copy.deepcopy(attach), settings, documents, directory)
+        assert judgement.findings == (), (name, [f.reason for f in judgement.findings])
+        assert "deployed by CloudFormation" in judgement.reason, (name, judgement.reason)
+        elsewhere = copy.deepcopy(attach)
+        parameters = elsewhere["detail"]["requestParameters"]
+        parameters["policyArn"] = parameters["policyArn"].replace(":policy/", ":policy/other/")
+        unknown = settings._replace(own=settings.own._replace(member_policies=frozenset()))
+        for label, event, judged in (("another path", elsewhere, settings), ("names unknown", attach, unknown)):
+            rules = {f.rule_id for f in judge_event(copy.deepcopy(event), judged, documents, directory).findings}
+            assert "privilege-escalation" in rules, (name, label, rules)
