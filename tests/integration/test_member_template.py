@@ -36,7 +36,7 @@ from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, STEP_PERMISSIO
 from iamwarden.guardrails.tampering import DECLARED_MAX_SESSION_DURATION, RestoreOwnRoleDocument
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
 from tests.conftest import ROOT, SAMPLE_OWN, load_event
-from tests.integration.test_template import TemplateDocuments, template_changes
+from tests.integration.test_template import DOCUMENTED_FOR_EVERY_KIND, TemplateDocuments, template_changes
 from tests.least_privilege import Call, check
 from tests.member_patterns import by_stack_sets
 from tests.sam_template import deployed_template, managed_policies_of, remediation_statements, translated_template
@@ -912,3 +912,217 @@ def test_the_member_stacks_attach_of_its_remediation_policies_is_no_finding_whet
             for settings in (Settings(own=SAMPLE_OWN), example_settings):
                 findings = judge_event(copy.deepcopy(event), settings, documents, directory).findings
                 assert findings == (), (name, [f.reason for f in findings])
+
+
+# --- the member stack's complete deploy or upgrade (second reading selfdeploy2-s17) ---------------------------------
+
+
+def _member_complete_stack_writes(
+    documents: TemplateDocuments | None = None,
+) -> tuple[TemplateDocuments, list[tuple[str, dict[str, Any]]], Any]:
+    """The member template's documents, each PutRolePolicy and AttachRolePolicy a StackSet instance makes in a member
+    account (change, event), and every member role as the complete member stack leaves it (an upgrade): built from
+    member/template.yaml as ``test_template._complete_stack_writes`` builds from template.yaml."""
+    deployed = _with_parameter_defaults(member_template())
+    documents = documents or TemplateDocuments(deployed)
+    changes = [
+        (change, by_stack_sets(json.loads(json.dumps(event).replace(HOME, MEMBER)), MEMBER))
+        for change, event in template_changes(deployed)
+        if " PutRolePolicy " in change or " AttachRolePolicy " in change
+    ]
+    inline: dict[str, dict[str, Any]] = {}
+    attached: dict[str, list[str]] = {}
+    for change, event in changes:
+        parameters = event["detail"]["requestParameters"]
+        if " PutRolePolicy " in change:
+            inline.setdefault(parameters["roleName"], {})[parameters["policyName"]] = parameters["policyDocument"]
+        else:
+            attached.setdefault(parameters["roleName"], []).append(parameters["policyArn"])
+    directory = authorization_details_directory(
+        {
+            "RoleDetailList": [
+                {
+                    "RoleName": role,
+                    "RoleId": f"AROA{n:017d}",
+                    "Arn": f"arn:aws:iam::{MEMBER}:role/{role}",
+                    "Path": "/",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                    "RolePolicyList": [{"PolicyName": k, "PolicyDocument": v} for k, v in inline.get(role, {}).items()],
+                    "AttachedManagedPolicies": [
+                        {"PolicyName": a.rsplit("/", 1)[-1], "PolicyArn": a} for a in attached.get(role, [])
+                    ],
+                }
+                for n, role in enumerate(sorted(set(inline) | set(attached)))
+            ],
+            "Policies": [
+                {
+                    "PolicyName": name,
+                    "Arn": f"arn:aws:iam::{MEMBER}:policy/{name}",
+                    "Path": "/",
+                    "DefaultVersionId": "v1",
+                    "PolicyVersionList": [{"Document": document, "VersionId": "v1", "IsDefaultVersion": True}],
+                }
+                for name, document in documents.documents.items()
+            ],
+        }
+    )
+    return documents, changes, directory
+
+
+#: The member stack's writes that open escalation methods its roles are documented to hold (judged against the
+#: complete member stack, by anyone but CloudFormation): the pruner role's IAM grants, the remediation role's attach
+#: grant. (The remediation policies' attaches open nothing the role did not already hold once the stack is complete.)
+_MEMBER_ESCALATING_WRITES = {
+    "iamwarden-pruner-member/pruner-iam": {"AttachRolePolicy", "PutRolePolicy"},
+    "iamwarden-remediator/reattach-own-grants": {"AttachRolePolicy"},
+}
+
+
+def _settings_pair(example_settings: Settings) -> dict[str, Settings]:
+    return {"defaults": Settings(own=SAMPLE_OWN), "settings.yaml": example_settings}
+
+
+def test_every_member_role_policy_a_stack_instance_writes_judged_against_the_complete_member_stack_is_no_finding(
+    example_settings: Settings,
+) -> None:
+    """A StackSet instance's deploy or upgrade in a member account: each PutRolePolicy and AttachRolePolicy of
+    member/template.yaml, made by CloudFormation for the StackSets execution role and judged against every member
+    role as the complete member stack leaves it, is no finding; those that open documented methods say so."""
+    documents, changes, directory = _member_complete_stack_writes()
+    written = {change.rsplit(" ", 1)[-1] for change, _ in changes}
+    assert set(_MEMBER_ESCALATING_WRITES) <= written
+    assert {
+        "iamwarden-remediator/enforcer-judging-context",
+        "iamwarden-remediator/iamwarden-remediator-remediations-1",
+        "iamwarden-snapshot-reader/snapshots",
+    } <= written
+    for change, event in changes:
+        for name, settings in _settings_pair(example_settings).items():
+            judgement = judge_event(copy.deepcopy(event), settings, documents, directory)
+            assert judgement.findings == (), (name, change, [f.reason for f in judgement.findings])
+            if change.rsplit(" ", 1)[-1] in _MEMBER_ESCALATING_WRITES:
+                assert "deployed by CloudFormation" in judgement.reason, (name, change, judgement.reason)
+
+
+@pytest.mark.parametrize("invoked_by", [None, "lambda.amazonaws.com"])
+def test_the_member_stacks_writes_by_anyone_but_cloudformation_are_findings(
+    invoked_by: str | None, example_settings: Settings
+) -> None:
+    """The same writes by anyone else (no ``invokedBy``, or another service) in the member account: every one is
+    tampering with a member role, and those that open methods are ``privilege-escalation`` findings naming them."""
+    documents, changes, directory = _member_complete_stack_writes()
+    for change, event in changes:
+        identity = event["detail"]["userIdentity"]
+        if invoked_by is None:
+            identity.pop("invokedBy")
+        else:
+            identity["invokedBy"] = invoked_by
+        written = change.rsplit(" ", 1)[-1]
+        for name, settings in _settings_pair(example_settings).items():
+            findings = judge_event(copy.deepcopy(event), settings, documents, directory).findings
+            rules = {f.rule_id for f in findings}
+            assert "iamwarden-tampered" in rules, (name, change, rules)
+            if written in _MEMBER_ESCALATING_WRITES:
+                [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
+                methods = {str(item.get("method")) for item in escalation.offending if "method" in item}
+                assert methods == _MEMBER_ESCALATING_WRITES[written], (name, change, methods)
+
+
+@pytest.mark.parametrize(
+    ("written", "extra", "method"),
+    [
+        (
+            "iamwarden-pruner-member/pruner-iam",
+            {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": f"arn:aws:iam::{MEMBER}:user/*"},
+            "CreateAccessKey",
+        ),
+        (
+            "iamwarden-remediator/enforcer-judging-context",
+            {"Effect": "Allow", "Action": "iam:CreateLoginProfile", "Resource": f"arn:aws:iam::{MEMBER}:user/*"},
+            "CreateLoginProfile",
+        ),
+        (
+            "iamwarden-remediator/iamwarden-remediator-remediations-1",
+            {"Effect": "Allow", "Action": "iam:CreateLoginProfile", "Resource": f"arn:aws:iam::{MEMBER}:user/*"},
+            "CreateLoginProfile",
+        ),
+    ],
+)
+def test_a_member_stack_write_with_one_method_more_judged_against_the_complete_member_stack_is_a_finding(
+    written: str, extra: dict[str, Any], method: str, example_settings: Settings
+) -> None:
+    """A CloudFormation put or attach onto a member role that adds one method outside the role's documented methods
+    and their compositions is a ``privilege-escalation`` finding naming that method, the complete stack around it."""
+    documents = TemplateDocuments(_with_parameter_defaults(member_template()))
+    policy = written.rsplit("/", 1)[-1]
+    if policy in documents.documents:  # an attached remediation policy: its document (as IAM holds it) widened
+        documents.documents[policy]["Statement"].append(extra)
+    documents, changes, directory = _member_complete_stack_writes(documents)
+    [event] = [event for change, event in changes if change.endswith(" " + written)]
+    parameters = event["detail"]["requestParameters"]
+    if "policyDocument" in parameters:
+        document = json.loads(parameters["policyDocument"])
+        document["Statement"].append(extra)
+        parameters["policyDocument"] = json.dumps(document)  # judged against the complete stack as declared
+    for name, settings in _settings_pair(example_settings).items():
+        findings = judge_event(copy.deepcopy(event), settings, documents, directory).findings
+        [escalation] = [f for f in findings if f.rule_id == "privilege-escalation"]
+        assert method in {item.get("method") for item in escalation.offending}, (name, escalation.offending)
+
+
+# --- review selfdeploy2-s17 item 1: a managed policy is the member stack's by exact ARN, not by name ----------------
+
+
+def _before_the_attaches() -> tuple[TemplateDocuments, dict[str, Any], Any]:
+    """The member stack's documents, its attach of ``remediations-1`` onto the remediation role, and every member
+    role as a first deploy leaves them before any remediation policy is attached (so that attach opens methods)."""
+    documents, changes, _ = _member_complete_stack_writes()
+    [attach] = [e for c, e in changes if c.endswith(" iamwarden-remediator/iamwarden-remediator-remediations-1")]
+    deployed = _with_parameter_defaults(member_template())
+    without = [
+        (c, e)
+        for c, e in template_changes(deployed)
+        if " PutRolePolicy " in c and "iamwarden-remediator/reattach-own-grants" not in c
+    ]
+    inline: dict[str, dict[str, Any]] = {}
+    for _, event in without:
+        parameters = event["detail"]["requestParameters"]
+        inline.setdefault(parameters["roleName"], {})[parameters["policyName"]] = parameters["policyDocument"]
+    directory = authorization_details_directory(
+        {
+            "RoleDetailList": [
+                {
+                    "RoleName": role,
+                    "RoleId": f"AROA{n:017d}",
+                    "Arn": f"arn:aws:iam::{MEMBER}:role/{role}",
+                    "Path": "/",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                    "RolePolicyList": [{"PolicyName": k, "PolicyDocument": v} for k, v in inline[role].items()],
+                    "AttachedManagedPolicies": [],
+                }
+                for n, role in enumerate(sorted(inline))
+            ],
+        }
+    )
+    return documents, attach, directory
+
+
+def test_the_member_stacks_first_attach_is_exempt_only_by_the_exact_arn(example_settings: Settings) -> None:
+    """A StackSet instance attaching ``iamwarden-remediator-remediations-1`` (path /, the member account; here
+    holding methods the role is documented to hold) onto the remediation role before anything else is attached:
+    exempt. The same name at another path (another stack's policy: anyone with ``iam:CreatePolicy`` makes it), or
+    with the member policy names unknown (``IAMWARDEN_MEMBER_POLICY_NAMES`` unset: not known to be the stack's), is
+    a ``privilege-escalation`` finding."""
+    documents, attach, directory = _before_the_attaches()
+    documents.documents["iamwarden-remediator-remediations-1"] = DOCUMENTED_FOR_EVERY_KIND
+    for name, settings in _settings_pair(example_settings).items():
+        judgement = judge_event(copy.deepcopy(attach), settings, documents, directory)
+        assert judgement.findings == (), (name, [f.reason for f in judgement.findings])
+        assert "deployed by CloudFormation" in judgement.reason, (name, judgement.reason)
+        elsewhere = copy.deepcopy(attach)
+        parameters = elsewhere["detail"]["requestParameters"]
+        parameters["policyArn"] = parameters["policyArn"].replace(":policy/", ":policy/other/")
+        unknown = settings._replace(own=settings.own._replace(member_policies=frozenset()))
+        for label, event, judged in (("another path", elsewhere, settings), ("names unknown", attach, unknown)):
+            rules = {f.rule_id for f in judge_event(copy.deepcopy(event), judged, documents, directory).findings}
+            assert "privilege-escalation" in rules, (name, label, rules)

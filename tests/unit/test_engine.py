@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import SettingsError
-from iamwarden.domain.findings import Judgement, StepAction, Verdict
+from iamwarden.domain.findings import Finding, Judgement, StepAction, Verdict
 from iamwarden.domain.recorded import OWN_ROLE, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
-from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.engine import CLOUDFORMATION, PRIVILEGE_ESCALATION, _exemption, judge_event
 from tests.conftest import SAMPLE_OWN, load_event
 
 
@@ -568,3 +569,88 @@ def test_identity_center_writing_its_own_saml_provider_is_not_undone() -> None:
     assert unknown.verdict is Verdict.VIOLATION  # another provider, even written through Identity Center
     event["detail"]["requestParameters"]["name"] = "AWSSSO_0a1b2c3d4e5f6a7b_DO_NOT_DELETE"
     assert judge_event(event, Settings()).verdict is Verdict.IGNORED
+
+
+# --- review selfdeploy2-s17 item 2: the own-stack exemption's guards on the change itself --------------------------
+
+
+#: A member account and another one: the remediation role has the same name in both.
+_MEMBER, _OTHER_MEMBER = "444455556666", "777788889999"
+
+
+def _cloudformation_put(member: bool = False) -> tuple[Finding, CloudTrailChange, Settings]:
+    """A privilege-escalation finding on an own role (the enforcer's, or a member account's remediation role) for a
+    method it is documented to hold, made by CloudFormation putting a declared inline policy onto that role: the
+    exemption's positive case."""
+    event = load_event("create-user-backdoor-cli.json")
+    event["detail"]["userIdentity"] = copy.deepcopy(load_event("attach-admin-to-role.json")["detail"]["userIdentity"])
+    event["detail"]["userIdentity"]["invokedBy"] = CLOUDFORMATION
+    event["detail"]["eventName"] = "PutRolePolicy"
+    role, policy = (
+        ("iamwarden-remediator", "enforcer-judging-context")
+        if member
+        else (
+            "iamwarden-enforcer-us-east-1",
+            "enforcer-runtime",
+        )
+    )
+    event["detail"]["requestParameters"] = {
+        "roleName": role,
+        "policyName": policy,
+        "policyDocument": json.dumps({"Version": "2012-10-17", "Statement": []}),
+    }
+    change = parse_event(event)
+    if member:
+        change = change._replace(account=_MEMBER)
+    arn = f"arn:aws:iam::{_MEMBER}:role/{role}" if member else SAMPLE_OWN.home_roles["enforcer"]
+    finding = Finding(
+        rule_id=PRIVILEGE_ESCALATION,
+        severity=Severity.HIGH,
+        resource_arn=arn,
+        account=change.account,
+        region=change.region,
+        actor=change.actor,
+        event_id=change.event_id,
+        event_name=change.event_name,
+        reason="opens PutUserPolicy",
+        mode=Mode.ALERT,
+        offending=({"method": "PutUserPolicy", "actions": ["iam:PutUserPolicy"]},),
+    )
+    return finding, change, Settings(own=SAMPLE_OWN)
+
+
+@pytest.mark.parametrize("member", [False, True])
+def test_the_own_stacks_put_of_a_documented_method_is_exempt(member: bool) -> None:
+    """The positive control for the guards below: without it each could pass by exempting nothing."""
+    finding, change, settings = _cloudformation_put(member)
+    assert change.account == (_MEMBER if member else SAMPLE_OWN.home_account)
+    assert "deployed by CloudFormation" in (_exemption(finding, settings, change) or "")
+
+
+@pytest.mark.parametrize(
+    ("what", "member", "changed"),
+    [
+        ("another event source", False, {"event_source": "sts.amazonaws.com"}),
+        ("another account", False, {"account": "999988887777"}),
+        ("another member account, where the role has the same name", True, {"account": _OTHER_MEMBER}),
+        ("another role's name", False, {"role": "iamwarden-pruner-us-east-1"}),
+        ("a look-alike role name", False, {"role": "iamwarden-enforcer-us-east-1-copy"}),
+        ("no role name", False, {"role": None}),
+    ],
+)
+def test_a_finding_on_an_own_role_from_a_change_to_anything_else_is_not_exempt(
+    what: str, member: bool, changed: dict[str, Any]
+) -> None:
+    """``_of_the_stack``: the change must be an IAM write, in the finding's account, naming the finding's own role.
+    A finding on the enforcer (or a member's remediation role) whose change is another service's, another
+    account's (where a role of that name is also IAM Warden's), or names another role (an own one included, or
+    none) is no own-stack write to that role: judged as usual."""
+    finding, change, settings = _cloudformation_put(member)
+    parameters = dict(change.request_parameters)
+    if "role" in changed:
+        if changed["role"] is None:
+            parameters.pop("roleName")
+        else:
+            parameters["roleName"] = changed["role"]
+    other = change._replace(request_parameters=parameters, **{k: v for k, v in changed.items() if k != "role"})
+    assert _exemption(finding, settings, other) is None, what

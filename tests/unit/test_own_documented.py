@@ -98,3 +98,60 @@ def test_only_an_own_role_by_exact_arn_holds_them() -> None:
         f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/app",
     ):
         assert SAMPLE_OWN.documented_escalations(arn, SAMPLE_HOME_ACCOUNT) == frozenset(), arn
+
+
+# --- second reading (selfdeploy2-s17): can a composition widen the exemption? ---------------------------------
+
+
+def test_parts_documented_for_different_kinds_never_compose() -> None:
+    """``AttachRolePolicy`` is the pruners' part, ``AssumeStrongerRole`` the enforcer's, ``UpdateAssumeRolePolicy``
+    the remediator kinds': composed across kinds they make methods that no kind is documented to hold."""
+    every_part = frozenset().union(*DOCUMENTED_ESCALATIONS.values())
+    across = compositions(every_part, catalogue().methods)
+    assert {"AttachRolePolicyThenAssumeRole", "AttachRolePolicyThenUpdateAssumeRolePolicy"} <= across
+    assert "AttachRolePolicyThenAssumeRole" not in documented_methods("enforcer")
+    for kind in DOCUMENTED_ESCALATIONS:
+        assert "AttachRolePolicyThenUpdateAssumeRolePolicy" not in documented_methods(kind), kind
+        own = compositions(DOCUMENTED_ESCALATIONS[kind], catalogue().methods)
+        assert documented_methods(kind) == DOCUMENTED_ESCALATIONS[kind] | own, kind
+
+
+def test_a_method_of_one_action_is_documented_only_by_name_never_as_a_composition() -> None:
+    """``PutAssumerUserPolicy`` and ``PutAssumerGroupPolicy`` have the one action of the enforcer's documented
+    ``PutUserPolicy`` and ``PutGroupPolicy``, but reach further (a user who may assume the holder): not documented."""
+    for kind in ("enforcer", "remediator"):
+        found = documented_methods(kind)
+        assert {"PutUserPolicy", "PutGroupPolicy"} <= found, kind
+        assert not found & {"PutAssumerUserPolicy", "PutAssumerGroupPolicy"}, kind
+    methods = [
+        _method("Write", iam_PutUserPolicy="iam:user/"),
+        _method("WriteAssumer", iam_PutUserPolicy="iam:user/"),
+    ]
+    assert compositions(frozenset({"Write"}), methods) == frozenset()
+
+
+def test_a_part_held_by_two_documented_methods_counts_once_and_only_with_its_kind() -> None:
+    """A part is an (action, resource kind) pair: a documented method on users lends nothing on roles."""
+    methods = [
+        _method("Assume", sts_AssumeRole="iam:role/"),
+        _method("WriteUser", iam_PutUserPolicy="iam:user/"),
+        _method("WriteUserAgain", iam_PutUserPolicy="iam:user/"),
+        _method("WriteUserThenAssume", iam_PutUserPolicy="iam:user/", sts_AssumeRole="iam:role/"),
+        _method("WriteRoleThenAssume", iam_PutUserPolicy="iam:role/", sts_AssumeRole="iam:role/"),
+        _method("AssumeAnything", sts_AssumeRole=""),
+        _method("AssumeAnythingThenWrite", sts_AssumeRole="", iam_PutUserPolicy="iam:user/"),
+    ]
+    held = frozenset({"Assume", "WriteUser", "WriteUserAgain"})
+    assert compositions(held, methods) == {"WriteUserThenAssume"}
+
+
+def test_a_member_roles_name_holds_them_only_at_path_slash_in_the_account_of_the_change() -> None:
+    member = "444455556666"
+    remediator = f"arn:aws:iam::{member}:role/iamwarden-remediator"
+    assert SAMPLE_OWN.documented_escalations(remediator, member) == documented_methods("remediator")
+    for arn, account in (
+        (f"arn:aws:iam::{member}:role/dev/iamwarden-remediator", member),  # another path
+        (f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-remediator", SAMPLE_HOME_ACCOUNT),  # the home account
+        (remediator, "777788889999"),  # named in another account's change
+    ):
+        assert SAMPLE_OWN.documented_escalations(arn, account) == frozenset(), (arn, account)

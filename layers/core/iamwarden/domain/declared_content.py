@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from iamwarden.domain import declared
-from iamwarden.domain.own import OwnIdentity
+from iamwarden.domain.own import OwnIdentity, names_match
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
@@ -317,6 +317,40 @@ def declared_alarm(own: OwnIdentity, name: str, partition: str) -> dict[str, Any
     return alarm
 
 
+#: The IAM events that name an inline policy of a role (``policyName``) and a managed policy (``policyArn``).
+ROLE_INLINE_EVENTS = frozenset({"PutRolePolicy", "DeleteRolePolicy"})
+ROLE_MANAGED_EVENTS = frozenset({"AttachRolePolicy", "DetachRolePolicy"})
+
+
+def undeclared_on_own_role(own: OwnIdentity, account: str, event_name: str, role: str, policy: str) -> str | None:
+    """What an IAM change to own role ``role`` in ``account`` names that the templates do not declare for that
+    role's kind, or None: an inline policy (``policy`` its name), a managed policy (``policy`` its ARN), any
+    permissions boundary (the templates declare none).
+
+    CloudTrail does not carry the stack id and any stack can declare a policy on an own role, so CloudFormation
+    writing one is IAM Warden's own stack only when the name is the stack's: ``iamwarden-tampered`` and the
+    ``privilege-escalation`` exemption (``engine._exemption``, issue 15 item 1) both ask this. A managed policy is
+    a name anyone with ``iam:CreatePolicy`` can take (another region's suffix, another path): where the stack's
+    policies are known (``OwnIdentity.is_own_policy``: ``IAMWARDEN_ENFORCER_POLICY_ARNS`` at home,
+    ``IAMWARDEN_MEMBER_POLICY_NAMES`` elsewhere) it must also be one of them by exact ARN (review selfdeploy2-s17
+    item 1). Where they are not known, the name is all this can say; the exemption asks ``is_own_policy`` itself.
+    """
+    kind = own.kind_of_role_named(role, account) or ""
+    inline = declared.INLINE_POLICIES.get(kind, ())
+    if event_name in ROLE_INLINE_EVENTS and not any(names_match(d.replace("{role}", role), policy) for d in inline):
+        return f"the inline policy {policy!r} on its role {role}"
+    if event_name in ROLE_MANAGED_EVENTS:
+        name = policy.rsplit("/", 1)[-1]
+        known = own.home_policies if account == own.home_account else own.member_policies
+        if not any(names_match(d.replace("{role}", role), name) for d in declared.MANAGED_POLICIES.get(kind, ())) or (
+            known and not own.is_own_policy(policy, account)
+        ):
+            return f"the managed policy {name!r} on its role {role}"
+    if event_name in ("PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"):
+        return f"a permissions boundary on its role {role}"
+    return None
+
+
 class DeclaredInline(NamedTuple):
     """What the template says of one inline policy of a security-account own role."""
 
@@ -324,6 +358,12 @@ class DeclaredInline(NamedTuple):
     named: bool
     #: Its whole document, filled in; None where the template does not declare it whole (a snapshot must say).
     document: dict[str, Any] | None
+
+
+def declared_whole(kind: str, policy: str) -> bool:
+    """Whether template.yaml declares inline policy ``policy`` of an own role of ``kind`` whole
+    (``declared.OWN_INLINE_DOCUMENTS``): a put under that name is the stack's only with that document."""
+    return policy in declared.OWN_INLINE_DOCUMENTS.get(kind, {})
 
 
 def declared_inline_policy(own: OwnIdentity, role: str, policy: str, partition: str) -> DeclaredInline | None:

@@ -537,9 +537,14 @@ def _exemption(
     (``_deploys_reattach_grant``), or, when CloudFormation attaches one of the role's declared remediation policies,
     live in ``directory`` exactly as declared (``_attaches_beside_reattach_grant``, review reattach-s16 item 2). The
     same policy written by anyone else, onto any other role (a look-alike name included), or with one method more,
-    is judged as usual.
+    is judged as usual. So is a change that names no policy the templates declare for that role (``_of_the_stack``:
+    another stack's ``AWS::IAM::RolePolicy`` or attach onto the own role, issue 15 item 1).
     """
-    if finding.actor.invoked_by == CLOUDFORMATION and finding.rule_id == PRIVILEGE_ESCALATION:
+    if (
+        finding.actor.invoked_by == CLOUDFORMATION
+        and finding.rule_id == PRIVILEGE_ESCALATION
+        and _of_the_stack(finding, settings, change)
+    ):
         documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
         # An attached customer-managed policy's finding names the policy first (its ARN and version); the stack's
         # own remediation grants are such policies. The older grants that complete a method (``completed_by``) are
@@ -571,6 +576,70 @@ def _exemption(
     if pattern is not None:
         return f"{finding.resource_arn} matches {pattern!r} in rules/{finding.rule_id}/allow_resources"
     return None
+
+
+def _of_the_stack(finding: Finding, settings: Settings, change: CloudTrailChange) -> bool:
+    """Whether ``change`` is an IAM write to the role the finding is about that names only what the templates
+    declare for that role (``declared_content.undeclared_on_own_role``, as ``iamwarden-tampered`` asks): CloudTrail
+    does not carry the stack id, and any stack can declare a policy on an own role. A change naming another role,
+    or none, is no own-stack write (second reading selfdeploy2-s17).
+
+    Review selfdeploy2-s17: a managed policy must be the stack's by exact ARN (``OwnIdentity.is_own_policy``; not
+    known, as offline without ``IAMWARDEN_ENFORCER_POLICY_ARNS``/``IAMWARDEN_MEMBER_POLICY_NAMES``: not exempt),
+    and an inline policy the template declares whole (``declared.OWN_INLINE_DOCUMENTS``) must be that document in
+    meaning (``_declared_whole``), as ``_deploys_reattach_grant`` asks of the attach grant."""
+    parameters = change.request_parameters
+    role = parameters.get("roleName")
+    arn = finding.resource_arn or ""
+    if change.event_source != "iam.amazonaws.com" or not isinstance(role, str) or change.account != finding.account:
+        return False
+    if role.lower() != arn.rsplit("/", 1)[-1].lower():
+        return False
+    from iamwarden.domain.declared_content import (  # noqa: PLC0415 - own-stack exemption only
+        ROLE_INLINE_EVENTS,
+        ROLE_MANAGED_EVENTS,
+        undeclared_on_own_role,
+    )
+
+    key = "policyName" if change.event_name in ROLE_INLINE_EVENTS else "policyArn"
+    policy = parameters.get(key) if change.event_name in ROLE_INLINE_EVENTS | ROLE_MANAGED_EVENTS else ""
+    if not isinstance(policy, str):
+        return False
+    if change.event_name in ROLE_MANAGED_EVENTS and not settings.own.is_own_policy(policy, change.account):
+        return False
+    if change.event_name == "PutRolePolicy" and not _declared_whole(finding, settings, change, role, policy):
+        return False
+    return undeclared_on_own_role(settings.own, change.account, change.event_name, role, policy) is None
+
+
+def _declared_whole(finding: Finding, settings: Settings, change: CloudTrailChange, role: str, policy: str) -> bool:
+    """Whether inline policy ``policy`` put onto own role ``role`` is, where the template declares it whole, that
+    very document in meaning (``canonical``), filled in as the enforcer knows its stack (partition, account, region
+    ``AWS_REGION``, the alert key): a name another stack reuses with another document is no own-stack write, nor is
+    one whose declared document names something the enforcer does not know. A name not declared whole (the runtime
+    policies, the member roles': their documents are judged by their methods) passes."""
+    from iamwarden.domain.declared_content import (  # noqa: PLC0415 - own-stack exemption only
+        declared_inline_policy,
+        declared_whole,
+    )
+
+    own = settings.own
+    kind = own.kind_of_role_named(role, change.account) if change.account == own.home_account else None
+    if kind is None or not declared_whole(kind, policy):
+        return True
+    fields = (finding.resource_arn or "").split(":")
+    inline = declared_inline_policy(own, role, policy, fields[1]) if len(fields) > 1 else None
+    if inline is None or inline.document is None:
+        return False
+    try:
+        written = decode_policy_document(
+            change.request_parameters.get("policyDocument"),
+            PolicyKind.INLINE_ROLE,
+            field="requestParameters.policyDocument",
+        )
+    except InvalidEventError:
+        return False
+    return _canonical(written) == _canonical(inline.document)
 
 
 def _canonical(document: Any) -> str:

@@ -65,6 +65,8 @@ from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
     ANY_ROLE_ID,
+    ROLE_INLINE_EVENTS,
+    ROLE_MANAGED_EVENTS,
     DeclaredRole,
     DeclaredRule,
     declared_alarm,
@@ -81,11 +83,12 @@ from iamwarden.domain.declared_content import (
     rule_differences,
     rules_targeting,
     target_differences,
+    undeclared_on_own_role,
 )
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
-from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match
+from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack
 from iamwarden.domain.quarantine import (
     DENY_ALL_DONE,
     NOT_QUARANTINED,
@@ -2441,25 +2444,16 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
         if name in POLICY_EVENTS:
             return None  # only the stack that owns a managed policy resource writes its versions through CloudFormation
         role = context.request_text("roleName") or ""
-        kind = own.kind_of_role_named(role, change.account) or ""
         if name == "CreateRole" and not admits_only_the_stack(
             change.request_parameters.get("assumeRolePolicyDocument"), own.home_account
         ):
             return f"a trust policy for role {role} that lets in more than IAM Warden's security account"
-        if name in ("PutRolePolicy", "DeleteRolePolicy"):
+        policy = ""
+        if name in ROLE_INLINE_EVENTS:
             policy = context.request_text("policyName") or ""
-            if not any(names_match(d.replace("{role}", role), policy) for d in declared.INLINE_POLICIES.get(kind, ())):
-                return f"the inline policy {policy!r} on its role {role}"
-        if name in ("AttachRolePolicy", "DetachRolePolicy"):
-            policy = (context.request_text("policyArn") or "").rsplit("/", 1)[-1]
-            if not any(
-                names_match(d.replace("{role}", role), policy) or f"-{d}-" in policy
-                for d in declared.MANAGED_POLICIES.get(kind, ())
-            ):
-                return f"the managed policy {policy!r} on its role {role}"
-        if name in ("PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"):
-            return f"a permissions boundary on its role {role}"
-        return None
+        elif name in ROLE_MANAGED_EVENTS:
+            policy = context.request_text("policyArn") or ""
+        return undeclared_on_own_role(own, change.account, name, role, policy)
     parameters = change.request_parameters
     if change.event_source == SECRETSMANAGER and name in ("PutResourcePolicy", "DeleteResourcePolicy", "RotateSecret"):
         # The template declares neither a resource policy nor a rotation on its secrets: another stack's
