@@ -13,13 +13,13 @@ own deployment: no other stack can hold these exact names while this one does. J
   declared remediation grant detached is attached back (``reattach_own_grant``) only while the policy holds the
   document its template declares, else alerted with why and the exact ``attach-role-policy`` command (an
   operator's ``iamwarden undo`` of such a re-attach is kept detached on the audit table's proof alone:
-  ``undone_reattach``), and a boundary put on taken off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
-  policy or inline policy (put or deleted) is put back (``restore_own_role_document``) from IAM Warden's own
-  snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of the security
-  account's stack without one, from the document the template declares (``OwnIdentity.declared_trust_policy``);
-  in a member account from that account's snapshot of the member stack's role (taken through its
-  ``iamwarden-snapshot-reader`` role), written through the member role like every remediation there, and only
-  into the role the snapshot was taken of (same ARN: path and account);
+  ``undone_reattach``), and a boundary put on taken off (``remove_own_role_boundary``: the templates declare
+  none). A rewritten trust policy or inline policy (put or deleted) is put back (``restore_own_role_document``)
+  from IAM Warden's own snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of
+  the security account's stack without one, from the document the template declares
+  (``OwnIdentity.declared_trust_policy``); in a member account from that account's snapshot of the member stack's
+  role (taken through its ``iamwarden-snapshot-reader`` role), written through the member role like every
+  remediation there, and only into the role the snapshot was taken of (same ARN: path and account);
   with neither the finding says what is missing (``needs_context``) and is only alerted. Deletion is alerted
   with what to do;
 * its managed policies (the remediation grants: ``OwnIdentity.is_own_policy``, exact ARN at home, the member
