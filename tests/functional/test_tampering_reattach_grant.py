@@ -473,7 +473,8 @@ def test_a_cli_undo_of_a_re_attach_sticks(account: Account, enforcer: EnforcerSe
 def test_the_cli_records_its_undo_before_it_detaches(
     account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The order the proof rests on: the DetachRolePolicy event may be judged before the CLI's last write."""
+    """The audit trail's order: the undo is recorded (its caller, and the ``created_at`` the detach's time is compared
+    with) before it detaches; only its last write, once the detach went through, makes it an excuse."""
     caller = _caller(account)
     remediation_id = _re_attached(account, enforcer, operators=caller)
     seen: list[tuple[str, str | None]] = []
@@ -590,13 +591,14 @@ def test_a_stale_undo_is_no_excuse(account: Account, enforcer: EnforcerService) 
 
 
 def test_an_undo_recorded_after_the_detach_is_no_excuse(account: Account, enforcer: EnforcerService) -> None:
-    """The CLI writes its record before it detaches: one written seconds after the event's time is another's."""
+    """The CLI writes its record before it detaches: one written well after the event's time (beyond ``UNDO_SLACK``
+    for the CLI's clock) is another's."""
     caller = _caller(account)
     remediation_id = _re_attached(account, enforcer, operators=caller)
     assert _cli("undo", remediation_id)[0] == 0
     undo = _undo_record(account, remediation_id)
 
-    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo) - timedelta(seconds=5))))
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo) - timedelta(seconds=45))))
 
     assert finding["outcome"] == "remediated"
     assert _attached(account) == [GRANT]
@@ -675,4 +677,205 @@ def test_a_slack_undo_of_a_re_attach_still_sticks(account: Account, enforcer: En
     assert _attached(account) == []
     result = enforcer.handle(_detach_event(ENFORCER_SESSION, _recorded_at(undo)))
     assert [f for f in result["findings"] if f["rule"] == RULE] == []
+    assert _attached(account) == []
+
+
+@pytest.mark.parametrize("line", ["as written", "saying it detached"])
+def test_an_undo_of_a_re_attach_refused_at_apply_excuses_no_later_detach(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch, line: str
+) -> None:
+    """Review cliundo-s17 item 1: a re-attach refused at apply (its ``done`` shows no attach) undone by the CLI
+    detaches nothing; the operator's own detach of the grant a moment later is no undo of it: attached back, even
+    with the undo record rewritten to say it detached the grant (the re-attach's ``done`` decides)."""
+    caller = _caller(account)
+    account.set(f"rules/{RULE}/operators", caller)
+    _deployed(account)
+    capture = ReattachOwnGrant.capture
+
+    def capture_then_intruder_writes(self: ReattachOwnGrant, aws: Any, step: RemediationStep) -> Any:
+        before = capture(self, aws, step)
+        account.iam.create_policy_version(PolicyArn=GRANT, PolicyDocument=json.dumps(INTRUDERS), SetAsDefault=True)
+        return before
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ReattachOwnGrant, "capture", capture_then_intruder_writes)
+        with pytest.raises(EnforcementFailedError) as failed:
+            enforcer.handle(load_event(DETACHED))
+    remediation_id = failed.value.failures[0].record.remediation_id
+    account.iam.set_default_policy_version(PolicyArn=GRANT, VersionId="v1")
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)  # the operator attaches it by hand
+    assert _cli("undo", remediation_id)[0] == 0
+    assert _attached(account) == [GRANT]  # the undo detached nothing
+    undo = _undo_record(account, remediation_id)
+    if line == "saying it detached":
+        account.audit().put(
+            undo._replace(restored=(f"detached {GRANT} from role {ROLE} again, as the change left it",))
+        )
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"rule": "iamwarden-own-policies"},
+        {"role_name": "iamwarden-heartbeat-us-east-1"},
+        {"policy_arn": GRANT_2},
+    ],
+    ids=["another rule", "another role", "another policy"],
+)
+def test_an_undo_of_a_remediation_that_is_not_that_re_attach_is_no_excuse(
+    account: Account, enforcer: EnforcerService, changed: dict[str, str]
+) -> None:
+    """The undone remediation must be iamwarden-tampered's re-attach of exactly this policy onto exactly this role:
+    the same record with another rule, role or policy (as the table would hold another remediation) excuses
+    nothing."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+    audit = account.audit()
+    record = audit.get(remediation_id)
+    assert record is not None
+    if "rule" in changed:
+        record = record._replace(rule=changed["rule"])
+    else:
+        [planned] = record.plan
+        parameters = {**planned["parameters"], **changed}
+        record = record._replace(plan=({**planned, "parameters": parameters},))
+    audit.put(record)
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_an_undo_whose_failure_cannot_be_recorded_says_both_and_excuses_no_later_detach(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review cliundo-s17 item 2: the undo's detach is refused and its FAILED record cannot be written either: the
+    CLI says both errors, and the undo record left under way excuses no detach (only a done undo that says it
+    detached the grant does)."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    put = AuditLog.put
+    puts: list[str] = []
+
+    def first_put_only(self: AuditLog, record: Any) -> Any:
+        puts.append(record.status)
+        if len(puts) >= 2:
+            raise AuditError("cannot put item: ThrottlingException")
+        return put(self, record)
+
+    def denied(self: ReattachOwnGrant, aws: Any, step: RemediationStep, before: Any, done: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "DetachRolePolicy")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ReattachOwnGrant, "undo_done", denied)
+        patched.setattr(AuditLog, "put", first_put_only)
+        code, _, err = _cli("undo", remediation_id)
+
+    assert code == 1
+    assert "AccessDenied" in err
+    assert "ThrottlingException" in err
+    assert "still says in_progress" in err
+    assert _attached(account) == [GRANT]
+    undo = _undo_record(account, remediation_id)
+    assert undo.status == AuditStatus.IN_PROGRESS
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo) + timedelta(seconds=30))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_an_undo_record_under_way_is_no_excuse(account: Account, enforcer: EnforcerService) -> None:
+    """An undo record that still says in_progress (its detach failed, or the CLI stopped before its last write)
+    cannot show its detach happened: the detach is attached back (fails safe; undo the new re-attach again)."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    audit = account.audit()
+    undo = _undo_record(account, remediation_id)
+    audit.put(undo._replace(status=AuditStatus.IN_PROGRESS))
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+    audit.put(audit.get(remediation_id)._replace(status=AuditStatus.REMEDIATED, undone_by=None))  # type: ignore[union-attr]
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_an_undo_that_detached_nothing_is_no_excuse(account: Account, enforcer: EnforcerService) -> None:
+    """A done undo whose record does not say it detached the grant (already gone when it ran) shows no detach of
+    its own: the operator's detach is attached back."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)  # gone before the undo runs
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+    assert not any(line.startswith(f"detached {GRANT}") for line in undo.restored)
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+@pytest.mark.parametrize("status", [AuditStatus.IN_PROGRESS, AuditStatus.UNDO])
+def test_a_forged_undo_record_of_a_re_attach_undone_by_another_undo_is_no_excuse(
+    account: Account, enforcer: EnforcerService, status: str
+) -> None:
+    """Review cliundo-s17 item 3: a re-attach is undone once (``undone_by`` names that undo); another undo record of
+    it, written later by an operator who may write the table (the CLI would refuse: already undone), excuses
+    nothing."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    audit = account.audit()
+    real = _undo_record(account, remediation_id)
+    assert audit.get(remediation_id).status == AuditStatus.UNDONE  # type: ignore[union-attr]
+    now = datetime.now(UTC)
+    hour_ago = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    audit.put(real._replace(created_at=hour_ago))  # the real undo, an hour ago
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)  # back in place (a redeploy)
+    audit.put(
+        real._replace(
+            remediation_id=f"undo-{remediation_id}-forged",
+            status=status,
+            created_at=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        )
+    )
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, now)))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+@pytest.mark.parametrize("ahead", [3, 29])
+def test_a_cli_clock_ahead_of_aws_still_keeps_the_undo(account: Account, enforcer: EnforcerService, ahead: int) -> None:
+    """Review cliundo-s17 item 5: ``created_at`` is the CLI's clock; one a few seconds ahead of AWS's (the event's
+    time then reads before the record) still keeps the undo, within ``UNDO_SLACK``."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+
+    result = enforcer.handle(_detach_event(caller, _recorded_at(undo) - timedelta(seconds=ahead)))
+
+    assert result["verdict"] == "compliant", result
     assert _attached(account) == []

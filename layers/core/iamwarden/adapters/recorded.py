@@ -91,7 +91,7 @@ class AuditRecorded:
                 record.undone_by,
                 undoers.get(record.undone_by or ""),
                 tuple(
-                    UndoAttempt(undo.remediation_id, undo.status, undo.actor, undo.created_at)
+                    UndoAttempt(undo.remediation_id, undo.status, undo.actor, undo.created_at, tuple(undo.restored))
                     for undo in history
                     if undo.kind == "undo" and undo.undoes == record.remediation_id
                 ),

@@ -249,18 +249,26 @@ class RemediationExecutor:
                     else:
                         restored.extend(action.undo(aws, step, before))
             except Exception as exc:
-                self.audit.put(
-                    self._undo_record(
-                        record,
-                        undo_id,
-                        status=AuditStatus.FAILED,
-                        restored=restored,
-                        calls=calls,
-                        actor=actor,
-                        exc=exc,
-                        since=since,
-                    )
+                failed = self._undo_record(
+                    record,
+                    undo_id,
+                    status=AuditStatus.FAILED,
+                    restored=restored,
+                    calls=calls,
+                    actor=actor,
+                    exc=exc,
+                    since=since,
                 )
+                try:
+                    self.audit.put(failed)
+                except AuditError as unrecorded:
+                    # Both said (review cliundo-s17 item 2): the undo's own error is what the operator must act on;
+                    # its record still says in_progress, which excuses no detach (``tampering.undone_reattach``).
+                    raise UndoError(
+                        f"undo of {remediation_id} failed: {_describe(exc)}; restored so far: "
+                        f"{'; '.join(restored) or 'nothing'}; and its failure cannot be recorded ({unrecorded}): "
+                        f"its undo record {undo_id} still says in_progress"
+                    ) from exc
                 if isinstance(exc, UndoError):
                     raise
                 raise UndoError(

@@ -116,6 +116,8 @@ class UndoAttempt(NamedTuple):
     #: Who ran it (the caller's ARN, as STS said it to the CLI); None: not said.
     actor: str | None
     created_at: str
+    #: What it restored, as its record says (a done undo of a re-attach says it detached the grant again).
+    restored: tuple[str, ...] = ()
 
 
 class PastRemediation(NamedTuple):

@@ -760,8 +760,10 @@ def _detached_own_grant_target(context: RuleContext, role: str, arn: str, policy
 #: leaves room for a slow call, never for an old undo to excuse a later detach.
 UNDO_LEAD = timedelta(seconds=60)
 #: How long after the event's time the undo record may say it was written: CloudTrail's ``eventTime`` has whole
-#: seconds (a detach at 09:22:18.4 is logged 09:22:18), and the CLI's clock, which writes ``created_at``, is not AWS's.
-UNDO_SLACK = timedelta(seconds=2)
+#: seconds (a detach at 09:22:18.4 is logged 09:22:18), and ``created_at`` is the CLI's clock, not AWS's: one running
+#: ahead must not turn a real undo into a re-attach (review cliundo-s17 item 5). The actor, the exact grant and a done
+#: undo that says it detached that grant bound what this widens.
+UNDO_SLACK = timedelta(seconds=30)
 
 
 class UndoVerdict(NamedTuple):
@@ -779,12 +781,14 @@ def undone_reattach(context: RuleContext, role: str, arns: Sequence[str], policy
     ``iamwarden undo`` runs with the operator's credentials, so its detach is itself a detached own grant. It is kept
     only when all of these hold: the change's actor (CloudTrail's ARN, not the table's) is an operator
     (``rules/iamwarden-tampered/operators``); the audit table holds a ``reattach_own_grant`` remediation of this very
-    role and policy (recorded under ``arns``) whose ``done`` shows its attach went through (what undo detaches);
-    and an undo record of that remediation, under way or done (never ``failed``), written by exactly this actor
-    no more than ``UNDO_LEAD`` before the event (``UNDO_SLACK`` after it: whole-second event times, the CLI's clock).
-    The CLI writes that record before it detaches (``RemediationExecutor.undo``). Anyone else's detach is not
-    looked up at all (nothing could excuse it). An audit table that cannot be read, or none (offline), is unknown:
-    alert-only, never a restore skipped or made on a guess about an operator's own undo.
+    role and policy (recorded under ``arns``) whose ``done`` shows its attach went through (what undo detaches),
+    undone by no other undo than this one; and an undo record of it, done (``undo``: written only once its detach
+    went through, review cliundo-s17 item 2) and saying it detached exactly that grant, written by exactly this actor
+    no more than ``UNDO_LEAD`` before the event (``UNDO_SLACK`` after it). An undo record still ``in_progress``
+    (its detach failed and its failure went unrecorded, or the CLI stopped) cannot show its detach happened: no
+    excuse, the grant is attached back (fails safe). Anyone else's detach is not looked up at all (nothing could
+    excuse it). An audit table that cannot be read, or none (offline), is unknown: alert-only, never a restore
+    skipped or made on a guess about an operator's own undo.
     """
     change = context.change
     actor = change.actor.arn
@@ -801,14 +805,17 @@ def undone_reattach(context: RuleContext, role: str, arns: Sequence[str], policy
         pasts = [past for arn in dict.fromkeys(arns) for past in context.recorded.remediations(arn)]
     except AuditError as exc:
         return UndoVerdict(unknown=f"{whether} (IAM Warden's audit table cannot be read: {exc})")
+    detached = _detached_again(role, policy_arn).lower()
     for past in pasts:
         if past.rule != IAMWARDEN_TAMPERED.id or not _reattached_there(past, role, policy_arn):
             continue
         for undo in past.undos:
             when = _instant(undo.created_at)
             if (
-                undo.status in ("in_progress", "undo")
+                undo.status == "undo"
+                and past.undone_by in (None, undo.undo_id)
                 and undo.actor == actor
+                and any(line.lower().startswith(detached) for line in undo.restored)
                 and when is not None
                 and at - UNDO_LEAD <= when <= at + UNDO_SLACK
             ):
@@ -2972,7 +2979,7 @@ class ReattachOwnGrant:
     ``iam:PolicyARN`` its own remediation policies), which no ``DetachRolePolicy`` can take away. Undo detaches only
     what the record's ``done`` shows attached (``undo_done``). An undo from Slack runs in the enforcer (its own
     session's changes are not judged) and stays; one run as an operator (``iamwarden undo``) is itself a detach of
-    an own grant, kept only as ``undone_reattach`` proves it from the undo record the CLI writes before detaching.
+    an own grant, kept only as ``undone_reattach`` proves it from the CLI's done undo record of that detach.
     """
 
     permissions: ClassVar[Permissions] = (
@@ -3069,7 +3076,7 @@ class ReattachOwnGrant:
         role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
         with ignoring():  # detached again since (or the role deleted): as the change left it
             aws.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
-            return [f"detached {policy_arn} from role {role} again, as the change left it"]
+            return [f"{_detached_again(role, policy_arn)}, as the change left it"]
         return []
 
     @staticmethod
@@ -3084,6 +3091,12 @@ class ReattachOwnGrant:
 def _reattached(role: str, policy_arn: str) -> str:
     """How ``ReattachOwnGrant``'s ``done`` line starts once its attach went through (``undo_done`` reads it)."""
     return f"attached {policy_arn} back to IAM Warden's role {role}"
+
+
+def _detached_again(role: str, policy_arn: str) -> str:
+    """How the undo record's line starts once ``ReattachOwnGrant``'s undo detached the grant (``undone_reattach``
+    reads it: a done undo that detached nothing, the grant already gone, excuses no detach)."""
+    return f"detached {policy_arn} from role {role} again"
 
 
 class RestoreOwnRoleSessionDuration:
