@@ -5,16 +5,20 @@ why with the exact command. Undo detaches it again."""
 
 from __future__ import annotations
 
+import io
 import json
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.audit import AuditLog, AuditStatus
+from iamwarden.app.cli import main
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.declared_content import declared_grant, declared_reattach_grant
-from iamwarden.domain.exceptions import RemediationError
+from iamwarden.domain.exceptions import AuditError, RemediationError
 from iamwarden.domain.findings import RemediationStep
 from iamwarden.guardrails.tampering import ReattachOwnGrant
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -369,3 +373,509 @@ def test_a_retry_after_a_failed_detach_finds_the_changed_policy_attached_and_fai
     assert COMMAND in str(refused.value)
     assert _attached(account) == [GRANT]  # left for the operator: the record's undo detaches nothing it did not do
     assert action.undo_done(retry, step, before, done) == []
+
+
+# --- iamwarden undo of a re-attach, run as an operator (issue 15 item 2/4) ------------------------------------------
+
+GRANT_2 = f"arn:aws:iam::{HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-2-us-east-1"
+SECOPS = f"arn:aws:iam::{HOME_ACCOUNT}:role/SecOps"
+ALICE = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/SecOps/alice"
+ENFORCER_SESSION = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{ROLE}/iamwarden-enforcer"
+
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _caller(account: Account) -> str:
+    """Who ``iamwarden undo`` runs as here (moto's caller), as STS tells the CLI and CloudTrail names it."""
+    return str(account.session.client("sts").get_caller_identity()["Arn"])
+
+
+def _identity(arn: str) -> dict[str, Any]:
+    """CloudTrail's ``userIdentity`` of ``arn``: an IAM user (moto's caller) or a role session."""
+    if ":assumed-role/" not in arn:
+        return {"type": "IAMUser", "principalId": "AIDAMOTOCALLER", "arn": arn, "accountId": HOME_ACCOUNT}
+    role = arn.split("/")[1]
+    return {
+        "type": "AssumedRole",
+        "principalId": f"AROAEXAMPLE:{arn.rsplit('/', 1)[-1]}",
+        "arn": arn,
+        "accountId": HOME_ACCOUNT,
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": "AROAEXAMPLE",
+                "arn": f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}",
+                "accountId": HOME_ACCOUNT,
+                "userName": role,
+            },
+            "attributes": {"creationDate": "2026-12-06T08:00:00Z", "mfaAuthenticated": "true"},
+        },
+    }
+
+
+def _detach_event(actor: str, at: datetime, policy_arn: str = GRANT) -> dict[str, Any]:
+    """``DetachRolePolicy`` of ``policy_arn`` from the enforcer's role by ``actor``, as CloudTrail logs it at ``at``
+    (whole seconds)."""
+    event = load_event(DETACHED)
+    when = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["id"] = str(uuid.uuid4())
+    event["time"] = when
+    event["detail"].update(eventTime=when, eventID=str(uuid.uuid4()), userIdentity=_identity(actor))
+    event["detail"]["requestParameters"]["policyArn"] = policy_arn
+    return event
+
+
+def _re_attached(account: Account, enforcer: EnforcerService, *, operators: str) -> str:
+    """The grant detached by the developer and attached back by the enforcer: the re-attach's remediation id."""
+    account.set(f"rules/{RULE}/operators", operators)
+    _deployed(account)
+    finding = _finding(enforcer.handle(load_event(DETACHED)))
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+    return str(finding["remediation_id"])
+
+
+def _undo_record(account: Account, remediation_id: str) -> Any:
+    [undo] = [r for r in account.audit().history(f"arn:aws:iam::{HOME_ACCOUNT}:role/{ROLE}") if r.kind == "undo"]
+    assert undo.undoes == remediation_id
+    return undo
+
+
+def _recorded_at(undo: Any) -> datetime:
+    return datetime.fromisoformat(str(undo.created_at))
+
+
+def test_a_cli_undo_of_a_re_attach_sticks(account: Account, enforcer: EnforcerService) -> None:
+    """The operator's ``iamwarden undo`` detaches the grant with their own credentials; its event, judged, finds the
+    undo recorded (by that very caller, just before) and keeps the grant detached."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+
+    code, out, err = _cli("undo", remediation_id)
+
+    assert (code, err) == (0, ""), err
+    assert f"detached {GRANT} from role {ROLE} again" in out
+    assert _attached(account) == []
+    undo = _undo_record(account, remediation_id)
+    assert (undo.status, undo.actor) == (AuditStatus.UNDO, caller)
+
+    result = enforcer.handle(_detach_event(caller, _recorded_at(undo)))
+
+    assert result["verdict"] == "compliant", result
+    assert f"by iamwarden undo {undo.remediation_id} of its re-attach {remediation_id}" in result["reason"]
+    assert _attached(account) == []
+
+
+def test_the_cli_records_its_undo_before_it_detaches(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit trail's order: the undo is recorded (its caller, and the ``created_at`` the detach's time is compared
+    with) before it detaches; only its last write, once the detach went through, makes it an excuse."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    seen: list[tuple[str, str | None]] = []
+    undo_done = ReattachOwnGrant.undo_done
+
+    def looking_first(self: ReattachOwnGrant, aws: Any, step: RemediationStep, before: Any, done: Any) -> Any:
+        undo = _undo_record(account, remediation_id)
+        seen.append((undo.status, undo.actor))
+        return undo_done(self, aws, step, before, done)
+
+    monkeypatch.setattr(ReattachOwnGrant, "undo_done", looking_first)
+
+    assert _cli("undo", remediation_id)[0] == 0
+
+    assert seen == [(AuditStatus.IN_PROGRESS, caller)]
+    assert _undo_record(account, remediation_id).status == AuditStatus.UNDO
+
+
+def test_an_undo_that_cannot_be_recorded_changes_nothing(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remediation_id = _re_attached(account, enforcer, operators=_caller(account))
+
+    def refused(self: AuditLog, record: Any) -> None:
+        raise AuditError("cannot put item: AccessDeniedException")
+
+    monkeypatch.setattr(AuditLog, "put", refused)
+
+    code, _, err = _cli("undo", remediation_id)
+
+    assert code == 1
+    assert "it cannot be recorded" in err
+    assert "nothing was changed" in err
+    assert _attached(account) == [GRANT]
+
+
+def test_a_failed_undo_is_recorded_and_excuses_no_later_detach(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The undo's record is written, then its detach is refused: the record says failed, and a detach by the same
+    operator a moment later (or anyone's) is attached back."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+
+    def denied(self: ReattachOwnGrant, aws: Any, step: RemediationStep, before: Any, done: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "DetachRolePolicy")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ReattachOwnGrant, "undo_done", denied)
+        code, _, err = _cli("undo", remediation_id)
+
+    assert code == 1, err
+    assert _attached(account) == [GRANT]
+    undo = _undo_record(account, remediation_id)
+    assert undo.status == AuditStatus.FAILED
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+@pytest.mark.parametrize("actor", ["developer", "the same operator"])
+def test_a_detach_of_another_grant_right_after_an_undo_is_attached_back(
+    account: Account, enforcer: EnforcerService, actor: str
+) -> None:
+    """An undo record names one re-attach: one role, one policy. Remediations-2 detached a second later, by an
+    intruder or by the operator who just undid remediations-1, is attached back."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    account.iam.create_policy(
+        PolicyName=GRANT_2.rsplit("/", 1)[-1],
+        PolicyDocument=json.dumps(declared_grant(GRANT_2, account.config.own, HOME_ACCOUNT)),
+    )
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+    who = caller if actor == "the same operator" else "arn:aws:sts::111122223333:assumed-role/developer/dev@example.com"
+
+    finding = _finding(enforcer.handle(_detach_event(who, _recorded_at(undo), GRANT_2)))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT_2]  # remediations-1 stays as the undo left it
+
+
+@pytest.mark.parametrize("actor", [ALICE, "arn:aws:sts::111122223333:assumed-role/developer/dev@example.com"])
+def test_an_undo_of_the_same_grant_excuses_no_other_actor(
+    account: Account, enforcer: EnforcerService, actor: str
+) -> None:
+    """The undo was the CLI caller's; a detach of the same grant by another operator (alice of SecOps, admitted by
+    the operators setting) or by the developer is not that undo: attached back."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=f"{caller},{SECOPS}")
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+
+    finding = _finding(enforcer.handle(_detach_event(actor, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_a_stale_undo_is_no_excuse(account: Account, enforcer: EnforcerService) -> None:
+    """The same operator detaching the same grant minutes after an undo of its re-attach: not that undo."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo) + timedelta(minutes=2))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_an_undo_recorded_after_the_detach_is_no_excuse(account: Account, enforcer: EnforcerService) -> None:
+    """The CLI writes its record before it detaches: one written well after the event's time (beyond ``UNDO_SLACK``
+    for the CLI's clock) is another's."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo) - timedelta(seconds=45))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_an_undo_by_a_caller_the_operators_setting_does_not_admit_is_attached_back(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """``iamwarden undo`` runs for anyone who may write the audit table: only an operator's undo is kept."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=SECOPS)
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_an_unreadable_audit_table_makes_an_operators_detach_alert_only(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch, notifier: RecordingNotifier
+) -> None:
+    """Whether the operator's detach is that undo cannot be read: alerted with what is unknown and the command,
+    neither attached back on a guess nor kept detached on one."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+
+    def unreadable(self: AuditLog, resource_arn: str) -> list[Any]:
+        raise AuditError("cannot query the audit table by resource_arn: ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(AuditLog, "history", unreadable)
+    notifier.sent.clear()
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] != "remediated"
+    assert _attached(account) == []
+    [alert] = [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
+    assert alert.finding is not None
+    [unknown] = alert.finding.needs_context
+    assert "iamwarden undo of IAM Warden's re-attach" in unknown
+    assert "ProvisionedThroughputExceededException" in unknown
+    assert alert.finding.plan  # the re-attach it would run, shown, not run
+    assert "it is not attached back, since it is not known whether this detach is" in alert.finding.reason
+    assert COMMAND in alert.finding.reason
+
+
+def test_an_unreadable_audit_table_changes_nothing_for_anyone_else(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No operator, nothing to excuse, nothing looked up: the developer's detach is attached back as before."""
+    account.set(f"rules/{RULE}/operators", SECOPS)
+    _deployed(account)
+
+    def unreadable(self: AuditLog, resource_arn: str) -> list[Any]:
+        raise AuditError("cannot query the audit table by resource_arn: ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(AuditLog, "history", unreadable)
+
+    finding = _finding(enforcer.handle(load_event(DETACHED)))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_a_slack_undo_of_a_re_attach_still_sticks(account: Account, enforcer: EnforcerService) -> None:
+    """From Slack the enforcer undoes it in its own session, whose changes are not judged: kept, as before."""
+    remediation_id = _re_attached(account, enforcer, operators=SECOPS)
+
+    undo = enforcer.executor.undo(remediation_id, actor="slack:T0001/U0002")
+
+    assert undo.status == AuditStatus.UNDO
+    assert _attached(account) == []
+    result = enforcer.handle(_detach_event(ENFORCER_SESSION, _recorded_at(undo)))
+    assert [f for f in result["findings"] if f["rule"] == RULE] == []
+    assert _attached(account) == []
+
+
+@pytest.mark.parametrize("line", ["as written", "saying it detached"])
+def test_an_undo_of_a_re_attach_refused_at_apply_excuses_no_later_detach(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch, line: str
+) -> None:
+    """Review cliundo-s17 item 1: a re-attach refused at apply (its ``done`` shows no attach) undone by the CLI
+    detaches nothing; the operator's own detach of the grant a moment later is no undo of it: attached back, even
+    with the undo record rewritten to say it detached the grant (the re-attach's ``done`` decides)."""
+    caller = _caller(account)
+    account.set(f"rules/{RULE}/operators", caller)
+    _deployed(account)
+    capture = ReattachOwnGrant.capture
+
+    def capture_then_intruder_writes(self: ReattachOwnGrant, aws: Any, step: RemediationStep) -> Any:
+        before = capture(self, aws, step)
+        account.iam.create_policy_version(PolicyArn=GRANT, PolicyDocument=json.dumps(INTRUDERS), SetAsDefault=True)
+        return before
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ReattachOwnGrant, "capture", capture_then_intruder_writes)
+        with pytest.raises(EnforcementFailedError) as failed:
+            enforcer.handle(load_event(DETACHED))
+    remediation_id = failed.value.failures[0].record.remediation_id
+    account.iam.set_default_policy_version(PolicyArn=GRANT, VersionId="v1")
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)  # the operator attaches it by hand
+    assert _cli("undo", remediation_id)[0] == 0
+    assert _attached(account) == [GRANT]  # the undo detached nothing
+    undo = _undo_record(account, remediation_id)
+    if line == "saying it detached":
+        account.audit().put(
+            undo._replace(restored=(f"detached {GRANT} from role {ROLE} again, as the change left it",))
+        )
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"rule": "iamwarden-own-policies"},
+        {"role_name": "iamwarden-heartbeat-us-east-1"},
+        {"policy_arn": GRANT_2},
+    ],
+    ids=["another rule", "another role", "another policy"],
+)
+def test_an_undo_of_a_remediation_that_is_not_that_re_attach_is_no_excuse(
+    account: Account, enforcer: EnforcerService, changed: dict[str, str]
+) -> None:
+    """The undone remediation must be iamwarden-tampered's re-attach of exactly this policy onto exactly this role:
+    the same record with another rule, role or policy (as the table would hold another remediation) excuses
+    nothing."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+    audit = account.audit()
+    record = audit.get(remediation_id)
+    assert record is not None
+    if "rule" in changed:
+        record = record._replace(rule=changed["rule"])
+    else:
+        [planned] = record.plan
+        parameters = {**planned["parameters"], **changed}
+        record = record._replace(plan=({**planned, "parameters": parameters},))
+    audit.put(record)
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_an_undo_whose_failure_cannot_be_recorded_says_both_and_excuses_no_later_detach(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review cliundo-s17 item 2: the undo's detach is refused and its FAILED record cannot be written either: the
+    CLI says both errors, and the undo record left under way excuses no detach (only a done undo that says it
+    detached the grant does)."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    put = AuditLog.put
+    puts: list[str] = []
+
+    def first_put_only(self: AuditLog, record: Any) -> Any:
+        puts.append(record.status)
+        if len(puts) >= 2:
+            raise AuditError("cannot put item: ThrottlingException")
+        return put(self, record)
+
+    def denied(self: ReattachOwnGrant, aws: Any, step: RemediationStep, before: Any, done: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "DetachRolePolicy")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ReattachOwnGrant, "undo_done", denied)
+        patched.setattr(AuditLog, "put", first_put_only)
+        code, _, err = _cli("undo", remediation_id)
+
+    assert code == 1
+    assert "AccessDenied" in err
+    assert "ThrottlingException" in err
+    assert "still says in_progress" in err
+    assert _attached(account) == [GRANT]
+    undo = _undo_record(account, remediation_id)
+    assert undo.status == AuditStatus.IN_PROGRESS
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo) + timedelta(seconds=30))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_an_undo_record_under_way_is_no_excuse(account: Account, enforcer: EnforcerService) -> None:
+    """An undo record that still says in_progress (its detach failed, or the CLI stopped before its last write)
+    cannot show its detach happened: the detach is attached back (fails safe; undo the new re-attach again)."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    audit = account.audit()
+    undo = _undo_record(account, remediation_id)
+    audit.put(undo._replace(status=AuditStatus.IN_PROGRESS))
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+    audit.put(audit.get(remediation_id)._replace(status=AuditStatus.REMEDIATED, undone_by=None))  # type: ignore[union-attr]
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+def test_an_undo_that_detached_nothing_is_no_excuse(account: Account, enforcer: EnforcerService) -> None:
+    """A done undo whose record does not say it detached the grant (already gone when it ran) shows no detach of
+    its own: the operator's detach is attached back."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)  # gone before the undo runs
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+    assert not any(line.startswith(f"detached {GRANT}") for line in undo.restored)
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, _recorded_at(undo))))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+@pytest.mark.parametrize("status", [AuditStatus.IN_PROGRESS, AuditStatus.UNDO])
+def test_a_forged_undo_record_of_a_re_attach_undone_by_another_undo_is_no_excuse(
+    account: Account, enforcer: EnforcerService, status: str
+) -> None:
+    """Review cliundo-s17 item 3: a re-attach is undone once (``undone_by`` names that undo); another undo record of
+    it, written later by an operator who may write the table (the CLI would refuse: already undone), excuses
+    nothing."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    audit = account.audit()
+    real = _undo_record(account, remediation_id)
+    assert audit.get(remediation_id).status == AuditStatus.UNDONE  # type: ignore[union-attr]
+    now = datetime.now(UTC)
+    hour_ago = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    audit.put(real._replace(created_at=hour_ago))  # the real undo, an hour ago
+    account.iam.attach_role_policy(RoleName=ROLE, PolicyArn=GRANT)  # back in place (a redeploy)
+    audit.put(
+        real._replace(
+            remediation_id=f"undo-{remediation_id}-forged",
+            status=status,
+            created_at=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        )
+    )
+    account.iam.detach_role_policy(RoleName=ROLE, PolicyArn=GRANT)
+
+    finding = _finding(enforcer.handle(_detach_event(caller, now)))
+
+    assert finding["outcome"] == "remediated"
+    assert _attached(account) == [GRANT]
+
+
+@pytest.mark.parametrize("ahead", [3, 29])
+def test_a_cli_clock_ahead_of_aws_still_keeps_the_undo(account: Account, enforcer: EnforcerService, ahead: int) -> None:
+    """Review cliundo-s17 item 5: ``created_at`` is the CLI's clock; one a few seconds ahead of AWS's (the event's
+    time then reads before the record) still keeps the undo, within ``UNDO_SLACK``."""
+    caller = _caller(account)
+    remediation_id = _re_attached(account, enforcer, operators=caller)
+    assert _cli("undo", remediation_id)[0] == 0
+    undo = _undo_record(account, remediation_id)
+
+    result = enforcer.handle(_detach_event(caller, _recorded_at(undo) - timedelta(seconds=ahead)))
+
+    assert result["verdict"] == "compliant", result
+    assert _attached(account) == []

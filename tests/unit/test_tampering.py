@@ -2098,6 +2098,25 @@ def test_a_grant_detached_from_the_enforcers_role_is_planned_back_with_its_decla
     assert finding.resource_arn == "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
 
 
+def test_an_operators_detach_offline_is_alert_only_with_the_undo_unknown() -> None:
+    """Offline there is no audit table to prove an operator's detach is ``iamwarden undo`` of IAM Warden's re-attach
+    (issue 15 item 2/4): the plan stays, alert-only, with that unknown named. Anyone else's is judged as before."""
+    operators = {"rules": {RULE: {"operators": ["arn:aws:iam::111122223333:role/developer"]}}}
+
+    [finding] = _tampering(judge(load_event(DETACHED), **operators))
+    [plain] = _tampering(judge(load_event(DETACHED)))
+
+    [unknown] = finding.needs_context
+    assert unknown.startswith(
+        f"whether this detach is an operator's iamwarden undo of IAM Warden's re-attach of {ENFORCER_GRANT}"
+    )
+    assert "no audit table here" in unknown
+    assert [step.action for step in finding.plan] == ["reattach_own_grant"]
+    assert ENFORCER_COMMAND in finding.reason
+    assert plain.needs_context == ()
+    assert plain.plan == finding.plan
+
+
 def test_the_step_names_the_declared_role_and_policy_whatever_the_events_case() -> None:
     event = sample(
         DETACHED,

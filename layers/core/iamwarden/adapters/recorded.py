@@ -53,6 +53,7 @@ from iamwarden.domain.recorded import (
     TRAIL,
     PastRemediation,
     Snapshot,
+    UndoAttempt,
     compact_document,
 )
 
@@ -89,6 +90,11 @@ class AuditRecorded:
                 tuple(record.before),
                 record.undone_by,
                 undoers.get(record.undone_by or ""),
+                tuple(
+                    UndoAttempt(undo.remediation_id, undo.status, undo.actor, undo.created_at, tuple(undo.restored))
+                    for undo in history
+                    if undo.kind == "undo" and undo.undoes == record.remediation_id
+                ),
             )
             for record in history
             if record.kind == "remediation" and record.status != AuditStatus.ALERTED

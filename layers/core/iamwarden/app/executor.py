@@ -225,6 +225,19 @@ class RemediationExecutor:
             ) from exc
         undo_id = f"undo-{remediation_id}-{self._clock().strftime('%Y%m%dT%H%M%S%fZ')}"
         restored: list[str] = []
+        # Recorded before the first change (the audit trail's order, as for a remediation): the undo's own change,
+        # when its event is judged, finds who is undoing what and since when (an ``iamwarden undo`` of a re-attached
+        # own grant detaches that grant as the operator: ``tampering.undone_reattach``). Not recorded: not undone.
+        began = self._undo_record(
+            record, undo_id, status=AuditStatus.IN_PROGRESS, restored=[], calls=[], actor=actor, exc=None
+        )
+        try:
+            self.audit.put(began)
+        except AuditError as exc:
+            raise UndoError(
+                f"undo of {remediation_id} refused: it cannot be recorded ({exc}); nothing was changed"
+            ) from exc
+        since = began.created_at
         with self.clients.call_log.recording() as calls:
             try:
                 for step, before in zip(steps, record.before, strict=True):
@@ -236,11 +249,26 @@ class RemediationExecutor:
                     else:
                         restored.extend(action.undo(aws, step, before))
             except Exception as exc:
-                self.audit.put(
-                    self._undo_record(
-                        record, undo_id, status=AuditStatus.FAILED, restored=restored, calls=calls, actor=actor, exc=exc
-                    )
+                failed = self._undo_record(
+                    record,
+                    undo_id,
+                    status=AuditStatus.FAILED,
+                    restored=restored,
+                    calls=calls,
+                    actor=actor,
+                    exc=exc,
+                    since=since,
                 )
+                try:
+                    self.audit.put(failed)
+                except AuditError as unrecorded:
+                    # Both said (review cliundo-s17 item 2): the undo's own error is what the operator must act on;
+                    # its record still says in_progress, which excuses no detach (``tampering.undone_reattach``).
+                    raise UndoError(
+                        f"undo of {remediation_id} failed: {_describe(exc)}; restored so far: "
+                        f"{'; '.join(restored) or 'nothing'}; and its failure cannot be recorded ({unrecorded}): "
+                        f"its undo record {undo_id} still says in_progress"
+                    ) from exc
                 if isinstance(exc, UndoError):
                     raise
                 raise UndoError(
@@ -250,7 +278,7 @@ class RemediationExecutor:
             restored.extend(self._keep_after_undo(aws, record, steps))
         restored.extend(self._record_undone(record, steps))
         undo_record = self._undo_record(
-            record, undo_id, status=AuditStatus.UNDO, restored=restored, calls=calls, actor=actor, exc=None
+            record, undo_id, status=AuditStatus.UNDO, restored=restored, calls=calls, actor=actor, exc=None, since=since
         )
         self.audit.put(undo_record)
         self.audit.mark_undone(remediation_id, undo_id, self._now())
@@ -355,13 +383,16 @@ class RemediationExecutor:
         calls: list[Any],
         actor: str | None,
         exc: BaseException | None,
+        since: str | None = None,
     ) -> AuditRecord:
+        """The undo's own record; ``since``: when it was first written, before its first change (kept as its
+        ``created_at``: the time a judged change of the undo is compared with), None: now."""
         now = self._now()
         return record._replace(
             remediation_id=undo_id,
             kind="undo",
             status=status,
-            created_at=now,
+            created_at=since or now,
             updated_at=now,
             before=(),
             done=(),

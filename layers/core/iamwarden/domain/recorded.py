@@ -106,6 +106,20 @@ OWN_URL_APPROVED = "own-function-url-approved"
 PUBLIC_ACCESS_BLOCK = "public-access-block"
 
 
+class UndoAttempt(NamedTuple):
+    """One ``iamwarden undo`` (or Slack undo) of a remediation, as its own undo record says: written ``in_progress``
+    before the undo changes anything, then ``undo`` (done) or ``failed``; ``created_at`` stays the time it was first
+    written, before its first change (``RemediationExecutor.undo``)."""
+
+    undo_id: str
+    status: str  # "in_progress", "undo" (done) or "failed" (adapters.audit.AuditStatus)
+    #: Who ran it (the caller's ARN, as STS said it to the CLI); None: not said.
+    actor: str | None
+    created_at: str
+    #: What it restored, as its record says (a done undo of a re-attach says it detached the grant again).
+    restored: tuple[str, ...] = ()
+
+
 class PastRemediation(NamedTuple):
     """One of IAM Warden's own remediations of a resource, as the audit table holds it."""
 
@@ -122,6 +136,8 @@ class PastRemediation(NamedTuple):
     #: The undo that marked it undone (``undo-…``), and who ran that undo as its undo record says (None: no record).
     undone_by: str | None = None
     undo_actor: str | None = None
+    #: Every undo record of it, whatever its status (one under way is not yet ``undone_by``), oldest first.
+    undos: tuple[UndoAttempt, ...] = ()
 
     @property
     def in_force(self) -> bool:

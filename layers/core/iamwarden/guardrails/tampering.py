@@ -11,14 +11,15 @@ own deployment: no other stack can hold these exact names while this one does. J
 * its roles (exact name in the account: IAM role names are unique per account): inline, attached and
   boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``), a
   declared remediation grant detached is attached back (``reattach_own_grant``) only while the policy holds the
-  document its template declares, else alerted with why and the exact ``attach-role-policy`` command, and a
-  boundary put on taken off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
-  policy or inline policy (put or deleted) is put back (``restore_own_role_document``) from IAM Warden's own
-  snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of the security
-  account's stack without one, from the document the template declares (``OwnIdentity.declared_trust_policy``);
-  in a member account from that account's snapshot of the member stack's role (taken through its
-  ``iamwarden-snapshot-reader`` role), written through the member role like every remediation there, and only
-  into the role the snapshot was taken of (same ARN: path and account);
+  document its template declares, else alerted with why and the exact ``attach-role-policy`` command (an
+  operator's ``iamwarden undo`` of such a re-attach is kept detached on the audit table's proof alone:
+  ``undone_reattach``), and a boundary put on taken off (``remove_own_role_boundary``: the templates declare
+  none). A rewritten trust policy or inline policy (put or deleted) is put back (``restore_own_role_document``)
+  from IAM Warden's own snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of
+  the security account's stack without one, from the document the template declares
+  (``OwnIdentity.declared_trust_policy``); in a member account from that account's snapshot of the member stack's
+  role (taken through its ``iamwarden-snapshot-reader`` role), written through the member role like every
+  remediation there, and only into the role the snapshot was taken of (same ARN: path and account);
   with neither the finding says what is missing (``needs_context``) and is only alerted. Deletion is alerted
   with what to do;
 * its managed policies (the remediation grants: ``OwnIdentity.is_own_policy``, exact ARN at home, the member
@@ -86,7 +87,7 @@ from iamwarden.domain.declared_content import (
     undeclared_on_own_role,
 )
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
-from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
+from iamwarden.domain.exceptions import AuditError, InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack
 from iamwarden.domain.quarantine import (
@@ -710,6 +711,9 @@ def _detached_own_grant_target(context: RuleContext, role: str, arn: str, policy
     name = declared_arn.rsplit("/", 1)[-1] if declared_arn else role
     target_arn = declared_arn or arn
     command = attach_command(name, policy_arn, account)
+    undo = undone_reattach(context, name, (target_arn, arn), policy_arn)
+    if undo.fine is not None:
+        return Target(f"its role {name}", target_arn, [], fine=undo.fine)
     document = declared_grant(policy_arn, own, account)
     if document is None:
         unknown = (
@@ -742,7 +746,102 @@ def _detached_own_grant_target(context: RuleContext, role: str, arn: str, policy
         f"attach {policy_arn}, which its template attaches, back to IAM Warden's role {name}, once read to hold "
         "the document its template declares",
     )
+    if undo.unknown is not None:
+        return Target(
+            f"its role {name}",
+            target_arn,
+            [step],
+            (undo.unknown,),
+            done=f"it is not attached back, since it is not known {undo.unknown}: if it was not that undo, put it "
+            f"back: {command}",
+        )
     return Target(f"its role {name}", target_arn, [step])
+
+
+#: How long before a ``DetachRolePolicy`` event an ``iamwarden undo`` of IAM Warden's re-attach of that grant may have
+#: been recorded and still excuse it: the CLI records the undo, then detaches at once (milliseconds), so a minute
+#: leaves room for a slow call, never for an old undo to excuse a later detach.
+UNDO_LEAD = timedelta(seconds=60)
+#: How long after the event's time the undo record may say it was written: CloudTrail's ``eventTime`` has whole
+#: seconds (a detach at 09:22:18.4 is logged 09:22:18), and ``created_at`` is the CLI's clock, not AWS's: one running
+#: ahead must not turn a real undo into a re-attach (review cliundo-s17 item 5). The actor, the exact grant and a done
+#: undo that says it detached that grant bound what this widens.
+UNDO_SLACK = timedelta(seconds=30)
+
+
+class UndoVerdict(NamedTuple):
+    """Whether a detach of an own grant is an operator's ``iamwarden undo`` of IAM Warden's re-attach of it: ``fine``
+    says why it is (kept detached); ``unknown`` names what could not be read (alert-only); both None: it is not."""
+
+    fine: str | None = None
+    unknown: str | None = None
+
+
+def undone_reattach(context: RuleContext, role: str, arns: Sequence[str], policy_arn: str) -> UndoVerdict:
+    """Whether this ``DetachRolePolicy`` of ``policy_arn`` from own role ``role`` is ``iamwarden undo`` of IAM Warden's
+    own re-attach of exactly that grant (issue 15 item 2/4), as the audit table proves it.
+
+    ``iamwarden undo`` runs with the operator's credentials, so its detach is itself a detached own grant. It is kept
+    only when all of these hold: the change's actor (CloudTrail's ARN, not the table's) is an operator
+    (``rules/iamwarden-tampered/operators``); the audit table holds a ``reattach_own_grant`` remediation of this very
+    role and policy (recorded under ``arns``) whose ``done`` shows its attach went through (what undo detaches),
+    undone by no other undo than this one; and an undo record of it, done (``undo``: written only once its detach
+    went through, review cliundo-s17 item 2) and saying it detached exactly that grant, written by exactly this actor
+    no more than ``UNDO_LEAD`` before the event (``UNDO_SLACK`` after it). An undo record still ``in_progress``
+    (its detach failed and its failure went unrecorded, or the CLI stopped) cannot show its detach happened: no
+    excuse, the grant is attached back (fails safe). Anyone else's detach is not looked up at all (nothing could
+    excuse it). An audit table that cannot be read, or none (offline), is unknown: alert-only, never a restore
+    skipped or made on a guess about an operator's own undo.
+    """
+    change = context.change
+    actor = change.actor.arn
+    operators = context.rule(IAMWARDEN_TAMPERED.id).patterns("operators")
+    if actor is None or operator_pattern(actor, operators) is None:
+        return UndoVerdict()
+    at = _instant(change.time)
+    if at is None:
+        return UndoVerdict()
+    whether = f"whether this detach is an operator's iamwarden undo of IAM Warden's re-attach of {policy_arn}"
+    if context.recorded is None:
+        return UndoVerdict(unknown=f"{whether} (no audit table here)")
+    try:
+        pasts = [past for arn in dict.fromkeys(arns) for past in context.recorded.remediations(arn)]
+    except AuditError as exc:
+        return UndoVerdict(unknown=f"{whether} (IAM Warden's audit table cannot be read: {exc})")
+    detached = _detached_again(role, policy_arn).lower()
+    for past in pasts:
+        if past.rule != IAMWARDEN_TAMPERED.id or not _reattached_there(past, role, policy_arn):
+            continue
+        for undo in past.undos:
+            when = _instant(undo.created_at)
+            if (
+                undo.status == "undo"
+                and past.undone_by in (None, undo.undo_id)
+                and undo.actor == actor
+                and any(line.lower().startswith(detached) for line in undo.restored)
+                and when is not None
+                and at - UNDO_LEAD <= when <= at + UNDO_SLACK
+            ):
+                return UndoVerdict(
+                    fine=f"{change.actor.display}, an operator, detached {policy_arn} from IAM Warden's role {role} "
+                    f"by iamwarden undo {undo.undo_id} of its re-attach {past.remediation_id} (recorded at "
+                    f"{undo.created_at}, before this detach): the undo is kept"
+                )
+    return UndoVerdict()
+
+
+def _reattached_there(past: PastRemediation, role: str, policy_arn: str) -> bool:
+    """Whether ``past`` re-attached exactly ``policy_arn`` to own role ``role`` and its ``done`` shows the attach went
+    through: what its undo detaches (``ReattachOwnGrant.detaches``), nothing else (names compared in any case)."""
+    return any(
+        planned.get("action") == ReattachOwnGrant.action.value
+        and str(parameters.get("role_name", "")).lower() == role.lower()
+        and str(parameters.get("policy_arn", "")).lower() == policy_arn.lower()
+        and index < len(past.before)
+        and ReattachOwnGrant.detaches(parameters, past.before[index], past.done)
+        for index, planned in enumerate(past.plan)
+        for parameters in (planned.get("parameters") or {},)
+    )
 
 
 def attach_command(role: str, policy_arn: str, account: str | None = None) -> str:
@@ -2872,8 +2971,9 @@ class ReattachOwnGrant:
     document: a retry may find a changed one attached, which fails with both commands) counts as done. The attach
     is allowed only by each role's inline grant (``iam:AttachRolePolicy`` on that very role, ``ArnEquals``
     ``iam:PolicyARN`` its own remediation policies), which no ``DetachRolePolicy`` can take away. Undo detaches only
-    what the record's ``done`` shows attached (``undo_done``). An undo run as an operator (``iamwarden undo``) is
-    itself a detach of an own grant, so it is attached back; one from Slack runs in the enforcer and stays.
+    what the record's ``done`` shows attached (``undo_done``). An undo from Slack runs in the enforcer (its own
+    session's changes are not judged) and stays; one run as an operator (``iamwarden undo``) is itself a detach of
+    an own grant, kept only as ``undone_reattach`` proves it from the CLI's done undo record of that detach.
     """
 
     permissions: ClassVar[Permissions] = (
@@ -2965,20 +3065,32 @@ class ReattachOwnGrant:
         """Detach the grant again, only when the record's ``done`` shows IAM Warden attached it (review reattach-s16
         item 1): a re-attach refused at apply (a FAILED record whose ``before`` read the policy as declared) attached
         nothing, and a grant someone attached since is not the undo's to take."""
-        if not before["exists"] or before["attached"] or before["differs"] is not None:
-            return []  # nothing was attached
+        if not self.detaches(step.parameters, before, done):
+            return []  # nothing was attached, or refused (or stopped) before its attach went through
         role, policy_arn = step.parameters["role_name"], step.parameters["policy_arn"]
-        if not wrote(done, _reattached(role, policy_arn)):
-            return []  # refused (or stopped) before its attach went through
         with ignoring():  # detached again since (or the role deleted): as the change left it
             aws.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
-            return [f"detached {policy_arn} from role {role} again, as the change left it"]
+            return [f"{_detached_again(role, policy_arn)}, as the change left it"]
         return []
+
+    @staticmethod
+    def detaches(parameters: Mapping[str, Any], before: Mapping[str, Any], done: Sequence[str] | None) -> bool:
+        """Whether undo of this step detaches the grant: the attach was needed (the role there, the grant not
+        attached, the policy read as declared) and the record's ``done`` shows it went through."""
+        if not before.get("exists") or before.get("attached") or before.get("differs") is not None:
+            return False
+        return wrote(done, _reattached(str(parameters.get("role_name")), str(parameters.get("policy_arn"))))
 
 
 def _reattached(role: str, policy_arn: str) -> str:
     """How ``ReattachOwnGrant``'s ``done`` line starts once its attach went through (``undo_done`` reads it)."""
     return f"attached {policy_arn} back to IAM Warden's role {role}"
+
+
+def _detached_again(role: str, policy_arn: str) -> str:
+    """How the undo record's line starts once ``ReattachOwnGrant``'s undo detached the grant (``undone_reattach``
+    reads it: a done undo that detached nothing, the grant already gone, excuses no detach)."""
+    return f"detached {policy_arn} from role {role} again"
 
 
 class RestoreOwnRoleSessionDuration:
