@@ -170,8 +170,18 @@ BUS_EVENTS = frozenset({"RemovePermission", "PutPermission", "DeleteEventBus"})
 #: IAM Warden redo remediations operators undid (review s8 section 10). The enforcer never acts on a replayed event
 #: (``domain.replays``); the replay and the archive it comes from are alerted.
 ARCHIVE_EVENTS = frozenset({"CreateArchive", "StartReplay"})
+#: An own function's event invoke config put, updated or deleted (API version 2019-09-25). The Lambda Developer
+#: Guide's list of management events ("Logging AWS Lambda API calls using AWS CloudTrail", which names the event of
+#: each action whose event name differs from its name) gives ``PutFunctionEventInvokeConfig`` and
+#: ``UpdateFunctionEventInvokeConfig`` no other name and does not list ``DeleteFunctionEventInvokeConfig``; no
+#: published record or detection rule of any of the three was found (README, "Tampering with IAM Warden itself").
+#: Lambda's version-suffixed spelling (``...20190925``, as ``PutFunctionConcurrency20171031``) is judged too: an
+#: event missed is a dead-letter destination left gone, a name that never comes costs nothing.
+INVOKE_CONFIG_EVENTS = frozenset(
+    f"{verb}FunctionEventInvokeConfig{suffix}" for verb in ("Put", "Update", "Delete") for suffix in ("", "20190925")
+)
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
-FUNCTION_EVENTS = frozenset(
+FUNCTION_EVENTS = INVOKE_CONFIG_EVENTS | frozenset(
     {
         # Any function given one of IAM Warden's roles runs as IAM Warden (the role trusts Lambda, not a function):
         # judged for every function of the security account, not only the stack's (``_borrowed_role_target``).
@@ -181,9 +191,6 @@ FUNCTION_EVENTS = frozenset(
         "UpdateFunctionCode20150331v2",
         "UpdateFunctionConfiguration20150331v2",
         "DeleteFunction20150331",
-        "PutFunctionEventInvokeConfig",
-        "UpdateFunctionEventInvokeConfig",
-        "DeleteFunctionEventInvokeConfig",
         "AddPermission20150331v2",
         "RemovePermission20150331v2",
         # A function URL on an own function lets anyone who reaches it hand the function any payload: the enforcer
@@ -571,7 +578,7 @@ class TamperingRule:
                             ),
                         )
                     )
-            if name.endswith("FunctionEventInvokeConfig") and declares_invoke_config(function):
+            if name in INVOKE_CONFIG_EVENTS and declares_invoke_config(function):
                 config = declared_invoke_config(function, partition, region, account)
                 # The qualifier as a parameter or in the name (``NAME:alias``, an ARN ending ``:alias``); ``$LATEST``
                 # is what the template's config is deployed on, the unqualified config (review s16 invoke F1, F2).
@@ -2474,7 +2481,7 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
         stack = own.stack_name or "iamwarden"
         if not any(statement.startswith(f"{stack}-{logical}") for logical in declared.PERMISSIONS):
             return f"the permission {statement!r}"
-    if change.event_source == LAMBDA and name.endswith("FunctionEventInvokeConfig"):
+    if change.event_source == LAMBDA and name in INVOKE_CONFIG_EVENTS:
         function = function_name(_text(parameters, "functionName")) or ""
         if function not in declared.INVOKE_CONFIGS:
             return f"an event invoke configuration on {function}"
