@@ -4057,14 +4057,40 @@ def _same_invoke_config(live: Mapping[str, Any] | None, wanted: Mapping[str, Any
     } == {k: v for k, v in wanted.get("DestinationConfig", {}).items() if v.get("Destination")}
 
 
+def _invoke_config_text(config: Mapping[str, Any] | None) -> str:
+    """A config as the alert and the undo's refusal show it (none: no event invoke config)."""
+    return json.dumps(config, sort_keys=True) if config else "none"
+
+
+def _invoke_config_command(function: str, config: Mapping[str, Any] | None) -> str:
+    """The AWS CLI command that makes ``function``'s event invoke config ``config`` (None: deletes it)."""
+    name = shlex.quote(function)
+    if config is None:
+        return f"aws lambda delete-function-event-invoke-config --function-name {name}"
+    flags = [
+        f"{flag} {config[key]}"
+        for key, flag in (
+            ("MaximumRetryAttempts", "--maximum-retry-attempts"),
+            ("MaximumEventAgeInSeconds", "--maximum-event-age-in-seconds"),
+        )
+        if key in config
+    ]
+    if config.get("DestinationConfig"):
+        destinations = json.dumps(config["DestinationConfig"], sort_keys=True, separators=(",", ":"))
+        flags.append(f"--destination-config {shlex.quote(destinations)}")
+    return " ".join(["aws lambda put-function-event-invoke-config --function-name", name, *flags])
+
+
 class RestoreFunctionInvokeConfig:
     """Put an IAM Warden function's event invoke config (retries, event age, destinations) back to what the template
     declares, so that a failed remediation still reaches its dead-letter queue. Undoable: undo puts the captured
-    config back, or deletes it when there was none."""
+    config back, or deletes it when there was none, only while the live config is still the one put back (a later
+    change is someone's, refused with the command); already as the change left it is done."""
 
     permissions: ClassVar[Permissions] = ("lambda:GetFunctionEventInvokeConfig", "lambda:PutFunctionEventInvokeConfig")
     action: ClassVar[StepAction] = StepAction("restore_function_invoke_config", permissions)
     undo_permissions: ClassVar[Permissions] = (
+        "lambda:GetFunctionEventInvokeConfig",
         "lambda:PutFunctionEventInvokeConfig",
         "lambda:DeleteFunctionEventInvokeConfig",
     )
@@ -4081,24 +4107,46 @@ class RestoreFunctionInvokeConfig:
         try:
             run.aws.client("lambda").put_function_event_invoke_config(FunctionName=function, **declared_config)
         except Exception as exc:
-            if is_gone(exc):
-                return  # the function is gone: nothing to put back
+            if is_gone(exc):  # nothing to put the config on: never reported put back
+                raise RemediationError(
+                    f"the event invoke config of {function} was not put back: Lambda answered {error_code(exc)}, the "
+                    "function is gone; the stack's redeploy creates it with its declared config"
+                ) from exc
             raise
         done.append(
             f"put the event invoke config of {function} back to what the template declares "
-            f"(it was {json.dumps(before['config'], sort_keys=True) if before['config'] else 'none'})"
+            f"(it was {_invoke_config_text(before['config'])})"
         )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if _same_invoke_config(before["config"], step.parameters["declared"]):
-            return []
+        declared_config, left = step.parameters["declared"], before["config"]
+        if _same_invoke_config(left, declared_config):
+            return []  # the restore changed nothing
         function = step.parameters["function_name"]
+        by_hand = _invoke_config_command(function, left)
+        try:
+            live = _invoke_config_of(aws, function)["config"]
+        except Exception as exc:
+            raise UndoError(
+                f"the event invoke config of {function} cannot be read ({error_code(exc) or type(exc).__name__}), so "
+                f"whether it is still the one IAM Warden put back is unknown: nothing was changed; by hand: {by_hand}"
+            ) from exc
+        already = live is None if left is None else _same_invoke_config(live, left)
+        if already:  # undone already, by hand or by an earlier undo that failed to record itself
+            return [f"the event invoke config of {function} is already as the change left it: nothing to undo"]
+        if not _same_invoke_config(live, declared_config):
+            raise UndoError(
+                f"the event invoke config of {function} was changed since IAM Warden put it back: it is now "
+                f"{_invoke_config_text(live)} (none: deleted, or the function is gone), not the template's "
+                f"{_invoke_config_text(declared_config)}; left alone. To put back what the change left anyway: "
+                f"{by_hand}"
+            )
         client = aws.client("lambda")
-        if before["config"] is None:
+        if left is None:
             with ignoring("ResourceNotFoundException"):
                 client.delete_function_event_invoke_config(FunctionName=function)
             return [f"deleted the event invoke config of {function} again, as the change left it"]
-        client.put_function_event_invoke_config(FunctionName=function, **before["config"])
+        client.put_function_event_invoke_config(FunctionName=function, **left)
         return [f"put the event invoke config of {function} back to what the change left"]
 
 
