@@ -230,7 +230,72 @@ def test_undo_when_the_function_is_gone_refuses_saying_so(account: Account, enfo
     with pytest.raises(UndoError) as refused:
         enforcer.executor.undo(remediation_id, actor=OPERATOR)
 
-    assert "it is now none (none: deleted, or the function is gone)" in str(refused.value)
+    assert f"{FUNCTION} is gone; redeploy the stack" in str(refused.value)
+    _not_undone(account, remediation_id)
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_undo_of_a_restored_deletion_when_the_function_is_gone_refuses_never_done(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Lambda answers ``ResourceNotFoundException`` both for no config and for no function: a function gone is not
+    the deletion the change left (review s17 invoke2 F1; the probe /tmp/rv-invoke2-s17/test_probe_gone.py)."""
+    client, remediation_id = _remediated(account, enforcer, DELETED)
+    client.delete_function(FunctionName=FUNCTION)
+
+    with pytest.raises(UndoError) as refused:
+        enforcer.executor.undo(remediation_id, actor=OPERATOR)
+
+    message = str(refused.value)
+    assert f"{FUNCTION} is gone; redeploy the stack" in message
+    assert "already as the change left it" not in message
+    _not_undone(account, remediation_id)
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_undo_of_a_restored_deletion_whose_function_cannot_be_confirmed_changes_nothing(
+    account: Account, enforcer: EnforcerService, refuse: Callable[..., Callable[[], None]]
+) -> None:
+    """No config, and whether the function is there cannot be read (``GetFunctionConcurrency`` refused): unknown,
+    so neither done nor written."""
+    client, remediation_id = _remediated(account, enforcer, DELETED)
+    client.delete_function_event_invoke_config(FunctionName=FUNCTION)
+    refuse("GetFunctionConcurrency")
+
+    with pytest.raises(UndoError) as refused:
+        enforcer.executor.undo(remediation_id, actor=OPERATOR)
+
+    message = str(refused.value)
+    assert "cannot be read (AccessDeniedException)" in message
+    assert "nothing was changed" in message
+    _not_undone(account, remediation_id)
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_a_refusal_of_a_real_live_config_does_not_say_it_may_be_deleted(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The "(deleted since)" note is for a live config that is none, never after a real one (review s17 invoke2 F2)."""
+    client, remediation_id = _remediated(account, enforcer)
+    client.put_function_event_invoke_config(FunctionName=FUNCTION, MaximumRetryAttempts=1)
+
+    with pytest.raises(UndoError) as refused:
+        enforcer.executor.undo(remediation_id, actor=OPERATOR)
+
+    message = str(refused.value)
+    assert 'it is now {"DestinationConfig": {}, "MaximumRetryAttempts": 1}, not' in message
+    assert "none" not in message.split("; left alone", maxsplit=1)[0]
+
+
+@pytest.mark.usefixtures("put_replaces")
+def test_a_refusal_of_a_deleted_live_config_says_so(account: Account, enforcer: EnforcerService) -> None:
+    client, remediation_id = _remediated(account, enforcer)
+    client.delete_function_event_invoke_config(FunctionName=FUNCTION)
+
+    with pytest.raises(UndoError) as refused:
+        enforcer.executor.undo(remediation_id, actor=OPERATOR)
+
+    assert "it is now none (deleted since), not the template's" in str(refused.value)
     _not_undone(account, remediation_id)
 
 

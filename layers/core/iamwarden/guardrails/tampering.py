@@ -3965,7 +3965,9 @@ class DeleteOwnFunctionUrl:
 
 
 class RestoreFunctionConcurrency:
-    """Put an IAM Warden function's reserved concurrency back to what the template declares. Undoable."""
+    """Put an IAM Warden function's reserved concurrency back to what the template declares. Undoable: undo puts the
+    changed value back only while the live one is still the one put back (a later change is someone's, refused with
+    the command); already as the change left it is done."""
 
     permissions: ClassVar[Permissions] = (
         "lambda:GetFunctionConcurrency",
@@ -3973,7 +3975,11 @@ class RestoreFunctionConcurrency:
         "lambda:DeleteFunctionConcurrency",
     )
     action: ClassVar[StepAction] = StepAction("restore_function_concurrency", permissions)
-    undo_permissions: ClassVar[Permissions] = ("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency")
+    undo_permissions: ClassVar[Permissions] = (
+        "lambda:GetFunctionConcurrency",
+        "lambda:PutFunctionConcurrency",
+        "lambda:DeleteFunctionConcurrency",
+    )
     undoable: ClassVar[bool] = True
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
@@ -3992,11 +3998,43 @@ class RestoreFunctionConcurrency:
         )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or before["reserved"] == step.parameters["declared"]:
-            return []
+        declared, left = step.parameters["declared"], before.get("reserved")
+        if not before["exists"] or left == declared:
+            return []  # the restore changed nothing
         function = step.parameters["function_name"]
-        _set_concurrency(aws, function, before["reserved"])
-        return [f"set the reserved concurrency of {function} back to {before['reserved']}"]
+        by_hand = _concurrency_command(function, left)
+        try:
+            live = _concurrency_of(aws, function)
+        except Exception as exc:
+            raise UndoError(
+                f"the reserved concurrency of {function} cannot be read ({error_code(exc) or type(exc).__name__}), "
+                f"so whether it is still the one IAM Warden put back is unknown: nothing was changed; by hand: "
+                f"{by_hand}"
+            ) from exc
+        if not live["exists"]:
+            raise UndoError(f"{function} is gone; redeploy the stack: there is no concurrency to undo, nothing changed")
+        if live["reserved"] == left:  # undone already, by hand or by an earlier undo that failed to record itself
+            return [f"the reserved concurrency of {function} is already as the change left it: nothing to undo"]
+        if live["reserved"] != declared:
+            raise UndoError(
+                f"the reserved concurrency of {function} was changed since IAM Warden put it back: it is now "
+                f"{_concurrency_text(live['reserved'])}, not the template's {_concurrency_text(declared)}; left "
+                f"alone. To put back what the change left anyway: {by_hand}"
+            )
+        _set_concurrency(aws, function, left)
+        return [f"set the reserved concurrency of {function} back to {left}"]
+
+
+def _concurrency_text(reserved: int | None) -> str:
+    return "none (unreserved)" if reserved is None else str(reserved)
+
+
+def _concurrency_command(function: str, reserved: int | None) -> str:
+    """The AWS CLI command that makes ``function``'s reserved concurrency ``reserved`` (None: removes it)."""
+    name = shlex.quote(function)
+    if reserved is None:
+        return f"aws lambda delete-function-concurrency --function-name {name}"
+    return f"aws lambda put-function-concurrency --function-name {name} --reserved-concurrent-executions {reserved}"
 
 
 def declares_invoke_config(function: str) -> bool:
@@ -4028,7 +4066,8 @@ def declared_invoke_config(function: str, partition: str, region: str, account: 
 
 def _invoke_config_of(aws: AccountClients, function: str) -> dict[str, Any]:
     """A function's event invoke config as a before-state: ``config`` None when it has none ("not found" is a
-    valid before-state; Lambda answers the same for a function that is gone, and putting then finds nothing)."""
+    valid before-state; Lambda answers the same for a function that is gone, and putting then finds nothing: the
+    undo tells the two apart with ``_concurrency_of``, the restore by its put failing)."""
     try:
         answer = aws.client("lambda").get_function_event_invoke_config(FunctionName=function)
     except Exception as exc:
@@ -4091,6 +4130,7 @@ class RestoreFunctionInvokeConfig:
     action: ClassVar[StepAction] = StepAction("restore_function_invoke_config", permissions)
     undo_permissions: ClassVar[Permissions] = (
         "lambda:GetFunctionEventInvokeConfig",
+        "lambda:GetFunctionConcurrency",  # whether the function is there, when it has no config (iamwarden-*)
         "lambda:PutFunctionEventInvokeConfig",
         "lambda:DeleteFunctionEventInvokeConfig",
     )
@@ -4131,13 +4171,26 @@ class RestoreFunctionInvokeConfig:
                 f"the event invoke config of {function} cannot be read ({error_code(exc) or type(exc).__name__}), so "
                 f"whether it is still the one IAM Warden put back is unknown: nothing was changed; by hand: {by_hand}"
             ) from exc
+        if live is None:  # Lambda's "not found" is the same for no config and no function: which one, read
+            try:
+                exists = _concurrency_of(aws, function)["exists"]
+            except Exception as exc:
+                raise UndoError(
+                    f"{function} has no event invoke config, and whether the function itself is still there cannot "
+                    f"be read ({error_code(exc) or type(exc).__name__}): nothing was changed; by hand: {by_hand}"
+                ) from exc
+            if not exists:
+                raise UndoError(
+                    f"{function} is gone; redeploy the stack (it creates the function with the template's event "
+                    "invoke config): there is no config to undo, nothing was changed"
+                )
         already = live is None if left is None else _same_invoke_config(live, left)
         if already:  # undone already, by hand or by an earlier undo that failed to record itself
             return [f"the event invoke config of {function} is already as the change left it: nothing to undo"]
         if not _same_invoke_config(live, declared_config):
             raise UndoError(
                 f"the event invoke config of {function} was changed since IAM Warden put it back: it is now "
-                f"{_invoke_config_text(live)} (none: deleted, or the function is gone), not the template's "
+                f"{_invoke_config_text(live)}{' (deleted since)' if live is None else ''}, not the template's "
                 f"{_invoke_config_text(declared_config)}; left alone. To put back what the change left anyway: "
                 f"{by_hand}"
             )
