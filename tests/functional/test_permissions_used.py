@@ -1378,6 +1378,21 @@ def _throttled_enforcer(declared: int | None, reserved: int | None = 0) -> Calla
     return setup
 
 
+def _invoke_config_put_replaces(aws: AccountClients) -> None:
+    """Lambda's put replaces a function's event invoke config; moto appends after the first, and its get keeps
+    answering the first, so the undo's live read would see the change's config still there. The earlier config is
+    dropped in moto's backend (no API call, so nothing is recorded) before each put."""
+    from moto.awslambda.models import lambda_backends
+
+    def replace(params: dict[str, Any], **_: Any) -> None:
+        lambda_backends[HOME_ACCOUNT][REGION].get_function(params["FunctionName"]).event_invoke_config = []
+
+    client = aws.client("lambda")
+    client.meta.events.register(
+        "provide-client-params.lambda.PutFunctionEventInvokeConfig", replace, unique_id="invoke-config-put-replaces"
+    )
+
+
 def _tampered_invoke_config(config: dict[str, Any] | None) -> Callable[[Account], RemediationStep]:
     """The enforcer's event invoke config changed (``config``) or deleted (None), put back as declared."""
 
@@ -1880,8 +1895,10 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
     "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
     "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),
-    "tampered-invoke-config-changed": Scenario(_tampered_invoke_config({"MaximumRetryAttempts": 0})),
-    "tampered-invoke-config-deleted": Scenario(_tampered_invoke_config(None)),
+    "tampered-invoke-config-changed": Scenario(
+        _tampered_invoke_config({"MaximumRetryAttempts": 0}), answers=_invoke_config_put_replaces
+    ),
+    "tampered-invoke-config-deleted": Scenario(_tampered_invoke_config(None), answers=_invoke_config_put_replaces),
     "tampered-function-given-own-role-reserved": Scenario(_function_given_own_role(5)),
     "tampered-function-given-own-role-unreserved": Scenario(_function_given_own_role(None)),
     "tampered-own-role-name-taken": Scenario(_own_role_name_taken(had_policy=False)),

@@ -2376,3 +2376,50 @@ def test_a_stack_writing_attach_any_policy_onto_the_enforcers_role_is_a_critical
     assert escalation.severity is Severity.CRITICAL
     assert "AttachRolePolicy" in {item.get("method") for item in escalation.offending}
     assert [step.action for step in escalation.plan] == ["rewrite_inline_policy"]
+
+
+# --- an own function's event invoke config: the event names (issue 15 item 2, s17) ---------------------------
+
+INVOKE_CONFIG_SAMPLES = (
+    "tamper-enforcer-invoke-config-put.json",
+    "tamper-enforcer-invoke-config-update.json",
+    "tamper-enforcer-invoke-config-deleted.json",
+)
+
+
+def _spelled(file: str, suffix: str) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(file))
+    event["detail"]["eventName"] += suffix
+    return event
+
+
+@pytest.mark.parametrize("suffix", ["", "20190925"])
+@pytest.mark.parametrize("file", INVOKE_CONFIG_SAMPLES)
+def test_an_invoke_config_change_under_either_spelling_is_put_back_as_declared(file: str, suffix: str) -> None:
+    """The guide names the plain event (Put, Update) or none (Delete); Lambda's version-suffixed spelling of the
+    2019-09-25 API is judged the same, never missed."""
+    [finding] = judge(_spelled(file, suffix)).findings
+    assert (finding.rule_id, finding.severity) == (RULE, Severity.CRITICAL)
+    [step] = finding.plan
+    assert step.action == "restore_function_invoke_config"
+    assert step.target == "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-enforcer"
+    assert step.parameters["declared"]["DestinationConfig"] == {
+        "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:111122223333:iamwarden-enforcer-dlq"}
+    }
+
+
+@pytest.mark.parametrize("suffix", ["", "20190925"])
+@pytest.mark.parametrize("file", INVOKE_CONFIG_SAMPLES)
+def test_an_invoke_config_change_under_either_spelling_is_routed_to_the_enforcer(file: str, suffix: str) -> None:
+    """The generated route on the security account's bus (``iamwarden-tampered-stack``), through moto's engine."""
+    content = json.loads(declared.OWN_RULE_CONTENT["iamwarden-tampered-stack"])
+
+    routed = EventPattern.load(json.dumps(content["pattern"])).matches_event(_spelled(file, suffix))  # type: ignore[arg-type]
+
+    assert routed is True
+
+
+def test_another_version_suffix_is_not_taken_for_an_invoke_config_event() -> None:
+    """Only the spellings named are judged: a name merely ending like one is not IAM Warden's to act on."""
+    event = _spelled("tamper-enforcer-invoke-config-put.json", "20150331")
+    assert judge(event).findings == ()
