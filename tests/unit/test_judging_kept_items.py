@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from iamwarden.app.settings_file import load_settings_file
-from iamwarden.domain import documents, statement_meaning
+from iamwarden.domain import documents, saml, statement_meaning
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import assess
 from iamwarden.domain.exceptions import InvalidEventError
@@ -186,3 +186,20 @@ def test_statement_meanings_are_bounded_oldest_first(monkeypatch: pytest.MonkeyP
     assert list(statement_meaning._MEANINGS.values()) == [
         statement_meaning._meaning(statement) for statement in STATEMENTS[1:3]
     ]
+
+
+# --- SAML metadata readings kept per text --------------------------------------------------------------------------
+
+
+def test_saml_readings_are_kept_per_text_and_bounded() -> None:
+    event = json.loads((EVENTS / "create-saml-provider-unknown.json").read_bytes())
+    metadata = event["detail"]["requestParameters"]["sAMLMetadataDocument"]
+    for reading in (saml.saml_issuer, saml.signing_keys):
+        assert reading.cache_info().maxsize == saml.READINGS_CACHE_SIZE == 256
+        afresh = reading.__wrapped__(metadata)
+        reading.cache_clear()
+        assert reading(metadata) == afresh
+        assert reading(metadata) == afresh
+        assert reading.cache_info().hits == 1
+        other = metadata.replace("<!--", "<?x?><!--", 1) if "<!--" in metadata else "<?x?>" + metadata
+        assert reading(other) == reading.__wrapped__(other) != afresh

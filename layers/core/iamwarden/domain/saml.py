@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -51,9 +52,16 @@ _OTHER_KEY = re.compile(r"<(?:[\w.-]+:)?(KeyValue|RSAKeyValue|ECKeyValue|DEREnco
 _WHITESPACE_REFERENCE = re.compile(r"&#(?:x0*[9aAdD]|x0*20|0*9|0*10|0*13|0*32);")
 
 
+#: How many metadata documents' readings ``saml_issuer`` and ``signing_keys`` keep each, by the document's text: the
+#: same provider's metadata comes back in every event about it, and reading it takes some 0.2 M instructions.
+#: Bounded: documents come from events. Both answers are immutable (a text or None; tuples of texts).
+READINGS_CACHE_SIZE = 256
+
+
+@lru_cache(maxsize=READINGS_CACHE_SIZE)
 def saml_issuer(metadata: str) -> str | None:
     """The ``entityID`` of a SAML metadata document's EntityDescriptor (read with a pattern: no XML parser
-    sees untrusted input)."""
+    sees untrusted input). Kept per text (``READINGS_CACHE_SIZE``)."""
     if _instruction(metadata) is not None:
         return None  # where a comment starts and ends is not certain: no issuer is read
     found = _ENTITY_DESCRIPTOR.search(_COMMENT.sub("", metadata))
@@ -83,8 +91,10 @@ class SigningKeys(NamedTuple):
     unreadable: tuple[str, ...]
 
 
+@lru_cache(maxsize=READINGS_CACHE_SIZE)
 def signing_keys(metadata: str) -> SigningKeys:
-    """The SHA-256 fingerprints of the certificates in every ``KeyDescriptor``, whatever its ``use``.
+    """The SHA-256 fingerprints of the certificates in every ``KeyDescriptor``, whatever its ``use``; kept per text
+    (``READINGS_CACHE_SIZE``).
 
     An encryption-only key counts too: whether IAM verifies assertions only against keys marked for signing is not
     documented, and an intruder's key put under ``use="encryption"`` must not pass unseen. The cost is listing the
