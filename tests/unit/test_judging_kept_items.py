@@ -194,12 +194,42 @@ def test_statement_meanings_are_bounded_oldest_first(monkeypatch: pytest.MonkeyP
 def test_saml_readings_are_kept_per_text_and_bounded() -> None:
     event = json.loads((EVENTS / "create-saml-provider-unknown.json").read_bytes())
     metadata = event["detail"]["requestParameters"]["sAMLMetadataDocument"]
-    for reading in (saml.saml_issuer, saml.signing_keys):
-        assert reading.cache_info().maxsize == saml.READINGS_CACHE_SIZE == 256
-        afresh = reading.__wrapped__(metadata)
-        reading.cache_clear()
+    for reading, kept, afresh_of in (
+        (saml.saml_issuer, saml._kept_saml_issuer, saml._saml_issuer),
+        (saml.signing_keys, saml._kept_signing_keys, saml._signing_keys),
+    ):
+        assert kept.cache_info().maxsize == saml.READINGS_CACHE_SIZE == 16
+        afresh = afresh_of(metadata)
+        kept.cache_clear()
         assert reading(metadata) == afresh
         assert reading(metadata) == afresh
-        assert reading.cache_info().hits == 1
+        assert kept.cache_info().hits == 1
         other = metadata.replace("<!--", "<?x?><!--", 1) if "<!--" in metadata else "<?x?>" + metadata
-        assert reading(other) == reading.__wrapped__(other) != afresh
+        assert reading(other) == afresh_of(other) != afresh
+
+
+def test_a_saml_text_over_the_limit_is_read_each_time_never_kept() -> None:
+    event = json.loads((EVENTS / "create-saml-provider-unknown.json").read_bytes())
+    metadata = event["detail"]["requestParameters"]["sAMLMetadataDocument"]
+    large = metadata + " " * (saml.KEPT_TEXT_LIMIT + 1 - len(metadata))
+    assert len(large) > saml.KEPT_TEXT_LIMIT
+    for reading, kept, afresh_of in (
+        (saml.saml_issuer, saml._kept_saml_issuer, saml._saml_issuer),
+        (saml.signing_keys, saml._kept_signing_keys, saml._signing_keys),
+    ):
+        kept.cache_clear()
+        assert reading(large) == afresh_of(large)
+        assert reading(large) == afresh_of(large)
+        assert kept.cache_info().currsize == 0
+
+
+def test_a_large_statement_meaning_is_worked_out_each_time_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statement_meaning, "_MEANINGS", {})
+    large = {"Effect": "Allow", "Action": [f"s3:GetObject{i}" for i in range(400)], "Resource": "*"}
+    small = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    assert statement_meaning.statement_meaning(large) == statement_meaning._meaning(large)
+    assert statement_meaning._MEANINGS == {}
+    statement_meaning.statement_meaning(small)
+    assert len(statement_meaning._MEANINGS) == 1
+    assert statement_meaning.MEANINGS_CACHE_SIZE == 512
+    assert identity_policy.PATH_ITEMS_CACHE_SIZE == 64

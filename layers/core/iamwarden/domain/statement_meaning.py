@@ -51,6 +51,8 @@ def statement_meaning(statement: Any) -> str:
         key = marshal.dumps(statement, _MARSHAL_FORMAT)
     except (ValueError, RecursionError):  # not marshal's types (a Mapping class, objects), or too deep: not kept
         return _meaning(statement)
+    if len(key) > MEANINGS_KEPT_KEY_BYTES:  # a large statement is worked out each time: the cache stays small
+        return _meaning(statement)
     found = _MEANINGS.get(key)
     if found is None:
         found = _meaning(statement)
@@ -65,8 +67,10 @@ def statement_meaning(statement: Any) -> str:
 #: statements share an entry only when they are the same content. A resource-policy finding asks it of the same
 #: statements on every event. Bounded: statements come from events.
 _MEANINGS: dict[bytes, str] = {}
-#: How many meanings ``_MEANINGS`` keeps.
-MEANINGS_CACHE_SIZE = 4096
+#: How many meanings ``_MEANINGS`` keeps, and the largest key it keeps one for: bounded in bytes too (at most some
+#: 512 x 8 KB), since statements come from events (review s17: 4,096 entries of 21 KB statements held 170 MB).
+MEANINGS_CACHE_SIZE = 512
+MEANINGS_KEPT_KEY_BYTES = 4096
 _MARSHAL_FORMAT = 2
 
 

@@ -268,8 +268,10 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
 #: ninety-odd items cost half its judgement to build again. The tuple and its paths are immutable (names, texts and
 #: tuples), so its items cannot differ; they are shared read-only (``Finding.offending`` holds Mappings).
 _PATH_ITEMS: dict[int, tuple[tuple[EscalationPath, ...], tuple[dict[str, Any], ...]]] = {}
-#: How many tuples of paths ``_PATH_ITEMS`` keeps.
-PATH_ITEMS_CACHE_SIZE = 1024
+#: How many tuples of paths ``_PATH_ITEMS`` keeps: few, because a tuple not kept by a verdict cache is new on every
+#: event and never found again, and an admin-star document's items weigh some 100 KB (review s17: 1,024 entries let
+#: a stream of distinct admin documents hold over 100 MB of a 256 MB enforcer); the bench's rotation uses eleven.
+PATH_ITEMS_CACHE_SIZE = 64
 
 
 def _path_items(escalations: tuple[EscalationPath, ...]) -> tuple[dict[str, Any], ...]:
