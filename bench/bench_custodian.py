@@ -218,6 +218,7 @@ def main() -> None:
 def forget_everything() -> None:
     """Empty every cache the policy analysis keeps, so the next document is judged on first sight."""
     documents._PARSED.clear()
+    documents._REFUSED.clear()
     documents._DUPLICATES.clear()
     documents._READINGS.clear()
     exposure._EXPOSURES.clear()

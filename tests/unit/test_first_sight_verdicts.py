@@ -79,6 +79,7 @@ def _forget() -> None:
     imported without Custodian: ``test_forget_empties_what_the_benchmark_empties`` holds the two equal): a first
     sight."""
     documents._PARSED.clear()
+    documents._REFUSED.clear()
     documents._DUPLICATES.clear()
     documents._READINGS.clear()
     exposure._EXPOSURES.clear()

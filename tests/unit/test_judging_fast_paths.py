@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from iamwarden.app.cli import judgement_lines
 from iamwarden.app.settings_file import load_settings_file
-from iamwarden.domain import arns, documents, escalation, held_texts, policy, settings, wildcards
+from iamwarden.domain import arns, documents, escalation, held_texts, policy, settings, statement_meaning, wildcards
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.escalation import (
     AdminGrant,
@@ -634,6 +634,9 @@ VERDICT_CACHES = (
     (identity_policy, "_DECIDED_ALONE"),
     (escalation, "_SCANNED_ACTIONS"),
     (held_texts, "_READ"),
+    (documents, "_REFUSED"),
+    (identity_policy, "_PATH_ITEMS"),
+    (statement_meaning, "_MEANINGS"),
 )
 SETTINGS = load_settings_file(EVENTS / "settings.yaml")
 

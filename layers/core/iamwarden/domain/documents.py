@@ -496,7 +496,7 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     and is judged afresh, and the policy kept for it reads a private copy, never the caller's object. Only a
     document not seen before is serialised to compact JSON, for the size check (and to reject what JSON
     cannot hold), unless nothing in it can matter to that check (``_parse_object``). A document that failed
-    raises every time (failures are not cached).
+    raises every time, with the message it gave (``_REFUSED``, by content, kind and field).
     """
     # No ``typing.cast`` on this path: it is a Python-level call, paid on every load.
     value_type = type(value)
@@ -518,20 +518,44 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     cached = _PARSED.get(cache_key)
     if cached is not None:
         return cached
-    if value_type is str:
-        policy = parse_policy(decode_policy_document(value, kind, field=field), field=field)
-    elif type(key) is bytes:
-        # A private deep copy, read back from the key: the kept policy's raw statements (what a plan removes)
-        # cannot change when the caller's object is changed later.
-        document = marshal.loads(key)  # noqa: S302 - bytes this process just wrote from the event's own data
-        policy = _parse_object(document, key, value, kind, field)
-    else:
-        _check_size(cast(str, key), kind, field)
-        policy = parse_policy(dict(cast(Mapping[str, Any], value)), field=field)
+    if _REFUSED:
+        refused = _REFUSED.get((key, kind, field))
+        if refused is not None:
+            raise InvalidEventError(refused)
+    try:
+        if value_type is str:
+            policy = parse_policy(decode_policy_document(value, kind, field=field), field=field)
+        elif type(key) is bytes:
+            # A private deep copy, read back from the key: the kept policy's raw statements (what a plan removes)
+            # cannot change when the caller's object is changed later.
+            document = marshal.loads(key)  # noqa: S302 - bytes this process just wrote from the event's own data
+            policy = _parse_object(document, key, value, kind, field)
+        else:
+            _check_size(cast(str, key), kind, field)
+            policy = parse_policy(dict(cast(Mapping[str, Any], value)), field=field)
+    except InvalidEventError as exc:
+        if value_type is str or type(key) is bytes:  # the exact content (compact JSON may stand for two objects)
+            _refuse((key, kind, field), exc)
+        raise
     if len(_PARSED) >= POLICY_CACHE_SIZE:
         del _PARSED[next(iter(_PARSED))]
     _PARSED[cache_key] = policy
     return policy
+
+
+#: ``load_policy``'s refusals, by the document's exact content (the text, or an object's ``marshal`` bytes), kind
+#: and field (the message names the field): a document refused once (an oversized bucket policy: some 3.6 M
+#: instructions to serialise and measure) is refused with the same message without being read again. An object
+#: keyed by its compact JSON is not kept (two objects may spell the same JSON). Bounded like ``_PARSED``.
+_REFUSED: dict[tuple[str | bytes, PolicyKind, str], str] = {}
+
+
+def _refuse(key: tuple[str | bytes, PolicyKind, str], exc: InvalidEventError) -> None:
+    """Keep the message of a refusal (only a plain ``InvalidEventError`` with one text: what the engine reads)."""
+    if type(exc) is InvalidEventError and len(exc.args) == 1 and type(exc.args[0]) is str:
+        if len(_REFUSED) >= POLICY_CACHE_SIZE:
+            del _REFUSED[next(iter(_REFUSED))]
+        _REFUSED[key] = exc.args[0]
 
 
 #: The most bytes of compact JSON one byte of a format-2 ``marshal`` serialisation stands for, in a document of

@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -51,9 +52,25 @@ _OTHER_KEY = re.compile(r"<(?:[\w.-]+:)?(KeyValue|RSAKeyValue|ECKeyValue|DEREnco
 _WHITESPACE_REFERENCE = re.compile(r"&#(?:x0*[9aAdD]|x0*20|0*9|0*10|0*13|0*32);")
 
 
+#: How many metadata documents' readings ``saml_issuer`` and ``signing_keys`` keep each, by the document's text: the
+#: same provider's metadata comes back in every event about it, and reading it takes some 0.2 M instructions.
+#: Bounded: documents come from events. Both answers are immutable (a text or None; tuples of texts).
+READINGS_CACHE_SIZE = 16
+#: The longest metadata text kept: IAM accepts metadata of up to 10,000,000 characters, read live when CloudTrail
+#: leaves it out, so a longer one is read each time (review s17: twenty 5 MB texts held 100 MB).
+KEPT_TEXT_LIMIT = 256 * 1024
+
+
 def saml_issuer(metadata: str) -> str | None:
     """The ``entityID`` of a SAML metadata document's EntityDescriptor (read with a pattern: no XML parser
-    sees untrusted input)."""
+    sees untrusted input). Kept per text (``READINGS_CACHE_SIZE``) up to ``KEPT_TEXT_LIMIT`` characters."""
+    if len(metadata) > KEPT_TEXT_LIMIT:
+        return _saml_issuer(metadata)
+    return _kept_saml_issuer(metadata)
+
+
+def _saml_issuer(metadata: str) -> str | None:
+    """``saml_issuer``, worked out."""
     if _instruction(metadata) is not None:
         return None  # where a comment starts and ends is not certain: no issuer is read
     found = _ENTITY_DESCRIPTOR.search(_COMMENT.sub("", metadata))
@@ -84,7 +101,15 @@ class SigningKeys(NamedTuple):
 
 
 def signing_keys(metadata: str) -> SigningKeys:
-    """The SHA-256 fingerprints of the certificates in every ``KeyDescriptor``, whatever its ``use``.
+    """Kept per text up to ``KEPT_TEXT_LIMIT`` characters; ``_signing_keys`` says what it reads."""
+    if len(metadata) > KEPT_TEXT_LIMIT:
+        return _signing_keys(metadata)
+    return _kept_signing_keys(metadata)
+
+
+def _signing_keys(metadata: str) -> SigningKeys:
+    """The SHA-256 fingerprints of the certificates in every ``KeyDescriptor``, whatever its ``use``; kept per text
+    (``READINGS_CACHE_SIZE``).
 
     An encryption-only key counts too: whether IAM verifies assertions only against keys marked for signing is not
     documented, and an intruder's key put under ``use="encryption"`` must not pass unseen. The cost is listing the
@@ -168,3 +193,8 @@ def fingerprint_text(fingerprint: str) -> str:
     compare it with their IdP's."""
     upper = fingerprint.upper()
     return ":".join(upper[i : i + 2] for i in range(0, len(upper), 2))
+
+
+#: The readings kept per text (``READINGS_CACHE_SIZE``): both answers are immutable.
+_kept_saml_issuer = lru_cache(maxsize=READINGS_CACHE_SIZE)(_saml_issuer)
+_kept_signing_keys = lru_cache(maxsize=READINGS_CACHE_SIZE)(_signing_keys)

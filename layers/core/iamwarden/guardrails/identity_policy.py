@@ -245,7 +245,40 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
         {"index": g.statement.position, "sid": g.statement.sid, "why": g.why, "statement": dict(g.statement.raw)}
         for g in risk.admin
     ]
-    for path in risk.escalations:
+    escalations = risk.escalations
+    if type(escalations) is not tuple:  # only an immutable tuple is kept by its identity
+        items.extend(_path_items(tuple(escalations)))
+        return items
+    if not escalations:
+        return items
+    kept = _PATH_ITEMS.get(id(escalations))
+    if kept is not None and kept[0] is escalations:
+        items.extend(kept[1])
+        return items
+    paths = _path_items(escalations)
+    if len(_PATH_ITEMS) >= PATH_ITEMS_CACHE_SIZE:
+        del _PATH_ITEMS[next(iter(_PATH_ITEMS))]  # the oldest entry
+    _PATH_ITEMS[id(escalations)] = (escalations, paths)
+    items.extend(paths)
+    return items
+
+
+#: ``offending_of``'s items for a tuple of escalation paths, by that very tuple (kept in the entry, so its id is not
+#: reused while kept): the verdicts kept per document content give back the same tuple, and an admin-star document's
+#: ninety-odd items cost half its judgement to build again. The tuple and its paths are immutable (names, texts and
+#: tuples), so its items cannot differ; they are shared read-only (``Finding.offending`` holds Mappings).
+_PATH_ITEMS: dict[int, tuple[tuple[EscalationPath, ...], tuple[dict[str, Any], ...]]] = {}
+#: How many tuples of paths ``_PATH_ITEMS`` keeps: few, because a tuple not kept by a verdict cache is new on every
+#: event and never found again, and an admin-star document's items weigh some 100 KB (review s17: 1,024 entries let
+#: a stream of distinct admin documents hold over 100 MB of a 256 MB enforcer); the bench's rotation uses eleven.
+PATH_ITEMS_CACHE_SIZE = 64
+
+
+def _path_items(escalations: tuple[EscalationPath, ...]) -> tuple[dict[str, Any], ...]:
+    """Each escalation path as ``offending_of`` lists it: the method, its actions on their resources, the
+    statements granting them, where it leads and what is unknown, explained."""
+    items: list[dict[str, Any]] = []
+    for path in escalations:
         grants = path.grants
         item: dict[str, Any] = {
             "method": path.method.name,
@@ -259,7 +292,7 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
             item["unknown"] = list(path.unknown)
         item["explanation"] = explanation(path)
         items.append(item)
-    return items
+    return tuple(items)
 
 
 #: How many roles a reason names as where a path leads.
