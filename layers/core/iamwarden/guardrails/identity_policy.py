@@ -60,6 +60,7 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.directory import GroupMembers, PolicyAttachments, PrincipalKey, group_source, inline_source
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import (
+    SERVICE_PRINCIPALS,
     THE_POLICY,
     EscalationPath,
     Grant,
@@ -843,7 +844,7 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
         covered = [
             spelled[action]
             for action in catalogue_actions_covered(statement.actions, statement.not_actions)
-            if action not in cancelled
+            if action not in cancelled and not (action == _PASS_ROLE and _passes_to_no_method(statement))
         ]
         granted.update(covered)
         if statement.resources is None or not all(map(names_own_user_only, statement.resources)):
@@ -856,6 +857,46 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
         if mine and rest and not any(other <= rest for other in others):
             return True
     return False
+
+
+_PASS_ROLE = "iam:passrole"  # noqa: S105 - an IAM action, no credential
+
+
+@cache
+def _method_service_names() -> frozenset[str]:
+    """Every name a catalogue method's pass of a role could go to: each service prefix of its actions, and the service
+    principals the judgement knows methods pass to (``ecs-tasks``, ``ec2`` for an instance profile)."""
+    names = {action.split(":", 1)[0].lower() for method in catalogue().methods for action in method.actions}
+    return frozenset(names | {principal.removesuffix(".amazonaws.com") for principal in SERVICE_PRINCIPALS.values()})
+
+
+def _passes_to_no_method(statement: Statement) -> bool:
+    """Whether an Allow's ``iam:PassedToService`` conditions admit only services no catalogue method passes a role to
+    (``config.amazonaws.com``: AWS Config's recorder reads configurations as the role, it runs nothing of the
+    caller's). Only plain ``StringEquals`` lists of ``<name>.amazonaws.com`` count, and a name counts as a method's
+    when any of its dot- or dash-separated parts is a method's service (``tasks.apprunner``, ``ecs-tasks``): any other
+    condition may admit a method's service, and the ``iam:PassRole`` stays part of that method."""
+    admitted: set[str] | None = None
+    for condition in statement.conditions:
+        if condition.key != "iam:passedtoservice":
+            continue
+        if condition.operator not in ("StringEquals", "StringEqualsIgnoreCase") or condition.qualifier:
+            return False
+        if condition.if_exists:
+            return False
+        values = {value.lower() for value in condition.values}
+        admitted = values if admitted is None else admitted & values
+    if admitted is None:
+        return False
+    used = _method_service_names()
+    for value in admitted:
+        name = value.removesuffix(".amazonaws.com")
+        if name == value or not name or any(mark in name for mark in "*?$"):
+            return False
+        parts = {name, *name.replace("-", ".").split(".")}
+        if parts & used:
+            return False
+    return True
 
 
 def _discovers(action: str) -> bool:
