@@ -411,7 +411,7 @@ class _Store:
 
 
 def _refresh(account: Account, store: _Store) -> tuple[int, list[str]]:
-    session = account.session
+    session: Any = account.session
     return SnapshotRefresh(
         store,
         session.client("cloudtrail", region_name=REGION),
@@ -464,7 +464,7 @@ def test_the_heartbeat_never_snapshots_a_suspended_detector_nor_a_stopped_record
 
 
 def test_a_refused_read_is_a_problem_of_its_own_and_the_other_snapshots_are_taken(account: Account) -> None:
-    session = account.session
+    session: Any = account.session
     guardduty = session.client("guardduty", region_name=REGION)
     _refuse(guardduty, "ListDetectors")
     store = _Store()

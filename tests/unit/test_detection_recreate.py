@@ -31,7 +31,7 @@ RECORDER_ARN = "arn:aws:config:eu-west-1:111122223333:configuration-recorder/def
 BEFORE = "2026-11-20T09:00:00.000+00:00"  # the heartbeat's, before both samples (09:09:41, 09:11:41)
 AFTER = "2026-11-20T09:15:00.000+00:00"
 ROLE = "arn:aws:iam::111122223333:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
-DETECTOR_DATA = {
+DETECTOR_DATA: dict[str, Any] = {
     "detector_id": DETECTOR,
     "status": "ENABLED",
     "finding_publishing_frequency": "FIFTEEN_MINUTES",
@@ -42,7 +42,7 @@ DETECTOR_DATA = {
     "data_sources": {},
     "tags": {"team": "security"},
 }
-RECORDER_DATA = {
+RECORDER_DATA: dict[str, Any] = {
     "recorder": {
         "name": "default",
         "roleARN": ROLE,

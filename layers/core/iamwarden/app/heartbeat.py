@@ -22,7 +22,9 @@ Each run also refreshes the last-known-good snapshots that defense-evasion and p
 (``cloudtrail-logging-impaired``: the trails whose home is this account and region, and those homed in the
 other regions this account's multi-region trails name, each read in its home region; ``permissions-boundary-weakened``:
 every role's and user's boundary; ``identity-provider-unknown``: every OIDC provider's client ids and thumbprints and
-every SAML provider's metadata; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles, and
+every SAML provider's metadata; ``guardduty-disabled`` and ``config-recording-stopped``: the region's GuardDuty
+detector while enabled and each customer-managed AWS Config recorder that records, for their re-creation after a
+delete; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles, and
 the delivery attributes of each confirmed subscription of the alert topic; ``managed-policy-attached``,
 ``group-membership-escalation`` and ``privilege-escalation``: what every role, user and group holds attached and every
 user's groups, so a re-attach that added nothing is not removed),

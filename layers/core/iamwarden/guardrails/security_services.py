@@ -4,11 +4,18 @@ After CloudTrail (``guardrails.cloudtrail``), an intruder switches off what woul
 (MITRE ATT&CK T1562.001, T1666). Each change is a critical finding; what an API can put back is put back:
 
 * GuardDuty ``UpdateDetector`` with ``enable`` false -> ``UpdateDetector`` enable again (undo suspends it
-  again). ``DeleteDetector`` deletes the detector with its findings, filters, IP sets and publishing
-  destinations: IAM Warden keeps no whole copy of them, so it is alerted only (a new detector starts empty).
+  again). ``DeleteDetector`` -> ``CreateDetector`` enabled, with the finding frequency, features and tags of IAM
+  Warden's snapshot of the detector taken before the delete (``domain.recorded.GUARDDUTY_DETECTOR``: the heartbeat's
+  and the deploy's, of an enabled detector only; the plan carries it), as CloudTrail trails are restored
+  (``guardrails.cloudtrail``); any detector in the region already counts as done, and undo deletes exactly the one
+  created. The deleted detector's findings, filters, IP and threat lists, publishing destinations and member links
+  went with it: the alert says so and how to put them back. Without a snapshot from before: alerted only.
 * AWS Config ``StopConfigurationRecorder`` -> ``StartConfigurationRecorder`` (undo stops it).
-  ``DeleteConfigurationRecorder`` deletes the recorder's settings (its recording group, the role ARN it
-  records with; the IAM role itself stays) and IAM Warden keeps no copy of them: alerted only.
+  ``DeleteConfigurationRecorder`` -> ``PutConfigurationRecorder`` with the name, role ARN, recording group and mode of
+  IAM Warden's snapshot taken before the delete (``domain.recorded.CONFIG_RECORDER``), then
+  ``StartConfigurationRecorder`` if it recorded and a delivery channel exists now; a recorder with other settings is
+  never overwritten, and undo stops and deletes only the one put, while it has the settings put. Without a snapshot
+  from before: alerted only.
 * Security Hub ``DisableSecurityHub`` -> ``EnableSecurityHub`` without the default standards (undo
   disables it). Disabling dropped the standards' subscriptions and archived the findings; the alert says
   which standards to subscribe again by hand.
