@@ -2030,7 +2030,11 @@ RECORDER = {
 
 
 def _deleted_detector(account: Account) -> RemediationStep:
-    """No detector in the region; IAM Warden's snapshot of the deleted one (tagged: TagResource is called)."""
+    """No detector in the region (another scenario's in this account deleted too); IAM Warden's snapshot of the
+    deleted one (tagged: TagResource is called)."""
+    guardduty = _regional_client(account, "guardduty")
+    for detector in guardduty.list_detectors()["DetectorIds"]:
+        guardduty.delete_detector(DetectorId=detector)
     arn = f"arn:aws:guardduty:{BUCKET_REGION}:{HOME_ACCOUNT}:detector/{GONE_DETECTOR}"
     snapshot = {
         "detector_id": GONE_DETECTOR,

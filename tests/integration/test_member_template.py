@@ -287,7 +287,8 @@ def test_the_member_role_names_are_the_ones_the_enforcer_and_pruner_assume() -> 
 
 def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read() -> None:
     """The heartbeat's member snapshots (``take_trail_snapshots``, ``take_boundary_snapshots``,
-    ``take_own_role_snapshots``, ``take_detector_snapshots``, ``take_recorder_snapshots``): reads, no more, and the own roles' policies of the member stack's roles only."""
+    ``take_own_role_snapshots``, ``take_detector_snapshots``, ``take_recorder_snapshots``): reads, no more, and
+    the own roles' policies of the member stack's roles only."""
     [policy] = _resource("SnapshotReaderRole")["Policies"]
     actions = {
         action
