@@ -257,7 +257,7 @@ def test_a_recorder_is_kept_with_its_settings_only_while_it_records_with_a_role(
     assert not recorder_is_good({**data, "recorder": {"name": "default"}})
 
 
-# --- iam:PassRole to a service no method passes a role to ----------------------------------------
+# --- iam:PassRole only to a service known to run nothing of the caller's ----------------------------------------
 
 
 def _pass_role(condition: dict[str, Any] | None) -> Any:
@@ -280,6 +280,13 @@ def _pass_role(condition: dict[str, Any] | None) -> Any:
         ({"StringEqualsIfExists": {"iam:PassedToService": "config.amazonaws.com"}}, True),
         ({"StringNotEquals": {"iam:PassedToService": "config.amazonaws.com"}}, True),
         ({"StringEquals": {"iam:PassedToService": "config.amazonaws.*"}}, True),
+        ({"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}, True),
+        ({"StringEquals": {"iam:PassedToService": "states.amazonaws.com"}}, True),
+        ({"StringEquals": {"iam:PassedToService": "airflow-env.amazonaws.com"}}, True),
+        ({"StringEquals": {"iam:PassedToService": "codepipeline.amazonaws.com"}}, True),
+        ({"StringEquals": {"iam:PassedToService": "servicecatalog.amazonaws.com"}}, True),
+        ({"StringEquals": {"iam:PassedToService": ["config.amazonaws.com", "scheduler.amazonaws.com"]}}, True),
+        ({"StringEqualsIgnoreCase": {"iam:PassedToService": "Config.AmazonAWS.com"}}, False),
     ],
     ids=[
         "config-only",
@@ -292,6 +299,13 @@ def _pass_role(condition: dict[str, Any] | None) -> Any:
         "if-exists",
         "not-equals",
         "wildcard",
+        "scheduler",
+        "states",
+        "airflow-env",
+        "codepipeline",
+        "servicecatalog",
+        "config-or-scheduler",
+        "config-ignore-case",
     ],
 )
 def test_a_pass_role_only_to_a_service_no_method_passes_to_is_no_part_of_a_method(

@@ -60,7 +60,6 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.directory import GroupMembers, PolicyAttachments, PrincipalKey, group_source, inline_source
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import (
-    SERVICE_PRINCIPALS,
     THE_POLICY,
     EscalationPath,
     Grant,
@@ -862,20 +861,19 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
 _PASS_ROLE = "iam:passrole"  # noqa: S105 - an IAM action, no credential
 
 
-@cache
-def _method_service_names() -> frozenset[str]:
-    """Every name a catalogue method's pass of a role could go to: each service prefix of its actions, and the service
-    principals the judgement knows methods pass to (``ecs-tasks``, ``ec2`` for an instance profile)."""
-    names = {action.split(":", 1)[0].lower() for method in catalogue().methods for action in method.actions}
-    return frozenset(names | {principal.removesuffix(".amazonaws.com") for principal in SERVICE_PRINCIPALS.values()})
+# Services known to run nothing of the caller's choosing with a role passed to them. AWS Config only: its recorder
+# uses the role to describe the account's resources and deliver configuration items to the delivery channel ("the
+# IAM role that AWS Config uses to read your resource configurations", AWS Config Developer Guide, "Permissions for
+# the IAM Role Assigned to AWS Config"); PutConfigurationRecorder takes no code, template or target. A service left
+# out here (scheduler, states, airflow-env, codepipeline, servicecatalog and any other) may run caller-chosen code or
+# API calls as the role, so a pass to it stays part of a method: an allow-list, never "not in the catalogue".
+_RUNS_NOTHING = frozenset({"config.amazonaws.com"})
 
 
 def _passes_to_no_method(statement: Statement) -> bool:
-    """Whether an Allow's ``iam:PassedToService`` conditions admit only services no catalogue method passes a role to
-    (``config.amazonaws.com``: AWS Config's recorder reads configurations as the role, it runs nothing of the
-    caller's). Only plain ``StringEquals`` lists of ``<name>.amazonaws.com`` count, and a name counts as a method's
-    when any of its dot- or dash-separated parts is a method's service (``tasks.apprunner``, ``ecs-tasks``): any other
-    condition may admit a method's service, and the ``iam:PassRole`` stays part of that method."""
+    """Whether an Allow's ``iam:PassedToService`` conditions admit only services known to run nothing of the
+    caller's with the role (``_RUNS_NOTHING``). Only plain ``StringEquals`` / ``StringEqualsIgnoreCase`` lists count:
+    any other condition may admit another service, and the ``iam:PassRole`` stays part of a method."""
     admitted: set[str] | None = None
     for condition in statement.conditions:
         if condition.key != "iam:passedtoservice":
@@ -886,17 +884,7 @@ def _passes_to_no_method(statement: Statement) -> bool:
             return False
         values = {value.lower() for value in condition.values}
         admitted = values if admitted is None else admitted & values
-    if admitted is None:
-        return False
-    used = _method_service_names()
-    for value in admitted:
-        name = value.removesuffix(".amazonaws.com")
-        if name == value or not name or any(mark in name for mark in "*?$"):
-            return False
-        parts = {name, *name.replace("-", ".").split(".")}
-        if parts & used:
-            return False
-    return True
+    return admitted is not None and admitted <= _RUNS_NOTHING
 
 
 def _discovers(action: str) -> bool:
