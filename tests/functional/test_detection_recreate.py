@@ -142,12 +142,66 @@ def test_a_detector_already_back_is_left_alone_and_said(account: Account, enforc
 
     assert finding["outcome"] == Outcome.REMEDIATED
     assert finding["done"] == [
-        f"nothing re-created: GuardDuty has a detector in {REGION} again ({theirs}), so it is on there (a region has "
-        "one detector at most)"
+        f"nothing re-created: GuardDuty has an enabled detector in {REGION} again ({theirs}), so it is on there (a "
+        "region has one detector at most)"
     ]
     assert _detectors(account) == [theirs]
     assert list(enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR).restored) == []
     assert _detectors(account) == [theirs], "undo deletes only what IAM Warden created"
+
+
+def test_a_suspended_detector_made_since_is_enabled_and_undo_suspends_it_again(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    event = _enabled_then_deleted(account, enforcer)
+    theirs = _mine(account).create_detector(Enable=False)["DetectorId"]  # an intruder's CreateDetector: no route
+
+    finding = _only(enforcer.handle(copy.deepcopy(event)))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _detectors(account) == [theirs]
+    assert _mine(account).get_detector(DetectorId=theirs)["Status"] == "ENABLED"
+    assert finding["done"] == [
+        f"enabled GuardDuty detector {theirs}, found suspended in {REGION} in place of the deleted "
+        f"{event['detail']['requestParameters']['detectorId']} (a region has one detector at most)"
+    ]
+
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+    assert list(undo.restored) == [f"suspended GuardDuty detector {theirs} again, as before"]
+    assert _detectors(account) == [theirs], "undo deletes no detector IAM Warden did not create"
+    assert _mine(account).get_detector(DetectorId=theirs)["Status"] == "DISABLED"
+
+
+def test_a_refused_get_detector_fails_the_re_creation(account: Account, enforcer: EnforcerService) -> None:
+    event = _enabled_then_deleted(account, enforcer)
+    theirs = _mine(account).create_detector(Enable=False)["DetectorId"]
+    client = _guardduty(enforcer)
+    _refuse(client, "GetDetector")
+
+    record = _failed(enforcer, event)
+
+    assert list(record.done) == []
+    assert "AccessDeniedException" in (record.error or "")
+    assert _mine(account).get_detector(DetectorId=theirs)["Status"] == "DISABLED"
+
+
+def test_a_refused_enable_of_a_suspended_detector_fails_with_the_command(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    event = _enabled_then_deleted(account, enforcer)
+    theirs = _mine(account).create_detector(Enable=False)["DetectorId"]
+    client = _guardduty(enforcer)
+    _refuse(client, "UpdateDetector")
+
+    record = _failed(enforcer, event)
+
+    assert "AccessDeniedException" in (record.error or "")
+    assert f"aws guardduty update-detector --region {REGION} --detector-id {theirs} --enable" in (record.error or "")
+    _allow(client, "UpdateDetector")
+    finding = _only(enforcer.handle(copy.deepcopy(event)))  # Lambda's retry of the failed event
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _mine(account).get_detector(DetectorId=theirs)["Status"] == "ENABLED"
 
 
 def test_undo_of_a_detector_deleted_again_since_deletes_nothing(account: Account, enforcer: EnforcerService) -> None:
@@ -395,6 +449,55 @@ def test_a_refused_config_call_fails_the_restore_and_its_retry_finishes_it(
     finding = _only(enforcer.handle(copy.deepcopy(event)))
     assert finding["outcome"] == Outcome.REMEDIATED
     assert _recorder(account)[1] is True
+
+
+@pytest.mark.parametrize(
+    ("operation", "left", "said"),
+    [
+        ("DescribeConfigurationRecorderStatus", True, "restored so far: nothing"),
+        ("StopConfigurationRecorder", True, "restored so far: nothing"),
+        ("DeleteConfigurationRecorder", False, "stopped AWS Config recorder default"),
+    ],
+)
+def test_a_refused_call_fails_the_recorders_undo_saying_what_was_done_and_its_retry_finishes_it(
+    account: Account, enforcer: EnforcerService, operation: str, left: bool, said: str
+) -> None:
+    event = _recording_then_deleted(account)
+    finding = _only(enforcer.handle(copy.deepcopy(event)))
+    client = _enforcers_config(enforcer)
+    _refuse(client, operation)
+
+    with pytest.raises(UndoError, match="AccessDeniedException") as raised:
+        enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+    assert said in str(raised.value)
+    if operation == "DeleteConfigurationRecorder":
+        assert "left stopped, not deleted" in str(raised.value)
+        assert "aws configservice delete-configuration-recorder --configuration-recorder-name default" in str(
+            raised.value
+        )
+    recorder, recording = _recorder(account)
+    assert recorder is not None, "nothing is deleted past a refusal"
+    assert recording is left
+    _allow(client, operation)
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)  # the operator's retry
+    assert list(undo.restored)[-1] == "deleted AWS Config recorder default again, as before"
+    assert _recorder(account) == (None, False)
+
+
+def test_a_refused_status_read_fails_the_restore_of_a_recorder_already_back(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    event = _recording_then_deleted(account)
+    _config(account).put_configuration_recorder(ConfigurationRecorder=RECORDER)
+    client = _enforcers_config(enforcer)
+    _refuse(client, "DescribeConfigurationRecorderStatus")
+
+    record = _failed(enforcer, event)
+
+    assert "AccessDeniedException" in (record.error or "")
+    assert list(record.done) == []
+    assert _recorder(account)[1] is False
 
 
 # --- the heartbeat's snapshots -------------------------------------------------------------------------

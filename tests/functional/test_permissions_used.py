@@ -2049,6 +2049,14 @@ def _deleted_detector(account: Account) -> RemediationStep:
     )
 
 
+def _deleted_detector_suspended_since(account: Account) -> RemediationStep:
+    """The detector deleted, then one created suspended (``CreateDetector`` with enable false: no route): read
+    (``GetDetector``) and enabled (``UpdateDetector``); undo suspends it again."""
+    step = _deleted_detector(account)
+    _regional_client(account, "guardduty").create_detector(Enable=False)
+    return step
+
+
 def _answer_detector_tags(aws: AccountClients) -> None:
     """moto has no GuardDuty TagResource ("Not yet implemented"): answered as GuardDuty does (204, no body)."""
 
@@ -2574,6 +2582,7 @@ SCENARIOS.update(
         "recreate-guardduty-detector": Scenario(
             _deleted_detector, BUCKET_REGION, answers=_answer_detector_tags, with_record=True
         ),
+        "recreate-guardduty-detector-suspended-since": Scenario(_deleted_detector_suspended_since, BUCKET_REGION),
         "restore-configuration-recorder": Scenario(_deleted_recorder, BUCKET_REGION),
         "restore-configuration-recorder-back-stopped": Scenario(_recorder_back_stopped, BUCKET_REGION),
         "enable-security-hub": Scenario(_disabled_hub, BUCKET_REGION),

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from iamwarden.adapters.recorded import take_recorder_snapshots
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.detection import (
     create_detector_arguments,
@@ -18,6 +19,7 @@ from iamwarden.domain.detection import (
     recorder_snapshot_data,
 )
 from iamwarden.domain.findings import Judgement
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.recorded import CONFIG_RECORDER, GUARDDUTY_DETECTOR, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings
@@ -65,8 +67,9 @@ class _Recorded:
         return self._snapshots.get((kind, resource_arn))
 
 
-def _judge(sample: str, *snapshots: Snapshot) -> Judgement:
-    return judge_event(copy.deepcopy(load_event(sample)), Settings(), recorded=_Recorded(*snapshots))
+def _judge(sample: str, *snapshots: Snapshot, home_region: str | None = None) -> Judgement:
+    settings = Settings(own=OwnIdentity(home_region=home_region))
+    return judge_event(copy.deepcopy(load_event(sample)), settings, recorded=_Recorded(*snapshots))
 
 
 def _detector(taken_at: str = BEFORE, **data: Any) -> Snapshot:
@@ -100,7 +103,7 @@ def test_a_deleted_detector_with_a_snapshot_from_before_is_re_created_as_the_sna
     [
         ((), "IAM Warden has no snapshot of it"),
         ((_detector(taken_at=AFTER),), f"taken at {AFTER}, not before the change"),
-        ((_detector(status="DISABLED"),), "IAM Warden has no snapshot of it"),
+        ((_detector(status="DISABLED"),), f"IAM Warden's snapshot of it ({BEFORE}) holds a suspended detector"),
     ],
     ids=["absent", "taken-after-the-change", "of-a-suspended-detector"],
 )
@@ -115,6 +118,24 @@ def test_a_deleted_detector_without_a_usable_snapshot_is_alerted_naming_it(
     assert needed.startswith(f"how GuardDuty detector {DETECTOR} was configured before")
     assert why in needed
     assert "create-detector --enable" in finding.reason
+
+
+@pytest.mark.parametrize("sample", ["guardduty-detector-deleted.json", "config-recorder-deleted.json"])
+def test_without_a_snapshot_in_the_heartbeats_region_the_heartbeat_is_said_to_take_them(sample: str) -> None:
+    [finding] = _judge(sample, home_region="eu-west-1").findings  # the samples' region
+
+    [needed] = finding.needs_context
+    assert "IAM Warden has no snapshot of it: the heartbeat takes them" in needed
+
+
+@pytest.mark.parametrize("sample", ["guardduty-detector-deleted.json", "config-recorder-deleted.json"])
+def test_a_delete_outside_the_heartbeats_region_says_no_snapshot_is_taken_there(sample: str) -> None:
+    [finding] = _judge(sample, home_region="us-east-1").findings
+
+    assert finding.plan == ()
+    [needed] = finding.needs_context
+    assert "the heartbeat takes them" not in needed
+    assert "only in us-east-1 (the heartbeat's region), not in eu-west-1: alerted only there" in needed
 
 
 def test_offline_a_deleted_detector_is_alerted_saying_snapshots_are_not_read() -> None:
@@ -144,7 +165,7 @@ def test_a_deleted_recorder_with_a_snapshot_from_before_is_put_back_as_the_snaps
     [
         ((), "IAM Warden has no snapshot of it"),
         ((_recorder(taken_at=AFTER),), "not before the change"),
-        ((_recorder(recording=False),), "IAM Warden has no snapshot of it"),
+        ((_recorder(recording=False),), f"IAM Warden's snapshot of it ({BEFORE}) holds a recorder that did not record"),
     ],
     ids=["absent", "taken-after-the-change", "of-a-stopped-recorder"],
 )
@@ -236,6 +257,65 @@ def test_a_detector_read_without_features_is_re_created_with_its_data_sources() 
     }
 
 
+def _runtime(name: str, status: str, *additional: tuple[str, str]) -> dict[str, Any]:
+    feature: dict[str, Any] = {"Name": name, "Status": status}
+    if additional:
+        feature["AdditionalConfiguration"] = [{"Name": item, "Status": state} for item, state in additional]
+    return feature
+
+
+def test_a_detector_is_never_re_created_with_both_runtime_monitoring_features() -> None:
+    """botocore's CreateDetector model: both EKS_RUNTIME_MONITORING and RUNTIME_MONITORING cause an error; Runtime
+    Monitoring includes EKS's, so the EKS feature is dropped and its add-on management kept under Runtime Monitoring."""
+    data = {
+        **DETECTOR_DATA,
+        "features": [
+            _runtime("EKS_RUNTIME_MONITORING", "ENABLED", ("EKS_ADDON_MANAGEMENT", "ENABLED")),
+            _runtime("RUNTIME_MONITORING", "ENABLED", ("ECS_FARGATE_AGENT_MANAGEMENT", "ENABLED")),
+        ],
+    }
+
+    features = create_detector_arguments(data)["Features"]
+
+    assert features == [
+        _runtime(
+            "RUNTIME_MONITORING",
+            "ENABLED",
+            ("ECS_FARGATE_AGENT_MANAGEMENT", "ENABLED"),
+            ("EKS_ADDON_MANAGEMENT", "ENABLED"),
+        )
+    ]
+
+
+def test_runtime_monitorings_own_add_on_setting_wins_over_the_eks_features() -> None:
+    data = {
+        **DETECTOR_DATA,
+        "features": [
+            _runtime("EKS_RUNTIME_MONITORING", "ENABLED", ("EKS_ADDON_MANAGEMENT", "ENABLED")),
+            _runtime("RUNTIME_MONITORING", "ENABLED", ("EKS_ADDON_MANAGEMENT", "DISABLED")),
+        ],
+    }
+
+    assert create_detector_arguments(data)["Features"] == [
+        _runtime("RUNTIME_MONITORING", "ENABLED", ("EKS_ADDON_MANAGEMENT", "DISABLED"))
+    ]
+
+
+def test_eks_runtime_monitoring_on_with_runtime_monitoring_off_keeps_only_the_eks_feature() -> None:
+    """The snapshot's coverage exactly: turning Runtime Monitoring on would watch EC2 and ECS the detector did not."""
+    data = {
+        **DETECTOR_DATA,
+        "features": [
+            _runtime("EKS_RUNTIME_MONITORING", "ENABLED", ("EKS_ADDON_MANAGEMENT", "ENABLED")),
+            _runtime("RUNTIME_MONITORING", "DISABLED"),
+        ],
+    }
+
+    assert create_detector_arguments(data)["Features"] == [
+        _runtime("EKS_RUNTIME_MONITORING", "ENABLED", ("EKS_ADDON_MANAGEMENT", "ENABLED"))
+    ]
+
+
 def test_a_recorder_is_kept_with_its_settings_only_while_it_records_with_a_role() -> None:
     described = {
         "arn": "arn:aws:config:eu-west-1:111122223333:configuration-recorder/default/abc",
@@ -251,10 +331,46 @@ def test_a_recorder_is_kept_with_its_settings_only_while_it_records_with_a_role(
         "recorder": {k: described[k] for k in ("name", "roleARN", "recordingGroup", "recordingMode")},
         "recording": True,
         "delivery_channel": False,
+        "last_status": None,
     }
     assert recorder_is_good(data)
     assert not recorder_is_good({**data, "recording": False})
     assert not recorder_is_good({**data, "recorder": {"name": "default"}})
+
+
+@pytest.mark.parametrize(("last_status", "good"), [("Success", True), ("Pending", True), ("Failure", False)])
+def test_a_recorder_whose_last_recording_failed_is_no_state_to_put_back(last_status: str, good: bool) -> None:
+    described = {"name": "default", "roleARN": ROLE, "recordingGroup": {"allSupported": True}}
+
+    data = recorder_snapshot_data(described, recording=True, delivery_channel=True, last_status=last_status)
+
+    assert data["last_status"] == last_status
+    assert recorder_is_good(data) is good
+
+
+class _Config:
+    """DescribeConfigurationRecorders / ...Status / DeliveryChannels as botocore's model shapes them."""
+
+    def __init__(self, last_status: str) -> None:
+        self.last_status = last_status
+
+    def describe_configuration_recorders(self) -> dict[str, Any]:
+        return {
+            "ConfigurationRecorders": [{"name": "default", "roleARN": ROLE, "recordingGroup": {"allSupported": True}}]
+        }
+
+    def describe_configuration_recorder_status(self) -> dict[str, Any]:
+        status = {"name": "default", "recording": True, "lastStatus": self.last_status}
+        return {"ConfigurationRecordersStatus": [status]}
+
+    def describe_delivery_channels(self) -> dict[str, Any]:
+        return {"DeliveryChannels": [{"name": "default"}]}
+
+
+def test_the_heartbeat_snapshots_no_recorder_whose_last_recording_failed() -> None:
+    assert take_recorder_snapshots(_Config("Failure"), "111122223333", "eu-west-1", BEFORE) == []
+    [kept] = take_recorder_snapshots(_Config("Success"), "111122223333", "eu-west-1", BEFORE)
+    assert kept.data["last_status"] == "Success"
 
 
 # --- iam:PassRole only to a service known to run nothing of the caller's ----------------------------------------

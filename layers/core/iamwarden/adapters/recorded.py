@@ -308,7 +308,8 @@ def take_detector_snapshots(guardduty: Any, account: str, region: str, now: str)
 def take_recorder_snapshots(config: Any, account: str, region: str, now: str) -> list[Snapshot]:
     """A snapshot of each customer-managed AWS Config recorder of the region that records
     (``DescribeConfigurationRecorders``, ``DescribeConfigurationRecorderStatus``), with whether a delivery channel
-    exists (``DescribeDeliveryChannels``); a stopped one is skipped (its last recording snapshot stays)."""
+    exists (``DescribeDeliveryChannels``); a stopped one, or one whose last recording failed, is skipped (its last good
+    snapshot stays)."""
     recorders = [
         recorder
         for recorder in config.describe_configuration_recorders().get("ConfigurationRecorders", [])
@@ -318,11 +319,12 @@ def take_recorder_snapshots(config: Any, account: str, region: str, now: str) ->
         return []
     statuses = config.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
     recording = {str(status.get("name")): bool(status.get("recording")) for status in statuses}
+    last = {str(status.get("name")): status.get("lastStatus") for status in statuses}
     channel = bool(config.describe_delivery_channels().get("DeliveryChannels"))
     snapshots = []
     for recorder in recorders:
         name = str(recorder["name"])
-        data = recorder_snapshot_data(recorder, recording.get(name, False), channel)
+        data = recorder_snapshot_data(recorder, recording.get(name, False), channel, last.get(name))
         if recorder_is_good(data):
             arn = f"arn:{_partition(region)}:config:{region}:{account}:configuration-recorder/{name}"
             snapshots.append(Snapshot(CONFIG_RECORDER, arn, now, data))

@@ -119,6 +119,24 @@ def _create_feature(feature: Mapping[str, Any]) -> dict[str, Any]:
     return created
 
 
+def _one_runtime_monitoring(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most one of ``EKS_RUNTIME_MONITORING`` and ``RUNTIME_MONITORING``: botocore's ``CreateDetector`` model says
+    both cause an error (Runtime Monitoring includes EKS's). ``GetDetector`` returns both, so the EKS one is dropped
+    and its additional configurations not set under Runtime Monitoring are carried there; unless only the EKS one is
+    enabled, when the disabled ``RUNTIME_MONITORING`` is dropped instead (enabling it would watch EC2 and ECS too)."""
+    named = {feature.get("Name"): feature for feature in features}
+    eks, runtime = named.get("EKS_RUNTIME_MONITORING"), named.get("RUNTIME_MONITORING")
+    if eks is None or runtime is None:
+        return features
+    if _enabled(eks) and not _enabled(runtime):
+        return [feature for feature in features if feature is not runtime]
+    own = [dict(item) for item in runtime.get("AdditionalConfiguration") or ()]
+    names = {item.get("Name") for item in own}
+    carried = own + [dict(item) for item in eks.get("AdditionalConfiguration") or () if item.get("Name") not in names]
+    merged = {**runtime, "AdditionalConfiguration": carried} if carried else runtime
+    return [merged if feature is runtime else feature for feature in features if feature is not eks]
+
+
 def create_detector_arguments(data: Mapping[str, Any]) -> dict[str, Any]:
     """``CreateDetector``'s arguments (tags apart) for a detector as the snapshot has it: enabled, its finding
     frequency, and its features (or, from a detector read before features existed, its data sources)."""
@@ -126,9 +144,9 @@ def create_detector_arguments(data: Mapping[str, Any]) -> dict[str, Any]:
     frequency = data.get("finding_publishing_frequency")
     if frequency:
         arguments["FindingPublishingFrequency"] = str(frequency)
-    features = [
-        _create_feature(feature) for feature in data.get("features") or () if feature.get("Name") in CREATE_FEATURES
-    ]
+    features = _one_runtime_monitoring(
+        [_create_feature(feature) for feature in data.get("features") or () if feature.get("Name") in CREATE_FEATURES]
+    )
     if features:
         arguments["Features"] = features
     elif data.get("data_sources"):
@@ -143,9 +161,17 @@ def recorder_settings(recorder: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _plain(recorder[key]) for key in RECORDER_SETTINGS if recorder.get(key) is not None}
 
 
-def recorder_snapshot_data(recorder: Mapping[str, Any], recording: bool, delivery_channel: bool) -> dict[str, Any]:
-    """A recorder in the snapshot's shape (``domain.recorded.CONFIG_RECORDER``)."""
-    return {"recorder": recorder_settings(recorder), "recording": recording, "delivery_channel": delivery_channel}
+def recorder_snapshot_data(
+    recorder: Mapping[str, Any], recording: bool, delivery_channel: bool, last_status: str | None = None
+) -> dict[str, Any]:
+    """A recorder in the snapshot's shape (``domain.recorded.CONFIG_RECORDER``); ``last_status``: its
+    ``DescribeConfigurationRecorderStatus`` ``lastStatus`` (``Pending``, ``Success``, ``Failure``)."""
+    return {
+        "recorder": recorder_settings(recorder),
+        "recording": recording,
+        "delivery_channel": delivery_channel,
+        "last_status": last_status,
+    }
 
 
 def customer_managed(recorder: Mapping[str, Any]) -> bool:
@@ -154,9 +180,21 @@ def customer_managed(recorder: Mapping[str, Any]) -> bool:
     return not recorder.get("servicePrincipal")
 
 
-def recorder_is_good(data: Mapping[str, Any]) -> bool:
-    """Only a recorder that records, with a name and a role to record with, is a state to put back: a stopped one
-    may be an intruder's doing (its stop is judged, and started again, by its own event), and the last good
-    snapshot is kept instead."""
+def recorder_flaw(data: Mapping[str, Any]) -> str | None:
+    """Why a recorder's snapshot is no state to put back, or None: only a recorder that records, with a name and a
+    role to record with, and whose last recording did not fail (a failing one may record with a role swapped to one
+    that cannot read), is. A stopped one may be an intruder's doing (its stop is judged, and started again, by its
+    own event), and the last good snapshot is kept instead."""
     recorder = data.get("recorder") or {}
-    return bool(data.get("recording")) and bool(recorder.get("roleARN")) and bool(recorder.get("name"))
+    if not data.get("recording"):
+        return "a recorder that did not record"
+    if not recorder.get("roleARN") or not recorder.get("name"):
+        return "a recorder without a name or a role"
+    if str(data.get("last_status") or "").upper() == "FAILURE":
+        return "a recorder whose last recording failed"
+    return None
+
+
+def recorder_is_good(data: Mapping[str, Any]) -> bool:
+    """Whether a recorder's snapshot is a state to put back (``recorder_flaw``)."""
+    return recorder_flaw(data) is None

@@ -70,12 +70,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from iamwarden.adapters.errors import classify, error_code, ignoring, is_transient
+from iamwarden.adapters.errors import classify, describe, error_code, ignoring, is_transient
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.detection import (
     create_detector_arguments,
     detector_is_good,
-    recorder_is_good,
+    recorder_flaw,
     recorder_settings,
 )
 from iamwarden.domain.events import instant
@@ -335,17 +335,30 @@ def _usable(context: RuleContext, kind: str, arn: str) -> tuple[Snapshot | None,
     return snapshot, None
 
 
-def _missing(what: str, late_at: str | None, change_time: str, offline: bool) -> str:
-    """What a verdict without a usable snapshot could not know (its ``needs_context``)."""
+def _missing(what: str, late_at: str | None, context: RuleContext, *, unusable: tuple[str, str] | None = None) -> str:
+    """What a verdict without a usable snapshot could not know (its ``needs_context``). ``unusable``: the snapshot's
+    ``taken_at`` and the bad state it holds. Detectors and recorders are snapshotted only in the heartbeat's region
+    (the stack's home region) of each account, so elsewhere none will ever be."""
+    change, home = context.change, context.settings.own.home_region
     if late_at is not None:
         why = (
-            f"IAM Warden's snapshot of it was taken at {late_at}, not before the change at {change_time}, so it may "
+            f"IAM Warden's snapshot of it was taken at {late_at}, not before the change at {change.time}, so it may "
             "already hold the change"
         )
-    elif offline:
+    elif context.recorded is None:
         why = "IAM Warden's snapshots are not read offline"
+    elif unusable is not None:
+        why = f"IAM Warden's snapshot of it ({unusable[0]}) holds {unusable[1]}, not a state to put back"
+    elif home is not None and change.region != home:
+        why = (
+            f"IAM Warden snapshots GuardDuty detectors and AWS Config recorders only in {home} (the heartbeat's "
+            f"region), not in {change.region}: alerted only there"
+        )
     else:
-        why = "IAM Warden has no snapshot of it: the heartbeat takes them (and the deploy the first), of a good state"
+        why = (
+            "IAM Warden has no snapshot of it: the heartbeat takes them (and the deploy the first), of a good state, "
+            "in its own region of each account only"
+        )
     return f"how {what} was configured before ({why})"
 
 
@@ -365,7 +378,10 @@ def _detector_deleted(context: RuleContext, evaluation: Evaluation, arn: str, de
     tags), else alerted with the missing snapshot named."""
     change = context.change
     snapshot, late_at = _usable(context, GUARDDUTY_DETECTOR, arn)
+    unusable = None
     if snapshot is not None and not detector_is_good(snapshot.data):
+        status = str(snapshot.data.get("status") or "unknown")
+        unusable = (snapshot.taken_at, "a suspended detector" if status == "DISABLED" else f"a detector {status}")
         snapshot = None  # never re-create from a suspended detector's record
     reason = f"{change.actor.display} deleted {where}: threat detection is off there and its findings are gone."
     if snapshot is None:
@@ -378,7 +394,7 @@ def _detector_deleted(context: RuleContext, evaluation: Evaluation, arn: str, de
             reason=f"{reason} IAM Warden cannot re-create it without its snapshot; enable GuardDuty again (aws "
             f"guardduty create-detector --enable, or let the organisation's delegated administrator do it) and find "
             f"out why it was deleted. {DETECTOR_NOT_RESTORED}",
-            needs=(_missing(f"GuardDuty detector {detector}", late_at, change.time, context.recorded is None),),
+            needs=(_missing(f"GuardDuty detector {detector}", late_at, context, unusable=unusable),),
         )
     arguments = create_detector_arguments(snapshot.data)
     features = (
@@ -412,7 +428,12 @@ def _recorder_deleted(context: RuleContext, evaluation: Evaluation, arn: str, na
     """Put back from IAM Warden's snapshot taken before the delete (and started if it recorded), else alerted."""
     change = context.change
     snapshot, late_at = _usable(context, CONFIG_RECORDER, arn)
-    if snapshot is not None and (not recorder_is_good(snapshot.data) or snapshot.data["recorder"].get("name") != name):
+    unusable = None
+    if snapshot is not None and snapshot.data["recorder"].get("name") != name:
+        unusable = (snapshot.taken_at, f"another recorder ({snapshot.data['recorder'].get('name')})")
+    elif snapshot is not None and (flaw := recorder_flaw(snapshot.data)) is not None:
+        unusable = (snapshot.taken_at, flaw)
+    if unusable is not None:
         snapshot = None  # never put back a stopped recorder's record, nor another recorder's
     reason = f"{change.actor.display} deleted {where}: configuration changes are no longer recorded."
     if snapshot is None:
@@ -426,7 +447,7 @@ def _recorder_deleted(context: RuleContext, evaluation: Evaluation, arn: str, na
             "has no snapshot of them taken before, so it cannot put it back; the IAM role itself stays: create the "
             "recorder again (aws configservice put-configuration-recorder) and start it "
             "(start-configuration-recorder).",
-            needs=(_missing(f"AWS Config recorder {name}", late_at, change.time, context.recorded is None),),
+            needs=(_missing(f"AWS Config recorder {name}", late_at, context, unusable=unusable),),
         )
     recorder = snapshot.data["recorder"]
     evaluation.findings.append(
@@ -2512,8 +2533,12 @@ class RecreateGuardDutyDetector:
     """Re-create a deleted GuardDuty detector, enabled, with the finding frequency, features and tags of IAM Warden's
     snapshot taken before the delete (issue 15 item 3).
 
-    A region has at most one detector: any detector there now (an operator's, the delegated administrator's, or an
-    earlier run's) is GuardDuty on again, and nothing is created. Tags are put after the create (``TagResource``),
+    A region has at most one detector, so nothing is created while one exists; each listed one is read
+    (``GetDetector``), since a detector existing is not GuardDuty on: an intruder may delete it, then
+    ``CreateDetector(Enable=False)`` (an event no rule routes). An ``ENABLED`` one (an operator's, the delegated
+    administrator's, an earlier run's) is done; a suspended one is enabled (``UpdateDetector``, as
+    ``EnableGuardDutyDetector`` does; a refusal fails with the exact command), and undo suspends it again, only while
+    it is enabled, never deleting what IAM Warden did not create. Tags are put after the create (``TagResource``),
     so that a refused tag never leaves the region undetected. Undo deletes exactly the detector this remediation
     created (its id from the ``done`` line, ``_DETECTOR_MADE_LINE``), only while it exists. Not
     ``iam:CreateServiceLinkedRole``: the detector the snapshot read enabled ran with GuardDuty's service-linked role,
@@ -2522,11 +2547,18 @@ class RecreateGuardDutyDetector:
 
     permissions: ClassVar[Permissions] = (
         "guardduty:ListDetectors",
+        "guardduty:GetDetector",
+        "guardduty:UpdateDetector",
         "guardduty:CreateDetector",
         "guardduty:TagResource",
     )
     action: ClassVar[StepAction] = StepAction("recreate_guardduty_detector", permissions)
-    undo_permissions: ClassVar[Permissions] = ("guardduty:ListDetectors", "guardduty:DeleteDetector")
+    undo_permissions: ClassVar[Permissions] = (
+        "guardduty:ListDetectors",
+        "guardduty:GetDetector",
+        "guardduty:UpdateDetector",
+        "guardduty:DeleteDetector",
+    )
     undoable: ClassVar[bool] = True
 
     @staticmethod
@@ -2541,18 +2573,59 @@ class RecreateGuardDutyDetector:
         except Exception as exc:
             raise classify(exc, "ListDetectors") from exc
 
+    @staticmethod
+    def _statuses(aws: AccountClients, detectors: Sequence[str]) -> dict[str, str]:
+        """Each listed detector's ``Status`` (one deleted since it was listed is left out)."""
+        client, statuses = aws.client("guardduty"), {}
+        for found in detectors:
+            try:
+                statuses[found] = str(client.get_detector(DetectorId=found)["Status"])
+            except Exception as exc:
+                if error_code(exc) in _DETECTOR_GONE:
+                    continue
+                raise classify(exc, "GetDetector", resource=found) from exc
+        return statuses
+
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
-        return {"detectors": self._listed(aws)}
+        detectors = self._listed(aws)
+        statuses = self._statuses(aws, detectors)
+        on = any(status == "ENABLED" for status in statuses.values())
+        return {
+            "detectors": detectors,
+            "suspended": [] if on else sorted(found for found, status in statuses.items() if status == "DISABLED"),
+        }
 
     @staticmethod
     def _there(region: str, detectors: Sequence[str]) -> str:
         return (
-            f"nothing re-created: GuardDuty has a detector in {region} again ({', '.join(detectors)}), so it is on "
-            "there (a region has one detector at most)"
+            f"nothing re-created: GuardDuty has an enabled detector in {region} again ({', '.join(detectors)}), so it "
+            "is on there (a region has one detector at most)"
         )
+
+    def _enable(self, run: StepRun, step: RemediationStep, suspended: Sequence[str], done: list[str]) -> None:
+        """Enable the suspended detector(s) found in place of the deleted one (none is created beside them)."""
+        region, detector = _region(step.target), step.parameters["detector_id"]
+        for found in suspended:
+            try:
+                run.aws.client("guardduty").update_detector(DetectorId=found, Enable=True)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise classify(exc, "UpdateDetector", resource=found) from exc  # retried
+                raise RemediationError(
+                    f"{classify(exc, 'UpdateDetector', resource=found)}: GuardDuty detector {found} in {region} is "
+                    f"suspended, so GuardDuty is off there. By hand: aws guardduty update-detector --region {region} "
+                    f"--detector-id {found} --enable"
+                ) from exc
+            done.append(
+                f"enabled GuardDuty detector {found}, found suspended in {region} in place of the deleted {detector} "
+                "(a region has one detector at most)"
+            )
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         region, detector = _region(step.target), step.parameters["detector_id"]
+        if before.get("suspended"):
+            self._enable(run, step, before["suspended"], done)
+            return
         if before["detectors"]:
             done.append(self._there(region, before["detectors"]))
             return
@@ -2562,8 +2635,15 @@ class RecreateGuardDutyDetector:
             answer = client.create_detector(**create_detector_arguments(snapshot))
         except Exception as exc:
             if error_code(exc) == _REFUSED and (now := self._listed(run.aws)):
-                done.append(self._there(region, now))  # made meanwhile (one detector a region)
-                return
+                statuses = self._statuses(run.aws, now)  # made meanwhile (one detector a region)
+                if any(status == "ENABLED" for status in statuses.values()):
+                    done.append(self._there(region, now))
+                    return
+                raise RemediationError(
+                    f"GuardDuty detector {', '.join(now)} was made in {region} meanwhile and is not enabled, so "
+                    f"nothing is created beside it. By hand: aws guardduty update-detector --region {region} "
+                    f"--detector-id {now[0]} --enable"
+                ) from exc
             raise classify(exc, "CreateDetector", resource=step.target) from exc
         made = str(answer.get("DetectorId"))
         done.append(f"{_DETECTOR_MADE_LINE.format(region=region, detector=detector)} (now {made})")
@@ -2597,7 +2677,25 @@ class RecreateGuardDutyDetector:
             "its next run"
         )
 
+    def _suspend_again(self, aws: AccountClients, suspended: Sequence[str]) -> list[str]:
+        """Suspend again each detector ``apply`` enabled, only while it exists and is enabled."""
+        restored = []
+        statuses = self._statuses(aws, suspended)
+        for found in suspended:
+            if found not in statuses:
+                raise UndoError(f"GuardDuty detector {found} no longer exists")
+            if statuses[found] != "ENABLED":
+                continue
+            try:
+                aws.client("guardduty").update_detector(DetectorId=found, Enable=False)
+            except Exception as exc:
+                raise classify(exc, "UpdateDetector", resource=found) from exc
+            restored.append(f"suspended GuardDuty detector {found} again, as before")
+        return restored
+
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before.get("suspended"):
+            return self._suspend_again(aws, before["suspended"])
         if before["detectors"]:
             return []  # nothing was created
         region = _region(step.target)
@@ -2744,7 +2842,17 @@ class RestoreConfigurationRecorder:
             client.stop_configuration_recorder(ConfigurationRecorderName=name)
             undone.append(f"stopped AWS Config recorder {name}")
         if put:
-            client.delete_configuration_recorder(ConfigurationRecorderName=name)
+            try:
+                client.delete_configuration_recorder(ConfigurationRecorderName=name)
+            except Exception as exc:
+                if not undone:
+                    raise
+                # The stop went through: said here, since the executor's "restored so far" lists whole steps only.
+                raise UndoError(
+                    f"DeleteConfigurationRecorder failed with {describe(exc)}: {'; '.join(undone)}, so it is left "
+                    f"stopped, not deleted; by hand: aws configservice delete-configuration-recorder "
+                    f"--configuration-recorder-name {name} (or undo again)"
+                ) from exc
             undone.append(f"deleted AWS Config recorder {name} again, as before")
         return undone
 
