@@ -780,6 +780,38 @@ SCOPES: tuple[Scope, ...] = (
         comment="prune-exemption-granted removes the pruner's exempt tag, and no other tag.",
     ),
     Scope(
+        "RecreateGuardDutyDetectors",
+        ("guardduty:CreateDetector",),
+        (ANY,),
+        comment="A deleted detector re-created, enabled, as IAM Warden's snapshot has it: CreateDetector has no "
+        "resource type (Service Authorization Reference); no iam:CreateServiceLinkedRole (the role outlives a "
+        "detector).",
+    ),
+    Scope(
+        "TagRecreatedGuardDutyDetectors",
+        ("guardduty:TagResource",),
+        (DETECTORS,),
+        comment="The re-created detector gets the deleted one's tags (after the create: a refused tag leaves it on).",
+    ),
+    Scope(
+        "RestoreConfigRecorders",
+        (
+            "config:DescribeConfigurationRecorders",
+            "config:DescribeDeliveryChannels",
+            "config:PutConfigurationRecorder",
+        ),
+        (ANY,),
+        comment="A deleted AWS Config recorder put back as IAM Warden's snapshot has it (no resource type).",
+    ),
+    Scope(
+        "PassConfigRecorderRoles",
+        ("iam:PassRole",),
+        (ROLES,),
+        Condition("StringEquals", "iam:PassedToService", "config.amazonaws.com"),
+        comment="PutConfigurationRecorder passes the recorder's role, to AWS Config only (this account's roles: which "
+        "one each region's recorder records with is known only from the snapshot).",
+    ),
+    Scope(
         "LookUpQuarantinedUsersSessions",
         ("cloudtrail:LookupEvents",),
         (ANY,),

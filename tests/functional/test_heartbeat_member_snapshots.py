@@ -27,7 +27,7 @@ from iamwarden.app.heartbeat import (
 from iamwarden.domain.declared_content import ANY_ROLE_ID, declared_forwarder_role
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import OwnIdentity
-from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL
+from iamwarden.domain.recorded import BOUNDARY, CONFIG_RECORDER, GUARDDUTY_DETECTOR, OWN_ROLE, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account
 from tests.member_patterns import member_instance, with_role_ids
@@ -162,6 +162,34 @@ def test_each_run_snapshots_the_trails_and_boundaries_of_every_managed_member_ac
         role = recorded.snapshot(BOUNDARY, f"arn:aws:iam::{member}:role/team-deployer")
         assert role is not None
         assert role.data == {"boundary_arn": boundary}
+
+
+def test_each_run_snapshots_a_member_accounts_guardduty_detector_and_config_recorder(account: Account) -> None:
+    """Issue 15 item 3: a deleted detector or recorder in a member account is re-created from the snapshot the
+    heartbeat took there through the snapshot role, keyed by that account's ARNs."""
+    account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER_A}")
+    session = _member(account, MEMBER_A)
+    _member_forwarding(account, MEMBER_A)
+    detector = session.client("guardduty").create_detector(Enable=True, FindingPublishingFrequency="ONE_HOUR")
+    session.client("s3").create_bucket(Bucket=f"config-{MEMBER_A}")
+    config = session.client("config")
+    role = f"arn:aws:iam::{MEMBER_A}:role/config-recorder"
+    config.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": role})
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": f"config-{MEMBER_A}"})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+    result = _heartbeat(account, _Topic()).run()
+
+    assert result["whole"] is True, result["problems"]
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    kept = recorded.snapshot(
+        GUARDDUTY_DETECTOR, f"arn:aws:guardduty:{REGION}:{MEMBER_A}:detector/{detector['DetectorId']}"
+    )
+    assert kept is not None
+    assert kept.data["finding_publishing_frequency"] == "ONE_HOUR"
+    recorder = recorded.snapshot(CONFIG_RECORDER, f"arn:aws:config:{REGION}:{MEMBER_A}:configuration-recorder/default")
+    assert recorder is not None
+    assert recorder.data["recorder"]["roleARN"] == role
 
 
 def test_an_account_that_cannot_be_reached_is_alerted_and_the_others_are_still_taken(account: Account) -> None:

@@ -54,7 +54,7 @@ from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
 from iamwarden.guardrails.registry import ACTIONS
-from iamwarden.guardrails.security_services import RecreatePublishingDestination
+from iamwarden.guardrails.security_services import RecreateGuardDutyDetector, RecreatePublishingDestination
 from iamwarden.guardrails.session_lookup import LOOKUP_CLIENT
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve, resolved_properties
 from tests.conftest import load_event
@@ -91,6 +91,11 @@ class Requests:
         service = model.service_model
         region = kwargs.get("context", {}).get("client_region") or ""
         self.made.append(Request(iam_action_of(service, model.name), dict(params), region))
+        if model.name == "PutConfigurationRecorder":  # IAM authorises the recorder's role passed to AWS Config too
+            role = params["ConfigurationRecorder"]["roleARN"]
+            self.made.append(
+                Request("iam:PassRole", {"RoleArn": role, "PassedToService": "config.amazonaws.com"}, region)
+            )
 
     def take(self) -> list[Request]:
         made, self.made = self.made, []
@@ -221,6 +226,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str | list[str]]]:
     service = request.action.split(":")[0]
     iam = f"arn:aws:iam::{HOME_ACCOUNT}"
     context: dict[str, str | list[str]] = {}
+    if request.action == "iam:PassRole":  # implied by a call that passes a role (``IMPLIED``)
+        return str(params["RoleArn"]), {"iam:PassedToService": str(params["PassedToService"])}
     if service == "iam":
         if "PolicyArn" in params:
             context["iam:PolicyARN"] = params["PolicyArn"]
@@ -254,6 +261,10 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str | list[str]]]:
     if service == "cloudtrail":
         name = str(params.get("Name") or params.get("TrailName"))
         return (name if name.startswith("arn:") else f"arn:aws:cloudtrail:{here}:trail/{name}"), context
+    if request.action == "guardduty:CreateDetector":
+        return "*", context  # no resource type
+    if service == "guardduty" and "ResourceArn" in params:  # TagResource: the tagged detector
+        return str(params["ResourceArn"]), context
     if service == "guardduty" and "DestinationId" in params:  # one publishing destination of a detector
         detector = f"arn:aws:guardduty:{here}:detector/{params['DetectorId']}"
         return f"{detector}/publishingdestination/{params['DestinationId']}", context
@@ -2019,6 +2030,87 @@ def _stopped_recorder(account: Account) -> RemediationStep:
     return _step(StepAction.START_CONFIGURATION_RECORDER, arn, recorder_name="default")
 
 
+GONE_DETECTOR = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+RECORDER_ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role/config-recorder"
+#: A recorder as moto's DescribeConfigurationRecorders gives it back (its recording group filled in).
+RECORDER = {
+    "name": "default",
+    "roleARN": RECORDER_ROLE,
+    "recordingGroup": {
+        "allSupported": True,
+        "includeGlobalResourceTypes": True,
+        "resourceTypes": [],
+        "exclusionByResourceTypes": {"resourceTypes": []},
+        "recordingStrategy": {"useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"},
+    },
+}
+
+
+def _deleted_detector(account: Account) -> RemediationStep:
+    """No detector in the region (another scenario's in this account deleted too); IAM Warden's snapshot of the
+    deleted one (tagged: TagResource is called)."""
+    guardduty = _regional_client(account, "guardduty")
+    for detector in guardduty.list_detectors()["DetectorIds"]:
+        guardduty.delete_detector(DetectorId=detector)
+    arn = f"arn:aws:guardduty:{BUCKET_REGION}:{HOME_ACCOUNT}:detector/{GONE_DETECTOR}"
+    snapshot = {
+        "detector_id": GONE_DETECTOR,
+        "status": "ENABLED",
+        "finding_publishing_frequency": "FIFTEEN_MINUTES",
+        "features": [{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}],
+        "data_sources": {},
+        "tags": {"team": "security"},
+    }
+    return _step(
+        RecreateGuardDutyDetector.action, arn, detector_id=GONE_DETECTOR, snapshot=snapshot, taken_at="2026-11-21"
+    )
+
+
+def _deleted_detector_suspended_since(account: Account) -> RemediationStep:
+    """The detector deleted, then one created suspended (``CreateDetector`` with enable false: no route): read
+    (``GetDetector``) and enabled (``UpdateDetector``); undo suspends it again."""
+    step = _deleted_detector(account)
+    _regional_client(account, "guardduty").create_detector(Enable=False)
+    return step
+
+
+def _answer_detector_tags(aws: AccountClients) -> None:
+    """moto has no GuardDuty TagResource ("Not yet implemented"): answered as GuardDuty does (204, no body)."""
+
+    def tagged(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://guardduty.amazonaws.com/", 204, HTTPHeaders(), None), {}
+
+    aws.client("guardduty").meta.events.register("before-call.guardduty.TagResource", tagged)
+
+
+def _recorder_snapshot() -> dict[str, Any]:
+    return {"recorder": RECORDER, "recording": True, "delivery_channel": True}
+
+
+def _deleted_recorder(account: Account) -> RemediationStep:
+    """The recorder deleted, its delivery channel still there: put back and started."""
+    _bucket_once(account, "acme-config")
+    config = _regional_client(account, "config")
+    config.put_configuration_recorder(ConfigurationRecorder=RECORDER)
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "acme-config"})
+    config.delete_configuration_recorder(ConfigurationRecorderName="default")
+    arn = f"arn:aws:config:{BUCKET_REGION}:{HOME_ACCOUNT}:configuration-recorder/default"
+    return _step(
+        StepAction("restore_configuration_recorder"),
+        arn,
+        recorder_name="default",
+        snapshot=_recorder_snapshot(),
+        taken_at="2026-11-21",
+    )
+
+
+def _recorder_back_stopped(account: Account) -> RemediationStep:
+    """The recorder put back by someone with the snapshot's settings, not started: only started."""
+    step = _deleted_recorder(account)
+    _regional_client(account, "config").put_configuration_recorder(ConfigurationRecorder=RECORDER)
+    return step
+
+
 def _disabled_hub(account: Account) -> RemediationStep:
     arn = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:hub/default"
     return _step(StepAction.ENABLE_SECURITY_HUB, arn, region=BUCKET_REGION)
@@ -2504,6 +2596,12 @@ SCENARIOS.update(
         "enable-guardduty-detector": Scenario(_suspended_detector, BUCKET_REGION),
         "stop-guardduty-filter-archiving": Scenario(_archiving_filter, BUCKET_REGION),
         "start-config-recorder": Scenario(_stopped_recorder, BUCKET_REGION),
+        "recreate-guardduty-detector": Scenario(
+            _deleted_detector, BUCKET_REGION, answers=_answer_detector_tags, with_record=True
+        ),
+        "recreate-guardduty-detector-suspended-since": Scenario(_deleted_detector_suspended_since, BUCKET_REGION),
+        "restore-configuration-recorder": Scenario(_deleted_recorder, BUCKET_REGION),
+        "restore-configuration-recorder-back-stopped": Scenario(_recorder_back_stopped, BUCKET_REGION),
         "enable-security-hub": Scenario(_disabled_hub, BUCKET_REGION),
         "enable-security-hub-v2": Scenario(_disabled_hub_v2, BUCKET_REGION, _hub_v2_answers),
         "remove-user-from-admin-group": Scenario(_admin_group_member),
@@ -2654,7 +2752,7 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     done: list[str] = []
     aws = (
         _RecordedClients(clients, HOME_ACCOUNT, scenario.region, step, done)
-        if step.action == RecreatePublishingDestination.action
+        if step.action in (RecreatePublishingDestination.action, RecreateGuardDutyDetector.action)
         else AccountClients(clients, HOME_ACCOUNT, scenario.region)
     )
     answer_service_specific_credentials(aws.iam)
@@ -2728,10 +2826,20 @@ def test_a_refusal_confirmed_gone_changes_nothing_with_declared_calls(
     assert_role_allows(run.requests, "enforcer-remediations")
 
 
+#: IAM actions authorised with an API call though no call of their own: ``iam:PassRole`` of the role a call passes.
+IMPLIED = {"config:PutConfigurationRecorder": ("iam:PassRole",)}
+
+
+def _called(calls: list[ApiCall]) -> set[str]:
+    """The IAM actions ``calls`` were authorised as: their own and the ones they imply (``IMPLIED``)."""
+    own = {call.iam_action for call in calls}
+    return own | {implied for action in own for implied in IMPLIED.get(action, ())}
+
+
 def _check(name: str, run: Run) -> None:
     action = ACTIONS[run.step.action]
     assert run.done, f"{name} changed nothing, so it tests no write"
-    called = {call.iam_action for call in run.calls}
+    called = _called(run.calls)
     undeclared = called - set(run.step.action.permissions)
     assert not undeclared, f"{run.step.action} calls {sorted(undeclared)} but does not declare them"
     assert {request.action for request in run.requests} == called  # both recorders saw the same calls
@@ -2762,7 +2870,7 @@ def test_every_declared_permission_is_used(account: Account, clients: ClientFact
             continue
         mine = [run for run in runs.values() if run.step.action is step_action]
         assert mine, f"no scenario runs {step_action}"
-        called = {call.iam_action for run in mine for call in run.calls}
+        called = _called([call for run in mine for call in run.calls])
         never = sorted(set(step_action.permissions) - called)
         assert not never, f"{step_action} declares but never calls {never}"
         undo_called = {call.iam_action for run in mine for call in run.undo_calls}

@@ -287,7 +287,8 @@ def test_the_member_role_names_are_the_ones_the_enforcer_and_pruner_assume() -> 
 
 def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read() -> None:
     """The heartbeat's member snapshots (``take_trail_snapshots``, ``take_boundary_snapshots``,
-    ``take_own_role_snapshots``): reads, no more, and the own roles' policies of the member stack's roles only."""
+    ``take_own_role_snapshots``, ``take_detector_snapshots``, ``take_recorder_snapshots``): reads, no more, and
+    the own roles' policies of the member stack's roles only."""
     [policy] = _resource("SnapshotReaderRole")["Policies"]
     actions = {
         action
@@ -319,8 +320,16 @@ def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read(
         "s3:ListAllMyBuckets",
         "s3:GetAccountPublicAccessBlock",
         "s3:GetBucketPublicAccessBlock",
+        # take_detector_snapshots and take_recorder_snapshots: the region's GuardDuty detector and Config recorders.
+        "guardduty:ListDetectors",
+        "guardduty:GetDetector",
+        "config:DescribeConfigurationRecorders",
+        "config:DescribeConfigurationRecorderStatus",
+        "config:DescribeDeliveryChannels",
     }
     statements = policy["PolicyDocument"]["Statement"]
+    [detectors] = [s for s in statements if s["Sid"] == "ReadDetectorsForSnapshots"]
+    assert _sub(detectors["Resource"]) == "arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*"
     [buckets] = [s for s in statements if s["Sid"] == "ReadBucketBlockPublicAccessForRecords"]
     assert buckets["Action"] == "s3:GetBucketPublicAccessBlock"
     assert _sub(buckets["Resource"]) == "arn:${AWS::Partition}:s3:::*"

@@ -1229,6 +1229,8 @@ EVASION_AND_PERSISTENCE_SAMPLES = (
     "cloudtrail-stop-logging.json",
     "guardduty-detector-deleted.json",
     "config-recorder-stopped.json",
+    # A deleted recorder: put back from IAM Warden's snapshot (as a deleted detector, above), so routed as its stop is.
+    "config-recorder-deleted.json",
     "securityhub-disabled.json",
     "organizations-leave.json",
     "add-user-to-admin-group.json",

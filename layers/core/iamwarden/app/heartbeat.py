@@ -22,7 +22,9 @@ Each run also refreshes the last-known-good snapshots that defense-evasion and p
 (``cloudtrail-logging-impaired``: the trails whose home is this account and region, and those homed in the
 other regions this account's multi-region trails name, each read in its home region; ``permissions-boundary-weakened``:
 every role's and user's boundary; ``identity-provider-unknown``: every OIDC provider's client ids and thumbprints and
-every SAML provider's metadata; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles, and
+every SAML provider's metadata; ``guardduty-disabled`` and ``config-recording-stopped``: the region's GuardDuty
+detector while enabled and each customer-managed AWS Config recorder that records, for their re-creation after a
+delete; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles, and
 the delivery attributes of each confirmed subscription of the alert topic; ``managed-policy-attached``,
 ``group-membership-escalation`` and ``privilege-escalation``: what every role, user and group holds attached and every
 user's groups, so a re-attach that added nothing is not removed),
@@ -63,8 +65,10 @@ from iamwarden.adapters.recorded import (
     snapshot_key,
     take_attachment_snapshots,
     take_boundary_snapshots,
+    take_detector_snapshots,
     take_identity_provider_snapshots,
     take_own_role_snapshots,
+    take_recorder_snapshots,
     take_subscription_snapshots,
     take_trail_snapshots,
     take_trust_snapshots,
@@ -363,8 +367,12 @@ class SnapshotRefresh:
         stack_role_ids: frozenset[str] | None = None,
         stack_roles: frozenset[str] = frozenset(),
         public_access_blocks: PublicAccessBlockSeed | None = None,
+        service_client: Callable[[str], Any] | None = None,
     ) -> None:
         self.store = store
+        #: ``service -> client`` of this account and region (``guardduty``, ``config``): the region's GuardDuty
+        #: detector and AWS Config recorders are snapshotted for their re-creation (issue 15 item 3); None: not taken.
+        self.service_client = service_client
         #: Reads the account's and (in turn) its buckets' Block Public Access for the rule's records; None: not read.
         self.public_access_blocks = public_access_blocks
         self.own_roles = own_roles
@@ -430,6 +438,12 @@ class SnapshotRefresh:
                 lambda: self.same_roles(take_own_role_snapshots(self.iam, self.own_roles, self.account, now)),
             ),
         )
+        if self.service_client is not None:
+            client, account, region = self.service_client, self.account, self.region
+            takers += (
+                ("GuardDuty detector", lambda: take_detector_snapshots(client("guardduty"), account, region, now)),
+                ("AWS Config recorders", lambda: take_recorder_snapshots(client("config"), account, region, now)),
+            )
         if self.sns is not None and self.topic_arn:
             sns, topic = self.sns, self.topic_arn
             takers += (
@@ -1199,10 +1213,12 @@ class MemberSnapshots:
     def _account_refresh(self, account: str, cloudtrail: Any, iam: Any) -> tuple[int, list[str]]:
         self.taken.append(account)
         stack_role_ids, unread = self.stack_role_ids(account)
+        client_in, region = self.client_in, self.region
         refresh = self._snapshot_refresh(
             account,
             cloudtrail,
             iam,
+            service_client=(lambda service: client_in(service, account, region)) if client_in is not None else None,
             own_roles=self.own_roles,
             cloudtrail_in=self._cloudtrail_in(account),
             stack_role_ids=stack_role_ids,
@@ -2503,6 +2519,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             region=config.region,
             own_roles=config.own_roles,
             cloudtrail_in=lambda region: session.client("cloudtrail", region_name=region, config=retry_config()),
+            service_client=lambda service: session.client(service, region_name=config.region, config=retry_config()),
             sns=sns,
             topic_arn=config.topic_arn,
             own=config.own,

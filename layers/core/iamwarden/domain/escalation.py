@@ -41,7 +41,7 @@ Everything here is pure: it judges parsed policies and asks ``RoleDirectory``, n
 """
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
@@ -1895,6 +1895,8 @@ _SERVICE_PRINCIPALS = {
     "glue": "glue.amazonaws.com",
     "ecs": "ecs-tasks.amazonaws.com",
 }
+#: The same, for the judgement of a document that grants only part of a method (``guardrails.identity_policy``).
+SERVICE_PRINCIPALS: Mapping[str, str] = _SERVICE_PRINCIPALS
 #: Services that run as a role only through an instance profile (PMapper's ec2_edges and autoscaling_edges).
 _NEEDS_INSTANCE_PROFILE = frozenset({"ec2.amazonaws.com"})
 

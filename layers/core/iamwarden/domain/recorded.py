@@ -84,6 +84,18 @@ def compact_document(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)  # a \uXXXX escape counts six toward quotas
 
 
+#: The region's GuardDuty detector as the heartbeat last read it enabled (``{"detector_id", "status": "ENABLED",
+#: "finding_publishing_frequency", "features": [{"Name", "Status", "AdditionalConfiguration": [{"Name", "Status"}]}],
+#: "data_sources": GetDetector's DataSources, "tags": {key: value}}``), keyed by the detector's ARN: what a deleted
+#: detector is re-created with (``guardrails.security_services.RecreateGuardDutyDetector``).
+GUARDDUTY_DETECTOR = "guardduty-detector"
+#: One customer-managed AWS Config configuration recorder as the heartbeat last read it (``{"recorder": {"name",
+#: "roleARN", "recordingGroup", "recordingMode"}, "recording": bool, "delivery_channel": bool}``), keyed by
+#: ``arn:<partition>:config:<region>:<account>:configuration-recorder/<name>`` (as the rule names it): what a deleted
+#: recorder is put back with (``guardrails.security_services.RestoreConfigurationRecorder``).
+CONFIG_RECORDER = "config-recorder"
+
+
 #: The code one of IAM Warden's own functions runs as its stack deployed it (``{"code_sha256": ..., "source": ...}``,
 #: keyed by the function's unqualified ARN): kept by the enforcer from CloudFormation's ``CreateFunction`` or
 #: ``UpdateFunctionCode`` of the own stack (``responseElements.codeSha256``), and by the deploy's snapshot when none
@@ -164,7 +176,7 @@ class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
     #: TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION, OWN_SECRET, IDENTITY_PROVIDER, ROLE_TRUST,
-    #: POLICY_DEFAULT, ATTACHMENTS or RESOURCE_POLICY (``resource_policy_kind``).
+    #: POLICY_DEFAULT, ATTACHMENTS, RESOURCE_POLICY (``resource_policy_kind``), GUARDDUTY_DETECTOR or CONFIG_RECORDER.
     kind: str
     resource_arn: str
     taken_at: str

@@ -876,7 +876,7 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
         covered = [
             spelled[action]
             for action in catalogue_actions_covered(statement.actions, statement.not_actions)
-            if action not in cancelled
+            if action not in cancelled and not (action == _PASS_ROLE and _passes_to_no_method(statement))
         ]
         granted.update(covered)
         if statement.resources is None or not all(map(names_own_user_only, statement.resources)):
@@ -889,6 +889,35 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
         if mine and rest and not any(other <= rest for other in others):
             return True
     return False
+
+
+_PASS_ROLE = "iam:passrole"  # noqa: S105 - an IAM action, no credential
+
+
+# Services known to run nothing of the caller's choosing with a role passed to them. AWS Config only: its recorder
+# uses the role to describe the account's resources and deliver configuration items to the delivery channel ("the
+# IAM role that AWS Config uses to read your resource configurations", AWS Config Developer Guide, "Permissions for
+# the IAM Role Assigned to AWS Config"); PutConfigurationRecorder takes no code, template or target. A service left
+# out here (scheduler, states, airflow-env, codepipeline, servicecatalog and any other) may run caller-chosen code or
+# API calls as the role, so a pass to it stays part of a method: an allow-list, never "not in the catalogue".
+_RUNS_NOTHING = frozenset({"config.amazonaws.com"})
+
+
+def _passes_to_no_method(statement: Statement) -> bool:
+    """Whether an Allow's ``iam:PassedToService`` conditions admit only services known to run nothing of the
+    caller's with the role (``_RUNS_NOTHING``). Only plain ``StringEquals`` / ``StringEqualsIgnoreCase`` lists count:
+    any other condition may admit another service, and the ``iam:PassRole`` stays part of a method."""
+    admitted: set[str] | None = None
+    for condition in statement.conditions:
+        if condition.key != "iam:passedtoservice":
+            continue
+        if condition.operator not in ("StringEquals", "StringEqualsIgnoreCase") or condition.qualifier:
+            return False
+        if condition.if_exists:
+            return False
+        values = {value.lower() for value in condition.values}
+        admitted = values if admitted is None else admitted & values
+    return admitted is not None and admitted <= _RUNS_NOTHING
 
 
 def _discovers(action: str) -> bool:

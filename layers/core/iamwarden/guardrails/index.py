@@ -423,6 +423,8 @@ ACTION_MODULES: Mapping[str, str] = {
     "recreate_guardduty_publishing_destination": "security_services",
     "restore_guardduty_publishing_destination": "security_services",
     "start_configuration_recorder": "security_services",
+    "recreate_guardduty_detector": "security_services",
+    "restore_configuration_recorder": "security_services",
     "enable_security_hub": "security_services",
     "enable_security_hub_v2": "security_services",
     "disable_automation_rule": "security_services",

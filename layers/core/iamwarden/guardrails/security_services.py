@@ -4,11 +4,18 @@ After CloudTrail (``guardrails.cloudtrail``), an intruder switches off what woul
 (MITRE ATT&CK T1562.001, T1666). Each change is a critical finding; what an API can put back is put back:
 
 * GuardDuty ``UpdateDetector`` with ``enable`` false -> ``UpdateDetector`` enable again (undo suspends it
-  again). ``DeleteDetector`` deletes the detector with its findings, filters, IP sets and publishing
-  destinations: IAM Warden keeps no whole copy of them, so it is alerted only (a new detector starts empty).
+  again). ``DeleteDetector`` -> ``CreateDetector`` enabled, with the finding frequency, features and tags of IAM
+  Warden's snapshot of the detector taken before the delete (``domain.recorded.GUARDDUTY_DETECTOR``: the heartbeat's
+  and the deploy's, of an enabled detector only; the plan carries it), as CloudTrail trails are restored
+  (``guardrails.cloudtrail``); any detector in the region already counts as done, and undo deletes exactly the one
+  created. The deleted detector's findings, filters, IP and threat lists, publishing destinations and member links
+  went with it: the alert says so and how to put them back. Without a snapshot from before: alerted only.
 * AWS Config ``StopConfigurationRecorder`` -> ``StartConfigurationRecorder`` (undo stops it).
-  ``DeleteConfigurationRecorder`` deletes the recorder's settings (its recording group, the role ARN it
-  records with; the IAM role itself stays) and IAM Warden keeps no copy of them: alerted only.
+  ``DeleteConfigurationRecorder`` -> ``PutConfigurationRecorder`` with the name, role ARN, recording group and mode of
+  IAM Warden's snapshot taken before the delete (``domain.recorded.CONFIG_RECORDER``), then
+  ``StartConfigurationRecorder`` if it recorded and a delivery channel exists now; a recorder with other settings is
+  never overwritten, and undo stops and deletes only the one put, while it has the settings put. Without a snapshot
+  from before: alerted only.
 * Security Hub ``DisableSecurityHub`` -> ``EnableSecurityHub`` without the default standards (undo
   disables it). Disabling dropped the standards' subscriptions and archived the findings; the alert says
   which standards to subscribe again by hand.
@@ -63,13 +70,19 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from iamwarden.adapters.errors import classify, error_code, ignoring, is_transient
+from iamwarden.adapters.errors import classify, describe, error_code, ignoring, is_transient
 from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.detection import (
+    create_detector_arguments,
+    detector_is_good,
+    recorder_flaw,
+    recorder_settings,
+)
 from iamwarden.domain.events import instant
 from iamwarden.domain.exceptions import AuditError, InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.recorded import Snapshot, observed_at
+from iamwarden.domain.recorded import CONFIG_RECORDER, GUARDDUTY_DETECTOR, Snapshot, observed_at
 from iamwarden.domain.trails import api_spelling
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, KeepsRun, Permissions, StepRun
@@ -234,7 +247,7 @@ def _alerted(
 
 
 class GuardDutyRule:
-    """UpdateDetector suspending GuardDuty (re-enabled), DeleteDetector (alerted)."""
+    """UpdateDetector suspending GuardDuty (re-enabled), DeleteDetector (re-created from IAM Warden's snapshot)."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (GUARDDUTY_DISABLED,)
 
@@ -255,16 +268,7 @@ class GuardDutyRule:
         if change.event_name in _GUARDDUTY_ADMINISTRATOR:
             return _guardduty_administrator(context, evaluation, arn, where)
         if change.event_name == "DeleteDetector":
-            return _alerted(
-                context,
-                evaluation,
-                GUARDDUTY_DISABLED,
-                Severity.CRITICAL,
-                arn,
-                reason=f"{change.actor.display} deleted {where}: threat detection is off there and its findings "
-                "are gone. IAM Warden cannot bring them back; enable GuardDuty again (or let the "
-                "organisation's delegated administrator do it) and find out why it was deleted.",
-            )
+            return _detector_deleted(context, evaluation, arn, detector, where)
         enable = change.request_parameters.get("enable")
         if enable is not False and str(enable).lower() != "false":
             return _guardduty_features_off(context, evaluation, arn, where)
@@ -288,7 +292,7 @@ class GuardDutyRule:
 
 
 class ConfigRecorderRule:
-    """StopConfigurationRecorder (started again), DeleteConfigurationRecorder (alerted)."""
+    """StopConfigurationRecorder (started again), DeleteConfigurationRecorder (put back from IAM Warden's snapshot)."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (CONFIG_RECORDING_STOPPED,)
 
@@ -301,17 +305,7 @@ class ConfigRecorderRule:
         evaluation = Evaluation(resource_arn=arn)
         where = f"AWS Config recorder {name} in {change.region}"
         if change.event_name == "DeleteConfigurationRecorder":
-            return _alerted(
-                context,
-                evaluation,
-                CONFIG_RECORDING_STOPPED,
-                Severity.CRITICAL,
-                arn,
-                reason=f"{change.actor.display} deleted {where}: configuration changes are no longer recorded. "
-                "Its settings (recording group, the role it recorded with) went with it and IAM Warden keeps no "
-                "copy of them, so it cannot re-create it; the IAM role itself stays: create the recorder again "
-                "(put-configuration-recorder) and start it.",
-            )
+            return _recorder_deleted(context, evaluation, arn, name, where)
         evaluation.findings.append(
             context.finding(
                 CONFIG_RECORDING_STOPPED,
@@ -329,6 +323,154 @@ class ConfigRecorderRule:
             )
         )
         return evaluation
+
+
+def _usable(context: RuleContext, kind: str, arn: str) -> tuple[Snapshot | None, str | None]:
+    """IAM Warden's snapshot of ``arn`` taken before the change, or None with the time of one taken after it (which
+    may already hold the change, as the heartbeat reads what is live)."""
+    recorded = context.recorded
+    snapshot = recorded.snapshot(kind, arn) if recorded is not None else None
+    if snapshot is not None and not snapshot.taken_before(context.change.time):
+        return None, snapshot.taken_at
+    return snapshot, None
+
+
+def _missing(what: str, late_at: str | None, context: RuleContext, *, unusable: tuple[str, str] | None = None) -> str:
+    """What a verdict without a usable snapshot could not know (its ``needs_context``). ``unusable``: the snapshot's
+    ``taken_at`` and the bad state it holds. Detectors and recorders are snapshotted only in the heartbeat's region
+    (the stack's home region) of each account, so elsewhere none will ever be."""
+    change, home = context.change, context.settings.own.home_region
+    if late_at is not None:
+        why = (
+            f"IAM Warden's snapshot of it was taken at {late_at}, not before the change at {change.time}, so it may "
+            "already hold the change"
+        )
+    elif context.recorded is None:
+        why = "IAM Warden's snapshots are not read offline"
+    elif unusable is not None:
+        why = f"IAM Warden's snapshot of it ({unusable[0]}) holds {unusable[1]}, not a state to put back"
+    elif home is not None and change.region != home:
+        why = (
+            f"IAM Warden snapshots GuardDuty detectors and AWS Config recorders only in {home} (the heartbeat's "
+            f"region), not in {change.region}: alerted only there"
+        )
+    else:
+        why = (
+            "IAM Warden has no snapshot of it: the heartbeat takes them (and the deploy the first), of a good state, "
+            "in its own region of each account only"
+        )
+    return f"how {what} was configured before ({why})"
+
+
+#: What a re-created detector does not have: the deleted one's own resources went with it.
+DETECTOR_NOT_RESTORED = (
+    "Not restored: the deleted detector's findings (gone with it), its filters and suppression rules, trusted IP "
+    "lists and threat lists, publishing destinations (findings export), and its administrator or member "
+    "associations. Put them back by hand on the new detector: aws guardduty create-filter, create-ip-set and "
+    "create-threat-intel-set (then update-ip-set/update-threat-intel-set --activate), "
+    "create-publishing-destination, and, from the administrator account, create-members and start-monitoring-members "
+    "(or accept-administrator-invitation here)."
+)
+
+
+def _detector_deleted(context: RuleContext, evaluation: Evaluation, arn: str, detector: str, where: str) -> Evaluation:
+    """Re-created from IAM Warden's snapshot taken before the delete (enabled, its finding frequency, features and
+    tags), else alerted with the missing snapshot named."""
+    change = context.change
+    snapshot, late_at = _usable(context, GUARDDUTY_DETECTOR, arn)
+    unusable = None
+    if snapshot is not None and not detector_is_good(snapshot.data):
+        status = str(snapshot.data.get("status") or "unknown")
+        unusable = (snapshot.taken_at, "a suspended detector" if status == "DISABLED" else f"a detector {status}")
+        snapshot = None  # never re-create from a suspended detector's record
+    reason = f"{change.actor.display} deleted {where}: threat detection is off there and its findings are gone."
+    if snapshot is None:
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.CRITICAL,
+            arn,
+            reason=f"{reason} IAM Warden cannot re-create it without its snapshot; enable GuardDuty again (aws "
+            f"guardduty create-detector --enable, or let the organisation's delegated administrator do it) and find "
+            f"out why it was deleted. {DETECTOR_NOT_RESTORED}",
+            needs=(_missing(f"GuardDuty detector {detector}", late_at, context, unusable=unusable),),
+        )
+    arguments = create_detector_arguments(snapshot.data)
+    features = (
+        ", ".join(f"{feature['Name']} {feature['Status']}" for feature in arguments.get("Features", ()))
+        or ", ".join(sorted(arguments.get("DataSources", {})))
+        or "GuardDuty's defaults"
+    )
+    evaluation.findings.append(
+        context.finding(
+            GUARDDUTY_DISABLED,
+            severity=Severity.CRITICAL,
+            resource_arn=arn,
+            reason=f"{reason} IAM Warden re-creates a detector enabled as its snapshot of {snapshot.taken_at} has "
+            f"it (finding frequency {arguments.get('FindingPublishingFrequency', 'default')}; {features}). "
+            f"{DETECTOR_NOT_RESTORED}",
+            plan=[
+                RemediationStep(
+                    RecreateGuardDutyDetector.action,
+                    arn,
+                    {"detector_id": detector, "snapshot": dict(snapshot.data), "taken_at": snapshot.taken_at},
+                    f"re-create the GuardDuty detector of {change.region}, enabled, as IAM Warden saw {detector} in a "
+                    f"good state before the change ({snapshot.taken_at})",
+                )
+            ],
+        )
+    )
+    return evaluation
+
+
+def _recorder_deleted(context: RuleContext, evaluation: Evaluation, arn: str, name: str, where: str) -> Evaluation:
+    """Put back from IAM Warden's snapshot taken before the delete (and started if it recorded), else alerted."""
+    change = context.change
+    snapshot, late_at = _usable(context, CONFIG_RECORDER, arn)
+    unusable = None
+    if snapshot is not None and snapshot.data["recorder"].get("name") != name:
+        unusable = (snapshot.taken_at, f"another recorder ({snapshot.data['recorder'].get('name')})")
+    elif snapshot is not None and (flaw := recorder_flaw(snapshot.data)) is not None:
+        unusable = (snapshot.taken_at, flaw)
+    if unusable is not None:
+        snapshot = None  # never put back a stopped recorder's record, nor another recorder's
+    reason = f"{change.actor.display} deleted {where}: configuration changes are no longer recorded."
+    if snapshot is None:
+        return _alerted(
+            context,
+            evaluation,
+            CONFIG_RECORDING_STOPPED,
+            Severity.CRITICAL,
+            arn,
+            reason=f"{reason} Its settings (recording group, the role it recorded with) went with it and IAM Warden "
+            "has no snapshot of them taken before, so it cannot put it back; the IAM role itself stays: create the "
+            "recorder again (aws configservice put-configuration-recorder) and start it "
+            "(start-configuration-recorder).",
+            needs=(_missing(f"AWS Config recorder {name}", late_at, context, unusable=unusable),),
+        )
+    recorder = snapshot.data["recorder"]
+    evaluation.findings.append(
+        context.finding(
+            CONFIG_RECORDING_STOPPED,
+            severity=Severity.CRITICAL,
+            resource_arn=arn,
+            reason=f"{reason} IAM Warden puts it back as its snapshot of {snapshot.taken_at} has it (role "
+            f"{recorder.get('roleARN')}, its recording group and mode) and starts it when a delivery channel exists "
+            "(the recorder cannot start without one). What it recorded before stays in AWS Config; the changes made "
+            "while it was deleted are not recorded.",
+            plan=[
+                RemediationStep(
+                    RestoreConfigurationRecorder.action,
+                    arn,
+                    {"recorder_name": name, "snapshot": dict(snapshot.data), "taken_at": snapshot.taken_at},
+                    f"put {where} back as IAM Warden saw it in a good state before the change ({snapshot.taken_at}), "
+                    "and start it",
+                )
+            ],
+        )
+    )
+    return evaluation
 
 
 class SecurityHubRule:
@@ -2350,6 +2492,376 @@ class StartConfigurationRecorder:
         return [f"stopped AWS Config recorder {name} again, as before"]
 
 
+def _region(arn: str) -> str:
+    return arn.split(":")[3]
+
+
+def _made_by(aws: AccountClients, step: RemediationStep, line: str, what: str, by_hand: str) -> str:
+    """The id of what this step made, from its remediation's record (the ``done`` line ``apply`` wrote, followed by
+    `` (now <id>)``): whatever else exists now may be another remediation's, or an operator's."""
+    try:
+        history = aws.history(step.target)
+    except AuditError as exc:
+        raise UndoError(f"cannot read which {what} IAM Warden made ({exc}); by hand: {by_hand}") from exc
+    made = {
+        said.removeprefix(f"{line} (now ").removesuffix(")")
+        for record in history
+        if record.kind == "remediation"
+        and any(
+            planned.get("action") == step.action.value and planned.get("target") == step.target
+            for planned in record.plan
+        )
+        for said in record.done
+        if said.startswith(f"{line} (now ") and said.endswith(")")
+    }
+    made.discard("None")
+    if len(made) != 1:
+        raise UndoError(
+            f"IAM Warden's record of this remediation names {len(made)} {what}s it made "
+            f"({', '.join(sorted(made)) or 'none'}), so it deletes none; by hand: {by_hand}"
+        )
+    return made.pop()
+
+
+#: What ``RecreateGuardDutyDetector.apply`` says it made, followed by `` (now <id>)``: its undo reads the id back.
+_DETECTOR_MADE_LINE = (
+    "re-created the GuardDuty detector of {region} in place of {detector}, enabled as IAM Warden's snapshot has it"
+)
+
+
+class RecreateGuardDutyDetector:
+    """Re-create a deleted GuardDuty detector, enabled, with the finding frequency, features and tags of IAM Warden's
+    snapshot taken before the delete (issue 15 item 3).
+
+    A region has at most one detector, so nothing is created while one exists; each listed one is read
+    (``GetDetector``), since a detector existing is not GuardDuty on: an intruder may delete it, then
+    ``CreateDetector(Enable=False)`` (an event no rule routes). An ``ENABLED`` one (an operator's, the delegated
+    administrator's, an earlier run's) is done; a suspended one is enabled (``UpdateDetector``, as
+    ``EnableGuardDutyDetector`` does; a refusal fails with the exact command), and undo suspends it again, only while
+    it is enabled, never deleting what IAM Warden did not create. Tags are put after the create (``TagResource``),
+    so that a refused tag never leaves the region undetected. Undo deletes exactly the detector this remediation
+    created (its id from the ``done`` line, ``_DETECTOR_MADE_LINE``), only while it exists. Not
+    ``iam:CreateServiceLinkedRole``: the detector the snapshot read enabled ran with GuardDuty's service-linked role,
+    which IAM deletes only once GuardDuty is off in every region; if it is gone, the create's refusal is alerted.
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "guardduty:ListDetectors",
+        "guardduty:GetDetector",
+        "guardduty:UpdateDetector",
+        "guardduty:CreateDetector",
+        "guardduty:TagResource",
+    )
+    action: ClassVar[StepAction] = StepAction("recreate_guardduty_detector", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "guardduty:ListDetectors",
+        "guardduty:GetDetector",
+        "guardduty:UpdateDetector",
+        "guardduty:DeleteDetector",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _listed(aws: AccountClients) -> list[str]:
+        client = aws.client("guardduty")
+        try:
+            return sorted(
+                str(found)
+                for page in client.get_paginator("list_detectors").paginate()
+                for found in page.get("DetectorIds", [])
+            )
+        except Exception as exc:
+            raise classify(exc, "ListDetectors") from exc
+
+    @staticmethod
+    def _statuses(aws: AccountClients, detectors: Sequence[str]) -> dict[str, str]:
+        """Each listed detector's ``Status`` (one deleted since it was listed is left out)."""
+        client, statuses = aws.client("guardduty"), {}
+        for found in detectors:
+            try:
+                statuses[found] = str(client.get_detector(DetectorId=found)["Status"])
+            except Exception as exc:
+                if error_code(exc) in _DETECTOR_GONE:
+                    continue
+                raise classify(exc, "GetDetector", resource=found) from exc
+        return statuses
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        detectors = self._listed(aws)
+        statuses = self._statuses(aws, detectors)
+        on = any(status == "ENABLED" for status in statuses.values())
+        return {
+            "detectors": detectors,
+            "suspended": [] if on else sorted(found for found, status in statuses.items() if status == "DISABLED"),
+        }
+
+    @staticmethod
+    def _there(region: str, detectors: Sequence[str]) -> str:
+        return (
+            f"nothing re-created: GuardDuty has an enabled detector in {region} again ({', '.join(detectors)}), so it "
+            "is on there (a region has one detector at most)"
+        )
+
+    def _enable(self, run: StepRun, step: RemediationStep, suspended: Sequence[str], done: list[str]) -> None:
+        """Enable the suspended detector(s) found in place of the deleted one (none is created beside them)."""
+        region, detector = _region(step.target), step.parameters["detector_id"]
+        for found in suspended:
+            try:
+                run.aws.client("guardduty").update_detector(DetectorId=found, Enable=True)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise classify(exc, "UpdateDetector", resource=found) from exc  # retried
+                raise RemediationError(
+                    f"{classify(exc, 'UpdateDetector', resource=found)}: GuardDuty detector {found} in {region} is "
+                    f"suspended, so GuardDuty is off there. By hand: aws guardduty update-detector --region {region} "
+                    f"--detector-id {found} --enable"
+                ) from exc
+            done.append(
+                f"enabled GuardDuty detector {found}, found suspended in {region} in place of the deleted {detector} "
+                "(a region has one detector at most)"
+            )
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        region, detector = _region(step.target), step.parameters["detector_id"]
+        if before.get("suspended"):
+            self._enable(run, step, before["suspended"], done)
+            return
+        if before["detectors"]:
+            done.append(self._there(region, before["detectors"]))
+            return
+        snapshot = step.parameters["snapshot"]
+        client = run.aws.client("guardduty")
+        try:
+            answer = client.create_detector(**create_detector_arguments(snapshot))
+        except Exception as exc:
+            if error_code(exc) == _REFUSED and (now := self._listed(run.aws)):
+                statuses = self._statuses(run.aws, now)  # made meanwhile (one detector a region)
+                if any(status == "ENABLED" for status in statuses.values()):
+                    done.append(self._there(region, now))
+                    return
+                raise RemediationError(
+                    f"GuardDuty detector {', '.join(now)} was made in {region} meanwhile and is not enabled, so "
+                    f"nothing is created beside it. By hand: aws guardduty update-detector --region {region} "
+                    f"--detector-id {now[0]} --enable"
+                ) from exc
+            raise classify(exc, "CreateDetector", resource=step.target) from exc
+        made = str(answer.get("DetectorId"))
+        done.append(f"{_DETECTOR_MADE_LINE.format(region=region, detector=detector)} (now {made})")
+        arn = f"{step.target.rsplit('/', 1)[0]}/{made}"
+        tags = snapshot.get("tags") or {}
+        if tags:
+            try:
+                client.tag_resource(ResourceArn=arn, Tags=dict(tags))
+                done.append(f"tagged GuardDuty detector {made} as {detector} was ({', '.join(sorted(tags))})")
+            except Exception as exc:
+                done.append(
+                    f"NOT tagged: GuardDuty detector {made} ({error_code(exc) or type(exc).__name__}); it detects "
+                    f"all the same. By hand: aws guardduty tag-resource --resource-arn {arn} --tags <the snapshot's>"
+                )
+        self._keep(run, arn, {**snapshot, "detector_id": made}, made, done)
+
+    @staticmethod
+    def _keep(run: StepRun, arn: str, data: Mapping[str, Any], made: str, done: list[str]) -> None:
+        """Record the new detector as the deleted one was recorded: its delete is then re-created too before the
+        heartbeat reads it (the enforcer's own create is no event it judges). A failure is said, never raised."""
+        keep = run.keep if isinstance(run, KeepsRun) else None
+        failed = "no record is kept in this run"
+        if keep is not None:
+            try:
+                keep(Snapshot(GUARDDUTY_DETECTOR, arn, _before_second(run.now), dict(data)))
+                return
+            except AuditError as exc:
+                failed = str(exc)
+        done.append(
+            f"NOT recorded: IAM Warden's snapshot of GuardDuty detector {made} ({failed}); the heartbeat takes it on "
+            "its next run"
+        )
+
+    def _suspend_again(self, aws: AccountClients, suspended: Sequence[str]) -> list[str]:
+        """Suspend again each detector ``apply`` enabled, only while it exists and is enabled."""
+        restored = []
+        statuses = self._statuses(aws, suspended)
+        for found in suspended:
+            if found not in statuses:
+                raise UndoError(f"GuardDuty detector {found} no longer exists")
+            if statuses[found] != "ENABLED":
+                continue
+            try:
+                aws.client("guardduty").update_detector(DetectorId=found, Enable=False)
+            except Exception as exc:
+                raise classify(exc, "UpdateDetector", resource=found) from exc
+            restored.append(f"suspended GuardDuty detector {found} again, as before")
+        return restored
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before.get("suspended"):
+            return self._suspend_again(aws, before["suspended"])
+        if before["detectors"]:
+            return []  # nothing was created
+        region = _region(step.target)
+        line = _DETECTOR_MADE_LINE.format(region=region, detector=step.parameters["detector_id"])
+        by_hand = f"aws guardduty list-detectors --region {region}, then delete-detector"
+        made = _made_by(aws, step, line, "GuardDuty detector", by_hand)
+        gone = [f"GuardDuty detector {made}, which IAM Warden re-created, is already gone: nothing deleted"]
+        if made not in self._listed(aws):
+            return gone
+        try:
+            aws.client("guardduty").delete_detector(DetectorId=made)
+        except Exception as exc:
+            if error_code(exc) == _REFUSED and made not in self._listed(aws):
+                return gone
+            raise classify(exc, "DeleteDetector", resource=made) from exc
+        return [f"deleted GuardDuty detector {made}, which IAM Warden re-created: {region} has no detector, as before"]
+
+
+_RECORDER_ABSENT = frozenset({_RECORDER_GONE})
+
+
+class RestoreConfigurationRecorder:
+    """Put a deleted AWS Config recorder back with the name, role, recording group and mode of IAM Warden's snapshot
+    taken before the delete, and start it if it was recording and a delivery channel exists now (issue 15 item 3).
+
+    Idempotent: a recorder already there with the snapshot's settings is left as it is (started if the snapshot
+    recorded); one there under the name with other settings is not overwritten (the remediation fails, alerted).
+    Undo stops and deletes exactly the recorder this remediation put, only while it still has the settings put.
+    ``iam:PassRole`` of the recorder's role: granted only towards ``config.amazonaws.com``.
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "config:DescribeConfigurationRecorders",
+        "config:DescribeConfigurationRecorderStatus",
+        "config:DescribeDeliveryChannels",
+        "config:PutConfigurationRecorder",
+        "iam:PassRole",
+        "config:StartConfigurationRecorder",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_configuration_recorder", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "config:DescribeConfigurationRecorders",
+        "config:DescribeConfigurationRecorderStatus",
+        "config:StopConfigurationRecorder",
+        "config:DeleteConfigurationRecorder",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _read(aws: AccountClients, name: str) -> tuple[dict[str, Any] | None, bool]:
+        """The recorder's settings (None: there is none of that name) and whether it records."""
+        client = aws.client("config")
+        try:
+            described = client.describe_configuration_recorders(ConfigurationRecorderNames=[name])
+            found = [r for r in described.get("ConfigurationRecorders", []) if r.get("name") == name]
+            if not found:
+                return None, False
+            statuses = client.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
+        except Exception as exc:
+            if error_code(exc) in _RECORDER_ABSENT:
+                return None, False
+            raise classify(exc, resource=name) from exc
+        recording = any(
+            bool(status.get("recording"))
+            for status in statuses.get("ConfigurationRecordersStatus", [])
+            if status.get("name") == name
+        )
+        return recorder_settings(found[0]), recording
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        settings, recording = self._read(aws, step.parameters["recorder_name"])
+        return {"recorder": settings, "recording": recording}
+
+    @staticmethod
+    def _wanted(step: RemediationStep) -> dict[str, Any]:
+        return dict(step.parameters["snapshot"]["recorder"])
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        name, region = step.parameters["recorder_name"], _region(step.target)
+        wanted = self._wanted(step)
+        client = run.aws.client("config")
+        if before["recorder"] is not None:
+            if before["recorder"] != wanted:
+                differing = sorted(
+                    key for key in {*wanted, *before["recorder"]} if before["recorder"].get(key) != wanted.get(key)
+                )
+                raise RemediationError(
+                    f"AWS Config recorder {name} exists again with other settings than IAM Warden's snapshot "
+                    f"({', '.join(differing)} differ): not overwritten. Compare it with the snapshot in this "
+                    "remediation's plan, and put it back by hand if it is not meant"
+                )
+            done.append(f"nothing put back: AWS Config recorder {name} exists again with the settings of the snapshot")
+        else:
+            try:
+                client.put_configuration_recorder(ConfigurationRecorder=wanted)
+            except Exception as exc:
+                if error_code(exc) == "MaxNumberOfConfigurationRecordersExceededException":
+                    raise RemediationError(
+                        f"AWS Config recorder {name} not put back: another recorder exists in {region} now (one a "
+                        "region), not overwritten; see aws configservice describe-configuration-recorders"
+                    ) from exc
+                raise classify(exc, "PutConfigurationRecorder", resource=name) from exc
+            done.append(_RECORDER_PUT_LINE.format(name=name, taken_at=step.parameters["taken_at"]))
+        if not step.parameters["snapshot"].get("recording") or before["recording"]:
+            return
+        try:
+            channels = client.describe_delivery_channels().get("DeliveryChannels", [])
+        except Exception as exc:
+            raise classify(exc, "DescribeDeliveryChannels", resource=name) from exc
+        if not channels:
+            done.append(
+                f"NOT started: AWS Config recorder {name} (no delivery channel exists in {region} now, and a recorder "
+                "cannot start without one): put one back (aws configservice put-delivery-channel) and start it (aws "
+                f"configservice start-configuration-recorder --configuration-recorder-name {name})"
+            )
+            return
+        try:
+            client.start_configuration_recorder(ConfigurationRecorderName=name)
+        except Exception as exc:
+            raise classify(exc, "StartConfigurationRecorder", resource=name) from exc
+        done.append(f"{_RECORDER_STARTED_LINE.format(name=name)}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        name = step.parameters["recorder_name"]
+        wanted = self._wanted(step)
+        put = before["recorder"] is None
+        started = bool(step.parameters["snapshot"].get("recording")) and not before["recording"]
+        if not put and not started:
+            return []
+        now, recording = self._read(aws, name)
+        if now is None:
+            if put:
+                return [f"AWS Config recorder {name} is already gone: nothing deleted"]
+            raise UndoError(f"AWS Config recorder {name} no longer exists")
+        if now != wanted:
+            raise UndoError(
+                f"AWS Config recorder {name} was changed since the remediation (its settings are not the ones IAM "
+                "Warden put): left alone; stop or delete it by hand if it is meant (aws configservice "
+                f"delete-configuration-recorder --configuration-recorder-name {name})"
+            )
+        client = aws.client("config")
+        undone: list[str] = []
+        if recording:
+            client.stop_configuration_recorder(ConfigurationRecorderName=name)
+            undone.append(f"stopped AWS Config recorder {name}")
+        if put:
+            try:
+                client.delete_configuration_recorder(ConfigurationRecorderName=name)
+            except Exception as exc:
+                if not undone:
+                    raise
+                # The stop went through: said here, since the executor's "restored so far" lists whole steps only.
+                raise UndoError(
+                    f"DeleteConfigurationRecorder failed with {describe(exc)}: {'; '.join(undone)}, so it is left "
+                    f"stopped, not deleted; by hand: aws configservice delete-configuration-recorder "
+                    f"--configuration-recorder-name {name} (or undo again)"
+                ) from exc
+            undone.append(f"deleted AWS Config recorder {name} again, as before")
+        return undone
+
+
+#: What ``RestoreConfigurationRecorder.apply`` says it did.
+_RECORDER_PUT_LINE = "put AWS Config recorder {name} back as IAM Warden's snapshot of {taken_at} has it"
+_RECORDER_STARTED_LINE = "started AWS Config recorder {name}"
+
+
 class EnableSecurityHub:
     """Enable Security Hub again, without the default standards (undo disables it again)."""
 
@@ -2911,6 +3423,8 @@ ACTIONS = (
     RecreatePublishingDestination(),
     RestorePublishingDestination(),
     StartConfigurationRecorder(),
+    RecreateGuardDutyDetector(),
+    RestoreConfigurationRecorder(),
     EnableSecurityHub(),
     EnableSecurityHubV2(),
     DisableAutomationRule(),
