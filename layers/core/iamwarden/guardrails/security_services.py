@@ -3248,30 +3248,7 @@ class RecreatePublishingDestination:
         by_hand = (
             f"aws guardduty list-publishing-destinations --detector-id {detector}, then delete-publishing-destination"
         )
-        try:
-            history = aws.history(step.target)
-        except AuditError as exc:
-            raise UndoError(
-                f"cannot read which publishing destination IAM Warden made ({exc}); by hand: {by_hand}"
-            ) from exc
-        made = {
-            said.removeprefix(f"{line} (now ").removesuffix(")")
-            for record in history
-            if record.kind == "remediation"
-            and any(
-                planned.get("action") == step.action.value and planned.get("target") == step.target
-                for planned in record.plan
-            )
-            for said in record.done
-            if said.startswith(f"{line} (now ") and said.endswith(")")
-        }
-        made.discard("None")
-        if len(made) != 1:
-            raise UndoError(
-                f"IAM Warden's record of this remediation names {len(made)} publishing destinations it made "
-                f"({', '.join(sorted(made)) or 'none'}), so it deletes none; by hand: {by_hand}"
-            )
-        return made.pop()
+        return _made_by(aws, step, line, "publishing destination", by_hand)
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         if not self._needed(step, before):
