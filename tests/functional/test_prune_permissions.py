@@ -214,6 +214,15 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
         return Call(action, "*")  # no resource type
     if action in ("cloudwatch:GetMetricData", "organizations:ListAccounts", "ec2:DescribeRegions"):
         return Call(action, "*")  # no resource type
+    if action in (
+        "guardduty:ListDetectors",
+        "config:DescribeConfigurationRecorders",
+        "config:DescribeConfigurationRecorderStatus",
+        "config:DescribeDeliveryChannels",
+    ):
+        return Call(action, "*")  # the detector and recorder snapshots' lists: no resource type
+    if action == "guardduty:GetDetector":
+        return Call(action, f"arn:aws:guardduty:{region}:{account}:detector/{params['DetectorId']}")
     if action == "cloudformation:ListStackInstances":  # the StackSet (its id after the name: any)
         return Call(action, f"arn:aws:cloudformation:{region}:{account}:stackset/{params['StackSetName']}:0a1b2c3d")
     if service == "events" and action == "events:DescribeEventBus":
@@ -577,6 +586,19 @@ def test_the_pruner_roles_deny_exactly_iam_wardens_own_roles_and_let_a_look_alik
 # --- the heartbeat ----------------------------------------------------------------------------------------
 
 
+def _detection(guardduty: Any, config: Any, bucket: str) -> None:
+    """An enabled GuardDuty detector and a recording AWS Config recorder: the heartbeat's snapshots read both."""
+    guardduty.create_detector(Enable=True)
+    recorder = {
+        "name": "default",
+        "roleARN": "arn:aws:iam::111122223333:role/config-recorder",
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+    }
+    config.put_configuration_recorder(ConfigurationRecorder=recorder)
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+
 def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_grants_nothing_unused(
     loop: Loop,  # noqa: F811 - the fixture imported above
     recorder: Recorder,
@@ -590,6 +612,10 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     # A multi-region trail homed in another region: the heartbeat reads it there (its home region).
     session.client("cloudtrail", region_name="eu-west-1").create_trail(
         Name="eu-audit", S3BucketName=bucket, IsMultiRegionTrail=True
+    )
+    # An enabled detector and a recording recorder there: read in that trail home region too.
+    _detection(
+        session.client("guardduty", region_name="eu-west-1"), session.client("config", region_name="eu-west-1"), bucket
     )
     trust = json.dumps(
         {
@@ -758,6 +784,7 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
     from tests.functional.test_heartbeat_member_snapshots import create_member_forwarding
 
     create_member_forwarding(member.client("events", MEMBER, REGION), MEMBER, member.client("iam", MEMBER, REGION))
+    _detection(member.client("guardduty", MEMBER, REGION), member.client("config", MEMBER, REGION), "member-trail-logs")
     recorder.take(MEMBER)
     recorder.paused = False
     environment = {

@@ -129,13 +129,16 @@ def test_without_a_snapshot_in_the_heartbeats_region_the_heartbeat_is_said_to_ta
 
 
 @pytest.mark.parametrize("sample", ["guardduty-detector-deleted.json", "config-recorder-deleted.json"])
-def test_a_delete_outside_the_heartbeats_region_says_no_snapshot_is_taken_there(sample: str) -> None:
+def test_a_delete_outside_the_heartbeats_region_without_a_snapshot_names_the_regions_covered(sample: str) -> None:
     [finding] = _judge(sample, home_region="us-east-1").findings
 
     assert finding.plan == ()
     [needed] = finding.needs_context
-    assert "the heartbeat takes them" not in needed
-    assert "only in us-east-1 (the heartbeat's region), not in eu-west-1: alerted only there" in needed
+    assert "has no snapshot of it taken before the change in eu-west-1" in needed
+    assert "us-east-1 (the heartbeat's region) of every account it covers" in needed
+    assert "each region of a member account's member stack instance" in needed
+    assert "each region one of its multi-region trails is homed in" in needed
+    assert "not covered, or not yet reached: alerted only" in needed
 
 
 def test_offline_a_deleted_detector_is_alerted_saying_snapshots_are_not_read() -> None:

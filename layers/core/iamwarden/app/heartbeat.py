@@ -368,8 +368,13 @@ class SnapshotRefresh:
         stack_roles: frozenset[str] = frozenset(),
         public_access_blocks: PublicAccessBlockSeed | None = None,
         service_client: Callable[[str], Any] | None = None,
+        service_client_in: Callable[[str, str], Any] | None = None,
     ) -> None:
         self.store = store
+        #: ``(service, region) -> client`` of this account there: the GuardDuty detector and AWS Config recorders
+        #: of each region a trail of this account is homed in (``refresh_trails_elsewhere``'s regions) are
+        #: snapshotted there too, each region on its own; None: the heartbeat's region only.
+        self.service_client_in = service_client_in
         #: ``service -> client`` of this account and region (``guardduty``, ``config``): the region's GuardDuty
         #: detector and AWS Config recorders are snapshotted for their re-creation (issue 15 item 3); None: not taken.
         self.service_client = service_client
@@ -652,7 +657,40 @@ class SnapshotRefresh:
                     f"the snapshots of the trails of {self.account} in {region} cannot be refreshed "
                     f"({error_code(exc) or exc}): a restore falls back to the previous one, or only alerts"
                 )
+            count, failures = self.refresh_detection_in(region, now)
+            stored, problems = stored + count, problems + failures
         return stored, problems
+
+    def refresh_detection_in(self, region: str, now: str) -> tuple[int, list[str]]:
+        """The detector and recorders of this account in ``region`` (``take_detection_in``); none without
+        ``service_client_in``."""
+        regional = self.service_client_in
+        if regional is None:
+            return 0, []
+        return take_detection_in(self.store, lambda service: regional(service, region), self.account, region, now)
+
+
+def take_detection_in(
+    store: SnapshotStore, client: Callable[[str], Any], account: str, region: str, now: str
+) -> tuple[int, list[str]]:
+    """The GuardDuty detector and AWS Config recorders of ``account`` in ``region`` snapshotted there (issue 15
+    item 3: both are per-region services, re-created in the event's region from its ARN-keyed snapshot). Each is
+    taken on its own: one that cannot be read is a problem naming the region, keeps its earlier snapshot, and
+    never stops the other nor the other regions."""
+    takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
+        ("GuardDuty detector", lambda: take_detector_snapshots(client("guardduty"), account, region, now)),
+        ("AWS Config recorders", lambda: take_recorder_snapshots(client("config"), account, region, now)),
+    )
+    stored, problems = 0, []
+    for what, take in takers:
+        try:
+            stored += store.put_all(take())
+        except Exception as exc:
+            problems.append(
+                f"the snapshots of the {what} of {account} in {region} cannot be refreshed "
+                f"({error_code(exc) or exc}): a restore falls back to the previous one, or only alerts"
+            )
+    return stored, problems
 
 
 class DeclaredRoute(NamedTuple):
@@ -1172,6 +1210,11 @@ class MemberSnapshots:
                 problems += self._region_problems(coverage, watched, state, pair.account, now)
             if pair.forwards:
                 problems += self._pair_forwarding_problems(pair, iam)
+                if pair.region != self.region:
+                    # A region whose events reach IAM Warden: its detector and recorders are snapshotted there,
+                    # within the same bounded turn (the heartbeat's region's are the account refresh's).
+                    count, failures = self._pair_detection(pair)
+                    stored, problems = stored + count, problems + failures
             checked.append(pair)
         overdue, self.covered = coverage.finish(watched, state, attempted, checked, per_run)
         problems += overdue
@@ -1183,6 +1226,17 @@ class MemberSnapshots:
                 "checks the same pairs again"
             )
         return self._with_public_access_blocks(stored, problems, started)
+
+    def _pair_detection(self, pair: Pair) -> tuple[int, list[str]]:
+        """The GuardDuty detector and AWS Config recorders of ``pair``'s account in its region, through the snapshot
+        role (``take_detection_in``); none without ``client_in``."""
+        client_in = self.client_in
+        if client_in is None:
+            return 0, []
+        account, region = pair.account, pair.region
+        return take_detection_in(
+            self.store, lambda service: client_in(service, account, region), account, region, self.clock()
+        )
 
     def _begin_run(self) -> None:
         """Forget the last refresh's accounts (taken, deferred) and Block Public Access reports: both paths."""
@@ -2520,6 +2574,9 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             own_roles=config.own_roles,
             cloudtrail_in=lambda region: session.client("cloudtrail", region_name=region, config=retry_config()),
             service_client=lambda service: session.client(service, region_name=config.region, config=retry_config()),
+            service_client_in=lambda service, region: session.client(
+                service, region_name=region, config=retry_config()
+            ),
             sns=sns,
             topic_arn=config.topic_arn,
             own=config.own,

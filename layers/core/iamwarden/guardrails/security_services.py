@@ -337,8 +337,9 @@ def _usable(context: RuleContext, kind: str, arn: str) -> tuple[Snapshot | None,
 
 def _missing(what: str, late_at: str | None, context: RuleContext, *, unusable: tuple[str, str] | None = None) -> str:
     """What a verdict without a usable snapshot could not know (its ``needs_context``). ``unusable``: the snapshot's
-    ``taken_at`` and the bad state it holds. Detectors and recorders are snapshotted only in the heartbeat's region
-    (the stack's home region) of each account, so elsewhere none will ever be."""
+    ``taken_at`` and the bad state it holds. Detectors and recorders are snapshotted only in the regions the
+    heartbeat covers (its own, the member stack instances' and the security account's trail home regions), so a
+    region without one is said with those."""
     change, home = context.change, context.settings.own.home_region
     if late_at is not None:
         why = (
@@ -351,8 +352,11 @@ def _missing(what: str, late_at: str | None, context: RuleContext, *, unusable: 
         why = f"IAM Warden's snapshot of it ({unusable[0]}) holds {unusable[1]}, not a state to put back"
     elif home is not None and change.region != home:
         why = (
-            f"IAM Warden snapshots GuardDuty detectors and AWS Config recorders only in {home} (the heartbeat's "
-            f"region), not in {change.region}: alerted only there"
+            f"IAM Warden has no snapshot of it taken before the change in {change.region}: it snapshots GuardDuty "
+            f"detectors and AWS Config recorders only in the regions its heartbeat covers, {home} (the heartbeat's "
+            "region) of every account it covers, each region of a member account's member stack instance (in the "
+            "heartbeat's bounded turn of (account, region) pairs) and, in the security account, each region one of "
+            f"its multi-region trails is homed in; {change.region} is not covered, or not yet reached: alerted only"
         )
     else:
         why = (
