@@ -1404,6 +1404,22 @@ def _invoke_config_put_replaces(aws: AccountClients) -> None:
     )
 
 
+def _invoke_config_deleted_after_restore(aws: AccountClients) -> None:
+    """As ``_invoke_config_put_replaces``, and the restored config is gone again before the undo (deleted in moto's
+    backend after the restore's put, no API call recorded): the undo's live read finds none and reads the function's
+    concurrency to tell "no config" from "no function" (``lambda:GetFunctionConcurrency``)."""
+    from moto.awslambda.models import lambda_backends
+
+    _invoke_config_put_replaces(aws)
+
+    def drop(**_: Any) -> None:
+        lambda_backends[HOME_ACCOUNT][REGION].get_function("iamwarden-enforcer").event_invoke_config = []
+
+    aws.client("lambda").meta.events.register(
+        "after-call.lambda.PutFunctionEventInvokeConfig", drop, unique_id="invoke-config-gone-after-restore"
+    )
+
+
 def _tampered_invoke_config(config: dict[str, Any] | None) -> Callable[[Account], RemediationStep]:
     """The enforcer's event invoke config changed (``config``) or deleted (None), put back as declared."""
 
@@ -1910,6 +1926,9 @@ SCENARIOS: dict[str, Scenario] = {
         _tampered_invoke_config({"MaximumRetryAttempts": 0}), answers=_invoke_config_put_replaces
     ),
     "tampered-invoke-config-deleted": Scenario(_tampered_invoke_config(None), answers=_invoke_config_put_replaces),
+    "tampered-invoke-config-gone-again-before-undo": Scenario(
+        _tampered_invoke_config(None), answers=_invoke_config_deleted_after_restore
+    ),
     "tampered-function-given-own-role-reserved": Scenario(_function_given_own_role(5)),
     "tampered-function-given-own-role-unreserved": Scenario(_function_given_own_role(None)),
     "tampered-own-role-name-taken": Scenario(_own_role_name_taken(had_policy=False)),
